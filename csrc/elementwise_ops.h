@@ -1,0 +1,125 @@
+/*
+ * The scalar rule of every elementwise op, per dtype family, as expressions in `x`
+ * (unary) or `a`, `b` (binary). elementwise.c instantiates one loop per (op, dtype)
+ * from these lists, so each rule is written once.
+ *
+ * Each list entry is X(OP, EXPR). Float expressions use <tgmath.h> names, so one
+ * expression serves float and double; `T` is the element type.
+ */
+#ifndef EAGER_ELEMENTWISE_OPS_H
+#define EAGER_ELEMENTWISE_OPS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <tgmath.h>
+
+/* NOTE: sign keeps NaN and signed zeros (x is returned when it is neither > 0 nor < 0). */
+#define EAGER_FLOAT_UNARY(X)                                       \
+  X(NEG, -x)                                                       \
+  X(ABS, fabs(x))                                                  \
+  X(SIGN, x > 0 ? (T)1 : (x < 0 ? (T)-1 : x))                      \
+  X(EXP, exp(x))                                                   \
+  X(LOG, log(x))                                                   \
+  X(LOG1P, log1p(x))                                               \
+  X(EXPM1, expm1(x))                                               \
+  X(SQRT, sqrt(x))                                                 \
+  X(RSQRT, (T)1 / sqrt(x))                                         \
+  X(SQUARE, x *x)                                                  \
+  X(RECIPROCAL, (T)1 / x)                                          \
+  X(SIN, sin(x))                                                   \
+  X(COS, cos(x))                                                   \
+  X(TAN, tan(x))                                                   \
+  X(ASIN, asin(x))                                                 \
+  X(ACOS, acos(x))                                                 \
+  X(ATAN, atan(x))                                                 \
+  X(SINH, sinh(x))                                                 \
+  X(COSH, cosh(x))                                                 \
+  X(TANH, tanh(x))                                                 \
+  X(SIGMOID, eager_sigmoid(x))                                     \
+  X(RELU, x < 0 ? (T)0 : x)                                        \
+  X(RELU6, x < 0 ? (T)0 : (x > 6 ? (T)6 : x))                      \
+  X(ELU, x < 0 ? expm1(x) : x)                                     \
+  X(SOFTPLUS, log1p(exp(-fabs(x))) + (x > 0 ? x : (T)0))           \
+  X(FLOOR, floor(x))                                               \
+  X(CEIL, ceil(x))                                                 \
+  X(ROUND, rint(x))                                                \
+  X(ERF, erf(x))
+
+/* Predicates on floats write bool. */
+#define EAGER_FLOAT_PREDICATE(X) \
+  X(IS_NAN, x != x)              \
+  X(IS_FINITE, isfinite(x))      \
+  X(IS_INF, isinf(x))
+
+/* NOTE: integer negation and abs wrap at the minimum (two's complement, -fwrapv). */
+#define EAGER_INT_UNARY(X)                        \
+  X(NEG, (T)(-x))                                 \
+  X(ABS, (T)(x < 0 ? -x : x))                     \
+  X(SIGN, (T)(x > 0 ? 1 : (x < 0 ? -1 : 0)))      \
+  X(SQUARE, (T)(x * x))                           \
+  X(RELU, (T)(x < 0 ? 0 : x))                     \
+  X(RELU6, (T)(x < 0 ? 0 : (x > 6 ? 6 : x)))
+
+#define EAGER_BOOL_UNARY(X) X(LOGICAL_NOT, (T)!x)
+
+/* NOTE: maximum and minimum propagate NaN from either side, as NumPy does. */
+#define EAGER_FLOAT_BINARY(X)                                      \
+  X(ADD, a + b)                                                    \
+  X(SUB, a - b)                                                    \
+  X(MUL, a *b)                                                     \
+  X(DIV, a / b)                                                    \
+  X(POW, pow(a, b))                                                \
+  X(MAX, (a > b || a != a) ? a : b)                                \
+  X(MIN, (a < b || a != a) ? a : b)                                \
+  X(SQUARED_DIFFERENCE, (a - b) * (a - b))                         \
+  X(FLOOR_DIV, floor(a / b))                                       \
+  X(MOD, eager_fmod_floor(a, b))                                   \
+  X(ATAN2, atan2(a, b))
+
+/* Integer ops that cannot fail; division, modulo and power have their own loops. */
+#define EAGER_INT_BINARY(X)                       \
+  X(ADD, (T)(a + b))                              \
+  X(SUB, (T)(a - b))                              \
+  X(MUL, (T)(a * b))                              \
+  X(MAX, a > b ? a : b)                           \
+  X(MIN, a < b ? a : b)                           \
+  X(SQUARED_DIFFERENCE, (T)((a - b) * (a - b)))
+
+#define EAGER_COMPARE(X)           \
+  X(EQUAL, a == b)                 \
+  X(NOT_EQUAL, a != b)             \
+  X(LESS, a < b)                   \
+  X(LESS_EQUAL, a <= b)            \
+  X(GREATER, a > b)                \
+  X(GREATER_EQUAL, a >= b)
+
+#define EAGER_BOOL_BINARY(X)          \
+  X(LOGICAL_AND, (T)(a && b))         \
+  X(LOGICAL_OR, (T)(a || b))          \
+  X(LOGICAL_XOR, (T)((!a) != (!b)))
+
+/* 1 / (1 + e^-|x|), mirrored for x < 0, so neither branch overflows. */
+#define eager_sigmoid(x)                                        \
+  _Generic((x), float: eager_sigmoid_f32, double: eager_sigmoid_f64)(x)
+static inline float eager_sigmoid_f32(float x) {
+  float e = expf(-fabsf(x)), r = 1.0f / (1.0f + e);
+  return x >= 0 ? r : e * r;
+}
+static inline double eager_sigmoid_f64(double x) {
+  double e = exp(-fabs(x)), r = 1.0 / (1.0 + e);
+  return x >= 0 ? r : e * r;
+}
+
+/* Python's modulo: the result takes the divisor's sign. */
+#define eager_fmod_floor(a, b)                                        \
+  _Generic((a), float: eager_fmod_floor_f32, double: eager_fmod_floor_f64)(a, b)
+static inline float eager_fmod_floor_f32(float a, float b) {
+  float r = fmodf(a, b);
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline double eager_fmod_floor_f64(double a, double b) {
+  double r = fmod(a, b);
+  return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+
+#endif /* EAGER_ELEMENTWISE_OPS_H */

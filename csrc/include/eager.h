@@ -1,0 +1,212 @@
+/*
+ * libeager: the flat C ABI of deno-eager's CPU kernels.
+ *
+ * Every exported function is declared here once, prefixed `eager_` and marked
+ * EAGER_API; src/native/ffi.ts binds exactly this list (tests/native_test.ts checks
+ * that both sides name the same symbols).
+ *
+ * Conventions shared by every kernel:
+ * - Functions return an eager_status; they never abort. The TypeScript side turns a
+ *   non-zero status into an Error naming the op. Shapes, axes and index ranges are
+ *   validated in TypeScript before the call; the C side re-checks only what depends
+ *   on data (division by zero in integers, out-of-range indices).
+ * - Tensors are (base pointer, element offset, element strides). A stride may be 0
+ *   (broadcast) or negative (reversed view). `shape` is the output shape. Outputs are
+ *   dense row-major unless the signature takes output strides too.
+ * - Shapes, strides, offsets and counts are int64_t element counts; rank is at most
+ *   EAGER_MAX_RANK.
+ * - Large calls are split over a small pthread pool (see eager_set_num_threads);
+ *   results never depend on the number of threads except for the summation order
+ *   of floating-point reductions.
+ */
+#ifndef EAGER_H
+#define EAGER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EAGER_API __attribute__((visibility("default")))
+#define EAGER_MAX_RANK 8
+/* Bumped when a signature in this header changes; the loader checks it. */
+#define EAGER_ABI_VERSION 1
+
+typedef enum {
+  EAGER_F32 = 0,
+  EAGER_F64 = 1,
+  EAGER_I32 = 2,
+  EAGER_I64 = 3,
+  EAGER_U8 = 4,
+  EAGER_BOOL = 5, /* one byte, 0 or 1 */
+  EAGER_DTYPE_COUNT
+} eager_dtype;
+
+typedef enum {
+  EAGER_OK = 0,
+  EAGER_ERR_ARGUMENT = 1,         /* a shape, rank, stride or op code the kernel cannot take */
+  EAGER_ERR_DTYPE = 2,            /* the op is not defined for this dtype */
+  EAGER_ERR_NO_MEMORY = 3,        /* a scratch allocation failed */
+  EAGER_ERR_DIVISION_BY_ZERO = 4, /* integer division or modulo by zero */
+  EAGER_ERR_INDEX = 5,            /* an index outside [0, dim) */
+  EAGER_ERR_NEGATIVE_POWER = 6,   /* an integer raised to a negative integer power */
+  EAGER_STATUS_COUNT
+} eager_status;
+
+typedef enum {
+  EAGER_UNARY_NEG,
+  EAGER_UNARY_ABS,
+  EAGER_UNARY_SIGN,
+  EAGER_UNARY_EXP,
+  EAGER_UNARY_LOG,
+  EAGER_UNARY_LOG1P,
+  EAGER_UNARY_EXPM1,
+  EAGER_UNARY_SQRT,
+  EAGER_UNARY_RSQRT,
+  EAGER_UNARY_SQUARE,
+  EAGER_UNARY_RECIPROCAL,
+  EAGER_UNARY_SIN,
+  EAGER_UNARY_COS,
+  EAGER_UNARY_TAN,
+  EAGER_UNARY_ASIN,
+  EAGER_UNARY_ACOS,
+  EAGER_UNARY_ATAN,
+  EAGER_UNARY_SINH,
+  EAGER_UNARY_COSH,
+  EAGER_UNARY_TANH,
+  EAGER_UNARY_SIGMOID,
+  EAGER_UNARY_RELU,
+  EAGER_UNARY_RELU6,
+  EAGER_UNARY_ELU,
+  EAGER_UNARY_SOFTPLUS,
+  EAGER_UNARY_FLOOR,
+  EAGER_UNARY_CEIL,
+  EAGER_UNARY_ROUND, /* half to even, as TensorFlow's round */
+  EAGER_UNARY_ERF,
+  EAGER_UNARY_IS_NAN,      /* output bool */
+  EAGER_UNARY_IS_FINITE,   /* output bool */
+  EAGER_UNARY_IS_INF,      /* output bool */
+  EAGER_UNARY_LOGICAL_NOT, /* bool -> bool */
+  EAGER_UNARY_COUNT
+} eager_unary_op;
+
+typedef enum {
+  EAGER_BINARY_ADD,
+  EAGER_BINARY_SUB,
+  EAGER_BINARY_MUL,
+  EAGER_BINARY_DIV, /* floating point only */
+  EAGER_BINARY_POW,
+  EAGER_BINARY_MAX,
+  EAGER_BINARY_MIN,
+  EAGER_BINARY_SQUARED_DIFFERENCE,
+  EAGER_BINARY_FLOOR_DIV,
+  EAGER_BINARY_MOD, /* floor modulo: the result has the sign of the divisor */
+  EAGER_BINARY_ATAN2,
+  EAGER_BINARY_EQUAL, /* comparisons: output bool */
+  EAGER_BINARY_NOT_EQUAL,
+  EAGER_BINARY_LESS,
+  EAGER_BINARY_LESS_EQUAL,
+  EAGER_BINARY_GREATER,
+  EAGER_BINARY_GREATER_EQUAL,
+  EAGER_BINARY_LOGICAL_AND, /* bool only */
+  EAGER_BINARY_LOGICAL_OR,
+  EAGER_BINARY_LOGICAL_XOR,
+  EAGER_BINARY_COUNT
+} eager_binary_op;
+
+typedef enum {
+  EAGER_REDUCE_SUM,
+  EAGER_REDUCE_MEAN,
+  EAGER_REDUCE_PROD,
+  EAGER_REDUCE_MAX,
+  EAGER_REDUCE_MIN,
+  EAGER_REDUCE_ALL, /* bool only */
+  EAGER_REDUCE_ANY,
+  EAGER_REDUCE_ARGMAX, /* output int64; the reduced dims are one axis */
+  EAGER_REDUCE_ARGMIN,
+  EAGER_REDUCE_COUNT
+} eager_reduce_op;
+
+typedef enum {
+  EAGER_RANDOM_UNIFORM,          /* [a, b) */
+  EAGER_RANDOM_NORMAL,           /* mean a, standard deviation b */
+  EAGER_RANDOM_TRUNCATED_NORMAL, /* normal resampled outside two standard deviations */
+  EAGER_RANDOM_COUNT
+} eager_random_dist;
+
+/* ---- library ------------------------------------------------------------------ */
+
+/* EAGER_ABI_VERSION of the built library. */
+EAGER_API int32_t eager_abi_version(void);
+/* A static, NUL-terminated description of a status code. */
+EAGER_API const char *eager_status_message(int32_t status);
+/* Threads used by large kernels (1..64); 0 restores the default (online CPUs,
+ * or EAGER_NUM_THREADS from the environment). Returns the number now in use. */
+EAGER_API int32_t eager_set_num_threads(int32_t n);
+EAGER_API int32_t eager_num_threads(void);
+
+/* ---- elementwise (elementwise.c, cast.c) ------------------------------------------------- */
+
+/* out[i] = op(x[i]) for n contiguous elements starting at x + x_offset. */
+EAGER_API int32_t eager_unary_flat(int32_t op, int32_t dtype, int64_t n, void *out, const void *x,
+                                   int64_t x_offset);
+/* out (dense, `shape`) = op(x) over a strided x. */
+EAGER_API int32_t eager_unary(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape,
+                              void *out, const void *x, int64_t x_offset,
+                              const int64_t *x_strides);
+/* Flat binary op over n elements; a_step and b_step are 1 (contiguous) or 0 (one value
+ * repeated), so `x * 2` needs no shape arrays. */
+EAGER_API int32_t eager_binary_flat(int32_t op, int32_t dtype, int64_t n, void *out,
+                                    const void *a, int64_t a_offset, int32_t a_step,
+                                    const void *b, int64_t b_offset, int32_t b_step);
+/* out (dense, `shape`) = op(a, b) with broadcasting expressed as stride 0. `dtype` is
+ * the dtype of a and b; comparisons write bool. */
+EAGER_API int32_t eager_binary(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape,
+                               void *out, const void *a, int64_t a_offset,
+                               const int64_t *a_strides, const void *b, int64_t b_offset,
+                               const int64_t *b_strides);
+/* out = cond ? a : b, cond bool, a, b and out of `dtype`. */
+EAGER_API int32_t eager_where(int32_t dtype, int32_t rank, const int64_t *shape, void *out,
+                              const void *cond, int64_t cond_offset,
+                              const int64_t *cond_strides, const void *a, int64_t a_offset,
+                              const int64_t *a_strides, const void *b, int64_t b_offset,
+                              const int64_t *b_strides);
+/* Strided copy with conversion: out[out_offset + out_strides . i] = (out_dtype) x[...].
+ * Float to integer conversion truncates toward zero, saturates at the integer range
+ * and maps NaN to 0; anything non-zero (NaN included) converts to true. */
+EAGER_API int32_t eager_cast(int32_t x_dtype, int32_t out_dtype, int32_t rank,
+                             const int64_t *shape, void *out, int64_t out_offset,
+                             const int64_t *out_strides, const void *x, int64_t x_offset,
+                             const int64_t *x_strides);
+
+/* ---- reductions (reduce.c) ----------------------------------------------------------- */
+
+/* Dims [0, keep_rank) of `shape` are kept and dims [keep_rank, rank) reduced; out is
+ * dense over the kept dims. SUM, MEAN, PROD, MAX and MIN write `dtype`, ALL and ANY
+ * bool, ARGMAX and ARGMIN int64 (the first index of the extreme; NaN counts as the
+ * extreme). Empty reductions give 0, NaN (mean), 1, -inf/lowest, +inf/highest, true,
+ * false; ARGMAX and ARGMIN of an empty axis are an argument error. */
+EAGER_API int32_t eager_reduce(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape,
+                               int32_t keep_rank, void *out, const void *x, int64_t x_offset,
+                               const int64_t *x_strides);
+
+/* ---- linear algebra (matmul.c) -------------------------------------------------------- */
+
+/* out[batch..., m, n] = a[batch..., m, k] . b[batch..., k, n], with batch dims broadcast
+ * through their strides. Each matrix is addressed by (row stride, column stride); one of
+ * the two must be 1 (the TS side copies other layouts first), which is how transposes
+ * reach BLAS without a copy. float32 and float64 go to OpenBLAS; int32 and int64 use a
+ * plain loop. */
+EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t *batch_shape,
+                               int64_t m, int64_t n, int64_t k, void *out, const void *a,
+                               int64_t a_offset, const int64_t *a_batch_strides,
+                               int64_t a_row_stride, int64_t a_col_stride, const void *b,
+                               int64_t b_offset, const int64_t *b_batch_strides,
+                               int64_t b_row_stride, int64_t b_col_stride);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EAGER_H */

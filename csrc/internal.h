@@ -1,0 +1,105 @@
+/*
+ * Shared by the kernel files, not exported: the thread pool and the strided
+ * iterator that every elementwise kernel walks.
+ */
+#ifndef EAGER_INTERNAL_H
+#define EAGER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "include/eager.h"
+
+/* A kernel's share of the work: thread `ith` of `nth` (ggml's convention). */
+typedef void (*eager_task_fn)(void *ctx, int ith, int nth);
+
+/* Runs fn(ctx, ith, nth) for ith in [0, nth) on the pool and returns when all are done.
+ * nth is clamped to [1, pool size]. The calling thread runs ith 0. A call made while the
+ * pool is busy (another thread of the process is inside a parallel kernel) runs nth = 1. */
+void eager_parallel(eager_task_fn fn, void *ctx, int nth);
+
+/* How many threads to use for `work` units when each thread should get at least
+ * `grain` units. */
+int eager_threads_for(int64_t work, int64_t grain);
+
+/* The contiguous share [*begin, *end) of `count` items for thread ith of nth. */
+static inline void eager_split(int64_t count, int ith, int nth, int64_t *begin, int64_t *end) {
+  int64_t chunk = count / nth, extra = count % nth;
+  *begin = ith * chunk + (ith < extra ? ith : extra);
+  *end = *begin + chunk + (ith < extra ? 1 : 0);
+}
+
+/* Elements per thread below which splitting costs more than it saves. */
+#define EAGER_GRAIN_CHEAP 32768 /* add, copy, compare */
+#define EAGER_GRAIN_COSTLY 4096 /* exp, tanh, pow */
+
+#define EAGER_MAX_OPERANDS 4
+
+/* An n-d walk over up to four operands that share one shape. init() drops size-1 dims
+ * and merges neighbouring dims that are contiguous for every operand, so most walks
+ * become one long row. Rows are the innermost dim; `rows` counts them. */
+typedef struct {
+  int rank; /* >= 1 after init */
+  int nops;
+  int64_t shape[EAGER_MAX_RANK];
+  int64_t strides[EAGER_MAX_OPERANDS][EAGER_MAX_RANK];
+  int64_t rows;  /* product of all dims but the last */
+  int64_t inner; /* the last dim */
+} eager_iter;
+
+void eager_iter_init(eager_iter *it, int rank, const int64_t *shape, int nops,
+                     const int64_t *const *strides);
+
+/* Dense row-major strides for `shape` into `strides`. */
+void eager_dense_strides(int rank, const int64_t *shape, int64_t *strides);
+
+/* Element offsets (per operand) of the first element of row `row`. */
+void eager_iter_row_offsets(const eager_iter *it, int64_t row, int64_t *offsets);
+
+/* Advances `index` (the multi-index over dims [0, rank-1)) by one row and updates the
+ * per-operand offsets accordingly. */
+void eager_iter_next_row(const eager_iter *it, int64_t *index, int64_t *offsets);
+
+/* Starts a walk at row `row`: fills index and offsets. */
+void eager_iter_seek(const eager_iter *it, int64_t row, int64_t *index, int64_t *offsets);
+
+static inline size_t eager_dtype_size(int dtype) {
+  switch (dtype) {
+    case EAGER_F64:
+    case EAGER_I64:
+      return 8;
+    case EAGER_F32:
+    case EAGER_I32:
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+static inline int eager_dtype_valid(int dtype) { return dtype >= 0 && dtype < EAGER_DTYPE_COUNT; }
+
+static inline int eager_shape_valid(int rank, const int64_t *shape) {
+  if (rank < 0 || rank > EAGER_MAX_RANK) return 0;
+  for (int i = 0; i < rank; i++)
+    if (shape[i] < 0) return 0;
+  return 1;
+}
+
+static inline int64_t eager_shape_size(int rank, const int64_t *shape) {
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= shape[i];
+  return n;
+}
+
+
+
+/* One contiguous-in-index stretch of a walk: n elements, operand k starting at ptrs[k]
+ * and stepping steps[k] elements. Returns an eager_status. */
+typedef int (*eager_segment_fn)(void *ctx, int64_t n, char *const *ptrs, const int64_t *steps);
+
+/* Walks every element of `it`, split over the pool (at least `grain` elements a thread),
+ * calling fn on each segment. base[k] points at operand k's element (0, ..., 0);
+ * elem_size[k] is its element size. Returns the first non-OK status any segment gave. */
+int eager_walk(const eager_iter *it, char *const *base, const size_t *elem_size, int64_t grain,
+               eager_segment_fn fn, void *ctx);
+#endif /* EAGER_INTERNAL_H */

@@ -1,0 +1,132 @@
+/*
+ * Batched matrix multiplication. float32/float64 go to OpenBLAS, one GEMM per batch
+ * entry (OpenBLAS threads each GEMM itself); int32/int64 use a plain loop split over
+ * the pool. Transposed operands arrive as strides and become BLAS transpose flags.
+ */
+#include <cblas.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* How BLAS should read a rows x cols matrix with the given element strides; 0 when it
+ * cannot (neither stride is 1), in which case the TS side copies first. Strides of a
+ * dim of size 1 do not matter and are normalised. */
+static int blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs,
+                       enum CBLAS_TRANSPOSE *trans, int64_t *ld) {
+  int64_t min_plain = cols > 1 ? cols : 1, min_trans = rows > 1 ? rows : 1;
+  /* Plain: element (i, j) at i * ld + j. */
+  if (cs == 1 || cols == 1) {
+    int64_t l = rows == 1 ? min_plain : rs;
+    if (l >= min_plain) {
+      *trans = CblasNoTrans;
+      *ld = l;
+      return 1;
+    }
+  }
+  /* Transposed: element (i, j) at j * ld + i. */
+  if (rs == 1 || rows == 1) {
+    int64_t l = cols == 1 ? min_trans : cs;
+    if (l >= min_trans) {
+      *trans = CblasTrans;
+      *ld = l;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+typedef struct {
+  int dtype;
+  int64_t m, n, k;
+  char *out;
+  const char *a, *b;
+  eager_iter batch; /* operands: a, b (batch strides) */
+  int64_t a_rs, a_cs, b_rs, b_cs;
+} int_matmul_job;
+
+#define INT_MATMUL(NAME, T)                                                               \
+  static void NAME(void *arg, int ith, int nth) {                                         \
+    int_matmul_job *job = arg;                                                            \
+    int64_t m = job->m, n = job->n, k = job->k, begin, end;                               \
+    eager_split(job->batch.rows * job->batch.inner * m, ith, nth, &begin, &end);          \
+    for (int64_t w = begin; w < end; w++) {                                               \
+      int64_t entry = w / m, i = w % m, offsets[2];                                       \
+      eager_iter_row_offsets(&job->batch, entry / job->batch.inner, offsets);             \
+      int64_t col = entry % job->batch.inner;                                             \
+      const T *a = (const T *)job->a + offsets[0] + col * job->batch.strides[0][job->batch.rank - 1]; \
+      const T *b = (const T *)job->b + offsets[1] + col * job->batch.strides[1][job->batch.rank - 1]; \
+      T *o = (T *)job->out + w * n;                                                       \
+      for (int64_t j = 0; j < n; j++) o[j] = 0;                                           \
+      for (int64_t p = 0; p < k; p++) {                                                   \
+        T av = a[i * job->a_rs + p * job->a_cs];                                          \
+        const T *brow = b + p * job->b_rs;                                                \
+        for (int64_t j = 0; j < n; j++) o[j] = (T)(o[j] + av * brow[j * job->b_cs]);      \
+      }                                                                                   \
+    }                                                                                     \
+  }
+INT_MATMUL(matmul_i32, int32_t)
+INT_MATMUL(matmul_i64, int64_t)
+
+EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t *batch_shape,
+                               int64_t m, int64_t n, int64_t k, void *out, const void *a,
+                               int64_t a_offset, const int64_t *a_batch_strides,
+                               int64_t a_row_stride, int64_t a_col_stride, const void *b,
+                               int64_t b_offset, const int64_t *b_batch_strides,
+                               int64_t b_row_stride, int64_t b_col_stride) {
+  if (!eager_shape_valid(batch_rank, batch_shape) || m < 0 || n < 0 || k < 0 ||
+      !eager_dtype_valid(dtype))
+    return EAGER_ERR_ARGUMENT;
+  if (dtype != EAGER_F32 && dtype != EAGER_F64 && dtype != EAGER_I32 && dtype != EAGER_I64)
+    return EAGER_ERR_DTYPE;
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) return EAGER_ERR_ARGUMENT;
+  int64_t size = (int64_t)eager_dtype_size(dtype);
+  int64_t batches = eager_shape_size(batch_rank, batch_shape);
+  if (batches == 0 || m == 0 || n == 0) return EAGER_OK;
+  if (k == 0) {
+    memset(out, 0, (size_t)(batches * m * n * size));
+    return EAGER_OK;
+  }
+  const int64_t *strides[2] = {a_batch_strides, b_batch_strides};
+  const char *a_base = (const char *)a + a_offset * size;
+  const char *b_base = (const char *)b + b_offset * size;
+
+  if (dtype == EAGER_I32 || dtype == EAGER_I64) {
+    int_matmul_job job = {dtype, m, n, k, out, a_base, b_base, {0}, a_row_stride,
+                          a_col_stride, b_row_stride, b_col_stride};
+    eager_iter_init(&job.batch, batch_rank, batch_shape, 2, strides);
+    eager_parallel(dtype == EAGER_I32 ? matmul_i32 : matmul_i64, &job,
+                   eager_threads_for(batches * m * n * k, EAGER_GRAIN_CHEAP));
+    return EAGER_OK;
+  }
+
+  enum CBLAS_TRANSPOSE ta, tb;
+  int64_t lda, ldb;
+  if (!blas_layout(m, k, a_row_stride, a_col_stride, &ta, &lda) ||
+      !blas_layout(k, n, b_row_stride, b_col_stride, &tb, &ldb))
+    return EAGER_ERR_ARGUMENT;
+  int64_t index[EAGER_MAX_RANK] = {0}, offsets[2] = {0, 0};
+  /* The batch walk is by element, not by row: one GEMM per batch entry. */
+  for (int64_t e = 0; e < batches; e++) {
+    if (e > 0) {
+      for (int d = batch_rank - 1; d >= 0; d--) {
+        index[d]++;
+        offsets[0] += a_batch_strides[d];
+        offsets[1] += b_batch_strides[d];
+        if (index[d] < batch_shape[d]) break;
+        offsets[0] -= index[d] * a_batch_strides[d];
+        offsets[1] -= index[d] * b_batch_strides[d];
+        index[d] = 0;
+      }
+    }
+    char *c = (char *)out + e * m * n * size;
+    if (dtype == EAGER_F32)
+      cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
+                  (const float *)a_base + offsets[0], (int)lda,
+                  (const float *)b_base + offsets[1], (int)ldb, 0.0f, (float *)c, (int)n);
+    else
+      cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0,
+                  (const double *)a_base + offsets[0], (int)lda,
+                  (const double *)b_base + offsets[1], (int)ldb, 0.0, (double *)c, (int)n);
+  }
+  return EAGER_OK;
+}

@@ -1,0 +1,58 @@
+/**
+ * Devices as TensorFlow names them. Only the CPU exists in this build; asking for a GPU
+ * raises `no GPU device: tf.numGpus() is 0` (DESIGN.md section 6).
+ * @module
+ */
+
+/** The CPU's full name, as `tensor.device` reports it in TensorFlow. */
+export const CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0";
+
+let current = CPU_DEVICE;
+
+/** Number of GPUs this process can use (0: the CUDA library is not part of this build). */
+export function numGpus(): number {
+  return 0;
+}
+
+/** Parses "/cpu:0", "/gpu:0", "/device:GPU:0", "CPU", ... into a canonical device name. */
+export function canonicalDevice(name: string): string {
+  if (typeof name !== "string") {
+    throw new TypeError(`device: expected a device name such as "/cpu:0", got ${typeof name}`);
+  }
+  const match = /^(?:\/job:[^/]+)?(?:\/replica:\d+)?(?:\/task:\d+)?\/?(?:device:)?(cpu|gpu)(?::(\d+))?$/i
+    .exec(name.trim());
+  if (!match) throw new Error(`device: cannot parse device name ${JSON.stringify(name)}`);
+  const kind = match[1].toUpperCase();
+  const index = Number(match[2] ?? 0);
+  if (kind === "GPU") {
+    if (numGpus() === 0) throw new Error(`no GPU device: tf.numGpus() is 0 (asked for ${name})`);
+    if (index >= numGpus()) {
+      throw new Error(`no GPU device ${index}: tf.numGpus() is ${numGpus()} (asked for ${name})`);
+    }
+  }
+  if (kind === "CPU" && index !== 0) throw new Error(`device: there is only CPU:0, not ${name}`);
+  return `/job:localhost/replica:0/task:0/device:${kind}:${index}`;
+}
+
+/**
+ * Runs fn with new tensors and ops without tensor inputs placed on `name`.
+ * @example
+ * ```ts
+ * import * as tf from "../mod.ts";
+ * const x = tf.device("/cpu:0", () => tf.ones([2, 2]));
+ * ```
+ */
+export function device<T>(name: string, fn: () => T): T {
+  const previous = current;
+  current = canonicalDevice(name);
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
+}
+
+/** The device of the innermost tf.device scope. */
+export function currentDevice(): string {
+  return current;
+}

@@ -1,0 +1,129 @@
+/**
+ * The one symbol table of libeager (csrc/include/eager.h). Nothing else in the project
+ * names a C symbol; tests/native_test.ts checks this table against the header.
+ *
+ * Pointers to tensor data are "buffer" parameters (a TypedArray, passed without a
+ * copy for the duration of the call); shapes and strides are int64 arrays.
+ * @module
+ */
+
+export const symbols = {
+  // int32_t eager_abi_version(void)
+  eager_abi_version: { parameters: [], result: "i32" },
+  // const char *eager_status_message(int32_t status)
+  eager_status_message: { parameters: ["i32"], result: "pointer" },
+  // int32_t eager_set_num_threads(int32_t n)
+  eager_set_num_threads: { parameters: ["i32"], result: "i32" },
+  // int32_t eager_num_threads(void)
+  eager_num_threads: { parameters: [], result: "i32" },
+
+  eager_unary_flat: {
+    // op, dtype, int64 n, void *out, const void *x, int64 x_offset
+    parameters: ["i32", "i32", "i64", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  eager_unary: {
+    // op, dtype, rank, const int64 *shape, void *out, const void *x, int64 x_offset,
+    // const int64 *x_strides
+    parameters: ["i32", "i32", "i32", "buffer", "buffer", "buffer", "i64", "buffer"],
+    result: "i32",
+  },
+  eager_binary_flat: {
+    // op, dtype, int64 n, void *out, const void *a, int64 a_offset, int32 a_step,
+    // const void *b, int64 b_offset, int32 b_step
+    parameters: ["i32", "i32", "i64", "buffer", "buffer", "i64", "i32", "buffer", "i64", "i32"],
+    result: "i32",
+  },
+  eager_binary: {
+    // op, dtype, rank, const int64 *shape, void *out, const void *a, int64 a_offset,
+    // const int64 *a_strides, const void *b, int64 b_offset, const int64 *b_strides
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  eager_where: {
+    // dtype, rank, const int64 *shape, void *out, const uint8 *cond, int64 cond_offset,
+    // const int64 *cond_strides, const void *a, int64 a_offset, const int64 *a_strides,
+    // const void *b, int64 b_offset, const int64 *b_strides
+    parameters: [
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  eager_cast: {
+    // x_dtype, out_dtype, rank, const int64 *shape, void *out, int64 out_offset,
+    // const int64 *out_strides (null: dense), const void *x, int64 x_offset,
+    // const int64 *x_strides
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  eager_reduce: {
+    // op, dtype, rank, const int64 *shape, int32 keep_rank, void *out, const void *x,
+    // int64 x_offset, const int64 *x_strides
+    parameters: ["i32", "i32", "i32", "buffer", "i32", "buffer", "buffer", "i64", "buffer"],
+    result: "i32",
+  },
+  eager_matmul: {
+    // dtype, batch_rank, const int64 *batch_shape, int64 m, int64 n, int64 k, void *out,
+    // const void *a, int64 a_offset, const int64 *a_batch_strides, int64 a_row_stride,
+    // int64 a_col_stride, const void *b, int64 b_offset, const int64 *b_batch_strides,
+    // int64 b_row_stride, int64 b_col_stride
+    parameters: [
+      "i32",
+      "i32",
+      "buffer",
+      "i64",
+      "i64",
+      "i64",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+      "i64",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+      "i64",
+    ],
+    result: "i32",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** EAGER_ABI_VERSION this table was written for. */
+export const ABI_VERSION = 1;

@@ -1,0 +1,112 @@
+/**
+ * Finds and opens libeager. The order is fixed (DESIGN.md section 2):
+ * 1. `EAGER_LIB`, a path to the library;
+ * 2. the local build, `zig-out/lib/libeager.so` beside this checkout;
+ * 3. the user cache, `$XDG_CACHE_HOME/deno-eager/<version>/` (or ~/.cache/...);
+ *    when the module was imported from a URL and the cache is empty, the prebuilt
+ *    library published beside the module is downloaded once, its sha256 checked
+ *    against the published digest, and cached.
+ * Nothing else in the project calls Deno.dlopen.
+ * @module
+ */
+import { ABI_VERSION, symbols } from "./ffi.ts";
+
+/** The opened library's functions. */
+export type Native = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+const VERSION = "0.1.0";
+const LIB_NAME = Deno.build.os === "darwin"
+  ? "libeager.dylib"
+  : Deno.build.os === "windows"
+  ? "eager.dll"
+  : "libeager.so";
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: behave as if unset
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function cacheDir(): string | undefined {
+  const base = env("XDG_CACHE_HOME") ?? (env("HOME") ? `${env("HOME")}/.cache` : undefined);
+  return base ? `${base}/deno-eager/${VERSION}` : undefined;
+}
+
+function localBuild(): string | undefined {
+  const url = new URL(`../../zig-out/lib/${LIB_NAME}`, import.meta.url);
+  return url.protocol === "file:" ? decodeURIComponent(url.pathname) : undefined;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Downloads the prebuilt library published beside a URL import, once. */
+async function fetchPrebuilt(dir: string): Promise<string> {
+  const name = `libeager-${Deno.build.os}-${Deno.build.arch}.so`;
+  const url = new URL(`../../dist/${name}`, import.meta.url);
+  const [lib, sum] = await Promise.all([fetch(url), fetch(`${url}.sha256`)]);
+  if (!lib.ok || !sum.ok) {
+    throw new Error(`libeager: cannot download ${url} (HTTP ${lib.status}/${sum.status})`);
+  }
+  const bytes = new Uint8Array(await lib.arrayBuffer());
+  const expected = (await sum.text()).trim().split(/\s+/)[0];
+  const actual = await sha256Hex(bytes);
+  if (actual !== expected) {
+    throw new Error(`libeager: ${url} has sha256 ${actual}, expected ${expected}; not cached`);
+  }
+  Deno.mkdirSync(dir, { recursive: true });
+  const path = `${dir}/${LIB_NAME}`;
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  Deno.writeFileSync(temporary, bytes, { mode: 0o755 });
+  Deno.renameSync(temporary, path);
+  return path;
+}
+
+/** Where the library is, in the documented order. */
+export async function findLibrary(): Promise<string> {
+  const fromEnv = env("EAGER_LIB");
+  if (fromEnv) {
+    if (!exists(fromEnv)) throw new Error(`libeager: EAGER_LIB=${fromEnv} does not exist`);
+    return fromEnv;
+  }
+  const local = localBuild();
+  if (local && exists(local)) return local;
+  const dir = cacheDir();
+  if (dir && exists(`${dir}/${LIB_NAME}`)) return `${dir}/${LIB_NAME}`;
+  if (dir && /^https?:$/.test(new URL(import.meta.url).protocol)) return await fetchPrebuilt(dir);
+  throw new Error(
+    `libeager: the native library was not found (looked at EAGER_LIB, ${local ?? "-"}` +
+      ` and ${dir ?? "-"}). Build it with \`deno task build\`.`,
+  );
+}
+
+/** Opens the library and checks that it speaks this ABI. */
+export async function openLibrary(): Promise<Native> {
+  const path = await findLibrary();
+  let library: Deno.DynamicLibrary<typeof symbols>;
+  try {
+    library = Deno.dlopen(path, symbols);
+  } catch (cause) {
+    throw new Error(`libeager: cannot open ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const abi = library.symbols.eager_abi_version();
+  if (abi !== ABI_VERSION) {
+    library.close();
+    throw new Error(
+      `libeager: ${path} has ABI version ${abi}, this module needs ${ABI_VERSION}; rebuild it`,
+    );
+  }
+  return library.symbols;
+}

@@ -1,0 +1,189 @@
+/**
+ * Tensor: an immutable n-d array. A tensor is a view (shape, strides, offset) over
+ * typed-array storage, so transpose, slice, reverse, expandDims and broadcastTo make
+ * no copy; kernels take strides, and ops that need dense input copy first.
+ * Method forms of the ops (`x.add(y)`) are attached in tensor_methods.ts.
+ * @module
+ */
+import { dtypeCode, type DType, type TypedArray } from "./dtype.ts";
+import { denseStrides, showShape, sizeOf } from "./shape.ts";
+import { CPU_DEVICE } from "./device.ts";
+import { allocate } from "./storage.ts";
+import { check, native } from "./native/lib.ts";
+import { int64s } from "./native/args.ts";
+import { formatTensor } from "./format.ts";
+
+/** A JS scalar a tensor can be made from. */
+export type Scalar = number | boolean | bigint;
+/** Nested JS arrays of scalars. */
+export type NestedArray = Scalar | readonly NestedArray[];
+/** Anything the ops accept where a tensor is expected. */
+export type TensorLike = Tensor | NestedArray | ArrayBufferView;
+
+let nextId = 0;
+
+/**
+ * An immutable multi-dimensional array.
+ * @example
+ * ```ts
+ * import * as tf from "../mod.ts";
+ * const x = tf.constant([[1, 2], [3, 4]]);
+ * console.log(x.matmul(x).toString());
+ * ```
+ */
+export class Tensor {
+  /** Element type. */
+  readonly dtype: DType;
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** Number of elements. */
+  readonly size: number;
+  /** Backing storage; elements start at `offset` and follow `strides`. */
+  readonly data: TypedArray;
+  /** Element offset of element (0, ..., 0) in `data`. */
+  readonly offset: number;
+  /** Whether the elements are dense row-major from `offset`. */
+  readonly contiguous: boolean;
+  /** Unique per tensor; the gradient tape keys on it. */
+  readonly id: number;
+  #strides: readonly number[] | undefined;
+
+  /**
+   * Wraps storage; ops build tensors, users call `tf.constant`. When `strides` is
+   * omitted the tensor is dense row-major from `offset`.
+   */
+  constructor(
+    data: TypedArray,
+    dtype: DType,
+    shape: readonly number[],
+    strides?: readonly number[],
+    offset = 0,
+  ) {
+    this.data = data;
+    this.dtype = dtype;
+    this.shape = shape;
+    this.size = sizeOf(shape);
+    this.offset = offset;
+    this.id = nextId++;
+    if (strides === undefined || isDense(shape, strides)) {
+      this.#strides = undefined;
+      this.contiguous = true;
+    } else {
+      this.#strides = strides;
+      this.contiguous = false;
+    }
+  }
+
+  /** Element strides (elements, not bytes); 0 on broadcast dims. */
+  get strides(): readonly number[] {
+    return this.#strides ??= denseStrides(this.shape);
+  }
+
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The device holding this tensor, as TensorFlow names it. */
+  get device(): string {
+    return CPU_DEVICE;
+  }
+
+  /**
+   * The elements as a flat row-major typed array (int64 as BigInt64Array, bool as
+   * Uint8Array). For a dense tensor this is a view of its storage: treat it as
+   * read-only.
+   */
+  dataSync(): TypedArray {
+    if (this.contiguous) {
+      if (this.offset === 0 && this.data.length === this.size) return this.data;
+      return this.data.subarray(this.offset, this.offset + this.size);
+    }
+    const out = allocate(this.dtype, this.size, "dataSync");
+    const code = dtypeCode(this.dtype);
+    check(
+      native.eager_cast(
+        code,
+        code,
+        this.rank,
+        int64s(0, this.shape),
+        out,
+        0,
+        null,
+        this.data,
+        this.offset,
+        int64s(1, this.strides),
+      ),
+      "dataSync",
+    );
+    return out;
+  }
+
+  /**
+   * The value as JS data: a number, boolean or bigint (int64) for a scalar, nested
+   * arrays otherwise.
+   */
+  numpy(): NestedArray {
+    const flat = this.dataSync();
+    const read = this.dtype === "bool" ? (i: number) => flat[i] !== 0 : (i: number) => flat[i];
+    if (this.rank === 0) return read(0);
+    const build = (dim: number, start: number): NestedArray[] => {
+      const n = this.shape[dim];
+      const out = new Array<NestedArray>(n);
+      if (dim === this.rank - 1) {
+        for (let i = 0; i < n; i++) out[i] = read(start + i);
+      } else {
+        const step = sizeOf(this.shape.slice(dim + 1));
+        for (let i = 0; i < n; i++) out[i] = build(dim + 1, start + i * step);
+      }
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** Alias of numpy(), TensorFlow.js's name. */
+  arraySync(): NestedArray {
+    return this.numpy();
+  }
+
+  /** TensorFlow 2's printed form: `tf.Tensor([1. 2.], shape=(2,), dtype=float32)`. */
+  toString(): string {
+    return formatTensor(this.dtype, this.shape, this.dataSync());
+  }
+
+  /** `Number(t)` and `+t` for tensors with one element; `${t}` prints the tensor. */
+  [Symbol.toPrimitive](hint: string): number | string {
+    if (hint === "string") return this.toString();
+    if (this.size !== 1) {
+      throw new TypeError(
+        `only tensors with one element convert to a number, this one has shape ${
+          showShape(this.shape)
+        }`,
+      );
+    }
+    return Number(this.dataSync()[0]);
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** This tensor on the CPU (it already is). */
+  cpu(): Tensor {
+    return this;
+  }
+
+  /** A copy on GPU `index`; raises while tf.numGpus() is 0. */
+  gpu(index = 0): Tensor {
+    throw new Error(`no GPU device: tf.numGpus() is 0 (asked for /gpu:${index})`);
+  }
+}
+
+function isDense(shape: readonly number[], strides: readonly number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
