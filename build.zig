@@ -3,16 +3,6 @@
 //! releases. `zig build -Doptimize=ReleaseFast` is what scripts/build.ts runs.
 const std = @import("std");
 
-const c_sources = [_][]const u8{
-    "csrc/library.c",
-    "csrc/pool.c",
-    "csrc/iter.c",
-    "csrc/elementwise.c",
-    "csrc/cast.c",
-    "csrc/reduce.c",
-    "csrc/matmul.c",
-};
-
 // NOTE: -fwrapv makes signed overflow wrap (integer tensors wrap as in TensorFlow);
 // -fno-math-errno lets sqrt and friends vectorise; UBSan is off because its traps
 // would kill the user's Deno process instead of returning a status.
@@ -37,7 +27,7 @@ pub fn build(b: *std.Build) void {
         "/usr/lib/x86_64-linux-gnu";
 
     const module = b.createModule(.{ .target = target, .optimize = optimize, .link_libc = true });
-    module.addCSourceFiles(.{ .files = &c_sources, .flags = &c_flags });
+    module.addCSourceFiles(.{ .root = b.path("csrc"), .files = cSources(b), .flags = &c_flags });
     module.addIncludePath(b.path("csrc"));
     module.addSystemIncludePath(.{ .cwd_relative = blas_include });
     module.addLibraryPath(.{ .cwd_relative = blas_lib });
@@ -47,4 +37,23 @@ pub fn build(b: *std.Build) void {
 
     const lib = b.addLibrary(.{ .name = "eager", .linkage = .dynamic, .root_module = module });
     b.installArtifact(lib);
+}
+
+/// Every csrc/*.c file (the CUDA sources live in csrc/cuda/ and are not listed).
+fn cSources(b: *std.Build) []const []const u8 {
+    var dir = b.build_root.handle.openDir("csrc", .{ .iterate = true }) catch
+        @panic("cannot open csrc/");
+    defer dir.close();
+    var files: std.ArrayList([]const u8) = .empty;
+    var it = dir.iterate();
+    while (it.next() catch @panic("cannot list csrc/")) |entry| {
+        if (entry.kind == .file and std.mem.endsWith(u8, entry.name, ".c"))
+            files.append(b.allocator, b.dupe(entry.name)) catch @panic("out of memory");
+    }
+    std.mem.sort([]const u8, files.items, {}, lessThan);
+    return files.items;
+}
+
+fn lessThan(_: void, a: []const u8, b: []const u8) bool {
+    return std.mem.lessThan(u8, a, b);
 }

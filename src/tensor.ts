@@ -5,12 +5,10 @@
  * Method forms of the ops (`x.add(y)`) are attached in tensor_methods.ts.
  * @module
  */
-import { dtypeCode, type DType, type TypedArray } from "./dtype.ts";
+import type { DType, TypedArray } from "./dtype.ts";
 import { denseStrides, showShape, sizeOf } from "./shape.ts";
 import { CPU_DEVICE } from "./device.ts";
-import { allocate } from "./storage.ts";
-import { check, native } from "./native/lib.ts";
-import { int64s } from "./native/args.ts";
+import { copyAs } from "./ops/cast.ts";
 import { formatTensor } from "./format.ts";
 
 /** A JS scalar a tensor can be made from. */
@@ -99,24 +97,7 @@ export class Tensor {
       if (this.offset === 0 && this.data.length === this.size) return this.data;
       return this.data.subarray(this.offset, this.offset + this.size);
     }
-    const out = allocate(this.dtype, this.size, "dataSync");
-    const code = dtypeCode(this.dtype);
-    check(
-      native.eager_cast(
-        code,
-        code,
-        this.rank,
-        int64s(0, this.shape),
-        out,
-        0,
-        null,
-        this.data,
-        this.offset,
-        int64s(1, this.strides),
-      ),
-      "dataSync",
-    );
-    return out;
+    return copyAs(this, this.dtype, "dataSync").data;
   }
 
   /**

@@ -1,11 +1,34 @@
 /**
  * The opened native library and the status check every kernel call goes through.
+ *
+ * NOTE: the library opens synchronously when this module loads (no top-level await:
+ * the op modules import each other, and top-level await inside an import cycle can
+ * stall module loading). Only a URL import with an empty cache must download first;
+ * mod.ts awaits ensureLibrary() for that case.
  * @module
  */
-import { type Native, openLibrary } from "./loader.ts";
+import { canFetchPrebuilt, downloadPrebuilt, findLibrary, type Native, openLibrary } from "./loader.ts";
 
-/** libeager's functions, opened once when the module loads. */
-export const native: Native = await openLibrary();
+const found = findLibrary();
+
+function missing(): never {
+  throw new Error(
+    `libeager: the native library was not found (looked at ${found.looked}).` +
+      " Build it with `deno task build`.",
+  );
+}
+
+/** libeager's functions. Until the library is open, any call raises a clear error. */
+export let native: Native = found.path
+  ? openLibrary(found.path)
+  : new Proxy({} as Native, { get: missing });
+
+/** Opens the library when it was not found on disk but can be downloaded. */
+export async function ensureLibrary(): Promise<void> {
+  if (found.path) return;
+  if (!canFetchPrebuilt()) missing();
+  native = openLibrary(await downloadPrebuilt());
+}
 
 const messages = new Map<number, string>();
 

@@ -74,27 +74,32 @@ async function fetchPrebuilt(dir: string): Promise<string> {
   return path;
 }
 
-/** Where the library is, in the documented order. */
-export async function findLibrary(): Promise<string> {
+/** Where the library is on disk (EAGER_LIB, local build, cache), or why not. */
+export function findLibrary(): { path?: string; looked: string } {
   const fromEnv = env("EAGER_LIB");
   if (fromEnv) {
     if (!exists(fromEnv)) throw new Error(`libeager: EAGER_LIB=${fromEnv} does not exist`);
-    return fromEnv;
+    return { path: fromEnv, looked: fromEnv };
   }
   const local = localBuild();
-  if (local && exists(local)) return local;
-  const dir = cacheDir();
-  if (dir && exists(`${dir}/${LIB_NAME}`)) return `${dir}/${LIB_NAME}`;
-  if (dir && /^https?:$/.test(new URL(import.meta.url).protocol)) return await fetchPrebuilt(dir);
-  throw new Error(
-    `libeager: the native library was not found (looked at EAGER_LIB, ${local ?? "-"}` +
-      ` and ${dir ?? "-"}). Build it with \`deno task build\`.`,
-  );
+  const cached = cacheDir() && `${cacheDir()}/${LIB_NAME}`;
+  const looked = `EAGER_LIB, ${local ?? "-"} and ${cached ?? "-"}`;
+  for (const path of [local, cached]) if (path && exists(path)) return { path, looked };
+  return { looked };
 }
 
-/** Opens the library and checks that it speaks this ABI. */
-export async function openLibrary(): Promise<Native> {
-  const path = await findLibrary();
+/** Whether this module was imported from a URL, so a prebuilt library can be fetched. */
+export function canFetchPrebuilt(): boolean {
+  return /^https?:$/.test(new URL(import.meta.url).protocol) && cacheDir() !== undefined;
+}
+
+/** Downloads (once) and returns the path of the prebuilt library for a URL import. */
+export function downloadPrebuilt(): Promise<string> {
+  return fetchPrebuilt(cacheDir()!);
+}
+
+/** Opens the library at `path` and checks that it speaks this ABI. */
+export function openLibrary(path: string): Native {
   let library: Deno.DynamicLibrary<typeof symbols>;
   try {
     library = Deno.dlopen(path, symbols);

@@ -1,0 +1,71 @@
+/**
+ * `deno task build`: installs the toolchain when missing and rebuilds libeager when
+ * its sources changed (a sha256 of build.zig, build.zig.zon and csrc/ is kept in
+ * zig-out/lib/.sources). Warnings are errors (build.zig passes -Werror).
+ * @module
+ */
+import { ensureOpenBlas, ensureZig, ZIG_VERSION } from "./toolchain.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const stampPath = `${root}zig-out/lib/.sources`;
+const libPath = `${root}zig-out/lib/libeager.so`;
+
+function listSources(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) files.push(...listSources(path));
+    else if (/\.(c|h|cu)$/.test(entry.name)) files.push(path);
+  }
+  return files;
+}
+
+async function sourceDigest(): Promise<string> {
+  const files = [`${root}build.zig`, `${root}build.zig.zon`, ...listSources(`${root}csrc`)].sort();
+  const hash = new Uint8Array(
+    await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(
+        ZIG_VERSION + files.map((f) => `${f}\n${Deno.readTextFileSync(f)}`).join("\n"),
+      ),
+    ),
+  );
+  return [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function readStamp(): string | undefined {
+  try {
+    Deno.statSync(libPath);
+    return Deno.readTextFileSync(stampPath).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds libeager unless the built one matches the sources. Returns the library path. */
+export async function buildLibrary(force = false): Promise<string> {
+  const digest = await sourceDigest();
+  if (!force && readStamp() === digest) return libPath;
+  await ensureOpenBlas();
+  const zig = await ensureZig();
+  console.error("[build] zig build -Doptimize=ReleaseFast");
+  const { code } = await new Deno.Command(zig, {
+    args: ["build", "-Doptimize=ReleaseFast"],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`[build] zig build failed (exit ${code})`);
+  Deno.writeTextFileSync(stampPath, digest + "\n");
+  return libPath;
+}
+
+if (import.meta.main) {
+  try {
+    const path = await buildLibrary(Deno.args.includes("--force"));
+    console.error(`[build] ${path} is up to date`);
+  } catch (error) {
+    console.error((error as Error).message);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Installs what building libeager needs, on a bare machine, without touching the
+ * system beyond Debian's OpenBLAS package:
+ * - Zig from PyPI (the `ziglang` wheel, pinned) into .toolchain/ (git-ignored);
+ * - libopenblas-dev from Debian when cblas.h is missing (needs root, as in CI).
+ * @module
+ */
+
+/** The pinned Zig: build.zig uses the 0.15 build API. */
+export const ZIG_VERSION = "0.15.2";
+
+const root = new URL("..", import.meta.url).pathname;
+const zigDir = `${root}.toolchain/zig-${ZIG_VERSION}`;
+export const zigPath = `${zigDir}/ziglang/zig`;
+export const blasInclude = "/usr/include/x86_64-linux-gnu";
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function run(cmd: string, args: string[], what: string): Promise<void> {
+  console.error(`[toolchain] ${what}: ${cmd} ${args.join(" ")}`);
+  const { code } = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "inherit" })
+    .output();
+  if (code !== 0) throw new Error(`[toolchain] ${what} failed (exit ${code})`);
+}
+
+/** Zig from PyPI into .toolchain/, once. Returns the zig binary's path. */
+export async function ensureZig(): Promise<string> {
+  if (exists(zigPath)) return zigPath;
+  const python = exists("/usr/bin/python3") ? "python3" : "python";
+  await run(python, [
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-warn-script-location",
+    "--target",
+    zigDir,
+    `ziglang==${ZIG_VERSION}`,
+  ], `installing Zig ${ZIG_VERSION} from PyPI`);
+  if (!exists(zigPath)) throw new Error(`[toolchain] Zig was installed but ${zigPath} is missing`);
+  return zigPath;
+}
+
+/** Debian's OpenBLAS headers and library, installed when missing. */
+export async function ensureOpenBlas(): Promise<void> {
+  if (exists(`${blasInclude}/cblas.h`)) return;
+  if (Deno.uid() !== 0) {
+    throw new Error(
+      "[toolchain] OpenBLAS is missing: run `sudo apt-get install -y libopenblas-dev`",
+    );
+  }
+  await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
+  await run("apt-get", ["install", "-y", "-qq", "libopenblas-dev"], "installing OpenBLAS");
+}

@@ -1,0 +1,43 @@
+/**
+ * Copies through the strided-copy kernel (eager_cast): dtype casts and making a
+ * strided view dense. Both keep the tensor's shape.
+ * @module
+ */
+import { type DType, dtypeCode } from "../dtype.ts";
+import { check, native } from "../native/lib.ts";
+import { int64s } from "../native/args.ts";
+import { allocate } from "../storage.ts";
+import { Tensor } from "../tensor.ts";
+
+/** Copies `x` into a new dense tensor of `dtype` (see eager_cast for the rounding rules). */
+export function copyAs(x: Tensor, dtype: DType, op: string): Tensor {
+  const out = allocate(dtype, x.size, op);
+  if (x.size > 0) {
+    check(
+      native.eager_cast(
+        dtypeCode(x.dtype),
+        dtypeCode(dtype),
+        x.rank,
+        int64s(0, x.shape),
+        out,
+        0,
+        null,
+        x.data,
+        x.offset,
+        int64s(1, x.strides),
+      ),
+      op,
+    );
+  }
+  return new Tensor(out, dtype, x.shape);
+}
+
+/** `x` converted to `dtype`; `x` itself when it already is. */
+export function castTensor(x: Tensor, dtype: DType): Tensor {
+  return x.dtype === dtype ? x : copyAs(x, dtype, "cast");
+}
+
+/** `x` when dense row-major, else a dense copy. Kernels without stride support call it. */
+export function contiguous(x: Tensor, op = "contiguous"): Tensor {
+  return x.contiguous ? x : copyAs(x, x.dtype, op);
+}

@@ -1,0 +1,265 @@
+/**
+ * Elementwise math: unary ops, binary ops with NumPy broadcasting and the promotion
+ * rules of dtype.ts, comparisons, logical ops, where and cast.
+ *
+ * Integer tensors: +, -, *, maximum, minimum, floorDiv, mod and pow stay integer and
+ * wrap on overflow; divide follows TensorFlow's truediv (uint8 -> float32, int32 and
+ * int64 -> float64); integer division or modulo by zero and negative integer powers
+ * are errors. Float-only ops (exp, log, sin, ...) reject integer tensors, as
+ * TensorFlow does: cast first.
+ * @module
+ */
+import { checkDType, type DType, isFloat, isInteger, promoteTypes } from "../dtype.ts";
+import { Binary, Unary } from "../native/codes.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { castTensor } from "./cast.ts";
+import { toTensor } from "./convert.ts";
+import { binaryKernel, unaryKernel, whereKernel } from "./kernels.ts";
+
+/** Which dtypes an op takes. */
+type Accepts = "float" | "numeric" | "bool" | "any";
+
+function checkAccepts(op: string, dtype: DType, accepts: Accepts): void {
+  const ok = accepts === "any" || (accepts === "float" && isFloat(dtype)) ||
+    (accepts === "numeric" && dtype !== "bool") || (accepts === "bool" && dtype === "bool");
+  if (!ok) {
+    const wanted = accepts === "float"
+      ? "a floating-point tensor (cast integers first)"
+      : accepts === "numeric"
+      ? "a numeric tensor (not bool)"
+      : "a bool tensor";
+    throw new TypeError(`${op}: expected ${wanted}, got ${dtype}`);
+  }
+}
+
+function unaryOp(op: string, code: number, accepts: Accepts, predicate = false) {
+  return (x: TensorLike): Tensor => {
+    const t = toTensor(op, x);
+    checkAccepts(op, t.dtype, accepts);
+    return unaryKernel(op, code, t, predicate ? "bool" : t.dtype);
+  };
+}
+
+/** Converts both operands (JS values take the tensor's dtype) and promotes them to one dtype. */
+export function binaryOperands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  let x: Tensor, y: Tensor;
+  if (a instanceof Tensor) {
+    x = a;
+    y = toTensor(op, b, a.dtype);
+  } else if (b instanceof Tensor) {
+    y = b;
+    x = toTensor(op, a, b.dtype);
+  } else {
+    x = toTensor(op, a);
+    y = toTensor(op, b, x.dtype);
+  }
+  if (x.dtype !== y.dtype) {
+    const dtype = promoteTypes(x.dtype, y.dtype);
+    x = castTensor(x, dtype);
+    y = castTensor(y, dtype);
+  }
+  return [x, y];
+}
+
+function binaryOp(op: string, code: number, accepts: Accepts, compare = false) {
+  return (a: TensorLike, b: TensorLike): Tensor => {
+    const [x, y] = binaryOperands(op, a, b);
+    checkAccepts(op, x.dtype, accepts);
+    return binaryKernel(op, code, x, y, compare ? "bool" : x.dtype);
+  };
+}
+
+// ---- unary ---------------------------------------------------------------------------
+
+/** -x. @example tf.neg([1, -2]) // [-1, 2] */
+export const neg = unaryOp("neg", Unary.NEG, "numeric");
+/** |x|. @example tf.abs([-1, 2]) // [1, 2] */
+export const abs = unaryOp("abs", Unary.ABS, "numeric");
+/** -1, 0 or 1 (NaN stays NaN). @example tf.sign([-3, 0, 2]) // [-1, 0, 1] */
+export const sign = unaryOp("sign", Unary.SIGN, "numeric");
+/** e^x. @example tf.exp([0, 1]) // [1, 2.7182817] */
+export const exp = unaryOp("exp", Unary.EXP, "float");
+/** Natural logarithm. @example tf.log([1, Math.E]) // [0, 1] */
+export const log = unaryOp("log", Unary.LOG, "float");
+/** log(1 + x), accurate near 0. @example tf.log1p([0]) // [0] */
+export const log1p = unaryOp("log1p", Unary.LOG1P, "float");
+/** e^x - 1, accurate near 0. @example tf.expm1([0]) // [0] */
+export const expm1 = unaryOp("expm1", Unary.EXPM1, "float");
+/** Square root. @example tf.sqrt([4, 9]) // [2, 3] */
+export const sqrt = unaryOp("sqrt", Unary.SQRT, "float");
+/** 1 / sqrt(x). @example tf.rsqrt([4]) // [0.5] */
+export const rsqrt = unaryOp("rsqrt", Unary.RSQRT, "float");
+/** x * x. @example tf.square([3]) // [9] */
+export const square = unaryOp("square", Unary.SQUARE, "numeric");
+/** 1 / x. @example tf.reciprocal([4]) // [0.25] */
+export const reciprocal = unaryOp("reciprocal", Unary.RECIPROCAL, "float");
+/** Sine. @example tf.sin([0]) // [0] */
+export const sin = unaryOp("sin", Unary.SIN, "float");
+/** Cosine. @example tf.cos([0]) // [1] */
+export const cos = unaryOp("cos", Unary.COS, "float");
+/** Tangent. @example tf.tan([0]) // [0] */
+export const tan = unaryOp("tan", Unary.TAN, "float");
+/** Arcsine. @example tf.asin([0]) // [0] */
+export const asin = unaryOp("asin", Unary.ASIN, "float");
+/** Arccosine. @example tf.acos([1]) // [0] */
+export const acos = unaryOp("acos", Unary.ACOS, "float");
+/** Arctangent. @example tf.atan([0]) // [0] */
+export const atan = unaryOp("atan", Unary.ATAN, "float");
+/** Hyperbolic sine. @example tf.sinh([0]) // [0] */
+export const sinh = unaryOp("sinh", Unary.SINH, "float");
+/** Hyperbolic cosine. @example tf.cosh([0]) // [1] */
+export const cosh = unaryOp("cosh", Unary.COSH, "float");
+/** Hyperbolic tangent. @example tf.tanh([0]) // [0] */
+export const tanh = unaryOp("tanh", Unary.TANH, "float");
+/** 1 / (1 + e^-x), computed without overflow. @example tf.sigmoid([0]) // [0.5] */
+export const sigmoid = unaryOp("sigmoid", Unary.SIGMOID, "float");
+/** max(x, 0) (NaN stays NaN). @example tf.nn.relu([-1, 2]) // [0, 2] */
+export const relu = unaryOp("relu", Unary.RELU, "numeric");
+/** min(max(x, 0), 6). @example tf.nn.relu6([-1, 7]) // [0, 6] */
+export const relu6 = unaryOp("relu6", Unary.RELU6, "numeric");
+/** x for x >= 0, e^x - 1 below. @example tf.nn.elu([-1]) // [-0.63212055] */
+export const elu = unaryOp("elu", Unary.ELU, "float");
+/** log(1 + e^x), computed without overflow. @example tf.nn.softplus([0]) // [0.6931472] */
+export const softplus = unaryOp("softplus", Unary.SOFTPLUS, "float");
+/** Round down. @example tf.floor([1.5]) // [1] */
+export const floor = unaryOp("floor", Unary.FLOOR, "float");
+/** Round up. @example tf.ceil([1.5]) // [2] */
+export const ceil = unaryOp("ceil", Unary.CEIL, "float");
+/** Round half to even, as TensorFlow's round. @example tf.round([0.5, 1.5]) // [0, 2] */
+export const round = unaryOp("round", Unary.ROUND, "float");
+/** The error function. @example tf.erf([0]) // [0] */
+export const erf = unaryOp("erf", Unary.ERF, "float");
+/** Whether each element is NaN. @example tf.isNaN([NaN, 1]) // [true, false] */
+export const isNaN = unaryOp("isNaN", Unary.IS_NAN, "float", true);
+/** Whether each element is finite. @example tf.isFinite([Infinity, 1]) // [false, true] */
+export const isFinite = unaryOp("isFinite", Unary.IS_FINITE, "float", true);
+/** Whether each element is +-Infinity. @example tf.isInf([Infinity, 1]) // [true, false] */
+export const isInf = unaryOp("isInf", Unary.IS_INF, "float", true);
+/** Logical not of a bool tensor. @example tf.logicalNot([true]) // [false] */
+export const logicalNot = unaryOp("logicalNot", Unary.LOGICAL_NOT, "bool");
+
+// ---- binary --------------------------------------------------------------------------
+
+/** a + b with broadcasting. @example tf.add([1, 2], 1) // [2, 3] */
+export const add = binaryOp("add", Binary.ADD, "numeric");
+/** a - b. @example tf.subtract([3], [1]) // [2] */
+export const subtract = binaryOp("subtract", Binary.SUB, "numeric");
+/** a * b. @example tf.multiply([2], [3]) // [6] */
+export const multiply = binaryOp("multiply", Binary.MUL, "numeric");
+/** a raised to b. @example tf.pow([2], 3) // [8] */
+export const pow = binaryOp("pow", Binary.POW, "numeric");
+/** Elementwise maximum; NaN wins. @example tf.maximum([1, 5], 3) // [3, 5] */
+export const maximum = binaryOp("maximum", Binary.MAX, "numeric");
+/** Elementwise minimum; NaN wins. @example tf.minimum([1, 5], 3) // [1, 3] */
+export const minimum = binaryOp("minimum", Binary.MIN, "numeric");
+/** (a - b)^2. @example tf.squaredDifference([3], [1]) // [4] */
+export const squaredDifference = binaryOp(
+  "squaredDifference",
+  Binary.SQUARED_DIFFERENCE,
+  "numeric",
+);
+/** floor(a / b). @example tf.floorDiv([7, -7], 2) // [3, -4] */
+export const floorDiv = binaryOp("floorDiv", Binary.FLOOR_DIV, "numeric");
+/** Floor modulo: the result has b's sign (Python's %). @example tf.mod([-7], 3) // [2] */
+export const mod = binaryOp("mod", Binary.MOD, "numeric");
+/** atan(a / b) in the right quadrant. @example tf.atan2([1], [1]) // [0.7853982] */
+export const atan2 = binaryOp("atan2", Binary.ATAN2, "float");
+
+/**
+ * a / b. Integers divide as TensorFlow's truediv: uint8 -> float32, int32 and
+ * int64 -> float64.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.divide([1, 2], 2); // [0.5, 1]
+ * ```
+ */
+export function divide(a: TensorLike, b: TensorLike): Tensor {
+  let [x, y] = binaryOperands("divide", a, b);
+  checkAccepts("divide", x.dtype, "numeric");
+  if (isInteger(x.dtype)) {
+    const dtype = x.dtype === "uint8" ? "float32" : "float64";
+    x = castTensor(x, dtype);
+    y = castTensor(y, dtype);
+  }
+  return binaryKernel("divide", Binary.DIV, x, y, x.dtype);
+}
+
+/** a == b, elementwise. @example tf.equal([1, 2], 2) // [false, true] */
+export const equal = binaryOp("equal", Binary.EQUAL, "any", true);
+/** a != b. @example tf.notEqual([1, 2], 2) // [true, false] */
+export const notEqual = binaryOp("notEqual", Binary.NOT_EQUAL, "any", true);
+/** a < b. @example tf.less([1, 2], 2) // [true, false] */
+export const less = binaryOp("less", Binary.LESS, "any", true);
+/** a <= b. @example tf.lessEqual([1, 3], 2) // [true, false] */
+export const lessEqual = binaryOp("lessEqual", Binary.LESS_EQUAL, "any", true);
+/** a > b. @example tf.greater([1, 3], 2) // [false, true] */
+export const greater = binaryOp("greater", Binary.GREATER, "any", true);
+/** a >= b. @example tf.greaterEqual([1, 2], 2) // [false, true] */
+export const greaterEqual = binaryOp("greaterEqual", Binary.GREATER_EQUAL, "any", true);
+/** a && b on bool tensors. @example tf.logicalAnd([true, true], [true, false]) // [true, false] */
+export const logicalAnd = binaryOp("logicalAnd", Binary.LOGICAL_AND, "bool");
+/** a || b on bool tensors. @example tf.logicalOr([false], [true]) // [true] */
+export const logicalOr = binaryOp("logicalOr", Binary.LOGICAL_OR, "bool");
+/** a xor b on bool tensors. @example tf.logicalXor([true], [true]) // [false] */
+export const logicalXor = binaryOp("logicalXor", Binary.LOGICAL_XOR, "bool");
+
+// ---- where, cast, clip ---------------------------------------------------------------
+
+/**
+ * Picks from `a` where `cond` is true and from `b` elsewhere, broadcasting all three.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.where([true, false], [1, 2], [10, 20]); // [1, 20]
+ * ```
+ */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const c = toTensor("where", cond, "bool");
+  if (c.dtype !== "bool") throw new TypeError(`where: cond must be bool, got ${c.dtype}`);
+  const [x, y] = binaryOperands("where", a, b);
+  return whereKernel("where", c, x, y);
+}
+
+/**
+ * x converted to `dtype`. Float -> integer truncates toward zero and saturates (NaN
+ * becomes 0); integer -> narrower integer wraps; -> bool is `x != 0`.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.cast([1.7, -1.7], "int32"); // [1, -1]
+ * ```
+ */
+export function cast(x: TensorLike, dtype: DType): Tensor {
+  checkDType("cast", dtype);
+  return castTensor(toTensor("cast", x), dtype);
+}
+
+/**
+ * Clamps x to [lo, hi].
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.clipByValue([-2, 0.5, 3], 0, 1); // [0, 0.5, 1]
+ * ```
+ */
+export function clipByValue(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor {
+  return minimum(maximum(x, lo), hi);
+}
+
+/**
+ * Sum of a list of tensors of one shape.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.addN([[1, 2], [3, 4], [5, 6]]); // [9, 12]
+ * ```
+ */
+export function addN(xs: readonly TensorLike[]): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) {
+    throw new TypeError("addN: expected a non-empty array of tensors");
+  }
+  let total = toTensor("addN", xs[0]);
+  for (let i = 1; i < xs.length; i++) total = add(total, xs[i]);
+  return total;
+}
