@@ -27,6 +27,7 @@ export type { ConstantOptions } from "./src/ops/convert.ts";
 export * from "./src/ops/math.ts";
 export * from "./src/ops/reduce.ts";
 export * from "./src/ops/matmul.ts";
+export * from "./src/ops/views.ts";
 export * from "./src/ops/array.ts";
 export * from "./src/ops/creation.ts";
 export * as nn from "./src/namespaces/nn.ts";

@@ -205,6 +205,120 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
                                int64_t b_offset, const int64_t *b_batch_strides,
                                int64_t b_row_stride, int64_t b_col_stride);
 
+/* ---- indexing (index.c) ---- */
+
+/* Indices are int32 or int64 (`index_dtype`); data moves by element size, so any dtype
+ * works for gather, gather_nd and one_hot. Every index is checked: one outside its range
+ * returns EAGER_ERR_INDEX and nothing outside the buffers is read or written (the output
+ * may then be partly written). All operands are dense from their offsets. */
+
+/* out[b, o, j, :] = params[b, o, indices[b, j], :] with params [batch, outer, axis_len,
+ * inner], indices [batch, n_idx] and out [batch, outer, n_idx, inner]. */
+EAGER_API int32_t eager_gather(int32_t dtype, int32_t index_dtype, int64_t batch, int64_t outer,
+                               int64_t axis_len, int64_t inner, int64_t n_idx, void *out,
+                               const void *params, int64_t params_offset, const void *indices,
+                               int64_t indices_offset);
+/* out[i, :] = params[indices[i, 0], ..., indices[i, depth - 1], ...] flattened: params has
+ * `params_shape` (rank params_rank), indices is [n, depth] with depth <= params_rank, and
+ * out is [n, prod(params_shape[depth:])]. */
+EAGER_API int32_t eager_gather_nd(int32_t dtype, int32_t index_dtype, int32_t params_rank,
+                                  const int64_t *params_shape, int64_t n, int32_t depth,
+                                  void *out, const void *params, int64_t params_offset,
+                                  const void *indices, int64_t indices_offset);
+/* out[seg, :] = sum of data[i, :] over i with segment_ids[i] == seg, out [num_segments,
+ * inner] (zeroed first), data [n, inner]. Ids outside [0, num_segments) are dropped.
+ * float32, float64, int32 and int64 (integers wrap). Each output element adds its
+ * inputs in input order whatever the thread count, so results are deterministic. */
+EAGER_API int32_t eager_unsorted_segment_sum(int32_t dtype, int32_t index_dtype, int64_t n,
+                                             int64_t inner, int64_t num_segments, void *out,
+                                             const void *data, int64_t data_offset,
+                                             const void *segment_ids, int64_t ids_offset);
+/* out (dense, `out_shape`, zeroed first) gets updates[i, :] added at
+ * out[indices[i, 0], ..., indices[i, depth - 1], ...]: indices [n, depth] with
+ * depth <= out_rank, updates [n, prod(out_shape[depth:])]. Duplicates add up, in input
+ * order; an index out of range is EAGER_ERR_INDEX. Same dtypes as the segment sum. */
+EAGER_API int32_t eager_scatter_nd(int32_t dtype, int32_t index_dtype, int32_t out_rank,
+                                   const int64_t *out_shape, int64_t n, int32_t depth, void *out,
+                                   const void *updates, int64_t updates_offset,
+                                   const void *indices, int64_t indices_offset);
+/* out[o, d, i] = indices[o, i] == d ? on_value : off_value, indices [outer, inner], out
+ * [outer, depth, inner] of `dtype`; the values convert as eager_cast converts float64.
+ * An index outside [0, depth) gives an all-off column. */
+EAGER_API int32_t eager_one_hot(int32_t dtype, int32_t index_dtype, int64_t outer, int64_t depth,
+                                int64_t inner, void *out, const void *indices,
+                                int64_t indices_offset, double on_value, double off_value);
+
+/* ---- random numbers (random.c) ---- */
+
+/* One Philox 4x32-10 block: out = philox(counter[4], key[2]). Matches Random123's
+ * known-answer vectors (counter 0, key 0 -> 0x6627e8d5 0xe169c58d 0xbc57ac4c 0x9b00dbd8). */
+EAGER_API int32_t eager_philox4x32(const uint32_t *counter, const uint32_t *key,
+                                   uint32_t *out);
+/* Fills n (at most 2^32) contiguous elements of `dtype` from distribution `dist`
+ * (eager_random_dist). Element i depends only on (seed, stream, i), never on the thread
+ * count: it comes from Philox block key = seed, counter = (i / G, attempt, stream) with
+ * G = 4 for float32 and int32, 2 for float64 and int64; attempt > 0 only for redraws.
+ * - UNIFORM: float32 from 24 random bits, float64 from 53, as a + (b - a) u, clamped
+ *   below b; int32 and int64 exactly uniform on the integers of [a, b) (Lemire's
+ *   multiply-shift with rejection; a and b integral and inside the dtype's range).
+ * - NORMAL: mean a, standard deviation b >= 0, by Box–Muller (float dtypes only).
+ * - TRUNCATED_NORMAL: as NORMAL, each element redrawn until |z| < 2.
+ * a < b (UNIFORM) and finite parameters are checked: EAGER_ERR_ARGUMENT otherwise. */
+EAGER_API int32_t eager_random(int32_t dist, int32_t dtype, int64_t n, void *out, uint64_t seed,
+                               uint64_t stream, double a, double b);
+
+/* ---- convolution and pooling (conv.c) ---- */
+
+/* All tensors are NHWC and dense from their offsets; float32 and float64 only. The
+ * convolution kernels share one geometry: x_shape [N,H,W,C], filter_shape [KH,KW,C,OC]
+ * (HWIO), out_shape [N,OH,OW,OC], params {stride_h, stride_w, dilation_h, dilation_w,
+ * pad_top, pad_bottom, pad_left, pad_right} with OH = (H + pad_top + pad_bottom -
+ * (KH - 1) * dilation_h - 1) / stride_h + 1 (likewise OW); a geometry that does not
+ * satisfy this is EAGER_ERR_ARGUMENT. Padding reads as zeros. Scratch buffers (a few
+ * MB) that cannot be allocated give EAGER_ERR_NO_MEMORY. */
+
+/* out = conv2d(x, filter) (a cross-correlation, as TensorFlow's). */
+EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape, const int64_t *filter_shape,
+                               const int64_t *out_shape, const int64_t *params, void *out,
+                               const void *x, int64_t x_offset, const void *filter,
+                               int64_t filter_offset);
+/* dx [N,H,W,C] = the gradient of conv2d w.r.t. x given dy [N,OH,OW,OC] (TensorFlow's
+ * Conv2DBackpropInput, also conv2d_transpose). */
+EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_shape,
+                                              const int64_t *filter_shape,
+                                              const int64_t *out_shape, const int64_t *params,
+                                              void *dx, const void *filter,
+                                              int64_t filter_offset, const void *dy,
+                                              int64_t dy_offset);
+/* dfilter [KH,KW,C,OC] = the gradient of conv2d w.r.t. the filter given x and dy. */
+EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_shape,
+                                               const int64_t *filter_shape,
+                                               const int64_t *out_shape, const int64_t *params,
+                                               void *dfilter, const void *x, int64_t x_offset,
+                                               const void *dy, int64_t dy_offset);
+
+/* Pooling: x_shape [N,H,W,C], out_shape [N,OH,OW,C], params {window_h, window_w,
+ * stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right}, OH and OW as above
+ * with dilation 1. Windows cover only in-bounds elements: max ignores the padding
+ * (NaN wins; an empty window gives -inf) and avg divides by the number of in-bounds
+ * elements (an empty window gives 0), as TensorFlow's SAME pooling does. */
+EAGER_API int32_t eager_max_pool2d(int32_t dtype, const int64_t *x_shape,
+                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const void *x, int64_t x_offset);
+EAGER_API int32_t eager_avg_pool2d(int32_t dtype, const int64_t *x_shape,
+                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const void *x, int64_t x_offset);
+/* dx [N,H,W,C]: each dy element goes to the argmax of its window in x (the first
+ * maximum in row-major window order, as TensorFlow's MaxPoolGrad). */
+EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
+                                        const int64_t *out_shape, const int64_t *params,
+                                        void *dx, const void *x, int64_t x_offset,
+                                        const void *dy, int64_t dy_offset);
+/* dx [N,H,W,C]: each dy element spread evenly over the in-bounds elements of its window. */
+EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
+                                        const int64_t *out_shape, const int64_t *params,
+                                        void *dx, const void *dy, int64_t dy_offset);
+
 #ifdef __cplusplus
 }
 #endif

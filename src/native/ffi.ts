@@ -123,6 +123,86 @@ export const symbols = {
     ],
     result: "i32",
   },
+  // int32_t eager_philox4x32(const uint32 *counter, const uint32 *key, uint32 *out)
+  eager_philox4x32: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  eager_random: {
+    // dist, dtype, int64 n, void *out, uint64 seed, uint64 stream, double a, double b
+    // (seed and stream as bigint or a safe-integer number)
+    parameters: ["i32", "i32", "i64", "buffer", "u64", "u64", "f64", "f64"],
+    result: "i32",
+  },
+
+  // ---- indexing (index.c) ----
+  eager_gather: {
+    // dtype, index_dtype, int64 batch, int64 outer, int64 axis_len, int64 inner,
+    // int64 n_idx, void *out, const void *params, int64 params_offset,
+    // const void *indices, int64 indices_offset
+    parameters: [
+      "i32",
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "i64",
+      "i64",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  eager_gather_nd: {
+    // dtype, index_dtype, params_rank, const int64 *params_shape, int64 n, int32 depth,
+    // void *out, const void *params, int64 params_offset, const void *indices,
+    // int64 indices_offset
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "buffer",
+      "i64",
+      "i32",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  eager_unsorted_segment_sum: {
+    // dtype, index_dtype, int64 n, int64 inner, int64 num_segments, void *out,
+    // const void *data, int64 data_offset, const void *segment_ids, int64 ids_offset
+    parameters: ["i32", "i32", "i64", "i64", "i64", "buffer", "buffer", "i64", "buffer", "i64"],
+    result: "i32",
+  },
+  eager_scatter_nd: {
+    // dtype, index_dtype, out_rank, const int64 *out_shape, int64 n, int32 depth,
+    // void *out, const void *updates, int64 updates_offset, const void *indices,
+    // int64 indices_offset
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "buffer",
+      "i64",
+      "i32",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  eager_one_hot: {
+    // dtype, index_dtype, int64 outer, int64 depth, int64 inner, void *out,
+    // const void *indices, int64 indices_offset, double on_value, double off_value
+    parameters: ["i32", "i32", "i64", "i64", "i64", "buffer", "buffer", "i64", "f64", "f64"],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was written for. */

@@ -11,8 +11,19 @@
  */
 import { ABI_VERSION, symbols } from "./ffi.ts";
 
-/** The opened library's functions. */
-export type Native = Deno.DynamicLibrary<typeof symbols>["symbols"];
+type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+type WidenBigInt<T> = { [K in keyof T]: T[K] extends bigint ? number | bigint : T[K] };
+
+/**
+ * The opened library's functions. NOTE: int64 parameters are typed `bigint` by Deno
+ * but accept JS numbers at run time (exactly, below 2^53); passing numbers avoids a
+ * BigInt per call, so the type is widened here.
+ */
+export type Native = {
+  [K in keyof Symbols]: Symbols[K] extends (...args: infer P) => infer R
+    ? (...args: WidenBigInt<P>) => R
+    : never;
+};
 
 const VERSION = "0.1.0";
 const LIB_NAME = Deno.build.os === "darwin"
@@ -113,5 +124,5 @@ export function openLibrary(path: string): Native {
       `libeager: ${path} has ABI version ${abi}, this module needs ${ABI_VERSION}; rebuild it`,
     );
   }
-  return library.symbols;
+  return library.symbols as unknown as Native;
 }

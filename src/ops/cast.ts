@@ -41,3 +41,32 @@ export function castTensor(x: Tensor, dtype: DType): Tensor {
 export function contiguous(x: Tensor, op = "contiguous"): Tensor {
   return x.contiguous ? x : copyAs(x, x.dtype, op);
 }
+
+/**
+ * Copies `src` (any layout) into the strided region (shape of src, `strides`, `offset`)
+ * of `out`, converting to `outDtype`. Used to assemble concat, pad and tile outputs.
+ */
+export function copyInto(
+  op: string,
+  out: Tensor,
+  strides: readonly number[],
+  offset: number,
+  src: Tensor,
+): void {
+  if (src.size === 0) return;
+  check(
+    native.eager_cast(
+      dtypeCode(src.dtype),
+      dtypeCode(out.dtype),
+      src.rank,
+      int64s(0, src.shape),
+      out.data,
+      offset,
+      int64s(1, strides),
+      src.data,
+      src.offset,
+      int64s(2, src.strides),
+    ),
+    op,
+  );
+}

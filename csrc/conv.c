@@ -1,0 +1,573 @@
+/*
+ * 2-D convolution and pooling over NHWC tensors, with the kernels their gradients use.
+ *
+ * Convolution is im2col + GEMM: each output pixel's receptive field becomes one row of
+ * K = KH*KW*C values, so with HWIO filters the output [N*OH*OW, OC] is one row-major
+ * GEMM, cols [rows, K] x filter [K, OC]. Rows are processed in chunks whose im2col
+ * buffer stays under CONV_CHUNK_BYTES; chunking depends only on the shapes, never on
+ * the thread count, so results are reproducible. A 1x1, stride-1, unpadded conv needs
+ * no im2col: the input already is the cols matrix.
+ *
+ * Backprop w.r.t. the input is the transpose: dcols = dy x filter^T, then col2im adds
+ * each row back into its receptive field. Backprop w.r.t. the filter is
+ * cols^T x dy, accumulated over chunks.
+ *
+ * Pooling loops run over channels innermost (NHWC), so they vectorise; gradient kernels
+ * scatter into dx split by (image, channel block), which never overlap.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The im2col buffer of one chunk stays under this size (unless one row is larger). */
+#define CONV_CHUNK_BYTES ((int64_t)4 << 20)
+/* GEMM dimensions must fit BLAS's int. */
+#define BLAS_MAX_DIM ((int64_t)INT32_MAX)
+
+typedef struct {
+  int64_t n, h, w, c;      /* input */
+  int64_t kh, kw, oc;      /* filter (kh, kw, c, oc) or pooling window (kh, kw) */
+  int64_t oh, ow;          /* output spatial size */
+  int64_t sh, sw, dh, dw;  /* strides, dilations */
+  int64_t pt, pb, pl, pr;  /* padding */
+  int64_t k;               /* kh * kw * c: the length of one im2col row */
+} geometry;
+
+/* An output size as TensorFlow's explicit-padding formula gives it; -1 when invalid. */
+static int64_t windowed_size(int64_t in, int64_t k, int64_t stride, int64_t dilation,
+                             int64_t before, int64_t after) {
+  int64_t effective = (k - 1) * dilation + 1, padded = in + before + after;
+  if (padded < effective) return -1;
+  return (padded - effective) / stride + 1;
+}
+
+static int geometry_valid(const geometry *g) {
+  if (g->n < 0 || g->h < 0 || g->w < 0 || g->c < 0 || g->oc < 0 || g->oh < 0 || g->ow < 0 ||
+      g->pt < 0 || g->pb < 0 || g->pl < 0 || g->pr < 0)
+    return 0;
+  if (g->kh < 1 || g->kw < 1 || g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1) return 0;
+  return windowed_size(g->h, g->kh, g->sh, g->dh, g->pt, g->pb) == g->oh &&
+         windowed_size(g->w, g->kw, g->sw, g->dw, g->pl, g->pr) == g->ow;
+}
+
+/* x_shape [N,H,W,C], filter_shape [KH,KW,C,OC], out_shape [N,OH,OW,OC],
+ * params {sh, sw, dh, dw, pt, pb, pl, pr}. */
+static int conv_geometry(geometry *g, const int64_t *x_shape, const int64_t *filter_shape,
+                         const int64_t *out_shape, const int64_t *params) {
+  *g = (geometry){.n = x_shape[0], .h = x_shape[1], .w = x_shape[2], .c = x_shape[3],
+                  .kh = filter_shape[0], .kw = filter_shape[1], .oc = filter_shape[3],
+                  .oh = out_shape[1], .ow = out_shape[2], .sh = params[0], .sw = params[1],
+                  .dh = params[2], .dw = params[3], .pt = params[4], .pb = params[5],
+                  .pl = params[6], .pr = params[7]};
+  if (filter_shape[2] != g->c || out_shape[0] != g->n || out_shape[3] != g->oc ||
+      !geometry_valid(g))
+    return 0;
+  g->k = g->kh * g->kw * g->c;
+  return g->k <= BLAS_MAX_DIM && g->oc <= BLAS_MAX_DIM;
+}
+
+/* x_shape [N,H,W,C], out_shape [N,OH,OW,C], params {kh, kw, sh, sw, pt, pb, pl, pr}. */
+static int pool_geometry(geometry *g, const int64_t *x_shape, const int64_t *out_shape,
+                         const int64_t *params) {
+  *g = (geometry){.n = x_shape[0], .h = x_shape[1], .w = x_shape[2], .c = x_shape[3],
+                  .kh = params[0], .kw = params[1], .oc = x_shape[3], .oh = out_shape[1],
+                  .ow = out_shape[2], .sh = params[2], .sw = params[3], .dh = 1, .dw = 1,
+                  .pt = params[4], .pb = params[5], .pl = params[6], .pr = params[7]};
+  return out_shape[0] == g->n && out_shape[3] == g->c && geometry_valid(g);
+}
+
+static int float_dtype(int32_t dtype) { return dtype == EAGER_F32 || dtype == EAGER_F64; }
+
+/* ---- im2col / col2im ---------------------------------------------------------------- */
+
+/* Writes the receptive field of output pixel r (flat over N*OH*OW) as K values, zeros
+ * where it falls into the padding. Works on bytes, so one version serves every dtype. */
+static void im2col_row(const geometry *g, size_t size, const char *x, int64_t r, char *dst) {
+  int64_t ow = r % g->ow, t = r / g->ow, oh = t % g->oh, n = t / g->oh;
+  const char *image = x + (size_t)(n * g->h * g->w * g->c) * size;
+  int64_t h0 = oh * g->sh - g->pt, w0 = ow * g->sw - g->pl;
+  size_t pixel = (size_t)g->c * size, span = (size_t)g->kw * pixel;
+  for (int64_t kh = 0; kh < g->kh; kh++, dst += span) {
+    int64_t ih = h0 + kh * g->dh;
+    if (ih < 0 || ih >= g->h) {
+      memset(dst, 0, span);
+      continue;
+    }
+    const char *row = image + (size_t)(ih * g->w) * pixel;
+    if (g->dw == 1) {
+      /* The in-bounds taps [lo, hi) are contiguous in the input row. */
+      int64_t lo = w0 < 0 ? -w0 : 0, hi = g->w - w0;
+      if (lo > g->kw) lo = g->kw;
+      if (hi > g->kw) hi = g->kw;
+      if (hi < lo) hi = lo;
+      if (lo > 0) memset(dst, 0, (size_t)lo * pixel);
+      if (hi > lo) memcpy(dst + (size_t)lo * pixel, row + (size_t)(w0 + lo) * pixel,
+                          (size_t)(hi - lo) * pixel);
+      if (hi < g->kw) memset(dst + (size_t)hi * pixel, 0, (size_t)(g->kw - hi) * pixel);
+    } else {
+      for (int64_t kw = 0; kw < g->kw; kw++) {
+        int64_t iw = w0 + kw * g->dw;
+        if (iw < 0 || iw >= g->w) memset(dst + (size_t)kw * pixel, 0, pixel);
+        else memcpy(dst + (size_t)kw * pixel, row + (size_t)iw * pixel, pixel);
+      }
+    }
+  }
+}
+
+typedef struct {
+  const geometry *g;
+  size_t size;
+  const char *x;
+  char *cols;
+  int64_t r0, rows;
+} im2col_job;
+
+static void im2col_task(void *arg, int ith, int nth) {
+  im2col_job *job = arg;
+  int64_t begin, end;
+  eager_split(job->rows, ith, nth, &begin, &end);
+  size_t row_bytes = (size_t)job->g->k * job->size;
+  for (int64_t i = begin; i < end; i++)
+    im2col_row(job->g, job->size, job->x, job->r0 + i, job->cols + (size_t)i * row_bytes);
+}
+
+static void im2col(const geometry *g, size_t size, const char *x, char *cols, int64_t r0,
+                   int64_t rows) {
+  im2col_job job = {g, size, x, cols, r0, rows};
+  eager_parallel(im2col_task, &job, eager_threads_for(rows * g->k, EAGER_GRAIN_CHEAP));
+}
+
+/* Adds channels [c0, c1) of the K values of output pixel (oh, ow) into its receptive
+ * field in `image` (one image of dx). */
+#define COL2IM_ROW(NAME, T)                                                                 \
+  static void NAME(const geometry *g, const T *src, T *image, int64_t oh, int64_t ow,      \
+                   int64_t c0, int64_t c1) {                                               \
+    int64_t h0 = oh * g->sh - g->pt, w0 = ow * g->sw - g->pl;                              \
+    for (int64_t kh = 0; kh < g->kh; kh++) {                                               \
+      int64_t ih = h0 + kh * g->dh;                                                        \
+      if (ih < 0 || ih >= g->h) continue;                                                  \
+      for (int64_t kw = 0; kw < g->kw; kw++) {                                             \
+        int64_t iw = w0 + kw * g->dw;                                                      \
+        if (iw < 0 || iw >= g->w) continue;                                                \
+        T *restrict d = image + (ih * g->w + iw) * g->c;                                   \
+        const T *restrict s = src + (kh * g->kw + kw) * g->c;                              \
+        for (int64_t c = c0; c < c1; c++) d[c] += s[c];                                    \
+      }                                                                                    \
+    }                                                                                      \
+  }
+COL2IM_ROW(col2im_row_f32, float)
+COL2IM_ROW(col2im_row_f64, double)
+
+/* Work split for kernels that scatter into dx: units are (image, channel block) pairs,
+ * which write disjoint parts of dx. */
+typedef struct {
+  int64_t images, first_image, blocks, block;
+} scatter_split;
+
+static scatter_split scatter_units(int64_t first_image, int64_t images, int64_t c, int nth) {
+  int64_t blocks = images >= nth ? 1 : (nth + images - 1) / images;
+  if (blocks > c) blocks = c > 0 ? c : 1;
+  return (scatter_split){images, first_image, blocks, (c + blocks - 1) / blocks};
+}
+
+/* The image and channel range of unit u. */
+static void scatter_unit(const scatter_split *s, int64_t u, int64_t c, int64_t *n, int64_t *c0,
+                         int64_t *c1) {
+  *n = s->first_image + u / s->blocks;
+  *c0 = (u % s->blocks) * s->block;
+  *c1 = *c0 + s->block < c ? *c0 + s->block : c;
+}
+
+typedef struct {
+  const geometry *g;
+  int dtype;
+  const char *dcols;
+  char *dx;
+  int64_t r0, r1;
+  scatter_split split;
+} col2im_job;
+
+static void col2im_task(void *arg, int ith, int nth) {
+  col2im_job *job = arg;
+  const geometry *g = job->g;
+  int64_t begin, end, pixels = g->oh * g->ow, image_size = g->h * g->w * g->c;
+  size_t size = eager_dtype_size(job->dtype);
+  eager_split(job->split.images * job->split.blocks, ith, nth, &begin, &end);
+  for (int64_t u = begin; u < end; u++) {
+    int64_t n, c0, c1;
+    scatter_unit(&job->split, u, g->c, &n, &c0, &c1);
+    int64_t lo = n * pixels > job->r0 ? n * pixels : job->r0;
+    int64_t hi = (n + 1) * pixels < job->r1 ? (n + 1) * pixels : job->r1;
+    for (int64_t r = lo; r < hi; r++) {
+      const char *src = job->dcols + (size_t)((r - job->r0) * g->k) * size;
+      int64_t p = r - n * pixels;
+      if (job->dtype == EAGER_F32)
+        col2im_row_f32(g, (const float *)src, (float *)job->dx + n * image_size, p / g->ow,
+                       p % g->ow, c0, c1);
+      else
+        col2im_row_f64(g, (const double *)src, (double *)job->dx + n * image_size, p / g->ow,
+                       p % g->ow, c0, c1);
+    }
+  }
+}
+
+/* ---- GEMM -------------------------------------------------------------------------- */
+
+/* c[m, n] = op(a) . op(b) + beta * c, row-major, float32 or float64. */
+static void gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                 const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
+                 int64_t ldc) {
+  enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+  if (dtype == EAGER_F32)
+    cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb,
+                (float)beta, c, (int)ldc);
+  else
+    cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, a, (int)lda, b, (int)ldb,
+                beta, c, (int)ldc);
+}
+
+static int is_pointwise(const geometry *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pb == 0 &&
+         g->pl == 0 && g->pr == 0;
+}
+
+/* Rows of im2col per chunk: at least one, otherwise under CONV_CHUNK_BYTES. */
+static int64_t chunk_rows(const geometry *g, size_t size, int64_t rows) {
+  int64_t per = CONV_CHUNK_BYTES / (g->k * (int64_t)size);
+  if (per < 1) per = 1;
+  return per < rows ? per : rows;
+}
+
+/* ---- convolution ------------------------------------------------------------------- */
+
+EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape,
+                               const int64_t *filter_shape, const int64_t *out_shape,
+                               const int64_t *params, void *out, const void *x,
+                               int64_t x_offset, const void *filter, int64_t filter_offset) {
+  geometry g;
+  if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
+  if (!conv_geometry(&g, x_shape, filter_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
+  size_t size = eager_dtype_size(dtype);
+  int64_t rows = g.n * g.oh * g.ow;
+  if (rows == 0 || g.oc == 0) return EAGER_OK;
+  if (g.k == 0) {
+    memset(out, 0, (size_t)(rows * g.oc) * size);
+    return EAGER_OK;
+  }
+  const char *xp = (const char *)x + (size_t)x_offset * size;
+  const char *fp = (const char *)filter + (size_t)filter_offset * size;
+  if (is_pointwise(&g)) {
+    for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
+      int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
+      gemm(dtype, 0, 0, m, g.oc, g.k, xp + (size_t)(r0 * g.c) * size, g.c, fp, g.oc, 0.0,
+           (char *)out + (size_t)(r0 * g.oc) * size, g.oc);
+    }
+    return EAGER_OK;
+  }
+  int64_t chunk = chunk_rows(&g, size, rows);
+  char *cols = malloc((size_t)(chunk * g.k) * size);
+  if (!cols) return EAGER_ERR_NO_MEMORY;
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
+    im2col(&g, size, xp, cols, r0, m);
+    gemm(dtype, 0, 0, m, g.oc, g.k, cols, g.k, fp, g.oc, 0.0,
+         (char *)out + (size_t)(r0 * g.oc) * size, g.oc);
+  }
+  free(cols);
+  return EAGER_OK;
+}
+
+EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_shape,
+                                              const int64_t *filter_shape,
+                                              const int64_t *out_shape, const int64_t *params,
+                                              void *dx, const void *filter,
+                                              int64_t filter_offset, const void *dy,
+                                              int64_t dy_offset) {
+  geometry g;
+  if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
+  if (!conv_geometry(&g, x_shape, filter_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
+  size_t size = eager_dtype_size(dtype);
+  int64_t rows = g.n * g.oh * g.ow;
+  memset(dx, 0, (size_t)(g.n * g.h * g.w * g.c) * size);
+  if (rows == 0 || g.oc == 0 || g.k == 0) return EAGER_OK;
+  const char *fp = (const char *)filter + (size_t)filter_offset * size;
+  const char *dyp = (const char *)dy + (size_t)dy_offset * size;
+  if (is_pointwise(&g)) {
+    for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
+      int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
+      gemm(dtype, 0, 1, m, g.c, g.oc, dyp + (size_t)(r0 * g.oc) * size, g.oc, fp, g.oc, 0.0,
+           (char *)dx + (size_t)(r0 * g.c) * size, g.c);
+    }
+    return EAGER_OK;
+  }
+  int64_t chunk = chunk_rows(&g, size, rows), pixels = g.oh * g.ow;
+  char *dcols = malloc((size_t)(chunk * g.k) * size);
+  if (!dcols) return EAGER_ERR_NO_MEMORY;
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
+    gemm(dtype, 0, 1, m, g.k, g.oc, dyp + (size_t)(r0 * g.oc) * size, g.oc, fp, g.oc, 0.0,
+         dcols, g.k);
+    int64_t first = r0 / pixels, images = (r0 + m - 1) / pixels - first + 1;
+    int nth = eager_threads_for(m * g.k, EAGER_GRAIN_CHEAP);
+    col2im_job job = {&g, dtype, dcols, dx, r0, r0 + m, scatter_units(first, images, g.c, nth)};
+    eager_parallel(col2im_task, &job, nth);
+  }
+  free(dcols);
+  return EAGER_OK;
+}
+
+EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_shape,
+                                               const int64_t *filter_shape,
+                                               const int64_t *out_shape, const int64_t *params,
+                                               void *dfilter, const void *x, int64_t x_offset,
+                                               const void *dy, int64_t dy_offset) {
+  geometry g;
+  if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
+  if (!conv_geometry(&g, x_shape, filter_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
+  size_t size = eager_dtype_size(dtype);
+  int64_t rows = g.n * g.oh * g.ow;
+  memset(dfilter, 0, (size_t)(g.k * g.oc) * size);
+  if (rows == 0 || g.oc == 0 || g.k == 0) return EAGER_OK;
+  const char *xp = (const char *)x + (size_t)x_offset * size;
+  const char *dyp = (const char *)dy + (size_t)dy_offset * size;
+  if (is_pointwise(&g)) {
+    for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
+      int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
+      gemm(dtype, 1, 0, g.c, g.oc, m, xp + (size_t)(r0 * g.c) * size, g.c,
+           dyp + (size_t)(r0 * g.oc) * size, g.oc, 1.0, dfilter, g.oc);
+    }
+    return EAGER_OK;
+  }
+  int64_t chunk = chunk_rows(&g, size, rows);
+  char *cols = malloc((size_t)(chunk * g.k) * size);
+  if (!cols) return EAGER_ERR_NO_MEMORY;
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+    int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
+    im2col(&g, size, xp, cols, r0, m);
+    gemm(dtype, 1, 0, g.k, g.oc, m, cols, g.k, dyp + (size_t)(r0 * g.oc) * size, g.oc, 1.0,
+         dfilter, g.oc);
+  }
+  free(cols);
+  return EAGER_OK;
+}
+
+/* ---- pooling ----------------------------------------------------------------------- */
+
+/* The in-bounds window [*h0, *h1) x [*w0, *w1) of output pixel (oh, ow). */
+static void pool_window(const geometry *g, int64_t oh, int64_t ow, int64_t *h0, int64_t *h1,
+                        int64_t *w0, int64_t *w1) {
+  int64_t hs = oh * g->sh - g->pt, ws = ow * g->sw - g->pl;
+  *h0 = hs > 0 ? hs : 0;
+  *h1 = hs + g->kh < g->h ? hs + g->kh : g->h;
+  *w0 = ws > 0 ? ws : 0;
+  *w1 = ws + g->kw < g->w ? ws + g->kw : g->w;
+}
+
+typedef struct {
+  const geometry *g;
+  const void *x;
+  void *out;
+} pool_job;
+
+/* Max: NaN wins (the first NaN of the window is the argmax); an empty window gives -inf.
+ * Average: divided by the number of in-bounds elements; an empty window gives 0. */
+#define POOL_TASKS(SFX, T)                                                                   \
+  static void max_pool_task_##SFX(void *arg, int ith, int nth) {                             \
+    pool_job *job = arg;                                                                     \
+    const geometry *g = job->g;                                                              \
+    int64_t begin, end, c = g->c;                                                            \
+    eager_split(g->n * g->oh, ith, nth, &begin, &end);                                       \
+    for (int64_t row = begin; row < end; row++) {                                            \
+      int64_t n = row / g->oh, oh = row % g->oh;                                             \
+      const T *image = (const T *)job->x + n * g->h * g->w * c;                              \
+      for (int64_t ow = 0; ow < g->ow; ow++) {                                               \
+        T *restrict o = (T *)job->out + (row * g->ow + ow) * c;                              \
+        int64_t h0, h1, w0, w1;                                                              \
+        pool_window(g, oh, ow, &h0, &h1, &w0, &w1);                                          \
+        for (int64_t ch = 0; ch < c; ch++) o[ch] = (T)-INFINITY;                             \
+        for (int64_t ih = h0; ih < h1; ih++)                                                 \
+          for (int64_t iw = w0; iw < w1; iw++) {                                             \
+            const T *restrict v = image + (ih * g->w + iw) * c;                              \
+            for (int64_t ch = 0; ch < c; ch++)                                               \
+              o[ch] = (v[ch] > o[ch] || v[ch] != v[ch]) && o[ch] == o[ch] ? v[ch] : o[ch];   \
+          }                                                                                  \
+      }                                                                                      \
+    }                                                                                        \
+  }                                                                                          \
+  static void avg_pool_task_##SFX(void *arg, int ith, int nth) {                             \
+    pool_job *job = arg;                                                                     \
+    const geometry *g = job->g;                                                              \
+    int64_t begin, end, c = g->c;                                                            \
+    eager_split(g->n * g->oh, ith, nth, &begin, &end);                                       \
+    for (int64_t row = begin; row < end; row++) {                                            \
+      int64_t n = row / g->oh, oh = row % g->oh;                                             \
+      const T *image = (const T *)job->x + n * g->h * g->w * c;                              \
+      for (int64_t ow = 0; ow < g->ow; ow++) {                                               \
+        T *restrict o = (T *)job->out + (row * g->ow + ow) * c;                              \
+        int64_t h0, h1, w0, w1;                                                              \
+        pool_window(g, oh, ow, &h0, &h1, &w0, &w1);                                          \
+        for (int64_t ch = 0; ch < c; ch++) o[ch] = 0;                                        \
+        for (int64_t ih = h0; ih < h1; ih++)                                                 \
+          for (int64_t iw = w0; iw < w1; iw++) {                                             \
+            const T *restrict v = image + (ih * g->w + iw) * c;                              \
+            for (int64_t ch = 0; ch < c; ch++) o[ch] += v[ch];                               \
+          }                                                                                  \
+        int64_t count = (h1 - h0) * (w1 - w0);                                               \
+        if (count > 0) {                                                                     \
+          T scale = (T)1 / (T)count;                                                         \
+          for (int64_t ch = 0; ch < c; ch++) o[ch] *= scale;                                 \
+        }                                                                                    \
+      }                                                                                      \
+    }                                                                                        \
+  }
+POOL_TASKS(f32, float)
+POOL_TASKS(f64, double)
+
+typedef struct {
+  const geometry *g;
+  const void *x, *dy;
+  void *dx;
+  scatter_split split;
+} pool_grad_job;
+
+/* Channels of one unit are handled in tiles so the running argmax lives on the stack. */
+#define POOL_TILE 64
+
+#define POOL_GRAD_TASKS(SFX, T)                                                              \
+  static void max_pool_grad_task_##SFX(void *arg, int ith, int nth) {                        \
+    pool_grad_job *job = arg;                                                                \
+    const geometry *g = job->g;                                                              \
+    int64_t begin, end, c = g->c, image_size = g->h * g->w * c;                              \
+    eager_split(job->split.images * job->split.blocks, ith, nth, &begin, &end);              \
+    T best[POOL_TILE];                                                                       \
+    int64_t where[POOL_TILE];                                                                \
+    for (int64_t u = begin; u < end; u++) {                                                  \
+      int64_t n, c0, c1;                                                                     \
+      scatter_unit(&job->split, u, c, &n, &c0, &c1);                                         \
+      const T *image = (const T *)job->x + n * image_size;                                   \
+      T *dx = (T *)job->dx + n * image_size;                                                 \
+      const T *dy = (const T *)job->dy + n * g->oh * g->ow * c;                              \
+      for (int64_t oh = 0; oh < g->oh; oh++)                                                 \
+        for (int64_t ow = 0; ow < g->ow; ow++) {                                             \
+          int64_t h0, h1, w0, w1;                                                            \
+          pool_window(g, oh, ow, &h0, &h1, &w0, &w1);                                        \
+          if (h0 >= h1 || w0 >= w1) continue;                                                \
+          const T *grad = dy + (oh * g->ow + ow) * c;                                        \
+          for (int64_t t0 = c0; t0 < c1; t0 += POOL_TILE) {                                  \
+            int64_t t1 = t0 + POOL_TILE < c1 ? t0 + POOL_TILE : c1, first = h0 * g->w + w0;  \
+            for (int64_t ch = t0; ch < t1; ch++) {                                           \
+              best[ch - t0] = image[first * c + ch];                                         \
+              where[ch - t0] = first;                                                        \
+            }                                                                                \
+            for (int64_t ih = h0; ih < h1; ih++)                                             \
+              for (int64_t iw = w0; iw < w1; iw++) {                                         \
+                int64_t p = ih * g->w + iw;                                                  \
+                const T *v = image + p * c;                                                  \
+                for (int64_t ch = t0; ch < t1; ch++) {                                       \
+                  T b = best[ch - t0], x = v[ch];                                            \
+                  if (b == b && (x > b || x != x)) {                                         \
+                    best[ch - t0] = x;                                                       \
+                    where[ch - t0] = p;                                                      \
+                  }                                                                          \
+                }                                                                            \
+              }                                                                              \
+            for (int64_t ch = t0; ch < t1; ch++) dx[where[ch - t0] * c + ch] += grad[ch];    \
+          }                                                                                  \
+        }                                                                                    \
+    }                                                                                        \
+  }                                                                                          \
+  static void avg_pool_grad_task_##SFX(void *arg, int ith, int nth) {                        \
+    pool_grad_job *job = arg;                                                                \
+    const geometry *g = job->g;                                                              \
+    int64_t begin, end, c = g->c, image_size = g->h * g->w * c;                              \
+    eager_split(job->split.images * job->split.blocks, ith, nth, &begin, &end);              \
+    for (int64_t u = begin; u < end; u++) {                                                  \
+      int64_t n, c0, c1;                                                                     \
+      scatter_unit(&job->split, u, c, &n, &c0, &c1);                                         \
+      T *dx = (T *)job->dx + n * image_size;                                                 \
+      const T *dy = (const T *)job->dy + n * g->oh * g->ow * c;                              \
+      for (int64_t oh = 0; oh < g->oh; oh++)                                                 \
+        for (int64_t ow = 0; ow < g->ow; ow++) {                                             \
+          int64_t h0, h1, w0, w1;                                                            \
+          pool_window(g, oh, ow, &h0, &h1, &w0, &w1);                                        \
+          if (h0 >= h1 || w0 >= w1) continue;                                                \
+          T scale = (T)1 / (T)((h1 - h0) * (w1 - w0));                                       \
+          const T *grad = dy + (oh * g->ow + ow) * c;                                        \
+          for (int64_t ih = h0; ih < h1; ih++)                                               \
+            for (int64_t iw = w0; iw < w1; iw++) {                                           \
+              T *restrict d = dx + (ih * g->w + iw) * c;                                     \
+              for (int64_t ch = c0; ch < c1; ch++) d[ch] += grad[ch] * scale;                \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+  }
+POOL_GRAD_TASKS(f32, float)
+POOL_GRAD_TASKS(f64, double)
+
+static int pool_threads(const geometry *g) {
+  return eager_threads_for(g->n * g->oh * g->ow * g->c * g->kh * g->kw, EAGER_GRAIN_CHEAP);
+}
+
+static int32_t pool_forward(int max, int32_t dtype, const int64_t *x_shape,
+                            const int64_t *out_shape, const int64_t *params, void *out,
+                            const void *x, int64_t x_offset) {
+  geometry g;
+  if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
+  if (!pool_geometry(&g, x_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
+  if (g.n * g.oh * g.ow * g.c == 0) return EAGER_OK;
+  pool_job job = {&g, (const char *)x + (size_t)x_offset * eager_dtype_size(dtype), out};
+  eager_task_fn fn = dtype == EAGER_F32 ? (max ? max_pool_task_f32 : avg_pool_task_f32)
+                                        : (max ? max_pool_task_f64 : avg_pool_task_f64);
+  eager_parallel(fn, &job, pool_threads(&g));
+  return EAGER_OK;
+}
+
+static int32_t pool_backward(int max, int32_t dtype, const int64_t *x_shape,
+                             const int64_t *out_shape, const int64_t *params, void *dx,
+                             const void *x, int64_t x_offset, const void *dy,
+                             int64_t dy_offset) {
+  geometry g;
+  if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
+  if (!pool_geometry(&g, x_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
+  size_t size = eager_dtype_size(dtype);
+  memset(dx, 0, (size_t)(g.n * g.h * g.w * g.c) * size);
+  if (g.n * g.oh * g.ow * g.c == 0) return EAGER_OK;
+  int nth = pool_threads(&g);
+  pool_grad_job job = {&g, x ? (const char *)x + (size_t)x_offset * size : NULL,
+                       (const char *)dy + (size_t)dy_offset * size, dx,
+                       scatter_units(0, g.n, g.c, nth)};
+  eager_task_fn fn = dtype == EAGER_F32
+                         ? (max ? max_pool_grad_task_f32 : avg_pool_grad_task_f32)
+                         : (max ? max_pool_grad_task_f64 : avg_pool_grad_task_f64);
+  eager_parallel(fn, &job, nth);
+  return EAGER_OK;
+}
+
+EAGER_API int32_t eager_max_pool2d(int32_t dtype, const int64_t *x_shape,
+                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const void *x, int64_t x_offset) {
+  return pool_forward(1, dtype, x_shape, out_shape, params, out, x, x_offset);
+}
+
+EAGER_API int32_t eager_avg_pool2d(int32_t dtype, const int64_t *x_shape,
+                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const void *x, int64_t x_offset) {
+  return pool_forward(0, dtype, x_shape, out_shape, params, out, x, x_offset);
+}
+
+EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
+                                        const int64_t *out_shape, const int64_t *params,
+                                        void *dx, const void *x, int64_t x_offset,
+                                        const void *dy, int64_t dy_offset) {
+  return pool_backward(1, dtype, x_shape, out_shape, params, dx, x, x_offset, dy, dy_offset);
+}
+
+EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
+                                        const int64_t *out_shape, const int64_t *params,
+                                        void *dx, const void *dy, int64_t dy_offset) {
+  return pool_backward(0, dtype, x_shape, out_shape, params, dx, NULL, 0, dy, dy_offset);
+}

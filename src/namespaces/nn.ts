@@ -1,0 +1,17 @@
+/**
+ * `tf.nn`: activations, losses, normalisation, convolution and pooling, as in
+ * TensorFlow's tf.nn namespace.
+ * @module
+ */
+export { elu, relu, relu6, sigmoid, softplus, tanh } from "../ops/math.ts";
+export {
+  batchNormalization,
+  biasAdd,
+  l2Loss,
+  logSoftmax,
+  moments,
+  sigmoidCrossEntropyWithLogits,
+  softmax,
+  softmaxCrossEntropyWithLogits,
+  sparseSoftmaxCrossEntropyWithLogits,
+} from "../ops/nn.ts";

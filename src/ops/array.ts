@@ -1,0 +1,264 @@
+/**
+ * Ops that assemble new storage from pieces: concat, stack, unstack, split, tile, pad.
+ * Each output is written by strided copies (eager_cast into a view of the output).
+ * @module
+ */
+import { type DType, promoteTypes } from "../dtype.ts";
+import { checkSize, denseStrides, normalizeAxis, showShape, sizeOf } from "../shape.ts";
+import { allocate } from "../storage.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { copyInto } from "./cast.ts";
+import { toTensor } from "./convert.ts";
+import { expandDims, reshape, reverse, slice, squeeze } from "./views.ts";
+
+function tensorList(op: string, xs: readonly TensorLike[]): Tensor[] {
+  if (!Array.isArray(xs) || xs.length === 0) {
+    throw new TypeError(`${op}: expected a non-empty array of tensors`);
+  }
+  const first = toTensor(op, xs[0]);
+  return xs.map((x, i) => (i === 0 ? first : toTensor(op, x, first.dtype)));
+}
+
+function emptyTensor(op: string, dtype: DType, shape: readonly number[]): Tensor {
+  checkSize(op, shape);
+  return new Tensor(allocate(dtype, sizeOf(shape), op), dtype, shape);
+}
+
+/**
+ * Joins tensors along an existing axis; dims other than `axis` must match.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.concat([[[1, 2]], [[3, 4]]], 0); // [[1, 2], [3, 4]]
+ * ```
+ */
+export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
+  const op = "concat";
+  const ts = tensorList(op, xs);
+  const rank = ts[0].rank;
+  if (rank === 0) throw new RangeError(`${op}: cannot concatenate scalars (use stack)`);
+  const a = normalizeAxis(op, axis, rank);
+  let dtype = ts[0].dtype, total = 0;
+  for (const t of ts) {
+    const same = t.rank === rank && t.shape.every((d, i) => i === a || d === ts[0].shape[i]);
+    if (!same) {
+      throw new RangeError(
+        `${op}: shapes ${ts.map((u) => showShape(u.shape)).join(", ")} differ outside axis ${axis}`,
+      );
+    }
+    dtype = promoteTypes(dtype, t.dtype);
+    total += t.shape[a];
+  }
+  const shape = [...ts[0].shape];
+  shape[a] = total;
+  const out = emptyTensor(op, dtype, shape);
+  const strides = denseStrides(shape);
+  let offset = 0;
+  for (const t of ts) {
+    copyInto(op, out, strides, offset, t);
+    offset += t.shape[a] * strides[a];
+  }
+  return out;
+}
+
+/**
+ * Joins tensors of one shape along a new axis.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.stack([[1, 2], [3, 4]], 1); // [[1, 3], [2, 4]]
+ * ```
+ */
+export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
+  const ts = tensorList("stack", xs);
+  for (const t of ts) {
+    if (t.rank !== ts[0].rank || !t.shape.every((d, i) => d === ts[0].shape[i])) {
+      throw new RangeError(
+        `stack: shapes ${ts.map((u) => showShape(u.shape)).join(", ")} differ`,
+      );
+    }
+  }
+  const a = normalizeAxis("stack", axis, ts[0].rank + 1);
+  return concat(ts.map((t) => expandDims(t, a)), a);
+}
+
+/**
+ * Splits a tensor into the slices along `axis` (views, no copy).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.unstack([[1, 2], [3, 4]]); // [[1, 2], [3, 4]] as two tensors
+ * ```
+ */
+export function unstack(x: TensorLike, axis = 0): Tensor[] {
+  const t = toTensor("unstack", x);
+  if (t.rank === 0) throw new RangeError("unstack: cannot unstack a scalar");
+  const a = normalizeAxis("unstack", axis, t.rank);
+  const begin = t.shape.map(() => 0), size = t.shape.map(() => -1);
+  size[a] = 1;
+  return Array.from({ length: t.shape[a] }, (_, i) => {
+    begin[a] = i;
+    return squeeze(slice(t, begin, size), a);
+  });
+}
+
+/**
+ * Splits along `axis` into `n` equal parts or parts of the given sizes (one may be -1).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.split([1, 2, 3, 4, 5, 6], [1, -1, 2]); // [1], [2, 3, 4], [5, 6]
+ * ```
+ */
+export function split(
+  x: TensorLike,
+  numOrSizeSplits: number | readonly number[],
+  axis = 0,
+): Tensor[] {
+  const op = "split";
+  const t = toTensor(op, x);
+  const a = normalizeAxis(op, axis, t.rank);
+  const dim = t.shape[a];
+  let sizes: number[];
+  if (typeof numOrSizeSplits === "number") {
+    const n = numOrSizeSplits;
+    if (!Number.isInteger(n) || n <= 0 || dim % n !== 0) {
+      throw new RangeError(`${op}: cannot split dimension ${a} of size ${dim} into ${n} equal parts`);
+    }
+    sizes = Array(n).fill(dim / n);
+  } else {
+    sizes = [...numOrSizeSplits];
+    const unknown = sizes.filter((s) => s === -1).length;
+    const known = sizes.filter((s) => s !== -1).reduce((p, s) => p + s, 0);
+    if (unknown > 1 || sizes.some((s) => !Number.isInteger(s) || s < -1) || known > dim) {
+      throw new RangeError(`${op}: sizes ${showShape(sizes)} cannot split a dimension of size ${dim}`);
+    }
+    if (unknown) sizes[sizes.indexOf(-1)] = dim - known;
+    else if (known !== dim) {
+      throw new RangeError(`${op}: sizes ${showShape(sizes)} add up to ${known}, not ${dim}`);
+    }
+  }
+  const begin = t.shape.map(() => 0), size = t.shape.map(() => -1);
+  return sizes.map((s) => {
+    size[a] = s;
+    const part = slice(t, begin, size);
+    begin[a] += s;
+    return part;
+  });
+}
+
+/**
+ * Repeats x `multiples[i]` times along dimension i.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.tile([1, 2], [2]); // [1, 2, 1, 2]
+ * ```
+ */
+export function tile(x: TensorLike, multiples: readonly number[]): Tensor {
+  const op = "tile";
+  let t = toTensor(op, x);
+  if (!Array.isArray(multiples) || multiples.length !== t.rank) {
+    throw new RangeError(`${op}: multiples must have one entry per dimension (rank ${t.rank})`);
+  }
+  if (multiples.some((m) => !Number.isInteger(m) || m < 0)) {
+    throw new RangeError(`${op}: multiples ${showShape(multiples)} must be non-negative integers`);
+  }
+  // One axis at a time, each step a rank-4 broadcast copy: [outer, m, dim, inner].
+  for (let axis = 0; axis < t.rank; axis++) {
+    const m = multiples[axis];
+    if (m === 1) continue;
+    const outer = sizeOf(t.shape.slice(0, axis)), dim = t.shape[axis];
+    const inner = sizeOf(t.shape.slice(axis + 1));
+    const shape = [...t.shape];
+    shape[axis] = dim * m;
+    const out = emptyTensor(op, t.dtype, shape);
+    const source = reshape(t, [outer, 1, dim, inner]);
+    const broadcast = new Tensor(source.data, t.dtype, [outer, m, dim, inner], [
+      dim * inner,
+      0,
+      inner,
+      1,
+    ], source.offset);
+    copyInto(op, out, denseStrides([outer, m, dim, inner]), 0, broadcast);
+    t = out;
+  }
+  return t;
+}
+
+/** Options of tf.pad. */
+export interface PadOptions {
+  /** "CONSTANT" (default), "REFLECT" or "SYMMETRIC", as TensorFlow. */
+  mode?: "CONSTANT" | "REFLECT" | "SYMMETRIC";
+  /** The fill value of CONSTANT mode (default 0). */
+  constantValue?: number;
+}
+
+/**
+ * Pads each dimension i with paddings[i] = [before, after] elements.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.pad([[1, 2]], [[1, 0], [0, 1]]); // [[0, 0, 0], [1, 2, 0]]
+ * ```
+ */
+export function pad(
+  x: TensorLike,
+  paddings: readonly (readonly [number, number])[],
+  options: PadOptions = {},
+): Tensor {
+  const op = "pad";
+  const t = toTensor(op, x);
+  const mode = options.mode ?? "CONSTANT";
+  const valid = Array.isArray(paddings) && paddings.length === t.rank &&
+    paddings.every((p) =>
+      Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= 0)
+    );
+  if (!valid) {
+    throw new RangeError(
+      `${op}: paddings must be ${t.rank} pairs of non-negative integers, got ${JSON.stringify(paddings)}`,
+    );
+  }
+  if (mode === "REFLECT" || mode === "SYMMETRIC") return padMirror(t, paddings, mode);
+  if (mode !== "CONSTANT") throw new RangeError(`${op}: unknown mode ${JSON.stringify(mode)}`);
+  const shape = t.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+  const out = emptyTensor(op, t.dtype, shape);
+  const value = options.constantValue ?? 0;
+  if (value !== 0) {
+    (out.data as unknown as { fill(v: number | bigint): void }).fill(
+      t.dtype === "int64" ? BigInt(value) : value,
+    );
+  }
+  const strides = denseStrides(shape);
+  const offset = strides.reduce((sum, s, i) => sum + s * paddings[i][0], 0);
+  copyInto(op, out, strides, offset, t);
+  return out;
+}
+
+/** REFLECT excludes the edge element from the mirror; SYMMETRIC includes it. */
+function padMirror(
+  t: Tensor,
+  paddings: readonly (readonly [number, number])[],
+  mode: "REFLECT" | "SYMMETRIC",
+): Tensor {
+  const edge = mode === "REFLECT" ? 1 : 0;
+  let result = t;
+  for (let axis = 0; axis < t.rank; axis++) {
+    const [before, after] = paddings[axis];
+    if (before === 0 && after === 0) continue;
+    const dim = result.shape[axis];
+    if (before > dim - edge || after > dim - edge) {
+      throw new RangeError(
+        `pad: ${mode} padding [${before}, ${after}] is too large for dimension ${axis} of size ${dim}`,
+      );
+    }
+    const take = (start: number, count: number) => {
+      const begin = result.shape.map(() => 0), size = result.shape.map(() => -1);
+      begin[axis] = start;
+      size[axis] = count;
+      return reverse(slice(result, begin, size), axis);
+    };
+    result = concat([take(edge, before), result, take(dim - after - edge, after)], axis);
+  }
+  return result;
+}

@@ -1,0 +1,138 @@
+/**
+ * Tensors made from a description rather than data: fill, zeros, ones, zerosLike,
+ * onesLike, range, linspace, eye.
+ * @module
+ */
+import { checkDType, type DType, isFloat, type TypedArray } from "../dtype.ts";
+import { checkShape } from "../shape.ts";
+import { allocate } from "../storage.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { toTensor } from "./convert.ts";
+
+function filled(op: string, shape: readonly number[], value: number | boolean, dtype: DType) {
+  checkDType(op, dtype);
+  const dims = checkShape(op, shape);
+  const out = allocate(dtype, dims.reduce((a, b) => a * b, 1), op);
+  const v = dtype === "int64" ? BigInt(Number(value)) : Number(value);
+  if (v !== 0 && v !== 0n) (out as unknown as { fill(v: number | bigint): void }).fill(v);
+  return new Tensor(out, dtype, dims);
+}
+
+/**
+ * A tensor of `shape` holding `value` everywhere (float32 unless dtype says otherwise).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.fill([2, 2], 7); // [[7, 7], [7, 7]]
+ * ```
+ */
+export function fill(shape: readonly number[], value: number | boolean, dtype?: DType): Tensor {
+  const d = dtype ?? (typeof value === "boolean" ? "bool" : "float32");
+  return filled("fill", shape, value, d);
+}
+
+/** Zeros. @example tf.zeros([2, 3]) // float32 zeros of shape [2, 3] */
+export function zeros(shape: readonly number[], dtype: DType = "float32"): Tensor {
+  return filled("zeros", shape, 0, dtype);
+}
+
+/** Ones. @example tf.ones([2], "int32") // [1, 1] */
+export function ones(shape: readonly number[], dtype: DType = "float32"): Tensor {
+  return filled("ones", shape, 1, dtype);
+}
+
+/** Zeros with x's shape (and dtype). @example tf.zerosLike([1, 2]) // [0, 0] */
+export function zerosLike(x: TensorLike, dtype?: DType): Tensor {
+  const t = toTensor("zerosLike", x);
+  return filled("zerosLike", t.shape, 0, dtype ?? t.dtype);
+}
+
+/** Ones with x's shape (and dtype). @example tf.onesLike([1, 2]) // [1, 1] */
+export function onesLike(x: TensorLike, dtype?: DType): Tensor {
+  const t = toTensor("onesLike", x);
+  return filled("onesLike", t.shape, 1, dtype ?? t.dtype);
+}
+
+/**
+ * start, start + delta, ... up to (not including) limit. With one argument it counts
+ * from 0. As in TensorFlow, integer arguments give int32 and any fractional one
+ * float32, unless dtype is given.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.range(5); // int32 [0, 1, 2, 3, 4]
+ * tf.range(0, 1, 0.25); // float32 [0, 0.25, 0.5, 0.75]
+ * ```
+ */
+export function range(start: number, limit?: number, delta = 1, dtype?: DType): Tensor {
+  const op = "range";
+  if (limit === undefined) [start, limit] = [0, start];
+  for (const [name, v] of [["start", start], ["limit", limit], ["delta", delta]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new TypeError(`${op}: ${name} must be a finite number, got ${v}`);
+    }
+  }
+  if (delta === 0) throw new RangeError(`${op}: delta must not be 0`);
+  const d = dtype ?? ([start, limit, delta].every(Number.isInteger) ? "int32" : "float32");
+  checkDType(op, d);
+  if (d === "bool") throw new TypeError(`${op}: bool is not a numeric dtype`);
+  const n = Math.max(0, Math.ceil((limit - start) / delta));
+  const out = allocate(d, n, op);
+  writeSequence(out, n, (i) => start + i * delta);
+  return new Tensor(out, d, [n]);
+}
+
+function writeSequence(out: TypedArray, n: number, value: (i: number) => number): void {
+  if (out instanceof BigInt64Array) for (let i = 0; i < n; i++) out[i] = BigInt(value(i));
+  else for (let i = 0; i < n; i++) out[i] = value(i);
+}
+
+/**
+ * `num` evenly spaced values from start to stop, both included.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.linspace(0, 1, 5); // [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
+export function linspace(start: number, stop: number, num: number, dtype: DType = "float32"): Tensor {
+  const op = "linspace";
+  if (!Number.isInteger(num) || num < 0) {
+    throw new RangeError(`${op}: num must be a non-negative integer, got ${num}`);
+  }
+  if (!isFloat(checkDType(op, dtype))) throw new TypeError(`${op}: dtype must be a float type`);
+  const out = allocate(dtype, num, op);
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  writeSequence(out, num, (i) => (i === num - 1 && num > 1 ? stop : start + i * step));
+  return new Tensor(out, dtype, [num]);
+}
+
+/** Options of eye. */
+export interface EyeOptions {
+  /** Leading batch dims. */
+  batchShape?: number[];
+  /** Element type (default float32). */
+  dtype?: DType;
+}
+
+/**
+ * Identity matrix (numRows x numColumns, square when numColumns is omitted).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.eye(2); // [[1, 0], [0, 1]]
+ * ```
+ */
+export function eye(numRows: number, numColumns?: number, options: EyeOptions = {}): Tensor {
+  const op = "eye";
+  const cols = numColumns ?? numRows;
+  const batch = options.batchShape ?? [];
+  const t = filled(op, [...batch, numRows, cols], 0, options.dtype ?? "float32");
+  const matrices = t.size / Math.max(1, numRows * cols);
+  const one = t.dtype === "int64" ? 1n : 1;
+  const data = t.data as unknown as { [i: number]: number | bigint };
+  for (let b = 0; b < matrices; b++) {
+    for (let i = 0; i < Math.min(numRows, cols); i++) data[b * numRows * cols + i * cols + i] = one;
+  }
+  return t;
+}

@@ -1,0 +1,232 @@
+/**
+ * Neural-network ops composed from the core ops (so their gradients compose too):
+ * softmax, logSoftmax, the cross-entropy losses, biasAdd, l2Loss, moments and
+ * batchNormalization. Convolution and pooling live in conv.ts, dropout in random.ts.
+ * @module
+ */
+import { isFloat } from "../dtype.ts";
+import { normalizeAxis, showShape } from "../shape.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { castTensor } from "./cast.ts";
+import { toTensor } from "./convert.ts";
+import {
+  abs,
+  add,
+  divide,
+  equal,
+  exp,
+  log1p,
+  maximum,
+  multiply,
+  neg,
+  rsqrt,
+  square,
+  subtract,
+} from "./math.ts";
+import { type Axis, logSumExp, reduceMax, reduceMean, reduceSum } from "./reduce.ts";
+import { range } from "./creation.ts";
+import { expandDims, reshape } from "./views.ts";
+
+function floatTensor(op: string, x: TensorLike, what = "x"): Tensor {
+  const t = toTensor(op, x);
+  if (!isFloat(t.dtype)) {
+    throw new TypeError(`${op}: ${what} must be float32 or float64, got ${t.dtype}`);
+  }
+  return t;
+}
+
+/**
+ * exp(x) / sum(exp(x)) along `axis` (last by default), computed stably.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.softmax([1, 1]); // [0.5, 0.5]
+ * ```
+ */
+export function softmax(logits: TensorLike, axis = -1): Tensor {
+  const t = floatTensor("softmax", logits, "logits");
+  normalizeAxis("softmax", axis, t.rank);
+  const e = exp(subtract(t, reduceMax(t, axis, { keepDims: true })));
+  return divide(e, reduceSum(e, axis, { keepDims: true }));
+}
+
+/**
+ * log(softmax(x)) along `axis`, computed stably.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.logSoftmax([0, 0]); // [-0.6931472, -0.6931472]
+ * ```
+ */
+export function logSoftmax(logits: TensorLike, axis = -1): Tensor {
+  const t = floatTensor("logSoftmax", logits, "logits");
+  normalizeAxis("logSoftmax", axis, t.rank);
+  return subtract(t, logSumExp(t, axis, { keepDims: true }));
+}
+
+/** Arguments of the cross-entropy ops (TensorFlow passes them by name). */
+export interface CrossEntropyArgs {
+  labels: TensorLike;
+  logits: TensorLike;
+  /** The class axis (default -1). */
+  axis?: number;
+}
+
+/**
+ * Softmax cross-entropy per example: -sum(labels * logSoftmax(logits)) over the class
+ * axis. Labels are probabilities of the logits' shape.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.softmaxCrossEntropyWithLogits({ labels: [[0, 1]], logits: [[0, 0]] }); // [0.6931472]
+ * ```
+ */
+export function softmaxCrossEntropyWithLogits(args: CrossEntropyArgs): Tensor {
+  const op = "softmaxCrossEntropyWithLogits";
+  const logits = floatTensor(op, args.logits, "logits");
+  const labels = castTensor(toTensor(op, args.labels, logits.dtype), logits.dtype);
+  if (labels.shape.join() !== logits.shape.join()) {
+    throw new RangeError(
+      `${op}: labels ${showShape(labels.shape)} and logits ${showShape(logits.shape)} differ in shape`,
+    );
+  }
+  const axis = args.axis ?? -1;
+  return neg(reduceSum(multiply(labels, logSoftmax(logits, axis)), axis));
+}
+
+/**
+ * Softmax cross-entropy with integer class labels: labels [batch...] in [0, classes),
+ * logits [batch..., classes].
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: [1], logits: [[0, 0]] }); // [0.6931472]
+ * ```
+ */
+export function sparseSoftmaxCrossEntropyWithLogits(
+  args: { labels: TensorLike; logits: TensorLike },
+): Tensor {
+  const op = "sparseSoftmaxCrossEntropyWithLogits";
+  const logits = floatTensor(op, args.logits, "logits");
+  const labels = toTensor(op, args.labels, "int32");
+  if (labels.dtype !== "int32" && labels.dtype !== "int64") {
+    throw new TypeError(`${op}: labels must be int32 or int64, got ${labels.dtype}`);
+  }
+  const classes = logits.shape[logits.rank - 1];
+  const batchShape = logits.shape.slice(0, -1);
+  if (logits.rank < 1 || labels.shape.join() !== batchShape.join()) {
+    throw new RangeError(
+      `${op}: labels ${showShape(labels.shape)} must have the logits' shape ` +
+        `${showShape(logits.shape)} without the last dimension`,
+    );
+  }
+  const values = labels.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    if (v < 0 || v >= classes) {
+      throw new RangeError(`${op}: labels[${i}] = ${v} is not in [0, ${classes})`);
+    }
+  }
+  const hot = castTensor(equal(expandDims(labels, -1), range(0, classes, 1, labels.dtype)), logits.dtype);
+  return neg(reduceSum(multiply(hot, logSoftmax(logits)), -1));
+}
+
+/**
+ * Sigmoid cross-entropy: max(x, 0) - x * z + log(1 + exp(-|x|)), elementwise.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.sigmoidCrossEntropyWithLogits({ labels: [1], logits: [0] }); // [0.6931472]
+ * ```
+ */
+export function sigmoidCrossEntropyWithLogits(
+  args: { labels: TensorLike; logits: TensorLike },
+): Tensor {
+  const op = "sigmoidCrossEntropyWithLogits";
+  const x = floatTensor(op, args.logits, "logits");
+  const z = castTensor(toTensor(op, args.labels, x.dtype), x.dtype);
+  if (z.shape.join() !== x.shape.join()) {
+    throw new RangeError(
+      `${op}: labels ${showShape(z.shape)} and logits ${showShape(x.shape)} differ in shape`,
+    );
+  }
+  return add(subtract(maximum(x, 0), multiply(x, z)), log1p(exp(neg(abs(x)))));
+}
+
+/**
+ * Adds a bias vector along the channel dimension (last for NHWC, 1 for NCHW).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.biasAdd([[1, 2]], [10, 20]); // [[11, 22]]
+ * ```
+ */
+export function biasAdd(x: TensorLike, bias: TensorLike, dataFormat: "NHWC" | "NCHW" = "NHWC") {
+  const op = "biasAdd";
+  const t = toTensor(op, x);
+  const b = toTensor(op, bias, t.dtype);
+  const channel = dataFormat === "NCHW" ? 1 : t.rank - 1;
+  if (b.rank !== 1 || t.rank < 2 || t.shape[channel] !== b.shape[0]) {
+    throw new RangeError(
+      `${op}: bias ${showShape(b.shape)} must be a vector of the channel size of ${
+        showShape(t.shape)
+      } (${dataFormat})`,
+    );
+  }
+  if (dataFormat === "NHWC") return add(t, b);
+  return add(t, reshape(b, [b.shape[0], ...Array(t.rank - 2).fill(1)]));
+}
+
+/**
+ * sum(x^2) / 2.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.l2Loss([1, 2]); // 2.5
+ * ```
+ */
+export function l2Loss(x: TensorLike): Tensor {
+  return divide(reduceSum(square(floatTensor("l2Loss", x))), 2);
+}
+
+/**
+ * Mean and (population) variance over axes.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const [mean, variance] = tf.nn.moments([1, 2, 3, 4], [0]); // 2.5, 1.25
+ * ```
+ */
+export function moments(
+  x: TensorLike,
+  axes: Axis,
+  options: { keepDims?: boolean } = {},
+): [Tensor, Tensor] {
+  const t = floatTensor("moments", x);
+  const mean = reduceMean(t, axes, { keepDims: true });
+  const variance = reduceMean(square(subtract(t, mean)), axes, options);
+  return [options.keepDims ? mean : reduceMean(t, axes), variance];
+}
+
+/**
+ * (x - mean) / sqrt(variance + epsilon) * scale + offset, broadcasting each argument.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.batchNormalization([1, 3], 2, 1, 0, 1, 0); // [-1, 1]
+ * ```
+ */
+export function batchNormalization(
+  x: TensorLike,
+  mean: TensorLike,
+  variance: TensorLike,
+  offset: TensorLike | null,
+  scale: TensorLike | null,
+  varianceEpsilon: number,
+): Tensor {
+  const t = floatTensor("batchNormalization", x);
+  let inv = rsqrt(add(toTensor("batchNormalization", variance, t.dtype), varianceEpsilon));
+  if (scale !== null && scale !== undefined) inv = multiply(inv, scale);
+  const y = multiply(subtract(t, mean), inv);
+  return offset !== null && offset !== undefined ? add(y, offset) : y;
+}

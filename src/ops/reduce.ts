@@ -1,0 +1,224 @@
+/**
+ * Reductions over any set of axes. The reduced axes are moved last in a strided view
+ * (no copy) and eager_reduce walks kept x reduced dims.
+ *
+ * Dtypes: sums, means and products of integers stay integer (a mean truncates, as in
+ * TensorFlow); bool tensors are summed as int32 (TensorFlow rejects them; NumPy and
+ * TensorFlow.js count them); reduceAll and reduceAny take bool. Empty reductions give
+ * 0 (sum), NaN (mean), 1 (prod), -Infinity / the lowest integer (max), +Infinity / the
+ * highest (min).
+ * @module
+ */
+import { type DType, dtypeCode, isFloat } from "../dtype.ts";
+import { check, native } from "../native/lib.ts";
+import { int64s } from "../native/args.ts";
+import { Reduce } from "../native/codes.ts";
+import { normalizeAxes, normalizeAxis, showShape, sizeOf } from "../shape.ts";
+import { allocate } from "../storage.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { castTensor } from "./cast.ts";
+import { toTensor } from "./convert.ts";
+import { abs, add, exp, isFinite, log, pow, sqrt, square, subtract, where } from "./math.ts";
+import { reshape } from "./views.ts";
+
+/** Options of the reductions. */
+export interface ReduceOptions {
+  /** Keep reduced axes as dims of size 1 (TensorFlow's keepdims). */
+  keepDims?: boolean;
+}
+
+/** Axes to reduce: one axis, a list, or undefined/null for all. */
+export type Axis = number | readonly number[] | null | undefined;
+
+/** Runs one reduction kernel over `axes` of x; the output dtype is `outDtype`. */
+function reduceKernel(
+  op: string,
+  code: number,
+  x: Tensor,
+  axes: readonly number[],
+  outDtype: DType,
+  keepDims: boolean,
+): Tensor {
+  const reduced = new Set(axes);
+  const shape: number[] = [], strides: number[] = [], outShape: number[] = [];
+  for (let d = 0; d < x.rank; d++) {
+    if (reduced.has(d)) {
+      if (keepDims) outShape.push(1);
+      continue;
+    }
+    shape.push(x.shape[d]);
+    strides.push(x.strides[d]);
+    outShape.push(x.shape[d]);
+  }
+  const keepRank = shape.length;
+  for (const d of axes) {
+    shape.push(x.shape[d]);
+    strides.push(x.strides[d]);
+  }
+  const out = allocate(outDtype, sizeOf(outShape), op);
+  check(
+    native.eager_reduce(
+      code,
+      dtypeCode(x.dtype),
+      x.rank,
+      int64s(0, shape),
+      keepRank,
+      out,
+      x.data,
+      x.offset,
+      int64s(1, strides),
+    ),
+    op,
+  );
+  return new Tensor(out, outDtype, outShape);
+}
+
+function numericReduction(op: string, code: number) {
+  return (x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor => {
+    let t = toTensor(op, x);
+    if (t.dtype === "bool") {
+      if (code === Reduce.MAX || code === Reduce.MIN) {
+        throw new TypeError(`${op}: expected a numeric tensor, got bool`);
+      }
+      t = castTensor(t, "int32");
+    }
+    const axes = normalizeAxes(op, axis, t.rank);
+    return reduceKernel(op, code, t, axes, t.dtype, options.keepDims ?? false);
+  };
+}
+
+function boolReduction(op: string, code: number) {
+  return (x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor => {
+    const t = toTensor(op, x, "bool");
+    if (t.dtype !== "bool") throw new TypeError(`${op}: expected a bool tensor, got ${t.dtype}`);
+    return reduceKernel(op, code, t, normalizeAxes(op, axis, t.rank), "bool", !!options.keepDims);
+  };
+}
+
+/** Sum over axes (all when omitted). @example tf.reduceSum([[1, 2], [3, 4]], 0) // [4, 6] */
+export const reduceSum = numericReduction("reduceSum", Reduce.SUM);
+/** Mean over axes. @example tf.reduceMean([1, 2, 3, 4]) // 2.5 */
+export const reduceMean = numericReduction("reduceMean", Reduce.MEAN);
+/** Product over axes. @example tf.reduceProd([1, 2, 3]) // 6 */
+export const reduceProd = numericReduction("reduceProd", Reduce.PROD);
+/** Maximum over axes; NaN wins. @example tf.reduceMax([[1, 5], [3, 2]], 1) // [5, 3] */
+export const reduceMax = numericReduction("reduceMax", Reduce.MAX);
+/** Minimum over axes; NaN wins. @example tf.reduceMin([[1, 5], [3, 2]], 1) // [1, 2] */
+export const reduceMin = numericReduction("reduceMin", Reduce.MIN);
+/** Logical and over axes. @example tf.reduceAll([true, false]) // false */
+export const reduceAll = boolReduction("reduceAll", Reduce.ALL);
+/** Logical or over axes. @example tf.reduceAny([true, false]) // true */
+export const reduceAny = boolReduction("reduceAny", Reduce.ANY);
+
+/** Options of argMax and argMin. */
+export interface ArgOptions {
+  /** "int64" (TensorFlow's default) or "int32". */
+  outputType?: "int32" | "int64";
+}
+
+function argReduction(op: string, code: number) {
+  return (x: TensorLike, axis = 0, options: ArgOptions = {}): Tensor => {
+    const t = toTensor(op, x);
+    if (t.dtype === "bool") throw new TypeError(`${op}: expected a numeric tensor, got bool`);
+    if (t.rank === 0) throw new RangeError(`${op}: expected a tensor of rank >= 1, got a scalar`);
+    const a = normalizeAxis(op, axis, t.rank);
+    if (t.shape[a] === 0) {
+      throw new RangeError(`${op}: cannot reduce over axis ${axis} of size 0 (${showShape(t.shape)})`);
+    }
+    const outputType = options.outputType ?? "int64";
+    if (outputType !== "int32" && outputType !== "int64") {
+      throw new TypeError(`${op}: outputType must be "int32" or "int64", got ${outputType}`);
+    }
+    const result = reduceKernel(op, code, t, [a], "int64", false);
+    return castTensor(result, outputType);
+  };
+}
+
+/** Index of the largest value along an axis (int64). @example tf.argMax([1, 9, 3]) // 1 */
+export const argMax = argReduction("argMax", Reduce.ARGMAX);
+/** Index of the smallest value along an axis (int64). @example tf.argMin([4, 0, 3]) // 1 */
+export const argMin = argReduction("argMin", Reduce.ARGMIN);
+
+function floatInput(op: string, x: TensorLike): Tensor {
+  const t = toTensor(op, x);
+  if (!isFloat(t.dtype)) {
+    throw new TypeError(`${op}: expected a floating-point tensor (cast integers first), got ${t.dtype}`);
+  }
+  return t;
+}
+
+/**
+ * log(sum(exp(x))) over axes, computed stably by subtracting the maximum first.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.logSumExp([0, 0]); // log(2)
+ * ```
+ */
+export function logSumExp(x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor {
+  const t = floatInput("logSumExp", x);
+  const peak = reduceMax(t, axis, { keepDims: true });
+  // NOTE: an all -Infinity (or +Infinity) slice would give inf - inf = NaN; shift by 0 there.
+  const shift = where(isFinite(peak), peak, 0);
+  const sum = reduceSum(exp(subtract(t, shift)), axis, options);
+  const kept = options.keepDims ? shift : reshape(shift, sum.shape);
+  return add(log(sum), kept);
+}
+
+/** Options of tf.norm. */
+export interface NormOptions extends ReduceOptions {
+  /** "euclidean" (default; "fro" is the same), 1, 2, Infinity or any p > 0. */
+  ord?: "euclidean" | "fro" | number;
+}
+
+/**
+ * Vector norm over axes (all when omitted): (sum |x|^p)^(1/p), max |x| for Infinity.
+ * Matrix norms other than Frobenius (the euclidean norm over two axes) are not supported.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.norm([3, 4]); // 5
+ * ```
+ */
+export function norm(x: TensorLike, axis?: Axis, options: NormOptions = {}): Tensor {
+  const op = "norm";
+  const t = floatInput(op, x);
+  const ord = options.ord ?? "euclidean";
+  const keep = { keepDims: options.keepDims ?? false };
+  if (ord === "euclidean" || ord === "fro" || ord === 2) {
+    return sqrt(reduceSum(square(t), axis, keep));
+  }
+  if (ord === Infinity) return reduceMax(abs(t), axis, keep);
+  if (ord === -Infinity) return reduceMin(abs(t), axis, keep);
+  if (ord === 1) return reduceSum(abs(t), axis, keep);
+  if (typeof ord === "number" && ord > 0) {
+    return pow(reduceSum(pow(abs(t), ord), axis, keep), 1 / ord);
+  }
+  throw new RangeError(`${op}: unsupported ord ${String(ord)}; use "euclidean", a p > 0 or Infinity`);
+}
+
+/**
+ * Variance over axes (population variance, as tf.math.reduce_variance).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.reduceVariance([1, 2, 3, 4]); // 1.25
+ * ```
+ */
+export function reduceVariance(x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor {
+  const t = floatInput("reduceVariance", x);
+  const mean = reduceMean(t, axis, { keepDims: true });
+  return reduceMean(square(subtract(t, mean)), axis, options);
+}
+
+/**
+ * Standard deviation over axes.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.reduceStd([1, 3]); // 1
+ * ```
+ */
+export function reduceStd(x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor {
+  return sqrt(reduceVariance(x, axis, options));
+}
