@@ -40,11 +40,15 @@ static int default_threads(void) {
   return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
 }
 
+/* The generation each worker has seen when it starts: set under the mutex before the
+ * thread is created, so a job published before the new thread first locks the mutex is
+ * still run by it. */
+static uint64_t worker_seen[EAGER_POOL_MAX];
+
 static void *worker_main(void *arg) {
   int ith = (int)(intptr_t)arg;
-  uint64_t seen = 0;
   pthread_mutex_lock(&pool_mutex);
-  seen = pool_generation;
+  uint64_t seen = worker_seen[ith];
   for (;;) {
     while (pool_generation == seen) pthread_cond_wait(&pool_work, &pool_mutex);
     seen = pool_generation;
@@ -67,6 +71,7 @@ static int ensure_workers(int want) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    worker_seen[pool_started + 1] = pool_generation;
     int failed = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(pool_started + 1));
     pthread_attr_destroy(&attr);
     if (failed) break;
