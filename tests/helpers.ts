@@ -90,3 +90,5 @@ export function randomValues(n: number, seed: number, lo = -1, hi = 1): number[]
   const next = rng(seed);
   return Array.from({ length: n }, () => lo + (hi - lo) * next());
 }
+
+export { deepStrictEqual as assertEquals, strictEqual as assertStrictEquals } from "node:assert";

@@ -1,0 +1,302 @@
+/**
+ * Random ops: Philox known answers, seeding, thread independence, distribution
+ * statistics (fixed seeds, bounds of five standard errors), shuffle and dropout.
+ * @module
+ */
+import {
+  deepStrictEqual as assertEquals,
+  notDeepStrictEqual as assertNotEquals,
+  ok as assert,
+  strictEqual,
+} from "node:assert/strict";
+import { native, setNumThreads } from "../src/native/lib.ts";
+import {
+  dropout,
+  randomNormal,
+  randomShuffle,
+  randomUniform,
+  setSeed,
+  truncatedNormal,
+} from "../src/ops/random.ts";
+import { Tensor } from "../src/tensor.ts";
+import { assertThrowsMatch } from "./helpers.ts";
+
+function values(t: Tensor): number[] {
+  return Array.from(t.dataSync(), Number);
+}
+
+function moments(xs: ArrayLike<number | bigint>): { mean: number; variance: number } {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += Number(xs[i]);
+  const mean = sum / xs.length;
+  let sq = 0;
+  for (let i = 0; i < xs.length; i++) sq += (Number(xs[i]) - mean) ** 2;
+  return { mean, variance: sq / xs.length };
+}
+
+function assertWithin(actual: number, expected: number, tolerance: number, what: string): void {
+  assert(
+    Math.abs(actual - expected) <= tolerance,
+    `${what}: ${actual} is not within ${tolerance} of ${expected}`,
+  );
+}
+
+const N = 1_000_000;
+
+Deno.test("philox4x32-10 matches Random123's known-answer vectors", () => {
+  const cases: [number[], number[], number[]][] = [
+    [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
+    [
+      [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+      [0xffffffff, 0xffffffff],
+      [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+    ],
+    [
+      [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+      [0xa4093822, 0x299f31d0],
+      [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+    ],
+  ];
+  for (const [counter, key, expected] of cases) {
+    const out = new Uint32Array(4);
+    assertEquals(
+      native.eager_philox4x32(new Uint32Array(counter), new Uint32Array(key), out),
+      0,
+    );
+    assertEquals(Array.from(out), expected);
+  }
+});
+
+Deno.test("setSeed makes the sequence of random ops reproducible", () => {
+  const run = () => [
+    values(randomUniform([5])),
+    values(randomNormal([2, 3], { dtype: "float64" })),
+    values(randomUniform([4], { minval: -5, maxval: 5, dtype: "int32" })),
+    values(randomShuffle([1, 2, 3, 4, 5, 6, 7, 8])),
+    values(truncatedNormal([3])),
+  ];
+  setSeed(1234);
+  const first = run();
+  setSeed(1234);
+  assertEquals(run(), first);
+  setSeed(1235);
+  assertNotEquals(run()[0], first[0]);
+  // Each call without an op seed advances the op counter.
+  setSeed(1234);
+  assertNotEquals(values(randomUniform([5])), values(randomUniform([5])));
+});
+
+Deno.test("an op seed gives new values per call that restart after setSeed", () => {
+  setSeed(7);
+  const a = values(randomUniform([4], { seed: 3 }));
+  const b = values(randomUniform([4], { seed: 3 }));
+  const c = values(randomUniform([4], { seed: 4 }));
+  assertNotEquals(a, b);
+  assertNotEquals(a, c);
+  setSeed(7);
+  assertEquals(values(randomUniform([4], { seed: 3 })), a);
+  assertEquals(values(randomUniform([4], { seed: 3 })), b);
+  // Calls with an op seed leave the op counter alone.
+  setSeed(7);
+  const d = values(randomNormal([4]));
+  setSeed(7);
+  randomNormal([4], { seed: 99n });
+  assertEquals(values(randomNormal([4])), d);
+});
+
+Deno.test("without any seed, values come from fresh entropy", () => {
+  setSeed(null);
+  assertNotEquals(values(randomUniform([8])), values(randomUniform([8])));
+  assertNotEquals(values(randomNormal([8], { seed: 1 })), values(randomNormal([8], { seed: 1 })));
+});
+
+Deno.test("element i depends only on the seeds and i, not on the shape", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    setSeed(3);
+    const short = values(randomNormal([11], { dtype }));
+    setSeed(3);
+    const long = values(randomNormal([4, 25], { dtype }));
+    assertEquals(long.slice(0, 11), short);
+  }
+});
+
+Deno.test("results do not depend on the number of threads", () => {
+  const n = (1 << 20) + 3;
+  const draws: [string, () => Tensor][] = [
+    ["uniform float32", () => randomUniform([n], { minval: -2, maxval: 3 })],
+    ["uniform float64", () => randomUniform([n], { dtype: "float64" })],
+    // span 2^31 + 1: about half of the first draws are rejected and redrawn
+    ["uniform int32", () =>
+      randomUniform([n], { minval: -(2 ** 30), maxval: 2 ** 30 + 1, dtype: "int32" })],
+    ["uniform int64", () =>
+      randomUniform([n], { minval: -(2 ** 52), maxval: 2 ** 52 + 1, dtype: "int64" })],
+    ["normal float32", () => randomNormal([n])],
+    ["normal float64", () => randomNormal([n], { dtype: "float64" })],
+    ["truncated float32", () => truncatedNormal([n])],
+    ["truncated float64", () => truncatedNormal([n], { dtype: "float64" })],
+  ];
+  try {
+    for (const [name, draw] of draws) {
+      const results = [1, 2, 3].map((threads) => {
+        setNumThreads(threads);
+        setSeed(99);
+        return draw().dataSync();
+      });
+      assertEquals(results[1], results[0], `${name}: 2 threads differ from 1`);
+      assertEquals(results[2], results[0], `${name}: 3 threads differ from 1`);
+    }
+  } finally {
+    setNumThreads(0);
+  }
+});
+
+Deno.test("uniform floats: range, mean and variance", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    const x = randomUniform([N], { dtype, seed: 11 }).dataSync() as Float32Array | Float64Array;
+    const { mean, variance } = moments(x);
+    assertWithin(mean, 0.5, 5 * Math.sqrt(1 / 12 / N), `${dtype} mean`);
+    assertWithin(variance, 1 / 12, 5 * Math.sqrt((1 / 80 - 1 / 144) / N), `${dtype} variance`);
+    assert(x.every((v) => v >= 0 && v < 1), `${dtype} values leave [0, 1)`);
+    const y = randomUniform([N], { dtype, minval: -3, maxval: 5, seed: 12 }).dataSync();
+    assert((y as Float64Array).every((v) => v >= -3 && v < 5), `${dtype} values leave [-3, 5)`);
+    assertWithin(moments(y).mean, 1, 5 * 8 * Math.sqrt(1 / 12 / N), `${dtype} shifted mean`);
+  }
+  // A range one float32 step wide: rounding up to maxval is clamped below it.
+  const hi = Math.fround(1.0000001);
+  const z = randomUniform([1000], { minval: 1, maxval: hi, seed: 1 }).dataSync() as Float32Array;
+  assert(z.every((v) => v >= 1 && v < hi));
+});
+
+Deno.test("uniform integers cover [minval, maxval) evenly", () => {
+  const x = randomUniform([N], { minval: -3, maxval: 7, dtype: "int32", seed: 5 });
+  assertEquals(x.dtype, "int32");
+  const counts = new Map<number, number>();
+  for (const v of x.dataSync() as Int32Array) counts.set(v, (counts.get(v) ?? 0) + 1);
+  assertEquals([...counts.keys()].sort((a, b) => a - b), [-3, -2, -1, 0, 1, 2, 3, 4, 5, 6]);
+  for (const [v, c] of counts) assertWithin(c, N / 10, 5 * Math.sqrt(N * 0.09), `count of ${v}`);
+
+  const big = randomUniform([N], { minval: -(2 ** 30), maxval: 2 ** 30 + 1, dtype: "int32" });
+  const b = big.dataSync() as Int32Array;
+  assert(b.every((v) => v >= -(2 ** 30) && v <= 2 ** 30));
+  const span = 2 ** 31 + 1;
+  assertWithin(moments(b).mean, 0, 5 * span * Math.sqrt(1 / 12 / N), "int32 wide mean");
+
+  const y = randomUniform([N], { minval: 10n, maxval: 2n ** 40n, dtype: "int64", seed: 6 });
+  assertEquals(y.dtype, "int64");
+  const w = y.dataSync() as BigInt64Array;
+  assert(w.every((v) => v >= 10n && v < 2n ** 40n));
+  const { mean, variance } = moments(w);
+  assertWithin(mean / 2 ** 40, 0.5, 5 * Math.sqrt(1 / 12 / N), "int64 mean");
+  assertWithin(variance / 2 ** 80, 1 / 12, 5 * Math.sqrt((1 / 80 - 1 / 144) / N), "int64 var");
+
+  const coin = randomUniform([N], { maxval: 2, dtype: "int64", seed: 8 }).dataSync();
+  assertWithin(moments(coin).mean, 0.5, 5 * 0.5 / Math.sqrt(N), "int64 coin");
+});
+
+Deno.test("normal: mean and variance", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    const x = randomNormal([N], { dtype, mean: 2, stddev: 3, seed: 21 }).dataSync();
+    const { mean, variance } = moments(x as Float64Array);
+    assertWithin(mean, 2, 5 * 3 / Math.sqrt(N), `${dtype} mean`);
+    assertWithin(variance, 9, 5 * 9 * Math.sqrt(2 / N), `${dtype} variance`);
+    // about 4.55% of a normal lies beyond two standard deviations
+    const tail = (x as Float64Array).filter((v) => Math.abs(v - 2) > 6).length / N;
+    assertWithin(tail, 0.0455, 5 * Math.sqrt(0.0455 * 0.9545 / N), `${dtype} tail`);
+  }
+  assert(values(randomNormal([10], { stddev: 0, mean: 4 })).every((v) => v === 4));
+});
+
+Deno.test("truncatedNormal stays within two standard deviations", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    const x = truncatedNormal([N], { dtype, mean: -1, stddev: 0.5, seed: 31 }).dataSync();
+    const xs = x as Float64Array;
+    assert(xs.every((v) => Math.abs(v + 1) <= 1 + 1e-6), `${dtype} value beyond 2 sd`);
+    const { mean, variance } = moments(xs);
+    assertWithin(mean, -1, 5 * 0.5 * Math.sqrt(0.7737 / N), `${dtype} mean`);
+    assertWithin(variance / 0.25, 0.7737, 0.005, `${dtype} variance`);
+  }
+});
+
+Deno.test("randomShuffle permutes rows and keeps them whole", () => {
+  const rows = 1000;
+  const data = Array.from({ length: rows }, (_, i) => [i, 10 * i, -i]);
+  const y = randomShuffle(data, { seed: 1 });
+  assertEquals(y.shape, [rows, 3]);
+  const out = y.numpy() as number[][];
+  for (const row of out) assertEquals(row, [row[0], 10 * row[0], -row[0]]);
+  const firsts = out.map((r) => r[0]);
+  assertEquals([...firsts].sort((a, b) => a - b), data.map((r) => r[0]));
+  assertNotEquals(firsts, data.map((r) => r[0]));
+
+  const ints = randomShuffle(new Int32Array([5, 6, 7, 8, 9]));
+  assertEquals(values(ints).sort(), [5, 6, 7, 8, 9]);
+  const longs = randomShuffle(new BigInt64Array([1n, 2n, 3n]));
+  assertEquals([...(longs.dataSync() as BigInt64Array)].sort(), [1n, 2n, 3n]);
+  // A strided (transposed) view is read correctly.
+  const t = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), "float32", [3, 2], [1, 3]);
+  const s = randomShuffle(t).numpy() as number[][];
+  assertEquals(s.map((r) => r.join()).sort(), ["1,4", "2,5", "3,6"]);
+  assertEquals(randomShuffle(5).numpy(), 5);
+  assertEquals(randomShuffle([[1, 2]]).numpy(), [[1, 2]]);
+});
+
+Deno.test("dropout keeps 1 - rate of the values, scaled by 1 / (1 - rate)", () => {
+  const n = 100_000, rate = 0.3;
+  const y = dropout(new Float32Array(n).fill(2), rate, { seed: 4 }).dataSync() as Float32Array;
+  const kept = y.filter((v) => v !== 0);
+  assertWithin(kept.length / n, 1 - rate, 5 * Math.sqrt(rate * (1 - rate) / n), "kept fraction");
+  assert(kept.every((v) => v === Math.fround(2 * Math.fround(1 / (1 - rate)))));
+
+  const x = new Tensor(new Float64Array(100 * 50).fill(1), "float64", [100, 50]);
+  for (const noiseShape of [[100, 1], [null, 1]]) {
+    const z = dropout(x, 0.5, { noiseShape, seed: 2 }).numpy() as number[][];
+    for (const row of z) assert(row.every((v) => v === row[0]) && (row[0] === 0 || row[0] === 2));
+    assert(z.some((r) => r[0] === 0) && z.some((r) => r[0] === 2));
+  }
+  strictEqual(dropout(x, 0), x);
+});
+
+Deno.test("bad arguments throw errors that name the op", () => {
+  assertThrowsMatch(() => randomUniform([-1]), /^randomUniform: shape/);
+  assertThrowsMatch(() => randomUniform([1.5]), /^randomUniform: shape/);
+  assertThrowsMatch(() => randomUniform([2], { minval: 1, maxval: 1 }), /^randomUniform: minval/);
+  assertThrowsMatch(() => randomUniform([2], { minval: 2, maxval: 1 }), /^randomUniform: minval/);
+  assertThrowsMatch(() => randomUniform([2], { maxval: NaN }), /^randomUniform: maxval/);
+  assertThrowsMatch(() => randomUniform([2], { dtype: "int32" }), /^randomUniform: maxval must/);
+  assertThrowsMatch(
+    () => randomUniform([2], { maxval: 2 ** 31, dtype: "int32" }),
+    /^randomUniform: maxval/,
+  );
+  assertThrowsMatch(
+    () => randomUniform([2], { maxval: 2n ** 60n, dtype: "int64" }),
+    /^randomUniform: maxval/,
+  );
+  assertThrowsMatch(() => randomUniform([2], { dtype: "bool" }), /^randomUniform: dtype/);
+  assertThrowsMatch(
+    () => randomUniform([2], { dtype: "float16" as "float32" }),
+    /^randomUniform: unknown dtype/,
+  );
+  assertThrowsMatch(() => randomUniform([2], { seed: 1.5 }), /^randomUniform: seed/);
+  assertThrowsMatch(() => randomNormal([2], { stddev: -1 }), /^randomNormal: stddev/);
+  assertThrowsMatch(() => randomNormal([2], { dtype: "int32" }), /^randomNormal: dtype/);
+  assertThrowsMatch(() => truncatedNormal([2], { stddev: -0.1 }), /^truncatedNormal: stddev/);
+  assertThrowsMatch(() => truncatedNormal([2], { mean: Infinity }), /^truncatedNormal: mean/);
+  assertThrowsMatch(() => setSeed(0.5), /^setSeed: seed/);
+  assertThrowsMatch(() => dropout([1, 2], 1), /^dropout: rate/);
+  assertThrowsMatch(() => dropout([1, 2], -0.1), /^dropout: rate/);
+  assertThrowsMatch(() => dropout([1, 2], NaN), /^dropout: rate/);
+  assertThrowsMatch(() => dropout(new Int32Array([1, 2]), 0.5), /^dropout: x must be/);
+  assertThrowsMatch(() => dropout([[1, 2]], 0.5, { noiseShape: [3] }), /^dropout: /);
+  assertThrowsMatch(() => dropout([[1, 2]], 0.5, { noiseShape: [2, 2] }), /^dropout: noiseShape/);
+  assertThrowsMatch(() => randomShuffle([1, 2], { seed: "x" as unknown as number }), /^randomShuffle/);
+});
+
+Deno.test("the kernel rejects invalid calls with a status, not a crash", () => {
+  const out = new Float32Array(4);
+  assertEquals(native.eager_random(7, 0, 4, out, 0n, 0n, 0, 1), 1);
+  assertEquals(native.eager_random(0, 0, 4, out, 0n, 0n, 1, 1), 1);
+  assertEquals(native.eager_random(1, 2, 4, out, 0n, 0n, 0, 1), 2);
+  assertEquals(native.eager_random(1, 0, 4, out, 0n, 0n, 0, -1), 1);
+  assertEquals(native.eager_random(0, 2, 4, out, 0n, 0n, 0.5, 3), 1);
+  assertEquals(native.eager_random(0, 0, -1, out, 0n, 0n, 0, 1), 1);
+});

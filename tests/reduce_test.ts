@@ -1,0 +1,165 @@
+import * as tf from "../mod.ts";
+import type { DType } from "../mod.ts";
+import {
+  assertClose,
+  assertEquals,
+  assertStrictEquals,
+  assertThrowsMatch,
+  randomValues,
+} from "./helpers.ts";
+
+/** Reference reduction over `axes` of a dense row-major array. */
+function reduceRef(
+  values: number[],
+  shape: number[],
+  axes: number[],
+  init: number,
+  step: (acc: number, v: number) => number,
+  finish: (acc: number, count: number) => number = (a) => a,
+): { shape: number[]; values: number[] } {
+  const outShape = shape.filter((_, i) => !axes.includes(i));
+  const outSize = outShape.reduce((a, b) => a * b, 1);
+  const acc = new Array(outSize).fill(init);
+  const count = axes.reduce((a, d) => a * shape[d], 1);
+  for (let k = 0; k < values.length; k++) {
+    let r = k, o = 0, mul = 1;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      const idx = r % shape[d];
+      r = Math.floor(r / shape[d]);
+      if (!axes.includes(d)) {
+        o += idx * mul;
+        mul *= shape[d];
+      }
+    }
+    acc[o] = step(acc[o], values[k]);
+  }
+  return { shape: outShape, values: acc.map((a) => finish(a, count)) };
+}
+
+const CASES: [number[], number[] | undefined][] = [
+  [[6], undefined],
+  [[6], [0]],
+  [[3, 4], [0]],
+  [[3, 4], [1]],
+  [[3, 4], [0, 1]],
+  [[2, 3, 4], [1]],
+  [[2, 3, 4], [0, 2]],
+  [[2, 3, 4], [2]],
+  [[2, 3, 4], [0]],
+  [[5, 0], [1]],
+  [[0, 3], [0]],
+  [[], undefined],
+  [[4, 1, 3], [1]],
+  [[300, 70], [0]], // column walk over blocks
+  [[70, 300], [1]],
+  [[200000], [0]], // split over threads
+];
+
+const OPS: [string, typeof tf.reduceSum, number, (a: number, v: number) => number, (
+  a: number,
+  n: number,
+) => number][] = [
+  ["reduceSum", tf.reduceSum, 0, (a, v) => a + v, (a) => a],
+  ["reduceMean", tf.reduceMean, 0, (a, v) => a + v, (a, n) => a / n],
+  ["reduceProd", tf.reduceProd, 1, (a, v) => a * v, (a) => a],
+  ["reduceMax", tf.reduceMax, -Infinity, Math.max, (a) => a],
+  ["reduceMin", tf.reduceMin, Infinity, Math.min, (a) => a],
+];
+
+Deno.test("numeric reductions match references over axes, keepDims and layouts", () => {
+  let seed = 1;
+  for (const [name, fn, init, step, finish] of OPS) {
+    for (const [shape, axes] of CASES) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const lo = name === "reduceProd" ? 0.9 : -1, hi = name === "reduceProd" ? 1.1 : 1;
+      const values = randomValues(n, seed++, lo, hi);
+      const all = axes ?? shape.map((_, i) => i);
+      const want = reduceRef(values, shape, all, init, step, finish);
+      for (const dtype of ["float32", "float64"] as DType[]) {
+        const x = tf.constant(values, dtype).reshape(shape);
+        const got = fn(x, axes);
+        const tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
+        assertStrictEquals(got.dtype, dtype);
+        assertClose(got, tf.constant(want.values, "float64").reshape(want.shape), {
+          ...tol,
+          message: `${name} ${dtype} ${JSON.stringify(shape)} axes ${JSON.stringify(axes)}`,
+        });
+        const kept = fn(x, axes, { keepDims: true });
+        assertEquals(kept.shape, shape.map((d, i) => (all.includes(i) ? 1 : d)));
+      }
+      // The same reduction of a transposed view.
+      if (shape.length === 2 && axes) {
+        const t = tf.constant(values, "float64").reshape(shape);
+        const viaView = fn(t.transpose(), axes.map((a) => 1 - a));
+        assertClose(viaView, fn(t, axes), { rtol: 1e-12, atol: 1e-12, message: name });
+      }
+    }
+  }
+});
+
+Deno.test("integer and bool reductions", () => {
+  const x = tf.constant([[1, 2, 3], [4, 5, 7]], "int32");
+  assertEquals(tf.reduceSum(x).numpy(), 22);
+  assertEquals(tf.reduceSum(x, 0).numpy(), [5, 7, 10]);
+  assertEquals(tf.reduceMean(x, 1).numpy(), [2, 5]); // truncating, as TensorFlow
+  assertEquals(tf.reduceProd(x, 1).numpy(), [6, 140]);
+  assertEquals(tf.reduceMax(x).numpy(), 7);
+  assertEquals(tf.reduceMin(tf.constant([3n, -2n])).numpy(), -2n);
+  assertEquals(tf.reduceSum(tf.constant([200, 100], "uint8")).numpy(), 44); // wraps
+  assertEquals(tf.reduceSum([true, true, false]).numpy(), 2);
+  assertEquals(tf.reduceAll([[true, false], [true, true]], 1).numpy(), [false, true]);
+  assertEquals(tf.reduceAny([[true, false], [false, false]], 1).numpy(), [true, false]);
+  assertEquals(tf.reduceAll(tf.zeros([0], "bool")).numpy(), true);
+  assertThrowsMatch(() => tf.reduceAll([1, 0]), /reduceAll: expected a bool tensor/);
+  assertThrowsMatch(() => tf.reduceMax([true]), /reduceMax: expected a numeric tensor/);
+});
+
+Deno.test("empty reductions and NaN", () => {
+  assertClose(tf.reduceSum(tf.zeros([0])), 0);
+  assertClose(tf.reduceMean(tf.zeros([0])), NaN);
+  assertClose(tf.reduceProd(tf.zeros([0])), 1);
+  assertClose(tf.reduceMax(tf.zeros([0])), -Infinity);
+  assertClose(tf.reduceMin(tf.zeros([0])), Infinity);
+  assertEquals(tf.reduceMax(tf.zeros([0], "int32")).numpy(), -2147483648);
+  assertClose(tf.reduceMax([1, NaN, 3]), NaN);
+  assertClose(tf.reduceMin([NaN, 1]), NaN);
+  assertClose(tf.reduceSum([1, NaN]), NaN);
+});
+
+Deno.test("argMax and argMin", () => {
+  const x = tf.constant([[1, 9, 3], [7, 2, 7]]);
+  assertEquals(tf.argMax(x, 1).numpy(), [1n, 0n]);
+  assertEquals(tf.argMin(x, 1).numpy(), [0n, 1n]);
+  assertEquals(tf.argMax(x).numpy(), [1n, 0n, 1n]);
+  assertEquals(tf.argMax(x, -1, { outputType: "int32" }).dtype, "int32");
+  assertEquals(tf.argMax(x.transpose(), 0).numpy(), [1n, 0n]);
+  assertEquals(tf.argMax([1, NaN, 5, NaN]).numpy(), 1n);
+  assertEquals(tf.argMin(tf.constant([3, 1, 1], "int32")).numpy(), 1n);
+  assertThrowsMatch(() => tf.argMax(tf.zeros([2, 0]), 1), /argMax: cannot reduce over axis 1 of size 0/);
+  assertThrowsMatch(() => tf.argMax(x, 2), /argMax: axis 2 is out of range/);
+});
+
+Deno.test("logSumExp, norm, variance", () => {
+  assertClose(tf.logSumExp([0, 0]), Math.log(2));
+  assertClose(tf.logSumExp([1000, 1000]), 1000 + Math.log(2));
+  assertClose(tf.logSumExp([[-Infinity, -Infinity]], 1), [-Infinity]);
+  assertClose(tf.logSumExp([[1, 2], [3, 4]], 1), [
+    Math.log(Math.E + Math.E ** 2),
+    Math.log(Math.E ** 3 + Math.E ** 4),
+  ], { rtol: 1e-6 });
+  assertEquals(tf.logSumExp([[1, 2]], 1, { keepDims: true }).shape, [1, 1]);
+  assertClose(tf.norm([3, 4]), 5);
+  assertClose(tf.norm([3, -4], undefined, { ord: 1 }), 7);
+  assertClose(tf.norm([3, -4], undefined, { ord: Infinity }), 4);
+  assertClose(tf.norm([1, 1], undefined, { ord: 3 }), 2 ** (1 / 3), { rtol: 1e-6 });
+  assertClose(tf.norm([[3, 4], [0, 0]], 1), [5, 0]);
+  assertClose(tf.reduceVariance([1, 2, 3, 4]), 1.25);
+  assertClose(tf.reduceStd([1, 3]), 1);
+  assertThrowsMatch(() => tf.norm([1], undefined, { ord: -1 }), /norm: unsupported ord/);
+});
+
+Deno.test("bad axes name the op", () => {
+  assertThrowsMatch(() => tf.reduceSum([1, 2], 1), /reduceSum: axis 1 is out of range for a tensor of rank 1/);
+  assertThrowsMatch(() => tf.reduceSum([[1]], [0, 0]), /reduceSum: axis 0 is repeated/);
+  assertThrowsMatch(() => tf.reduceSum([1], 0.5), /reduceSum: axis must be an integer/);
+});
