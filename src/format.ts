@@ -8,10 +8,10 @@
  * shortest round-trip digits for the value's own precision, clipped or extended with correctly
  * rounded (ties-to-even) digits where the print mode asks for a fixed number of places.
  *
- * The target is NumPy 2.0 to 2.2 under TensorFlow 2. Not followed: NumPy 1.26, which differs only
- * for float32 data whose smallest magnitude is float32(1e-4) (it compares in float64, see
- * `floatFormat`), and NumPy 2.3+, which switches float32 to scientific notation from 1e6 in arrays
- * and 1e7 in scalars.
+ * The target is the NumPy that `pip install tensorflow-cpu` brings today (2.4): float32 values
+ * switch to scientific notation from 1e6 (see F32_SCIENTIFIC_FROM). NumPy 2.0 to 2.2 used 1e8
+ * for float32 arrays and 1e16 for scalars; NumPy 1.26 also differs for float32 data whose
+ * smallest magnitude is float32(1e-4) (it compares in float64, see `floatFormat`).
  *
  * @module
  */
@@ -25,6 +25,12 @@ const LINE_WIDTH = 75;
 const THRESHOLD = 1000;
 const EDGE_ITEMS = 3;
 const PRECISION = 8;
+/**
+ * NumPy 2.3 made float32 switch to scientific notation from 1e6 (arrays and scalars)
+ * instead of 1e8 (arrays) and 1e16 (scalars); float64 is unchanged. We follow the NumPy
+ * that `pip install tensorflow-cpu` brings today (2.4), so printing matches real TF.
+ */
+const F32_SCIENTIFIC_FROM = 1e6;
 
 // ---------------------------------------------------------------------------------------------
 // Exact decimals
@@ -178,7 +184,8 @@ function floatFormat(data: number[], f32: boolean): ElementFormat {
   if (abs.length > 0) {
     const max = abs.reduce((a, b) => Math.max(a, b));
     const min = abs.reduce((a, b) => Math.min(a, b));
-    sci = max >= round(1e8) || min < round(1e-4) || round(max / min) > 1000;
+    sci = max >= (f32 ? F32_SCIENTIFIC_FROM : 1e8) || min < round(1e-4) ||
+      round(max / min) > 1000;
   }
   let padLeft = 0, padRight = 0, expSize = -1, precision = 0;
   const signWidth = (v: number) => (isNegative(v) ? 1 : 0);
@@ -252,7 +259,7 @@ function formatScalar(dtype: FormatDType, v: Value): string {
   const sign = isNegative(x) ? "-" : "";
   const d = floatDigits(x, dtype === "float32").shortest;
   const abs = Math.abs(x);
-  if (abs === 0 || (abs >= 1e-4 && abs < 1e16)) {
+  if (abs === 0 || (abs >= 1e-4 && abs < (dtype === "float32" ? F32_SCIENTIFIC_FROM : 1e16))) {
     const [intPart, fracPart] = positionalParts(d);
     return `${sign}${intPart}.${fracPart || "0"}`;
   }
