@@ -24,10 +24,128 @@ export { setNumThreads } from "./src/native/lib.ts";
 export { device, numGpus } from "./src/device.ts";
 export { constant } from "./src/ops/convert.ts";
 export type { ConstantOptions } from "./src/ops/convert.ts";
-export * from "./src/ops/math.ts";
-export * from "./src/ops/reduce.ts";
-export * from "./src/ops/matmul.ts";
-export * from "./src/ops/views.ts";
-export * from "./src/ops/array.ts";
-export * from "./src/ops/creation.ts";
+export {
+  abs,
+  acos,
+  add,
+  addN,
+  asin,
+  atan,
+  atan2,
+  cast,
+  ceil,
+  clipByValue,
+  cos,
+  cosh,
+  divide,
+  equal,
+  erf,
+  exp,
+  expm1,
+  floor,
+  floorDiv,
+  greater,
+  greaterEqual,
+  isFinite,
+  isInf,
+  isNaN,
+  less,
+  lessEqual,
+  log,
+  log1p,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
+  logicalXor,
+  maximum,
+  minimum,
+  mod,
+  multiply,
+  neg,
+  notEqual,
+  pow,
+  reciprocal,
+  round,
+  rsqrt,
+  sigmoid,
+  sign,
+  sin,
+  sinh,
+  sqrt,
+  square,
+  squaredDifference,
+  subtract,
+  tan,
+  tanh,
+  where,
+} from "./src/ops/math.ts";
+export {
+  argMax,
+  argMin,
+  logSumExp,
+  norm,
+  reduceAll,
+  reduceAny,
+  reduceMax,
+  reduceMean,
+  reduceMin,
+  reduceProd,
+  reduceStd,
+  reduceSum,
+  reduceVariance,
+} from "./src/ops/reduce.ts";
+export type { ArgOptions, Axis, NormOptions, ReduceOptions } from "./src/ops/reduce.ts";
+export { matmul, tensordot } from "./src/ops/matmul.ts";
+export type { MatmulOptions } from "./src/ops/matmul.ts";
+export {
+  broadcastTo,
+  expandDims,
+  identity,
+  reshape,
+  reverse,
+  slice,
+  squeeze,
+  stopGradient,
+  stridedSlice,
+  transpose,
+} from "./src/ops/views.ts";
+export type { StridedSliceOptions } from "./src/ops/views.ts";
+export { concat, pad, split, stack, tile, unstack } from "./src/ops/array.ts";
+export type { PadOptions } from "./src/ops/array.ts";
+export {
+  eye,
+  fill,
+  linspace,
+  ones,
+  onesLike,
+  range,
+  zeros,
+  zerosLike,
+} from "./src/ops/creation.ts";
+export type { EyeOptions } from "./src/ops/creation.ts";
+export {
+  booleanMask,
+  gather,
+  gatherNd,
+  oneHot,
+  scatterNd,
+  unsortedSegmentSum,
+  whereIndices,
+} from "./src/ops/indexing.ts";
+export type {
+  BooleanMaskOptions,
+  GatherNdOptions,
+  GatherOptions,
+  OneHotOptions,
+} from "./src/ops/indexing.ts";
+export { randomNormal, randomShuffle, randomUniform, truncatedNormal } from "./src/ops/random.ts";
+export type {
+  DropoutOptions,
+  RandomNormalOptions,
+  RandomShuffleOptions,
+  RandomUniformOptions,
+  Seed,
+} from "./src/ops/random.ts";
+export type { Conv2DOptions, DataFormat, Padding, PoolOptions } from "./src/ops/conv.ts";
 export * as nn from "./src/namespaces/nn.ts";
+export * as random from "./src/namespaces/random.ts";

@@ -6,7 +6,8 @@
  * GEMM, cols [rows, K] x filter [K, OC]. Rows are processed in chunks whose im2col
  * buffer stays under CONV_CHUNK_BYTES; chunking depends only on the shapes, never on
  * the thread count, so results are reproducible. A 1x1, stride-1, unpadded conv needs
- * no im2col: the input already is the cols matrix.
+ * no im2col: the input already is the cols matrix. Convs with a cache-sized filter skip
+ * both the buffer and BLAS (the direct kernel below).
  *
  * Backprop w.r.t. the input is the transpose: dcols = dy x filter^T, then col2im adds
  * each row back into its receptive field. Backprop w.r.t. the filter is
@@ -242,6 +243,75 @@ static int64_t chunk_rows(const geometry *g, size_t size, int64_t rows) {
   return per < rows ? per : rows;
 }
 
+/* ---- direct convolution for short rows ----------------------------------------------- */
+
+/* A register-blocked product without im2col buffer or packing: each thread gathers
+ * DIRECT_ROWS receptive fields at a time into a stack buffer and keeps a DIRECT_ROWS x W
+ * block of outputs in registers while it walks the K taps, reading the filter straight
+ * from memory. NOTE: measured on 2 cores (AVX-512) it beat OpenBLAS on every conv tried
+ * up to a 2.4 MB filter, by 2-4x when K is small (OpenBLAS's GEMM is slow for K = 25);
+ * it is used while the filter stays cache-sized, and OpenBLAS beyond, where packing and
+ * many cores should pay off. */
+#define DIRECT_MAX_K 1152
+#define DIRECT_MAX_FILTER_BYTES ((int64_t)1 << 20)
+#define DIRECT_ROWS 4
+
+typedef struct {
+  const geometry *g;
+  const char *x;
+  const void *filter;
+  void *out;
+} direct_job;
+
+/* Output channels [j0, j0 + W) of `rows` (<= DIRECT_ROWS) output pixels; W = 0 means
+ * the remaining oc - j0 (< 8) channels. Unused patch rows are zeros. */
+#define DIRECT_TILE(SFX, T, W)                                                              \
+  static inline void direct_tile_##SFX##_##W(const T (*patch)[DIRECT_MAX_K],                \
+                                             const T *restrict f, int64_t k, int64_t oc,    \
+                                             int64_t j0, T *restrict o, int rows) {         \
+    enum { WIDTH = W ? W : 8 };                                                             \
+    const int64_t width = W ? W : oc - j0;                                                  \
+    T acc[DIRECT_ROWS][WIDTH] = {{0}};                                                      \
+    for (int64_t p = 0; p < k; p++) {                                                       \
+      const T *restrict w = f + p * oc + j0;                                                \
+      for (int i = 0; i < DIRECT_ROWS; i++) {                                               \
+        const T v = patch[i][p];                                                            \
+        for (int j = 0; j < (W ? W : width); j++) acc[i][j] += v * w[j];                    \
+      }                                                                                     \
+    }                                                                                       \
+    for (int i = 0; i < rows; i++)                                                          \
+      for (int j = 0; j < width; j++) o[i * oc + j0 + j] = acc[i][j];                       \
+  }
+
+#define DIRECT_CONV(SFX, T)                                                                 \
+  DIRECT_TILE(SFX, T, 32)                                                                   \
+  DIRECT_TILE(SFX, T, 16)                                                                   \
+  DIRECT_TILE(SFX, T, 8)                                                                    \
+  DIRECT_TILE(SFX, T, 0)                                                                    \
+  static void direct_conv_##SFX(void *arg, int ith, int nth) {                              \
+    direct_job *job = arg;                                                                  \
+    const geometry *g = job->g;                                                             \
+    const T *f = job->filter;                                                               \
+    int64_t begin, end, k = g->k, oc = g->oc;                                               \
+    T patch[DIRECT_ROWS][DIRECT_MAX_K];                                                     \
+    eager_split(g->n * g->oh * g->ow, ith, nth, &begin, &end);                              \
+    for (int64_t r = begin; r < end; r += DIRECT_ROWS) {                                    \
+      int rows = end - r < DIRECT_ROWS ? (int)(end - r) : DIRECT_ROWS;                      \
+      for (int i = 0; i < DIRECT_ROWS; i++) {                                               \
+        if (i < rows) im2col_row(g, sizeof(T), job->x, r + i, (char *)patch[i]);            \
+        else memset(patch[i], 0, sizeof patch[i]);                                          \
+      }                                                                                     \
+      T *o = (T *)job->out + r * oc;                                                        \
+      int64_t j0 = 0;                                                                       \
+      for (; j0 + 32 <= oc; j0 += 32) direct_tile_##SFX##_32(patch, f, k, oc, j0, o, rows); \
+      for (; j0 + 16 <= oc; j0 += 16) direct_tile_##SFX##_16(patch, f, k, oc, j0, o, rows); \
+      for (; j0 + 8 <= oc; j0 += 8) direct_tile_##SFX##_8(patch, f, k, oc, j0, o, rows);    \
+      if (j0 < oc) direct_tile_##SFX##_0(patch, f, k, oc, j0, o, rows);                     \
+    }                                                                                       \
+  }
+DIRECT_CONV(f32, float)
+DIRECT_CONV(f64, double)
+
 /* ---- convolution ------------------------------------------------------------------- */
 
 EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape,
@@ -266,6 +336,12 @@ EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape,
       gemm(dtype, 0, 0, m, g.oc, g.k, xp + (size_t)(r0 * g.c) * size, g.c, fp, g.oc, 0.0,
            (char *)out + (size_t)(r0 * g.oc) * size, g.oc);
     }
+    return EAGER_OK;
+  }
+  if (g.k <= DIRECT_MAX_K && g.k * g.oc * (int64_t)size <= DIRECT_MAX_FILTER_BYTES) {
+    direct_job job = {&g, xp, fp, out};
+    eager_parallel(dtype == EAGER_F32 ? direct_conv_f32 : direct_conv_f64, &job,
+                   eager_threads_for(rows * g.k * g.oc, EAGER_GRAIN_CHEAP));
     return EAGER_OK;
   }
   int64_t chunk = chunk_rows(&g, size, rows);

@@ -300,18 +300,18 @@ typedef struct {
   char on[8], off[8];
 } one_hot_ctx;
 
-#define ONE_HOT_FILL(T)                                                          \
-  {                                                                              \
-    T on, off;                                                                   \
-    memcpy(&on, c->on, sizeof on);                                               \
-    memcpy(&off, c->off, sizeof off);                                            \
-    T *out = (T *)c->out;                                                        \
-    for (int64_t p = begin; p < end; p++) {                                      \
-      int64_t o = p / c->inner, i = p % c->inner;                                \
-      int64_t idx = load_index(c->indices, c->index_dtype, p);                   \
-      T *col = out + o * c->depth * c->inner + i;                                \
-      for (int64_t d = 0; d < c->depth; d++) col[d * c->inner] = d == idx ? on : off; \
-    }                                                                            \
+#define ONE_HOT_FILL(T)                                                                  \
+  {                                                                                      \
+    T on, off;                                                                           \
+    memcpy(&on, c->on, sizeof on);                                                       \
+    memcpy(&off, c->off, sizeof off);                                                    \
+    T *out = (T *)c->out;                                                                \
+    for (int64_t p = begin; p < end; p++) {                                              \
+      int64_t o = p / c->inner, i = p % c->inner;                                        \
+      int64_t idx = load_index(c->indices, c->index_dtype, p);                           \
+      T *col = out + o * c->depth * c->inner + i;                                        \
+      for (int64_t d = 0; d < c->depth; d++) col[d * c->inner] = d == idx ? on : off;    \
+    }                                                                                    \
   }
 
 /* Thread ith writes the whole depth column of each index position it owns. */

@@ -63,6 +63,54 @@ static inline void block_words(const random_job *job, int64_t block, uint32_t at
   philox4x32_10(counter, job->key, w);
 }
 
+/* Blocks are made BATCH at a time, lane by lane, so the compiler vectorises the ten
+ * rounds across blocks; redraws (attempt > 0) are rare and use block_words. */
+#define BATCH 8
+
+typedef struct {
+  int64_t base;
+  uint32_t w[BATCH][4];
+} block_cache;
+
+static void batch_words(const random_job *job, int64_t first, uint32_t w[BATCH][4]) {
+  uint32_t c0[BATCH], c1[BATCH], c2[BATCH], c3[BATCH];
+  for (int l = 0; l < BATCH; l++) {
+    c0[l] = (uint32_t)(first + l);
+    c1[l] = 0;
+    c2[l] = job->stream[0];
+    c3[l] = job->stream[1];
+  }
+  uint32_t k0 = job->key[0], k1 = job->key[1];
+  for (int round = 0; round < 10; round++) {
+    for (int l = 0; l < BATCH; l++) {
+      uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
+      uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
+      c0[l] = n0;
+      c1[l] = (uint32_t)p1;
+      c2[l] = n2;
+      c3[l] = (uint32_t)p0;
+    }
+    k0 += PHILOX_W0;
+    k1 += PHILOX_W1;
+  }
+  for (int l = 0; l < BATCH; l++) {
+    w[l][0] = c0[l];
+    w[l][1] = c1[l];
+    w[l][2] = c2[l];
+    w[l][3] = c3[l];
+  }
+}
+
+/* The attempt-0 words of block `blk`; blocks must be asked for in increasing order. */
+static inline const uint32_t *first_words(const random_job *job, block_cache *cache,
+                                          int64_t blk) {
+  if (blk >= cache->base + BATCH || blk < cache->base) {
+    cache->base = blk;
+    batch_words(job, blk, cache->w);
+  }
+  return cache->w[blk - cache->base];
+}
+
 /* [0, 1) from the top 24 bits of a word. */
 static inline float unit_f32(uint32_t w) { return (float)(w >> 8) * 0x1p-24f; }
 /* [0, 1) from the top 53 bits of two words. */
@@ -70,7 +118,7 @@ static inline double unit_f64(uint32_t lo, uint32_t hi) {
   return (double)((((uint64_t)hi << 32) | lo) >> 11) * 0x1p-53;
 }
 
-/* Box–Muller: two standard normals from two words (float32) or four (float64). The
+/* Box-Muller: two standard normals from two words (float32) or four (float64). The
  * radius uses a uniform in (0, 1], so log never sees 0. */
 static inline void normal_pair_f32(uint32_t w0, uint32_t w1, float *z0, float *z1) {
   float u1 = (float)((w0 >> 8) + 1) * 0x1p-24f;
@@ -88,16 +136,16 @@ static inline void normal_pair_f64(const uint32_t w[4], double *z0, double *z1) 
   *z1 = r * sin(theta);
 }
 
-/* Standard normal number `slot` (0..3 for float32, 0..1 for float64) of a block. */
-static inline double normal_slot(int dtype, const uint32_t w[4], int slot) {
+/* The G standard normals of a block: four for float32, two for float64. */
+static inline void block_normals(int dtype, const uint32_t w[4], double z[4]) {
   if (dtype == EAGER_F32) {
-    float z0, z1;
-    normal_pair_f32(w[slot & 2], w[(slot & 2) + 1], &z0, &z1);
-    return (slot & 1) ? z1 : z0;
+    float z0, z1, z2, z3;
+    normal_pair_f32(w[0], w[1], &z0, &z1);
+    normal_pair_f32(w[2], w[3], &z2, &z3);
+    z[0] = z0, z[1] = z1, z[2] = z2, z[3] = z3;
+  } else {
+    normal_pair_f64(w, &z[0], &z[1]);
   }
-  double z0, z1;
-  normal_pair_f64(w, &z0, &z1);
-  return slot ? z1 : z0;
 }
 
 /* ---- per-dtype fills over blocks [b0, b1) ------------------------------------------ */
@@ -105,9 +153,9 @@ static inline double normal_slot(int dtype, const uint32_t w[4], int slot) {
 static void uniform_f32(const random_job *job, int64_t b0, int64_t b1) {
   float *o = job->out;
   const float lo = (float)job->a, hi = (float)job->b, below = nextafterf(hi, -INFINITY);
+  block_cache cache = {.base = -2 * BATCH};
   for (int64_t blk = b0; blk < b1; blk++) {
-    uint32_t w[4];
-    block_words(job, blk, 0, w);
+    const uint32_t *w = first_words(job, &cache, blk);
     int64_t i0 = blk * 4, m = job->n - i0 < 4 ? job->n - i0 : 4;
     for (int64_t j = 0; j < m; j++) {
       float v = (float)(job->a + (job->b - job->a) * (double)unit_f32(w[j]));
@@ -119,9 +167,9 @@ static void uniform_f32(const random_job *job, int64_t b0, int64_t b1) {
 static void uniform_f64(const random_job *job, int64_t b0, int64_t b1) {
   double *o = job->out;
   const double below = nextafter(job->b, -INFINITY);
+  block_cache cache = {.base = -2 * BATCH};
   for (int64_t blk = b0; blk < b1; blk++) {
-    uint32_t w[4];
-    block_words(job, blk, 0, w);
+    const uint32_t *w = first_words(job, &cache, blk);
     int64_t i0 = blk * 2, m = job->n - i0 < 2 ? job->n - i0 : 2;
     for (int64_t j = 0; j < m; j++) {
       double v = job->a + (job->b - job->a) * unit_f64(w[2 * j], w[2 * j + 1]);
@@ -137,9 +185,9 @@ static void uniform_i32(const random_job *job, int64_t b0, int64_t b1) {
   int32_t *o = job->out;
   const uint32_t span = (uint32_t)((int64_t)job->b - (int64_t)job->a);
   const uint32_t threshold = (uint32_t)(0u - span) % span;
+  block_cache cache = {.base = -2 * BATCH};
   for (int64_t blk = b0; blk < b1; blk++) {
-    uint32_t w[4];
-    block_words(job, blk, 0, w);
+    const uint32_t *w = first_words(job, &cache, blk);
     int64_t i0 = blk * 4, m = job->n - i0 < 4 ? job->n - i0 : 4;
     for (int64_t j = 0; j < m; j++) {
       uint64_t product = (uint64_t)w[j] * span;
@@ -157,9 +205,9 @@ static void uniform_i64(const random_job *job, int64_t b0, int64_t b1) {
   int64_t *o = job->out;
   const uint64_t span = (uint64_t)(int64_t)job->b - (uint64_t)(int64_t)job->a;
   const uint64_t threshold = (0u - span) % span;
+  block_cache cache = {.base = -2 * BATCH};
   for (int64_t blk = b0; blk < b1; blk++) {
-    uint32_t w[4];
-    block_words(job, blk, 0, w);
+    const uint32_t *w = first_words(job, &cache, blk);
     int64_t i0 = blk * 2, m = job->n - i0 < 2 ? job->n - i0 : 2;
     for (int64_t j = 0; j < m; j++) {
       uint64_t x = ((uint64_t)w[2 * j + 1] << 32) | w[2 * j];
@@ -179,17 +227,21 @@ static void uniform_i64(const random_job *job, int64_t b0, int64_t b1) {
 static void normal_fill(const random_job *job, int64_t b0, int64_t b1) {
   const int f32 = job->dtype == EAGER_F32, truncated = job->dist == EAGER_RANDOM_TRUNCATED_NORMAL;
   const int64_t g = job->group;
+  block_cache cache = {.base = -2 * BATCH};
   for (int64_t blk = b0; blk < b1; blk++) {
-    uint32_t w[4];
-    block_words(job, blk, 0, w);
+    const uint32_t *w = first_words(job, &cache, blk);
+    double first[4] = {0};
+    block_normals(job->dtype, w, first);
     int64_t i0 = blk * g, m = job->n - i0 < g ? job->n - i0 : g;
     for (int64_t j = 0; j < m; j++) {
-      double z = normal_slot(job->dtype, w, (int)j);
+      double z = first[j];
       /* NOTE: as TensorFlow's TruncatedNormal, keep |z| < 2 and redraw otherwise. */
       for (uint32_t attempt = 1; truncated && !(fabs(z) < 2.0); attempt++) {
         uint32_t retry[4];
+        double again[4] = {0};
         block_words(job, blk, attempt, retry);
-        z = normal_slot(job->dtype, retry, (int)j);
+        block_normals(job->dtype, retry, again);
+        z = again[j];
       }
       if (f32) {
         ((float *)job->out)[i0 + j] = (float)job->a + (float)job->b * (float)z;

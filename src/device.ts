@@ -3,6 +3,7 @@
  * raises `no GPU device: tf.numGpus() is 0` (DESIGN.md section 6).
  * @module
  */
+import { describe } from "./shape.ts";
 
 /** The CPU's full name, as `tensor.device` reports it in TensorFlow. */
 export const CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0";
@@ -19,9 +20,10 @@ export function canonicalDevice(name: string): string {
   if (typeof name !== "string") {
     throw new TypeError(`device: expected a device name such as "/cpu:0", got ${typeof name}`);
   }
-  const match = /^(?:\/job:[^/]+)?(?:\/replica:\d+)?(?:\/task:\d+)?\/?(?:device:)?(cpu|gpu)(?::(\d+))?$/i
-    .exec(name.trim());
-  if (!match) throw new Error(`device: cannot parse device name ${JSON.stringify(name)}`);
+  const match =
+    /^(?:\/job:[^/]+)?(?:\/replica:\d+)?(?:\/task:\d+)?\/?(?:device:)?(cpu|gpu)(?::(\d+))?$/i
+      .exec(name.trim());
+  if (!match) throw new Error(`device: cannot parse device name ${describe(name)}`);
   const kind = match[1].toUpperCase();
   const index = Number(match[2] ?? 0);
   if (kind === "GPU") {

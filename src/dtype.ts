@@ -8,6 +8,7 @@
  * fits it (an integer for integer dtypes), and are float32 otherwise.
  * @module
  */
+import { describe } from "./shape.ts";
 
 /** The element types a Tensor can hold. */
 export type DType = "float32" | "float64" | "int32" | "int64" | "uint8" | "bool";
@@ -85,7 +86,7 @@ export function isDType(value: unknown): value is DType {
 export function checkDType(op: string, value: unknown): DType {
   if (!isDType(value)) {
     throw new TypeError(
-      `${op}: unknown dtype ${JSON.stringify(value)}; expected one of ${DTYPES.join(", ")}`,
+      `${op}: unknown dtype ${describe(value)}; expected one of ${DTYPES.join(", ")}`,
     );
   }
   return value;

@@ -44,7 +44,7 @@ export function checkShape(op: string, shape: unknown, what = "shape"): number[]
   }
   for (const d of shape) {
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
-      throw new RangeError(`${op}: ${what} ${JSON.stringify(shape)} has an invalid dimension ${d}`);
+      throw new RangeError(`${op}: ${what} ${describe(shape)} has an invalid dimension ${d}`);
     }
   }
   checkRank(op, shape.length);
@@ -134,4 +134,18 @@ export function normalizeAxes(
     seen.add(n);
   }
   return [...seen].sort((x, y) => x - y);
+}
+
+/** A user value for an error message; never throws (bigints, tensors, cycles). */
+export function describe(value: unknown): string {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return Object.prototype.toString.call(value) === "[object Object]"
+      ? "an object"
+      : String(value);
+  }
+  try {
+    return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? `${v}n` : v)) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }

@@ -19,11 +19,11 @@ let cursor = 0;
 
 /** A zero-filled typed array for n elements of dtype, pooled when small. */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
-  const Array = arrayType(dtype);
+  const ArrayType = arrayType(dtype);
   const bytes = n * itemSize(dtype);
   if (bytes > SMALL_BYTES) {
     try {
-      return new Array(n);
+      return new ArrayType(n);
     } catch (cause) {
       throw new RangeError(`${op}: cannot allocate ${n} ${dtype} elements (${bytes} bytes)`, {
         cause,
@@ -34,7 +34,7 @@ export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
     slab = new ArrayBuffer(SLAB_BYTES);
     cursor = 0;
   }
-  const view = new Array(slab, cursor, n);
+  const view = new ArrayType(slab, cursor, n);
   cursor += (bytes + ALIGN - 1) & -ALIGN || ALIGN;
   return view;
 }

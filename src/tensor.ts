@@ -137,7 +137,7 @@ export class Tensor {
     if (hint === "string") return this.toString();
     if (this.size !== 1) {
       throw new TypeError(
-        `only tensors with one element convert to a number, this one has shape ${
+        `toNumber: only tensors with one element convert to a number, this one has shape ${
           showShape(this.shape)
         }`,
       );

@@ -15,7 +15,20 @@ Deno.test("reshape infers -1, copies only non-contiguous input, and checks sizes
   const x = tf.range(6);
   assertEquals(tf.reshape(x, [2, -1]).shape, [2, 3]);
   assertStrictEquals(tf.reshape(x, [3, 2]).data, x.data); // a view
-  assertEquals(tf.reshape(grid().transpose(), [-1]).numpy(), [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+  assertEquals(tf.reshape(grid().transpose(), [-1]).numpy(), [
+    0,
+    4,
+    8,
+    1,
+    5,
+    9,
+    2,
+    6,
+    10,
+    3,
+    7,
+    11,
+  ]);
   assertEquals(tf.reshape(tf.zeros([0, 3]), [3, 0]).shape, [3, 0]);
   assertEquals(tf.reshape(tf.zeros([0, 3]), [-1, 3]).shape, [0, 3]);
   assertThrowsMatch(
@@ -39,27 +52,56 @@ Deno.test("expandDims, squeeze, transpose", () => {
   const y = tf.range(24).reshape([2, 3, 4]);
   assertEquals(tf.transpose(y, [1, 0, 2]).shape, [3, 2, 4]);
   assertEquals(tf.transpose(y, [2, 0, 1]).slice([1, 1, 2], [1, 1, 1]).numpy(), [[[21]]]);
-  assertThrowsMatch(() => tf.transpose(y, [0, 0, 1]), /transpose: perm \[0,0,1\] is not a permutation/);
+  assertThrowsMatch(
+    () => tf.transpose(y, [0, 0, 1]),
+    /transpose: perm \[0,0,1\] is not a permutation/,
+  );
 });
 
 Deno.test("slice and stridedSlice with masks", () => {
   const x = grid();
   assertEquals(tf.slice(x, [1, 1], [2, -1]).numpy(), [[5, 6, 7], [9, 10, 11]]);
   assertEquals(tf.slice(x, [0, 4], [3, 0]).shape, [3, 0]);
-  assertThrowsMatch(() => tf.slice(x, [2, 0], [2, 1]), /slice: begin \[2,0\] and size \[2,1\] are out of bounds/);
+  assertThrowsMatch(
+    () => tf.slice(x, [2, 0], [2, 1]),
+    /slice: begin \[2,0\] and size \[2,1\] are out of bounds/,
+  );
   const v = tf.range(6);
   assertEquals(tf.stridedSlice(v, [5], [0], [-2]).numpy(), [5, 3, 1]);
   assertEquals(tf.stridedSlice(v, [-2], [100]).numpy(), [4, 5]);
-  assertEquals(tf.stridedSlice(v, [0], [0], [-1], { beginMask: 1, endMask: 1 }).numpy(), [5, 4, 3, 2, 1, 0]);
+  assertEquals(tf.stridedSlice(v, [0], [0], [-1], { beginMask: 1, endMask: 1 }).numpy(), [
+    5,
+    4,
+    3,
+    2,
+    1,
+    0,
+  ]);
   // x[1:, ::2]
-  assertEquals(tf.stridedSlice(x, [1, 0], [0, 0], [1, 2], { endMask: 3 }).numpy(), [[4, 6], [8, 10]]);
+  assertEquals(tf.stridedSlice(x, [1, 0], [0, 0], [1, 2], { endMask: 3 }).numpy(), [[4, 6], [
+    8,
+    10,
+  ]]);
   // x[:, 2] (shrink)
-  assertEquals(tf.stridedSlice(x, [0, 2], [0, 3], [1, 1], { beginMask: 1, endMask: 1, shrinkAxisMask: 2 }).numpy(), [2, 6, 10]);
+  assertEquals(
+    tf.stridedSlice(x, [0, 2], [0, 3], [1, 1], { beginMask: 1, endMask: 1, shrinkAxisMask: 2 })
+      .numpy(),
+    [2, 6, 10],
+  );
   // x[..., 1] and x[None, 0]
-  assertEquals(tf.stridedSlice(x, [0, 1], [0, 2], [1, 1], { ellipsisMask: 1, shrinkAxisMask: 2 }).numpy(), [1, 5, 9]);
-  assertEquals(tf.stridedSlice(x, [0, 0], [0, 1], [1, 1], { newAxisMask: 1, shrinkAxisMask: 2 }).shape, [1, 4]);
+  assertEquals(
+    tf.stridedSlice(x, [0, 1], [0, 2], [1, 1], { ellipsisMask: 1, shrinkAxisMask: 2 }).numpy(),
+    [1, 5, 9],
+  );
+  assertEquals(
+    tf.stridedSlice(x, [0, 0], [0, 1], [1, 1], { newAxisMask: 1, shrinkAxisMask: 2 }).shape,
+    [1, 4],
+  );
   assertThrowsMatch(() => tf.stridedSlice(v, [0], [1], [0]), /stridedSlice: strides\[0\] is 0/);
-  assertThrowsMatch(() => tf.stridedSlice(v, [9], [10], [1], { shrinkAxisMask: 1 }), /index 9 is out of bounds/);
+  assertThrowsMatch(
+    () => tf.stridedSlice(v, [9], [10], [1], { shrinkAxisMask: 1 }),
+    /index 9 is out of bounds/,
+  );
 });
 
 Deno.test("reverse and broadcastTo are views with the right values", () => {
@@ -68,7 +110,10 @@ Deno.test("reverse and broadcastTo are views with the right values", () => {
   assertEquals(tf.reverse(x, [0, 1]).slice([0, 0], [1, 2]).numpy(), [[11, 10]]);
   assertEquals(tf.broadcastTo([1, 2], [2, 2]).numpy(), [[1, 2], [1, 2]]);
   assertEquals(tf.broadcastTo(tf.constant([[1], [2]]), [2, 3]).numpy(), [[1, 1, 1], [2, 2, 2]]);
-  assertThrowsMatch(() => tf.broadcastTo([1, 2], [3]), /broadcastTo: cannot broadcast shape \[2\] to \[3\]/);
+  assertThrowsMatch(
+    () => tf.broadcastTo([1, 2], [3]),
+    /broadcastTo: cannot broadcast shape \[2\] to \[3\]/,
+  );
 });
 
 Deno.test("concat, stack, unstack, split over every dtype", () => {
@@ -80,13 +125,25 @@ Deno.test("concat, stack, unstack, split over every dtype", () => {
     assertEquals(tf.concat(tf.split(x, 2, 1), 1).numpy(), x.numpy());
     assertEquals(tf.concat([x, x], 0).shape, [6, 4]);
     assertEquals(tf.stack(tf.unstack(x, 1), 1).numpy(), x.numpy());
-    assertEquals(tf.concat([x.transpose(), x.transpose()], 1).numpy(), tf.transpose(tf.concat([x, x], 0)).numpy());
+    assertEquals(
+      tf.concat([x.transpose(), x.transpose()], 1).numpy(),
+      tf.transpose(tf.concat([x, x], 0)).numpy(),
+    );
   }
   assertEquals(tf.concat([[1], [2, 3]], 0).numpy(), [1, 2, 3]);
   assertEquals(tf.concat([tf.constant([1], "int32"), tf.constant([0.5])], 0).dtype, "float32");
-  assertEquals(tf.split([1, 2, 3, 4, 5, 6], [1, -1, 2]).map((t) => t.numpy()), [[1], [2, 3, 4], [5, 6]]);
-  assertThrowsMatch(() => tf.concat([[[1, 2]], [[1, 2, 3]]], 0), /concat: shapes \[1,2\], \[1,3\] differ outside axis 0/);
-  assertThrowsMatch(() => tf.split([1, 2, 3], 2), /split: cannot split dimension 0 of size 3 into 2/);
+  assertEquals(tf.split([1, 2, 3, 4, 5, 6], [1, -1, 2]).map((t) => t.numpy()), [[1], [2, 3, 4], [
+    5,
+    6,
+  ]]);
+  assertThrowsMatch(
+    () => tf.concat([[[1, 2]], [[1, 2, 3]]], 0),
+    /concat: shapes \[1,2\], \[1,3\] differ outside axis 0/,
+  );
+  assertThrowsMatch(
+    () => tf.split([1, 2, 3], 2),
+    /split: cannot split dimension 0 of size 3 into 2/,
+  );
   assertThrowsMatch(() => tf.stack([[1, 2], [1]]), /stack: shapes/);
   assertThrowsMatch(() => tf.concat([]), /concat: expected a non-empty array/);
 });
@@ -100,10 +157,24 @@ Deno.test("tile and pad", () => {
     [3, 4, 3, 4],
   ]);
   assertEquals(tf.tile(tf.constant([[true]]), [1, 0]).shape, [1, 0]);
-  assertEquals(tf.tile(grid().transpose(), [1, 2]).slice([0, 0], [1, -1]).numpy(), [[0, 4, 8, 0, 4, 8]]);
-  assertThrowsMatch(() => tf.tile([1, 2], [1, 2]), /tile: multiples must have one entry per dimension/);
+  assertEquals(tf.tile(grid().transpose(), [1, 2]).slice([0, 0], [1, -1]).numpy(), [[
+    0,
+    4,
+    8,
+    0,
+    4,
+    8,
+  ]]);
+  assertThrowsMatch(
+    () => tf.tile([1, 2], [1, 2]),
+    /tile: multiples must have one entry per dimension/,
+  );
   assertEquals(tf.pad([[1, 2]], [[1, 0], [0, 1]]).numpy(), [[0, 0, 0], [1, 2, 0]]);
-  assertEquals(tf.pad(tf.constant([1], "int64"), [[1, 1]], { constantValue: 7 }).numpy(), [7n, 1n, 7n]);
+  assertEquals(tf.pad(tf.constant([1], "int64"), [[1, 1]], { constantValue: 7 }).numpy(), [
+    7n,
+    1n,
+    7n,
+  ]);
   const m = tf.constant([[1, 2, 3], [4, 5, 6]]);
   assertEquals(tf.pad(m, [[1, 1], [2, 2]], { mode: "REFLECT" }).numpy(), [
     [6, 5, 4, 5, 6, 5, 4],
@@ -117,7 +188,10 @@ Deno.test("tile and pad", () => {
     [5, 4, 4, 5, 6, 6, 5],
     [5, 4, 4, 5, 6, 6, 5],
   ]);
-  assertThrowsMatch(() => tf.pad(m, [[0, 0], [3, 0]], { mode: "REFLECT" }), /REFLECT padding \[3, 0\] is too large/);
+  assertThrowsMatch(
+    () => tf.pad(m, [[0, 0], [3, 0]], { mode: "REFLECT" }),
+    /REFLECT padding \[3, 0\] is too large/,
+  );
   assertThrowsMatch(() => tf.pad(m, [[0, 0]]), /pad: paddings must be 2 pairs/);
 });
 
@@ -144,7 +218,10 @@ Deno.test("creation ops", () => {
   assertEquals(tf.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1]);
   assertEquals(tf.linspace(2, 2, 1).numpy(), [2]);
   assertEquals(tf.eye(2, 3).numpy(), [[1, 0, 0], [0, 1, 0]]);
-  assertEquals(tf.eye(2, undefined, { batchShape: [2], dtype: "int32" }).numpy(), [[[1, 0], [0, 1]], [[1, 0], [0, 1]]]);
+  assertEquals(tf.eye(2, undefined, { batchShape: [2], dtype: "int32" }).numpy(), [
+    [[1, 0], [0, 1]],
+    [[1, 0], [0, 1]],
+  ]);
   assertThrowsMatch(() => tf.zeros([-1]), /zeros: shape \[-1\] has an invalid dimension -1/);
   assertThrowsMatch(() => tf.zeros([2 ** 20, 2 ** 20]), /zeros: shape .* more than/);
   assertThrowsMatch(() => tf.range(0, 1, 0), /range: delta must not be 0/);

@@ -262,7 +262,17 @@ const CONV_CASES: ConvCase[] = [
     strides: 3,
     padding: "VALID",
   },
-  // 8000 im2col rows: several chunks, some splitting an image.
+  // 57 output channels: register tiles of every width (32, 16, 8 and the rest).
+  { name: "57 output channels", x: [2, 7, 6, 3], f: [3, 3, 3, 57], strides: 2, padding: "SAME" },
+  // K = 3 * 3 * 130 is above the direct kernel's limit: im2col + GEMM in 2-3 chunks.
+  {
+    name: "im2col + GEMM, chunked",
+    x: [2, 24, 24, 130],
+    f: [3, 3, 130, 2],
+    strides: 1,
+    padding: "SAME",
+  },
+  // 8000 rows: the backprops' im2col buffer comes in several chunks, some splitting an image.
   {
     name: "several im2col chunks",
     x: [5, 40, 40, 16],

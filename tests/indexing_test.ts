@@ -199,7 +199,7 @@ function refScatterNd(idx: Tensor, updates: Tensor, shape: number[]): Value[] {
   const n = sizeOf(idx.shape.slice(0, -1));
   const rows = Array.from(
     { length: n },
-    (_, r) => ravel(I.slice(r * depth, (r + 1) * depth), shape),
+    (_, r) => ravel(I.slice(r * depth, (r + 1) * depth), shape.slice(0, depth)),
   );
   return refScatterRows(
     updates.dtype,

@@ -97,16 +97,24 @@ Deno.test("unary ops match float64 references (float32 and float64, all shapes)"
 Deno.test("unary ops read non-contiguous inputs (transposed and reversed views)", () => {
   const values = randomValues(12, 99, 0.1, 3);
   const base = tf.constant(values, "float64").reshape([3, 4]);
-  const views = [base.transpose(), tf.reverse(base, [0, 1]), tf.stridedSlice(base, [0, 0], [3, 4], [
-    2,
-    3,
-  ])];
+  const views = [
+    base.transpose(),
+    tf.reverse(base, [0, 1]),
+    tf.stridedSlice(base, [0, 0], [3, 4], [
+      2,
+      3,
+    ]),
+  ];
   for (const [name, fn, ref] of UNARY) {
     for (const v of views) {
       const dense = tf.constant(v.numpy(), "float64");
-      assertClose(fn(v), tf.constant((dense.dataSync() as Float64Array).map(ref), "float64").reshape(
-        v.shape,
-      ), { rtol: 1e-13, atol: 1e-14, message: name });
+      assertClose(
+        fn(v),
+        tf.constant((dense.dataSync() as Float64Array).map(ref), "float64").reshape(
+          v.shape,
+        ),
+        { rtol: 1e-13, atol: 1e-14, message: name },
+      );
     }
   }
 });

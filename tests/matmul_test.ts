@@ -48,7 +48,11 @@ Deno.test("batched matmul broadcasts batch dims", () => {
   const out = tf.matmul(A, B);
   assertEquals(out.shape, [2, 3, 5]);
   for (let i = 0; i < 2; i++) {
-    assertClose(out.slice([i, 0, 0], [1, -1, -1]).reshape([3, 5]), tf.matmul(A.slice([i, 0, 0], [1, -1, -1]).reshape([3, 4]), B), { rtol: 1e-6 });
+    assertClose(
+      out.slice([i, 0, 0], [1, -1, -1]).reshape([3, 5]),
+      tf.matmul(A.slice([i, 0, 0], [1, -1, -1]).reshape([3, 4]), B),
+      { rtol: 1e-6 },
+    );
   }
   const C = tf.constant(randomValues(3 * 1 * 2 * 4, 7)).reshape([3, 1, 2, 4]);
   const D = tf.constant(randomValues(5 * 4 * 6, 8)).reshape([5, 4, 6]);
@@ -56,7 +60,10 @@ Deno.test("batched matmul broadcasts batch dims", () => {
   assertEquals(cd.shape, [3, 5, 2, 6]);
   assertClose(
     cd.slice([2, 4, 0, 0], [1, 1, -1, -1]).reshape([2, 6]),
-    tf.matmul(C.slice([2, 0, 0, 0], [1, 1, -1, -1]).reshape([2, 4]), D.slice([4, 0, 0], [1, -1, -1]).reshape([4, 6])),
+    tf.matmul(
+      C.slice([2, 0, 0, 0], [1, 1, -1, -1]).reshape([2, 4]),
+      D.slice([4, 0, 0], [1, -1, -1]).reshape([4, 6]),
+    ),
     { rtol: 1e-6 },
   );
   assertEquals(tf.matmul(tf.zeros([0, 2, 3]), tf.zeros([3, 4])).shape, [0, 2, 4]);
@@ -83,8 +90,10 @@ Deno.test("tensordot", () => {
   assertEquals(got.shape, [2]);
   const want = [0, 1].map((i) => {
     let s = 0;
-    for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) {
-      s += Number(a.slice([i, j, k], [1, 1, 1])) * Number(b.slice([k, j], [1, 1]));
+    for (let j = 0; j < 3; j++) {
+      for (let k = 0; k < 4; k++) {
+        s += Number(a.slice([i, j, k], [1, 1, 1])) * Number(b.slice([k, j], [1, 1]));
+      }
     }
     return s;
   });

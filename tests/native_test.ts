@@ -7,7 +7,9 @@ import { assertEquals } from "./helpers.ts";
 const header = Deno.readTextFileSync(new URL("../csrc/include/eager.h", import.meta.url));
 
 Deno.test("every EAGER_API function in eager.h is bound in ffi.ts, and nothing else", () => {
-  const declared = [...header.matchAll(/EAGER_API\s+[\w\s*]+?\b(eager_\w+)\s*\(/g)].map((m) => m[1]);
+  const declared = [...header.matchAll(/EAGER_API\s+[\w\s*]+?\b(eager_\w+)\s*\(/g)].map((m) =>
+    m[1]
+  );
   assertEquals([...declared].sort(), Object.keys(symbols).sort());
 });
 

@@ -17,7 +17,10 @@ Deno.test("softmax and logSoftmax along any axis, stable for large logits", () =
   assertClose(tf.nn.softmax(x.transpose(), 0), tf.transpose(tf.nn.softmax(x)), { rtol: 1e-12 });
   assertClose(tf.nn.softmax([1000, 1000]), [0.5, 0.5]);
   assertClose(tf.nn.logSoftmax([1000, 0]), [0, -1000]);
-  assertThrowsMatch(() => tf.nn.softmax(tf.constant([1], "int32")), /softmax: logits must be float32/);
+  assertThrowsMatch(
+    () => tf.nn.softmax(tf.constant([1], "int32")),
+    /softmax: logits must be float32/,
+  );
   assertThrowsMatch(() => tf.nn.softmax([1, 2], 1), /softmax: axis 1 is out of range/);
 });
 
@@ -28,10 +31,18 @@ Deno.test("cross-entropy losses", () => {
   const want = [-log([2, 1, 0.1])[0], -log([0.5, 2.5, 0.3])[1]];
   assertClose(tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels, logits }), want, { rtol: 1e-12 });
   const dense = tf.constant([[1, 0, 0], [0, 1, 0]], "float64");
-  assertClose(tf.nn.softmaxCrossEntropyWithLogits({ labels: dense, logits }), want, { rtol: 1e-12 });
+  assertClose(tf.nn.softmaxCrossEntropyWithLogits({ labels: dense, logits }), want, {
+    rtol: 1e-12,
+  });
   const z = [1, 0, 1], xs = [-2, 0.5, 30];
-  const ref = xs.map((x, i) => -(z[i] * Math.log(1 / (1 + Math.exp(-x))) + (1 - z[i]) * Math.log(1 - 1 / (1 + Math.exp(-x)))));
-  assertClose(tf.nn.sigmoidCrossEntropyWithLogits({ labels: z, logits: tf.constant(xs, "float64") }), ref, { rtol: 1e-9, atol: 1e-12 });
+  const ref = xs.map((x, i) =>
+    -(z[i] * Math.log(1 / (1 + Math.exp(-x))) + (1 - z[i]) * Math.log(1 - 1 / (1 + Math.exp(-x))))
+  );
+  assertClose(
+    tf.nn.sigmoidCrossEntropyWithLogits({ labels: z, logits: tf.constant(xs, "float64") }),
+    ref,
+    { rtol: 1e-9, atol: 1e-12 },
+  );
   assertThrowsMatch(
     () => tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: [3, 0], logits }),
     /sparseSoftmaxCrossEntropyWithLogits: labels\[0\] = 3 is not in \[0, 3\)/,
@@ -49,8 +60,13 @@ Deno.test("cross-entropy losses", () => {
 Deno.test("biasAdd, l2Loss, moments, batchNormalization", () => {
   assertClose(tf.nn.biasAdd([[1, 2]], [10, 20]), [[11, 22]]);
   const nchw = tf.zeros([1, 2, 2, 2]);
-  assertClose(tf.nn.biasAdd(nchw, [1, 2], "NCHW").slice([0, 1, 0, 0], [1, 1, 1, 1]).reshape([1]), [2]);
-  assertThrowsMatch(() => tf.nn.biasAdd([[1, 2]], [1, 2, 3]), /biasAdd: bias \[3\] must be a vector/);
+  assertClose(tf.nn.biasAdd(nchw, [1, 2], "NCHW").slice([0, 1, 0, 0], [1, 1, 1, 1]).reshape([1]), [
+    2,
+  ]);
+  assertThrowsMatch(
+    () => tf.nn.biasAdd([[1, 2]], [1, 2, 3]),
+    /biasAdd: bias \[3\] must be a vector/,
+  );
   assertClose(tf.nn.l2Loss([1, 2]), 2.5);
   const [mean, variance] = tf.nn.moments([[1, 2], [3, 4]], [0]);
   assertClose(mean, [2, 3]);

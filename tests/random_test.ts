@@ -67,6 +67,25 @@ Deno.test("philox4x32-10 matches Random123's known-answer vectors", () => {
   }
 });
 
+Deno.test("eager_random reads element i from Philox block i / G of (seed, stream)", () => {
+  const seed = 0x0123456789abcdefn, stream = 0xfedcba9876543210n;
+  const key = new Uint32Array([0x89abcdef, 0x01234567]);
+  const block = (b: number, attempt = 0) => {
+    const out = new Uint32Array(4);
+    native.eager_philox4x32(new Uint32Array([b, attempt, 0x76543210, 0xfedcba98]), key, out);
+    return out;
+  };
+  const f32 = new Float32Array(10), f64 = new Float64Array(5);
+  assertEquals(native.eager_random(0, 0, 10, f32, seed, stream, 0, 1), 0);
+  assertEquals(native.eager_random(0, 1, 5, f64, seed, stream, 0, 1), 0);
+  for (let i = 0; i < 10; i++) assertEquals(f32[i], (block(i >> 2)[i & 3] >>> 8) / 2 ** 24);
+  for (let i = 0; i < 5; i++) {
+    const w = block(i >> 1), lo = w[2 * (i & 1)], hi = w[2 * (i & 1) + 1];
+    const bits = ((BigInt(hi) << 32n) | BigInt(lo)) >> 11n;
+    assertEquals(f64[i], Number(bits) / 2 ** 53);
+  }
+});
+
 Deno.test("setSeed makes the sequence of random ops reproducible", () => {
   const run = () => [
     values(randomUniform([5])),
@@ -126,10 +145,14 @@ Deno.test("results do not depend on the number of threads", () => {
     ["uniform float32", () => randomUniform([n], { minval: -2, maxval: 3 })],
     ["uniform float64", () => randomUniform([n], { dtype: "float64" })],
     // span 2^31 + 1: about half of the first draws are rejected and redrawn
-    ["uniform int32", () =>
-      randomUniform([n], { minval: -(2 ** 30), maxval: 2 ** 30 + 1, dtype: "int32" })],
-    ["uniform int64", () =>
-      randomUniform([n], { minval: -(2 ** 52), maxval: 2 ** 52 + 1, dtype: "int64" })],
+    [
+      "uniform int32",
+      () => randomUniform([n], { minval: -(2 ** 30), maxval: 2 ** 30 + 1, dtype: "int32" }),
+    ],
+    [
+      "uniform int64",
+      () => randomUniform([n], { minval: -(2 ** 52), maxval: 2 ** 52 + 1, dtype: "int64" }),
+    ],
     ["normal float32", () => randomNormal([n])],
     ["normal float64", () => randomNormal([n], { dtype: "float64" })],
     ["truncated float32", () => truncatedNormal([n])],
@@ -288,7 +311,10 @@ Deno.test("bad arguments throw errors that name the op", () => {
   assertThrowsMatch(() => dropout(new Int32Array([1, 2]), 0.5), /^dropout: x must be/);
   assertThrowsMatch(() => dropout([[1, 2]], 0.5, { noiseShape: [3] }), /^dropout: /);
   assertThrowsMatch(() => dropout([[1, 2]], 0.5, { noiseShape: [2, 2] }), /^dropout: noiseShape/);
-  assertThrowsMatch(() => randomShuffle([1, 2], { seed: "x" as unknown as number }), /^randomShuffle/);
+  assertThrowsMatch(
+    () => randomShuffle([1, 2], { seed: "x" as unknown as number }),
+    /^randomShuffle/,
+  );
 });
 
 Deno.test("the kernel rejects invalid calls with a status, not a crash", () => {

@@ -55,10 +55,16 @@ const CASES: [number[], number[] | undefined][] = [
   [[200000], [0]], // split over threads
 ];
 
-const OPS: [string, typeof tf.reduceSum, number, (a: number, v: number) => number, (
-  a: number,
-  n: number,
-) => number][] = [
+const OPS: [
+  string,
+  typeof tf.reduceSum,
+  number,
+  (a: number, v: number) => number,
+  (
+    a: number,
+    n: number,
+  ) => number,
+][] = [
   ["reduceSum", tf.reduceSum, 0, (a, v) => a + v, (a) => a],
   ["reduceMean", tf.reduceMean, 0, (a, v) => a + v, (a, n) => a / n],
   ["reduceProd", tf.reduceProd, 1, (a, v) => a * v, (a) => a],
@@ -135,7 +141,10 @@ Deno.test("argMax and argMin", () => {
   assertEquals(tf.argMax(x.transpose(), 0).numpy(), [1n, 0n]);
   assertEquals(tf.argMax([1, NaN, 5, NaN]).numpy(), 1n);
   assertEquals(tf.argMin(tf.constant([3, 1, 1], "int32")).numpy(), 1n);
-  assertThrowsMatch(() => tf.argMax(tf.zeros([2, 0]), 1), /argMax: cannot reduce over axis 1 of size 0/);
+  assertThrowsMatch(
+    () => tf.argMax(tf.zeros([2, 0]), 1),
+    /argMax: cannot reduce over axis 1 of size 0/,
+  );
   assertThrowsMatch(() => tf.argMax(x, 2), /argMax: axis 2 is out of range/);
 });
 
@@ -159,7 +168,10 @@ Deno.test("logSumExp, norm, variance", () => {
 });
 
 Deno.test("bad axes name the op", () => {
-  assertThrowsMatch(() => tf.reduceSum([1, 2], 1), /reduceSum: axis 1 is out of range for a tensor of rank 1/);
+  assertThrowsMatch(
+    () => tf.reduceSum([1, 2], 1),
+    /reduceSum: axis 1 is out of range for a tensor of rank 1/,
+  );
   assertThrowsMatch(() => tf.reduceSum([[1]], [0, 0]), /reduceSum: axis 0 is repeated/);
   assertThrowsMatch(() => tf.reduceSum([1], 0.5), /reduceSum: axis must be an integer/);
 });

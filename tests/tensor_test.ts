@@ -35,10 +35,16 @@ Deno.test("constant with shape reshapes or fills", () => {
 });
 
 Deno.test("bad constant input gives a clear error", () => {
-  assertThrowsMatch(() => tf.constant([[1, 2], [3]]), /ragged nested array: value\[1\] has length 1/);
+  assertThrowsMatch(
+    () => tf.constant([[1, 2], [3]]),
+    /ragged nested array: value\[1\] has length 1/,
+  );
   assertThrowsMatch(() => tf.constant([[1, 2], 3] as never), /ragged nested array/);
   assertThrowsMatch(() => tf.constant(["a"] as never), /cannot convert value\[0\] of type string/);
-  assertThrowsMatch(() => tf.constant([1.5], "int32"), /constant: 1.5 cannot be represented as int32/);
+  assertThrowsMatch(
+    () => tf.constant([1.5], "int32"),
+    /constant: 1.5 cannot be represented as int32/,
+  );
   assertThrowsMatch(() => tf.constant([300], "uint8"), /300 cannot be represented as uint8/);
   assertThrowsMatch(() => tf.constant([1], "complex64" as never), /constant: unknown dtype/);
   assertThrowsMatch(() => tf.constant(null as never), /cannot convert/);
@@ -66,7 +72,10 @@ Deno.test("printing follows TensorFlow 2", () => {
     "tf.Tensor(\n[[16 19]\n [36 43]], shape=(2, 2), dtype=int32)",
   );
   assertStrictEquals(tf.constant(6).toString(), "tf.Tensor(6.0, shape=(), dtype=float32)");
-  assertStrictEquals(Deno.inspect(tf.constant([1.5, 2])), "tf.Tensor([1.5 2. ], shape=(2,), dtype=float32)");
+  assertStrictEquals(
+    Deno.inspect(tf.constant([1.5, 2])),
+    "tf.Tensor([1.5 2. ], shape=(2,), dtype=float32)",
+  );
   assertStrictEquals(`${tf.constant([true])}`, "tf.Tensor([ True], shape=(1,), dtype=bool)");
   assertStrictEquals(
     tf.range(2000).toString(),
@@ -92,7 +101,10 @@ Deno.test("devices: the CPU works, a GPU is a clear error while there is none", 
   assertStrictEquals(tf.numGpus(), 0);
   assertClose(tf.device("/cpu:0", () => tf.ones([2])), [1, 1]);
   assertClose(tf.device("/device:CPU:0", () => tf.ones([1])), [1]);
-  assertThrowsMatch(() => tf.device("/gpu:0", () => tf.ones([1])), /no GPU device: tf.numGpus\(\) is 0/);
+  assertThrowsMatch(
+    () => tf.device("/gpu:0", () => tf.ones([1])),
+    /no GPU device: tf.numGpus\(\) is 0/,
+  );
   assertThrowsMatch(() => tf.ones([1]).gpu(), /no GPU device: tf.numGpus\(\) is 0/);
   assertThrowsMatch(() => tf.device("/tpu:0", () => 1), /device: cannot parse device name/);
 });

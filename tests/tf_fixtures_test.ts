@@ -26,7 +26,9 @@ function decode(value: number | string | boolean): number | boolean {
 
 function input(j: Json): tf.Tensor {
   const dtype = j.dtype as DType;
-  const values = dtype === "int64" ? j.values.map((v) => BigInt(v as string)) : j.values.map(decode);
+  const values = dtype === "int64"
+    ? j.values.map((v) => BigInt(v as string))
+    : j.values.map(decode);
   return tf.constant(values as number[], dtype, { shape: j.shape });
 }
 
@@ -112,7 +114,11 @@ for (const c of fixtures.cases as Case[]) {
       assertEquals(out.dtype, want.dtype);
       assertEquals([...out.shape], want.shape);
       const tol = out.dtype === "float32" ? { rtol: 2e-6, atol: 1e-6 } : { rtol: 1e-12, atol: 0 };
-      assertClose(out, tf.constant(want.values.map(decode) as number[], "float64", { shape: want.shape }), tol);
+      assertClose(
+        out,
+        tf.constant(want.values.map(decode) as number[], "float64", { shape: want.shape }),
+        tol,
+      );
       // Printing must match character for character when the values agree exactly.
       const exact = out.dtype !== "float32" ||
         Array.from(out.dataSync(), Number).every((v, k) => Object.is(v, decode(want.values[k])));

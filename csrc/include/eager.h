@@ -261,7 +261,7 @@ EAGER_API int32_t eager_philox4x32(const uint32_t *counter, const uint32_t *key,
  * - UNIFORM: float32 from 24 random bits, float64 from 53, as a + (b - a) u, clamped
  *   below b; int32 and int64 exactly uniform on the integers of [a, b) (Lemire's
  *   multiply-shift with rejection; a and b integral and inside the dtype's range).
- * - NORMAL: mean a, standard deviation b >= 0, by Box–Muller (float dtypes only).
+ * - NORMAL: mean a, standard deviation b >= 0, by Box-Muller (float dtypes only).
  * - TRUNCATED_NORMAL: as NORMAL, each element redrawn until |z| < 2.
  * a < b (UNIFORM) and finite parameters are checked: EAGER_ERR_ARGUMENT otherwise. */
 EAGER_API int32_t eager_random(int32_t dist, int32_t dtype, int64_t n, void *out, uint64_t seed,

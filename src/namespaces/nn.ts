@@ -15,3 +15,14 @@ export {
   softmaxCrossEntropyWithLogits,
   sparseSoftmaxCrossEntropyWithLogits,
 } from "../ops/nn.ts";
+export {
+  avgPool,
+  avgPoolGrad,
+  conv2d,
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  conv2dTranspose,
+  maxPool,
+  maxPoolGrad,
+} from "../ops/conv.ts";
+export { dropout } from "../ops/random.ts";

@@ -4,12 +4,12 @@
  * @module
  */
 
-function codes<const K extends string>(names: readonly K[]): Record<K, number> {
+function codes<K extends string>(names: readonly K[]): Record<K, number> {
   return Object.fromEntries(names.map((name, i) => [name, i])) as Record<K, number>;
 }
 
 /** eager_unary_op */
-export const Unary = codes([
+const UNARY_NAMES = [
   "NEG",
   "ABS",
   "SIGN",
@@ -43,10 +43,11 @@ export const Unary = codes([
   "IS_FINITE",
   "IS_INF",
   "LOGICAL_NOT",
-]);
+] as const;
+export const Unary: Record<(typeof UNARY_NAMES)[number], number> = codes(UNARY_NAMES);
 
 /** eager_binary_op */
-export const Binary = codes([
+const BINARY_NAMES = [
   "ADD",
   "SUB",
   "MUL",
@@ -67,10 +68,11 @@ export const Binary = codes([
   "LOGICAL_AND",
   "LOGICAL_OR",
   "LOGICAL_XOR",
-]);
+] as const;
+export const Binary: Record<(typeof BINARY_NAMES)[number], number> = codes(BINARY_NAMES);
 
 /** eager_reduce_op */
-export const Reduce = codes([
+const REDUCE_NAMES = [
   "SUM",
   "MEAN",
   "PROD",
@@ -80,7 +82,9 @@ export const Reduce = codes([
   "ANY",
   "ARGMAX",
   "ARGMIN",
-]);
+] as const;
+export const Reduce: Record<(typeof REDUCE_NAMES)[number], number> = codes(REDUCE_NAMES);
 
 /** eager_random_dist */
-export const RandomDist = codes(["UNIFORM", "NORMAL", "TRUNCATED_NORMAL"]);
+const RANDOM_NAMES = ["UNIFORM", "NORMAL", "TRUNCATED_NORMAL"] as const;
+export const RandomDist: Record<(typeof RANDOM_NAMES)[number], number> = codes(RANDOM_NAMES);

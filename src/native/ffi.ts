@@ -203,6 +203,84 @@ export const symbols = {
     parameters: ["i32", "i32", "i64", "i64", "i64", "buffer", "buffer", "i64", "f64", "f64"],
     result: "i32",
   },
+  eager_conv2d: {
+    // dtype, const int64 *x_shape, const int64 *filter_shape, const int64 *out_shape,
+    // const int64 *params, void *out, const void *x, int64 x_offset, const void *filter,
+    // int64 filter_offset
+    parameters: [
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  eager_conv2d_backprop_input: {
+    // dtype, const int64 *x_shape, const int64 *filter_shape, const int64 *out_shape,
+    // const int64 *params, void *dx, const void *filter, int64 filter_offset,
+    // const void *dy, int64 dy_offset
+    parameters: [
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  eager_conv2d_backprop_filter: {
+    // dtype, const int64 *x_shape, const int64 *filter_shape, const int64 *out_shape,
+    // const int64 *params, void *dfilter, const void *x, int64 x_offset, const void *dy,
+    // int64 dy_offset
+    parameters: [
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  eager_max_pool2d: {
+    // dtype, const int64 *x_shape, const int64 *out_shape, const int64 *params, void *out,
+    // const void *x, int64 x_offset
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  eager_avg_pool2d: {
+    // dtype, const int64 *x_shape, const int64 *out_shape, const int64 *params, void *out,
+    // const void *x, int64 x_offset
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  eager_max_pool2d_grad: {
+    // dtype, const int64 *x_shape, const int64 *out_shape, const int64 *params, void *dx,
+    // const void *x, int64 x_offset, const void *dy, int64 dy_offset
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64", "buffer", "i64"],
+    result: "i32",
+  },
+  eager_avg_pool2d_grad: {
+    // dtype, const int64 *x_shape, const int64 *out_shape, const int64 *params, void *dx,
+    // const void *dy, int64 dy_offset
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was written for. */

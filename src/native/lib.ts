@@ -7,7 +7,13 @@
  * mod.ts awaits ensureLibrary() for that case.
  * @module
  */
-import { canFetchPrebuilt, downloadPrebuilt, findLibrary, type Native, openLibrary } from "./loader.ts";
+import {
+  canFetchPrebuilt,
+  downloadPrebuilt,
+  findLibrary,
+  type Native,
+  openLibrary,
+} from "./loader.ts";
 
 const found = findLibrary();
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { type DType, promoteTypes } from "../dtype.ts";
-import { checkSize, denseStrides, normalizeAxis, showShape, sizeOf } from "../shape.ts";
+import { checkSize, denseStrides, describe, normalizeAxis, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { copyInto } from "./cast.ts";
@@ -122,16 +122,23 @@ export function split(
   let sizes: number[];
   if (typeof numOrSizeSplits === "number") {
     const n = numOrSizeSplits;
-    if (!Number.isInteger(n) || n <= 0 || dim % n !== 0) {
-      throw new RangeError(`${op}: cannot split dimension ${a} of size ${dim} into ${n} equal parts`);
+    if (!Number.isInteger(n) || n <= 0 || n > Math.max(dim, 1 << 16) || dim % n !== 0) {
+      throw new RangeError(
+        `${op}: cannot split dimension ${a} of size ${dim} into ${n} equal parts`,
+      );
     }
     sizes = Array(n).fill(dim / n);
   } else {
+    if (!Array.isArray(numOrSizeSplits)) {
+      throw new TypeError(`${op}: numOrSizeSplits must be a number or an array of sizes`);
+    }
     sizes = [...numOrSizeSplits];
     const unknown = sizes.filter((s) => s === -1).length;
     const known = sizes.filter((s) => s !== -1).reduce((p, s) => p + s, 0);
     if (unknown > 1 || sizes.some((s) => !Number.isInteger(s) || s < -1) || known > dim) {
-      throw new RangeError(`${op}: sizes ${showShape(sizes)} cannot split a dimension of size ${dim}`);
+      throw new RangeError(
+        `${op}: sizes ${showShape(sizes)} cannot split a dimension of size ${dim}`,
+      );
     }
     if (unknown) sizes[sizes.indexOf(-1)] = dim - known;
     else if (known !== dim) {
@@ -216,11 +223,11 @@ export function pad(
     );
   if (!valid) {
     throw new RangeError(
-      `${op}: paddings must be ${t.rank} pairs of non-negative integers, got ${JSON.stringify(paddings)}`,
+      `${op}: paddings must be ${t.rank} pairs of non-negative integers, got ${describe(paddings)}`,
     );
   }
   if (mode === "REFLECT" || mode === "SYMMETRIC") return padMirror(t, paddings, mode);
-  if (mode !== "CONSTANT") throw new RangeError(`${op}: unknown mode ${JSON.stringify(mode)}`);
+  if (mode !== "CONSTANT") throw new RangeError(`${op}: unknown mode ${describe(mode)}`);
   const shape = t.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   const out = emptyTensor(op, t.dtype, shape);
   const value = options.constantValue ?? 0;

@@ -3,14 +3,20 @@
  * onesLike, range, linspace, eye.
  * @module
  */
-import { checkDType, type DType, isFloat, type TypedArray } from "../dtype.ts";
-import { checkShape } from "../shape.ts";
+import { checkDType, type DType, isFloat, numberFits, type TypedArray } from "../dtype.ts";
+import { checkShape, describe } from "../shape.ts";
 import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { toTensor } from "./convert.ts";
 
 function filled(op: string, shape: readonly number[], value: number | boolean, dtype: DType) {
   checkDType(op, dtype);
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new TypeError(`${op}: value must be a number or a boolean, got ${typeof value}`);
+  }
+  if (!numberFits(Number(value), dtype)) {
+    throw new RangeError(`${op}: ${value} cannot be represented as ${dtype}`);
+  }
   const dims = checkShape(op, shape);
   const out = allocate(dtype, dims.reduce((a, b) => a * b, 1), op);
   const v = dtype === "int64" ? BigInt(Number(value)) : Number(value);
@@ -69,7 +75,7 @@ export function range(start: number, limit?: number, delta = 1, dtype?: DType): 
   if (limit === undefined) [start, limit] = [0, start];
   for (const [name, v] of [["start", start], ["limit", limit], ["delta", delta]] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new TypeError(`${op}: ${name} must be a finite number, got ${v}`);
+      throw new TypeError(`${op}: ${name} must be a finite number, got ${describe(v)}`);
     }
   }
   if (delta === 0) throw new RangeError(`${op}: delta must not be 0`);
@@ -77,13 +83,14 @@ export function range(start: number, limit?: number, delta = 1, dtype?: DType): 
   checkDType(op, d);
   if (d === "bool") throw new TypeError(`${op}: bool is not a numeric dtype`);
   const n = Math.max(0, Math.ceil((limit - start) / delta));
+  checkShape(op, [n]);
   const out = allocate(d, n, op);
   writeSequence(out, n, (i) => start + i * delta);
   return new Tensor(out, d, [n]);
 }
 
 function writeSequence(out: TypedArray, n: number, value: (i: number) => number): void {
-  if (out instanceof BigInt64Array) for (let i = 0; i < n; i++) out[i] = BigInt(value(i));
+  if (out instanceof BigInt64Array) { for (let i = 0; i < n; i++) out[i] = BigInt(value(i)); }
   else for (let i = 0; i < n; i++) out[i] = value(i);
 }
 
@@ -95,11 +102,22 @@ function writeSequence(out: TypedArray, n: number, value: (i: number) => number)
  * tf.linspace(0, 1, 5); // [0, 0.25, 0.5, 0.75, 1]
  * ```
  */
-export function linspace(start: number, stop: number, num: number, dtype: DType = "float32"): Tensor {
+export function linspace(
+  start: number,
+  stop: number,
+  num: number,
+  dtype: DType = "float32",
+): Tensor {
   const op = "linspace";
-  if (!Number.isInteger(num) || num < 0) {
-    throw new RangeError(`${op}: num must be a non-negative integer, got ${num}`);
+  for (const [name, v] of [["start", start], ["stop", stop]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new TypeError(`${op}: ${name} must be a finite number, got ${describe(v)}`);
+    }
   }
+  if (!Number.isInteger(num) || num < 0) {
+    throw new RangeError(`${op}: num must be a non-negative integer, got ${describe(num)}`);
+  }
+  checkShape(op, [num]);
   if (!isFloat(checkDType(op, dtype))) throw new TypeError(`${op}: dtype must be a float type`);
   const out = allocate(dtype, num, op);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
@@ -126,6 +144,11 @@ export interface EyeOptions {
 export function eye(numRows: number, numColumns?: number, options: EyeOptions = {}): Tensor {
   const op = "eye";
   const cols = numColumns ?? numRows;
+  for (const [name, v] of [["numRows", numRows], ["numColumns", cols]] as const) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+      throw new RangeError(`${op}: ${name} must be a non-negative integer, got ${describe(v)}`);
+    }
+  }
   const batch = options.batchShape ?? [];
   const t = filled(op, [...batch, numRows, cols], 0, options.dtype ?? "float32");
   const matrices = t.size / Math.max(1, numRows * cols);

@@ -51,7 +51,18 @@ export function binaryKernel(
       const n = xStep ? x.size : y.size;
       const out = allocate(outDtype, n, op);
       check(
-        native.eager_binary_flat(code, dtype, n, out, x.data, x.offset, xStep, y.data, y.offset, yStep),
+        native.eager_binary_flat(
+          code,
+          dtype,
+          n,
+          out,
+          x.data,
+          x.offset,
+          xStep,
+          y.data,
+          y.offset,
+          yStep,
+        ),
         op,
       );
       return new Tensor(out, outDtype, shape);

@@ -32,7 +32,12 @@ function checkAccepts(op: string, dtype: DType, accepts: Accepts): void {
   }
 }
 
-function unaryOp(op: string, code: number, accepts: Accepts, predicate = false) {
+/** An elementwise op of one tensor. */
+export type UnaryOp = (x: TensorLike) => Tensor;
+/** An elementwise op of two broadcast tensors. */
+export type BinaryOp = (a: TensorLike, b: TensorLike) => Tensor;
+
+function unaryOp(op: string, code: number, accepts: Accepts, predicate = false): UnaryOp {
   return (x: TensorLike): Tensor => {
     const t = toTensor(op, x);
     checkAccepts(op, t.dtype, accepts);
@@ -61,7 +66,7 @@ export function binaryOperands(op: string, a: TensorLike, b: TensorLike): [Tenso
   return [x, y];
 }
 
-function binaryOp(op: string, code: number, accepts: Accepts, compare = false) {
+function binaryOp(op: string, code: number, accepts: Accepts, compare = false): BinaryOp {
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y] = binaryOperands(op, a, b);
     checkAccepts(op, x.dtype, accepts);
@@ -72,98 +77,98 @@ function binaryOp(op: string, code: number, accepts: Accepts, compare = false) {
 // ---- unary ---------------------------------------------------------------------------
 
 /** -x. @example tf.neg([1, -2]) // [-1, 2] */
-export const neg = unaryOp("neg", Unary.NEG, "numeric");
+export const neg: UnaryOp = unaryOp("neg", Unary.NEG, "numeric");
 /** |x|. @example tf.abs([-1, 2]) // [1, 2] */
-export const abs = unaryOp("abs", Unary.ABS, "numeric");
+export const abs: UnaryOp = unaryOp("abs", Unary.ABS, "numeric");
 /** -1, 0 or 1 (NaN stays NaN). @example tf.sign([-3, 0, 2]) // [-1, 0, 1] */
-export const sign = unaryOp("sign", Unary.SIGN, "numeric");
+export const sign: UnaryOp = unaryOp("sign", Unary.SIGN, "numeric");
 /** e^x. @example tf.exp([0, 1]) // [1, 2.7182817] */
-export const exp = unaryOp("exp", Unary.EXP, "float");
+export const exp: UnaryOp = unaryOp("exp", Unary.EXP, "float");
 /** Natural logarithm. @example tf.log([1, Math.E]) // [0, 1] */
-export const log = unaryOp("log", Unary.LOG, "float");
+export const log: UnaryOp = unaryOp("log", Unary.LOG, "float");
 /** log(1 + x), accurate near 0. @example tf.log1p([0]) // [0] */
-export const log1p = unaryOp("log1p", Unary.LOG1P, "float");
+export const log1p: UnaryOp = unaryOp("log1p", Unary.LOG1P, "float");
 /** e^x - 1, accurate near 0. @example tf.expm1([0]) // [0] */
-export const expm1 = unaryOp("expm1", Unary.EXPM1, "float");
+export const expm1: UnaryOp = unaryOp("expm1", Unary.EXPM1, "float");
 /** Square root. @example tf.sqrt([4, 9]) // [2, 3] */
-export const sqrt = unaryOp("sqrt", Unary.SQRT, "float");
+export const sqrt: UnaryOp = unaryOp("sqrt", Unary.SQRT, "float");
 /** 1 / sqrt(x). @example tf.rsqrt([4]) // [0.5] */
-export const rsqrt = unaryOp("rsqrt", Unary.RSQRT, "float");
+export const rsqrt: UnaryOp = unaryOp("rsqrt", Unary.RSQRT, "float");
 /** x * x. @example tf.square([3]) // [9] */
-export const square = unaryOp("square", Unary.SQUARE, "numeric");
+export const square: UnaryOp = unaryOp("square", Unary.SQUARE, "numeric");
 /** 1 / x. @example tf.reciprocal([4]) // [0.25] */
-export const reciprocal = unaryOp("reciprocal", Unary.RECIPROCAL, "float");
+export const reciprocal: UnaryOp = unaryOp("reciprocal", Unary.RECIPROCAL, "float");
 /** Sine. @example tf.sin([0]) // [0] */
-export const sin = unaryOp("sin", Unary.SIN, "float");
+export const sin: UnaryOp = unaryOp("sin", Unary.SIN, "float");
 /** Cosine. @example tf.cos([0]) // [1] */
-export const cos = unaryOp("cos", Unary.COS, "float");
+export const cos: UnaryOp = unaryOp("cos", Unary.COS, "float");
 /** Tangent. @example tf.tan([0]) // [0] */
-export const tan = unaryOp("tan", Unary.TAN, "float");
+export const tan: UnaryOp = unaryOp("tan", Unary.TAN, "float");
 /** Arcsine. @example tf.asin([0]) // [0] */
-export const asin = unaryOp("asin", Unary.ASIN, "float");
+export const asin: UnaryOp = unaryOp("asin", Unary.ASIN, "float");
 /** Arccosine. @example tf.acos([1]) // [0] */
-export const acos = unaryOp("acos", Unary.ACOS, "float");
+export const acos: UnaryOp = unaryOp("acos", Unary.ACOS, "float");
 /** Arctangent. @example tf.atan([0]) // [0] */
-export const atan = unaryOp("atan", Unary.ATAN, "float");
+export const atan: UnaryOp = unaryOp("atan", Unary.ATAN, "float");
 /** Hyperbolic sine. @example tf.sinh([0]) // [0] */
-export const sinh = unaryOp("sinh", Unary.SINH, "float");
+export const sinh: UnaryOp = unaryOp("sinh", Unary.SINH, "float");
 /** Hyperbolic cosine. @example tf.cosh([0]) // [1] */
-export const cosh = unaryOp("cosh", Unary.COSH, "float");
+export const cosh: UnaryOp = unaryOp("cosh", Unary.COSH, "float");
 /** Hyperbolic tangent. @example tf.tanh([0]) // [0] */
-export const tanh = unaryOp("tanh", Unary.TANH, "float");
+export const tanh: UnaryOp = unaryOp("tanh", Unary.TANH, "float");
 /** 1 / (1 + e^-x), computed without overflow. @example tf.sigmoid([0]) // [0.5] */
-export const sigmoid = unaryOp("sigmoid", Unary.SIGMOID, "float");
+export const sigmoid: UnaryOp = unaryOp("sigmoid", Unary.SIGMOID, "float");
 /** max(x, 0) (NaN stays NaN). @example tf.nn.relu([-1, 2]) // [0, 2] */
-export const relu = unaryOp("relu", Unary.RELU, "numeric");
+export const relu: UnaryOp = unaryOp("relu", Unary.RELU, "numeric");
 /** min(max(x, 0), 6). @example tf.nn.relu6([-1, 7]) // [0, 6] */
-export const relu6 = unaryOp("relu6", Unary.RELU6, "numeric");
+export const relu6: UnaryOp = unaryOp("relu6", Unary.RELU6, "numeric");
 /** x for x >= 0, e^x - 1 below. @example tf.nn.elu([-1]) // [-0.63212055] */
-export const elu = unaryOp("elu", Unary.ELU, "float");
+export const elu: UnaryOp = unaryOp("elu", Unary.ELU, "float");
 /** log(1 + e^x), computed without overflow. @example tf.nn.softplus([0]) // [0.6931472] */
-export const softplus = unaryOp("softplus", Unary.SOFTPLUS, "float");
+export const softplus: UnaryOp = unaryOp("softplus", Unary.SOFTPLUS, "float");
 /** Round down. @example tf.floor([1.5]) // [1] */
-export const floor = unaryOp("floor", Unary.FLOOR, "float");
+export const floor: UnaryOp = unaryOp("floor", Unary.FLOOR, "float");
 /** Round up. @example tf.ceil([1.5]) // [2] */
-export const ceil = unaryOp("ceil", Unary.CEIL, "float");
+export const ceil: UnaryOp = unaryOp("ceil", Unary.CEIL, "float");
 /** Round half to even, as TensorFlow's round. @example tf.round([0.5, 1.5]) // [0, 2] */
-export const round = unaryOp("round", Unary.ROUND, "float");
+export const round: UnaryOp = unaryOp("round", Unary.ROUND, "float");
 /** The error function. @example tf.erf([0]) // [0] */
-export const erf = unaryOp("erf", Unary.ERF, "float");
+export const erf: UnaryOp = unaryOp("erf", Unary.ERF, "float");
 /** Whether each element is NaN. @example tf.isNaN([NaN, 1]) // [true, false] */
-export const isNaN = unaryOp("isNaN", Unary.IS_NAN, "float", true);
+export const isNaN: UnaryOp = unaryOp("isNaN", Unary.IS_NAN, "float", true);
 /** Whether each element is finite. @example tf.isFinite([Infinity, 1]) // [false, true] */
-export const isFinite = unaryOp("isFinite", Unary.IS_FINITE, "float", true);
+export const isFinite: UnaryOp = unaryOp("isFinite", Unary.IS_FINITE, "float", true);
 /** Whether each element is +-Infinity. @example tf.isInf([Infinity, 1]) // [true, false] */
-export const isInf = unaryOp("isInf", Unary.IS_INF, "float", true);
+export const isInf: UnaryOp = unaryOp("isInf", Unary.IS_INF, "float", true);
 /** Logical not of a bool tensor. @example tf.logicalNot([true]) // [false] */
-export const logicalNot = unaryOp("logicalNot", Unary.LOGICAL_NOT, "bool");
+export const logicalNot: UnaryOp = unaryOp("logicalNot", Unary.LOGICAL_NOT, "bool");
 
 // ---- binary --------------------------------------------------------------------------
 
 /** a + b with broadcasting. @example tf.add([1, 2], 1) // [2, 3] */
-export const add = binaryOp("add", Binary.ADD, "numeric");
+export const add: BinaryOp = binaryOp("add", Binary.ADD, "numeric");
 /** a - b. @example tf.subtract([3], [1]) // [2] */
-export const subtract = binaryOp("subtract", Binary.SUB, "numeric");
+export const subtract: BinaryOp = binaryOp("subtract", Binary.SUB, "numeric");
 /** a * b. @example tf.multiply([2], [3]) // [6] */
-export const multiply = binaryOp("multiply", Binary.MUL, "numeric");
+export const multiply: BinaryOp = binaryOp("multiply", Binary.MUL, "numeric");
 /** a raised to b. @example tf.pow([2], 3) // [8] */
-export const pow = binaryOp("pow", Binary.POW, "numeric");
+export const pow: BinaryOp = binaryOp("pow", Binary.POW, "numeric");
 /** Elementwise maximum; NaN wins. @example tf.maximum([1, 5], 3) // [3, 5] */
-export const maximum = binaryOp("maximum", Binary.MAX, "numeric");
+export const maximum: BinaryOp = binaryOp("maximum", Binary.MAX, "numeric");
 /** Elementwise minimum; NaN wins. @example tf.minimum([1, 5], 3) // [1, 3] */
-export const minimum = binaryOp("minimum", Binary.MIN, "numeric");
+export const minimum: BinaryOp = binaryOp("minimum", Binary.MIN, "numeric");
 /** (a - b)^2. @example tf.squaredDifference([3], [1]) // [4] */
-export const squaredDifference = binaryOp(
+export const squaredDifference: BinaryOp = binaryOp(
   "squaredDifference",
   Binary.SQUARED_DIFFERENCE,
   "numeric",
 );
 /** floor(a / b). @example tf.floorDiv([7, -7], 2) // [3, -4] */
-export const floorDiv = binaryOp("floorDiv", Binary.FLOOR_DIV, "numeric");
+export const floorDiv: BinaryOp = binaryOp("floorDiv", Binary.FLOOR_DIV, "numeric");
 /** Floor modulo: the result has b's sign (Python's %). @example tf.mod([-7], 3) // [2] */
-export const mod = binaryOp("mod", Binary.MOD, "numeric");
+export const mod: BinaryOp = binaryOp("mod", Binary.MOD, "numeric");
 /** atan(a / b) in the right quadrant. @example tf.atan2([1], [1]) // [0.7853982] */
-export const atan2 = binaryOp("atan2", Binary.ATAN2, "float");
+export const atan2: BinaryOp = binaryOp("atan2", Binary.ATAN2, "float");
 
 /**
  * a / b. Integers divide as TensorFlow's truediv: uint8 -> float32, int32 and
@@ -186,23 +191,23 @@ export function divide(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /** a == b, elementwise. @example tf.equal([1, 2], 2) // [false, true] */
-export const equal = binaryOp("equal", Binary.EQUAL, "any", true);
+export const equal: BinaryOp = binaryOp("equal", Binary.EQUAL, "any", true);
 /** a != b. @example tf.notEqual([1, 2], 2) // [true, false] */
-export const notEqual = binaryOp("notEqual", Binary.NOT_EQUAL, "any", true);
+export const notEqual: BinaryOp = binaryOp("notEqual", Binary.NOT_EQUAL, "any", true);
 /** a < b. @example tf.less([1, 2], 2) // [true, false] */
-export const less = binaryOp("less", Binary.LESS, "any", true);
+export const less: BinaryOp = binaryOp("less", Binary.LESS, "any", true);
 /** a <= b. @example tf.lessEqual([1, 3], 2) // [true, false] */
-export const lessEqual = binaryOp("lessEqual", Binary.LESS_EQUAL, "any", true);
+export const lessEqual: BinaryOp = binaryOp("lessEqual", Binary.LESS_EQUAL, "any", true);
 /** a > b. @example tf.greater([1, 3], 2) // [false, true] */
-export const greater = binaryOp("greater", Binary.GREATER, "any", true);
+export const greater: BinaryOp = binaryOp("greater", Binary.GREATER, "any", true);
 /** a >= b. @example tf.greaterEqual([1, 2], 2) // [false, true] */
-export const greaterEqual = binaryOp("greaterEqual", Binary.GREATER_EQUAL, "any", true);
+export const greaterEqual: BinaryOp = binaryOp("greaterEqual", Binary.GREATER_EQUAL, "any", true);
 /** a && b on bool tensors. @example tf.logicalAnd([true, true], [true, false]) // [true, false] */
-export const logicalAnd = binaryOp("logicalAnd", Binary.LOGICAL_AND, "bool");
+export const logicalAnd: BinaryOp = binaryOp("logicalAnd", Binary.LOGICAL_AND, "bool");
 /** a || b on bool tensors. @example tf.logicalOr([false], [true]) // [true] */
-export const logicalOr = binaryOp("logicalOr", Binary.LOGICAL_OR, "bool");
+export const logicalOr: BinaryOp = binaryOp("logicalOr", Binary.LOGICAL_OR, "bool");
 /** a xor b on bool tensors. @example tf.logicalXor([true], [true]) // [false] */
-export const logicalXor = binaryOp("logicalXor", Binary.LOGICAL_XOR, "bool");
+export const logicalXor: BinaryOp = binaryOp("logicalXor", Binary.LOGICAL_XOR, "bool");
 
 // ---- where, cast, clip ---------------------------------------------------------------
 

@@ -56,7 +56,9 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
   const [x, y] = binaryOperands(op, a, b);
   if (x.rank < 2 || y.rank < 2) {
     throw new RangeError(
-      `${op}: both operands need rank >= 2, got shapes ${showShape(x.shape)} and ${showShape(y.shape)}`,
+      `${op}: both operands need rank >= 2, got shapes ${showShape(x.shape)} and ${
+        showShape(y.shape)
+      }`,
     );
   }
   if (x.dtype === "bool" || x.dtype === "uint8") {
@@ -126,6 +128,9 @@ export function tensordot(
     axA = Array.from({ length: axes }, (_, i) => x.rank - axes + i);
     axB = Array.from({ length: axes }, (_, i) => i);
   } else {
+    if (!Array.isArray(axes) || axes.length !== 2 || !axes.every(Array.isArray)) {
+      throw new TypeError(`${op}: axes must be a number or a pair of axis lists`);
+    }
     const norm = (list: readonly number[], rank: number) =>
       list.map((v) => {
         if (!Number.isInteger(v) || v < -rank || v >= rank) {
@@ -140,9 +145,9 @@ export function tensordot(
   for (let i = 0; i < axA.length; i++) {
     if (x.shape[axA[i]] !== y.shape[axB[i]]) {
       throw new RangeError(
-        `${op}: dimension ${axA[i]} of ${showShape(x.shape)} differs from dimension ${
-          axB[i]
-        } of ${showShape(y.shape)}`,
+        `${op}: dimension ${axA[i]} of ${showShape(x.shape)} differs from dimension ${axB[i]} of ${
+          showShape(y.shape)
+        }`,
       );
     }
   }

@@ -5,8 +5,8 @@
  * @module
  */
 import { isFloat } from "../dtype.ts";
-import { normalizeAxis, showShape } from "../shape.ts";
-import { Tensor, type TensorLike } from "../tensor.ts";
+import { describe, normalizeAxis, showShape } from "../shape.ts";
+import type { Tensor, TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import {
@@ -26,6 +26,12 @@ import {
 import { type Axis, logSumExp, reduceMax, reduceMean, reduceSum } from "./reduce.ts";
 import { range } from "./creation.ts";
 import { expandDims, reshape } from "./views.ts";
+
+function checkArgs(op: string, args: unknown): void {
+  if (typeof args !== "object" || args === null || !("labels" in args) || !("logits" in args)) {
+    throw new TypeError(`${op}: expected an object { labels, logits }`);
+  }
+}
 
 function floatTensor(op: string, x: TensorLike, what = "x"): Tensor {
   const t = toTensor(op, x);
@@ -83,11 +89,14 @@ export interface CrossEntropyArgs {
  */
 export function softmaxCrossEntropyWithLogits(args: CrossEntropyArgs): Tensor {
   const op = "softmaxCrossEntropyWithLogits";
+  checkArgs(op, args);
   const logits = floatTensor(op, args.logits, "logits");
   const labels = castTensor(toTensor(op, args.labels, logits.dtype), logits.dtype);
   if (labels.shape.join() !== logits.shape.join()) {
     throw new RangeError(
-      `${op}: labels ${showShape(labels.shape)} and logits ${showShape(logits.shape)} differ in shape`,
+      `${op}: labels ${showShape(labels.shape)} and logits ${
+        showShape(logits.shape)
+      } differ in shape`,
     );
   }
   const axis = args.axis ?? -1;
@@ -107,6 +116,7 @@ export function sparseSoftmaxCrossEntropyWithLogits(
   args: { labels: TensorLike; logits: TensorLike },
 ): Tensor {
   const op = "sparseSoftmaxCrossEntropyWithLogits";
+  checkArgs(op, args);
   const logits = floatTensor(op, args.logits, "logits");
   const labels = toTensor(op, args.labels, "int32");
   if (labels.dtype !== "int32" && labels.dtype !== "int64") {
@@ -127,7 +137,10 @@ export function sparseSoftmaxCrossEntropyWithLogits(
       throw new RangeError(`${op}: labels[${i}] = ${v} is not in [0, ${classes})`);
     }
   }
-  const hot = castTensor(equal(expandDims(labels, -1), range(0, classes, 1, labels.dtype)), logits.dtype);
+  const hot = castTensor(
+    equal(expandDims(labels, -1), range(0, classes, 1, labels.dtype)),
+    logits.dtype,
+  );
   return neg(reduceSum(multiply(hot, logSoftmax(logits)), -1));
 }
 
@@ -143,6 +156,7 @@ export function sigmoidCrossEntropyWithLogits(
   args: { labels: TensorLike; logits: TensorLike },
 ): Tensor {
   const op = "sigmoidCrossEntropyWithLogits";
+  checkArgs(op, args);
   const x = floatTensor(op, args.logits, "logits");
   const z = castTensor(toTensor(op, args.labels, x.dtype), x.dtype);
   if (z.shape.join() !== x.shape.join()) {
@@ -161,8 +175,15 @@ export function sigmoidCrossEntropyWithLogits(
  * tf.nn.biasAdd([[1, 2]], [10, 20]); // [[11, 22]]
  * ```
  */
-export function biasAdd(x: TensorLike, bias: TensorLike, dataFormat: "NHWC" | "NCHW" = "NHWC") {
+export function biasAdd(
+  x: TensorLike,
+  bias: TensorLike,
+  dataFormat: "NHWC" | "NCHW" = "NHWC",
+): Tensor {
   const op = "biasAdd";
+  if (dataFormat !== "NHWC" && dataFormat !== "NCHW") {
+    throw new TypeError(`${op}: dataFormat must be "NHWC" or "NCHW", got ${describe(dataFormat)}`);
+  }
   const t = toTensor(op, x);
   const b = toTensor(op, bias, t.dtype);
   const channel = dataFormat === "NCHW" ? 1 : t.rank - 1;

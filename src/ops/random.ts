@@ -18,8 +18,9 @@
  * Distributions: float32 uniforms carry 24 random bits and float64 uniforms 53; integer
  * uniforms are exactly uniform on [minval, maxval) (Lemire's method with rejection);
  * normals come from Box–Muller; truncatedNormal redraws values outside two standard
- * deviations, as TensorFlow does. These ops have no gradient (TensorFlow registers
- * none); dropout is built from multiply and where, so it differentiates through them.
+ * deviations, as TensorFlow does. Gradients: the distributions have no differentiable
+ * input; randomShuffle records none yet (it would be a gather by the inverse
+ * permutation); dropout is built from multiply and where and differentiates through them.
  * @module
  */
 import { checkDType, type DType, dtypeCode, isFloat, itemSize, numberFits } from "../dtype.ts";
@@ -72,7 +73,9 @@ function pairKey(global: bigint, op: bigint): bigint {
 
 function checkSeed(op: string, seed: unknown): bigint {
   if (typeof seed === "bigint") return BigInt.asUintN(64, seed);
-  if (typeof seed === "number" && Number.isSafeInteger(seed)) return BigInt.asUintN(64, BigInt(seed));
+  if (typeof seed === "number" && Number.isSafeInteger(seed)) {
+    return BigInt.asUintN(64, BigInt(seed));
+  }
   throw new TypeError(`${op}: seed must be an integer (number or bigint), got ${String(seed)}`);
 }
 
@@ -146,7 +149,9 @@ function intBound(op: string, name: string, value: unknown, dtype: DType): numbe
     : value;
   if (typeof v !== "number" || !numberFits(v, dtype)) {
     const range = dtype === "int32" ? "an int32" : "a safe integer (|v| <= 2^53 - 1)";
-    throw new RangeError(`${op}: ${name} must be ${range} for dtype ${dtype}, got ${String(value)}`);
+    throw new RangeError(
+      `${op}: ${name} must be ${range} for dtype ${dtype}, got ${String(value)}`,
+    );
   }
   return v;
 }
@@ -167,7 +172,8 @@ export interface RandomUniformOptions {
 
 /**
  * Values drawn uniformly from [minval, maxval). Integer dtypes need maxval and are
- * exactly uniform over the integers of the range.
+ * exactly uniform over the integers of the range; int64 bounds (numbers or bigints)
+ * must be safe integers (|v| <= 2^53 - 1).
  * @example
  * ```ts
  * import { randomUniform } from "./random.ts";
@@ -331,7 +337,7 @@ export function dropout(x: TensorLike, rate: number, options: DropoutOptions = {
   if (typeof rate !== "number" || !(rate >= 0 && rate < 1)) {
     throw new RangeError(`${op}: rate must be a number in [0, 1), got ${String(rate)}`);
   }
-  let noise = t.shape as number[];
+  let noise: readonly number[] = t.shape;
   if (options.noiseShape !== undefined) {
     const given = options.noiseShape;
     if (!Array.isArray(given)) throw new TypeError(`${op}: noiseShape must be an array`);

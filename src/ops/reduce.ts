@@ -73,7 +73,12 @@ function reduceKernel(
   return new Tensor(out, outDtype, outShape);
 }
 
-function numericReduction(op: string, code: number) {
+/** A reduction over axes. */
+export type Reduction = (x: TensorLike, axis?: Axis, options?: ReduceOptions) => Tensor;
+/** argMax / argMin. */
+export type ArgReduction = (x: TensorLike, axis?: number, options?: ArgOptions) => Tensor;
+
+function numericReduction(op: string, code: number): Reduction {
   return (x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor => {
     let t = toTensor(op, x);
     if (t.dtype === "bool") {
@@ -87,7 +92,7 @@ function numericReduction(op: string, code: number) {
   };
 }
 
-function boolReduction(op: string, code: number) {
+function boolReduction(op: string, code: number): Reduction {
   return (x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor => {
     const t = toTensor(op, x, "bool");
     if (t.dtype !== "bool") throw new TypeError(`${op}: expected a bool tensor, got ${t.dtype}`);
@@ -96,19 +101,19 @@ function boolReduction(op: string, code: number) {
 }
 
 /** Sum over axes (all when omitted). @example tf.reduceSum([[1, 2], [3, 4]], 0) // [4, 6] */
-export const reduceSum = numericReduction("reduceSum", Reduce.SUM);
+export const reduceSum: Reduction = numericReduction("reduceSum", Reduce.SUM);
 /** Mean over axes. @example tf.reduceMean([1, 2, 3, 4]) // 2.5 */
-export const reduceMean = numericReduction("reduceMean", Reduce.MEAN);
+export const reduceMean: Reduction = numericReduction("reduceMean", Reduce.MEAN);
 /** Product over axes. @example tf.reduceProd([1, 2, 3]) // 6 */
-export const reduceProd = numericReduction("reduceProd", Reduce.PROD);
+export const reduceProd: Reduction = numericReduction("reduceProd", Reduce.PROD);
 /** Maximum over axes; NaN wins. @example tf.reduceMax([[1, 5], [3, 2]], 1) // [5, 3] */
-export const reduceMax = numericReduction("reduceMax", Reduce.MAX);
+export const reduceMax: Reduction = numericReduction("reduceMax", Reduce.MAX);
 /** Minimum over axes; NaN wins. @example tf.reduceMin([[1, 5], [3, 2]], 1) // [1, 2] */
-export const reduceMin = numericReduction("reduceMin", Reduce.MIN);
+export const reduceMin: Reduction = numericReduction("reduceMin", Reduce.MIN);
 /** Logical and over axes. @example tf.reduceAll([true, false]) // false */
-export const reduceAll = boolReduction("reduceAll", Reduce.ALL);
+export const reduceAll: Reduction = boolReduction("reduceAll", Reduce.ALL);
 /** Logical or over axes. @example tf.reduceAny([true, false]) // true */
-export const reduceAny = boolReduction("reduceAny", Reduce.ANY);
+export const reduceAny: Reduction = boolReduction("reduceAny", Reduce.ANY);
 
 /** Options of argMax and argMin. */
 export interface ArgOptions {
@@ -116,14 +121,16 @@ export interface ArgOptions {
   outputType?: "int32" | "int64";
 }
 
-function argReduction(op: string, code: number) {
+function argReduction(op: string, code: number): ArgReduction {
   return (x: TensorLike, axis = 0, options: ArgOptions = {}): Tensor => {
     const t = toTensor(op, x);
     if (t.dtype === "bool") throw new TypeError(`${op}: expected a numeric tensor, got bool`);
     if (t.rank === 0) throw new RangeError(`${op}: expected a tensor of rank >= 1, got a scalar`);
     const a = normalizeAxis(op, axis, t.rank);
     if (t.shape[a] === 0) {
-      throw new RangeError(`${op}: cannot reduce over axis ${axis} of size 0 (${showShape(t.shape)})`);
+      throw new RangeError(
+        `${op}: cannot reduce over axis ${axis} of size 0 (${showShape(t.shape)})`,
+      );
     }
     const outputType = options.outputType ?? "int64";
     if (outputType !== "int32" && outputType !== "int64") {
@@ -135,14 +142,16 @@ function argReduction(op: string, code: number) {
 }
 
 /** Index of the largest value along an axis (int64). @example tf.argMax([1, 9, 3]) // 1 */
-export const argMax = argReduction("argMax", Reduce.ARGMAX);
+export const argMax: ArgReduction = argReduction("argMax", Reduce.ARGMAX);
 /** Index of the smallest value along an axis (int64). @example tf.argMin([4, 0, 3]) // 1 */
-export const argMin = argReduction("argMin", Reduce.ARGMIN);
+export const argMin: ArgReduction = argReduction("argMin", Reduce.ARGMIN);
 
 function floatInput(op: string, x: TensorLike): Tensor {
   const t = toTensor(op, x);
   if (!isFloat(t.dtype)) {
-    throw new TypeError(`${op}: expected a floating-point tensor (cast integers first), got ${t.dtype}`);
+    throw new TypeError(
+      `${op}: expected a floating-point tensor (cast integers first), got ${t.dtype}`,
+    );
   }
   return t;
 }
@@ -194,7 +203,9 @@ export function norm(x: TensorLike, axis?: Axis, options: NormOptions = {}): Ten
   if (typeof ord === "number" && ord > 0) {
     return pow(reduceSum(pow(abs(t), ord), axis, keep), 1 / ord);
   }
-  throw new RangeError(`${op}: unsupported ord ${String(ord)}; use "euclidean", a p > 0 or Infinity`);
+  throw new RangeError(
+    `${op}: unsupported ord ${String(ord)}; use "euclidean", a p > 0 or Infinity`,
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
  * no copy; kernels read the resulting strides (see tensor.ts).
  * @module
  */
-import { checkRank, normalizeAxes, normalizeAxis, showShape } from "../shape.ts";
+import { checkRank, describe, normalizeAxes, normalizeAxis, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
@@ -21,7 +21,9 @@ export function view(
 
 function checkIntegers(op: string, what: string, values: unknown, length?: number): number[] {
   if (!Array.isArray(values) || values.some((v) => typeof v !== "number" || !Number.isInteger(v))) {
-    throw new TypeError(`${op}: ${what} must be an array of integers, got ${JSON.stringify(values)}`);
+    throw new TypeError(
+      `${op}: ${what} must be an array of integers, got ${describe(values)}`,
+    );
   }
   if (length !== undefined && values.length !== length) {
     throw new RangeError(`${op}: ${what} has ${values.length} entries, expected ${length}`);
@@ -36,7 +38,9 @@ function inferShape(op: string, shape: readonly number[], x: Tensor): number[] {
   let unknown = -1, known = 1;
   for (let i = 0; i < dims.length; i++) {
     if (dims[i] === -1) {
-      if (unknown >= 0) throw new RangeError(`${op}: shape ${showShape(dims)} has more than one -1`);
+      if (unknown >= 0) {
+        throw new RangeError(`${op}: shape ${showShape(dims)} has more than one -1`);
+      }
       unknown = i;
     } else if (dims[i] < 0) {
       throw new RangeError(`${op}: shape ${showShape(dims)} has a negative dimension`);
@@ -136,7 +140,9 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
     : checkIntegers("transpose", "perm", perm, t.rank);
   const seen = new Set(p.map((a) => normalizeAxis("transpose", a, t.rank)));
   if (seen.size !== t.rank) {
-    throw new RangeError(`transpose: perm ${showShape(p)} is not a permutation of 0..${t.rank - 1}`);
+    throw new RangeError(
+      `transpose: perm ${showShape(p)} is not a permutation of 0..${t.rank - 1}`,
+    );
   }
   const axes = p.map((a) => normalizeAxis("transpose", a, t.rank));
   return view(t, axes.map((a) => t.shape[a]), axes.map((a) => t.strides[a]), t.offset);
@@ -213,9 +219,10 @@ export function stridedSlice(
   const ellipses = [...Array(n).keys()].filter((i) => bit(options.ellipsisMask, i));
   if (ellipses.length > 1) throw new RangeError(`${op}: only one ellipsis is allowed`);
   // Dims the spec names explicitly; an ellipsis (or the implicit one at the end) covers the rest.
-  const named = [...Array(n).keys()].filter((i) =>
-    !bit(options.ellipsisMask, i) && !bit(options.newAxisMask, i)
-  ).length;
+  const named =
+    [...Array(n).keys()].filter((i) =>
+      !bit(options.ellipsisMask, i) && !bit(options.newAxisMask, i)
+    ).length;
   if (named > t.rank) {
     throw new RangeError(`${op}: the slice names ${named} dims of a tensor of rank ${t.rank}`);
   }
@@ -242,7 +249,9 @@ export function stridedSlice(
     if (bit(options.shrinkAxisMask, i)) {
       const index = begin[i] < 0 ? begin[i] + size : begin[i];
       if (index < 0 || index >= size) {
-        throw new RangeError(`${op}: index ${begin[i]} is out of bounds for dimension ${dim} of size ${size}`);
+        throw new RangeError(
+          `${op}: index ${begin[i]} is out of bounds for dimension ${dim} of size ${size}`,
+        );
       }
       offset += index * stride;
       dim++;
@@ -250,8 +259,12 @@ export function stridedSlice(
     }
     const [lo, hi] = step > 0 ? [0, size] : [-1, size - 1];
     const clamp = (v: number) => Math.min(Math.max(v, lo), hi);
-    const b = bit(options.beginMask, i) ? (step > 0 ? 0 : size - 1) : clamp(begin[i] < 0 ? begin[i] + size : begin[i]);
-    const e = bit(options.endMask, i) ? (step > 0 ? size : -1) : clamp(end[i] < 0 ? end[i] + size : end[i]);
+    const b = bit(options.beginMask, i)
+      ? (step > 0 ? 0 : size - 1)
+      : clamp(begin[i] < 0 ? begin[i] + size : begin[i]);
+    const e = bit(options.endMask, i)
+      ? (step > 0 ? size : -1)
+      : clamp(end[i] < 0 ? end[i] + size : end[i]);
     const len = Math.max(0, Math.ceil((e - b) / step));
     shape.push(len);
     outStrides.push(stride * step);
@@ -298,9 +311,11 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   const lead = target.length - t.rank;
   const ok = lead >= 0 && t.shape.every((d, i) => d === 1 || d === target[lead + i]);
   if (!ok || target.some((d) => d < 0)) {
-    throw new RangeError(`${op}: cannot broadcast shape ${showShape(t.shape)} to ${showShape(target)}`);
+    throw new RangeError(
+      `${op}: cannot broadcast shape ${showShape(t.shape)} to ${showShape(target)}`,
+    );
   }
-  const strides = target.map((d, i) =>
+  const strides = target.map((_, i) =>
     i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]
   );
   return view(t, target, strides, t.offset);

@@ -1,0 +1,465 @@
+/**
+ * Convolution and pooling over 4-D tensors: conv2d, its backprops (conv2dTranspose is
+ * the backprop w.r.t. the input), maxPool, avgPool and their gradients. Argument
+ * parsing and the output geometry live in conv_args.ts.
+ *
+ * The kernels (csrc/conv.c) work in NHWC. NCHW input is transposed to NHWC (one strided
+ * copy) and the result is returned as an NCHW view of the NHWC output, so a chain of
+ * NCHW ops copies once per op, not twice. Filters are HWIO, [KH, KW, in, out], in both
+ * formats, as in TensorFlow. "SAME" and "VALID" become explicit pads exactly as
+ * TensorFlow computes them.
+ * @module
+ */
+import { dtypeCode } from "../dtype.ts";
+import { check, native } from "../native/lib.ts";
+import { int64s } from "../native/args.ts";
+import { sameShape, showShape, sizeOf } from "../shape.ts";
+import { allocate } from "../storage.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { contiguous } from "./cast.ts";
+import {
+  checkRank4,
+  type Conv2DOptions,
+  convGeometry,
+  type DataFormat,
+  denseNHWC,
+  floatInput,
+  formatOf,
+  formatShape,
+  fromNHWC,
+  type Geometry,
+  layoutOf,
+  nhwcShape,
+  type Padding,
+  poolGeometry,
+  type PoolOptions,
+  shapeArg,
+  type ShapeLike,
+  type Spatial,
+} from "./conv_args.ts";
+
+export type { Conv2DOptions, DataFormat, Padding, PoolOptions, ShapeLike, Spatial };
+
+// ---- convolution -------------------------------------------------------------------
+
+/**
+ * 2-D convolution (cross-correlation, as TensorFlow's) of x [N,H,W,C] (or [N,C,H,W]
+ * with dataFormat "NCHW") with filters [KH,KW,C,OC]; float32 or float64.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const x = tf.constant(1, "float32", { shape: [1, 5, 5, 3] }); // NHWC
+ * const f = tf.constant(0.5, "float32", { shape: [3, 3, 3, 8] }); // HWIO
+ * tf.nn.conv2d(x, f, 1, "SAME"); // shape [1, 5, 5, 8]
+ * tf.nn.conv2d(x, f, [2, 2], [[0, 0], [1, 1], [1, 1], [0, 0]]); // shape [1, 3, 3, 8]
+ * ```
+ */
+export function conv2d(
+  x: TensorLike,
+  filters: TensorLike,
+  strides: Spatial,
+  padding: Padding,
+  opts: Conv2DOptions = {},
+): Tensor {
+  const op = "conv2d";
+  const format = formatOf(op, opts);
+  const input = floatInput(op, "x", x);
+  const f = floatInput(op, "filters", filters, input);
+  checkRank4(op, "x", input.shape, layoutOf(format));
+  checkRank4(op, "filters", f.shape, "HWIO: [height, width, in, out]");
+  const xs = nhwcShape(input.shape, format);
+  const g = convGeometry(
+    op,
+    xs,
+    f.shape,
+    strides,
+    padding,
+    opts,
+    `${showShape(input.shape)} x ${showShape(f.shape)}`,
+  );
+  const out = allocate(input.dtype, sizeOf(g.out), op);
+  if (out.length > 0) {
+    const xn = denseNHWC(op, input, format), fn = contiguous(f, op);
+    check(
+      native.eager_conv2d(
+        dtypeCode(input.dtype),
+        int64s(0, xs),
+        int64s(1, f.shape),
+        int64s(2, g.out),
+        int64s(3, g.params),
+        out,
+        xn.data,
+        xn.offset,
+        fn.data,
+        fn.offset,
+      ),
+      op,
+    );
+  }
+  return fromNHWC(new Tensor(out, input.dtype, g.out), format);
+}
+
+function backpropInput(
+  op: string,
+  what: string,
+  inputShape: ShapeLike,
+  filters: TensorLike,
+  dy: TensorLike,
+  strides: Spatial,
+  padding: Padding,
+  opts: Conv2DOptions,
+): Tensor {
+  const format = formatOf(op, opts);
+  const dyName = op === "conv2dTranspose" ? "x" : "dy";
+  const shape = shapeArg(op, what, inputShape, layoutOf(format));
+  const grad = floatInput(op, dyName, dy);
+  const f = floatInput(op, "filters", filters, grad);
+  checkRank4(op, dyName, grad.shape, layoutOf(format));
+  checkRank4(op, "filters", f.shape, "HWIO: [height, width, in, out]");
+  const xs = nhwcShape(shape, format);
+  const gs = nhwcShape(grad.shape, format);
+  const shapes = `${showShape(shape)}, filters ${showShape(f.shape)}, ${dyName} ${
+    showShape(grad.shape)
+  }`;
+  if (gs[3] !== f.shape[3]) {
+    throw new RangeError(
+      `${op}: ${dyName} has ${gs[3]} channels but filters have ${f.shape[3]} outputs: ${shapes}`,
+    );
+  }
+  const g = convGeometry(op, xs, f.shape, strides, padding, opts, `${what} ${shapes}`);
+  if (!sameShape(gs, g.out)) {
+    throw new RangeError(
+      `${op}: ${dyName} has shape ${showShape(grad.shape)} but a conv2d of ${
+        showShape(shape)
+      } with filters ${showShape(f.shape)} gives ${showShape(formatShape(g.out, format))}`,
+    );
+  }
+  const dx = allocate(grad.dtype, sizeOf(xs), op);
+  if (dx.length > 0) {
+    const dyn = denseNHWC(op, grad, format), fn = contiguous(f, op);
+    check(
+      native.eager_conv2d_backprop_input(
+        dtypeCode(grad.dtype),
+        int64s(0, xs),
+        int64s(1, f.shape),
+        int64s(2, g.out),
+        int64s(3, g.params),
+        dx,
+        fn.data,
+        fn.offset,
+        dyn.data,
+        dyn.offset,
+      ),
+      op,
+    );
+  }
+  return fromNHWC(new Tensor(dx, grad.dtype, xs), format);
+}
+
+/**
+ * The gradient of conv2d w.r.t. its input: given dy (the shape conv2d gives for an
+ * input of `inputShape`), returns dx of `inputShape`. TensorFlow's Conv2DBackpropInput.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const f = tf.constant(1, "float32", { shape: [3, 3, 2, 4] });
+ * const dy = tf.constant(1, "float32", { shape: [1, 5, 5, 4] });
+ * tf.nn.conv2dBackpropInput([1, 5, 5, 2], f, dy, 1, "SAME"); // shape [1, 5, 5, 2]
+ * ```
+ */
+export function conv2dBackpropInput(
+  inputShape: ShapeLike,
+  filters: TensorLike,
+  dy: TensorLike,
+  strides: Spatial,
+  padding: Padding,
+  opts: Conv2DOptions = {},
+): Tensor {
+  return backpropInput(
+    "conv2dBackpropInput",
+    "inputShape",
+    inputShape,
+    filters,
+    dy,
+    strides,
+    padding,
+    opts,
+  );
+}
+
+/**
+ * Transposed convolution ("deconvolution"), TensorFlow's conv2d_transpose: x has
+ * `filters.shape[3]` channels, filters are [KH, KW, out channels, in channels], and the
+ * result has `outputShape` (the input shape of the conv2d this transposes).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const x = tf.constant(1, "float32", { shape: [1, 4, 4, 4] });
+ * const f = tf.constant(1, "float32", { shape: [3, 3, 2, 4] });
+ * tf.nn.conv2dTranspose(x, f, [1, 8, 8, 2], 2, "SAME"); // shape [1, 8, 8, 2]
+ * ```
+ */
+export function conv2dTranspose(
+  x: TensorLike,
+  filters: TensorLike,
+  outputShape: ShapeLike,
+  strides: Spatial,
+  padding: Padding,
+  opts: Conv2DOptions = {},
+): Tensor {
+  return backpropInput(
+    "conv2dTranspose",
+    "outputShape",
+    outputShape,
+    filters,
+    x,
+    strides,
+    padding,
+    opts,
+  );
+}
+
+/**
+ * The gradient of conv2d w.r.t. its filters: given x and dy, returns a tensor of
+ * `filterShape` [KH, KW, C, OC]. TensorFlow's Conv2DBackpropFilter.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const x = tf.constant(1, "float32", { shape: [1, 5, 5, 2] });
+ * const dy = tf.constant(1, "float32", { shape: [1, 5, 5, 4] });
+ * tf.nn.conv2dBackpropFilter(x, [3, 3, 2, 4], dy, 1, "SAME"); // shape [3, 3, 2, 4]
+ * ```
+ */
+export function conv2dBackpropFilter(
+  x: TensorLike,
+  filterShape: ShapeLike,
+  dy: TensorLike,
+  strides: Spatial,
+  padding: Padding,
+  opts: Conv2DOptions = {},
+): Tensor {
+  const op = "conv2dBackpropFilter";
+  const format = formatOf(op, opts);
+  const input = floatInput(op, "x", x);
+  const grad = floatInput(op, "dy", dy, input);
+  const fs = shapeArg(op, "filterShape", filterShape, "HWIO: [height, width, in, out]");
+  checkRank4(op, "x", input.shape, layoutOf(format));
+  checkRank4(op, "dy", grad.shape, layoutOf(format));
+  const xs = nhwcShape(input.shape, format);
+  const shapes = `x ${showShape(input.shape)}, filterShape ${showShape(fs)}, dy ${
+    showShape(grad.shape)
+  }`;
+  const g = convGeometry(op, xs, fs, strides, padding, opts, shapes);
+  if (!sameShape(nhwcShape(grad.shape, format), g.out)) {
+    throw new RangeError(
+      `${op}: dy has shape ${showShape(grad.shape)} but a conv2d of ${
+        showShape(input.shape)
+      } with filters ${showShape(fs)} gives ${showShape(formatShape(g.out, format))}`,
+    );
+  }
+  const df = allocate(input.dtype, sizeOf(fs), op);
+  if (df.length > 0) {
+    const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
+    check(
+      native.eager_conv2d_backprop_filter(
+        dtypeCode(input.dtype),
+        int64s(0, xs),
+        int64s(1, fs),
+        int64s(2, g.out),
+        int64s(3, g.params),
+        df,
+        xn.data,
+        xn.offset,
+        dyn.data,
+        dyn.offset,
+      ),
+      op,
+    );
+  }
+  return new Tensor(df, input.dtype, fs);
+}
+
+// ---- pooling -----------------------------------------------------------------------
+
+function pool(
+  op: "maxPool" | "avgPool",
+  x: TensorLike,
+  ksize: Spatial,
+  strides: Spatial,
+  padding: Padding,
+  opts: PoolOptions,
+): Tensor {
+  const format = formatOf(op, opts);
+  const input = floatInput(op, "x", x);
+  checkRank4(op, "x", input.shape, layoutOf(format));
+  const xs = nhwcShape(input.shape, format);
+  const g = poolGeometry(op, xs, ksize, strides, padding, format, input.shape);
+  const out = allocate(input.dtype, sizeOf(g.out), op);
+  if (out.length > 0) {
+    const xn = denseNHWC(op, input, format);
+    const kernel = op === "maxPool" ? native.eager_max_pool2d : native.eager_avg_pool2d;
+    check(
+      kernel(
+        dtypeCode(input.dtype),
+        int64s(0, xs),
+        int64s(1, g.out),
+        int64s(2, g.params),
+        out,
+        xn.data,
+        xn.offset,
+      ),
+      op,
+    );
+  }
+  return fromNHWC(new Tensor(out, input.dtype, g.out), format);
+}
+
+/**
+ * Max pooling over [ksize] windows of x [N,H,W,C] (or NCHW); padding never wins.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const x = tf.constant([1, 2, 3, 4], "float32", { shape: [1, 2, 2, 1] });
+ * tf.nn.maxPool(x, 2, 2, "VALID"); // [[[[4]]]]
+ * ```
+ */
+export function maxPool(
+  x: TensorLike,
+  ksize: Spatial,
+  strides: Spatial,
+  padding: Padding,
+  opts: PoolOptions = {},
+): Tensor {
+  return pool("maxPool", x, ksize, strides, padding, opts);
+}
+
+/**
+ * Average pooling over [ksize] windows of x [N,H,W,C] (or NCHW); each window averages
+ * only its in-bounds elements, as TensorFlow's SAME avg pool does.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const x = tf.constant([1, 2, 3, 4], "float32", { shape: [1, 2, 2, 1] });
+ * tf.nn.avgPool(x, 2, 2, "VALID"); // [[[[2.5]]]]
+ * ```
+ */
+export function avgPool(
+  x: TensorLike,
+  ksize: Spatial,
+  strides: Spatial,
+  padding: Padding,
+  opts: PoolOptions = {},
+): Tensor {
+  return pool("avgPool", x, ksize, strides, padding, opts);
+}
+
+function checkPoolOutput(
+  op: string,
+  what: string,
+  t: Tensor,
+  g: Geometry,
+  format: DataFormat,
+  input: string,
+): void {
+  if (!sameShape(nhwcShape(t.shape, format), g.out)) {
+    throw new RangeError(
+      `${op}: ${what} has shape ${showShape(t.shape)} but pooling ${input} gives ${
+        showShape(formatShape(g.out, format))
+      }`,
+    );
+  }
+}
+
+/**
+ * The gradient of maxPool: each element of dy goes to the maximum of its window in x
+ * (the first one when several tie, as TensorFlow's MaxPoolGrad). y is maxPool's output.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const x = tf.constant([1, 4, 3, 2], "float32", { shape: [1, 2, 2, 1] });
+ * const y = tf.nn.maxPool(x, 2, 2, "VALID");
+ * tf.nn.maxPoolGrad(x, y, [[[[1]]]], 2, 2, "VALID"); // [[[[0], [1]], [[0], [0]]]]
+ * ```
+ */
+export function maxPoolGrad(
+  x: TensorLike,
+  y: TensorLike,
+  dy: TensorLike,
+  ksize: Spatial,
+  strides: Spatial,
+  padding: Padding,
+  opts: PoolOptions = {},
+): Tensor {
+  const op = "maxPoolGrad";
+  const format = formatOf(op, opts);
+  const input = floatInput(op, "x", x);
+  const output = floatInput(op, "y", y, input);
+  const grad = floatInput(op, "dy", dy, input);
+  checkRank4(op, "x", input.shape, layoutOf(format));
+  const xs = nhwcShape(input.shape, format);
+  const g = poolGeometry(op, xs, ksize, strides, padding, format, input.shape);
+  checkPoolOutput(op, "y", output, g, format, showShape(input.shape));
+  checkPoolOutput(op, "dy", grad, g, format, showShape(input.shape));
+  const dx = allocate(input.dtype, input.size, op);
+  if (dx.length > 0) {
+    const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
+    check(
+      native.eager_max_pool2d_grad(
+        dtypeCode(input.dtype),
+        int64s(0, xs),
+        int64s(1, g.out),
+        int64s(2, g.params),
+        dx,
+        xn.data,
+        xn.offset,
+        dyn.data,
+        dyn.offset,
+      ),
+      op,
+    );
+  }
+  return fromNHWC(new Tensor(dx, input.dtype, xs), format);
+}
+
+/**
+ * The gradient of avgPool: each element of dy is spread evenly over the in-bounds
+ * elements of its window. Returns a tensor of `inputShape`.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.nn.avgPoolGrad([1, 2, 2, 1], [[[[1]]]], 2, 2, "VALID"); // every element 0.25
+ * ```
+ */
+export function avgPoolGrad(
+  inputShape: ShapeLike,
+  dy: TensorLike,
+  ksize: Spatial,
+  strides: Spatial,
+  padding: Padding,
+  opts: PoolOptions = {},
+): Tensor {
+  const op = "avgPoolGrad";
+  const format = formatOf(op, opts);
+  const shape = shapeArg(op, "inputShape", inputShape, layoutOf(format));
+  const grad = floatInput(op, "dy", dy);
+  const xs = nhwcShape(shape, format);
+  const g = poolGeometry(op, xs, ksize, strides, padding, format, shape);
+  checkPoolOutput(op, "dy", grad, g, format, showShape(shape));
+  const dx = allocate(grad.dtype, sizeOf(xs), op);
+  if (dx.length > 0) {
+    const dyn = denseNHWC(op, grad, format);
+    check(
+      native.eager_avg_pool2d_grad(
+        dtypeCode(grad.dtype),
+        int64s(0, xs),
+        int64s(1, g.out),
+        int64s(2, g.params),
+        dx,
+        dyn.data,
+        dyn.offset,
+      ),
+      op,
+    );
+  }
+  return fromNHWC(new Tensor(dx, grad.dtype, xs), format);
+}
