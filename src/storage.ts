@@ -9,10 +9,13 @@
  * @module
  */
 import { arrayType, type DType, itemSize, type TypedArray } from "./dtype.ts";
+import { native } from "./native/lib.ts";
 
 const SLAB_BYTES = 16384;
 const SMALL_BYTES = 256;
 const ALIGN = 16;
+/** From this size buffers ask for transparent huge pages, as NumPy does (see eager.h). */
+const HUGE_PAGE_HINT_BYTES = 4 << 20;
 
 let slab = new ArrayBuffer(SLAB_BYTES);
 let cursor = 0;
@@ -23,7 +26,9 @@ export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
   const bytes = n * itemSize(dtype);
   if (bytes > SMALL_BYTES) {
     try {
-      return new ArrayType(n);
+      const array = new ArrayType(n);
+      if (bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
+      return array;
     } catch (cause) {
       throw new RangeError(`${op}: cannot allocate ${n} ${dtype} elements (${bytes} bytes)`, {
         cause,

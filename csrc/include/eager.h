@@ -146,6 +146,12 @@ EAGER_API const char *eager_status_message(int32_t status);
 EAGER_API int32_t eager_set_num_threads(int32_t n);
 EAGER_API int32_t eager_num_threads(void);
 
+/* Asks the kernel to back the whole 2 MiB pages inside [ptr, ptr + bytes) with huge
+ * pages (madvise MADV_HUGEPAGE), as NumPy does for arrays of 4 MiB and more: a fresh
+ * 64 MiB output then takes 32 page faults instead of 16384. A hint: EAGER_OK for valid
+ * arguments whether or not the kernel obliges. */
+EAGER_API int32_t eager_advise_huge_pages(void *ptr, int64_t bytes);
+
 /* ---- elementwise (elementwise.c, cast.c) ------------------------------------------------- */
 
 /* out[i] = op(x[i]) for n contiguous elements starting at x + x_offset. */

@@ -17,6 +17,9 @@ export const symbols = {
   // int32_t eager_num_threads(void)
   eager_num_threads: { parameters: [], result: "i32" },
 
+  // int32_t eager_advise_huge_pages(void *ptr, int64_t bytes)
+  eager_advise_huge_pages: { parameters: ["buffer", "i64"], result: "i32" },
+
   eager_unary_flat: {
     // op, dtype, int64 n, void *out, const void *x, int64 x_offset
     parameters: ["i32", "i32", "i64", "buffer", "buffer", "i64"],
