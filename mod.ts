@@ -123,21 +123,10 @@ export {
   zerosLike,
 } from "./src/ops/creation.ts";
 export type { EyeOptions } from "./src/ops/creation.ts";
-export {
-  booleanMask,
-  gather,
-  gatherNd,
-  oneHot,
-  scatterNd,
-  unsortedSegmentSum,
-  whereIndices,
-} from "./src/ops/indexing.ts";
-export type {
-  BooleanMaskOptions,
-  GatherNdOptions,
-  GatherOptions,
-  OneHotOptions,
-} from "./src/ops/indexing.ts";
+export { booleanMask, gather, gatherNd, whereIndices } from "./src/ops/indexing.ts";
+export type { BooleanMaskOptions, GatherNdOptions, GatherOptions } from "./src/ops/indexing.ts";
+export { oneHot, scatterNd, unsortedSegmentSum } from "./src/ops/scatter.ts";
+export type { OneHotOptions } from "./src/ops/scatter.ts";
 export { randomNormal, randomShuffle, randomUniform, truncatedNormal } from "./src/ops/random.ts";
 export type {
   DropoutOptions,

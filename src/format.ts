@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { denseStrides } from "./shape.ts";
 
 /** Element types the formatter understands, named as TensorFlow names them. */
 export type FormatDType = "float32" | "float64" | "int32" | "int64" | "uint8" | "bool";
@@ -279,16 +280,6 @@ function readValue(dtype: FormatDType, v: Value): Value {
   return Number(v);
 }
 
-function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let step = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    strides[axis] = step;
-    step *= shape[axis];
-  }
-  return strides;
-}
-
 /** Indices shown along an axis: all of them, or the edge items either side of "...". */
 function shownIndices(len: number, summarize: boolean): { lead: number[]; trail: number[] } {
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
@@ -298,7 +289,7 @@ function shownIndices(len: number, summarize: boolean): { lead: number[]; trail:
 
 /** _leading_trailing: the elements that will be printed, which alone decide the layout. */
 function shownValues(shape: readonly number[], at: (i: number) => Value, summarize: boolean) {
-  const strides = stridesOf(shape);
+  const strides = denseStrides(shape);
   const out: Value[] = [];
   const walk = (axis: number, offset: number): void => {
     if (axis === shape.length) {
@@ -374,7 +365,7 @@ export function formatArray(
   if (size === 0) return "[]";
   const summarize = size > THRESHOLD;
   const format = makeElementFormat(dtype, shownValues(shape, at, summarize));
-  const layout = { shape, strides: stridesOf(shape), at, format, summarize };
+  const layout = { shape, strides: denseStrides(shape), at, format, summarize };
   return formatBlock(layout, 0, 0, " ", LINE_WIDTH);
 }
 

@@ -9,15 +9,8 @@ import { arrayType, type DType } from "../src/dtype.ts";
 import { native } from "../src/native/lib.ts";
 import { denseStrides, sizeOf } from "../src/shape.ts";
 import { Tensor } from "../src/tensor.ts";
-import {
-  booleanMask,
-  gather,
-  gatherNd,
-  oneHot,
-  scatterNd,
-  unsortedSegmentSum,
-  whereIndices,
-} from "../src/ops/indexing.ts";
+import { booleanMask, gather, gatherNd, whereIndices } from "../src/ops/indexing.ts";
+import { oneHot, scatterNd, unsortedSegmentSum } from "../src/ops/scatter.ts";
 import { assertThrowsMatch, rng } from "./helpers.ts";
 
 type Value = number | bigint;

@@ -10,7 +10,7 @@
  * TensorFlow computes them.
  * @module
  */
-import { dtypeCode } from "../dtype.ts";
+import { type DType, dtypeCode, type TypedArray } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
@@ -80,21 +80,7 @@ export function conv2d(
   const out = allocate(input.dtype, sizeOf(g.out), op);
   if (out.length > 0) {
     const xn = denseNHWC(op, input, format), fn = contiguous(f, op);
-    check(
-      native.eager_conv2d(
-        dtypeCode(input.dtype),
-        int64s(0, xs),
-        int64s(1, f.shape),
-        int64s(2, g.out),
-        int64s(3, g.params),
-        out,
-        xn.data,
-        xn.offset,
-        fn.data,
-        fn.offset,
-      ),
-      op,
-    );
+    convKernel(op, native.eager_conv2d, input.dtype, [xs, f.shape, g], out, xn, fn);
   }
   return fromNHWC(new Tensor(out, input.dtype, g.out), format);
 }
@@ -137,21 +123,7 @@ function backpropInput(
   const dx = allocate(grad.dtype, sizeOf(xs), op);
   if (dx.length > 0) {
     const dyn = denseNHWC(op, grad, format), fn = contiguous(f, op);
-    check(
-      native.eager_conv2d_backprop_input(
-        dtypeCode(grad.dtype),
-        int64s(0, xs),
-        int64s(1, f.shape),
-        int64s(2, g.out),
-        int64s(3, g.params),
-        dx,
-        fn.data,
-        fn.offset,
-        dyn.data,
-        dyn.offset,
-      ),
-      op,
-    );
+    convKernel(op, native.eager_conv2d_backprop_input, grad.dtype, [xs, f.shape, g], dx, fn, dyn);
   }
   return fromNHWC(new Tensor(dx, grad.dtype, xs), format);
 }
@@ -260,23 +232,37 @@ export function conv2dBackpropFilter(
   const df = allocate(input.dtype, sizeOf(fs), op);
   if (df.length > 0) {
     const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
-    check(
-      native.eager_conv2d_backprop_filter(
-        dtypeCode(input.dtype),
-        int64s(0, xs),
-        int64s(1, fs),
-        int64s(2, g.out),
-        int64s(3, g.params),
-        df,
-        xn.data,
-        xn.offset,
-        dyn.data,
-        dyn.offset,
-      ),
-      op,
-    );
+    convKernel(op, native.eager_conv2d_backprop_filter, input.dtype, [xs, fs, g], df, xn, dyn);
   }
   return new Tensor(df, input.dtype, fs);
+}
+
+/** Calls one of the three conv kernels: (dtype, x shape, filter shape, out shape, params,
+ * result, first operand, second operand), all NHWC / HWIO and dense. */
+function convKernel(
+  op: string,
+  kernel: typeof native.eager_conv2d,
+  dtype: DType,
+  [xs, fs, g]: [readonly number[], readonly number[], { out: number[]; params: number[] }],
+  result: TypedArray,
+  a: Tensor,
+  b: Tensor,
+): void {
+  check(
+    kernel(
+      dtypeCode(dtype),
+      int64s(0, xs),
+      int64s(1, fs),
+      int64s(2, g.out),
+      int64s(3, g.params),
+      result,
+      a.data,
+      a.offset,
+      b.data,
+      b.offset,
+    ),
+    op,
+  );
 }
 
 // ---- pooling -----------------------------------------------------------------------

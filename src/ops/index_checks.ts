@@ -1,0 +1,113 @@
+/**
+ * Index checking shared by the indexing and scatter ops: index tensors must be int32 or
+ * int64, and every index is checked before a native call, with TensorFlow's wording
+ * (`gather: indices[1] = 7 is not in [0, 5)`). The kernels check again as a last line
+ * of defence.
+ * @module
+ */
+import type { DType, TypedArray } from "../dtype.ts";
+import { showShape } from "../shape.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { contiguous } from "./cast.ts";
+import { toTensor } from "./convert.ts";
+
+export type IndexArray = Int32Array | BigInt64Array;
+
+/** A dense int32 or int64 index tensor; JS values become int32. */
+export function indexTensor(op: string, value: TensorLike, what = "indices"): Tensor {
+  const t = toTensor(op, value, "int32");
+  if (t.dtype !== "int32" && t.dtype !== "int64") {
+    throw new TypeError(`${op}: ${what} must be int32 or int64, got ${t.dtype}`);
+  }
+  return contiguous(t, op);
+}
+
+export function nonNegativeInt(op: string, value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new RangeError(`${op}: ${what} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** The multi-index (`1,2`) of flat position `flat` in `shape`. */
+export function position(shape: readonly number[], flat: number): string {
+  const parts = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    parts[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return parts.join(",");
+}
+
+/** `indices[1,2]`, or `indices` for a scalar. */
+export function at(what: string, shape: readonly number[], flat: number): string {
+  return shape.length === 0 ? what : `${what}[${position(shape, flat)}]`;
+}
+
+/** Flat position of the first index with element k of each row outside [0, limits[k]). */
+export function firstBadIndex(data: IndexArray, limits: readonly number[]): number {
+  const depth = limits.length;
+  if (data instanceof Int32Array) {
+    for (let i = 0, k = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v < 0 || v >= limits[k]) return i;
+      if (++k === depth) k = 0;
+    }
+  } else {
+    const big = limits.map(BigInt);
+    for (let i = 0, k = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v < 0n || v >= big[k]) return i;
+      if (++k === depth) k = 0;
+    }
+  }
+  return -1;
+}
+
+/** Rejects index rows of [n, depth] that fall outside `shape` (gatherNd, scatterNd). */
+export function checkNdIndices(
+  op: string,
+  idx: Tensor,
+  shape: readonly number[],
+  what: string,
+): void {
+  const depth = idx.shape[idx.rank - 1];
+  const data = idx.dataSync() as IndexArray;
+  const bad = firstBadIndex(data, shape.slice(0, depth));
+  if (bad < 0) return;
+  const row = Math.floor(bad / depth);
+  const values = Array.from(data.subarray(row * depth, (row + 1) * depth), String).join(", ");
+  throw new RangeError(
+    `${op}: ${at("indices", idx.shape.slice(0, -1), row)} = [${values}] does not index into ` +
+      `${what} ${showShape(shape)}`,
+  );
+}
+
+/** Flat positions of the non-zero elements of a dense tensor, in row-major order. */
+export function nonZeroPositions(t: Tensor): number[] {
+  const data = t.dataSync();
+  const out: number[] = [];
+  if (data instanceof BigInt64Array) {
+    for (let i = 0; i < data.length; i++) if (data[i] !== 0n) out.push(i);
+  } else {
+    const d = data as Exclude<TypedArray, BigInt64Array>;
+    for (let i = 0; i < d.length; i++) if (d[i] !== 0) out.push(i); // NaN counts as true
+  }
+  return out;
+}
+
+/** `positions` as an index tensor (int32 unless a position needs int64). */
+export function positionTensor(positions: readonly number[], limit: number): Tensor {
+  if (limit <= 2 ** 31 - 1) {
+    return new Tensor(Int32Array.from(positions), "int32", [positions.length]);
+  }
+  return new Tensor(BigInt64Array.from(positions, BigInt), "int64", [positions.length]);
+}
+
+export const SCATTER_DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64"];
+
+export function checkScatterDType(op: string, what: string, dtype: DType): void {
+  if (!SCATTER_DTYPES.includes(dtype)) {
+    throw new TypeError(`${op}: ${what} must be float32, float64, int32 or int64, got ${dtype}`);
+  }
+}
