@@ -38,6 +38,7 @@ declare module "./tensor.ts" {
     logicalAnd: Binary;
     logicalOr: Binary;
     logicalXor: Binary;
+    atan2: Binary;
     neg: Unary;
     abs: Unary;
     sign: Unary;
@@ -52,7 +53,14 @@ declare module "./tensor.ts" {
     sin: Unary;
     cos: Unary;
     tan: Unary;
+    asin: Unary;
+    acos: Unary;
+    atan: Unary;
+    sinh: Unary;
+    cosh: Unary;
     tanh: Unary;
+    erf: Unary;
+    isInf: Unary;
     sigmoid: Unary;
     relu: Unary;
     relu6: Unary;
@@ -111,6 +119,7 @@ const binaries: Record<string, (a: TensorLike, b: TensorLike) => Tensor> = {
   logicalAnd: math.logicalAnd,
   logicalOr: math.logicalOr,
   logicalXor: math.logicalXor,
+  atan2: math.atan2,
 };
 
 const unaries: Record<string, (x: TensorLike) => Tensor> = {
@@ -128,7 +137,14 @@ const unaries: Record<string, (x: TensorLike) => Tensor> = {
   sin: math.sin,
   cos: math.cos,
   tan: math.tan,
+  asin: math.asin,
+  acos: math.acos,
+  atan: math.atan,
+  sinh: math.sinh,
+  cosh: math.cosh,
   tanh: math.tanh,
+  erf: math.erf,
+  isInf: math.isInf,
   sigmoid: math.sigmoid,
   relu: math.relu,
   relu6: math.relu6,

@@ -345,3 +345,18 @@ Deno.test("large tensors use the thread pool and agree with the single-threaded 
   assertEquals(previous >= 1, true);
   assertEquals(parallel, serial);
 });
+
+Deno.test("every elementwise op has a method form", () => {
+  type Op = (t: tf.Tensor) => tf.Tensor;
+  const ops = { ...tf, ...tf.nn } as unknown as Record<string, Op>;
+  const x = tf.constant([0.5]);
+  const names = [
+    ...["neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "square"],
+    ...["reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh"],
+    ...["sigmoid", "relu", "relu6", "elu", "softplus", "floor", "ceil", "round", "erf"],
+  ] as const;
+  for (const name of names) assertClose(x[name](), ops[name](x), { message: name });
+  assertClose(x.atan2(1), tf.atan2(x, 1));
+  assertEquals(x.isNaN().numpy(), [false]);
+  assertEquals(x.isInf().numpy(), [false]);
+});
