@@ -18,6 +18,24 @@ import { ensureLibrary } from "./src/native/lib.ts";
 await ensureLibrary();
 
 export { Tensor } from "./src/tensor.ts";
+export { Variable } from "./src/variable.ts";
+export type { VariableOptions } from "./src/variable.ts";
+export {
+  customGradient,
+  gradientsFunction,
+  GradientTape,
+  implicitGradients,
+  implicitValueAndGradients,
+  valueAndGradientsFunction,
+} from "./src/gradients.ts";
+export type {
+  CustomGradientContext,
+  CustomGradResult,
+  GradientOptions,
+  GradientTapeOptions,
+  Source,
+  UpstreamGradient,
+} from "./src/gradients.ts";
 export type { NestedArray, Scalar, TensorLike } from "./src/tensor.ts";
 export type { DType, TypedArray } from "./src/dtype.ts";
 export { setNumThreads } from "./src/native/lib.ts";

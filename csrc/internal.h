@@ -15,8 +15,10 @@ typedef void (*eager_task_fn)(void *ctx, int ith, int nth);
 
 /* Runs fn(ctx, ith, nth) for ith in [0, nth) on the pool and returns when all are done.
  * nth is clamped to [1, pool size]. The calling thread runs ith 0. A call made while the
- * pool is busy (another thread of the process is inside a parallel kernel) runs nth = 1. */
-void eager_parallel(eager_task_fn fn, void *ctx, int nth);
+ * pool is busy (another thread of the process is inside a parallel kernel, e.g. a second
+ * Deno worker) runs nth = 1. Returns the nth actually used: a kernel that combines
+ * per-thread results must read that many, not the number it asked for. */
+int eager_parallel(eager_task_fn fn, void *ctx, int nth);
 
 /* How many threads to use for `work` units when each thread should get at least
  * `grain` units. */

@@ -88,10 +88,10 @@ int eager_threads_for(int64_t work, int64_t grain) {
   return n < size ? (int)n : size;
 }
 
-void eager_parallel(eager_task_fn fn, void *ctx, int nth) {
+int eager_parallel(eager_task_fn fn, void *ctx, int nth) {
   if (nth <= 1 || atomic_flag_test_and_set(&pool_busy)) {
     fn(ctx, 0, 1);
-    return;
+    return 1;
   }
   pthread_mutex_lock(&pool_mutex);
   if (pool_size == 0) pool_size = default_threads();
@@ -111,6 +111,7 @@ void eager_parallel(eager_task_fn fn, void *ctx, int nth) {
   while (pool_pending > 0) pthread_cond_wait(&pool_done, &pool_mutex);
   pthread_mutex_unlock(&pool_mutex);
   atomic_flag_clear(&pool_busy);
+  return nth;
 }
 
 EAGER_API int32_t eager_set_num_threads(int32_t n) {

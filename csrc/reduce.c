@@ -123,7 +123,7 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
   static void NAME##_full(reduce_job *job, int nth) {                                      \
     ACC_T parts[64];                                                                       \
     job->partials = parts;                                                                 \
-    eager_parallel(NAME##_part, job, nth);                                                 \
+    nth = eager_parallel(NAME##_part, job, nth);                                           \
     int64_t count = job->count;                                                            \
     (void)count;                                                                           \
     ACC_T a = (INIT);                                                                      \

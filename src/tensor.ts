@@ -15,8 +15,14 @@ import { formatTensor } from "./format.ts";
 export type Scalar = number | boolean | bigint;
 /** Nested JS arrays of scalars. */
 export type NestedArray = Scalar | readonly NestedArray[];
+/** The method objects implement to be accepted where a tensor is (Variable does). */
+export const TO_TENSOR: unique symbol = Symbol("deno-eager.toTensor");
+/** An object that stands for a tensor, such as a Variable (its current value). */
+export interface TensorConvertible {
+  [TO_TENSOR](): Tensor;
+}
 /** Anything the ops accept where a tensor is expected. */
-export type TensorLike = Tensor | NestedArray | ArrayBufferView;
+export type TensorLike = Tensor | NestedArray | ArrayBufferView | TensorConvertible;
 
 let nextId = 0;
 

@@ -12,6 +12,7 @@ import * as views from "./ops/views.ts";
 import * as array from "./ops/array.ts";
 import * as nn from "./ops/nn.ts";
 import { matmul, type MatmulOptions } from "./ops/matmul.ts";
+import { delegateTensorMethods } from "./variable.ts";
 
 type Unary = () => Tensor;
 type Binary = (other: TensorLike) => Tensor;
@@ -239,3 +240,5 @@ Object.assign(Tensor.prototype, {
     return nn.logSoftmax(this, axis);
   },
 });
+
+delegateTensorMethods();

@@ -10,6 +10,8 @@ import { Tensor, type TensorLike } from "../tensor.ts";
 import { copyInto } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import { expandDims, reshape, reverse, slice, squeeze } from "./views.ts";
+import { reduceSum } from "./reduce.ts";
+import { active, record1 } from "../tape.ts";
 
 function tensorList(op: string, xs: readonly TensorLike[]): Tensor[] {
   if (!Array.isArray(xs) || xs.length === 0) {
@@ -53,10 +55,19 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   shape[a] = total;
   const out = emptyTensor(op, dtype, shape);
   const strides = denseStrides(shape);
-  let offset = 0;
+  const starts: number[] = [];
+  let start = 0;
   for (const t of ts) {
-    copyInto(op, out, strides, offset, t);
-    offset += t.shape[a] * strides[a];
+    copyInto(op, out, strides, start * strides[a], t);
+    starts.push(start);
+    start += t.shape[a];
+  }
+  if (active.length !== 0) {
+    record1(op, ts, out, (dy) =>
+      ts.map((t, i) => () => {
+        const begin = shape.map((_, d) => (d === a ? starts[i] : 0));
+        return slice(dy, begin, t.shape);
+      }));
   }
   return out;
 }
@@ -171,6 +182,7 @@ export function tile(x: TensorLike, multiples: readonly number[]): Tensor {
   if (multiples.some((m) => !Number.isInteger(m) || m < 0)) {
     throw new RangeError(`${op}: multiples ${showShape(multiples)} must be non-negative integers`);
   }
+  const input = t;
   // One axis at a time, each step a rank-4 broadcast copy: [outer, m, dim, inner].
   for (let axis = 0; axis < t.rank; axis++) {
     const m = multiples[axis];
@@ -190,7 +202,23 @@ export function tile(x: TensorLike, multiples: readonly number[]): Tensor {
     copyInto(op, out, denseStrides([outer, m, dim, inner]), 0, broadcast);
     t = out;
   }
+  if (t !== input && active.length !== 0) {
+    record1(op, [input], t, (dy) => [() => untile(dy, input.shape, multiples)]);
+  }
   return t;
+}
+
+/** The gradient of tile: the copies of each element summed, one axis at a time. */
+function untile(dy: Tensor, shape: readonly number[], multiples: readonly number[]): Tensor {
+  let g = dy;
+  for (let axis = 0; axis < shape.length; axis++) {
+    const m = multiples[axis];
+    if (m === 1) continue;
+    const outer = sizeOf(shape.slice(0, axis)), inner = sizeOf(g.shape.slice(axis + 1));
+    const summed = reduceSum(reshape(g, [outer, m, shape[axis], inner]), 1);
+    g = reshape(summed, [...g.shape.slice(0, axis), shape[axis], ...g.shape.slice(axis + 1)]);
+  }
+  return g;
 }
 
 /** Options of tf.pad. */
@@ -239,6 +267,9 @@ export function pad(
   const strides = denseStrides(shape);
   const offset = strides.reduce((sum, s, i) => sum + s * paddings[i][0], 0);
   copyInto(op, out, strides, offset, t);
+  if (active.length !== 0) {
+    record1(op, [t], out, (dy) => [() => slice(dy, paddings.map((p) => p[0]), t.shape)]);
+  }
   return out;
 }
 

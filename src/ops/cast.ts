@@ -3,7 +3,8 @@
  * strided view dense. Both keep the tensor's shape.
  * @module
  */
-import { type DType, dtypeCode } from "../dtype.ts";
+import { type DType, dtypeCode, isFloat } from "../dtype.ts";
+import { active, record1 } from "../tape.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { allocate } from "../storage.ts";
@@ -34,7 +35,13 @@ export function copyAs(x: Tensor, dtype: DType, op: string): Tensor {
 
 /** `x` converted to `dtype`; `x` itself when it already is. */
 export function castTensor(x: Tensor, dtype: DType): Tensor {
-  return x.dtype === dtype ? x : copyAs(x, dtype, "cast");
+  if (x.dtype === dtype) return x;
+  const out = copyAs(x, dtype, "cast");
+  // Only float -> float casts pass a gradient (record() ignores integer outputs).
+  if (active.length !== 0 && isFloat(x.dtype)) {
+    record1("cast", [x], out, (dy) => [() => castTensor(dy, x.dtype)]);
+  }
+  return out;
 }
 
 /** `x` when dense row-major, else a dense copy. Kernels without stride support call it. */

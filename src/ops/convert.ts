@@ -6,10 +6,20 @@
 import { checkDType, type DType, dtypeOfArray, numberFits, type TypedArray } from "../dtype.ts";
 import { checkRank, checkShape, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../storage.ts";
-import { type NestedArray, Tensor, type TensorLike } from "../tensor.ts";
+import {
+  type NestedArray,
+  Tensor,
+  type TensorConvertible,
+  type TensorLike,
+  TO_TENSOR,
+} from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 
 type Leaf = number | boolean | bigint;
+
+function isConvertible(value: unknown): value is TensorConvertible {
+  return typeof value === "object" && value !== null && TO_TENSOR in value;
+}
 
 /** Shape and flat leaves of nested arrays; throws on ragged or non-numeric input. */
 function flatten(op: string, value: NestedArray): { shape: number[]; leaves: Leaf[] } {
@@ -124,6 +134,7 @@ export function constant(
 ): Tensor {
   const op = "constant";
   if (dtype !== undefined) checkDType(op, dtype);
+  if (isConvertible(value)) value = value[TO_TENSOR]();
   let result: Tensor;
   if (value instanceof Tensor) {
     result = dtype && dtype !== value.dtype ? castTensor(value, dtype) : value;
@@ -158,6 +169,7 @@ function reshapeOrFill(op: string, t: Tensor, shape: number[]): Tensor {
  */
 export function toTensor(op: string, value: TensorLike, hint?: DType): Tensor {
   if (value instanceof Tensor) return value;
+  if (isConvertible(value)) return value[TO_TENSOR]();
   if (value === undefined || value === null) {
     throw new TypeError(`${op}: expected a tensor, got ${value}`);
   }

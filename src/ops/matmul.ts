@@ -13,6 +13,7 @@ import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { binaryOperands } from "./math.ts";
 import { reshape, transpose } from "./views.ts";
+import { active, record1 } from "../tape.ts";
 
 /** Options of matmul. */
 export interface MatmulOptions {
@@ -101,7 +102,22 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
     ),
     op,
   );
-  return new Tensor(out, x.dtype, shape);
+  const product = new Tensor(out, x.dtype, shape);
+  if (active.length !== 0) {
+    const ta = options.transposeA ?? false, tb = options.transposeB ?? false;
+    // TensorFlow's MatMul gradient; broadcast batch dims are summed back by the tape.
+    record1(op, [x, y], product, (dy) => [
+      () =>
+        ta
+          ? matmul(y, dy, { transposeA: tb, transposeB: true })
+          : matmul(dy, y, { transposeB: !tb }),
+      () =>
+        tb
+          ? matmul(dy, x, { transposeA: true, transposeB: ta })
+          : matmul(x, dy, { transposeA: !ta }),
+    ]);
+  }
+  return product;
 }
 
 /**

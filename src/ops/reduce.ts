@@ -18,8 +18,24 @@ import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
-import { abs, add, exp, isFinite, log, pow, sqrt, square, subtract, where } from "./math.ts";
-import { reshape } from "./views.ts";
+import {
+  abs,
+  add,
+  divide,
+  equal,
+  exp,
+  isFinite,
+  log,
+  multiply,
+  pow,
+  sqrt,
+  square,
+  subtract,
+  where,
+} from "./math.ts";
+import { broadcastTo, reshape, stopGradient } from "./views.ts";
+import { zerosLike } from "./creation.ts";
+import { active, record1 } from "../tape.ts";
 
 /** Options of the reductions. */
 export interface ReduceOptions {
@@ -78,6 +94,42 @@ export type Reduction = (x: TensorLike, axis?: Axis, options?: ReduceOptions) =>
 /** argMax / argMin. */
 export type ArgReduction = (x: TensorLike, axis?: number, options?: ArgOptions) => Tensor;
 
+/** dy of a reduction, reshaped to keep the reduced dims (size 1) so it broadcasts to x. */
+function keptGrad(dy: Tensor, x: Tensor, axes: readonly number[]): Tensor {
+  return reshape(dy, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+}
+
+/** d(reduction)/dx times dy, from x, the output kept as [reduced dims = 1] and dy so kept. */
+type ReductionGrad = (dy: Tensor, x: Tensor, y: Tensor, axes: readonly number[]) => Tensor;
+
+const REDUCTION_GRADS: Partial<Record<number, ReductionGrad>> = {
+  [Reduce.SUM]: (dy, x) => broadcastTo(dy, x.shape),
+  [Reduce.MEAN]: (dy, x, _y, axes) =>
+    broadcastTo(divide(dy, axes.reduce((n, a) => n * x.shape[a], 1)), x.shape),
+  // NOTE: ties share the gradient equally, as TensorFlow.
+  [Reduce.MAX]: (dy, x, y, axes) => extremumGrad(dy, x, y, axes),
+  [Reduce.MIN]: (dy, x, y, axes) => extremumGrad(dy, x, y, axes),
+  [Reduce.PROD]: (dy, x, y, axes) => prodGrad(dy, x, y, axes),
+};
+
+function extremumGrad(dy: Tensor, x: Tensor, y: Tensor, axes: readonly number[]): Tensor {
+  const hits = castTensor(equal(x, y), x.dtype);
+  return multiply(hits, divide(dy, reduceSum(hits, axes, { keepDims: true })));
+}
+
+/**
+ * d prod / dx_i = product of the others: y / x_i where x_i != 0; at a lone zero, the
+ * product of the non-zero elements; 0 where the slice has two zeros or more.
+ */
+function prodGrad(dy: Tensor, x: Tensor, y: Tensor, axes: readonly number[]): Tensor {
+  const zero = equal(x, 0);
+  const safe = where(zero, 1, x);
+  const zeros = reduceSum(castTensor(zero, x.dtype), axes, { keepDims: true });
+  const others = reduceProd(safe, axes, { keepDims: true });
+  const atZero = where(equal(zeros, 1), others, zerosLike(others));
+  return multiply(dy, where(zero, broadcastTo(atZero, x.shape), divide(y, safe)));
+}
+
 function numericReduction(op: string, code: number): Reduction {
   return (x: TensorLike, axis?: Axis, options: ReduceOptions = {}): Tensor => {
     let t = toTensor(op, x);
@@ -88,7 +140,14 @@ function numericReduction(op: string, code: number): Reduction {
       t = castTensor(t, "int32");
     }
     const axes = normalizeAxes(op, axis, t.rank);
-    return reduceKernel(op, code, t, axes, t.dtype, options.keepDims ?? false);
+    const out = reduceKernel(op, code, t, axes, t.dtype, options.keepDims ?? false);
+    const grad = REDUCTION_GRADS[code];
+    if (grad && active.length !== 0) {
+      record1(op, [t], out, (dy) => [
+        () => grad(keptGrad(dy, t, axes), t, keptGrad(out, t, axes), axes),
+      ]);
+    }
+    return out;
   };
 }
 
@@ -168,7 +227,7 @@ export function logSumExp(x: TensorLike, axis?: Axis, options: ReduceOptions = {
   const t = floatInput("logSumExp", x);
   const peak = reduceMax(t, axis, { keepDims: true });
   // NOTE: an all -Infinity (or +Infinity) slice would give inf - inf = NaN; shift by 0 there.
-  const shift = where(isFinite(peak), peak, 0);
+  const shift = stopGradient(where(isFinite(peak), peak, 0));
   const sum = reduceSum(exp(subtract(t, shift)), axis, options);
   const kept = options.keepDims ? shift : reshape(shift, sum.shape);
   return add(log(sum), kept);

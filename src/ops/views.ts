@@ -4,10 +4,27 @@
  * no copy; kernels read the resulting strides (see tensor.ts).
  * @module
  */
-import { checkRank, describe, normalizeAxes, normalizeAxis, showShape } from "../shape.ts";
+import {
+  checkRank,
+  denseStrides,
+  describe,
+  normalizeAxes,
+  normalizeAxis,
+  showShape,
+  sizeOf,
+} from "../shape.ts";
+import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { contiguous } from "./cast.ts";
+import { active, record1 } from "../tape.ts";
+import { contiguous, copyInto } from "./cast.ts";
 import { toTensor } from "./convert.ts";
+
+/** A strided region: shape, element strides and offset. */
+interface Layout {
+  shape: readonly number[];
+  strides: readonly number[];
+  offset: number;
+}
 
 /** A new tensor over x's storage with another layout. */
 export function view(
@@ -17,6 +34,66 @@ export function view(
   offset: number,
 ): Tensor {
   return new Tensor(x.data, x.dtype, shape, strides, offset);
+}
+
+/** A view of `storage` (default t) recorded as an op of t with a gradient rule. */
+function recordedView(
+  op: string,
+  t: Tensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  grad: (dy: Tensor) => Tensor,
+  storage: Tensor = t,
+): Tensor {
+  const out = view(storage, shape, strides, offset);
+  if (active.length !== 0) record1(op, [t], out, (dy) => [() => grad(dy)]);
+  return out;
+}
+
+/**
+ * A slice-like view. `layout(strides, start)` maps the source's layout to the view's;
+ * the gradient writes dy into the same region of zeros, found by applying `layout` to a
+ * dense tensor of the source's shape.
+ */
+function sliceView(
+  op: string,
+  t: Tensor,
+  layout: (strides: readonly number[], start: number) => Layout,
+): Tensor {
+  const l = layout(t.strides, t.offset);
+  return recordedView(
+    op,
+    t,
+    l.shape,
+    l.strides,
+    l.offset,
+    (dy) => scatterRegion(dy, t.shape, layout(denseStrides(t.shape), 0)),
+  );
+}
+
+/** Zeros of `shape` with dy written into `region` (the gradient of a slice). */
+function scatterRegion(dy: Tensor, shape: readonly number[], region: Layout): Tensor {
+  const out = new Tensor(allocate(dy.dtype, sizeOf(shape), "sliceGrad"), dy.dtype, shape);
+  copyInto("sliceGrad", out, region.strides, region.offset, dy);
+  if (active.length !== 0) {
+    record1("sliceGrad", [dy], out, (g) => [() => gatherRegion(g, region)]);
+  }
+  return out;
+}
+
+/** The region of x (read as dense) as a view: the gradient of scatterRegion. */
+function gatherRegion(x: Tensor, region: Layout): Tensor {
+  const dense = contiguous(x, "slice");
+  return recordedView(
+    "slice",
+    x,
+    region.shape,
+    region.strides,
+    dense.offset + region.offset,
+    (dy) => scatterRegion(dy, x.shape, region),
+    dense,
+  );
 }
 
 function checkIntegers(op: string, what: string, values: unknown, length?: number): number[] {
@@ -76,7 +153,15 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   const t = toTensor("reshape", x);
   const target = inferShape("reshape", shape, t);
   const dense = contiguous(t, "reshape");
-  return new Tensor(dense.data, dense.dtype, target, undefined, dense.offset);
+  return recordedView(
+    "reshape",
+    t,
+    target,
+    denseStrides(target),
+    dense.offset,
+    (dy) => reshape(dy, t.shape),
+    dense,
+  );
 }
 
 /**
@@ -94,7 +179,7 @@ export function expandDims(x: TensorLike, axis = 0): Tensor {
   const shape = [...t.shape], strides = [...t.strides];
   shape.splice(a, 0, 1);
   strides.splice(a, 0, a < t.rank ? t.strides[a] * t.shape[a] : 1);
-  return view(t, shape, strides, t.offset);
+  return recordedView("expandDims", t, shape, strides, t.offset, (dy) => reshape(dy, t.shape));
 }
 
 /**
@@ -122,7 +207,7 @@ export function squeeze(x: TensorLike, axis?: number | readonly number[]): Tenso
   for (let i = 0; i < t.rank; i++) {
     if (!keep.has(i)) (shape.push(t.shape[i]), strides.push(t.strides[i]));
   }
-  return view(t, shape, strides, t.offset);
+  return recordedView("squeeze", t, shape, strides, t.offset, (dy) => reshape(dy, t.shape));
 }
 
 /**
@@ -145,7 +230,15 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
     );
   }
   const axes = p.map((a) => normalizeAxis("transpose", a, t.rank));
-  return view(t, axes.map((a) => t.shape[a]), axes.map((a) => t.strides[a]), t.offset);
+  const inverse = axes.map((_, i) => axes.indexOf(i));
+  return recordedView(
+    "transpose",
+    t,
+    axes.map((a) => t.shape[a]),
+    axes.map((a) => t.strides[a]),
+    t.offset,
+    (dy) => transpose(dy, inverse),
+  );
 }
 
 /**
@@ -170,20 +263,23 @@ export function slice(
   const s = size === undefined
     ? b.map(() => -1)
     : checkIntegers(op, "size", typeof size === "number" ? [size] : size, b.length);
-  const shape = [...t.shape];
-  let offset = t.offset;
-  for (let i = 0; i < b.length; i++) {
-    const len = s[i] === -1 ? t.shape[i] - b[i] : s[i];
-    if (b[i] < 0 || len < 0 || b[i] + len > t.shape[i]) {
-      throw new RangeError(
-        `${op}: begin ${showShape(b)} and size ${showShape(s)} are out of bounds for shape ` +
-          `${showShape(t.shape)} (dimension ${i})`,
-      );
+  const layout = (strides: readonly number[], start: number): Layout => {
+    const shape = [...t.shape];
+    let offset = start;
+    for (let i = 0; i < b.length; i++) {
+      const len = s[i] === -1 ? t.shape[i] - b[i] : s[i];
+      if (b[i] < 0 || len < 0 || b[i] + len > t.shape[i]) {
+        throw new RangeError(
+          `${op}: begin ${showShape(b)} and size ${showShape(s)} are out of bounds for shape ` +
+            `${showShape(t.shape)} (dimension ${i})`,
+        );
+      }
+      shape[i] = len;
+      if (len > 0) offset += b[i] * strides[i];
     }
-    shape[i] = len;
-    if (len > 0) offset += b[i] * t.strides[i];
-  }
-  return view(t, shape, t.strides, offset);
+    return { shape, strides, offset };
+  };
+  return sliceView(op, t, layout);
 }
 
 /** Masks of tf.strided_slice (bit i refers to entry i of begin/end/strides). */
@@ -226,54 +322,57 @@ export function stridedSlice(
   if (named > t.rank) {
     throw new RangeError(`${op}: the slice names ${named} dims of a tensor of rank ${t.rank}`);
   }
-  const shape: number[] = [], outStrides: number[] = [];
-  let offset = t.offset, dim = 0;
-  const full = (count: number) => {
-    for (let k = 0; k < count; k++, dim++) {
-      shape.push(t.shape[dim]);
-      outStrides.push(t.strides[dim]);
-    }
-  };
-  for (let i = 0; i < n; i++) {
-    if (bit(options.ellipsisMask, i)) {
-      full(t.rank - named);
-      continue;
-    }
-    if (bit(options.newAxisMask, i)) {
-      shape.push(1);
-      outStrides.push(0);
-      continue;
-    }
-    const size = t.shape[dim], stride = t.strides[dim], step = steps[i];
-    if (step === 0) throw new RangeError(`${op}: strides[${i}] is 0`);
-    if (bit(options.shrinkAxisMask, i)) {
-      const index = begin[i] < 0 ? begin[i] + size : begin[i];
-      if (index < 0 || index >= size) {
-        throw new RangeError(
-          `${op}: index ${begin[i]} is out of bounds for dimension ${dim} of size ${size}`,
-        );
+  const layout = (strides: readonly number[], start: number): Layout => {
+    const shape: number[] = [], outStrides: number[] = [];
+    let offset = start, dim = 0;
+    const full = (count: number) => {
+      for (let k = 0; k < count; k++, dim++) {
+        shape.push(t.shape[dim]);
+        outStrides.push(strides[dim]);
       }
-      offset += index * stride;
+    };
+    for (let i = 0; i < n; i++) {
+      if (bit(options.ellipsisMask, i)) {
+        full(t.rank - named);
+        continue;
+      }
+      if (bit(options.newAxisMask, i)) {
+        shape.push(1);
+        outStrides.push(0);
+        continue;
+      }
+      const size = t.shape[dim], stride = strides[dim], step = steps[i];
+      if (step === 0) throw new RangeError(`${op}: strides[${i}] is 0`);
+      if (bit(options.shrinkAxisMask, i)) {
+        const index = begin[i] < 0 ? begin[i] + size : begin[i];
+        if (index < 0 || index >= size) {
+          throw new RangeError(
+            `${op}: index ${begin[i]} is out of bounds for dimension ${dim} of size ${size}`,
+          );
+        }
+        offset += index * stride;
+        dim++;
+        continue;
+      }
+      const [lo, hi] = step > 0 ? [0, size] : [-1, size - 1];
+      const clamp = (v: number) => Math.min(Math.max(v, lo), hi);
+      const b = bit(options.beginMask, i)
+        ? (step > 0 ? 0 : size - 1)
+        : clamp(begin[i] < 0 ? begin[i] + size : begin[i]);
+      const e = bit(options.endMask, i)
+        ? (step > 0 ? size : -1)
+        : clamp(end[i] < 0 ? end[i] + size : end[i]);
+      const len = Math.max(0, Math.ceil((e - b) / step));
+      shape.push(len);
+      outStrides.push(stride * step);
+      if (len > 0) offset += b * stride;
       dim++;
-      continue;
     }
-    const [lo, hi] = step > 0 ? [0, size] : [-1, size - 1];
-    const clamp = (v: number) => Math.min(Math.max(v, lo), hi);
-    const b = bit(options.beginMask, i)
-      ? (step > 0 ? 0 : size - 1)
-      : clamp(begin[i] < 0 ? begin[i] + size : begin[i]);
-    const e = bit(options.endMask, i)
-      ? (step > 0 ? size : -1)
-      : clamp(end[i] < 0 ? end[i] + size : end[i]);
-    const len = Math.max(0, Math.ceil((e - b) / step));
-    shape.push(len);
-    outStrides.push(stride * step);
-    if (len > 0) offset += b * stride;
-    dim++;
-  }
-  full(t.rank - dim);
-  checkRank(op, shape.length);
-  return view(t, shape, outStrides, offset);
+    full(t.rank - dim);
+    checkRank(op, shape.length);
+    return { shape, strides: outStrides, offset };
+  };
+  return sliceView(op, t, layout);
 }
 
 /**
@@ -288,11 +387,12 @@ export function reverse(x: TensorLike, axis: number | readonly number[]): Tensor
   const t = toTensor("reverse", x);
   const strides = [...t.strides];
   let offset = t.offset;
-  for (const a of normalizeAxes("reverse", axis, t.rank)) {
+  const axes = normalizeAxes("reverse", axis, t.rank);
+  for (const a of axes) {
     if (t.shape[a] > 1) offset += (t.shape[a] - 1) * strides[a];
     strides[a] = -strides[a];
   }
-  return view(t, t.shape, strides, offset);
+  return recordedView("reverse", t, t.shape, strides, offset, (dy) => reverse(dy, axes));
 }
 
 /**
@@ -318,7 +418,8 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
   const strides = target.map((_, i) =>
     i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]
   );
-  return view(t, target, strides, t.offset);
+  // The tape sums the gradient back to t's shape (backprop's one unbroadcast).
+  return recordedView(op, t, target, strides, t.offset, (dy) => dy);
 }
 
 /**
@@ -331,11 +432,11 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
  */
 export function identity(x: TensorLike): Tensor {
   const t = toTensor("identity", x);
-  return view(t, t.shape, t.strides, t.offset);
+  return recordedView("identity", t, t.shape, t.strides, t.offset, (dy) => dy);
 }
 
 /**
- * x, marked so that no gradient flows through it (until the tape exists, identity).
+ * x's value as a tensor no gradient flows through (the tape does not record it).
  * @example
  * ```ts
  * import * as tf from "../../mod.ts";
@@ -343,5 +444,6 @@ export function identity(x: TensorLike): Tensor {
  * ```
  */
 export function stopGradient(x: TensorLike): Tensor {
-  return identity(x);
+  const t = toTensor("stopGradient", x);
+  return view(t, t.shape, t.strides, t.offset);
 }

@@ -1,0 +1,201 @@
+/**
+ * The gradient tape. Ops report themselves with `record` after they run; a tape keeps
+ * an op only while it is active and one of the op's inputs is watched (a source, or the
+ * output of an op it kept). With no tape active an op pays one property read.
+ *
+ * Gradients are computed with the ordinary ops, so a tape active while another one
+ * computes a gradient records that computation: nested tapes give higher derivatives.
+ * Broadcasting is undone in one place (`sumToShape` in backprop), not in every rule.
+ * @module
+ */
+import { isFloat } from "./dtype.ts";
+import { sameShape } from "./shape.ts";
+import { Tensor } from "./tensor.ts";
+
+/** Maps the gradients of an op's outputs to the gradients of the inputs that need one. */
+export type Backward = (
+  dys: readonly Tensor[],
+  needs: readonly boolean[],
+) => readonly (Tensor | undefined)[];
+
+/** One op kept by a tape. */
+export interface TapeNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly backward: Backward;
+}
+
+/** Something whose reads a tape can watch: a Variable (see variable.ts). */
+export interface Watchable {
+  readonly trainable: boolean;
+  /** Creation order, used to list implicit gradients in a stable order. */
+  readonly serial: number;
+}
+
+/** The state of one tape; GradientTape wraps it with the public API. */
+export class TapeRecord {
+  readonly watched: Set<number> = new Set();
+  nodes: TapeNode[] = [];
+  /** Variables whose reads this tape watches, with the tensors read from each. */
+  readonly variables: Map<Watchable, Tensor[]> = new Map();
+  paused = false;
+  constructor(readonly watchAccessedVariables: boolean) {}
+
+  watchTensor(t: Tensor): void {
+    this.watched.add(t.id);
+  }
+
+  watchVariable(v: Watchable, value?: Tensor): void {
+    let reads = this.variables.get(v);
+    if (!reads) this.variables.set(v, reads = []);
+    if (value && !reads.includes(value)) {
+      reads.push(value);
+      this.watched.add(value.id);
+    }
+  }
+}
+
+/** The tapes now recording, innermost last. `active.length` is the hot-path check. */
+export const active: TapeRecord[] = [];
+
+/** Runs fn with `record` pushed as the innermost active tape. */
+export function withTape<T>(record: TapeRecord, fn: () => T): T {
+  active.push(record);
+  try {
+    return fn();
+  } finally {
+    const i = active.lastIndexOf(record);
+    if (i >= 0) active.splice(i, 1);
+  }
+}
+
+/** Runs fn with every active tape paused (nothing fn does is recorded). */
+export function withoutRecording<T>(fn: () => T): T {
+  const saved = active.splice(0, active.length);
+  try {
+    return fn();
+  } finally {
+    active.unshift(...saved);
+  }
+}
+
+/**
+ * Reports an op that ran. Kept by each active, unpaused tape that watches one of its
+ * inputs; outputs that cannot carry a gradient (integer, bool) are never kept.
+ */
+export function record(
+  op: string,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  backward: Backward,
+): void {
+  if (!outputs.some((o) => isFloat(o.dtype))) return;
+  let node: TapeNode | undefined;
+  for (const tape of active) {
+    if (tape.paused || !inputs.some((x) => tape.watched.has(x.id))) continue;
+    node ??= { op, inputs, outputs, backward };
+    tape.nodes.push(node);
+    for (const o of outputs) tape.watched.add(o.id);
+  }
+}
+
+/** Reports a single-output op whose rule gives one thunk per input. */
+export function record1(
+  op: string,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  rule: (dy: Tensor) => readonly ((() => Tensor) | undefined)[],
+): void {
+  if (active.length === 0) return;
+  record(op, inputs, [output], ([dy], needs) => {
+    const thunks = rule(dy);
+    return thunks.map((thunk, i) => (needs[i] && thunk ? thunk() : undefined));
+  });
+}
+
+/** Tells the active tapes that a variable was read, so they can watch it. */
+export function notifyRead(v: Watchable, value: Tensor): void {
+  for (const tape of active) {
+    if (tape.paused) continue;
+    if (tape.variables.has(v) || (tape.watchAccessedVariables && v.trainable)) {
+      tape.watchVariable(v, value);
+    }
+  }
+}
+
+/** Hooks for backprop that need ops (set by ops/grad_support.ts, which imports the ops). */
+export interface GradSupport {
+  onesLike(t: Tensor): Tensor;
+  zerosLike(t: Tensor): Tensor;
+  add(a: Tensor, b: Tensor): Tensor;
+  cast(t: Tensor, dtype: Tensor["dtype"]): Tensor;
+  /** Sums a broadcast gradient back to `shape`. */
+  sumToShape(t: Tensor, shape: readonly number[]): Tensor;
+}
+
+let support: GradSupport | undefined;
+
+/** Installs the op hooks backprop uses. */
+export function installGradSupport(s: GradSupport): void {
+  support = s;
+}
+
+function ops(): GradSupport {
+  if (!support) throw new Error("gradient: the ops are not loaded (import mod.ts)");
+  return support;
+}
+
+/** Ids of the tensors that depend on any of `sources` through the kept nodes. */
+function dependents(nodes: readonly TapeNode[], sources: Iterable<number>): Set<number> {
+  const reach = new Set(sources);
+  for (const node of nodes) {
+    if (node.inputs.some((x) => reach.has(x.id))) { for (const o of node.outputs) reach.add(o.id); }
+  }
+  return reach;
+}
+
+/**
+ * Reverse-mode accumulation over `nodes` from `targets` (seeded with `seeds`) back to
+ * the tensors with ids `sourceIds`. Returns the gradient of each source id reached.
+ */
+export function backprop(
+  nodes: readonly TapeNode[],
+  targets: readonly Tensor[],
+  seeds: readonly Tensor[],
+  sourceIds: readonly number[],
+): Map<number, Tensor> {
+  const o = ops();
+  const reach = dependents(nodes, sourceIds);
+  const grads = new Map<number, Tensor>();
+  const accumulate = (id: number, g: Tensor) => {
+    const previous = grads.get(id);
+    grads.set(id, previous ? o.add(previous, g) : g);
+  };
+  targets.forEach((t, i) => {
+    if (reach.has(t.id)) accumulate(t.id, seeds[i]);
+  });
+  const keep = new Set(sourceIds);
+  for (let n = nodes.length - 1; n >= 0; n--) {
+    const node = nodes[n];
+    if (!node.outputs.some((y) => grads.has(y.id))) continue;
+    const needs = node.inputs.map((x) => reach.has(x.id) && isFloat(x.dtype));
+    if (!needs.some(Boolean)) continue;
+    const dys = node.outputs.map((y) => grads.get(y.id) ?? o.zerosLike(y));
+    const dxs = node.backward(dys, needs);
+    for (const y of node.outputs) if (!keep.has(y.id)) grads.delete(y.id);
+    node.inputs.forEach((x, i) => {
+      let dx = dxs[i];
+      if (!needs[i] || !dx) return;
+      if (!sameShape(dx.shape, x.shape)) dx = o.sumToShape(dx, x.shape);
+      if (dx.dtype !== x.dtype) dx = o.cast(dx, x.dtype);
+      accumulate(x.id, dx);
+    });
+  }
+  return grads;
+}
+
+/** True for values a gradient can be taken with respect to. */
+export function differentiable(t: Tensor): boolean {
+  return t instanceof Tensor && isFloat(t.dtype);
+}

@@ -1,0 +1,194 @@
+/**
+ * Variables: named, mutable state holding a tensor. A Variable is accepted wherever a
+ * tensor is (its current value), has the tensor's method forms, and tells the active
+ * gradient tapes when it is read, so `tf.implicitGradients` and GradientTape's
+ * `watchAccessedVariables` find the trainable variables a computation used.
+ * @module
+ */
+import { checkDType, type DType, type TypedArray } from "./dtype.ts";
+import { describe, sameShape, showShape } from "./shape.ts";
+import { type NestedArray, Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
+import { notifyRead, type Watchable } from "./tape.ts";
+import { castTensor, contiguous } from "./ops/cast.ts";
+import { constant } from "./ops/convert.ts";
+import { add, subtract } from "./ops/math.ts";
+
+/** Options of new tf.Variable. */
+export interface VariableOptions {
+  /** Base name; made unique as TensorFlow 1 does: weight, weight_1, weight_2, ... */
+  name?: string;
+  /** Whether optimizers and implicit gradients see it (default true). */
+  trainable?: boolean;
+  /** Element type (default: the initial value's). */
+  dtype?: DType;
+}
+
+const nameCounts = new Map<string, number>();
+let serials = 0;
+
+/** `base`, or `base_N` for the N-th later variable of that base name. */
+export function uniqueName(base: string): string {
+  const count = nameCounts.get(base) ?? 0;
+  nameCounts.set(base, count + 1);
+  return count === 0 ? base : `${base}_${count}`;
+}
+
+/**
+ * A mutable tensor-valued state.
+ * @example
+ * ```ts
+ * import * as tf from "../mod.ts";
+ * const w = new tf.Variable(5, { name: "weight" });
+ * w.assignSub(1);
+ * console.log(Number(w)); // 4
+ * ```
+ */
+export class Variable implements Watchable {
+  /** Unique name, e.g. "weight" or "weight_1". */
+  readonly name: string;
+  /** Whether gradients and optimizers consider it. */
+  readonly trainable: boolean;
+  /** Creation order (implicit gradients are listed in it). */
+  readonly serial: number;
+  #value: Tensor;
+
+  constructor(initial: TensorLike, options: VariableOptions = {}) {
+    if (options.dtype !== undefined) checkDType("Variable", options.dtype);
+    if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
+      throw new TypeError(
+        `Variable: name must be a non-empty string, got ${describe(options.name)}`,
+      );
+    }
+    const value = constant(initial, options.dtype);
+    this.#value = contiguous(value, "Variable");
+    this.name = uniqueName(options.name ?? "Variable");
+    this.trainable = options.trainable ?? true;
+    this.serial = serials++;
+  }
+
+  /** The current value; recorded as a read by active gradient tapes. */
+  read(): Tensor {
+    notifyRead(this, this.#value);
+    return this.#value;
+  }
+
+  /** Same as read(). */
+  value(): Tensor {
+    return this.read();
+  }
+
+  [TO_TENSOR](): Tensor {
+    return this.read();
+  }
+
+  /** The value without telling the tapes (for optimizers and checkpoints). */
+  peek(): Tensor {
+    return this.#value;
+  }
+
+  get dtype(): DType {
+    return this.#value.dtype;
+  }
+
+  get shape(): readonly number[] {
+    return this.#value.shape;
+  }
+
+  get rank(): number {
+    return this.#value.rank;
+  }
+
+  get size(): number {
+    return this.#value.size;
+  }
+
+  get device(): string {
+    return this.#value.device;
+  }
+
+  /** The value as JS data, as Tensor.numpy(). */
+  numpy(): NestedArray {
+    return this.#value.numpy();
+  }
+
+  /** The value's flat typed array, as Tensor.dataSync(). */
+  dataSync(): TypedArray {
+    return this.#value.dataSync();
+  }
+
+  /** Replaces the value; the new one must have the variable's shape. Returns this. */
+  assign(value: TensorLike): this {
+    const t = constant(value);
+    if (!sameShape(t.shape, this.shape)) {
+      throw new RangeError(
+        `Variable ${this.name}: cannot assign a value of shape ${showShape(t.shape)} to a ` +
+          `variable of shape ${showShape(this.shape)}`,
+      );
+    }
+    this.#value = contiguous(castTensor(t, this.dtype), "assign");
+    return this;
+  }
+
+  /** this += delta. Returns this. */
+  assignAdd(delta: TensorLike): this {
+    return this.assign(add(this.#value, delta));
+  }
+
+  /** this -= delta. Returns this. */
+  assignSub(delta: TensorLike): this {
+    return this.assign(subtract(this.#value, delta));
+  }
+
+  /** TensorFlow's form: <tf.Variable 'weight:0' shape=() dtype=float32, numpy=5.0>. */
+  toString(): string {
+    const text = this.#value.toString();
+    const numpy = text.slice("tf.Tensor(".length, text.lastIndexOf(", shape="));
+    const shape = `(${this.shape.join(", ")}${this.rank === 1 ? "," : ""})`;
+    return `<tf.Variable '${this.name}:0' shape=${shape} dtype=${this.dtype}, numpy=${numpy}>`;
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  [Symbol.toPrimitive](hint: string): number | string {
+    return hint === "string" ? this.toString() : Number(this.read());
+  }
+}
+
+/**
+ * Gives Variable every method of Tensor, applied to the current value (a read). Called
+ * by tensor_methods.ts once Tensor's method forms exist.
+ */
+export function delegateTensorMethods(): void {
+  for (const name of Object.getOwnPropertyNames(Tensor.prototype)) {
+    if (name === "constructor" || name in Variable.prototype) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(Tensor.prototype, name);
+    if (!descriptor || typeof descriptor.value !== "function") continue;
+    Object.defineProperty(Variable.prototype, name, {
+      value: function (this: Variable, ...args: unknown[]) {
+        return (descriptor.value as (...a: unknown[]) => unknown).apply(this.read(), args);
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
+/** Tensor members a Variable defines itself or does not have. */
+type OwnMembers =
+  | "dtype"
+  | "shape"
+  | "rank"
+  | "size"
+  | "device"
+  | "numpy"
+  | "dataSync"
+  | "toString"
+  | "id"
+  | "data"
+  | "offset"
+  | "contiguous"
+  | "strides";
+
+export interface Variable extends Omit<Tensor, OwnMembers> {}
