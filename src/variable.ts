@@ -139,7 +139,11 @@ export class Variable implements Watchable {
     return this.assign(subtract(this.#value, delta));
   }
 
-  /** TensorFlow's form: <tf.Variable 'weight:0' shape=() dtype=float32, numpy=5.0>. */
+  /**
+   * TensorFlow's layout: <tf.Variable 'weight:0' shape=() dtype=float32, numpy=5.0>.
+   * NOTE: the value is printed as str() (as tf.Tensor prints it); TensorFlow prints NumPy's
+   * repr() there for arrays (`array([1., 2.], dtype=float32)`).
+   */
   toString(): string {
     const text = this.#value.toString();
     const numpy = text.slice("tf.Tensor(".length, text.lastIndexOf(", shape="));
