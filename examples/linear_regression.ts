@@ -1,8 +1,7 @@
 /**
- * Fits y = 3x + 2 from noisy samples by gradient descent on the mean squared error.
- *
- * NOTE: until the gradient tape lands (the autodiff issue), the gradient of the loss is
- * written out by hand: dL/dw = 2 mean((wx + b - y) x), dL/db = 2 mean(wx + b - y).
+ * The seed's linear regression: fits y = 3x + 2 from noisy samples, with two Variables
+ * and the gradients of the mean squared error from tf.implicitValueAndGradients
+ * (plain gradient descent until the optimizers land).
  *
  * Run: deno task train   (or deno run -A examples/linear_regression.ts --steps 200)
  */
@@ -25,15 +24,15 @@ export function trainLinearRegression(
   const x = tf.randomNormal([samples, 1]);
   const noise = tf.randomNormal([samples, 1], { stddev: 0.1 });
   const y = x.mul(3).add(2).add(noise);
-  let w = tf.constant([[0]]), b = tf.constant(0);
+  const w = new tf.Variable([[0]], { name: "weight" });
+  const b = new tf.Variable(0, { name: "bias" });
+  const meanSquaredError = () => tf.reduceMean(tf.square(tf.matmul(x, w).add(b).sub(y)));
+  const valueAndGrads = tf.implicitValueAndGradients(meanSquaredError);
   let loss = Infinity;
   for (let step = 1; step <= steps; step++) {
-    const error = tf.matmul(x, w).add(b).sub(y);
-    loss = Number(tf.reduceMean(tf.square(error)));
-    const dw = tf.reduceMean(error.mul(x)).mul(2);
-    const db = tf.reduceMean(error).mul(2);
-    w = w.sub(dw.mul(learningRate));
-    b = b.sub(db.mul(learningRate));
+    const [value, grads] = valueAndGrads();
+    loss = Number(value);
+    for (const [grad, variable] of grads) variable.assignSub(grad.mul(learningRate));
     if (step % 20 === 0 || step === 1) log(`step ${step}: loss ${loss.toFixed(5)}`);
   }
   return { w: Number(w), b: Number(b), loss };

@@ -18,12 +18,25 @@ export type Backward = (
   needs: readonly boolean[],
 ) => readonly (Tensor | undefined)[];
 
-/** One op kept by a tape. */
-export interface TapeNode {
-  readonly op: string;
-  readonly inputs: readonly Tensor[];
-  readonly outputs: readonly Tensor[];
-  readonly backward: Backward;
+/** Gives one gradient thunk per input of a single-output op (undefined: no gradient). */
+export type Rule = (dy: Tensor) => readonly ((() => Tensor) | undefined)[];
+
+/** One op kept by a tape: a multi-output `backward`, or a single-output `rule`. */
+export class TapeNode {
+  constructor(
+    readonly op: string,
+    readonly inputs: readonly Tensor[],
+    readonly outputs: readonly Tensor[],
+    readonly backward: Backward | undefined,
+    readonly rule: Rule | undefined,
+  ) {}
+
+  /** Input gradients from output gradients, computing only the needed ones. */
+  gradients(dys: readonly Tensor[], needs: readonly boolean[]): readonly (Tensor | undefined)[] {
+    if (this.backward) return this.backward(dys, needs);
+    const thunks = this.rule!(dys[0]);
+    return thunks.map((thunk, i) => (needs[i] && thunk ? thunk() : undefined));
+  }
 }
 
 /** Something whose reads a tape can watch: a Variable (see variable.ts). */
@@ -80,6 +93,17 @@ export function withoutRecording<T>(fn: () => T): T {
   }
 }
 
+function watches(tape: TapeRecord, inputs: readonly Tensor[]): boolean {
+  if (tape.paused) return false;
+  for (let i = 0; i < inputs.length; i++) if (tape.watched.has(inputs[i].id)) return true;
+  return false;
+}
+
+function keep(node: TapeNode, tape: TapeRecord): void {
+  tape.nodes.push(node);
+  for (const o of node.outputs) tape.watched.add(o.id);
+}
+
 /**
  * Reports an op that ran. Kept by each active, unpaused tape that watches one of its
  * inputs; outputs that cannot carry a gradient (integer, bool) are never kept.
@@ -93,25 +117,23 @@ export function record(
   if (!outputs.some((o) => isFloat(o.dtype))) return;
   let node: TapeNode | undefined;
   for (const tape of active) {
-    if (tape.paused || !inputs.some((x) => tape.watched.has(x.id))) continue;
-    node ??= { op, inputs, outputs, backward };
-    tape.nodes.push(node);
-    for (const o of outputs) tape.watched.add(o.id);
+    if (!watches(tape, inputs)) continue;
+    keep(node ??= new TapeNode(op, inputs, outputs, backward, undefined), tape);
   }
 }
 
-/** Reports a single-output op whose rule gives one thunk per input. */
-export function record1(
-  op: string,
-  inputs: readonly Tensor[],
-  output: Tensor,
-  rule: (dy: Tensor) => readonly ((() => Tensor) | undefined)[],
-): void {
-  if (active.length === 0) return;
-  record(op, inputs, [output], ([dy], needs) => {
-    const thunks = rule(dy);
-    return thunks.map((thunk, i) => (needs[i] && thunk ? thunk() : undefined));
-  });
+/**
+ * Reports a single-output op whose rule gives one gradient thunk per input. This is the
+ * hot path of recording: no allocation unless a tape keeps the op.
+ */
+export function record1(op: string, inputs: readonly Tensor[], output: Tensor, rule: Rule): void {
+  if (output.dtype !== "float32" && output.dtype !== "float64") return;
+  let node: TapeNode | undefined;
+  for (let t = 0; t < active.length; t++) {
+    const tape = active[t];
+    if (!watches(tape, inputs)) continue;
+    keep(node ??= new TapeNode(op, inputs, [output], undefined, rule), tape);
+  }
 }
 
 /** Tells the active tapes that a variable was read, so they can watch it. */
@@ -182,7 +204,7 @@ export function backprop(
     const needs = node.inputs.map((x) => reach.has(x.id) && isFloat(x.dtype));
     if (!needs.some(Boolean)) continue;
     const dys = node.outputs.map((y) => grads.get(y.id) ?? o.zerosLike(y));
-    const dxs = node.backward(dys, needs);
+    const dxs = node.gradients(dys, needs);
     for (const y of node.outputs) if (!keep.has(y.id)) grads.delete(y.id);
     node.inputs.forEach((x, i) => {
       let dx = dxs[i];
