@@ -447,6 +447,7 @@ typedef struct {
   const geometry *g;
   const void *x;
   void *out;
+  const void *ddx; /* max_pool_grad_grad only */
 } pool_job;
 
 /* Max: NaN wins (the first NaN of the window is the argmax); an empty window gives -inf.
@@ -513,13 +514,42 @@ typedef struct {
 /* Channels of one unit are handled in tiles so the running argmax lives on the stack. */
 #define POOL_TILE 64
 
+/* where[ch - t0] = the argmax over the non-empty window [h0, h1) x [w0, w1) of channel
+ * ch in [t0, t1) of image: the first maximum in row-major window order, or the first
+ * NaN, as max pooling picks it. The max pooling gradients share it, so the gradient and
+ * its gradient always agree on the winner. */
+#define POOL_ARGMAX(SFX, T)                                                                  \
+  static void pool_argmax_##SFX(const geometry *g, const T *image, int64_t h0, int64_t h1,   \
+                                int64_t w0, int64_t w1, int64_t t0, int64_t t1,              \
+                                int64_t *where) {                                            \
+    T best[POOL_TILE];                                                                       \
+    int64_t c = g->c, first = h0 * g->w + w0;                                                \
+    for (int64_t ch = t0; ch < t1; ch++) {                                                   \
+      best[ch - t0] = image[first * c + ch];                                                 \
+      where[ch - t0] = first;                                                                \
+    }                                                                                        \
+    for (int64_t ih = h0; ih < h1; ih++)                                                     \
+      for (int64_t iw = w0; iw < w1; iw++) {                                                 \
+        int64_t p = ih * g->w + iw;                                                          \
+        const T *v = image + p * c;                                                          \
+        for (int64_t ch = t0; ch < t1; ch++) {                                               \
+          T b = best[ch - t0], x = v[ch];                                                    \
+          if (b == b && (x > b || x != x)) {                                                 \
+            best[ch - t0] = x;                                                               \
+            where[ch - t0] = p;                                                              \
+          }                                                                                  \
+        }                                                                                    \
+      }                                                                                      \
+  }
+POOL_ARGMAX(f32, float)
+POOL_ARGMAX(f64, double)
+
 #define POOL_GRAD_TASKS(SFX, T)                                                              \
   static void max_pool_grad_task_##SFX(void *arg, int ith, int nth) {                        \
     pool_grad_job *job = arg;                                                                \
     const geometry *g = job->g;                                                              \
     int64_t begin, end, c = g->c, image_size = g->h * g->w * c;                              \
     eager_split(job->split.images * job->split.blocks, ith, nth, &begin, &end);              \
-    T best[POOL_TILE];                                                                       \
     int64_t where[POOL_TILE];                                                                \
     for (int64_t u = begin; u < end; u++) {                                                  \
       int64_t n, c0, c1;                                                                     \
@@ -534,23 +564,8 @@ typedef struct {
           if (h0 >= h1 || w0 >= w1) continue;                                                \
           const T *grad = dy + (oh * g->ow + ow) * c;                                        \
           for (int64_t t0 = c0; t0 < c1; t0 += POOL_TILE) {                                  \
-            int64_t t1 = t0 + POOL_TILE < c1 ? t0 + POOL_TILE : c1, first = h0 * g->w + w0;  \
-            for (int64_t ch = t0; ch < t1; ch++) {                                           \
-              best[ch - t0] = image[first * c + ch];                                         \
-              where[ch - t0] = first;                                                        \
-            }                                                                                \
-            for (int64_t ih = h0; ih < h1; ih++)                                             \
-              for (int64_t iw = w0; iw < w1; iw++) {                                         \
-                int64_t p = ih * g->w + iw;                                                  \
-                const T *v = image + p * c;                                                  \
-                for (int64_t ch = t0; ch < t1; ch++) {                                       \
-                  T b = best[ch - t0], x = v[ch];                                            \
-                  if (b == b && (x > b || x != x)) {                                         \
-                    best[ch - t0] = x;                                                       \
-                    where[ch - t0] = p;                                                      \
-                  }                                                                          \
-                }                                                                            \
-              }                                                                              \
+            int64_t t1 = t0 + POOL_TILE < c1 ? t0 + POOL_TILE : c1;                          \
+            pool_argmax_##SFX(g, image, h0, h1, w0, w1, t0, t1, where);                      \
             for (int64_t ch = t0; ch < t1; ch++) dx[where[ch - t0] * c + ch] += grad[ch];    \
           }                                                                                  \
         }                                                                                    \
@@ -584,6 +599,38 @@ typedef struct {
 POOL_GRAD_TASKS(f32, float)
 POOL_GRAD_TASKS(f64, double)
 
+/* out [N,OH,OW,C] = ddx [N,H,W,C] read at each window's argmax in x: the gradient of
+ * max_pool_grad w.r.t. dy. A gather, so outputs are split by rows and never overlap. */
+#define POOL_GRAD_GRAD_TASK(SFX, T)                                                          \
+  static void max_pool_grad_grad_task_##SFX(void *arg, int ith, int nth) {                   \
+    pool_job *job = arg;                                                                     \
+    const geometry *g = job->g;                                                              \
+    int64_t begin, end, c = g->c, image_size = g->h * g->w * c;                              \
+    int64_t where[POOL_TILE];                                                                \
+    eager_split(g->n * g->oh, ith, nth, &begin, &end);                                       \
+    for (int64_t row = begin; row < end; row++) {                                            \
+      int64_t n = row / g->oh, oh = row % g->oh;                                             \
+      const T *image = (const T *)job->x + n * image_size;                                   \
+      const T *ddx = (const T *)job->ddx + n * image_size;                                   \
+      for (int64_t ow = 0; ow < g->ow; ow++) {                                               \
+        T *restrict o = (T *)job->out + (row * g->ow + ow) * c;                              \
+        int64_t h0, h1, w0, w1;                                                              \
+        pool_window(g, oh, ow, &h0, &h1, &w0, &w1);                                          \
+        if (h0 >= h1 || w0 >= w1) {                                                          \
+          for (int64_t ch = 0; ch < c; ch++) o[ch] = 0;                                      \
+          continue;                                                                          \
+        }                                                                                    \
+        for (int64_t t0 = 0; t0 < c; t0 += POOL_TILE) {                                      \
+          int64_t t1 = t0 + POOL_TILE < c ? t0 + POOL_TILE : c;                              \
+          pool_argmax_##SFX(g, image, h0, h1, w0, w1, t0, t1, where);                        \
+          for (int64_t ch = t0; ch < t1; ch++) o[ch] = ddx[where[ch - t0] * c + ch];         \
+        }                                                                                    \
+      }                                                                                      \
+    }                                                                                        \
+  }
+POOL_GRAD_GRAD_TASK(f32, float)
+POOL_GRAD_GRAD_TASK(f64, double)
+
 static int pool_threads(const geometry *g) {
   return eager_threads_for(g->n * g->oh * g->ow * g->c * g->kh * g->kw, EAGER_GRAIN_CHEAP);
 }
@@ -595,7 +642,7 @@ static int32_t pool_forward(int max, int32_t dtype, const int64_t *x_shape,
   if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
   if (!pool_geometry(&g, x_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
   if (g.n * g.oh * g.ow * g.c == 0) return EAGER_OK;
-  pool_job job = {&g, (const char *)x + (size_t)x_offset * eager_dtype_size(dtype), out};
+  pool_job job = {&g, (const char *)x + (size_t)x_offset * eager_dtype_size(dtype), out, NULL};
   eager_task_fn fn = dtype == EAGER_F32 ? (max ? max_pool_task_f32 : avg_pool_task_f32)
                                         : (max ? max_pool_task_f64 : avg_pool_task_f64);
   eager_parallel(fn, &job, pool_threads(&g));
@@ -646,4 +693,20 @@ EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
                                         const int64_t *out_shape, const int64_t *params,
                                         void *dx, const void *dy, int64_t dy_offset) {
   return pool_backward(0, dtype, x_shape, out_shape, params, dx, NULL, 0, dy, dy_offset);
+}
+
+EAGER_API int32_t eager_max_pool2d_grad_grad(int32_t dtype, const int64_t *x_shape,
+                                             const int64_t *out_shape, const int64_t *params,
+                                             void *out, const void *x, int64_t x_offset,
+                                             const void *ddx, int64_t ddx_offset) {
+  geometry g;
+  if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
+  if (!pool_geometry(&g, x_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
+  if (g.n * g.oh * g.ow * g.c == 0) return EAGER_OK;
+  size_t size = eager_dtype_size(dtype);
+  pool_job job = {&g, (const char *)x + (size_t)x_offset * size, out,
+                  (const char *)ddx + (size_t)ddx_offset * size};
+  eager_parallel(dtype == EAGER_F32 ? max_pool_grad_grad_task_f32 : max_pool_grad_grad_task_f64,
+                 &job, pool_threads(&g));
+  return EAGER_OK;
 }

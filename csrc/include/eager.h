@@ -320,6 +320,13 @@ EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
                                         const int64_t *out_shape, const int64_t *params,
                                         void *dx, const void *x, int64_t x_offset,
                                         const void *dy, int64_t dy_offset);
+/* out [N,OH,OW,C]: each element is ddx [N,H,W,C] at its window's argmax in x (chosen as
+ * eager_max_pool2d_grad chooses it; an empty window gives 0): the gradient of
+ * eager_max_pool2d_grad w.r.t. dy (TensorFlow's MaxPoolGradGrad). */
+EAGER_API int32_t eager_max_pool2d_grad_grad(int32_t dtype, const int64_t *x_shape,
+                                             const int64_t *out_shape, const int64_t *params,
+                                             void *out, const void *x, int64_t x_offset,
+                                             const void *ddx, int64_t ddx_offset);
 /* dx [N,H,W,C]: each dy element spread evenly over the in-bounds elements of its window. */
 EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
                                         const int64_t *out_shape, const int64_t *params,

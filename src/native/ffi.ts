@@ -278,6 +278,12 @@ export const symbols = {
     parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64", "buffer", "i64"],
     result: "i32",
   },
+  eager_max_pool2d_grad_grad: {
+    // dtype, const int64 *x_shape, const int64 *out_shape, const int64 *params, void *out,
+    // const void *x, int64 x_offset, const void *ddx, int64 ddx_offset
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64", "buffer", "i64"],
+    result: "i32",
+  },
   eager_avg_pool2d_grad: {
     // dtype, const int64 *x_shape, const int64 *out_shape, const int64 *params, void *dx,
     // const void *dy, int64 dy_offset

@@ -8,6 +8,14 @@
  * NCHW ops copies once per op, not twice. Filters are HWIO, [KH, KW, in, out], in both
  * formats, as in TensorFlow. "SAME" and "VALID" become explicit pads exactly as
  * TensorFlow computes them.
+ *
+ * Gradients are TensorFlow's (nn_grad.py), written with these same ops and the caller's
+ * strides, padding, dilations and dataFormat, so every op here is differentiable to any
+ * order: conv2d, conv2dBackpropInput (= conv2dTranspose) and conv2dBackpropFilter are
+ * each linear in both operands and their rules cycle among the three; avgPool and
+ * avgPoolGrad are adjoint; maxPool's gradient maxPoolGrad is linear in dy and its rule
+ * is MaxPoolGradGrad (dy gathered at each window's argmax), whose rule is maxPoolGrad
+ * again. The argmax is piecewise constant, so x and y get zero gradients there.
  * @module
  */
 import { type DType, dtypeCode, type TypedArray } from "../dtype.ts";
@@ -16,7 +24,9 @@ import { int64s } from "../native/args.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
+import { active, record1 } from "../tape.ts";
 import { contiguous } from "./cast.ts";
+import { zerosLike } from "./creation.ts";
 import {
   checkRank4,
   type Conv2DOptions,
@@ -82,7 +92,14 @@ export function conv2d(
     const xn = denseNHWC(op, input, format), fn = contiguous(f, op);
     convKernel(op, native.eager_conv2d, input.dtype, [xs, f.shape, g], out, xn, fn);
   }
-  return fromNHWC(new Tensor(out, input.dtype, g.out), format);
+  const y = fromNHWC(new Tensor(out, input.dtype, g.out), format);
+  if (active.length !== 0) {
+    record1(op, [input, f], y, (dy) => [
+      () => conv2dBackpropInput(input.shape, f, dy, strides, padding, opts),
+      () => conv2dBackpropFilter(input, f.shape, dy, strides, padding, opts),
+    ]);
+  }
+  return y;
 }
 
 function backpropInput(
@@ -125,7 +142,15 @@ function backpropInput(
     const dyn = denseNHWC(op, grad, format), fn = contiguous(f, op);
     convKernel(op, native.eager_conv2d_backprop_input, grad.dtype, [xs, f.shape, g], dx, fn, dyn);
   }
-  return fromNHWC(new Tensor(dx, grad.dtype, xs), format);
+  const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
+  if (active.length !== 0) {
+    // TensorFlow's _Conv2DBackpropInputGrad: ddx is shaped like conv2d's input.
+    record1(op, [f, grad], result, (ddx) => [
+      () => conv2dBackpropFilter(ddx, f.shape, grad, strides, padding, opts),
+      () => conv2d(ddx, f, strides, padding, opts),
+    ]);
+  }
+  return result;
 }
 
 /**
@@ -234,7 +259,15 @@ export function conv2dBackpropFilter(
     const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
     convKernel(op, native.eager_conv2d_backprop_filter, input.dtype, [xs, fs, g], df, xn, dyn);
   }
-  return new Tensor(df, input.dtype, fs);
+  const result = new Tensor(df, input.dtype, fs);
+  if (active.length !== 0) {
+    // TensorFlow's _Conv2DBackpropFilterGrad: ddf is shaped like the filters.
+    record1(op, [input, grad], result, (ddf) => [
+      () => conv2dBackpropInput(input.shape, ddf, grad, strides, padding, opts),
+      () => conv2d(input, ddf, strides, padding, opts),
+    ]);
+  }
+  return result;
 }
 
 /** Calls one of the three conv kernels: (dtype, x shape, filter shape, out shape, params,
@@ -297,7 +330,15 @@ function pool(
       op,
     );
   }
-  return fromNHWC(new Tensor(out, input.dtype, g.out), format);
+  const y = fromNHWC(new Tensor(out, input.dtype, g.out), format);
+  if (active.length !== 0) {
+    record1(op, [input], y, (dy) => [
+      op === "maxPool"
+        ? () => maxPoolGrad(input, y, dy, ksize, strides, padding, opts)
+        : () => avgPoolGrad(input.shape, dy, ksize, strides, padding, opts),
+    ]);
+  }
+  return y;
 }
 
 /**
@@ -377,34 +418,101 @@ export function maxPoolGrad(
   opts: PoolOptions = {},
 ): Tensor {
   const op = "maxPoolGrad";
+  const a = maxPoolGradArgs(op, x, y, dy, "dy", [ksize, strides, padding], opts);
+  const { input, output, grad, xs } = a;
+  const dx = allocate(input.dtype, input.size, op);
+  if (dx.length > 0) maxPoolGradKernel(op, native.eager_max_pool2d_grad, a, dx);
+  const result = fromNHWC(new Tensor(dx, input.dtype, xs), a.format);
+  if (active.length !== 0) {
+    record1(op, [input, output, grad], result, (ddx) => [
+      () => zerosLike(input),
+      () => zerosLike(output),
+      () => maxPoolGradGrad(input, output, ddx, ksize, strides, padding, opts),
+    ]);
+  }
+  return result;
+}
+
+/**
+ * TensorFlow's MaxPoolGradGrad, the gradient of maxPoolGrad w.r.t. dy: ddx (shaped like
+ * x) read at each window's argmax in x, giving a tensor shaped like y. It is maxPoolGrad's
+ * adjoint, so its own gradient is maxPoolGrad.
+ */
+function maxPoolGradGrad(
+  x: Tensor,
+  y: Tensor,
+  ddx: Tensor,
+  ksize: Spatial,
+  strides: Spatial,
+  padding: Padding,
+  opts: PoolOptions,
+): Tensor {
+  const op = "maxPoolGradGrad";
+  const a = maxPoolGradArgs(op, x, y, ddx, "ddx", [ksize, strides, padding], opts);
+  const { input, output, grad, g } = a;
+  const out = allocate(input.dtype, sizeOf(g.out), op);
+  if (out.length > 0) maxPoolGradKernel(op, native.eager_max_pool2d_grad_grad, a, out);
+  const result = fromNHWC(new Tensor(out, input.dtype, g.out), a.format);
+  if (active.length !== 0) {
+    record1(op, [input, output, grad], result, (dy) => [
+      () => zerosLike(input),
+      () => zerosLike(output),
+      () => maxPoolGrad(input, output, dy, ksize, strides, padding, opts),
+    ]);
+  }
+  return result;
+}
+
+/** The checked operands of maxPoolGrad (grad is dy, shaped like y) and maxPoolGradGrad
+ * (grad is ddx, shaped like x). */
+function maxPoolGradArgs(
+  op: string,
+  x: TensorLike,
+  y: TensorLike,
+  t: TensorLike,
+  what: "dy" | "ddx",
+  [ksize, strides, padding]: [Spatial, Spatial, Padding],
+  opts: PoolOptions,
+) {
   const format = formatOf(op, opts);
   const input = floatInput(op, "x", x);
   const output = floatInput(op, "y", y, input);
-  const grad = floatInput(op, "dy", dy, input);
+  const grad = floatInput(op, what, t, input);
   checkRank4(op, "x", input.shape, layoutOf(format));
   const xs = nhwcShape(input.shape, format);
   const g = poolGeometry(op, xs, ksize, strides, padding, format, input.shape);
   checkPoolOutput(op, "y", output, g, format, showShape(input.shape));
-  checkPoolOutput(op, "dy", grad, g, format, showShape(input.shape));
-  const dx = allocate(input.dtype, input.size, op);
-  if (dx.length > 0) {
-    const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
-    check(
-      native.eager_max_pool2d_grad(
-        dtypeCode(input.dtype),
-        int64s(0, xs),
-        int64s(1, g.out),
-        int64s(2, g.params),
-        dx,
-        xn.data,
-        xn.offset,
-        dyn.data,
-        dyn.offset,
-      ),
-      op,
+  if (what === "dy") checkPoolOutput(op, "dy", grad, g, format, showShape(input.shape));
+  else if (!sameShape(grad.shape, input.shape)) {
+    throw new RangeError(
+      `${op}: ddx has shape ${showShape(grad.shape)} but x has ${showShape(input.shape)}`,
     );
   }
-  return fromNHWC(new Tensor(dx, input.dtype, xs), format);
+  return { format, input, output, grad, xs, g };
+}
+
+/** Calls eager_max_pool2d_grad or eager_max_pool2d_grad_grad (same signature). */
+function maxPoolGradKernel(
+  op: string,
+  kernel: typeof native.eager_max_pool2d_grad,
+  { format, input, grad, xs, g }: ReturnType<typeof maxPoolGradArgs>,
+  result: TypedArray,
+): void {
+  const xn = denseNHWC(op, input, format), gn = denseNHWC(op, grad, format);
+  check(
+    kernel(
+      dtypeCode(input.dtype),
+      int64s(0, xs),
+      int64s(1, g.out),
+      int64s(2, g.params),
+      result,
+      xn.data,
+      xn.offset,
+      gn.data,
+      gn.offset,
+    ),
+    op,
+  );
 }
 
 /**
@@ -447,5 +555,11 @@ export function avgPoolGrad(
       op,
     );
   }
-  return fromNHWC(new Tensor(dx, grad.dtype, xs), format);
+  const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
+  if (active.length !== 0) {
+    record1(op, [grad], result, (ddx) => [
+      () => avgPool(ddx, ksize, strides, padding, opts),
+    ]);
+  }
+  return result;
 }

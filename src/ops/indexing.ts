@@ -2,6 +2,11 @@
  * Gathering: gather, gatherNd, booleanMask and whereIndices (TF2's one-argument
  * tf.where). Index tensors are int32 or int64; JS arrays become int32, and float indices
  * are an error (see index_checks.ts).
+ *
+ * Gradients flow to `params` (gather, gatherNd, booleanMask through gather) as
+ * TensorFlow computes them: segment sums (gather) and scatters (gatherNd) of dy, so
+ * duplicate indices add up; indices get none. The rules use recorded ops only, so
+ * their own gradients (gather and unsortedSegmentSum, gatherNd and scatterNd) exist.
  * @module
  */
 import { dtypeCode } from "../dtype.ts";
@@ -10,8 +15,11 @@ import { int64s } from "../native/args.ts";
 import { checkRank, checkSize, normalizeAxis, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
+import { active, record1 } from "../tape.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
+import { scatterNd, unsortedSegmentSum } from "./scatter.ts";
+import { reshape, transpose } from "./views.ts";
 import {
   at,
   checkNdIndices,
@@ -51,7 +59,8 @@ export function gather(
   options: GatherOptions = {},
 ): Tensor {
   const op = "gather";
-  const p = contiguous(toTensor(op, params), op);
+  const source = toTensor(op, params);
+  const p = contiguous(source, op);
   const idx = indexTensor(op, indices);
   let batchDims = options.batchDims ?? 0;
   if (!Number.isInteger(batchDims)) {
@@ -112,7 +121,53 @@ export function gather(
       op,
     );
   }
-  return new Tensor(out, p.dtype, shape);
+  const result = new Tensor(out, p.dtype, shape);
+  if (active.length !== 0) {
+    record1(op, [source, idx], result, (dy) => [
+      () => gatherGrad(dy, source.shape, idx, batchDims, axis),
+      undefined,
+    ]);
+  }
+  return result;
+}
+
+/**
+ * The gradient of gather w.r.t. params (TensorFlow's GatherV2 gradient): dy, seen as
+ * [batch, outer, picks, inner], is segment-summed over its (batch, pick) rows into the
+ * (batch, index) rows of params seen as [batch, outer, n, inner].
+ */
+function gatherGrad(
+  dy: Tensor,
+  shape: readonly number[],
+  idx: Tensor,
+  batchDims: number,
+  axis: number,
+): Tensor {
+  const batch = sizeOf(shape.slice(0, batchDims));
+  const outer = sizeOf(shape.slice(batchDims, axis));
+  const n = shape[axis];
+  const inner = sizeOf(shape.slice(axis + 1));
+  const picks = sizeOf(idx.shape.slice(batchDims));
+  let rows = reshape(dy, [batch, outer, picks, inner]);
+  if (outer !== 1) rows = transpose(rows, [0, 2, 1, 3]);
+  const summed = unsortedSegmentSum(
+    reshape(rows, [batch * picks, outer * inner]),
+    batchSegmentIds(idx, batch, n),
+    batch * n,
+  );
+  let grad = reshape(summed, [batch, n, outer, inner]);
+  if (outer !== 1) grad = transpose(grad, [0, 2, 1, 3]);
+  return reshape(grad, shape);
+}
+
+/** Flat ids `b * n + indices[b, j]` of the rows of params seen as [batch * n, ...]. */
+function batchSegmentIds(idx: Tensor, batch: number, n: number): Tensor {
+  if (batch === 1) return reshape(idx, [idx.size]);
+  const data = idx.dataSync() as IndexArray;
+  const perBatch = data.length / batch;
+  const ids = new Array<number>(data.length);
+  for (let r = 0; r < data.length; r++) ids[r] = Math.floor(r / perBatch) * n + Number(data[r]);
+  return positionTensor(ids, batch * n);
 }
 
 // ---- gatherNd --------------------------------------------------------------------------
@@ -142,7 +197,8 @@ export function gatherNd(
   options: GatherNdOptions = {},
 ): Tensor {
   const op = "gatherNd";
-  const p = contiguous(toTensor(op, params), op);
+  const source = toTensor(op, params);
+  const p = contiguous(source, op);
   let idx = indexTensor(op, indices);
   if (idx.rank < 1) throw new RangeError(`${op}: indices must have rank >= 1, got a scalar`);
   const batchDims = options.batchDims ?? 0;
@@ -172,7 +228,6 @@ export function gatherNd(
   checkSize(op, shape);
   checkNdIndices(op, idx, p.shape.slice(batchDims), "param shape");
   const out = allocate(p.dtype, sizeOf(shape), op);
-  if (out.length === 0) return new Tensor(out, p.dtype, shape);
   // Batch dims become a leading index column over params seen as [batch, ...rest].
   let paramsShape: readonly number[] = p.shape;
   if (batchDims > 0) {
@@ -181,23 +236,35 @@ export function gatherNd(
     idx = withBatchColumn(idx, batch, depth);
   }
   const rows = sizeOf(idx.shape.slice(0, -1));
-  check(
-    native.eager_gather_nd(
-      dtypeCode(p.dtype),
-      dtypeCode(idx.dtype),
-      paramsShape.length,
-      int64s(0, paramsShape),
-      rows,
-      idx.shape[idx.rank - 1],
-      out,
-      p.data,
-      p.offset,
-      idx.data,
-      idx.offset,
-    ),
-    "gatherNd",
-  );
-  return new Tensor(out, p.dtype, shape);
+  const width = idx.shape[idx.rank - 1];
+  if (out.length > 0) {
+    check(
+      native.eager_gather_nd(
+        dtypeCode(p.dtype),
+        dtypeCode(idx.dtype),
+        paramsShape.length,
+        int64s(0, paramsShape),
+        rows,
+        width,
+        out,
+        p.data,
+        p.offset,
+        idx.data,
+        idx.offset,
+      ),
+      op,
+    );
+  }
+  const result = new Tensor(out, p.dtype, shape);
+  if (active.length !== 0) {
+    // scatterNd over the same (batch-prefixed) index rows, with dy reshaped to match.
+    const rowIdx = idx, updates = [...idx.shape.slice(0, -1), ...paramsShape.slice(width)];
+    record1(op, [source, rowIdx], result, (dy) => [
+      () => reshape(scatterNd(rowIdx, reshape(dy, updates), [...paramsShape]), source.shape),
+      undefined,
+    ]);
+  }
+  return result;
 }
 
 /** [rows, depth] index rows prefixed with their batch number: [rows, depth + 1]. */
@@ -274,7 +341,7 @@ export function booleanMask(
   options: BooleanMaskOptions = {},
 ): Tensor {
   const op = "booleanMask";
-  const t = contiguous(toTensor(op, x), op);
+  const t = toTensor(op, x);
   const m = contiguous(toTensor(op, mask, "bool"), op);
   if (m.dtype !== "bool") throw new TypeError(`${op}: mask must be bool, got ${m.dtype}`);
   if (m.rank === 0) throw new RangeError(`${op}: mask cannot be a scalar`);
@@ -295,6 +362,6 @@ export function booleanMask(
     }
   }
   const flatShape = [...t.shape.slice(0, axis), m.size, ...t.shape.slice(axis + m.rank)];
-  const flatX = new Tensor(t.data, t.dtype, flatShape, undefined, t.offset);
-  return gather(flatX, positionTensor(nonZeroPositions(m), m.size), { axis });
+  // Built on recorded ops (reshape, gather), so it differentiates w.r.t. x.
+  return gather(reshape(t, flatShape), positionTensor(nonZeroPositions(m), m.size), { axis });
 }

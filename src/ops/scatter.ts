@@ -2,6 +2,10 @@
  * oneHot and the scatter-adds behind the gradients of gather and gatherNd (scatterNd,
  * unsortedSegmentSum). As in TensorFlow, these do not raise on some bad indices: oneHot
  * gives an all-off row and unsortedSegmentSum drops the entry.
+ *
+ * Gradients (with recorded ops, so they differentiate again): scatterNd's w.r.t.
+ * updates is gatherNd of dy; unsortedSegmentSum's w.r.t. data gathers dy at the ids,
+ * with zeros for dropped ids. Indices, and oneHot (integer input), get none.
  * @module
  */
 import { checkDType, type DType, dtypeCode } from "../dtype.ts";
@@ -10,9 +14,21 @@ import { int64s } from "../native/args.ts";
 import { checkRank, checkShape, checkSize, normalizeAxis, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
+import { active, record1 } from "../tape.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
-import { checkNdIndices, checkScatterDType, indexTensor, nonNegativeInt } from "./index_checks.ts";
+import { zeros } from "./creation.ts";
+import {
+  checkNdIndices,
+  checkScatterDType,
+  type IndexArray,
+  indexTensor,
+  nonNegativeInt,
+  positionTensor,
+} from "./index_checks.ts";
+import { gather, gatherNd } from "./indexing.ts";
+import { where } from "./math.ts";
+import { reshape } from "./views.ts";
 
 // ---- oneHot ----------------------------------------------------------------------------
 
@@ -88,7 +104,8 @@ export function scatterNd(indices: TensorLike, updates: TensorLike, shape: numbe
   const idx = indexTensor(op, indices);
   if (idx.rank < 1) throw new RangeError(`${op}: indices must have rank >= 1, got a scalar`);
   const outShape = checkShape(op, shape);
-  const u = contiguous(toTensor(op, updates), op);
+  const source = toTensor(op, updates);
+  const u = contiguous(source, op);
   checkScatterDType(op, "updates", u.dtype);
   const depth = idx.shape[idx.rank - 1];
   if (depth > outShape.length) {
@@ -124,7 +141,11 @@ export function scatterNd(indices: TensorLike, updates: TensorLike, shape: numbe
       op,
     );
   }
-  return new Tensor(out, u.dtype, outShape);
+  const result = new Tensor(out, u.dtype, outShape);
+  if (active.length !== 0) {
+    record1(op, [idx, source], result, (dy) => [undefined, () => gatherNd(dy, idx)]);
+  }
+  return result;
 }
 
 /**
@@ -146,7 +167,8 @@ export function unsortedSegmentSum(
   numSegments: number,
 ): Tensor {
   const op = "unsortedSegmentSum";
-  const d = contiguous(toTensor(op, data), op);
+  const source = toTensor(op, data);
+  const d = contiguous(source, op);
   checkScatterDType(op, "data", d.dtype);
   const ids = indexTensor(op, segmentIds, "segmentIds");
   nonNegativeInt(op, numSegments, "numSegments");
@@ -177,5 +199,35 @@ export function unsortedSegmentSum(
       op,
     );
   }
-  return new Tensor(out, d.dtype, shape);
+  const result = new Tensor(out, d.dtype, shape);
+  if (active.length !== 0) {
+    record1(op, [source, ids], result, (dy) => [
+      () => gatherSegments(dy, ids, source.shape),
+      undefined,
+    ]);
+  }
+  return result;
+}
+
+/**
+ * dy (shape [numSegments, ...]) gathered at each segment id, with zeros where the id
+ * was dropped (outside [0, numSegments)): the gradient of unsortedSegmentSum.
+ */
+function gatherSegments(dy: Tensor, ids: Tensor, dataShape: readonly number[]): Tensor {
+  const numSegments = dy.shape[0];
+  if (numSegments === 0) return zeros(dataShape, dy.dtype);
+  const src = ids.dataSync() as IndexArray;
+  const kept = new Uint8Array(src.length);
+  const clipped = new Array<number>(src.length);
+  let dropped = false;
+  for (let i = 0; i < src.length; i++) {
+    const id = Number(src[i]);
+    kept[i] = id >= 0 && id < numSegments ? 1 : 0;
+    clipped[i] = kept[i] ? id : 0;
+    if (!kept[i]) dropped = true;
+  }
+  if (!dropped) return gather(dy, ids);
+  const picked = gather(dy, reshape(positionTensor(clipped, numSegments), ids.shape));
+  const ones = new Array<number>(dataShape.length - ids.rank).fill(1);
+  return where(new Tensor(kept, "bool", [...ids.shape, ...ones]), picked, 0);
 }
