@@ -153,6 +153,7 @@ export type {
   RandomUniformOptions,
   Seed,
 } from "./src/ops/random.ts";
-export type { Conv2DOptions, DataFormat, Padding, PoolOptions } from "./src/ops/conv.ts";
+export type { Conv2DOptions, DataFormat, Padding } from "./src/ops/conv.ts";
+export type { PoolOptions } from "./src/ops/pool.ts";
 export * as nn from "./src/namespaces/nn.ts";
 export * as random from "./src/namespaces/random.ts";

@@ -1,16 +1,13 @@
 import {
-  avgPool,
-  avgPoolGrad,
   conv2d,
   conv2dBackpropFilter,
   conv2dBackpropInput,
   conv2dTranspose,
   type DataFormat,
-  maxPool,
-  maxPoolGrad,
   type Padding,
   type Spatial,
 } from "../src/ops/conv.ts";
+import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "../src/ops/pool.ts";
 import { constant } from "../src/ops/convert.ts";
 import type { DType } from "../src/dtype.ts";
 import { Tensor } from "../src/tensor.ts";

@@ -15,14 +15,6 @@ export {
   softmaxCrossEntropyWithLogits,
   sparseSoftmaxCrossEntropyWithLogits,
 } from "../ops/nn.ts";
-export {
-  avgPool,
-  avgPoolGrad,
-  conv2d,
-  conv2dBackpropFilter,
-  conv2dBackpropInput,
-  conv2dTranspose,
-  maxPool,
-  maxPoolGrad,
-} from "../ops/conv.ts";
+export { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dTranspose } from "../ops/conv.ts";
+export { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "../ops/pool.ts";
 export { dropout } from "../ops/random.ts";
