@@ -1,11 +1,17 @@
 /*
- * The thread pool: persistent workers that sleep on a condition variable and run one
+ * The thread pool: persistent workers, each sleeping on its own semaphore, running one
  * job at a time. This is libeager's only global mutable state. OpenBLAS keeps its own
  * threads for GEMM; this pool serves the other kernels.
+ *
+ * NOTE: workers are woken with one POSIX semaphore each, not a condition variable: with
+ * several Deno workers of one process calling in, glibc 2.36's condition variables hung
+ * in pthread_cond_broadcast (seen here, in __condvar_quiesce_and_switch_g1). A job only
+ * posts the workers it uses; the last one to finish posts the caller's semaphore.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,17 +20,18 @@
 
 #define EAGER_POOL_MAX 64
 
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
-static int pool_size;    /* threads a job may use, the caller included; 0 = not yet set */
-static int pool_started; /* workers running (ith 1 .. pool_started) */
-static uint64_t pool_generation;
-static int pool_pending;
+static pthread_mutex_t start_mutex = PTHREAD_MUTEX_INITIALIZER; /* guards worker creation */
+static _Atomic int pool_size;    /* threads a job may use, the caller included; 0 = not set */
+static _Atomic int pool_started; /* workers running: ith 1 .. pool_started */
+static sem_t worker_wake[EAGER_POOL_MAX];
+static sem_t job_done;
+static _Atomic int job_pending;
+/* The job being run; written by the caller that holds pool_busy before it posts. */
 static eager_task_fn job_fn;
 static void *job_ctx;
 static int job_nth;
 static atomic_flag pool_busy = ATOMIC_FLAG_INIT;
+static int semaphores_ready; /* under start_mutex */
 
 static int default_threads(void) {
   const char *env = getenv("EAGER_NUM_THREADS");
@@ -40,44 +47,40 @@ static int default_threads(void) {
   return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
 }
 
-/* The generation each worker has seen when it starts: set under the mutex before the
- * thread is created, so a job published before the new thread first locks the mutex is
- * still run by it. */
-static uint64_t worker_seen[EAGER_POOL_MAX];
-
 static void *worker_main(void *arg) {
   int ith = (int)(intptr_t)arg;
-  pthread_mutex_lock(&pool_mutex);
-  uint64_t seen = worker_seen[ith];
   for (;;) {
-    while (pool_generation == seen) pthread_cond_wait(&pool_work, &pool_mutex);
-    seen = pool_generation;
-    if (ith >= job_nth) continue;
-    eager_task_fn fn = job_fn;
-    void *ctx = job_ctx;
-    int nth = job_nth;
-    pthread_mutex_unlock(&pool_mutex);
-    fn(ctx, ith, nth);
-    pthread_mutex_lock(&pool_mutex);
-    if (--pool_pending == 0) pthread_cond_signal(&pool_done);
+    while (sem_wait(&worker_wake[ith]) != 0) {
+    } /* EINTR: wait again */
+    job_fn(job_ctx, ith, job_nth);
+    if (atomic_fetch_sub(&job_pending, 1) == 1) sem_post(&job_done);
   }
   return NULL;
 }
 
 /* Starts workers up to `want` - 1; returns how many threads a job may now use. */
 static int ensure_workers(int want) {
-  while (pool_started < want - 1) {
+  if (atomic_load(&pool_started) >= want - 1) return want;
+  pthread_mutex_lock(&start_mutex);
+  if (!semaphores_ready) {
+    for (int i = 0; i < EAGER_POOL_MAX; i++) sem_init(&worker_wake[i], 0, 0);
+    sem_init(&job_done, 0, 0);
+    semaphores_ready = 1;
+  }
+  int started = atomic_load(&pool_started);
+  while (started < want - 1) {
     pthread_t thread;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    worker_seen[pool_started + 1] = pool_generation;
-    int failed = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(pool_started + 1));
+    int failed = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(started + 1));
     pthread_attr_destroy(&attr);
     if (failed) break;
-    pool_started++;
+    started++;
   }
-  return pool_started + 1 < want ? pool_started + 1 : want;
+  atomic_store(&pool_started, started);
+  pthread_mutex_unlock(&start_mutex);
+  return started + 1 < want ? started + 1 : want;
 }
 
 int eager_threads_for(int64_t work, int64_t grain) {
@@ -89,43 +92,39 @@ int eager_threads_for(int64_t work, int64_t grain) {
 }
 
 int eager_parallel(eager_task_fn fn, void *ctx, int nth) {
+  int size = eager_num_threads();
+  if (nth > size) nth = size;
   if (nth <= 1 || atomic_flag_test_and_set(&pool_busy)) {
     fn(ctx, 0, 1);
     return 1;
   }
-  pthread_mutex_lock(&pool_mutex);
-  if (pool_size == 0) pool_size = default_threads();
-  if (nth > pool_size) nth = pool_size;
   nth = ensure_workers(nth);
   job_fn = fn;
   job_ctx = ctx;
   job_nth = nth;
-  pool_pending = nth - 1;
-  pool_generation++;
-  pthread_cond_broadcast(&pool_work);
-  pthread_mutex_unlock(&pool_mutex);
-
+  atomic_store(&job_pending, nth - 1);
+  for (int i = 1; i < nth; i++) sem_post(&worker_wake[i]);
   fn(ctx, 0, nth);
-
-  pthread_mutex_lock(&pool_mutex);
-  while (pool_pending > 0) pthread_cond_wait(&pool_done, &pool_mutex);
-  pthread_mutex_unlock(&pool_mutex);
+  if (nth > 1) {
+    while (sem_wait(&job_done) != 0) {
+    } /* EINTR: wait again */
+  }
   atomic_flag_clear(&pool_busy);
   return nth;
 }
 
 EAGER_API int32_t eager_set_num_threads(int32_t n) {
-  pthread_mutex_lock(&pool_mutex);
-  pool_size = n >= 1 ? (n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n) : default_threads();
-  int size = pool_size;
-  pthread_mutex_unlock(&pool_mutex);
+  int size = n >= 1 ? (n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n) : default_threads();
+  atomic_store(&pool_size, size);
   return size;
 }
 
 EAGER_API int32_t eager_num_threads(void) {
-  pthread_mutex_lock(&pool_mutex);
-  if (pool_size == 0) pool_size = default_threads();
-  int size = pool_size;
-  pthread_mutex_unlock(&pool_mutex);
+  int size = atomic_load(&pool_size);
+  if (size == 0) {
+    int expected = 0;
+    atomic_compare_exchange_strong(&pool_size, &expected, default_threads());
+    size = atomic_load(&pool_size);
+  }
   return size;
 }

@@ -203,7 +203,8 @@ export function tile(x: TensorLike, multiples: readonly number[]): Tensor {
     t = out;
   }
   if (t !== input && active.length !== 0) {
-    record1(op, [input], t, (dy) => [() => untile(dy, input.shape, multiples)]);
+    const repeats = [...multiples];
+    record1(op, [input], t, (dy) => [() => untile(dy, input.shape, repeats)]);
   }
   return t;
 }
@@ -268,7 +269,8 @@ export function pad(
   const offset = strides.reduce((sum, s, i) => sum + s * paddings[i][0], 0);
   copyInto(op, out, strides, offset, t);
   if (active.length !== 0) {
-    record1(op, [t], out, (dy) => [() => slice(dy, paddings.map((p) => p[0]), t.shape)]);
+    const begin = paddings.map((p) => p[0]);
+    record1(op, [t], out, (dy) => [() => slice(dy, begin, t.shape)]);
   }
   return out;
 }

@@ -10,21 +10,21 @@ import type { Tensor, TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import {
-  abs,
   add,
   divide,
   equal,
   exp,
+  greaterEqual,
   log1p,
-  maximum,
   multiply,
   neg,
   rsqrt,
   square,
   subtract,
+  where,
 } from "./math.ts";
 import { type Axis, logSumExp, reduceMax, reduceMean, reduceSum } from "./reduce.ts";
-import { range } from "./creation.ts";
+import { range, zerosLike } from "./creation.ts";
 import { expandDims, reshape } from "./views.ts";
 
 function checkArgs(op: string, args: unknown): void {
@@ -164,7 +164,12 @@ export function sigmoidCrossEntropyWithLogits(
       `${op}: labels ${showShape(z.shape)} and logits ${showShape(x.shape)} differ in shape`,
     );
   }
-  return add(subtract(maximum(x, 0), multiply(x, z)), log1p(exp(neg(abs(x)))));
+  // NOTE: one mask for both kinks (as TensorFlow): with maximum(x, 0) and abs(x) the
+  // gradient at x == 0 would be 1 - z instead of sigmoid(0) - z.
+  const positive = greaterEqual(x, 0);
+  const reluLogits = where(positive, x, zerosLike(x));
+  const negAbsLogits = where(positive, neg(x), x);
+  return add(subtract(reluLogits, multiply(x, z)), log1p(exp(negAbsLogits)));
 }
 
 /**

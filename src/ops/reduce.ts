@@ -33,7 +33,8 @@ import {
   subtract,
   where,
 } from "./math.ts";
-import { broadcastTo, reshape, stopGradient } from "./views.ts";
+import { broadcastTo, reshape, reverse, slice, stopGradient, transpose } from "./views.ts";
+import { pad } from "./array.ts";
 import { zerosLike } from "./creation.ts";
 import { active, record1 } from "../tape.ts";
 
@@ -118,16 +119,37 @@ function extremumGrad(dy: Tensor, x: Tensor, y: Tensor, axes: readonly number[])
 }
 
 /**
- * d prod / dx_i = product of the others: y / x_i where x_i != 0; at a lone zero, the
- * product of the non-zero elements; 0 where the slice has two zeros or more.
+ * d prod / dx_i = the product of the other elements of x_i's slice: the exclusive
+ * cumulative products from the left and from the right, multiplied (TensorFlow's rule).
+ * Zeros need no special case, and since it is built from differentiable ops every
+ * higher derivative is exact too (y / x_i with a zero mask got the second derivative
+ * wrong for slices with two zeros).
  */
-function prodGrad(dy: Tensor, x: Tensor, y: Tensor, axes: readonly number[]): Tensor {
-  const zero = equal(x, 0);
-  const safe = where(zero, 1, x);
-  const zeros = reduceSum(castTensor(zero, x.dtype), axes, { keepDims: true });
-  const others = reduceProd(safe, axes, { keepDims: true });
-  const atZero = where(equal(zeros, 1), others, zerosLike(others));
-  return multiply(dy, where(zero, broadcastTo(atZero, x.shape), divide(y, safe)));
+function prodGrad(dy: Tensor, x: Tensor, _y: Tensor, axes: readonly number[]): Tensor {
+  if (x.size === 0) return zerosLike(x);
+  const kept = [...x.shape.keys()].filter((d) => !axes.includes(d));
+  const perm = [...kept, ...axes];
+  const n = axes.reduce((p, a) => p * x.shape[a], 1);
+  const moved = transpose(x, perm);
+  const rows = reshape(moved, [x.size / n, n]);
+  const others = multiply(
+    exclusiveCumprod(rows),
+    reverse(exclusiveCumprod(reverse(rows, 1)), 1),
+  );
+  const back = transpose(reshape(others, moved.shape), perm.map((_, i) => perm.indexOf(i)));
+  return multiply(dy, back);
+}
+
+/** Products of the elements before each one along the last axis of [m, n] (1 first). */
+function exclusiveCumprod(v: Tensor): Tensor {
+  const [m, n] = v.shape;
+  let scan = v;
+  // Hillis-Steele: after the step for k, scan[j] is the product of v[j-2k+1 .. j].
+  for (let k = 1; k < n; k *= 2) {
+    const shifted = pad(slice(scan, [0, 0], [m, n - k]), [[0, 0], [k, 0]], { constantValue: 1 });
+    scan = multiply(scan, shifted);
+  }
+  return pad(slice(scan, [0, 0], [m, n - 1]), [[0, 0], [1, 0]], { constantValue: 1 });
 }
 
 function numericReduction(op: string, code: number): Reduction {

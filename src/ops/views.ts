@@ -105,7 +105,8 @@ function checkIntegers(op: string, what: string, values: unknown, length?: numbe
   if (length !== undefined && values.length !== length) {
     throw new RangeError(`${op}: ${what} has ${values.length} entries, expected ${length}`);
   }
-  return values as number[];
+  // A copy: gradient rules run later and must not see the caller's later edits.
+  return [...values] as number[];
 }
 
 /** The target shape of a reshape, with one -1 inferred. */
@@ -308,17 +309,17 @@ export function stridedSlice(
 ): Tensor {
   const op = "stridedSlice";
   const t = toTensor(op, x);
-  const n = checkIntegers(op, "begin", begin).length;
-  checkIntegers(op, "end", end, n);
-  const steps = strides ? checkIntegers(op, "strides", strides, n) : begin.map(() => 1);
+  const starts = checkIntegers(op, "begin", begin), n = starts.length;
+  const ends = checkIntegers(op, "end", end, n);
+  const steps = strides ? checkIntegers(op, "strides", strides, n) : starts.map(() => 1);
+  const masks = { ...options };
   const bit = (mask: number | undefined, i: number) => ((mask ?? 0) >> i) & 1;
-  const ellipses = [...Array(n).keys()].filter((i) => bit(options.ellipsisMask, i));
+  const ellipses = [...Array(n).keys()].filter((i) => bit(masks.ellipsisMask, i));
   if (ellipses.length > 1) throw new RangeError(`${op}: only one ellipsis is allowed`);
   // Dims the spec names explicitly; an ellipsis (or the implicit one at the end) covers the rest.
   const named =
-    [...Array(n).keys()].filter((i) =>
-      !bit(options.ellipsisMask, i) && !bit(options.newAxisMask, i)
-    ).length;
+    [...Array(n).keys()].filter((i) => !bit(masks.ellipsisMask, i) && !bit(masks.newAxisMask, i))
+      .length;
   if (named > t.rank) {
     throw new RangeError(`${op}: the slice names ${named} dims of a tensor of rank ${t.rank}`);
   }
@@ -332,22 +333,22 @@ export function stridedSlice(
       }
     };
     for (let i = 0; i < n; i++) {
-      if (bit(options.ellipsisMask, i)) {
+      if (bit(masks.ellipsisMask, i)) {
         full(t.rank - named);
         continue;
       }
-      if (bit(options.newAxisMask, i)) {
+      if (bit(masks.newAxisMask, i)) {
         shape.push(1);
         outStrides.push(0);
         continue;
       }
       const size = t.shape[dim], stride = strides[dim], step = steps[i];
       if (step === 0) throw new RangeError(`${op}: strides[${i}] is 0`);
-      if (bit(options.shrinkAxisMask, i)) {
-        const index = begin[i] < 0 ? begin[i] + size : begin[i];
+      if (bit(masks.shrinkAxisMask, i)) {
+        const index = starts[i] < 0 ? starts[i] + size : starts[i];
         if (index < 0 || index >= size) {
           throw new RangeError(
-            `${op}: index ${begin[i]} is out of bounds for dimension ${dim} of size ${size}`,
+            `${op}: index ${starts[i]} is out of bounds for dimension ${dim} of size ${size}`,
           );
         }
         offset += index * stride;
@@ -356,12 +357,12 @@ export function stridedSlice(
       }
       const [lo, hi] = step > 0 ? [0, size] : [-1, size - 1];
       const clamp = (v: number) => Math.min(Math.max(v, lo), hi);
-      const b = bit(options.beginMask, i)
+      const b = bit(masks.beginMask, i)
         ? (step > 0 ? 0 : size - 1)
-        : clamp(begin[i] < 0 ? begin[i] + size : begin[i]);
-      const e = bit(options.endMask, i)
+        : clamp(starts[i] < 0 ? starts[i] + size : starts[i]);
+      const e = bit(masks.endMask, i)
         ? (step > 0 ? size : -1)
-        : clamp(end[i] < 0 ? end[i] + size : end[i]);
+        : clamp(ends[i] < 0 ? ends[i] + size : ends[i]);
       const len = Math.max(0, Math.ceil((e - b) / step));
       shape.push(len);
       outStrides.push(stride * step);
