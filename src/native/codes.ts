@@ -88,3 +88,15 @@ export const Reduce: Record<(typeof REDUCE_NAMES)[number], number> = codes(REDUC
 /** eager_random_dist */
 const RANDOM_NAMES = ["UNIFORM", "NORMAL", "TRUNCATED_NORMAL"] as const;
 export const RandomDist: Record<(typeof RANDOM_NAMES)[number], number> = codes(RANDOM_NAMES);
+
+/** eager_update_rule */
+const UPDATE_NAMES = [
+  "SGD",
+  "MOMENTUM",
+  "NESTEROV",
+  "ADAM",
+  "ADAGRAD",
+  "RMSPROP",
+  "CENTERED_RMSPROP",
+] as const;
+export const UpdateRule: Record<(typeof UPDATE_NAMES)[number], number> = codes(UPDATE_NAMES);

@@ -290,7 +290,30 @@ export const symbols = {
     parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64"],
     result: "i32",
   },
+  eager_apply_update: {
+    // rule, dtype, int64 n, const double *hyper, void *var_out, const void *var,
+    // const void *g, void *s0_out, const void *s0, void *s1_out, const void *s1,
+    // void *s2_out, const void *s2
+    parameters: [
+      "i32",
+      "i32",
+      "i64",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  // uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, int64_t n)
+  eager_crc32c: { parameters: ["u32", "buffer", "i64", "i64"], result: "u32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was written for. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
