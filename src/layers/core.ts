@@ -13,7 +13,7 @@ import { dropout as dropoutOp, type Seed } from "../ops/random.ts";
 import { reshape, transpose } from "../ops/views.ts";
 import { type Initializer, zeros } from "./initializers.ts";
 import { type Activation, checkActivation, Layer, type LayerOptions } from "./layer.ts";
-import { type LayerDataFormat, normalizeDataFormat } from "./utils.ts";
+import { checkBoolean, type LayerDataFormat, normalizeDataFormat } from "./utils.ts";
 
 /** Options of Dense. */
 export interface DenseOptions extends LayerOptions {
@@ -57,7 +57,7 @@ export class Dense extends Layer {
     }
     this.units = units;
     this.activation = checkActivation(this.name, options.activation);
-    this.useBias = options.useBias ?? true;
+    this.useBias = checkBoolean(this.name, "useBias", options.useBias, true);
     this.kernelInitializer = options.kernelInitializer;
     this.biasInitializer = options.biasInitializer ?? zeros;
   }

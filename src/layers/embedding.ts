@@ -35,6 +35,8 @@ function checkDim(op: string, what: string, value: unknown): number {
  * ```
  */
 export class Embedding extends Layer {
+  /** Variables go under the layer's unique name (`embedding_1/embeddings`), as in Keras. */
+  protected static override readonly scopeFromName: boolean = true;
   /** Vocabulary size. */
   readonly inputDim: number;
   /** Embedding size. */
@@ -59,6 +61,14 @@ export class Embedding extends Layer {
 
   call(ids: Tensor): Tensor {
     const indices = ids.dtype === "int32" || ids.dtype === "int64" ? ids : cast(ids, "int32");
-    return gather(this.embeddings!.read(), indices);
+    try {
+      return gather(this.embeddings!.read(), indices);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new RangeError(
+        `${this.name}: ids must be in [0, ${this.inputDim}) (${error.message})`,
+        { cause: error },
+      );
+    }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The Layer base class (TensorFlow 1's tf.layers.Layer): a callable that owns variables,
  * creates them lazily in `build(inputShape)` on its first `apply`, and names them
- * `<scope>/<layer name>/<weight>` (see scope.ts).
+ * `<scope>/<layer scope>/<weight>` (see scope.ts).
  * @module
  */
 import { type DType, isFloat } from "../dtype.ts";
@@ -77,6 +77,8 @@ export interface LayerState {
   parent: AnyLayer | null;
   /** The full scope path, fixed on first use. */
   scope: string | null;
+  /** Whether the scope takes the layer's unique name (see Layer.scopeFromName). */
+  readonly scopeFromName: boolean;
   built: boolean;
   dtype: DType | undefined;
 }
@@ -86,15 +88,20 @@ export const STATE: unique symbol = Symbol("deno-eager.layerState");
 
 /**
  * The layer's scope path, fixing it on first use: the first parent network's scope (or
- * the current name scope) joined with the layer's name. An unnamed top-level network is
- * named here from the global counters.
+ * the current name scope) joined with the layer's name within that network, else (as
+ * TensorFlow 1's tf.layers open `variable_scope(None, default_name=name or base name)`
+ * when first built) with its explicit name or base name, made unique then: `Dense` layers
+ * first applied in the order b, a get scopes `dense`, `dense_1` whatever their names.
+ * Layers that set scopeFromName (Keras layers, networks) use their unique name instead.
+ * An unnamed top-level network is named here from the global counters.
  */
 export function fixScope(layer: AnyLayer): string {
   const s = layer[STATE];
   if (s.scope === null) {
     const prefix = s.parent ? fixScope(s.parent) : currentScope();
     s.name ??= uniqueObjectName(s.base);
-    s.scope = claimScope(joinScope(prefix, s.name));
+    const own = s.parent !== null || s.explicit || s.scopeFromName ? s.name : s.base;
+    s.scope = claimScope(joinScope(prefix, own));
   }
   return s.scope;
 }
@@ -144,8 +151,19 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
   /** Networks are named when tracked or first applied, not when constructed. */
   protected static readonly namedLater: boolean = false;
 
+  /**
+   * Whether a top-level layer's variables go under its unique name (`embedding_1/...`,
+   * as Keras layers do) rather than under its base name made unique when first built
+   * (TensorFlow 1's tf.layers; see fixScope).
+   */
+  protected static readonly scopeFromName: boolean = false;
+
   constructor(options: LayerOptions = {}) {
-    const kind = new.target as unknown as { name: string; namedLater: boolean };
+    const kind = new.target as unknown as {
+      name: string;
+      namedLater: boolean;
+      scopeFromName: boolean;
+    };
     const base = toSnakeCase(kind.name || "layer");
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${base}: options must be an object`);
@@ -161,6 +179,7 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
       explicit: explicit !== undefined,
       parent: null,
       scope: null,
+      scopeFromName: kind.scopeFromName,
       built: false,
       dtype: options.dtype === undefined ? undefined : checkFloat(base, options.dtype),
     };
@@ -178,7 +197,10 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
     return s.name;
   }
 
-  /** The variable-name prefix: `<enclosing networks>/<name>` (fixed on first use). */
+  /**
+   * The variable-name prefix, fixed on first use: `<enclosing networks>/<name>` in a
+   * network, else `<name scope>/<base name, made unique>` as TensorFlow 1 (see fixScope).
+   */
   get scopeName(): string {
     return fixScope(this);
   }
@@ -235,11 +257,15 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
       } catch (error) {
         this.#trainableWeights = [];
         this.#nonTrainableWeights = [];
-        throw error;
+        throw withLayerName(this.name, error);
       }
       s.built = true;
     }
-    return this.call(x as In, training);
+    try {
+      return this.call(x as In, training);
+    } catch (error) {
+      throw withLayerName(this.name, error);
+    }
   }
 
   /**
@@ -278,6 +304,21 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
     const kind = this.constructor.name || "Layer";
     return `<${kind} '${s.name ?? "(unnamed)"}'${s.built ? "" : " (not built)"}>`;
   }
+}
+
+/**
+ * An error from a layer's build or call, its message prefixed with the layer's name
+ * (`conv2d_1: conv2d: strides > 1 together with dilations > 1 ...`) unless it names the
+ * layer already. Only plain Error, TypeError and RangeError are rewritten (the original
+ * is the cause); other errors pass unchanged.
+ */
+function withLayerName(name: string, error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const message = error.message;
+  if (message.startsWith(`${name}:`) || message.startsWith(`${name}.`)) return error;
+  const kind = error.constructor;
+  if (kind !== Error && kind !== TypeError && kind !== RangeError) return error;
+  return new (kind as ErrorConstructor)(`${name}: ${message}`, { cause: error });
 }
 
 function checkFloat(op: string, dtype: DType): DType {

@@ -72,6 +72,7 @@ function distinct(variables: Variable[]): Variable[] {
  */
 export abstract class Network<In = Tensor, Out = Tensor> extends Layer<In, Out> {
   protected static override readonly namedLater: boolean = true;
+  protected static override readonly scopeFromName: boolean = true;
   #layers: AnyLayer[] = [];
   #uids = new Map<string, number>();
   #owned = new Map<string, AnyLayer>();

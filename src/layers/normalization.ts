@@ -19,6 +19,7 @@ import { batchNormalization, moments } from "../ops/nn.ts";
 import { reshape } from "../ops/views.ts";
 import { type Initializer, ones, zeros } from "./initializers.ts";
 import { Layer, type LayerOptions } from "./layer.ts";
+import { checkBoolean } from "./utils.ts";
 
 /** Options of BatchNormalization. */
 export interface BatchNormalizationOptions extends LayerOptions {
@@ -90,8 +91,9 @@ export class BatchNormalization extends Layer {
     this.momentum = checkNumber(op, "momentum", options.momentum ?? 0.99);
     this.epsilon = checkNumber(op, "epsilon", options.epsilon ?? 1e-3);
     if (!(this.epsilon > 0)) throw new RangeError(`${op}: epsilon must be > 0`);
-    this.center = options.center ?? true;
-    this.scale = options.scale ?? true;
+    this.center = checkBoolean(op, "center", options.center, true);
+    this.scale = checkBoolean(op, "scale", options.scale, true);
+    if (options.fused !== null) checkBoolean(op, "fused", options.fused, false);
     this.#epsilon = this.epsilon;
     this.#options = options;
   }

@@ -7,8 +7,11 @@
  *   global counter map; a Network keeps its own map for the layers it tracks.
  * - A variable is named `<scope>/<weight>` where the scope is the path of enclosing
  *   networks and the layer's name, fixed when the layer is first built
- *   (`three_layer_net/two_layer_net/dense/kernel`). Scope paths are unique: a path taken
- *   before gets `_1`, `_2`, ... as TensorFlow's variable_scope(default_name) does.
+ *   (`three_layer_net/two_layer_net/dense/kernel`). A layer outside networks is scoped by
+ *   its explicit name or base name instead (`dense`, not its unique name `dense_3`), as
+ *   TensorFlow 1's tf.layers do; Keras layers (Embedding) use their unique name. Scope
+ *   paths are unique: a path taken before gets `_1`, `_2`, ... as TensorFlow's
+ *   variable_scope(default_name) does, so top-level scopes count first builds.
  * - `withNameScope(name, fn)` runs fn with `name` appended to the current scope; layers
  *   built inside fn (and not tracked by a network) put their variables under it.
  * @module
@@ -84,7 +87,7 @@ export function withScopePath<T>(path: string, fn: () => T): T {
  * import { withNameScope } from "./scope.ts";
  * const dense = new tf.layers.Dense(2);
  * withNameScope("encoder", () => dense.apply([[1, 2]]));
- * dense.variables[0].name; // "encoder/dense/kernel" (when `dense` is the first Dense)
+ * dense.variables[0].name; // "encoder/dense/kernel" (the first Dense built in "encoder")
  * ```
  */
 export function withNameScope<T>(name: string, fn: () => T): T {

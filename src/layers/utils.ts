@@ -50,3 +50,12 @@ export function normalizeSize(op: string, what: string, value: unknown): [number
 export function channelAxis(format: DataFormat): number {
   return format === "NCHW" ? 1 : 3;
 }
+
+/** A boolean option: `fallback` when undefined, else it must be a boolean. */
+export function checkBoolean(op: string, what: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${op}: ${what} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
