@@ -259,7 +259,8 @@ if (import.meta.main) {
   try {
     await main(Deno.args);
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(message.startsWith("mnist: ") ? message : `mnist: ${message}`);
     Deno.exit(1);
   }
 }

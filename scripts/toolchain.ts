@@ -60,3 +60,29 @@ export async function ensureOpenBlas(): Promise<void> {
   await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
   await run("apt-get", ["install", "-y", "-qq", "libopenblas-dev"], "installing OpenBLAS");
 }
+
+/** Where Debian's dataset-fashion-mnist puts its IDX files. */
+export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
+/**
+ * Debian's Fashion-MNIST (the examples' `--data fashion` and its test), installed when
+ * missing and this runs as root; otherwise a note, and the test that reads it is skipped.
+ */
+export async function ensureFashionMnist(): Promise<void> {
+  if (exists(`${FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz`)) return;
+  if (Deno.uid() !== 0) {
+    console.error(
+      "[toolchain] Fashion-MNIST is missing (`sudo apt-get install dataset-fashion-mnist`); " +
+        "its test is skipped",
+    );
+    return;
+  }
+  await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
+  await run(
+    "apt-get",
+    ["install", "-y", "-qq", "dataset-fashion-mnist"],
+    "installing Fashion-MNIST",
+  );
+}
+
+if (import.meta.main && Deno.args[0] === "test-data") await ensureFashionMnist();
