@@ -20,6 +20,7 @@
  */
 import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "./crc32c.ts";
 import { describe } from "../shape.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** Bytes before a record's data: the length and its checksum. */
 export const HEADER_BYTES = 12;
@@ -60,14 +61,7 @@ export function encodeRecord(data: Uint8Array): Uint8Array {
 
 /** The framed bytes of several records, concatenated. */
 export function encodeRecords(records: Iterable<Uint8Array>): Uint8Array {
-  const parts = [...records].map(encodeRecord);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return concatBytes([...records].map(encodeRecord));
 }
 
 /** Options of TFRecordWriter. */

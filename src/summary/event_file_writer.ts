@@ -21,6 +21,7 @@
  */
 import { encodeRecord, writeAllSync } from "../io/tfrecord.ts";
 import { encodeEvent, type EventProto, FILE_VERSION } from "./protos.ts";
+import { concatBytes } from "../io/bytes.ts";
 
 /** Writers with pending events, flushed when the process unloads. */
 const open = new Set<EventFileWriter>();
@@ -143,12 +144,7 @@ export class EventFileWriter {
     if (this.#queue.length === 0) return;
     const records = this.#queue;
     this.#queue = [];
-    const bytes = new Uint8Array(records.reduce((n, r) => n + r.length, 0));
-    let pos = 0;
-    for (const r of records) {
-      bytes.set(r, pos);
-      pos += r.length;
-    }
+    const bytes = concatBytes(records);
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(this.#path, { write: true, append: true });
