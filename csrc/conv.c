@@ -283,9 +283,29 @@ typedef struct {
       for (int j = 0; j < width; j++) o[i * oc + j0 + j] = acc[i][j];                       \
   }
 
+/* The W = 16 and 32 tiles with explicit 64-byte vectors (GCC/Clang vector extensions):
+ * the 4 x W accumulators stay in registers. NOTE: measured on conv2 of the MNIST model
+ * (k = 800, oc = 64), the plain loop above kept them on the stack and ran 1.6x slower. */
+#define DIRECT_VECTOR_TILE(SFX, T, W)                                                       \
+  static inline void direct_tile_##SFX##_##W(const T (*patch)[DIRECT_MAX_K],                \
+                                             const T *restrict f, int64_t k, int64_t oc,    \
+                                             int64_t j0, T *restrict o, int rows) {         \
+    typedef T vec __attribute__((vector_size(64)));                                         \
+    enum { LANES = 64 / sizeof(T), NV = W / LANES };                                        \
+    vec acc[DIRECT_ROWS][NV];                                                               \
+    memset(acc, 0, sizeof acc);                                                             \
+    for (int64_t p = 0; p < k; p++) {                                                       \
+      vec w[NV];                                                                            \
+      memcpy(w, f + p * oc + j0, sizeof w);                                                 \
+      for (int i = 0; i < DIRECT_ROWS; i++)                                                 \
+        for (int v = 0; v < NV; v++) acc[i][v] += patch[i][p] * w[v];                       \
+    }                                                                                       \
+    for (int i = 0; i < rows; i++) memcpy(o + i * oc + j0, acc[i], sizeof acc[i]);          \
+  }
+
 #define DIRECT_CONV(SFX, T)                                                                 \
-  DIRECT_TILE(SFX, T, 32)                                                                   \
-  DIRECT_TILE(SFX, T, 16)                                                                   \
+  DIRECT_VECTOR_TILE(SFX, T, 32)                                                            \
+  DIRECT_VECTOR_TILE(SFX, T, 16)                                                            \
   DIRECT_TILE(SFX, T, 8)                                                                    \
   DIRECT_TILE(SFX, T, 0)                                                                    \
   static void direct_conv_##SFX(void *arg, int ith, int nth) {                              \
