@@ -238,6 +238,29 @@ const CONV_CASES: ConvCase[] = [
     padding: "VALID",
   },
   { name: "1x1 stride 2", x: [2, 5, 5, 3], f: [1, 1, 3, 2], strides: 2, padding: "SAME" },
+  // 16 and more input channels at stride 1: the input gradient runs as a direct conv of dy
+  // with the rotated filter (csrc/conv.c backprop_input_direct).
+  {
+    name: "4x4 SAME, 16 channels",
+    x: [2, 7, 6, 16],
+    f: [4, 4, 16, 5],
+    strides: 1,
+    padding: "SAME",
+  },
+  {
+    name: "3x3 uneven pads, 20 channels",
+    x: [1, 6, 5, 20],
+    f: [3, 3, 20, 17],
+    strides: 1,
+    padding: [[0, 0], [2, 0], [1, 2], [0, 0]],
+  },
+  {
+    name: "3x2 VALID, 32 channels",
+    x: [2, 6, 6, 32],
+    f: [3, 2, 32, 3],
+    strides: 1,
+    padding: "VALID",
+  },
   {
     name: "filter as large as the input",
     x: [4, 5, 5, 2],
