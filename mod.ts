@@ -165,3 +165,9 @@ export * as train from "./src/namespaces/train.ts";
 export * as losses from "./src/namespaces/losses.ts";
 export * as summary from "./src/summary/mod.ts";
 export * as metrics from "./src/metrics/mod.ts";
+export {
+  restoreVariablesOnCreate,
+  type SaveOptions,
+  Saver,
+  type SaverOptions,
+} from "./src/train/saver.ts";

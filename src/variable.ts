@@ -31,6 +31,20 @@ export interface VariableOptions {
 const nameCounts = new Map<string, number>();
 let serials = 0;
 
+/**
+ * Consulted by every new Variable once its name is fixed (tf.restoreVariablesOnCreate
+ * installs one): the value to start from instead of the initial value, or undefined.
+ */
+export type CreationHook = (name: string, initial: Tensor) => Tensor | undefined;
+let creationHook: CreationHook | null = null;
+
+/** Installs the creation hook (null for none); returns the hook it replaces. */
+export function setCreationHook(hook: CreationHook | null): CreationHook | null {
+  const previous = creationHook;
+  creationHook = hook;
+  return previous;
+}
+
 /** `base`, or `base_N` for the N-th later variable of that base name. */
 export function uniqueName(base: string): string {
   const count = nameCounts.get(base) ?? 0;
@@ -68,6 +82,7 @@ export class Variable implements Watchable {
     this.#value = contiguous(value, "Variable");
     const unique = uniqueName(options.name ?? "Variable");
     this.name = options.exactName && options.name !== undefined ? options.name : unique;
+    if (creationHook) this.#value = creationHook(this.name, this.#value) ?? this.#value;
     this.trainable = options.trainable ?? true;
     this.serial = serials++;
   }

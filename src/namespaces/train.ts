@@ -23,3 +23,5 @@ export type { AdagradOptions } from "../train/adagrad.ts";
 export { exponentialDecay, piecewiseConstant } from "../train/schedules.ts";
 export type { ExponentialDecayOptions, Schedule } from "../train/schedules.ts";
 export { getGlobalStep, getOrCreateGlobalStep, resetGlobalStep } from "../train/global_step.ts";
+export { latestCheckpoint, listVariables, loadCheckpoint } from "../train/checkpoint_utils.ts";
+export type { CheckpointReader } from "../train/checkpoint_utils.ts";
