@@ -171,3 +171,6 @@ export {
   Saver,
   type SaverOptions,
 } from "./src/train/saver.ts";
+export * as data from "./src/data/mod.ts";
+export { DatasetIterator as Iterator } from "./src/data/iterator.ts";
+export * as io from "./src/io/mod.ts";

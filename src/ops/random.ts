@@ -93,6 +93,18 @@ function nextSeeds(op: string, seed: Seed | undefined): [bigint, bigint] {
 }
 
 /**
+ * The (key, stream) of a seeded object that draws many numbers over its life, such as
+ * tf.data's shuffle, resolved once when the object is made, as TensorFlow's
+ * random_seed.get_seed does for datasets: an op seed always gives the same key (paired
+ * with the global seed, or the default one); a global seed alone takes the next op
+ * counter value; neither gives a fresh random key.
+ */
+export function objectSeeds(op: string, seed: Seed | undefined): [bigint, bigint] {
+  if (seed === undefined || seed === null) return nextSeeds(op, undefined);
+  return [pairKey(globalSeed ?? DEFAULT_GLOBAL_SEED, checkSeed(op, seed)), 0n];
+}
+
+/**
  * Sets the global seed (tf.random.set_seed): afterwards the sequence of random ops is
  * reproducible. `null` goes back to unseeded (crypto) randomness.
  * @example

@@ -1,0 +1,18 @@
+/** Every benchmark case, in table order. @module */
+import type { Case } from "../harness.ts";
+import { dispatchCases } from "./dispatch.ts";
+import { mathCases } from "./math.ts";
+import { convCases } from "./conv.ts";
+import { trainingCases } from "./training.ts";
+import { processCases } from "./process.ts";
+import { dataCases } from "./data.ts";
+
+/** All cases: dispatch, kernels, conv2d, training, input pipelines, whole-process. */
+export const CASES: Case[] = [
+  ...dispatchCases,
+  ...mathCases,
+  ...convCases,
+  ...trainingCases,
+  ...dataCases,
+  ...processCases,
+];

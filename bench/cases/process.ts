@@ -1,0 +1,114 @@
+/**
+ * Whole-process cases, measured by spawning processes: time from process start to the
+ * first matmul result (each runtime loads its library and prints a 2x2 matmul), and
+ * the peak resident memory of a 200-step MNIST training loop (ours vs TensorFlow eager).
+ * @module
+ */
+import { interopPython } from "../../tests/python_env.ts";
+import { type Case, type Column, lines, MARK, type Result, statsOf } from "../harness.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const DENO = Deno.execPath();
+const ENV = { TF_CPP_MIN_LOG_LEVEL: "3" };
+const STARTS = 5;
+const MEMORY_STEPS = 200;
+
+async function startCommand(column: Column): Promise<string[]> {
+  switch (column) {
+    case "ours":
+      return [DENO, "run", "--allow-all", "bench/procs/startup_ours.ts"];
+    case "numpy":
+      return [
+        await interopPython(),
+        "-c",
+        "import numpy as np; a = np.array([[1, 2], [3, 4]], np.float32); print((a @ a)[0, 0])",
+      ];
+    case "tensorflow":
+      return [
+        await interopPython(),
+        "-c",
+        "import tensorflow as tf; a = tf.constant([[1., 2.], [3., 4.]]); " +
+        "print(tf.matmul(a, a).numpy()[0, 0])",
+      ];
+    case "tfjs-cpu":
+    case "tfjs-wasm":
+      return [DENO, "run", "--allow-all", "bench/procs/startup_tfjs.ts", column.slice(5)];
+    default:
+      throw new Error(`startup: no command for ${column}`);
+  }
+}
+
+/** Seconds from spawning the command to its first line that starts with a number. */
+async function timeToResult([cmd, ...args]: string[]): Promise<number> {
+  const start = performance.now();
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    env: ENV,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let seconds = NaN;
+  for await (const line of lines(child.stdout)) {
+    if (Number.isNaN(seconds) && /^-?\d/.test(line.trim())) {
+      seconds = (performance.now() - start) / 1000;
+    }
+  }
+  const status = await child.status;
+  if (!status.success || Number.isNaN(seconds)) {
+    throw new Error(`${cmd} ${args.join(" ")}: exit ${status.code}, no result line`);
+  }
+  return seconds;
+}
+
+async function startup(column: Column): Promise<Result> {
+  const command = await startCommand(column);
+  await timeToResult(command); // warm caches: Deno's module cache, the OS page cache
+  const samples: number[] = [];
+  for (let i = 0; i < STARTS; i++) samples.push(await timeToResult(command));
+  return { column, stats: statsOf(samples) };
+}
+
+async function peakMemory(column: Column): Promise<Result> {
+  const [cmd, ...args] = column === "ours"
+    ? [DENO, "run", "--allow-all", "bench/procs/memory_ours.ts", `${MEMORY_STEPS}`]
+    : [await interopPython(), "bench/peers/tf_memory.py", `${MEMORY_STEPS}`];
+  const out = await new Deno.Command(cmd, { args, cwd: ROOT, env: ENV, stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const line = text.split("\n").find((l) => l.startsWith(MARK));
+  if (!out.success || !line) {
+    const err = new TextDecoder().decode(out.stderr).slice(-2000);
+    throw new Error(`peak memory (${column}) failed:\n${err}`);
+  }
+  const { peakBytes, seconds } = JSON.parse(line.slice(MARK.length));
+  return {
+    column,
+    stats: statsOf([peakBytes]),
+    note: `one run; ${MEMORY_STEPS} steps in ${seconds.toFixed(1)} s`,
+  };
+}
+
+/** The whole-process cases. */
+export const processCases: Case[] = [
+  {
+    id: "startup",
+    label: "process start to first matmul result",
+    group: "process",
+    kind: "startup",
+    params: {},
+    processColumns: ["ours", "numpy", "tensorflow", "tfjs-cpu", "tfjs-wasm"],
+    process: startup,
+    targets: [{ column: "tensorflow", atLeast: 10, text: "start-up >= 10x faster than TF" }],
+  },
+  {
+    id: "mnist_peak_memory",
+    label: `peak RSS, ${MEMORY_STEPS}-step MNIST training loop`,
+    group: "process",
+    kind: "peak_memory",
+    params: { steps: MEMORY_STEPS },
+    unit: "bytes",
+    processColumns: ["ours", "tensorflow"],
+    process: peakMemory,
+    targets: [{ column: "tensorflow", atLeast: 2, text: "peak memory <= half of TF's" }],
+  },
+];

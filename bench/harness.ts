@@ -1,0 +1,256 @@
+/**
+ * The benchmark harness: the timing rule every runner shares (this process, the
+ * TensorFlow.js runner; bench/peers/timing.py is its Python twin), the case and result
+ * types, and the line protocol that drives a long-lived peer process.
+ *
+ * Timing rule: one call decides the plan. A call slower than SLOW_CALL_S is timed once
+ * more and that is the only sample. Otherwise calls run as warm-up for WARMUP_S (at
+ * least three), then samples of `batch` calls each (batch sized so a sample lasts about
+ * SAMPLE_S), 5 to 15 of them within the budget. Each sample is seconds per call divided
+ * by `inner` (the operations one call performs). We report the median and the spread
+ * (interquartile range over the median).
+ *
+ * This file must not import the library: the TensorFlow.js runner imports it too.
+ * @module
+ */
+
+/** The columns of the table, in order: ours first, then each peer. */
+export const COLUMNS = [
+  { id: "ours", title: "deno-eager" },
+  { id: "numpy", title: "NumPy" },
+  { id: "tensorflow", title: "TF eager" },
+  { id: "tf.function", title: "TF tf.function" },
+  { id: "tfjs-cpu", title: "tfjs cpu" },
+  { id: "tfjs-wasm", title: "tfjs wasm" },
+] as const;
+
+/** A column of the table: "ours" or a peer. */
+export type Column = typeof COLUMNS[number]["id"];
+
+/** Robust statistics of the samples (seconds per operation, or bytes). */
+export interface Stats {
+  median: number;
+  q1: number;
+  q3: number;
+  min: number;
+  max: number;
+  /** Number of samples. */
+  samples: number;
+  /** Calls per sample. */
+  batch: number;
+}
+
+/** One cell of the table: a measurement, or why there is none. */
+export interface Result {
+  column: Column;
+  stats?: Stats;
+  /** Why this column has no number for the case (not applicable, too slow, ...). */
+  skipped?: string;
+  error?: string;
+  /** What this peer did differently, when it matters for reading the number. */
+  note?: string;
+}
+
+/** A function to time; one call performs `inner` operations (default 1). */
+export interface Timed {
+  fn: () => unknown;
+  inner?: number;
+}
+
+/** A target from issue 7: ratio (peer / ours) at least `atLeast`. */
+export interface Target {
+  column: Column;
+  atLeast: number;
+  text: string;
+}
+
+/** What every runner receives for a case: its id, what to run and with which sizes. */
+export interface CaseSpec {
+  id: string;
+  kind: string;
+  params: Record<string, unknown>;
+  /** Seconds of sampling to aim for after warm-up. */
+  budget: number;
+}
+
+/** A benchmark case: one row of the table. */
+export interface Case {
+  id: string;
+  label: string;
+  /** The section of the table. */
+  group: string;
+  /** What the peers implement (one kind serves several sizes). */
+  kind: string;
+  params: Record<string, unknown>;
+  /** "bytes" for memory; seconds otherwise. Lower is better for both. */
+  unit?: "seconds" | "bytes";
+  /** Shows a time per operation as a rate instead, e.g. "records/s". */
+  rate?: string;
+  /** Our side, timed in this process. */
+  ours?: (params: Record<string, unknown>) => Timed | Promise<Timed>;
+  /** Cases measured by spawning processes: one result per column, run by the harness. */
+  process?: (column: Column, budget: number) => Promise<Result>;
+  /** Columns the process case covers. */
+  processColumns?: Column[];
+  /** Columns that do not run this case, with the reason. */
+  skip?: Partial<Record<Column, string>>;
+  targets?: Target[];
+}
+
+const WARMUP_S = 0.3;
+const SAMPLE_S = 0.05;
+const SLOW_CALL_S = 3;
+const MIN_SAMPLES = 5;
+const MAX_SAMPLES = 15;
+
+function seconds(fn: () => unknown, calls: number): number {
+  const start = performance.now();
+  for (let i = 0; i < calls; i++) fn();
+  return (performance.now() - start) / 1000;
+}
+
+/** Median, quartiles and extremes of samples (linear interpolation between ranks). */
+export function statsOf(samples: number[], batch = 1): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = (s.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+  };
+  return {
+    median: at(0.5),
+    q1: at(0.25),
+    q3: at(0.75),
+    min: s[0],
+    max: s[s.length - 1],
+    samples: s.length,
+    batch,
+  };
+}
+
+/** Times fn by the rule above; returns seconds per operation. */
+export function measure(timed: Timed, budget = 1): Stats {
+  const inner = timed.inner ?? 1;
+  const first = seconds(timed.fn, 1);
+  if (first > SLOW_CALL_S) return statsOf([seconds(timed.fn, 1) / inner]);
+  let calls = 1, spent = first;
+  while (calls < 3 || spent < WARMUP_S) {
+    const n = Math.max(1, Math.min(calls, Math.ceil((WARMUP_S - spent) / (spent / calls))));
+    spent += seconds(timed.fn, n);
+    calls += n;
+  }
+  const per = Math.max(spent / calls, 1e-9);
+  const batch = Math.max(1, Math.round(SAMPLE_S / per));
+  const count = Math.min(MAX_SAMPLES, Math.max(MIN_SAMPLES, Math.floor(budget / (batch * per))));
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) samples.push(seconds(timed.fn, batch) / batch / inner);
+  return statsOf(samples, batch);
+}
+
+/** The interquartile range as a fraction of the median. */
+export function spread(stats: Stats): number {
+  return stats.median > 0 ? (stats.q3 - stats.q1) / stats.median : 0;
+}
+
+// ---- the line protocol ---------------------------------------------------------------
+// The harness writes one CaseSpec as a JSON line to a peer's stdin; the peer answers
+// with one line `@@bench {"results": Result[]}`. A peer first prints
+// `@@bench {"ready": true, "versions": {...}}`. Other output lines are ignored (libraries
+// print banners); the peer exits when its stdin closes.
+
+/** The prefix of protocol lines on a peer's stdout. */
+export const MARK = "@@bench ";
+
+/** A peer answer: the results for the columns it fills. */
+export interface Answer {
+  results: Result[];
+}
+
+/** A long-lived peer process that answers one case at a time. */
+export class PeerProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #lines: AsyncIterator<string>;
+  #stderr = "";
+  versions: Record<string, string> = {};
+
+  constructor(readonly name: string, cmd: string, args: string[], env: Record<string, string>) {
+    const child = new Deno.Command(cmd, {
+      args,
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#lines = lines(child.stdout)[Symbol.asyncIterator]();
+    // Keep the tail of stderr for error messages; draining it keeps the peer from blocking.
+    (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        this.#stderr = (this.#stderr + chunk).slice(-4000);
+      }
+    })();
+  }
+
+  async #next(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const { value, done } = await this.#lines.next();
+      if (done) throw new Error(`${this.name} exited:\n${this.#stderr}`);
+      if (value.startsWith(MARK)) return JSON.parse(value.slice(MARK.length));
+    }
+  }
+
+  /** Waits for the ready line; returns the peer's library versions. */
+  async ready(): Promise<Record<string, string>> {
+    const hello = await this.#next();
+    this.versions = hello.versions as Record<string, string>;
+    return this.versions;
+  }
+
+  /** Runs one case in the peer. */
+  async run(spec: CaseSpec): Promise<Result[]> {
+    await this.#writer.write(new TextEncoder().encode(JSON.stringify(spec) + "\n"));
+    return ((await this.#next()) as unknown as Answer).results;
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+    await this.#child.status;
+  }
+}
+
+/** The lines of a byte stream. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    let end;
+    while ((end = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+    }
+  }
+  if (buffered) yield buffered;
+}
+
+/**
+ * The peer side of the protocol for a runner written in TypeScript: announces itself,
+ * then answers each case with `handle` (an exception becomes an error in `column`).
+ */
+export async function serve(
+  column: Column,
+  versions: Record<string, string>,
+  handle: (spec: CaseSpec) => Result[] | Promise<Result[]>,
+): Promise<void> {
+  const say = (value: unknown) => console.log(MARK + JSON.stringify(value));
+  say({ ready: true, versions });
+  for await (const line of lines(Deno.stdin.readable)) {
+    if (!line.trim()) continue;
+    const spec = JSON.parse(line) as CaseSpec;
+    try {
+      say({ results: await handle(spec) });
+    } catch (error) {
+      say({ results: [{ column, error: (error as Error).message }] });
+    }
+  }
+}
