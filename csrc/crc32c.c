@@ -1,13 +1,15 @@
 /*
  * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as TensorFlow's checkpoints,
- * TFRecord files and event files use it, computed eight bytes at a time with eight
- * lookup tables (slicing-by-8): about 2 GB/s on one core, without CPU-specific code.
+ * TFRecord files and event files use it: with SSE4.2's crc32 instruction where the build
+ * targets a CPU that has it, else eight bytes at a time with eight lookup tables
+ * (slicing-by-8, about 2 GB/s on one core).
  */
 #include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
 
+#if !(defined(__SSE4_2__) && defined(__x86_64__))
 static uint32_t tables[8][256];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
@@ -21,7 +23,27 @@ static void make_tables(void) {
     for (int t = 1; t < 8; t++)
       tables[t][i] = (tables[t - 1][i] >> 8) ^ tables[0][tables[t - 1][i] & 0xff];
 }
+#endif
 
+#if defined(__SSE4_2__) && defined(__x86_64__)
+#include <nmmintrin.h>
+
+/* SSE4.2's crc32 instruction computes exactly this CRC (the Castagnoli polynomial): about
+ * 8 bytes a cycle, several times the tables' speed. Compiled in when the build targets a CPU
+ * that has it (zig build targets the host by default). */
+EAGER_API uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, int64_t n) {
+  const unsigned char *p = (const unsigned char *)data + offset;
+  uint64_t c = ~crc;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t word;
+    memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+  }
+  uint32_t c32 = (uint32_t)c;
+  for (; n > 0; n--, p++) c32 = _mm_crc32_u8(c32, *p);
+  return ~c32;
+}
+#else
 EAGER_API uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, int64_t n) {
   pthread_once(&tables_once, make_tables);
   const unsigned char *p = (const unsigned char *)data + offset;
@@ -38,3 +60,4 @@ EAGER_API uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, 
   for (; n > 0; n--, p++) c = (c >> 8) ^ tables[0][(c ^ *p) & 0xff];
   return ~c;
 }
+#endif
