@@ -15,7 +15,8 @@
  *   the byte offset of the record. A file cut exactly between two records is a valid,
  *   shorter file (the format cannot tell): readers then return a prefix of the records,
  *   never wrong data.
- * - Uncompressed records only (TensorFlow's GZIP/ZLIB options are not implemented).
+ * - Uncompressed records here; GZIP and ZLIB files are read and written in chunks by
+ *   tfrecord_stream.ts (tf.data's TFRecordDataset and TFRecordWriter).
  * @module
  */
 import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "./crc32c.ts";
