@@ -460,6 +460,81 @@ EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_sh
   return EAGER_OK;
 }
 
+/* ---- filter gradient for small filters ------------------------------------------------ */
+
+/* A filter gradient of at most this many bytes is accumulated directly (no im2col buffer,
+ * no GEMM with two tiny dimensions and a huge inner one). NOTE: for the MNIST model's first
+ * conv (k = 25, oc = 32, 78,400 rows) GEMM took 5.4 ms where TensorFlow takes 0.8. */
+#define SMALL_DFILTER_BYTES ((int64_t)16 << 10)
+/* Rows per partial sum: fixed, so the summation order depends on the shapes only, never on
+ * the thread count (results are reproducible). */
+#define DFILTER_BLOCK_ROWS 512
+
+typedef struct {
+  const geometry *g;
+  const char *x, *dy;
+  void *partials; /* one k x oc partial per block of rows */
+  void *dfilter;
+  int64_t blocks;
+} dfilter_job;
+
+#define SMALL_DFILTER(SFX, T)                                                             \
+  static void dfilter_blocks_##SFX(void *arg, int ith, int nth) {                         \
+    const dfilter_job *job = arg;                                                         \
+    const geometry *g = job->g;                                                           \
+    int64_t begin, end, k = g->k, oc = g->oc, rows = g->n * g->oh * g->ow;                \
+    T patch[DIRECT_MAX_K];                                                                \
+    eager_split(job->blocks, ith, nth, &begin, &end);                                     \
+    for (int64_t b = begin; b < end; b++) {                                               \
+      T *acc = (T *)job->partials + b * k * oc;                                           \
+      memset(acc, 0, (size_t)(k * oc) * sizeof(T));                                       \
+      int64_t r1 = (b + 1) * DFILTER_BLOCK_ROWS;                                          \
+      if (r1 > rows) r1 = rows;                                                           \
+      for (int64_t r = b * DFILTER_BLOCK_ROWS; r < r1; r++) {                             \
+        im2col_row(g, sizeof(T), job->x, r, (char *)patch);                               \
+        const T *restrict d = (const T *)job->dy + r * oc;                                \
+        for (int64_t p = 0; p < k; p++) {                                                 \
+          const T v = patch[p];                                                           \
+          T *restrict a = acc + p * oc;                                                   \
+          for (int64_t o = 0; o < oc; o++) a[o] += v * d[o];                              \
+        }                                                                                 \
+      }                                                                                   \
+    }                                                                                     \
+  }                                                                                       \
+  static void dfilter_sum_##SFX(void *arg, int ith, int nth) {                            \
+    const dfilter_job *job = arg;                                                         \
+    int64_t begin, end, n = job->g->k * job->g->oc;                                       \
+    eager_split(n, ith, nth, &begin, &end);                                               \
+    const T *parts = job->partials;                                                       \
+    T *out = job->dfilter;                                                                \
+    for (int64_t i = begin; i < end; i++) {                                               \
+      T sum = 0;                                                                          \
+      for (int64_t b = 0; b < job->blocks; b++) sum += parts[b * n + i];                  \
+      out[i] = sum;                                                                       \
+    }                                                                                     \
+  }
+SMALL_DFILTER(f32, float)
+SMALL_DFILTER(f64, double)
+
+/* The filter gradient by direct accumulation when the filter is small; 0 when it is not
+ * (the caller uses im2col + GEMM), 1 when done, -1 when out of memory. */
+static int small_dfilter(int32_t dtype, const geometry *g, size_t size, const char *x,
+                         const char *dy, void *dfilter) {
+  if (g->k > DIRECT_MAX_K || g->k * g->oc * (int64_t)size > SMALL_DFILTER_BYTES) return 0;
+  int64_t rows = g->n * g->oh * g->ow;
+  int64_t blocks = (rows + DFILTER_BLOCK_ROWS - 1) / DFILTER_BLOCK_ROWS;
+  void *partials = malloc((size_t)(blocks * g->k * g->oc) * size);
+  if (!partials) return -1;
+  dfilter_job job = {g, x, dy, partials, dfilter, blocks};
+  int f32 = dtype == EAGER_F32;
+  eager_parallel(f32 ? dfilter_blocks_f32 : dfilter_blocks_f64, &job,
+                 eager_threads_for(rows * g->k * g->oc, EAGER_GRAIN_CHEAP));
+  eager_parallel(f32 ? dfilter_sum_f32 : dfilter_sum_f64, &job,
+                 eager_threads_for(blocks * g->k * g->oc, EAGER_GRAIN_CHEAP));
+  free(partials);
+  return 1;
+}
+
 EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_shape,
                                                const int64_t *filter_shape,
                                                const int64_t *out_shape, const int64_t *params,
@@ -474,6 +549,8 @@ EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_s
   if (rows == 0 || g.oc == 0 || g.k == 0) return EAGER_OK;
   const char *xp = (const char *)x + (size_t)x_offset * size;
   const char *dyp = (const char *)dy + (size_t)dy_offset * size;
+  int small = is_pointwise(&g) ? 0 : small_dfilter(dtype, &g, size, xp, dyp, dfilter);
+  if (small != 0) return small > 0 ? EAGER_OK : EAGER_ERR_NO_MEMORY;
   if (is_pointwise(&g)) {
     for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
       int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
