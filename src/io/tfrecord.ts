@@ -19,7 +19,7 @@
  *   tfrecord_stream.ts (tf.data's TFRecordDataset and TFRecordWriter).
  * @module
  */
-import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from "./crc32c.ts";
+import { maskedCrc32c, unmaskCrc } from "./crc32c.ts";
 import { describe } from "../shape.ts";
 import { concatBytes } from "./bytes.ts";
 
@@ -116,12 +116,50 @@ export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
   for (let pos = 0; pos < bytes.length;) pos += file.writeSync(bytes.subarray(pos));
 }
 
+/**
+ * The data length of the record whose 12-byte header starts at `header[at]`, after
+ * checking the header's checksum and the 2 GiB limit; `fail` makes the error. Shared by
+ * every reader of the format (here and tfrecord_stream.ts).
+ */
+export function checkedRecordLength(
+  header: Uint8Array,
+  at: number,
+  fail: (problem: string) => TFRecordError,
+): number {
+  const view = new DataView(header.buffer, header.byteOffset + at, HEADER_BYTES);
+  const stored = view.getUint32(8, true);
+  const computed = maskedCrc32c(header.subarray(at, at + 8));
+  if (stored !== computed) {
+    throw fail(
+      `length checksum mismatch (stored ${hex(unmaskCrc(stored))}, computed ` +
+        `${hex(unmaskCrc(computed))}): the file is corrupt`,
+    );
+  }
+  const length = view.getBigUint64(0, true);
+  if (length > BigInt(2 ** 31)) throw fail(`record length ${length} is larger than 2 GiB`);
+  return Number(length);
+}
+
+/** Checks a record's data against its stored (masked) checksum; `fail` makes the error. */
+export function checkRecordData(
+  data: Uint8Array,
+  stored: number,
+  fail: (problem: string) => TFRecordError,
+): void {
+  const computed = maskedCrc32c(data);
+  if (stored !== computed) {
+    throw fail(
+      `data checksum mismatch (stored ${hex(unmaskCrc(stored))}, computed ` +
+        `${hex(unmaskCrc(computed))}): the file is corrupt`,
+    );
+  }
+}
+
 /** A reader of bytes: fills as much of `into` as it can, returns the count (0 at the end). */
 type Fill = (into: Uint8Array) => number;
 
 function* parseRecords(fill: Fill, source: string): Generator<Uint8Array> {
   const header = new Uint8Array(HEADER_BYTES);
-  const headerView = new DataView(header.buffer);
   const footer = new Uint8Array(FOOTER_BYTES);
   let offset = 0;
   for (let index = 0;; index++) {
@@ -131,17 +169,8 @@ function* parseRecords(fill: Fill, source: string): Generator<Uint8Array> {
     if (got < HEADER_BYTES) {
       throw fail(`truncated: the header needs ${HEADER_BYTES} bytes, the file has ${got} more`);
     }
-    const lengthCrc = headerView.getUint32(8, true);
-    const computed = maskCrc(crc32c(header.subarray(0, 8)));
-    if (lengthCrc !== computed) {
-      throw fail(
-        `length checksum mismatch (stored ${hex(unmaskCrc(lengthCrc))}, computed ` +
-          `${hex(unmaskCrc(computed))}): the file is corrupt`,
-      );
-    }
-    const length = headerView.getBigUint64(0, true);
-    if (length > BigInt(2 ** 31)) throw fail(`record length ${length} is larger than 2 GiB`);
-    const data = new Uint8Array(Number(length));
+    const length = checkedRecordLength(header, 0, fail);
+    const data = new Uint8Array(length);
     const gotData = fill(data);
     if (gotData < data.length) {
       throw fail(`truncated: the data needs ${data.length} bytes, the file has ${gotData} more`);
@@ -150,14 +179,7 @@ function* parseRecords(fill: Fill, source: string): Generator<Uint8Array> {
     if (gotFooter < FOOTER_BYTES) {
       throw fail(`truncated: the data checksum needs 4 bytes, the file has ${gotFooter} more`);
     }
-    const dataCrc = new DataView(footer.buffer).getUint32(0, true);
-    const dataComputed = maskedCrc32c(data);
-    if (dataCrc !== dataComputed) {
-      throw fail(
-        `data checksum mismatch (stored ${hex(unmaskCrc(dataCrc))}, computed ` +
-          `${hex(unmaskCrc(dataComputed))}): the file is corrupt`,
-      );
-    }
+    checkRecordData(data, new DataView(footer.buffer).getUint32(0, true), fail);
     yield data;
     offset += HEADER_BYTES + data.length + FOOTER_BYTES;
   }

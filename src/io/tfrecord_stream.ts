@@ -13,9 +13,10 @@
  *   the record index and the offset.
  * @module
  */
-import { maskedCrc32c, unmaskCrc } from "./crc32c.ts";
 import { describe } from "../shape.ts";
 import {
+  checkedRecordLength,
+  checkRecordData,
   encodeRecord,
   FOOTER_BYTES,
   HEADER_BYTES,
@@ -31,9 +32,6 @@ import {
   readFileSync,
 } from "./chunks.ts";
 import { ZlibStream } from "./zlib_stream.ts";
-
-const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
-const MAX_RECORD = 2 ** 31;
 
 /**
  * Records from pushed chunks of a record stream, checked as tfrecord.ts checks them.
@@ -56,34 +54,16 @@ export class RecordDecoder implements ChunkDecoder<Uint8Array> {
   }
 
   /** The size of the record whose header is at `at` (checked), or -1 if incomplete. */
-  #size(buf: Uint8Array, view: DataView, at: number, end: number): number {
+  #size(buf: Uint8Array, at: number, end: number): number {
     if (end - at < HEADER_BYTES) return -1;
-    const stored = view.getUint32(at + 8, true);
-    const computed = maskedCrc32c(buf.subarray(at, at + 8));
-    if (stored !== computed) {
-      throw this.#fail(
-        `length checksum mismatch (stored ${hex(unmaskCrc(stored))}, computed ` +
-          `${hex(unmaskCrc(computed))}): the file is corrupt`,
-      );
-    }
-    const length = view.getBigUint64(at, true);
-    if (length > BigInt(MAX_RECORD)) {
-      throw this.#fail(`record length ${length} is larger than 2 GiB`);
-    }
-    return HEADER_BYTES + Number(length) + FOOTER_BYTES;
+    return HEADER_BYTES + checkedRecordLength(buf, at, (p) => this.#fail(p)) + FOOTER_BYTES;
   }
 
   /** The checked data of the complete record of `size` bytes at `at`. */
   #record(buf: Uint8Array, view: DataView, at: number, size: number): Uint8Array {
     const data = buf.slice(at + HEADER_BYTES, at + size - FOOTER_BYTES);
     const stored = view.getUint32(at + size - FOOTER_BYTES, true);
-    const computed = maskedCrc32c(data);
-    if (stored !== computed) {
-      throw this.#fail(
-        `data checksum mismatch (stored ${hex(unmaskCrc(stored))}, computed ` +
-          `${hex(unmaskCrc(computed))}): the file is corrupt`,
-      );
-    }
+    checkRecordData(data, stored, (p) => this.#fail(p));
     this.#offset += size;
     this.#index++;
     return data;
@@ -112,8 +92,8 @@ export class RecordDecoder implements ChunkDecoder<Uint8Array> {
         pos += this.#gather(chunk, pos, HEADER_BYTES - this.#filled);
         if (this.#filled < HEADER_BYTES) break;
       }
-      const p = this.#pending, view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-      const size = this.#size(p, view, 0, this.#filled);
+      const p = this.#pending;
+      const size = this.#size(p, 0, this.#filled);
       pos += this.#gather(chunk, pos, size - this.#filled);
       if (this.#filled < size) break;
       const q = this.#pending;
@@ -123,7 +103,7 @@ export class RecordDecoder implements ChunkDecoder<Uint8Array> {
     // Then the whole records of the chunk, in place.
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (this.#filled === 0 && pos < chunk.length) {
-      const size = this.#size(chunk, view, pos, chunk.length);
+      const size = this.#size(chunk, pos, chunk.length);
       if (size < 0 || pos + size > chunk.length) {
         pos += this.#gather(chunk, pos, chunk.length - pos);
         break;
