@@ -6,24 +6,18 @@
  */
 import { dtypeCode } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
-import { contiguous } from "../ops/cast.ts";
 import { allocate } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
-import type { TypedArray } from "../dtype.ts";
 
 export { UpdateRule } from "../native/codes.ts";
 
 const hyperBuffer = new Float64Array(4);
 const unused = new Float64Array(1);
 
-function elements(t: Tensor): TypedArray {
-  return t.offset === 0 ? t.data : t.data.subarray(t.offset, t.offset + t.size) as TypedArray;
-}
-
 /**
  * Applies `rule` (eager_update_rule) with `hyper` to `variable`, given `grad` (its dtype
- * and shape, dense) and the rule's slots in order; assigns the new values to the
+ * and shape; a strided one is copied by dataSync) and the rule's slots in order; assigns the new values to the
  * variable and the slots.
  */
 export function applyUpdate(
@@ -35,11 +29,10 @@ export function applyUpdate(
   slots: readonly Variable[],
 ): void {
   const value = variable.peek(), n = value.size, dtype = value.dtype;
-  const gradient = contiguous(grad, op);
   hyperBuffer.fill(0);
   hyperBuffer.set(hyper);
   const out = allocate(dtype, n, op);
-  const slotIns = slots.map((s) => elements(s.peek()));
+  const slotIns = slots.map((s) => s.peek().dataSync());
   const slotOuts = slots.map(() => allocate(dtype, n, op));
   check(
     native.eager_apply_update(
@@ -48,8 +41,8 @@ export function applyUpdate(
       n,
       hyperBuffer,
       out,
-      elements(value),
-      elements(gradient),
+      value.dataSync(),
+      grad.dataSync(), /* a copy when strided */
       slotOuts[0] ?? unused,
       slotIns[0] ?? unused,
       slotOuts[1] ?? unused,
