@@ -12,7 +12,16 @@
 import { isFloat } from "./dtype.ts";
 import { showShape } from "./shape.ts";
 import { Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
-import { active, backprop, record, TapeRecord, withoutRecording, withTape } from "./tape.ts";
+import { inReleaseScope, ReleaseScope } from "./storage.ts";
+import {
+  active,
+  backprop,
+  CUSTOM_GRADIENT_OP,
+  record,
+  TapeRecord,
+  withoutRecording,
+  withTape,
+} from "./tape.ts";
 import { Variable } from "./variable.ts";
 import { castTensor } from "./ops/cast.ts";
 import { toTensor } from "./ops/convert.ts";
@@ -166,8 +175,12 @@ export class GradientTape {
     const sourceIds = sources.map(ids);
     // NOTE: this tape is paused while it differentiates, so its own backward ops are not
     // appended to it; outer tapes keep recording them (higher-order derivatives).
+    const scope = new ReleaseScope();
     const grads = this.stopRecording(() =>
-      backprop(this.#tape.nodes, targets, seeds, sourceIds.flat())
+      inReleaseScope(
+        scope,
+        () => backprop(this.#tape.nodes, targets, seeds, sourceIds.flat(), scope),
+      )
     );
     return sources.map((s, i) => {
       let total: Tensor | null = null;
@@ -408,7 +421,7 @@ export type CustomGradResult = Tensor | Tensor[] | [Tensor[], Tensor[]];
 export function customGradient<A extends Tensor[]>(
   f: (...xs: A) => [Tensor, (dy: Tensor, context: CustomGradientContext) => CustomGradResult],
 ): (...xs: TensorLike[]) => Tensor {
-  const fn = "customGradient";
+  const fn = CUSTOM_GRADIENT_OP;
   if (typeof f !== "function") throw new TypeError(`${fn}: expected a function`);
   return (...args: TensorLike[]) => {
     const xs = args.map((a) => toTensor(fn, a));

@@ -8,6 +8,7 @@
 import { checkDType, type DType, type TypedArray } from "./dtype.ts";
 import { describe, sameShape, showShape } from "./shape.ts";
 import { type NestedArray, Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
+import { free } from "./storage.ts";
 import { notifyRead, type Watchable } from "./tape.ts";
 import { castTensor, contiguous } from "./ops/cast.ts";
 import { constant } from "./ops/convert.ts";
@@ -70,6 +71,8 @@ export class Variable implements Watchable {
   /** Creation order (implicit gradients are listed in it). */
   readonly serial: number;
   #value: Tensor;
+  /** Whether #value is an optimizer's private buffer not handed out since (replaceOwned). */
+  #owned = false;
 
   constructor(initial: TensorLike, options: VariableOptions = {}) {
     if (options.dtype !== undefined) checkDType("Variable", options.dtype);
@@ -89,6 +92,7 @@ export class Variable implements Watchable {
 
   /** The current value; recorded as a read by active gradient tapes. */
   read(): Tensor {
+    this.#owned = false;
     notifyRead(this, this.#value);
     return this.#value;
   }
@@ -104,7 +108,26 @@ export class Variable implements Watchable {
 
   /** The value without telling the tapes (for optimizers and checkpoints). */
   peek(): Tensor {
+    this.#owned = false;
     return this.#value;
+  }
+
+  /** For optimizers: the value, read by an update without handing it out (replaceOwned). */
+  updateInput(): Tensor {
+    return this.#value;
+  }
+
+  /**
+   * For optimizers: makes `next`, a tensor the caller allocated and shares with nobody,
+   * the value, and frees the previous value when it was such a tensor too and has not
+   * been handed out since (by read, peek or dataSync). Optimizer slots, which only their
+   * optimizer reads, thus reuse memory at once instead of leaving garbage every step.
+   */
+  replaceOwned(next: Tensor): void {
+    const previous = this.#value, owned = this.#owned;
+    this.#value = next;
+    this.#owned = true;
+    if (owned) free(previous.data);
   }
 
   get dtype(): DType {
@@ -134,6 +157,7 @@ export class Variable implements Watchable {
 
   /** The value's flat typed array, as Tensor.dataSync(). */
   dataSync(): TypedArray {
+    this.#owned = false;
     return this.#value.dataSync();
   }
 
@@ -147,6 +171,7 @@ export class Variable implements Watchable {
       );
     }
     this.#value = contiguous(castTensor(t, this.dtype), "assign");
+    this.#owned = false;
     return this;
   }
 

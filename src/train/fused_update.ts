@@ -1,7 +1,9 @@
 /**
  * The optimizers' one call into libeager: a fused, out-of-place update of a variable and
  * its slots (eager_apply_update), so a step over a 3-million-element kernel reads and
- * writes each array once instead of making a dozen intermediate tensors.
+ * writes each array once instead of making a dozen intermediate tensors. The new values
+ * go in with Variable.replaceOwned, which frees the previous ones when nothing outside
+ * the optimizer has seen them (a slot's, usually): no garbage is left for those.
  * @module
  */
 import { dtypeCode } from "../dtype.ts";
@@ -28,11 +30,11 @@ export function applyUpdate(
   grad: Tensor,
   slots: readonly Variable[],
 ): void {
-  const value = variable.peek(), n = value.size, dtype = value.dtype;
+  const value = variable.updateInput(), n = value.size, dtype = value.dtype;
   hyperBuffer.fill(0);
   hyperBuffer.set(hyper);
   const out = allocate(dtype, n, op);
-  const slotIns = slots.map((s) => s.peek().dataSync());
+  const slotIns = slots.map((s) => s.updateInput().dataSync());
   const slotOuts = slots.map(() => allocate(dtype, n, op));
   check(
     native.eager_apply_update(
@@ -52,6 +54,6 @@ export function applyUpdate(
     ),
     op,
   );
-  slots.forEach((s, i) => s.assign(new Tensor(slotOuts[i], dtype, value.shape)));
-  variable.assign(new Tensor(out, dtype, value.shape));
+  slots.forEach((s, i) => s.replaceOwned(new Tensor(slotOuts[i], dtype, value.shape)));
+  variable.replaceOwned(new Tensor(out, dtype, value.shape));
 }

@@ -1,0 +1,129 @@
+/**
+ * Early freeing (storage.ts): backprop frees the intermediate gradients it is done with,
+ * and optimizers free slot values nobody else has seen. These tests use tensors of at
+ * least 64 KiB (smaller ones are never freed) and check that nothing still reachable
+ * loses its data: shared and aliased gradients, views, persistent and nested tapes,
+ * customGradient, and values read before an update.
+ */
+import * as tf from "../mod.ts";
+import { free, inReleaseScope, release, ReleaseScope } from "../src/storage.ts";
+import { allocate } from "../src/storage.ts";
+import { assertClose, assertEquals } from "./helpers.ts";
+
+const ROWS = 128, COLS = 256; // 128 KiB of float32
+
+function values(t: tf.Tensor): number[] {
+  return Array.from(t.dataSync() as Float32Array);
+}
+
+function big(seed: number): tf.Tensor {
+  tf.random.setSeed(seed);
+  return tf.randomUniform([ROWS, COLS], { minval: -1, maxval: 1 });
+}
+
+/** A loss whose backward passes gradients on unchanged, as views, and by broadcasting. */
+function tangled(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const h = tf.nn.relu(tf.add(x, x)); // the same tensor twice: add gives dy to both
+  const r = tf.reshape(h, [COLS, ROWS]); // a view: its gradient is a view too
+  const m = tf.matmul(r, w); // [COLS, COLS]
+  const s = tf.add(m, b); // b [COLS] broadcast: its gradient is summed to shape
+  const t = tf.tanh(s);
+  return tf.reduceSum(tf.multiply(t, tf.add(t, h.reshape([COLS, ROWS]).slice([0, 0], [COLS, 1]))));
+}
+
+function gradsOf(tape: tf.GradientTape, loss: tf.Tensor, sources: tf.Tensor[]): number[][] {
+  return (tape.gradient(loss, sources) as tf.Tensor[]).map((g) => values(g));
+}
+
+Deno.test("freed intermediate gradients leave every gradient intact", () => {
+  const x = big(1), w = tf.randomUniform([ROWS, COLS], { minval: -0.1, maxval: 0.1 });
+  const b = tf.randomUniform([COLS]);
+  // Reference: an outer tape records the backward ops, so nothing is freed.
+  const outer = new tf.GradientTape();
+  const reference = outer.record(() => {
+    const tape = new tf.GradientTape();
+    tape.watch([x, w, b]);
+    const loss = tape.record(() => tangled(x, w, b));
+    return gradsOf(tape, loss, [x, w, b]);
+  });
+  const tape = new tf.GradientTape({ persistent: true });
+  tape.watch([x, w, b]);
+  let activation: tf.Tensor | undefined;
+  const loss = tape.record(() => {
+    activation = tf.nn.relu(tf.add(x, x)); // the user keeps a forward tensor
+    return tangled(x, w, b);
+  });
+  const before = values(activation!);
+  const first = gradsOf(tape, loss, [x, w, b]);
+  const second = gradsOf(tape, loss, [x, w, b]); // a persistent tape reuses its nodes
+  for (let i = 0; i < 3; i++) {
+    assertEquals(first[i].length, reference[i].length);
+    assertClose(tf.constant(first[i]), tf.constant(reference[i]));
+    assertClose(tf.constant(second[i]), tf.constant(reference[i]));
+  }
+  assertEquals(values(activation!), before);
+  assertEquals(x.dataSync().length, ROWS * COLS);
+});
+
+Deno.test("a customGradient's gradFn may keep the dy it was given", () => {
+  let kept: tf.Tensor | undefined;
+  const scaled = tf.customGradient((x: tf.Tensor) => [
+    tf.multiply(x, 2),
+    (dy: tf.Tensor) => {
+      kept = dy;
+      return tf.multiply(dy, 2);
+    },
+  ]);
+  const x = big(2);
+  const tape = new tf.GradientTape();
+  tape.watch(x);
+  const loss = tape.record(() => tf.reduceSum(tf.square(scaled(tf.exp(x)))));
+  const [g] = tape.gradient(loss, [x]) as tf.Tensor[];
+  assertEquals(kept!.size, ROWS * COLS);
+  assertClose(kept!, tf.multiply(tf.exp(x), 4), { rtol: 1e-5 });
+  assertClose(g, tf.multiply(tf.square(tf.exp(x)), 8), { rtol: 1e-5 });
+});
+
+Deno.test("optimizer slots are freed only when nobody has read them", () => {
+  const v = new tf.Variable(big(3));
+  const target = big(4);
+  const opt = new tf.train.AdamOptimizer(0.01);
+  const step = () => opt.minimize(() => tf.reduceSum(tf.square(tf.subtract(v, target))));
+  step();
+  step();
+  const m = opt.getSlot(v, "m")!;
+  const seen = m.read(); // handed out: the next update must leave it alone
+  const copy = values(seen);
+  const valueBefore = v.read();
+  const valueCopy = values(valueBefore);
+  step();
+  step();
+  assertEquals(values(seen), copy);
+  assertEquals(values(valueBefore), valueCopy);
+  // The same steps with freeing impossible (every slot read each step) agree.
+  const v2 = new tf.Variable(big(3));
+  const opt2 = new tf.train.AdamOptimizer(0.01);
+  for (let i = 0; i < 4; i++) {
+    opt2.minimize(() => tf.reduceSum(tf.square(tf.subtract(v2, target))));
+    opt2.getSlot(v2, "m")!.read();
+    opt2.getSlot(v2, "v")!.read();
+  }
+  assertClose(v.read(), v2.read(), { rtol: 1e-6 });
+  assertClose(opt.getSlot(v, "v")!.read(), opt2.getSlot(v2, "v")!.read(), { rtol: 1e-6 });
+});
+
+Deno.test("release frees only buffers its scope saw allocated, whole and large", () => {
+  const scope = new ReleaseScope();
+  const before = allocate("float32", ROWS * COLS);
+  const inside = inReleaseScope(scope, () => allocate("float32", ROWS * COLS));
+  const small = inReleaseScope(scope, () => allocate("float32", 16));
+  assertEquals(release(scope, before), false);
+  assertEquals(release(scope, small), false);
+  assertEquals(release(scope, inside), true);
+  assertEquals(inside.length, 0);
+  assertEquals(before.length, ROWS * COLS);
+  assertEquals(release(scope, inside), false); // twice is harmless
+  const part = new Float32Array(new ArrayBuffer(1 << 20), 0, 1024);
+  assertEquals(free(part), false); // a view of part of a buffer is never freed
+  assertEquals(part.length, 1024);
+});
