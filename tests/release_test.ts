@@ -127,3 +127,18 @@ Deno.test("release frees only buffers its scope saw allocated, whole and large",
   assertEquals(free(part), false); // a view of part of a buffer is never freed
   assertEquals(part.length, 1024);
 });
+
+Deno.test("minimize keeps the gradients an overriding applyDense holds on to", () => {
+  const kept: tf.Tensor[] = [];
+  class Recording extends tf.train.GradientDescentOptimizer {
+    protected override applyDense(grad: tf.Tensor, variable: tf.Variable, lr: number): void {
+      kept.push(grad);
+      super.applyDense(grad, variable, lr);
+    }
+  }
+  const v = new tf.Variable(big(5));
+  new Recording(0.1).minimize(() => tf.reduceSum(tf.square(v)));
+  assertEquals(kept.length, 1);
+  assertEquals(kept[0].size, ROWS * COLS);
+  assertClose(kept[0], tf.multiply(big(5), 2));
+});

@@ -8,7 +8,13 @@ import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { applyUpdate, UpdateRule } from "./fused_update.ts";
 import { fill } from "../ops/creation.ts";
-import { checkHyper, type LearningRate, Optimizer, type OptimizerOptions } from "./optimizer.ts";
+import {
+  checkHyper,
+  GRADIENT_READERS,
+  type LearningRate,
+  Optimizer,
+  type OptimizerOptions,
+} from "./optimizer.ts";
 
 /** Options of AdagradOptimizer. */
 export interface AdagradOptions extends OptimizerOptions {
@@ -25,6 +31,10 @@ export interface AdagradOptions extends OptimizerOptions {
  * ```
  */
 export class AdagradOptimizer extends Optimizer {
+  static {
+    GRADIENT_READERS.add(this.prototype.applyDense);
+  }
+
   readonly initialAccumulatorValue: number;
 
   constructor(learningRate: LearningRate, options: AdagradOptions = {}) {

@@ -19,6 +19,7 @@ import { applyUpdate, UpdateRule } from "./fused_update.ts";
 import { zerosLike } from "../ops/creation.ts";
 import {
   checkHyper,
+  GRADIENT_READERS,
   type LearningRate,
   Optimizer,
   type OptimizerOptions,
@@ -45,6 +46,10 @@ export interface AdamOptions extends OptimizerOptions {
  * ```
  */
 export class AdamOptimizer extends Optimizer {
+  static {
+    GRADIENT_READERS.add(this.prototype.applyDense);
+  }
+
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;

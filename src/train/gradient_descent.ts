@@ -6,7 +6,12 @@
 import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { applyUpdate, UpdateRule } from "./fused_update.ts";
-import { type LearningRate, Optimizer, type OptimizerOptions } from "./optimizer.ts";
+import {
+  GRADIENT_READERS,
+  type LearningRate,
+  Optimizer,
+  type OptimizerOptions,
+} from "./optimizer.ts";
 
 /**
  * Gradient descent; no slots.
@@ -19,6 +24,10 @@ import { type LearningRate, Optimizer, type OptimizerOptions } from "./optimizer
  * ```
  */
 export class GradientDescentOptimizer extends Optimizer {
+  static {
+    GRADIENT_READERS.add(this.prototype.applyDense);
+  }
+
   constructor(learningRate: LearningRate, options: OptimizerOptions = {}) {
     super("GradientDescentOptimizer", learningRate, options);
   }

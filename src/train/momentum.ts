@@ -9,7 +9,13 @@ import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { applyUpdate, UpdateRule } from "./fused_update.ts";
 import { zerosLike } from "../ops/creation.ts";
-import { checkHyper, type LearningRate, Optimizer, type OptimizerOptions } from "./optimizer.ts";
+import {
+  checkHyper,
+  GRADIENT_READERS,
+  type LearningRate,
+  Optimizer,
+  type OptimizerOptions,
+} from "./optimizer.ts";
 
 /** Options of MomentumOptimizer. */
 export interface MomentumOptions extends OptimizerOptions {
@@ -26,6 +32,10 @@ export interface MomentumOptions extends OptimizerOptions {
  * ```
  */
 export class MomentumOptimizer extends Optimizer {
+  static {
+    GRADIENT_READERS.add(this.prototype.applyDense);
+  }
+
   readonly momentum: number;
   readonly useNesterov: boolean;
 

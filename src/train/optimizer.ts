@@ -18,6 +18,7 @@
 import { isFloat } from "../dtype.ts";
 import { describe, sameShape, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
+import { inReleaseScope, release, ReleaseScope } from "../storage.ts";
 import { withoutRecording } from "../tape.ts";
 import { Variable } from "../variable.ts";
 import { GradientTape } from "../gradients.ts";
@@ -80,6 +81,13 @@ function checkLearningRate(owner: string, lr: unknown): LearningRate {
 export function scalarValue(v: Variable): number {
   return Number(v.peek().dataSync()[0]);
 }
+
+/**
+ * applyDense methods that only read the gradient during the call (the built-ins: each
+ * is one fused update). minimize frees the gradients it computed once such a method
+ * has applied them; a subclass that overrides applyDense may keep them, so not then.
+ */
+export const GRADIENT_READERS: WeakSet<object> = new WeakSet();
 
 /**
  * The base class: subclasses create their slots in `createSlots` and update one variable
@@ -182,6 +190,7 @@ export abstract class Optimizer {
     lossFn: () => Tensor | Variable,
     varList: readonly Variable[] | undefined,
     what: string,
+    scope?: ReleaseScope,
   ): [Tensor, [Tensor | null, Variable][]] {
     if (typeof lossFn !== "function") {
       throw new TypeError(`${this.owner}.${what}: the loss must be a function returning a tensor`);
@@ -206,7 +215,9 @@ export abstract class Optimizer {
     if (variables.length === 0) {
       throw new Error(`${this.owner}.${what}: the loss read no trainable variable`);
     }
-    const grads = tape.gradient(loss, [...variables]);
+    const grads = scope
+      ? inReleaseScope(scope, () => tape.gradient(loss, [...variables]))
+      : tape.gradient(loss, [...variables]);
     return [loss, variables.map((v, i) => [grads[i], v])];
   }
 
@@ -306,8 +317,11 @@ export abstract class Optimizer {
    * ```
    */
   minimize(lossFn: () => Tensor | Variable, options: MinimizeOptions = {}): Tensor {
-    const [loss, pairs] = this.#lossAndGradients(lossFn, options.varList, "minimize");
+    const scope = GRADIENT_READERS.has(this.applyDense) ? new ReleaseScope() : undefined;
+    const [loss, pairs] = this.#lossAndGradients(lossFn, options.varList, "minimize", scope);
     this.applyGradients(pairs, { globalStep: options.globalStep });
+    // NOTE: the gradients were born in `scope` and never left this call (see GRADIENT_READERS).
+    if (scope) { for (const [grad] of pairs) if (grad) release(scope, grad.data); }
     return loss;
   }
 

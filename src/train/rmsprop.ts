@@ -14,7 +14,13 @@ import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { applyUpdate, UpdateRule } from "./fused_update.ts";
 import { onesLike, zerosLike } from "../ops/creation.ts";
-import { checkHyper, type LearningRate, Optimizer, type OptimizerOptions } from "./optimizer.ts";
+import {
+  checkHyper,
+  GRADIENT_READERS,
+  type LearningRate,
+  Optimizer,
+  type OptimizerOptions,
+} from "./optimizer.ts";
 
 /** Options of RMSPropOptimizer. */
 export interface RMSPropOptions extends OptimizerOptions {
@@ -39,6 +45,10 @@ export interface RMSPropOptions extends OptimizerOptions {
  * ```
  */
 export class RMSPropOptimizer extends Optimizer {
+  static {
+    GRADIENT_READERS.add(this.prototype.applyDense);
+  }
+
   readonly decay: number;
   readonly momentum: number;
   readonly epsilon: number;
