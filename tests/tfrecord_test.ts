@@ -1,11 +1,5 @@
-import {
-  encodeRecord,
-  encodeRecords,
-  readRecordFile,
-  readRecords,
-  TFRecordError,
-  TFRecordWriter,
-} from "../src/io/tfrecord.ts";
+import { encodeRecord, encodeRecords, readRecords, TFRecordError } from "../src/io/tfrecord.ts";
+import { readRecordFile, TFRecordWriter } from "../src/io/tfrecord_stream.ts";
 import { maskedCrc32c } from "../src/io/crc32c.ts";
 import { assertEquals, assertThrowsMatch } from "./helpers.ts";
 

@@ -13,7 +13,7 @@ import {
   readFileSync,
 } from "../io/chunks.ts";
 import { LineDecoder } from "../io/lines.ts";
-import { RecordDecoder } from "../io/tfrecord_stream.ts";
+import { RecordDecoder } from "../io/tfrecord.ts";
 import type { ChunkDecoder } from "../io/chunks.ts";
 import { Dataset } from "./dataset.ts";
 import { interleaveSource, type Nested } from "./interleave.ts";

@@ -8,25 +8,26 @@
  *     uint32 masked crc32c of the data
  *
  * Decisions:
- * - Writers are synchronous (`Deno.writeSync`), so a synchronous training loop can write
- *   without the event loop turning.
- * - Readers check both checksums before trusting a length or returning data; any
+ * - One reading algorithm: RecordDecoder, a push decoder fed chunks of a record stream.
+ *   Every reader runs on it: readRecords (in-memory bytes) here, and through chunks.ts
+ *   the file readers of tfrecord_stream.ts and tf.data's TFRecordDataset (files.ts).
+ * - The decoder checks both checksums before trusting a length or returning data; any
  *   mismatch or truncation is a TFRecordError naming the source, the record index and
- *   the byte offset of the record. A file cut exactly between two records is a valid,
+ *   the byte offset of the record. A stream cut exactly between two records is a valid,
  *   shorter file (the format cannot tell): readers then return a prefix of the records,
  *   never wrong data.
- * - Uncompressed records here; GZIP and ZLIB files are read and written in chunks by
- *   tfrecord_stream.ts (tf.data's TFRecordDataset and TFRecordWriter).
+ * - No file I/O here: files (reading, writing, compression) are tfrecord_stream.ts's.
  * @module
  */
 import { maskedCrc32c, unmaskCrc } from "./crc32c.ts";
 import { describe } from "../shape.ts";
 import { concatBytes } from "./bytes.ts";
+import { type ChunkDecoder, DEFAULT_CHUNK } from "./chunks.ts";
 
 /** Bytes before a record's data: the length and its checksum. */
-export const HEADER_BYTES = 12;
+const HEADER_BYTES = 12;
 /** Bytes after a record's data: its checksum. */
-export const FOOTER_BYTES = 4;
+const FOOTER_BYTES = 4;
 
 /** A corrupt or truncated record; the message names the source, record and offset. */
 export class TFRecordError extends Error {
@@ -43,8 +44,6 @@ export class TFRecordError extends Error {
     super(`tfrecord: ${source}: record ${record} at byte ${offset}: ${problem}`);
   }
 }
-
-const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
 
 /** The framed bytes of one record. */
 export function encodeRecord(data: Uint8Array): Uint8Array {
@@ -65,123 +64,118 @@ export function encodeRecords(records: Iterable<Uint8Array>): Uint8Array {
   return concatBytes([...records].map(encodeRecord));
 }
 
-/** Options of TFRecordWriter. */
-export interface TFRecordWriterOptions {
-  /** Append to an existing file instead of truncating it (default false). */
-  append?: boolean;
-}
+const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
 
 /**
- * Writes records to a file synchronously.
- * @example
- * ```ts
- * const w = new TFRecordWriter("/tmp/data.tfrecord");
- * w.write(new TextEncoder().encode("hello"));
- * w.close();
- * ```
+ * Records from pushed chunks of a record stream, checked (the library's only record
+ * checks). Whole records are read in place from the chunk; only a record cut by the
+ * chunk's end is gathered in a buffer, so each byte is copied once (into its record).
  */
-export class TFRecordWriter {
-  readonly path: string;
-  #file: Deno.FsFile | null;
+export class RecordDecoder implements ChunkDecoder<Uint8Array> {
+  readonly source: string;
+  #pending = new Uint8Array(HEADER_BYTES);
+  #filled = 0;
+  #offset = 0;
+  #index = 0;
 
-  constructor(path: string, options: TFRecordWriterOptions = {}) {
-    if (typeof path !== "string" || path === "") {
-      throw new TypeError(`TFRecordWriter: path must be a non-empty string, got ${describe(path)}`);
-    }
-    this.path = path;
-    const append = options?.append === true;
-    this.#file = Deno.openSync(path, { write: true, create: true, append, truncate: !append });
+  constructor(source: string) {
+    this.source = source;
   }
 
-  /** Appends one record. */
-  write(data: Uint8Array): void {
-    if (this.#file === null) throw new Error(`TFRecordWriter.write: ${this.path} is closed`);
-    writeAllSync(this.#file, encodeRecord(data));
+  #fail(problem: string): TFRecordError {
+    return new TFRecordError(this.source, this.#index, this.#offset, problem);
   }
 
-  /** Flushes the file to disk (fsync). */
-  sync(): void {
-    this.#file?.syncSync();
-  }
-
-  /** Closes the file; further writes are errors. Closing twice is harmless. */
-  close(): void {
-    this.#file?.close();
-    this.#file = null;
-  }
-}
-
-/** Writes all of `bytes` (writeSync may write less than asked). */
-export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
-  for (let pos = 0; pos < bytes.length;) pos += file.writeSync(bytes.subarray(pos));
-}
-
-/**
- * The data length of the record whose 12-byte header starts at `header[at]`, after
- * checking the header's checksum and the 2 GiB limit; `fail` makes the error. Shared by
- * every reader of the format (here and tfrecord_stream.ts).
- */
-export function checkedRecordLength(
-  header: Uint8Array,
-  at: number,
-  fail: (problem: string) => TFRecordError,
-): number {
-  const view = new DataView(header.buffer, header.byteOffset + at, HEADER_BYTES);
-  const stored = view.getUint32(8, true);
-  const computed = maskedCrc32c(header.subarray(at, at + 8));
-  if (stored !== computed) {
-    throw fail(
-      `length checksum mismatch (stored ${hex(unmaskCrc(stored))}, computed ` +
+  /** Throws unless a `what` checksum matches its data. */
+  #checkCrc(what: string, stored: number, data: Uint8Array): void {
+    const computed = maskedCrc32c(data);
+    if (stored === computed) return;
+    throw this.#fail(
+      `${what} checksum mismatch (stored ${hex(unmaskCrc(stored))}, computed ` +
         `${hex(unmaskCrc(computed))}): the file is corrupt`,
     );
   }
-  const length = view.getBigUint64(0, true);
-  if (length > BigInt(2 ** 31)) throw fail(`record length ${length} is larger than 2 GiB`);
-  return Number(length);
-}
 
-/** Checks a record's data against its stored (masked) checksum; `fail` makes the error. */
-export function checkRecordData(
-  data: Uint8Array,
-  stored: number,
-  fail: (problem: string) => TFRecordError,
-): void {
-  const computed = maskedCrc32c(data);
-  if (stored !== computed) {
-    throw fail(
-      `data checksum mismatch (stored ${hex(unmaskCrc(stored))}, computed ` +
-        `${hex(unmaskCrc(computed))}): the file is corrupt`,
-    );
+  /** The size of the record whose header is at `at` (checked), or -1 if incomplete. */
+  #size(buf: Uint8Array, at: number, end: number): number {
+    if (end - at < HEADER_BYTES) return -1;
+    const view = new DataView(buf.buffer, buf.byteOffset + at, HEADER_BYTES);
+    this.#checkCrc("length", view.getUint32(8, true), buf.subarray(at, at + 8));
+    const length = view.getBigUint64(0, true);
+    if (length > BigInt(2 ** 31)) throw this.#fail(`record length ${length} is larger than 2 GiB`);
+    return HEADER_BYTES + Number(length) + FOOTER_BYTES;
   }
-}
 
-/** A reader of bytes: fills as much of `into` as it can, returns the count (0 at the end). */
-type Fill = (into: Uint8Array) => number;
+  /** The checked data of the complete record of `size` bytes at `at`. */
+  #record(buf: Uint8Array, at: number, size: number): Uint8Array {
+    const data = buf.slice(at + HEADER_BYTES, at + size - FOOTER_BYTES);
+    const view = new DataView(buf.buffer, buf.byteOffset + at + size - FOOTER_BYTES, FOOTER_BYTES);
+    this.#checkCrc("data", view.getUint32(0, true), data);
+    this.#offset += size;
+    this.#index++;
+    return data;
+  }
 
-function* parseRecords(fill: Fill, source: string): Generator<Uint8Array> {
-  const header = new Uint8Array(HEADER_BYTES);
-  const footer = new Uint8Array(FOOTER_BYTES);
-  let offset = 0;
-  for (let index = 0;; index++) {
-    const fail = (problem: string) => new TFRecordError(source, index, offset, problem);
-    const got = fill(header);
-    if (got === 0) return;
-    if (got < HEADER_BYTES) {
-      throw fail(`truncated: the header needs ${HEADER_BYTES} bytes, the file has ${got} more`);
+  /** Moves up to `want` bytes of chunk[pos...] to the pending buffer; returns the count. */
+  #gather(chunk: Uint8Array, pos: number, want: number): number {
+    const n = Math.min(want, chunk.length - pos);
+    if (this.#filled + n > this.#pending.length) {
+      const grown = new Uint8Array(Math.max(2 * this.#pending.length, this.#filled + n));
+      grown.set(this.#pending.subarray(0, this.#filled));
+      this.#pending = grown;
     }
-    const length = checkedRecordLength(header, 0, fail);
-    const data = new Uint8Array(length);
-    const gotData = fill(data);
-    if (gotData < data.length) {
-      throw fail(`truncated: the data needs ${data.length} bytes, the file has ${gotData} more`);
+    this.#pending.set(chunk.subarray(pos, pos + n), this.#filled);
+    this.#filled += n;
+    return n;
+  }
+
+  /** The records completed by `chunk`. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const records: Uint8Array[] = [];
+    let pos = 0;
+    // First complete the record the previous chunk cut.
+    while (this.#filled > 0 && pos < chunk.length) {
+      if (this.#filled < HEADER_BYTES) {
+        pos += this.#gather(chunk, pos, HEADER_BYTES - this.#filled);
+        if (this.#filled < HEADER_BYTES) break;
+      }
+      const size = this.#size(this.#pending, 0, this.#filled);
+      pos += this.#gather(chunk, pos, size - this.#filled);
+      if (this.#filled < size) break;
+      records.push(this.#record(this.#pending, 0, size));
+      this.#filled = 0;
     }
-    const gotFooter = fill(footer);
-    if (gotFooter < FOOTER_BYTES) {
-      throw fail(`truncated: the data checksum needs 4 bytes, the file has ${gotFooter} more`);
+    // Then the whole records of the chunk, in place.
+    while (this.#filled === 0 && pos < chunk.length) {
+      const size = this.#size(chunk, pos, chunk.length);
+      if (size < 0 || pos + size > chunk.length) {
+        pos += this.#gather(chunk, pos, chunk.length - pos);
+        break;
+      }
+      records.push(this.#record(chunk, pos, size));
+      pos += size;
     }
-    checkRecordData(data, new DataView(footer.buffer).getUint32(0, true), fail);
-    yield data;
-    offset += HEADER_BYTES + data.length + FOOTER_BYTES;
+    return records;
+  }
+
+  /** Checks that the stream did not end inside a record. */
+  finish(): Uint8Array[] {
+    const left = this.#filled;
+    if (left === 0) return [];
+    if (left < HEADER_BYTES) {
+      throw this.#fail(
+        `truncated: the header needs ${HEADER_BYTES} bytes, the file has ${left} more`,
+      );
+    }
+    // NOTE: push() checked this header when it had its 12 bytes.
+    const length = Number(new DataView(this.#pending.buffer).getBigUint64(0, true));
+    if (left < HEADER_BYTES + length) {
+      throw this.#fail(
+        `truncated: the data needs ${length} bytes, the file has ${left - HEADER_BYTES} more`,
+      );
+    }
+    const more = left - HEADER_BYTES - length;
+    throw this.#fail(`truncated: the data checksum needs 4 bytes, the file has ${more} more`);
   }
 }
 
@@ -196,46 +190,17 @@ export function readRecords(bytes: Uint8Array, source = "<bytes>"): Generator<Ui
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(`readRecords: bytes must be a Uint8Array, got ${describe(bytes)}`);
   }
-  let pos = 0;
-  return parseRecords((into) => {
-    const n = Math.min(into.length, bytes.length - pos);
-    into.set(bytes.subarray(pos, pos + n));
-    pos += n;
-    return n;
-  }, source);
+  return decodeBytes(bytes, new RecordDecoder(source));
 }
 
 /**
- * The records of a file, read as they are consumed (the file stays open until the
- * iteration ends or is left early), checked.
- * @example
- * ```ts
- * for (const record of readRecordFile("/tmp/data.tfrecord")) console.log(record.length);
- * ```
+ * NOTE: pushed a file chunk at a time, as the file readers do, so that one chunk's
+ * records (not a copy of all the bytes) are held at once, and an error comes only after
+ * the records of the chunks before it.
  */
-export function* readRecordFile(path: string): Generator<Uint8Array> {
-  if (typeof path !== "string" || path === "") {
-    throw new TypeError(`readRecordFile: path must be a non-empty string, got ${describe(path)}`);
+function* decodeBytes(bytes: Uint8Array, decoder: RecordDecoder): Generator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += DEFAULT_CHUNK) {
+    yield* decoder.push(bytes.subarray(at, at + DEFAULT_CHUNK));
   }
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch (error) {
-    throw new Error(`readRecordFile: cannot open ${path}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  try {
-    yield* parseRecords((into) => {
-      let pos = 0;
-      while (pos < into.length) {
-        const n = file.readSync(into.subarray(pos));
-        if (n === null || n === 0) break;
-        pos += n;
-      }
-      return pos;
-    }, path);
-  } finally {
-    file.close();
-  }
+  yield* decoder.finish();
 }

@@ -1,138 +1,31 @@
 /**
- * TFRecord files read as a stream and written with compression: what tf.data's
- * TFRecordDataset and tf.io.TFRecordWriter need beyond tfrecord.ts (which frames
- * records and reads them three reads per record).
+ * TFRecord files: read as a stream (tf.io.readTFRecordsSync / readTFRecords, and
+ * readRecordFile for event files) and written (tf.io.TFRecordWriter), uncompressed or
+ * GZIP/ZLIB. The framing and the checks are tfrecord.ts's.
  *
  * Decisions:
- * - Records are decoded from chunks (256 KiB by default), synchronously or
- *   asynchronously, so memory holds one chunk plus the record being read.
+ * - Every reader is chunks.ts's chunk reader (256 KiB by default, synchronous or
+ *   asynchronous) feeding tfrecord.ts's RecordDecoder, so memory holds one chunk plus
+ *   the record being read, and a file stays open only while its records are consumed.
  * - GZIP and ZLIB files are decompressed as they stream (zlib_stream.ts). Record
  *   offsets in errors then count uncompressed bytes (the message says so); damage
  *   the decompressor finds names the compressed byte offset.
- * - The checks and their messages are tfrecord.ts's: a TFRecordError naming the file,
- *   the record index and the offset.
+ * - One writer, TFRecordWriter, synchronous (`Deno.writeSync`), so a synchronous
+ *   training loop writes without the event loop turning. Event files are written by
+ *   src/summary/event_file_writer.ts instead (encodeRecord and writeAllSync), since its
+ *   flush policy opens, appends and closes the file at each flush.
  * @module
  */
 import { describe } from "../shape.ts";
-import {
-  checkedRecordLength,
-  checkRecordData,
-  encodeRecord,
-  FOOTER_BYTES,
-  HEADER_BYTES,
-  TFRecordError,
-  writeAllSync,
-} from "./tfrecord.ts";
+import { encodeRecord, RecordDecoder } from "./tfrecord.ts";
 import {
   checkChunkSize,
   checkCompression,
-  type ChunkDecoder,
   type Compression,
   readFileAsync,
   readFileSync,
 } from "./chunks.ts";
 import { ZlibStream } from "./zlib_stream.ts";
-
-/**
- * Records from pushed chunks of a record stream, checked as tfrecord.ts checks them.
- * Whole records are read in place from the chunk; only a record cut by the chunk's end
- * is gathered in a buffer, so each byte is copied once (into its record).
- */
-export class RecordDecoder implements ChunkDecoder<Uint8Array> {
-  readonly source: string;
-  #pending = new Uint8Array(HEADER_BYTES);
-  #filled = 0;
-  #offset = 0;
-  #index = 0;
-
-  constructor(source: string) {
-    this.source = source;
-  }
-
-  #fail(problem: string): TFRecordError {
-    return new TFRecordError(this.source, this.#index, this.#offset, problem);
-  }
-
-  /** The size of the record whose header is at `at` (checked), or -1 if incomplete. */
-  #size(buf: Uint8Array, at: number, end: number): number {
-    if (end - at < HEADER_BYTES) return -1;
-    return HEADER_BYTES + checkedRecordLength(buf, at, (p) => this.#fail(p)) + FOOTER_BYTES;
-  }
-
-  /** The checked data of the complete record of `size` bytes at `at`. */
-  #record(buf: Uint8Array, view: DataView, at: number, size: number): Uint8Array {
-    const data = buf.slice(at + HEADER_BYTES, at + size - FOOTER_BYTES);
-    const stored = view.getUint32(at + size - FOOTER_BYTES, true);
-    checkRecordData(data, stored, (p) => this.#fail(p));
-    this.#offset += size;
-    this.#index++;
-    return data;
-  }
-
-  /** Moves up to `want` bytes of chunk[pos...] to the pending buffer; returns the count. */
-  #gather(chunk: Uint8Array, pos: number, want: number): number {
-    const n = Math.min(want, chunk.length - pos);
-    if (this.#filled + n > this.#pending.length) {
-      const grown = new Uint8Array(Math.max(2 * this.#pending.length, this.#filled + n));
-      grown.set(this.#pending.subarray(0, this.#filled));
-      this.#pending = grown;
-    }
-    this.#pending.set(chunk.subarray(pos, pos + n), this.#filled);
-    this.#filled += n;
-    return n;
-  }
-
-  /** The records completed by `chunk`. */
-  push(chunk: Uint8Array): Uint8Array[] {
-    const records: Uint8Array[] = [];
-    let pos = 0;
-    // First complete the record the previous chunk cut.
-    while (this.#filled > 0 && pos < chunk.length) {
-      if (this.#filled < HEADER_BYTES) {
-        pos += this.#gather(chunk, pos, HEADER_BYTES - this.#filled);
-        if (this.#filled < HEADER_BYTES) break;
-      }
-      const p = this.#pending;
-      const size = this.#size(p, 0, this.#filled);
-      pos += this.#gather(chunk, pos, size - this.#filled);
-      if (this.#filled < size) break;
-      const q = this.#pending;
-      records.push(this.#record(q, new DataView(q.buffer, q.byteOffset, q.byteLength), 0, size));
-      this.#filled = 0;
-    }
-    // Then the whole records of the chunk, in place.
-    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    while (this.#filled === 0 && pos < chunk.length) {
-      const size = this.#size(chunk, pos, chunk.length);
-      if (size < 0 || pos + size > chunk.length) {
-        pos += this.#gather(chunk, pos, chunk.length - pos);
-        break;
-      }
-      records.push(this.#record(chunk, view, pos, size));
-      pos += size;
-    }
-    return records;
-  }
-
-  /** Checks that the stream did not end inside a record. */
-  finish(): Uint8Array[] {
-    const left = this.#filled;
-    if (left === 0) return [];
-    if (left < HEADER_BYTES) {
-      throw this.#fail(
-        `truncated: the header needs ${HEADER_BYTES} bytes, the file has ${left} more`,
-      );
-    }
-    const length = Number(new DataView(this.#pending.buffer).getBigUint64(0, true));
-    if (left < HEADER_BYTES + length) {
-      throw this.#fail(
-        `truncated: the data needs ${length} bytes, the file has ${left - HEADER_BYTES} more`,
-      );
-    }
-    const more = left - HEADER_BYTES - length;
-    throw this.#fail(`truncated: the data checksum needs 4 bytes, the file has ${more} more`);
-  }
-}
 
 /** Options of the TFRecord readers. */
 export interface TFRecordReadOptions {
@@ -142,6 +35,7 @@ export interface TFRecordReadOptions {
   bufferSize?: number;
 }
 
+/** The arguments of chunks.ts's readers, checked, for `op` reading `path`. */
 function readArgs(op: string, path: unknown, options: TFRecordReadOptions) {
   if (typeof path !== "string" || path === "") {
     throw new TypeError(`${op}: path must be a non-empty string, got ${describe(path)}`);
@@ -149,7 +43,7 @@ function readArgs(op: string, path: unknown, options: TFRecordReadOptions) {
   const compression = checkCompression(op, options?.compressionType);
   const chunkSize = checkChunkSize(op, options?.bufferSize);
   const source = compression === "" ? path : `${path} (${compression}; offsets uncompressed)`;
-  return { path, compression, chunkSize, decoder: new RecordDecoder(source) };
+  return [op, path, { compression, chunkSize }, new RecordDecoder(source)] as const;
 }
 
 /**
@@ -165,9 +59,7 @@ export function readTFRecordsSync(
   path: string,
   options: TFRecordReadOptions = {},
 ): Generator<Uint8Array, void, undefined> {
-  const op = "readTFRecordsSync";
-  const a = readArgs(op, path, options);
-  return readFileSync(op, a.path, a, a.decoder);
+  return readFileSync(...readArgs("readTFRecordsSync", path, options));
 }
 
 /**
@@ -181,9 +73,25 @@ export function readTFRecords(
   path: string,
   options: TFRecordReadOptions = {},
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const op = "readTFRecords";
-  const a = readArgs(op, path, options);
-  return readFileAsync(op, a.path, a, a.decoder);
+  return readFileAsync(...readArgs("readTFRecords", path, options));
+}
+
+/**
+ * The records of an uncompressed file (an event file), read synchronously as they are
+ * consumed: readTFRecordsSync under its own name in errors. The file stays open until
+ * the iteration ends or is left early.
+ * @example
+ * ```ts
+ * for (const record of readRecordFile("/tmp/data.tfrecord")) console.log(record.length);
+ * ```
+ */
+export function readRecordFile(path: string): Generator<Uint8Array, void, undefined> {
+  return readFileSync(...readArgs("readRecordFile", path, {}));
+}
+
+/** Writes all of `bytes` (writeSync may write less than asked). */
+export function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  for (let pos = 0; pos < bytes.length;) pos += file.writeSync(bytes.subarray(pos));
 }
 
 /** Options of TFRecordWriter. */
@@ -249,6 +157,15 @@ export class TFRecordWriter {
     for (const part of this.#zlib ? this.#zlib.push(framed) : [framed]) {
       writeAllSync(this.#file, part);
     }
+  }
+
+  /**
+   * Flushes the bytes written so far to disk (fsync); a no-op once closed.
+   * NOTE: a compressed file's last records may still be in the compressor: only close()
+   * writes them.
+   */
+  sync(): void {
+    this.#file?.syncSync();
   }
 
   /** Finishes the compressed stream and closes the file. Closing twice is harmless. */

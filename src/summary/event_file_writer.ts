@@ -19,7 +19,8 @@
  * - A write error in the timer is kept and thrown by the next call (write, flush, close).
  * @module
  */
-import { encodeRecord, writeAllSync } from "../io/tfrecord.ts";
+import { encodeRecord } from "../io/tfrecord.ts";
+import { writeAllSync } from "../io/tfrecord_stream.ts";
 import { encodeEvent, type EventProto, FILE_VERSION } from "./protos.ts";
 import { concatBytes } from "../io/bytes.ts";
 

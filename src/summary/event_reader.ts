@@ -4,7 +4,7 @@
  * any problem is an error naming the file and the record.
  * @module
  */
-import { readRecordFile } from "../io/tfrecord.ts";
+import { readRecordFile } from "../io/tfrecord_stream.ts";
 import { ProtobufError } from "../io/protobuf.ts";
 import { describe } from "../shape.ts";
 import { decodeEvent, type EventProto } from "./protos.ts";
