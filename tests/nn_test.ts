@@ -1,9 +1,10 @@
 import * as tf from "../mod.ts";
 import { assertClose, assertEquals, assertThrowsMatch, randomValues } from "./helpers.ts";
 
-function softmaxRef(row: number[]): number[] {
+/** `round` rounds x - max as the tensor's dtype does (float32: Math.fround). */
+function softmaxRef(row: number[], round = (v: number) => v): number[] {
   const m = Math.max(...row);
-  const e = row.map((v) => Math.exp(v - m));
+  const e = row.map((v) => Math.exp(round(v - m)));
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
 }
@@ -22,6 +23,41 @@ Deno.test("softmax and logSoftmax along any axis, stable for large logits", () =
     /softmax: logits must be float32/,
   );
   assertThrowsMatch(() => tf.nn.softmax([1, 2], 1), /softmax: axis 1 is out of range/);
+});
+
+Deno.test("float32 softmax over the last axis (the fused kernel): long rows, tails, specials", () => {
+  // Row lengths around the kernel's 64 lanes, values wide enough for subnormal outputs.
+  for (const cols of [1, 63, 64, 65, 200]) {
+    const values = randomValues(3 * cols, cols, -60, 60);
+    const x = tf.constant(values, "float32").reshape([3, cols]);
+    const f32 = Array.from(x.dataSync() as Float32Array);
+    const rows = [0, 1, 2].map((i) => softmaxRef(f32.slice(i * cols, (i + 1) * cols), Math.fround));
+    assertClose(tf.nn.softmax(x), rows, { rtol: 2e-6, atol: 1e-44 });
+    const logs = rows.map((r, i) => {
+      const row = f32.slice(i * cols, (i + 1) * cols), m = Math.max(...row);
+      const lse = m + Math.log(row.reduce((a, v) => a + Math.exp(v - m), 0));
+      return r.map((_, j) => row[j] - Math.fround(lse));
+    });
+    assertClose(tf.nn.logSoftmax(x), logs, { rtol: 2e-6, atol: 2e-5 });
+  }
+  const specials = tf.constant([
+    [0, -Infinity, 1, -Infinity],
+    [NaN, 0, 1, 2],
+    [-Infinity, -Infinity, -Infinity, -Infinity],
+    [-200, 0, -200, -87.5],
+  ], "float32");
+  const e = Math.E;
+  assertClose(tf.nn.softmax(specials), [
+    [1 / (1 + e), 0, e / (1 + e), 0],
+    [NaN, NaN, NaN, NaN],
+    [NaN, NaN, NaN, NaN],
+    [0, 1, 0, Math.exp(-87.5)],
+  ], { rtol: 2e-6, atol: 1e-44 });
+  assertClose(tf.nn.logSoftmax(specials).slice([0, 0], [1, 4]), [
+    [-Math.log(1 + e), -Infinity, 1 - Math.log(1 + e), -Infinity],
+  ], { rtol: 2e-6 });
+  assertEquals(tf.nn.softmax(tf.zeros([2, 0])).shape, [2, 0]);
+  assertThrowsMatch(() => tf.nn.softmax(tf.constant(3, "float32")), /softmax: axis -1/);
 });
 
 Deno.test("cross-entropy losses", () => {

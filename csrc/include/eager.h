@@ -31,7 +31,7 @@ extern "C" {
 #define EAGER_API __attribute__((visibility("default")))
 #define EAGER_MAX_RANK 8
 /* Bumped when a signature in this header changes; the loader checks it. */
-#define EAGER_ABI_VERSION 2
+#define EAGER_ABI_VERSION 3
 
 typedef enum {
   EAGER_F32 = 0,
@@ -351,6 +351,13 @@ EAGER_API int32_t eager_max_pool2d_grad_grad(int32_t dtype, const int64_t *x_sha
 EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
                                         const int64_t *out_shape, const int64_t *params,
                                         void *dx, const void *dy, int64_t dy_offset);
+
+/* ---- softmax (softmax.c) ------------------------------------------------------------ */
+
+/* softmax (log = 0) or log-softmax (log = 1) along the last axis of the dense [rows, cols]
+ * float tensor at x + x_offset, into out: exp(x - max) / sum, or x - max - log(sum). */
+EAGER_API int32_t eager_softmax(int32_t dtype, int64_t rows, int64_t cols, void *out,
+                                const void *x, int64_t x_offset, int32_t log);
 
 /* ---- optimizers (optimizer.c) ------------------------------------------------------- */
 

@@ -290,6 +290,11 @@ export const symbols = {
     parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "i64"],
     result: "i32",
   },
+  eager_softmax: {
+    // dtype, int64 rows, int64 cols, void *out, const void *x, int64 x_offset, int32 log
+    parameters: ["i32", "i64", "i64", "buffer", "buffer", "i64", "i32"],
+    result: "i32",
+  },
   eager_apply_update: {
     // rule, dtype, int64 n, const double *hyper, void *var_out, const void *var,
     // const void *g, void *s0_out, const void *s0, void *s1_out, const void *s1,
@@ -316,4 +321,4 @@ export const symbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was written for. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;

@@ -4,10 +4,13 @@
  * batchNormalization. Convolution and pooling live in conv.ts, dropout in random.ts.
  * @module
  */
-import { isFloat } from "../dtype.ts";
+import { dtypeCode, isFloat } from "../dtype.ts";
+import { check, native } from "../native/lib.ts";
+import { allocate } from "../storage.ts";
+import { active, record1 } from "../tape.ts";
 import { describe, normalizeAxis, showShape } from "../shape.ts";
-import type { Tensor, TensorLike } from "../tensor.ts";
-import { castTensor } from "./cast.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { castTensor, contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import {
   add,
@@ -51,9 +54,38 @@ function floatTensor(op: string, x: TensorLike, what = "x"): Tensor {
  */
 export function softmax(logits: TensorLike, axis = -1): Tensor {
   const t = floatTensor("softmax", logits, "logits");
-  normalizeAxis("softmax", axis, t.rank);
+  if (normalizeAxis("softmax", axis, t.rank) === t.rank - 1) {
+    const y = fusedSoftmax("softmax", t, false);
+    // d softmax: (dy - sum(dy * y)) * y along the axis.
+    if (active.length !== 0) {
+      record1("softmax", [t], y, (dy) => [
+        () => multiply(subtract(dy, reduceSum(multiply(dy, y), -1, { keepDims: true })), y),
+      ]);
+    }
+    return y;
+  }
   const e = exp(subtract(t, reduceMax(t, axis, { keepDims: true })));
   return divide(e, reduceSum(e, axis, { keepDims: true }));
+}
+
+/** softmax or log-softmax along the last axis in one kernel (csrc/softmax.c). */
+function fusedSoftmax(op: string, x: Tensor, log: boolean): Tensor {
+  const t = contiguous(x, op);
+  const cols = t.rank === 0 ? 1 : t.shape[t.rank - 1];
+  const out = allocate(t.dtype, t.size, op);
+  check(
+    native.eager_softmax(
+      dtypeCode(t.dtype),
+      cols === 0 ? 0 : t.size / cols,
+      cols,
+      out,
+      t.data,
+      t.offset,
+      log ? 1 : 0,
+    ),
+    op,
+  );
+  return new Tensor(out, t.dtype, t.shape);
 }
 
 /**
@@ -66,7 +98,16 @@ export function softmax(logits: TensorLike, axis = -1): Tensor {
  */
 export function logSoftmax(logits: TensorLike, axis = -1): Tensor {
   const t = floatTensor("logSoftmax", logits, "logits");
-  normalizeAxis("logSoftmax", axis, t.rank);
+  if (normalizeAxis("logSoftmax", axis, t.rank) === t.rank - 1) {
+    const y = fusedSoftmax("logSoftmax", t, true);
+    // d logSoftmax: dy - softmax * sum(dy) along the axis.
+    if (active.length !== 0) {
+      record1("logSoftmax", [t], y, (dy) => [
+        () => subtract(dy, multiply(exp(y), reduceSum(dy, -1, { keepDims: true }))),
+      ]);
+    }
+    return y;
+  }
   return subtract(t, logSumExp(t, axis, { keepDims: true }));
 }
 
