@@ -109,9 +109,29 @@ export function downloadPrebuilt(): Promise<string> {
   return fetchPrebuilt(cacheDir()!);
 }
 
+/**
+ * OpenBLAS's idle threads spin (sched_yield) for 2^28 cycles, about 80 ms, after each GEMM
+ * before they sleep. Between the GEMMs of a training step our own pool runs the conv and
+ * elementwise kernels, and on a machine with few cores the spinning threads take CPU from
+ * it: the MNIST step took 91 ms with the default and 71 ms with 2^21 cycles (0.6 ms),
+ * while back-to-back GEMMs (the 256x256 matmul case) kept their speed. OpenBLAS reads the
+ * variable once, when it loads with libeager, so it is set here unless the user set it
+ * (and left alone without env permission).
+ */
+function tuneOpenBlas(): void {
+  const variable = "OPENBLAS_THREAD_TIMEOUT";
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return;
+    if (Deno.env.get(variable) === undefined) Deno.env.set(variable, "21");
+  } catch {
+    // Permission APIs unavailable: keep OpenBLAS's default.
+  }
+}
+
 /** Opens the library at `path` and checks that it speaks this ABI. */
 export function openLibrary(path: string): Native {
   let library: Deno.DynamicLibrary<typeof symbols>;
+  tuneOpenBlas();
   try {
     library = Deno.dlopen(path, symbols);
   } catch (cause) {
