@@ -1,5 +1,5 @@
 import { symbols } from "../src/native/ffi.ts";
-import { Binary, RandomDist, Reduce, Unary, UpdateRule } from "../src/native/codes.ts";
+import { Activation, Binary, RandomDist, Reduce, Unary, UpdateRule } from "../src/native/codes.ts";
 import { DTYPES } from "../src/dtype.ts";
 import { native } from "../src/native/lib.ts";
 import { assertEquals } from "./helpers.ts";
@@ -27,6 +27,7 @@ Deno.test("op codes in codes.ts follow the enums of eager.h", () => {
   assertEquals(enumNames("eager_reduce_op", "EAGER_REDUCE_"), Object.keys(Reduce));
   assertEquals(enumNames("eager_random_dist", "EAGER_RANDOM_"), Object.keys(RandomDist));
   assertEquals(enumNames("eager_update_rule", "EAGER_UPDATE_"), Object.keys(UpdateRule));
+  assertEquals(enumNames("eager_activation", "EAGER_ACTIVATION_"), Object.keys(Activation));
   assertEquals(
     enumNames("eager_dtype", "EAGER_").map((n) => n.toLowerCase()),
     ["f32", "f64", "i32", "i64", "u8", "bool"],

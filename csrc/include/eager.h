@@ -359,6 +359,20 @@ EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
 EAGER_API int32_t eager_softmax(int32_t dtype, int64_t rows, int64_t cols, void *out,
                                 const void *x, int64_t x_offset, int32_t log);
 
+/* ---- layer epilogue (bias.c) ---------------------------------------------------------- */
+
+typedef enum {
+  EAGER_ACTIVATION_NONE = 0,
+  EAGER_ACTIVATION_RELU = 1,
+  EAGER_ACTIVATION_COUNT
+} eager_activation;
+
+/* data = activation(data + bias) in place, data a dense [rows, cols] float tensor and bias
+ * (at bias + bias_offset) cols long. */
+EAGER_API int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t cols, void *data,
+                                        const void *bias, int64_t bias_offset,
+                                        int32_t activation);
+
 /* ---- optimizers (optimizer.c) ------------------------------------------------------- */
 
 /* One optimizer step over n contiguous elements of a float variable, out of place (the

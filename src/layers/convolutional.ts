@@ -8,6 +8,7 @@ import type { Variable } from "../variable.ts";
 import type { DataFormat } from "../ops/conv_args.ts";
 import { conv2d } from "../ops/conv.ts";
 import { biasAdd } from "../ops/nn.ts";
+import { biasActivation } from "./epilogue.ts";
 import { type Initializer, zeros } from "./initializers.ts";
 import { type Activation, checkActivation, Layer, type LayerOptions } from "./layer.ts";
 import {
@@ -114,11 +115,12 @@ export class Conv2D extends Layer {
           `shape ${showShape(x.shape)}`,
       );
     }
-    let y = conv2d(x, kernel.read(), this.strides, this.padding === "same" ? "SAME" : "VALID", {
+    const y = conv2d(x, kernel.read(), this.strides, this.padding === "same" ? "SAME" : "VALID", {
       dataFormat: this.#format,
       dilations: this.dilationRate,
     });
-    if (this.bias) y = biasAdd(y, this.bias.read(), this.#format);
-    return this.activation ? this.activation(y) : y;
+    if (this.#format === "NHWC") return biasActivation(y, this.bias?.read(), this.activation);
+    const z = this.bias ? biasAdd(y, this.bias.read(), this.#format) : y;
+    return this.activation ? this.activation(z) : z;
   }
 }

@@ -8,7 +8,7 @@ import type { Tensor, TensorLike } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { toTensor } from "../ops/convert.ts";
 import { matmul } from "../ops/matmul.ts";
-import { add } from "../ops/math.ts";
+import { biasActivation } from "./epilogue.ts";
 import { dropout as dropoutOp, type Seed } from "../ops/random.ts";
 import { reshape, transpose } from "../ops/views.ts";
 import { type Initializer, zeros } from "./initializers.ts";
@@ -89,12 +89,11 @@ export class Dense extends Layer {
         }`,
       );
     }
-    let y = x.rank === 2 ? matmul(x, kernel.read()) : reshape(
+    const y = x.rank === 2 ? matmul(x, kernel.read()) : reshape(
       matmul(reshape(x, [x.size / inputDim || 0, inputDim]), kernel.read()),
       [...x.shape.slice(0, -1), this.units],
     );
-    if (this.bias) y = add(y, this.bias.read());
-    return this.activation ? this.activation(y) : y;
+    return biasActivation(y, this.bias?.read(), this.activation);
   }
 }
 

@@ -100,3 +100,9 @@ const UPDATE_NAMES = [
   "CENTERED_RMSPROP",
 ] as const;
 export const UpdateRule: Record<(typeof UPDATE_NAMES)[number], number> = codes(UPDATE_NAMES);
+
+/** eager_activation */
+const ACTIVATION_NAMES = ["NONE", "RELU"] as const;
+export const Activation: Record<(typeof ACTIVATION_NAMES)[number], number> = codes(
+  ACTIVATION_NAMES,
+);

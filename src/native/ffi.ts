@@ -295,6 +295,12 @@ export const symbols = {
     parameters: ["i32", "i64", "i64", "buffer", "buffer", "i64", "i32"],
     result: "i32",
   },
+  eager_bias_activation: {
+    // dtype, int64 rows, int64 cols, void *data, const void *bias, int64 bias_offset,
+    // int32 activation
+    parameters: ["i32", "i64", "i64", "buffer", "buffer", "i64", "i32"],
+    result: "i32",
+  },
   eager_apply_update: {
     // rule, dtype, int64 n, const double *hyper, void *var_out, const void *var,
     // const void *g, void *s0_out, const void *s0, void *s1_out, const void *s1,
