@@ -60,116 +60,32 @@ export function release(scope: ReleaseScope, array: ArrayBufferView): boolean {
  * Frees the buffer of `array` now when `array` spans a whole one of at least 64 KiB (never
  * a slab), and returns whether it did. NOTE: the caller guarantees that nothing else
  * holds the buffer: every view of it reads as empty afterwards.
- *
- * The memory is kept for the next allocation of the same size (a training step allocates
- * the sizes the previous step freed), up to SPARE_MAX_BYTES, and handed back to the
- * system a second after the last reuse: a fresh buffer costs its zeroing and page faults
- * (about 1 ms for 10 MiB here, seven times the kernel that fills it).
  */
 export function free(array: ArrayBufferView): boolean {
   const buffer = array.buffer;
   if (!(buffer instanceof ArrayBuffer) || buffer.detached) return false;
-  const bytes = buffer.byteLength;
-  if (bytes < RELEASE_MIN_BYTES || array.byteLength !== bytes) return false;
-  if (spareBytes + bytes > SPARE_MAX_BYTES) {
-    buffer.transfer(0);
-    return true;
+  if (buffer.byteLength < RELEASE_MIN_BYTES || array.byteLength !== buffer.byteLength) {
+    return false;
   }
-  const kept = buffer.transfer(); // the same memory, under a new owner; `buffer` is detached
-  let list = spare.get(bytes);
-  if (!list) spare.set(bytes, list = []);
-  list.push(kept);
-  spareBytes += bytes;
-  scheduleSpareTrim();
+  buffer.transfer(0);
   return true;
-}
-
-/** Buffers `free` kept, by byte length. */
-const spare = new Map<number, ArrayBuffer[]>();
-let spareBytes = 0;
-const SPARE_MAX_BYTES = 64 << 20;
-let spareTimer: ReturnType<typeof setTimeout> | undefined;
-let spareUsed = false;
-
-/** Drops the spare buffers a second after they were last reused (never keeps Deno alive). */
-function scheduleSpareTrim(): void {
-  if (spareTimer !== undefined) return;
-  const timer = setTimeout(() => {
-    spareTimer = undefined;
-    if (spareUsed) {
-      spareUsed = false;
-      if (spareBytes > 0) scheduleSpareTrim();
-      return;
-    }
-    spare.clear();
-    spareBytes = 0;
-  }, 1000);
-  spareTimer = timer;
-  Deno.unrefTimer(timer);
-}
-
-function takeSpare(bytes: number): ArrayBuffer | undefined {
-  const buffer = spare.get(bytes)?.pop();
-  if (buffer) {
-    spareBytes -= bytes;
-    spareUsed = true;
-  }
-  return buffer;
 }
 
 /** A zero-filled typed array for n elements of dtype, pooled when small. */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
-  return allocateArray(dtype, n, op, true);
-}
-
-/**
- * A typed array for n elements of dtype whose contents are unspecified: only for outputs
- * that a kernel writes in full (a reused buffer is then not zeroed first).
- */
-export function allocateOutput(dtype: DType, n: number, op = "allocate"): TypedArray {
-  return allocateArray(dtype, n, op, false);
-}
-
-/**
- * EAGER_POISON_OUTPUTS=1 fills every allocateOutput buffer with 0xff bytes (NaN, -1), so a
- * kernel that leaves an element unwritten shows it (tests/poison_test.ts runs the op tests
- * so).
- */
-const POISON = (() => {
-  const variable = "EAGER_POISON_OUTPUTS";
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return false;
-    return Deno.env.get(variable) === "1";
-  } catch {
-    return false;
-  }
-})();
-
-function allocateArray(dtype: DType, n: number, op: string, zeroed: boolean): TypedArray {
-  const array = allocateBytes(dtype, n, op, zeroed);
-  if (POISON && !zeroed) {
-    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).fill(0xff);
-  }
-  return array;
-}
-
-function allocateBytes(dtype: DType, n: number, op: string, zeroed: boolean): TypedArray {
   const ArrayType = arrayType(dtype);
   const bytes = n * itemSize(dtype);
   if (bytes > SMALL_BYTES) {
-    const reused = bytes >= RELEASE_MIN_BYTES ? takeSpare(bytes) : undefined;
-    let array: TypedArray;
     try {
-      array = reused ? new ArrayType(reused, 0, n) : new ArrayType(n);
+      const array = new ArrayType(n);
+      if (bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
+      if (bytes >= RELEASE_MIN_BYTES) { for (const s of openScopes) s.born.add(array.buffer); }
+      return array;
     } catch (cause) {
       throw new RangeError(`${op}: cannot allocate ${n} ${dtype} elements (${bytes} bytes)`, {
         cause,
       });
     }
-    if (reused && zeroed) new Uint8Array(reused).fill(0);
-    if (!reused && bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
-    if (bytes >= RELEASE_MIN_BYTES) { for (const s of openScopes) s.born.add(array.buffer); }
-    return array;
   }
   if (cursor + bytes > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);

@@ -19,7 +19,7 @@ import { type DType, dtypeCode, type TypedArray } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocate, allocateOutput } from "../storage.ts";
+import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { contiguous } from "./cast.ts";
@@ -80,7 +80,7 @@ export function conv2d(
     opts,
     `${showShape(input.shape)} x ${showShape(f.shape)}`,
   );
-  const out = allocateOutput(input.dtype, sizeOf(g.out), op);
+  const out = allocate(input.dtype, sizeOf(g.out), op);
   if (out.length > 0) {
     const xn = denseNHWC(op, input, format), fn = contiguous(f, op);
     convKernel(op, native.eager_conv2d, input.dtype, [xs, f.shape, g], out, xn, fn);

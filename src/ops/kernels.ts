@@ -9,12 +9,12 @@ import { type DType, dtypeCode } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { broadcastShapes, broadcastStrides, checkSize, sameShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../storage.ts";
+import { allocate } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
 
 /** out = op(x), elementwise, written as `outDtype`. */
 export function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tensor {
-  const out = allocateOutput(outDtype, x.size, op);
+  const out = allocate(outDtype, x.size, op);
   const dtype = dtypeCode(x.dtype);
   const status = x.contiguous
     ? native.eager_unary_flat(code, dtype, x.size, out, x.data, x.offset)
@@ -49,7 +49,7 @@ export function binaryKernel(
     else if (x.size === 1 && x.rank <= y.rank) (shape = y.shape), (xStep = 0);
     if (shape) {
       const n = xStep ? x.size : y.size;
-      const out = allocateOutput(outDtype, n, op);
+      const out = allocate(outDtype, n, op);
       check(
         native.eager_binary_flat(
           code,
@@ -70,7 +70,7 @@ export function binaryKernel(
   }
   const shape = broadcastShapes(op, x.shape, y.shape);
   checkSize(op, shape);
-  const out = allocateOutput(outDtype, sizeOf(shape), op);
+  const out = allocate(outDtype, sizeOf(shape), op);
   check(
     native.eager_binary(
       code,
@@ -94,7 +94,7 @@ export function binaryKernel(
 export function whereKernel(op: string, cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, broadcastShapes(op, cond.shape, a.shape), b.shape);
   checkSize(op, shape);
-  const out = allocateOutput(a.dtype, sizeOf(shape), op);
+  const out = allocate(a.dtype, sizeOf(shape), op);
   check(
     native.eager_where(
       dtypeCode(a.dtype),

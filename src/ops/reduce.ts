@@ -14,7 +14,7 @@ import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { Reduce } from "../native/codes.ts";
 import { normalizeAxes, normalizeAxis, showShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../storage.ts";
+import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
@@ -72,7 +72,7 @@ function reduceKernel(
     shape.push(x.shape[d]);
     strides.push(x.strides[d]);
   }
-  const out = allocateOutput(outDtype, sizeOf(outShape), op);
+  const out = allocate(outDtype, sizeOf(outShape), op);
   check(
     native.eager_reduce(
       code,

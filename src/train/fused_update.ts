@@ -8,7 +8,7 @@
  */
 import { dtypeCode } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
-import { allocateOutput } from "../storage.ts";
+import { allocate } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 
@@ -33,9 +33,9 @@ export function applyUpdate(
   const value = variable.updateInput(), n = value.size, dtype = value.dtype;
   hyperBuffer.fill(0);
   hyperBuffer.set(hyper);
-  const out = allocateOutput(dtype, n, op);
+  const out = allocate(dtype, n, op);
   const slotIns = slots.map((s) => s.updateInput().dataSync());
-  const slotOuts = slots.map(() => allocateOutput(dtype, n, op));
+  const slotOuts = slots.map(() => allocate(dtype, n, op));
   check(
     native.eager_apply_update(
       rule,
