@@ -74,7 +74,8 @@
   X(SQUARED_DIFFERENCE, (a - b) * (a - b))                         \
   X(FLOOR_DIV, floor(a / b))                                       \
   X(MOD, eager_fmod_floor(a, b))                                   \
-  X(ATAN2, atan2(a, b))
+  X(ATAN2, atan2(a, b))                                          \
+  X(RELU_GRAD, b > 0 ? a : (T)0)
 
 /* Integer ops that cannot fail; division, modulo and power have their own loops. */
 #define EAGER_INT_BINARY(X)                       \

@@ -103,6 +103,7 @@ typedef enum {
   EAGER_BINARY_FLOOR_DIV,
   EAGER_BINARY_MOD, /* floor modulo: the result has the sign of the divisor */
   EAGER_BINARY_ATAN2,
+  EAGER_BINARY_RELU_GRAD, /* a where b > 0, else 0: relu's gradient (float only) */
   EAGER_BINARY_EQUAL, /* comparisons: output bool */
   EAGER_BINARY_NOT_EQUAL,
   EAGER_BINARY_LESS,

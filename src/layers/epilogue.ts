@@ -10,10 +10,9 @@ import { check, native } from "../native/lib.ts";
 import { Activation as ActivationCode } from "../native/codes.ts";
 import { Tensor } from "../tensor.ts";
 import { active, record } from "../tape.ts";
-import { greater, relu, where } from "../ops/math.ts";
+import { relu, reluGrad } from "../ops/math.ts";
 import { biasAdd } from "../ops/nn.ts";
 import { reduceSum } from "../ops/reduce.ts";
-import { zerosLike } from "../ops/creation.ts";
 import type { Activation } from "./layer.ts";
 
 /**
@@ -54,7 +53,7 @@ export function biasActivation(
   if (active.length !== 0) {
     const batchAxes = [...Array(z.rank - 1).keys()];
     record("biasAdd", [z, bias], [y], ([dy]) => {
-      const dz = code === ActivationCode.RELU ? where(greater(y, 0), dy, zerosLike(dy)) : dy;
+      const dz = code === ActivationCode.RELU ? reluGrad(dy, y) : dy;
       return [dz, reduceSum(dz, batchAxes)];
     });
   }

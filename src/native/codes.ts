@@ -59,6 +59,7 @@ const BINARY_NAMES = [
   "FLOOR_DIV",
   "MOD",
   "ATAN2",
+  "RELU_GRAD",
   "EQUAL",
   "NOT_EQUAL",
   "LESS",

@@ -224,8 +224,20 @@ export const relu: UnaryOp = unaryOp(
   "relu",
   Unary.RELU,
   "numeric",
-  (dy, x) => routed(greater(x, 0), dy),
+  (dy, x) => reluGrad(dy, x),
 );
+
+/**
+ * dy where x > 0, else 0: relu's gradient in one kernel (a mask and a zeros tensor the
+ * size of x otherwise). Its own gradient, for higher derivatives, routes the same way.
+ */
+export function reluGrad(dy: Tensor, x: Tensor): Tensor {
+  const out = binaryKernel("reluGrad", Binary.RELU_GRAD, dy, x, dy.dtype);
+  if (active.length !== 0) {
+    record1("reluGrad", [dy, x], out, (ddx) => [() => reluGrad(ddx, x), undefined]);
+  }
+  return out;
+}
 /** min(max(x, 0), 6). @example tf.nn.relu6([-1, 7]) // [0, 6] */
 export const relu6: UnaryOp = unaryOp(
   "relu6",
