@@ -112,6 +112,14 @@ export class Variable implements Watchable {
     return this.#value;
   }
 
+  /**
+   * For optimizers: whether the value is a buffer replaceOwned set and nothing has read
+   * since, so an update may overwrite it in place.
+   */
+  ownsValue(): boolean {
+    return this.#owned;
+  }
+
   /** For optimizers: the value, read by an update without handing it out (replaceOwned). */
   updateInput(): Tensor {
     return this.#value;

@@ -376,11 +376,13 @@ EAGER_API int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t col
 
 /* ---- optimizers (optimizer.c) ------------------------------------------------------- */
 
-/* One optimizer step over n contiguous elements of a float variable, out of place (the
- * old values stay valid for tensors that share them): var_out and the slot outputs
- * s*_out receive the updated values of var and the slots s*, given the gradient g.
- * Slots the rule does not use are not read or written (pass any buffer). Hyperparameters
- * are rounded to the dtype first, as TensorFlow's kernels take them. */
+/* One optimizer step over n contiguous elements of a float variable: var_out (a buffer
+ * apart from var, which stays valid for tensors that share it) and the slot outputs s*_out
+ * receive the updated values of var and the slots s*, given the gradient g. The slots go
+ * either all in place (every s*_out equal to its s*) or all apart; a mix is an argument
+ * error. Slots the rule does not use are not read or written (pass any buffer, the same
+ * one as input and output for in place). Hyperparameters are rounded to the dtype first,
+ * as TensorFlow's kernels take them. */
 EAGER_API int32_t eager_apply_update(int32_t rule, int32_t dtype, int64_t n, const double *hyper,
                                      void *var_out, const void *var, const void *g,
                                      void *s0_out, const void *s0, void *s1_out, const void *s1,

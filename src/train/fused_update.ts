@@ -1,9 +1,9 @@
 /**
  * The optimizers' one call into libeager: a fused, out-of-place update of a variable and
  * its slots (eager_apply_update), so a step over a 3-million-element kernel reads and
- * writes each array once instead of making a dozen intermediate tensors. The new values
- * go in with Variable.replaceOwned, which frees the previous ones when nothing outside
- * the optimizer has seen them (a slot's, usually): no garbage is left for those.
+ * writes each array once instead of making a dozen intermediate tensors. The variable's
+ * new value goes in with Variable.replaceOwned, which frees the previous one when nothing
+ * outside the optimizer has seen it; slots nobody else has seen are updated in place.
  * @module
  */
 import { dtypeCode } from "../dtype.ts";
@@ -35,7 +35,9 @@ export function applyUpdate(
   hyperBuffer.set(hyper);
   const out = allocate(dtype, n, op);
   const slotIns = slots.map((s) => s.updateInput().dataSync());
-  const slotOuts = slots.map(() => allocate(dtype, n, op));
+  // Slots nobody else has seen are updated in place; otherwise all go to fresh buffers.
+  const inPlace = slots.every((s) => s.ownsValue());
+  const slotOuts = inPlace ? slotIns : slots.map(() => allocate(dtype, n, op));
   check(
     native.eager_apply_update(
       rule,
@@ -54,6 +56,8 @@ export function applyUpdate(
     ),
     op,
   );
-  slots.forEach((s, i) => s.replaceOwned(new Tensor(slotOuts[i], dtype, value.shape)));
+  if (!inPlace) {
+    slots.forEach((s, i) => s.replaceOwned(new Tensor(slotOuts[i], dtype, value.shape)));
+  }
   variable.replaceOwned(new Tensor(out, dtype, value.shape));
 }
