@@ -131,6 +131,46 @@ Deno.test("float32 exp is within 1 ulp of the correctly rounded value over its w
   if (!Number.isNaN(got[specials.length - 1])) throw new Error("exp(NaN) is not NaN");
 });
 
+Deno.test("one-element float arithmetic (computed in JS) equals the kernels' bit for bit", () => {
+  const specials = [
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    3e38,
+    -3e38,
+    1e-45,
+    1e-38,
+    2 ** -126,
+    Infinity,
+    -Infinity,
+    NaN,
+  ];
+  const values = [
+    ...specials,
+    ...randomValues(200, 11, -1e6, 1e6),
+    ...randomValues(200, 12, -2, 2),
+  ];
+  for (const dtype of ["float32", "float64"] as const) {
+    const a = tf.constant(values, dtype);
+    const b = tf.reverse(a, 0); // pairs every value with another
+    for (const op of [tf.add, tf.subtract, tf.multiply, tf.divide]) {
+      const kernel = op(a, b).dataSync(); // many elements: the C kernel
+      for (let i = 0; i < values.length; i += 7) {
+        const one = op(tf.slice(a, [i], [1]), tf.slice(b, [i], [1])).dataSync()[0];
+        if (!Object.is(one, kernel[i])) {
+          throw new Error(
+            `${op.name} ${dtype} of ${a.dataSync()[i]} and ${b.dataSync()[i]}: ${one} vs ${
+              kernel[i]
+            }`,
+          );
+        }
+      }
+    }
+  }
+});
+
 Deno.test("unary ops read non-contiguous inputs (transposed and reversed views)", () => {
   const values = randomValues(12, 99, 0.1, 3);
   const base = tf.constant(values, "float64").reshape([3, 4]);
