@@ -34,7 +34,7 @@ class Slab {
       this.#cursor = 0;
     }
     const view = new ArrayType(this.#buffer, this.#cursor, n);
-    this.#cursor += Math.ceil(Math.max(bytes, 1) / this.align) * this.align;
+    this.#cursor += (bytes + this.align - 1) & -this.align || this.align; // align: a power of 2
     return view;
   }
 }

@@ -71,7 +71,7 @@ export function softmax(logits: TensorLike, axis = -1): Tensor {
 /** softmax or log-softmax along the last axis in one kernel (csrc/softmax.c). */
 function fusedSoftmax(op: string, x: Tensor, log: boolean): Tensor {
   const t = contiguous(x, op);
-  const cols = t.rank === 0 ? 1 : t.shape[t.rank - 1];
+  const cols = t.shape[t.rank - 1]; // rank >= 1: normalizeAxis rejected scalars
   const out = allocate(t.dtype, t.size, op);
   check(
     native.eager_softmax(
