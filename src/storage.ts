@@ -19,6 +19,7 @@
  */
 import { arrayType, type DType, itemSize, type TypedArray } from "./dtype.ts";
 import { native } from "./native/lib.ts";
+import { takeBuffer } from "./native/buffers.ts";
 
 /** Views of fresh ArrayBuffers of `size` bytes, handed out in order, `align`ed. */
 class Slab {
@@ -90,13 +91,29 @@ export function free(array: ArrayBufferView): boolean {
 
 /** A zero-filled typed array for n elements of dtype, pooled when small. */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
+  return allocateLarge(dtype, n, op, false);
+}
+
+/**
+ * A typed array for n elements of dtype whose contents are unspecified: for an op's output
+ * when its kernel writes every element (a 10 MB conv output was zero-filled and then
+ * written again). Small ones come from the zeroed slabs all the same. NOTE: the test
+ * suite runs with EAGER_POISON_OUTPUTS=1, which fills these with NaN (-1 for integers),
+ * so a kernel that reads its output before writing it fails its tests.
+ */
+export function allocateOutput(dtype: DType, n: number, op = "allocate"): TypedArray {
+  return allocateLarge(dtype, n, op, true);
+}
+
+function allocateLarge(dtype: DType, n: number, op: string, uninitialised: boolean) {
   const ArrayType = arrayType(dtype);
   const bytes = n * itemSize(dtype);
   if (bytes <= smallSlab.maxBytes) return smallSlab.view(ArrayType, n, bytes);
   if (bytes <= mediumSlab.maxBytes) return mediumSlab.view(ArrayType, n, bytes);
   try {
-    const array = new ArrayType(n);
-    if (bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
+    const buffer = uninitialised ? takeBuffer(bytes) : undefined;
+    const array = buffer ? new ArrayType(buffer, 0, n) : new ArrayType(n);
+    if (!buffer && bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
     if (bytes >= RELEASE_MIN_BYTES) { for (const s of openScopes) s.born.add(array.buffer); }
     return array;
   } catch (cause) {

@@ -24,16 +24,25 @@ function missing(): never {
   );
 }
 
+let openedPath = found.path;
+
 /** libeager's functions. Until the library is open, any call raises a clear error. */
 export let native: Native = found.path
   ? openLibrary(found.path)
   : new Proxy({} as Native, { get: missing });
 
+/** Where the open library is on disk (undefined until it is open). */
+export function libraryPath(): string | undefined {
+  return openedPath;
+}
+
 /** Opens the library when it was not found on disk but can be downloaded. */
 export async function ensureLibrary(): Promise<void> {
   if (found.path) return;
   if (!canFetchPrebuilt()) missing();
-  native = openLibrary(await downloadPrebuilt());
+  const path = await downloadPrebuilt();
+  native = openLibrary(path);
+  openedPath = path;
 }
 
 const messages = new Map<number, string>();

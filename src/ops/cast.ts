@@ -7,12 +7,12 @@ import { type DType, dtypeCode, isFloat } from "../dtype.ts";
 import { active, record1 } from "../tape.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
-import { allocate } from "../storage.ts";
+import { allocateOutput } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
 
 /** Copies `x` into a new dense tensor of `dtype` (see eager_cast for the rounding rules). */
 export function copyAs(x: Tensor, dtype: DType, op: string): Tensor {
-  const out = allocate(dtype, x.size, op);
+  const out = allocateOutput(dtype, x.size, op);
   if (x.size > 0) {
     check(
       native.eager_cast(

@@ -19,7 +19,7 @@ import { type DType, dtypeCode, type TypedArray } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocateOutput } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { contiguous } from "./cast.ts";
@@ -80,7 +80,7 @@ export function conv2d(
     opts,
     `${showShape(input.shape)} x ${showShape(f.shape)}`,
   );
-  const out = allocate(input.dtype, sizeOf(g.out), op);
+  const out = allocateOutput(input.dtype, sizeOf(g.out), op);
   if (out.length > 0) {
     const xn = denseNHWC(op, input, format), fn = contiguous(f, op);
     convKernel(op, native.eager_conv2d, input.dtype, [xs, f.shape, g], out, xn, fn);
@@ -130,7 +130,7 @@ function backpropInput(
       } with filters ${showShape(f.shape)} gives ${showShape(formatShape(g.out, format))}`,
     );
   }
-  const dx = allocate(grad.dtype, sizeOf(xs), op);
+  const dx = allocateOutput(grad.dtype, sizeOf(xs), op);
   if (dx.length > 0) {
     const dyn = denseNHWC(op, grad, format), fn = contiguous(f, op);
     convKernel(op, native.eager_conv2d_backprop_input, grad.dtype, [xs, f.shape, g], dx, fn, dyn);
@@ -247,7 +247,7 @@ export function conv2dBackpropFilter(
       } with filters ${showShape(fs)} gives ${showShape(formatShape(g.out, format))}`,
     );
   }
-  const df = allocate(input.dtype, sizeOf(fs), op);
+  const df = allocateOutput(input.dtype, sizeOf(fs), op);
   if (df.length > 0) {
     const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
     convKernel(op, native.eager_conv2d_backprop_filter, input.dtype, [xs, fs, g], df, xn, dyn);

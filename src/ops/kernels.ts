@@ -10,12 +10,12 @@ import { check, native } from "../native/lib.ts";
 import { Binary } from "../native/codes.ts";
 import { int64s } from "../native/args.ts";
 import { broadcastShapes, broadcastStrides, checkSize, sameShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocateOutput } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
 
 /** out = op(x), elementwise, written as `outDtype`. */
 export function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tensor {
-  const out = allocate(outDtype, x.size, op);
+  const out = allocateOutput(outDtype, x.size, op);
   const dtype = dtypeCode(x.dtype);
   const status = x.contiguous
     ? native.eager_unary_flat(code, dtype, x.size, out, x.data, x.offset)
@@ -63,7 +63,7 @@ export function binaryKernel(
     else if (x.size === 1 && x.rank <= y.rank) (shape = y.shape), (xStep = 0);
     if (shape) {
       const n = xStep ? x.size : y.size;
-      const out = allocate(outDtype, n, op);
+      const out = allocateOutput(outDtype, n, op);
       const scalar = n === 1 && outDtype === x.dtype ? SCALAR_RULES[code] : undefined;
       if (scalar && (outDtype === "float32" || outDtype === "float64")) {
         out[0] = scalar(x.data[x.offset] as number, y.data[y.offset] as number);
@@ -89,7 +89,7 @@ export function binaryKernel(
   }
   const shape = broadcastShapes(op, x.shape, y.shape);
   checkSize(op, shape);
-  const out = allocate(outDtype, sizeOf(shape), op);
+  const out = allocateOutput(outDtype, sizeOf(shape), op);
   check(
     native.eager_binary(
       code,
@@ -113,7 +113,7 @@ export function binaryKernel(
 export function whereKernel(op: string, cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, broadcastShapes(op, cond.shape, a.shape), b.shape);
   checkSize(op, shape);
-  const out = allocate(a.dtype, sizeOf(shape), op);
+  const out = allocateOutput(a.dtype, sizeOf(shape), op);
   check(
     native.eager_where(
       dtypeCode(a.dtype),

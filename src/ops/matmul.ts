@@ -8,7 +8,7 @@ import { dtypeCode } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { broadcastShapes, broadcastStrides, checkSize, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocateOutput } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { binaryOperands } from "./math.ts";
@@ -79,7 +79,7 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
   const batch = broadcastShapes(op, aBatch, bBatch);
   const shape = [...batch, A.rows, B.cols];
   checkSize(op, shape);
-  const out = allocate(x.dtype, sizeOf(shape), op);
+  const out = allocateOutput(x.dtype, sizeOf(shape), op);
   check(
     native.eager_matmul(
       dtypeCode(x.dtype),

@@ -6,7 +6,7 @@
  */
 import { dtypeCode, isFloat } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
-import { allocate } from "../storage.ts";
+import { allocateOutput } from "../storage.ts";
 import { active, record1 } from "../tape.ts";
 import { describe, normalizeAxis, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
@@ -72,7 +72,7 @@ export function softmax(logits: TensorLike, axis = -1): Tensor {
 function fusedSoftmax(op: string, x: Tensor, log: boolean): Tensor {
   const t = contiguous(x, op);
   const cols = t.shape[t.rank - 1]; // rank >= 1: normalizeAxis rejected scalars
-  const out = allocate(t.dtype, t.size, op);
+  const out = allocateOutput(t.dtype, t.size, op);
   check(
     native.eager_softmax(
       dtypeCode(t.dtype),

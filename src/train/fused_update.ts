@@ -8,7 +8,7 @@
  */
 import { dtypeCode } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
-import { allocate } from "../storage.ts";
+import { allocateOutput } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 
@@ -33,11 +33,11 @@ export function applyUpdate(
   const value = variable.updateInput(), n = value.size, dtype = value.dtype;
   hyperBuffer.fill(0);
   hyperBuffer.set(hyper);
-  const out = allocate(dtype, n, op);
+  const out = allocateOutput(dtype, n, op);
   const slotIns = slots.map((s) => s.updateInput().dataSync());
   // Slots nobody else has seen are updated in place; otherwise all go to fresh buffers.
   const inPlace = slots.every((s) => s.ownsValue());
-  const slotOuts = inPlace ? slotIns : slots.map(() => allocate(dtype, n, op));
+  const slotOuts = inPlace ? slotIns : slots.map(() => allocateOutput(dtype, n, op));
   check(
     native.eager_apply_update(
       rule,

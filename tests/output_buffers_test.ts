@@ -1,0 +1,70 @@
+/**
+ * Uninitialised output buffers (src/native/buffers.ts, csrc/napi_buffers.c): large op
+ * outputs come from libeager through Node-API without a zero-fill, the garbage collector
+ * still frees them in time, early freeing works on them, and EAGER_POISON_OUTPUTS=1 (set
+ * by `deno task test` for the whole suite) fills them with NaN / -1.
+ */
+import { takeBuffer } from "../src/native/buffers.ts";
+import { allocate, allocateOutput, free } from "../src/storage.ts";
+import { assertEquals, assertThrowsMatch } from "./helpers.ts";
+
+async function runProbe(code: string, env: Record<string, string>): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`the probe failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+const storage = new URL("../src/storage.ts", import.meta.url).href;
+
+Deno.test("large outputs come from Node-API, at their size, and early freeing detaches them", () => {
+  const buffer = takeBuffer(1 << 20);
+  if (!(buffer instanceof ArrayBuffer)) throw new Error("Node-API buffers are unavailable");
+  assertEquals(buffer.byteLength, 1 << 20);
+  const array = allocateOutput("float32", 1 << 16, "test") as Float32Array;
+  assertEquals([array.length, array.byteOffset, array.buffer.byteLength], [1 << 16, 0, 1 << 18]);
+  array.fill(3);
+  assertEquals(array[(1 << 16) - 1], 3);
+  assertEquals(free(array), true);
+  assertEquals([(array.buffer as ArrayBuffer).detached, array.length], [true, 0]);
+});
+
+Deno.test("EAGER_POISON_OUTPUTS=1 fills outputs with NaN and -1; allocate still zero-fills", async () => {
+  const code = `import { allocate, allocateOutput } from "${storage}";
+    const f = allocateOutput("float32", 1 << 16), i = allocateOutput("int32", 1 << 16);
+    const z = allocate("float64", 1 << 16);
+    console.log(JSON.stringify([f.every(Number.isNaN), i.every((v) => v === -1),
+      z.every((v) => v === 0)]));`;
+  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "1" }), "[true,true,true]");
+  // Without poison the contents are unspecified: only their length is checked.
+  const plain = `import { allocateOutput } from "${storage}";
+    console.log(allocateOutput("float32", 1 << 16).length);`;
+  assertEquals(await runProbe(plain, { EAGER_POISON_OUTPUTS: "0" }), String(1 << 16));
+});
+
+Deno.test("bad sizes are RangeErrors naming the op, and small outputs stay zeroed slab views", () => {
+  assertThrowsMatch(() => allocateOutput("float32", 2 ** 50, "conv2d"), /^conv2d: cannot allocate/);
+  assertThrowsMatch(() => takeBuffer(0), /take: bytes must be a whole number/);
+  assertThrowsMatch(() => takeBuffer(1.5), /take: bytes must be a whole number/);
+  const small = allocateOutput("float32", 100, "test");
+  assertEquals([small.length, small.every((v) => v === 0)], [100, true]);
+  assertEquals(allocate("int32", 0).length, 0);
+});
+
+Deno.test("garbage outputs are collected in time: 3 GB of 10 MB outputs peak under 1 GB", async () => {
+  const probe = new URL("./probes/output_memory.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", probe],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`the probe failed: ${new TextDecoder().decode(out.stderr)}`);
+  const { external, peak, size } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assertEquals([external, size], [true, 2_500_000]);
+  // Without the collector learning of them (csrc/napi_buffers.c) this loop reached 3 GB.
+  if (!(peak > 0 && peak < 1 << 30)) throw new Error(`peak resident size ${peak} bytes`);
+});
