@@ -104,4 +104,12 @@ typedef int (*eager_segment_fn)(void *ctx, int64_t n, char *const *ptrs, const i
  * elem_size[k] is its element size. Returns the first non-OK status any segment gave. */
 int eager_walk(const eager_iter *it, char *const *base, const size_t *elem_size, int64_t grain,
                eager_segment_fn fn, void *ctx);
+/* Transparent huge pages are asked for from this size (eager_advise_huge_pages). */
+#define EAGER_HUGE_PAGE_HINT_BYTES ((size_t)4 << 20)
+
+/* Uninitialised blocks for op outputs (block_cache.c): take returns NULL when out of
+ * memory; give takes back a block that take returned, with its size. Thread-safe. */
+void *eager_block_take(size_t bytes);
+void eager_block_give(void *block, size_t bytes);
+
 #endif /* EAGER_INTERNAL_H */

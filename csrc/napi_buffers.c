@@ -46,8 +46,6 @@ extern napi_status napi_throw_range_error(napi_env env, const char *code, const 
 extern napi_status napi_create_arraybuffer(napi_env env, size_t bytes, void **data,
                                            napi_value *result);
 
-/* From this size a block asks for transparent huge pages, as storage.ts did before. */
-#define HUGE_PAGE_HINT_BYTES ((size_t)4 << 20)
 /* Above this the request is refused rather than passed to malloc (2^53 is JS's limit). */
 #define MAX_BLOCK_BYTES ((double)((uint64_t)1 << 52))
 
@@ -63,7 +61,9 @@ static int poison_outputs = -1; /* unknown until the first take() */
  * isolate, a block may be freed after its isolate (a Deno worker, a parallel test) is
  * gone, and a count driven below zero aborts the process.
  */
-static void release(napi_env env, void *data, void *hint) { free(data); }
+static void release(napi_env env, void *data, void *hint) {
+  eager_block_give(data, (size_t)(uintptr_t)hint);
+}
 
 /* take(bytes): an ArrayBuffer of `bytes` uninitialised bytes, or a thrown RangeError. */
 static napi_value take(napi_env env, napi_callback_info info) {
@@ -77,20 +77,20 @@ static napi_value take(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t bytes = (size_t)requested;
-  void *block = malloc(bytes); /* 16-byte aligned, as V8's own buffers */
+  void *block = eager_block_take(bytes);
   if (!block) {
     napi_throw_range_error(env, NULL, "take: out of memory");
     return NULL;
   }
-  if (bytes >= HUGE_PAGE_HINT_BYTES) eager_advise_huge_pages(block, (int64_t)bytes);
   if (poison_outputs < 0) {
     const char *setting = getenv("EAGER_POISON_OUTPUTS");
     poison_outputs = setting && strcmp(setting, "1") == 0;
   }
   if (poison_outputs) memset(block, 0xFF, bytes);
   napi_value buffer = NULL;
-  if (napi_create_external_arraybuffer(env, block, bytes, release, NULL, &buffer) != 0) {
-    free(block);
+  if (napi_create_external_arraybuffer(env, block, bytes, release, (void *)(uintptr_t)bytes,
+                                       &buffer) != 0) {
+    eager_block_give(block, bytes);
     return NULL; /* the failed call left its exception pending */
   }
   void *unused;

@@ -1,8 +1,9 @@
 /**
  * Uninitialised output buffers (src/native/buffers.ts, csrc/napi_buffers.c): large op
  * outputs come from libeager through Node-API without a zero-fill, the garbage collector
- * still frees them in time, early freeing works on them, and EAGER_POISON_OUTPUTS=1 (set
- * by `deno task test` for the whole suite) fills them with NaN / -1.
+ * still frees them in time, early freeing works on them, blocks of 32 MiB or more are
+ * reused (csrc/block_cache.c), and EAGER_POISON_OUTPUTS=1 (set by `deno task test` for
+ * the whole suite) fills them with NaN / -1.
  */
 import { takeBuffer } from "../src/native/buffers.ts";
 import { allocate, allocateOutput, free } from "../src/storage.ts";
@@ -44,6 +45,18 @@ Deno.test("EAGER_POISON_OUTPUTS=1 fills outputs with NaN and -1; allocate still 
   const plain = `import { allocateOutput } from "${storage}";
     console.log(allocateOutput("float32", 1 << 16).length);`;
   assertEquals(await runProbe(plain, { EAGER_POISON_OUTPUTS: "0" }), String(1 << 16));
+});
+
+Deno.test("a freed output of 32 MiB or more is handed to the next output of its size", async () => {
+  // Without poison the reused block still holds the old values; with it, NaN again.
+  const code = `import { allocateOutput, free } from "${storage}";
+    const n = 8 << 20, a = allocateOutput("float32", n);
+    a.fill(7);
+    free(a);
+    const b = allocateOutput("float32", n);
+    console.log(JSON.stringify([b[0], b[n - 1]]));`;
+  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "0" }), "[7,7]");
+  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "1" }), "[null,null]");
 });
 
 Deno.test("bad sizes are RangeErrors naming the op, and small outputs stay zeroed slab views", () => {

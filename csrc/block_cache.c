@@ -1,0 +1,86 @@
+/*
+ * A small cache of large freed output blocks (see napi_buffers.c), so that a loop making
+ * outputs of one size reuses memory that is already mapped.
+ *
+ * glibc maps every block of 32 MiB or more (csrc/memory.c) fresh from the kernel and
+ * unmaps it on free, and V8 frees garbage outputs only some collections later, so a loop
+ * of 16M-element adds keeps about a gigabyte in flight. In this VM memory given back to
+ * the kernel is cold again when it returns: those adds took 70-80 ms for each new block
+ * and 7-8 ms on reused ones, over and over as the in-flight set shrank and grew. Blocks
+ * of at least CACHED_MIN_BYTES are therefore kept on release, up to a total of
+ * min(1 GiB, 1/8 of physical memory), and handed out again to a request of exactly the
+ * same size (loops repeat shapes). Slots are kept oldest first; a block that would exceed
+ * the total frees the oldest ones, so the cache follows the sizes in use now. release may
+ * run on any V8 thread, hence the mutex.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CACHED_MIN_BYTES ((size_t)32 << 20)
+#define CACHE_SLOTS 64
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  void *block;
+  size_t bytes;
+} slots[CACHE_SLOTS];
+static int used;
+static size_t cached_bytes, capacity = (size_t)-1; /* -1: not computed yet */
+
+static size_t cache_capacity(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  size_t eighth = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 8 : 0;
+  size_t limit = (size_t)1 << 30;
+  return eighth < limit ? eighth : limit;
+}
+
+void *eager_block_take(size_t bytes) {
+  if (bytes >= CACHED_MIN_BYTES) {
+    void *found = NULL;
+    pthread_mutex_lock(&cache_lock);
+    for (int i = used - 1; i >= 0; i--) {
+      if (slots[i].bytes != bytes) continue;
+      found = slots[i].block;
+      cached_bytes -= bytes;
+      memmove(&slots[i], &slots[i + 1], (size_t)(used - i - 1) * sizeof slots[0]);
+      used--;
+      break;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    if (found) return found;
+  }
+  void *block = malloc(bytes); /* 16-byte aligned, as V8's own buffers */
+  if (block && bytes >= EAGER_HUGE_PAGE_HINT_BYTES) eager_advise_huge_pages(block, (int64_t)bytes);
+  return block;
+}
+
+void eager_block_give(void *block, size_t bytes) {
+  if (bytes < CACHED_MIN_BYTES) {
+    free(block);
+    return;
+  }
+  void *evicted[CACHE_SLOTS];
+  int evictions = 0;
+  pthread_mutex_lock(&cache_lock);
+  if (capacity == (size_t)-1) capacity = cache_capacity();
+  if (bytes <= capacity) {
+    while (used > 0 && (used == CACHE_SLOTS || cached_bytes + bytes > capacity)) {
+      evicted[evictions++] = slots[0].block;
+      cached_bytes -= slots[0].bytes;
+      memmove(&slots[0], &slots[1], (size_t)(used - 1) * sizeof slots[0]);
+      used--;
+    }
+    slots[used].block = block;
+    slots[used].bytes = bytes;
+    used++;
+    cached_bytes += bytes;
+    block = NULL;
+  }
+  pthread_mutex_unlock(&cache_lock);
+  for (int i = 0; i < evictions; i++) free(evicted[i]); /* outside the lock: munmap is slow */
+  free(block);
+}
