@@ -27,7 +27,7 @@ import { checkDType, type DType, dtypeCode, isFloat, itemSize, numberFits } from
 import { RandomDist } from "../native/codes.ts";
 import { check, native } from "../native/lib.ts";
 import { broadcastShapes, checkShape, sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate, allocateOutput } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
@@ -134,7 +134,7 @@ function fill(
   seeds: [bigint, bigint],
 ): Tensor {
   const n = sizeOf(shape);
-  const out = allocate(dtype, n, op);
+  const out = allocateOutput(dtype, n, op);
   if (n > 0) {
     check(native.eager_random(dist, dtypeCode(dtype), n, out, seeds[0], seeds[1], a, b), op);
   }
