@@ -7,7 +7,7 @@
 import * as tf from "../../mod.ts";
 
 const self = globalThis as unknown as {
-  postMessage(m: unknown): void;
+  postMessage(m: unknown, transfer: Transferable[]): void;
   onmessage: ((e: MessageEvent) => void) | null;
 };
 
@@ -17,7 +17,8 @@ if ((globalThis as { name?: string }).name === "outputs-worker") {
   const x = tf.randomUniform([1_000_000]);
   for (let i = 0; i < 50; i++) tf.add(x, x);
   const kept = tf.multiply(x, 2).dataSync() as Float32Array;
-  self.postMessage({ first: kept[0] / x.dataSync()[0], data: kept }, [kept.buffer]);
+  const first = kept[0] / (x.dataSync() as Float32Array)[0];
+  self.postMessage({ first, data: kept }, [kept.buffer as ArrayBuffer]);
 } else {
   const results: number[] = [];
   for (let round = 0; round < 3; round++) {
