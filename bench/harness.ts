@@ -4,11 +4,11 @@
  * types, and the line protocol that drives a long-lived peer process.
  *
  * Timing rule: one call decides the plan. A call slower than SLOW_CALL_S is timed once
- * more and that is the only sample. Otherwise calls run as warm-up for WARMUP_S (at
- * least three), then samples of `batch` calls each (batch sized so a sample lasts about
- * SAMPLE_S), 5 to 15 of them within the budget. Each sample is seconds per call divided
- * by `inner` (the operations one call performs). We report the median and the spread
- * (interquartile range over the median).
+ * more and that is the only sample. Otherwise calls run as warm-up for WARMUP_S and at
+ * least WARMUP_CALLS calls (those stop at WARMUP_MAX_S), then samples of `batch` calls
+ * each (batch sized so a sample lasts about SAMPLE_S), 5 to 15 of them within the
+ * budget. Each sample is seconds per call divided by `inner` (the operations one call
+ * performs). We report the median and the spread (interquartile range over the median).
  *
  * This file must not import the library: the TensorFlow.js runner imports it too.
  * @module
@@ -98,6 +98,14 @@ export interface Case {
 }
 
 const WARMUP_S = 0.3;
+/**
+ * NOTE: a call count as well as a time, because a process reaches its steady state by
+ * calls: deno-eager's in-flight garbage outputs (V8 frees them some collections later)
+ * grow for about 30 calls of a 16M-element add, each growth step paying first touches of
+ * memory (75 ms instead of 5 ms in our VM); 0.3 s of warm-up sampled that growth.
+ */
+const WARMUP_CALLS = 40;
+const WARMUP_MAX_S = 5;
 const SAMPLE_S = 0.05;
 const SLOW_CALL_S = 3;
 const MIN_SAMPLES = 5;
@@ -140,8 +148,9 @@ export function measure(timed: Timed, budget = 1): Stats {
   const first = seconds(timed.fn, 1);
   if (first > SLOW_CALL_S) return statsOf([seconds(timed.fn, 1) / inner]);
   let calls = 1, spent = first;
-  while (calls < 3 || spent < WARMUP_S) {
-    const n = Math.max(1, Math.min(calls, Math.ceil((WARMUP_S - spent) / (spent / calls))));
+  while (calls < 3 || spent < WARMUP_S || (calls < WARMUP_CALLS && spent < WARMUP_MAX_S)) {
+    const byTime = Math.ceil((WARMUP_S - spent) / (spent / calls));
+    const n = Math.max(1, Math.min(calls, Math.max(byTime, WARMUP_CALLS - calls)));
     spent += seconds(timed.fn, n);
     calls += n;
   }

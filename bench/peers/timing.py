@@ -2,9 +2,10 @@
 # shared by the NumPy and TensorFlow peers. Keep the constants in step with harness.ts.
 #
 # Timing rule: one call decides the plan. A call slower than SLOW_CALL_S is timed once
-# more and that is the only sample. Otherwise calls run as warm-up for WARMUP_S (at least
-# three), then samples of `batch` calls each (about SAMPLE_S a sample), 5 to 15 of them
-# within the budget. A sample is seconds per call divided by `inner`.
+# more and that is the only sample. Otherwise calls run as warm-up for WARMUP_S and at
+# least WARMUP_CALLS calls (those stop at WARMUP_MAX_S), then samples of `batch` calls
+# each (about SAMPLE_S a sample), 5 to 15 of them within the budget. A sample is seconds
+# per call divided by `inner`.
 import json
 import math
 import sys
@@ -12,6 +13,8 @@ import time
 import traceback
 
 WARMUP_S = 0.3
+WARMUP_CALLS = 40
+WARMUP_MAX_S = 5.0
 SAMPLE_S = 0.05
 SLOW_CALL_S = 3.0
 MIN_SAMPLES = 5
@@ -51,8 +54,9 @@ def measure(fn, budget=1.0, inner=1):
     if first > SLOW_CALL_S:
         return stats_of([_seconds(fn, 1) / inner])
     calls, spent = 1, first
-    while calls < 3 or spent < WARMUP_S:
-        n = max(1, min(calls, math.ceil((WARMUP_S - spent) / max(spent / calls, 1e-9))))
+    while calls < 3 or spent < WARMUP_S or (calls < WARMUP_CALLS and spent < WARMUP_MAX_S):
+        by_time = math.ceil((WARMUP_S - spent) / max(spent / calls, 1e-9))
+        n = max(1, min(calls, max(by_time, WARMUP_CALLS - calls)))
         spent += _seconds(fn, n)
         calls += n
     per = max(spent / calls, 1e-9)
