@@ -38,6 +38,8 @@ export interface Stats {
   samples: number;
   /** Calls per sample. */
   batch: number;
+  /** The samples themselves, so that the rounds of a case can be pooled. */
+  values?: number[];
 }
 
 /** One cell of the table: a measurement, or why there is none. */
@@ -139,7 +141,13 @@ export function statsOf(samples: number[], batch = 1): Stats {
     max: s[s.length - 1],
     samples: s.length,
     batch,
+    values: s,
   };
+}
+
+/** The statistics of the samples of several rounds of one case and column, together. */
+export function pooled(rounds: Stats[]): Stats {
+  return statsOf(rounds.flatMap((r) => r.values ?? [r.median]), rounds[0].batch);
 }
 
 /** Times fn by the rule above; returns seconds per operation. */

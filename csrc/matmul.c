@@ -8,6 +8,9 @@
 
 #include "internal.h"
 
+/* Outputs from this size on are zeroed before the GEMMs (see eager_matmul). */
+#define ZERO_FIRST_BYTES ((size_t)64 << 10)
+
 /* How BLAS should read a rows x cols matrix with the given element strides; 0 when it
  * cannot (neither stride is 1), in which case the TS side copies first. Strides of a
  * dim of size 1 do not matter and are normalised. */
@@ -104,6 +107,18 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
   if (!blas_layout(m, k, a_row_stride, a_col_stride, &ta, &lda) ||
       !blas_layout(k, n, b_row_stride, b_col_stride, &tb, &ldb))
     return EAGER_ERR_ARGUMENT;
+  /* NOTE: a large output is zeroed here and the GEMMs accumulate into it (beta 1), rather
+   * than letting OpenBLAS 0.3.21 clear it (beta 0). The output is fresh memory, cold in
+   * cache (garbage outputs are freed only at the next collection), and OpenBLAS's beta
+   * pass reads each line before writing it; glibc's memset fills without that read.
+   * Measured here (sgemm, outputs cycling through 64 MiB, median of 41 alternations):
+   * 256: 198 -> 188 us (an output hot in cache: 184), 512: 1398 -> 1347 us, 2048: same. */
+  double beta = 0.0;
+  size_t out_bytes = (size_t)(batches * m * n * size);
+  if (out_bytes >= ZERO_FIRST_BYTES) {
+    memset(out, 0, out_bytes);
+    beta = 1.0;
+  }
   int64_t index[EAGER_MAX_RANK] = {0}, offsets[2] = {0, 0};
   /* The batch walk is by element, not by row: one GEMM per batch entry. */
   for (int64_t e = 0; e < batches; e++) {
@@ -122,11 +137,11 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
     if (dtype == EAGER_F32)
       cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
                   (const float *)a_base + offsets[0], (int)lda,
-                  (const float *)b_base + offsets[1], (int)ldb, 0.0f, (float *)c, (int)n);
+                  (const float *)b_base + offsets[1], (int)ldb, (float)beta, (float *)c, (int)n);
     else
       cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0,
                   (const double *)a_base + offsets[0], (int)lda,
-                  (const double *)b_base + offsets[1], (int)ldb, 0.0, (double *)c, (int)n);
+                  (const double *)b_base + offsets[1], (int)ldb, beta, (double *)c, (int)n);
   }
   return EAGER_OK;
 }

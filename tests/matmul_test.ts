@@ -34,6 +34,23 @@ Deno.test("matmul matches the reference for every transpose combination and dtyp
   }
 });
 
+Deno.test("large batched outputs (zeroed before BLAS accumulates) match the reference", () => {
+  // 2 x 130 x 127 float64 = 264 KB and float32 = 132 KB: past matmul.c's ZERO_FIRST_BYTES,
+  // so BLAS adds into an output cleared by memset (the suite poisons fresh outputs).
+  const [m, k, n] = [130, 9, 127];
+  const a = [matrix(m, k, 41), matrix(m, k, 42)], b = [matrix(k, n, 43), matrix(k, n, 44)];
+  const want = [matmulRef(a[0], b[0]), matmulRef(a[1], b[1])];
+  for (const dtype of ["float32", "float64"] as DType[]) {
+    const tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-12, atol: 1e-12 };
+    assertClose(tf.matmul(tf.constant(a, dtype), tf.constant(b, dtype)), want, tol);
+    // One b for both batch entries (broadcast): each entry still starts from zero.
+    assertClose(tf.matmul(tf.constant(a, dtype), tf.constant(b[0], dtype)), [
+      want[0],
+      matmulRef(a[1], b[0]),
+    ], tol);
+  }
+});
+
 Deno.test("integer matmul", () => {
   const a = tf.constant([[1, 2], [3, 4]], "int32");
   assertEquals(tf.matmul(a, a).numpy(), [[7, 10], [15, 22]]);

@@ -45,6 +45,7 @@ def stats_of(samples, batch=1):
         "max": s[-1],
         "samples": len(s),
         "batch": batch,
+        "values": s,
     }
 
 
