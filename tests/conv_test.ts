@@ -370,6 +370,15 @@ const CONV_CASES: ConvCase[] = [
     strides: 1,
     padding: [[0, 0], [3, 1], [4, 2], [0, 0]],
   },
+  // 14 x 14 under a SAME 5 x 5 (runs of 1, 1, 10, 1, 1 columns): the forward pass, and the
+  // input gradient that is one, take blocks of 7 pixels (csrc/conv.c choose_block_rows).
+  {
+    name: "padded: blocks of 7 pixels",
+    x: [2, 14, 14, 16],
+    f: [5, 5, 16, 16],
+    strides: 1,
+    padding: "SAME",
+  },
   // 8000 rows: the backprops' im2col buffer comes in several chunks, some splitting an image.
   {
     name: "several im2col chunks",
