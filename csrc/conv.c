@@ -974,7 +974,7 @@ EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_sh
   /* The direct conv writes every element of dx; the other paths add into zeros. */
   int direct = is_pointwise(&g) ? 0 : backprop_input_direct(dtype, &g, size, fp, dyp, dx);
   if (direct != 0) return direct > 0 ? EAGER_OK : EAGER_ERR_NO_MEMORY;
-  memset(dx, 0, dx_bytes);
+  eager_zero(dx, dx_bytes);
   if (is_pointwise(&g)) {
     for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
       int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
@@ -1338,7 +1338,7 @@ static int32_t pool_backward(int max, int32_t dtype, const int64_t *x_shape,
   if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
   if (!pool_geometry(&g, x_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
   size_t size = eager_dtype_size(dtype);
-  memset(dx, 0, (size_t)(g.n * g.h * g.w * g.c) * size);
+  eager_zero(dx, (size_t)(g.n * g.h * g.w * g.c) * size);
   if (g.n * g.oh * g.ow * g.c == 0) return EAGER_OK;
   int nth = pool_threads(&g);
   pool_grad_job job = {&g, x ? (const char *)x + (size_t)x_offset * size : NULL,

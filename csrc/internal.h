@@ -104,6 +104,10 @@ typedef int (*eager_segment_fn)(void *ctx, int64_t n, char *const *ptrs, const i
  * elem_size[k] is its element size. Returns the first non-OK status any segment gave. */
 int eager_walk(const eager_iter *it, char *const *base, const size_t *elem_size, int64_t grain,
                eager_segment_fn fn, void *ctx);
+/* memset(block, 0, bytes), split over the pool when the block is large (a fresh output is
+ * cold, and one core cannot fill it at the memory's speed). */
+void eager_zero(void *block, size_t bytes);
+
 /* Transparent huge pages are asked for from this size (eager_advise_huge_pages). */
 #define EAGER_HUGE_PAGE_HINT_BYTES ((size_t)4 << 20)
 

@@ -1,4 +1,4 @@
-/* Memory hints for large tensor buffers. */
+/* Memory hints for large tensor buffers, and clearing them. */
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <stdlib.h>
@@ -32,4 +32,32 @@ __attribute__((constructor)) static void tune_malloc(void) {
   if (setting && strcmp(setting, "0") == 0) return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
+/* Bytes per thread below which one memset is as quick as splitting it. */
+#define ZERO_GRAIN ((int64_t)1 << 20)
+
+typedef struct {
+  char *bytes;
+  int64_t lines; /* 64-byte lines, the last one possibly short */
+  size_t size;
+} zero_job;
+
+static void zero_task(void *arg, int ith, int nth) {
+  const zero_job *job = arg;
+  int64_t begin, end;
+  eager_split(job->lines, ith, nth, &begin, &end);
+  size_t from = (size_t)begin * 64, to = (size_t)end * 64;
+  if (to > job->size) to = job->size;
+  if (to > from) memset(job->bytes + from, 0, to - from);
+}
+
+void eager_zero(void *block, size_t bytes) {
+  int nth = eager_threads_for((int64_t)bytes, ZERO_GRAIN);
+  if (nth <= 1) {
+    memset(block, 0, bytes);
+    return;
+  }
+  zero_job job = {block, (int64_t)((bytes + 63) / 64), bytes};
+  eager_parallel(zero_task, &job, nth);
 }

@@ -4,11 +4,14 @@
  * - rows: each output reduces a (mostly contiguous) run of the input; when there is
  *   one output and the run is long, threads reduce parts and the parts are combined;
  * - columns: the kept dims are the contiguous ones (e.g. summing a [batch, n] matrix
- *   over the batch), so blocks of outputs accumulate side by side, reading rows;
+ *   over the batch), so blocks of outputs accumulate side by side, reading rows; with
+ *   fewer blocks than threads, threads reduce fixed pieces of the rows, combined in order
+ *   (a conv's bias gradient, [100*28*28, 32] summed over its rows: 0.34 -> 0.19-0.22 ms);
  * - argmax/argmin: rows with an index.
  * Float32 sums and products accumulate in double; integer sums in int64 (then wrap).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -18,7 +21,9 @@ typedef struct {
   const char *x;
   char *out;
   int64_t outer, count;
-  void *partials; /* one accumulator per thread for the split full reduction */
+  void *partials; /* one accumulator per thread for the split full reduction; for split
+                     columns, COLUMN_BLOCK accumulators per (column block, piece) */
+  int64_t pieces; /* split columns: pieces of COLUMN_PIECE reduced elements */
 } reduce_job;
 
 /* Element offset in x of the first reduced element of output `o`. */
@@ -33,6 +38,11 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
 
 #define COLUMN_BLOCK 256
 #define LANES 16
+/* Reduced elements per piece when a column reduction has fewer column blocks than threads
+ * (a bias gradient: [N*H*W, C] summed over its rows): threads reduce pieces, and each
+ * block's pieces are combined in order. The piece size is fixed, so the result does not
+ * depend on the thread count. */
+#define COLUMN_PIECE 4096
 
 /* One reducer: STEP folds value v into accumulator a; combining two accumulators is
  * STEP with v an accumulator, which holds for every op here. */
@@ -80,36 +90,78 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
       ((T *)job->out)[o] = (T)(FINAL);                                                     \
     }                                                                                      \
   }                                                                                        \
-  static void NAME##_columns(void *arg, int ith, int nth) {                                \
-    reduce_job *job = arg;                                                                 \
+  /* Folds reduced elements [first, last) of column block w (len columns) into acc. */      \
+  static void NAME##_column_walk(const reduce_job *job, int64_t w, int64_t first,          \
+                                 int64_t last, ACC_T *acc) {                               \
     const eager_iter *kept = &job->kept, *red = &job->red;                                 \
     int64_t width = kept->inner, blocks = (width + COLUMN_BLOCK - 1) / COLUMN_BLOCK;       \
+    int64_t row = w / blocks, j0 = (w % blocks) * COLUMN_BLOCK;                            \
+    int64_t len = width - j0 < COLUMN_BLOCK ? width - j0 : COLUMN_BLOCK;                   \
+    int64_t step = red->strides[0][red->rank - 1];                                         \
+    const T *base = (const T *)job->x + kept_offset(kept, row * width) + j0;               \
+    for (int64_t j = 0; j < len; j++) acc[j] = (INIT);                                     \
+    int64_t index[EAGER_MAX_RANK], off, i = first % red->inner;                            \
+    eager_iter_seek(red, first / red->inner, index, &off);                                 \
+    for (int64_t f = first; f < last;) {                                                   \
+      int64_t stop = i + (last - f) < red->inner ? i + (last - f) : red->inner;            \
+      for (; i < stop; i++, f++) {                                                         \
+        const T *src = base + off + i * step;                                              \
+        for (int64_t j = 0; j < len; j++) {                                                \
+          ACC_T a = acc[j];                                                                \
+          T v = src[j];                                                                    \
+          acc[j] = (STEP);                                                                 \
+        }                                                                                  \
+      }                                                                                    \
+      i = 0;                                                                               \
+      if (f < last) eager_iter_next_row(red, index, &off);                                 \
+    }                                                                                      \
+  }                                                                                        \
+  static void NAME##_columns(void *arg, int ith, int nth) {                                \
+    reduce_job *job = arg;                                                                 \
+    int64_t width = job->kept.inner, blocks = (width + COLUMN_BLOCK - 1) / COLUMN_BLOCK;   \
     int64_t begin, end, count = job->count;                                                \
     (void)count;                                                                           \
-    eager_split(kept->rows * blocks, ith, nth, &begin, &end);                              \
-    int64_t step = red->strides[0][red->rank - 1];                                         \
+    eager_split(job->kept.rows * blocks, ith, nth, &begin, &end);                          \
     for (int64_t w = begin; w < end; w++) {                                                \
       int64_t row = w / blocks, j0 = (w % blocks) * COLUMN_BLOCK;                          \
       int64_t len = width - j0 < COLUMN_BLOCK ? width - j0 : COLUMN_BLOCK;                 \
-      const T *base = (const T *)job->x + kept_offset(kept, row * width) + j0;             \
       ACC_T acc[COLUMN_BLOCK];                                                             \
-      for (int64_t j = 0; j < len; j++) acc[j] = (INIT);                                   \
-      int64_t index[EAGER_MAX_RANK], off;                                                  \
-      eager_iter_seek(red, 0, index, &off);                                                \
-      for (int64_t r = 0; r < red->rows; r++) {                                            \
-        for (int64_t i = 0; i < red->inner; i++) {                                         \
-          const T *src = base + off + i * step;                                            \
-          for (int64_t j = 0; j < len; j++) {                                              \
-            ACC_T a = acc[j];                                                              \
-            T v = src[j];                                                                  \
-            acc[j] = (STEP);                                                               \
-          }                                                                                \
-        }                                                                                  \
-        eager_iter_next_row(red, index, &off);                                             \
-      }                                                                                    \
+      NAME##_column_walk(job, w, 0, job->count, acc);                                      \
       T *dst = (T *)job->out + row * width + j0;                                           \
       for (int64_t j = 0; j < len; j++) {                                                  \
         ACC_T a = acc[j];                                                                  \
+        dst[j] = (T)(FINAL);                                                               \
+      }                                                                                    \
+    }                                                                                      \
+  }                                                                                        \
+  /* Piece p of column block w into partials[(w * pieces + p) * COLUMN_BLOCK, + len). */     \
+  static void NAME##_column_pieces(void *arg, int ith, int nth) {                          \
+    reduce_job *job = arg;                                                                 \
+    int64_t blocks = (job->kept.inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK, begin, end;      \
+    eager_split(job->kept.rows * blocks * job->pieces, ith, nth, &begin, &end);            \
+    for (int64_t u = begin; u < end; u++) {                                                \
+      int64_t p = u % job->pieces, first = p * COLUMN_PIECE;                               \
+      int64_t last = first + COLUMN_PIECE < job->count ? first + COLUMN_PIECE : job->count; \
+      NAME##_column_walk(job, u / job->pieces, first, last,                                \
+                         (ACC_T *)job->partials + u * COLUMN_BLOCK);                       \
+    }                                                                                      \
+  }                                                                                        \
+  /* Column blocks' pieces combined in order, then finished. */                            \
+  static void NAME##_column_combine(reduce_job *job) {                                     \
+    int64_t width = job->kept.inner, blocks = (width + COLUMN_BLOCK - 1) / COLUMN_BLOCK;   \
+    int64_t count = job->count;                                                            \
+    (void)count;                                                                           \
+    for (int64_t w = 0; w < job->kept.rows * blocks; w++) {                                \
+      int64_t row = w / blocks, j0 = (w % blocks) * COLUMN_BLOCK;                          \
+      int64_t len = width - j0 < COLUMN_BLOCK ? width - j0 : COLUMN_BLOCK;                 \
+      const ACC_T *parts = (const ACC_T *)job->partials + w * job->pieces * COLUMN_BLOCK;  \
+      T *dst = (T *)job->out + row * width + j0;                                           \
+      for (int64_t j = 0; j < len; j++) {                                                  \
+        ACC_T a = (INIT);                                                                  \
+        for (int64_t p = 0; p < job->pieces; p++) {                                        \
+          ACC_T v = parts[p * COLUMN_BLOCK + j];                                           \
+          a = (STEP);                                                                      \
+        }                                                                                  \
         dst[j] = (T)(FINAL);                                                               \
       }                                                                                    \
     }                                                                                      \
@@ -167,11 +219,14 @@ REDUCER(all_bool, uint8_t, uint8_t, 1, (uint8_t)(a && v), a)
 REDUCER(any_bool, uint8_t, uint8_t, 0, (uint8_t)(a || v), a)
 
 typedef struct {
-  eager_task_fn rows, columns;
+  eager_task_fn rows, columns, column_pieces;
+  void (*column_combine)(reduce_job *);
   void (*full)(reduce_job *, int);
 } reducer;
 
-#define REDUCER_ENTRY(NAME) {NAME##_rows, NAME##_columns, NAME##_full}
+#define REDUCER_ENTRY(NAME)                                                    \
+  {NAME##_rows, NAME##_columns, NAME##_column_pieces, NAME##_column_combine,   \
+   NAME##_full}
 #define NUMERIC_ROW(OP)                                                        \
   {[EAGER_F32] = REDUCER_ENTRY(OP##_f32), [EAGER_F64] = REDUCER_ENTRY(OP##_f64), \
    [EAGER_I32] = REDUCER_ENTRY(OP##_i32), [EAGER_I64] = REDUCER_ENTRY(OP##_i64), \
@@ -257,7 +312,17 @@ EAGER_API int32_t eager_reduce(int32_t op, int32_t dtype, int32_t rank, const in
   } else if (!inner_contiguous && job.kept.strides[0][job.kept.rank - 1] == 1 &&
              job.kept.inner > 1) {
     int64_t blocks = job.kept.rows * ((job.kept.inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK);
-    eager_parallel(r.columns, &job, nth < blocks ? nth : (int)blocks);
+    job.pieces = (job.count + COLUMN_PIECE - 1) / COLUMN_PIECE;
+    if (blocks >= nth || job.pieces < 2) {
+      eager_parallel(r.columns, &job, nth < blocks ? nth : (int)blocks);
+      return EAGER_OK;
+    }
+    /* Room for the widest accumulator (double, int64_t). */
+    job.partials = malloc((size_t)(blocks * job.pieces * COLUMN_BLOCK) * sizeof(double));
+    if (!job.partials) return EAGER_ERR_NO_MEMORY;
+    eager_parallel(r.column_pieces, &job, nth);
+    r.column_combine(&job);
+    free(job.partials);
   } else {
     eager_parallel(r.rows, &job, nth < job.outer ? nth : (int)job.outer);
   }

@@ -103,6 +103,48 @@ Deno.test("numeric reductions match references over axes, keepDims and layouts",
   }
 });
 
+Deno.test("column reductions with few columns split the rows into pieces (any thread count)", () => {
+  // [40000, 3] over axis 0: one column block, 10 pieces of reduce.c's COLUMN_PIECE. The
+  // sliced [40, 300 of 310, 8] over axes 0 and 1 keeps two reduced dims apart (no
+  // coalescing), so pieces start in the middle of a row of 300. Both are big enough for
+  // two threads (reduce.c: EAGER_GRAIN_CHEAP elements each).
+  const big = randomValues(40 * 310 * 8, 7);
+  const sliced = tf.slice(tf.constant(big, "float64").reshape([40, 310, 8]), [0, 0, 0], [
+    40,
+    300,
+    8,
+  ]);
+  const slicedValues = Array.from(sliced.dataSync() as Float64Array);
+  const cases: [tf.Tensor, number[], number[], number[]][] = [
+    [tf.constant(randomValues(120000, 8), "float64").reshape([40000, 3]), [0], [40000, 3], []],
+    [sliced, [0, 1], [40, 300, 8], slicedValues],
+  ];
+  for (const [x, axes, shape, given] of cases) {
+    const values = given.length ? given : Array.from(x.dataSync() as Float64Array);
+    for (const [name, fn, init, step, finish] of OPS) {
+      const want = reduceRef(values, shape, axes, init, step, finish);
+      const results = [1, 2].map((threads) => {
+        tf.setNumThreads(threads);
+        return [fn(x, axes), fn(x.cast("float32"), axes)];
+      });
+      tf.setNumThreads(0);
+      for (const [f64, f32] of results) {
+        const expected = tf.constant(want.values, "float64").reshape(want.shape);
+        assertClose(f64, expected, { rtol: 1e-12, atol: 1e-12, message: `${name} f64` });
+        assertClose(f32, expected, { rtol: 1e-5, atol: 1e-5, message: `${name} f32` });
+      }
+      assertEquals(results[1][0].dataSync(), results[0][0].dataSync());
+      assertEquals(results[1][1].dataSync(), results[0][1].dataSync());
+    }
+    const ints = x.mul(100).cast("int32");
+    const intValues = Array.from(ints.dataSync() as Int32Array);
+    assertEquals(
+      Array.from(tf.reduceSum(ints, axes).dataSync() as Int32Array),
+      reduceRef(intValues, shape, axes, 0, (a, v) => a + v).values,
+    );
+  }
+});
+
 Deno.test("integer and bool reductions", () => {
   const x = tf.constant([[1, 2, 3], [4, 5, 7]], "int32");
   assertEquals(tf.reduceSum(x).numpy(), 22);
