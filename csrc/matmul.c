@@ -8,8 +8,9 @@
 
 #include "internal.h"
 
-/* Outputs from this size on are zeroed before the GEMMs (see eager_matmul). */
+/* Outputs of these sizes are zeroed before the GEMMs (see eager_matmul). */
 #define ZERO_FIRST_BYTES ((size_t)64 << 10)
+#define ZERO_FIRST_MAX_BYTES ((size_t)4 << 20)
 
 /* How BLAS should read a rows x cols matrix with the given element strides; 0 when it
  * cannot (neither stride is 1), in which case the TS side copies first. Strides of a
@@ -107,16 +108,19 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
   if (!blas_layout(m, k, a_row_stride, a_col_stride, &ta, &lda) ||
       !blas_layout(k, n, b_row_stride, b_col_stride, &tb, &ldb))
     return EAGER_ERR_ARGUMENT;
-  /* NOTE: a large output is zeroed here and the GEMMs accumulate into it (beta 1), rather
+  /* NOTE: a mid-sized output is zeroed here and the GEMMs accumulate into it (beta 1), rather
    * than letting OpenBLAS 0.3.21 clear it (beta 0). The output is fresh memory, cold in
    * cache (garbage outputs are freed only at the next collection), and OpenBLAS's beta
    * pass reads each line before writing it; glibc's memset fills without that read.
    * eager_zero splits it over the pool, as OpenBLAS splits its pass.
    * Measured here (sgemm, outputs cycling through 64 MiB, median of 41 alternations):
-   * 256: 198 -> 188 us (an output hot in cache: 184), 512: 1398 -> 1347 us, 2048: same. */
+   * 256: 198 -> 188 us (an output hot in cache: 184), 512: 1398 -> 1347 us, 2048: same.
+   * Past 4 MiB the clearing pass is a small part of the product, and for a wide output over
+   * a short inner dim (a dense layer's weight gradient, 3136 x 1024 over 100) a separate
+   * clearing pass cost more than OpenBLAS's (5.6 against 5.3 ms), so those keep beta 0. */
   double beta = 0.0;
   size_t out_bytes = (size_t)(batches * m * n * size);
-  if (out_bytes >= ZERO_FIRST_BYTES) {
+  if (out_bytes >= ZERO_FIRST_BYTES && out_bytes <= ZERO_FIRST_MAX_BYTES) {
     eager_zero(out, out_bytes);
     beta = 1.0;
   }
