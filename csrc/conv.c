@@ -1280,6 +1280,63 @@ POOL_ARGMAX(f64, double)
 POOL_GRAD_TASKS(f32, float)
 POOL_GRAD_TASKS(f64, double)
 
+/* Whether the windows tile the input exactly (stride = window, no padding, the sizes whole
+ * multiples of it: 2x2 windows with stride 2 on even sizes): then each input pixel is in
+ * exactly one window. */
+static int pool_tiles(const geometry *g) {
+  return g->sh == g->kh && g->sw == g->kw && g->pt == 0 && g->pl == 0 &&
+         g->h == g->oh * g->kh && g->w == g->ow * g->kw;
+}
+
+/* Max pooling's gradient over tiling windows: dx is written once, window by window, with
+ * no clearing pass and no scatter, choosing the winner as pool_argmax does (the first
+ * maximum in row-major order, or the first NaN) without branches, so the channel loops
+ * vectorise. Thread ith takes whole output rows. */
+#define POOL_GRAD_TILED(SFX, T)                                                              \
+  static void max_pool_grad_tiled_##SFX(void *arg, int ith, int nth) {                       \
+    pool_grad_job *job = arg;                                                                \
+    const geometry *g = job->g;                                                              \
+    int64_t c = g->c, k = g->kh * g->kw, begin, end;                                         \
+    eager_split(g->n * g->oh, ith, nth, &begin, &end);                                       \
+    for (int64_t u = begin; u < end; u++) {                                                  \
+      int64_t n = u / g->oh, oh = u % g->oh;                                                 \
+      const T *image = (const T *)job->x + n * g->h * g->w * c;                              \
+      T *dx = (T *)job->dx + n * g->h * g->w * c;                                            \
+      const T *dy = (const T *)job->dy + u * g->ow * c;                                      \
+      for (int64_t ow = 0; ow < g->ow; ow++)                                                 \
+        for (int64_t t0 = 0; t0 < c; t0 += POOL_TILE) {                                      \
+          int64_t len = c - t0 < POOL_TILE ? c - t0 : POOL_TILE;                             \
+          T best[POOL_TILE];                                                                 \
+          int32_t win[POOL_TILE];                                                            \
+          for (int32_t p = 0; p < k; p++) {                                                  \
+            int64_t at = ((oh * g->kh + p / g->kw) * g->w + ow * g->kw + p % g->kw) * c + t0; \
+            const T *v = image + at;                                                         \
+            if (p == 0) {                                                                    \
+              for (int64_t j = 0; j < len; j++) {                                            \
+                best[j] = v[j];                                                              \
+                win[j] = 0;                                                                  \
+              }                                                                              \
+              continue;                                                                      \
+            }                                                                                \
+            for (int64_t j = 0; j < len; j++) {                                              \
+              T b = best[j], x = v[j];                                                       \
+              int take = (b == b) & ((x > b) | (x != x));                                    \
+              best[j] = take ? x : b;                                                        \
+              win[j] = take ? p : win[j];                                                    \
+            }                                                                                \
+          }                                                                                  \
+          const T *grad = dy + ow * c + t0;                                                  \
+          for (int32_t p = 0; p < k; p++) {                                                  \
+            int64_t at = ((oh * g->kh + p / g->kw) * g->w + ow * g->kw + p % g->kw) * c + t0; \
+            T *d = dx + at;                                                                  \
+            for (int64_t j = 0; j < len; j++) d[j] = win[j] == p ? grad[j] : (T)0;           \
+          }                                                                                  \
+        }                                                                                    \
+    }                                                                                        \
+  }
+POOL_GRAD_TILED(f32, float)
+POOL_GRAD_TILED(f64, double)
+
 /* out [N,OH,OW,C] = ddx [N,H,W,C] read at each window's argmax in x: the gradient of
  * max_pool_grad w.r.t. dy. A gather, so outputs are split by rows and never overlap. */
 #define POOL_GRAD_GRAD_TASK(SFX, T)                                                          \
@@ -1338,12 +1395,18 @@ static int32_t pool_backward(int max, int32_t dtype, const int64_t *x_shape,
   if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
   if (!pool_geometry(&g, x_shape, out_shape, params)) return EAGER_ERR_ARGUMENT;
   size_t size = eager_dtype_size(dtype);
-  eager_zero(dx, (size_t)(g.n * g.h * g.w * g.c) * size);
+  int tiled = max && pool_tiles(&g) && g.n * g.oh * g.ow * g.c > 0;
+  if (!tiled) eager_zero(dx, (size_t)(g.n * g.h * g.w * g.c) * size);
   if (g.n * g.oh * g.ow * g.c == 0) return EAGER_OK;
   int nth = pool_threads(&g);
   pool_grad_job job = {&g, x ? (const char *)x + (size_t)x_offset * size : NULL,
                        (const char *)dy + (size_t)dy_offset * size, dx,
                        scatter_units(0, g.n, g.c, nth)};
+  if (tiled) {
+    eager_parallel(dtype == EAGER_F32 ? max_pool_grad_tiled_f32 : max_pool_grad_tiled_f64, &job,
+                   nth);
+    return EAGER_OK;
+  }
   eager_task_fn fn = dtype == EAGER_F32
                          ? (max ? max_pool_grad_task_f32 : avg_pool_grad_task_f32)
                          : (max ? max_pool_grad_task_f64 : avg_pool_grad_task_f64);

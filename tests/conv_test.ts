@@ -564,6 +564,9 @@ const POOL_CASES: PoolCase[] = [
   },
   { name: "1x1", x: [2, 3, 4, 5], k: 1, strides: 1, padding: "VALID" },
   { name: "many channels (tiles of 64)", x: [2, 5, 5, 150], k: 3, strides: 2, padding: "SAME" },
+  // Windows that tile the input: the max gradient writes each pixel once (no scatter).
+  { name: "tiling 2x2, 70 channels", x: [2, 4, 6, 70], k: 2, strides: 2, padding: "SAME" },
+  { name: "tiling 3x2", x: [1, 6, 4, 3], k: [3, 2], strides: [3, 2], padding: "VALID" },
 ];
 
 Deno.test("maxPool, avgPool and their gradients match reference loops", async (t) => {
@@ -609,6 +612,34 @@ Deno.test("maxPool, avgPool and their gradients match reference loops", async (t
         });
       }
     }
+  }
+});
+
+Deno.test("maxPoolGrad: the first maximum wins, or the first NaN (tiling windows or not)", () => {
+  // Two 2x2 windows per channel, positions in row-major order. Channel 0: [1, NaN, 5, NaN]
+  // -> the first NaN, [3, 3, 2, 3] -> the first 3; channel 1: [NaN, 9, 9, 1] -> the NaN,
+  // [0, 7, 7, -1] -> the first 7.
+  const rows = [
+    [[1, NaN], [NaN, 9], [3, 0], [3, 7]],
+    [[5, 9], [NaN, 1], [2, 7], [3, -1]],
+  ];
+  const want = [
+    [[0, 20], [10, 0], [30, 0], [0, 40]],
+    [[0, 0], [0, 0], [0, 0], [0, 0]],
+  ];
+  for (const dtype of DTYPES) {
+    const dy = constant([[[[10, 20], [30, 40]]]], dtype);
+    // [1, 2, 4, 2]: the windows tile the input (csrc/conv.c max_pool_grad_tiled).
+    const x = constant([rows], dtype);
+    assertClose(maxPoolGrad(x, maxPool(x, 2, 2, "VALID"), dy, 2, 2, "VALID"), [want], {
+      message: `tiled ${dtype}`,
+    });
+    // A third row that no window reads: the general path, same winners.
+    const x3 = constant([[...rows, [[100, 100], [100, 100], [100, 100], [100, 100]]]], dtype);
+    const got = maxPoolGrad(x3, maxPool(x3, 2, 2, "VALID"), dy, 2, 2, "VALID");
+    assertClose(got, [[...want, [[0, 0], [0, 0], [0, 0], [0, 0]]]], {
+      message: `general ${dtype}`,
+    });
   }
 });
 
