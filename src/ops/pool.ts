@@ -13,7 +13,7 @@ import { dtypeCode, type TypedArray } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocateOutput } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { zerosLike } from "./creation.ts";
@@ -53,7 +53,7 @@ function pool(
   checkRank4(op, "x", input.shape, layoutOf(format));
   const xs = nhwcShape(input.shape, format);
   const g = poolGeometry(op, xs, ksize, strides, padding, format, input.shape);
-  const out = allocate(input.dtype, sizeOf(g.out), op);
+  const out = allocateOutput(input.dtype, sizeOf(g.out), op);
   if (out.length > 0) {
     const xn = denseNHWC(op, input, format);
     const kernel = op === "maxPool" ? native.eager_max_pool2d : native.eager_avg_pool2d;
@@ -160,7 +160,7 @@ export function maxPoolGrad(
   const op = "maxPoolGrad";
   const a = maxPoolGradArgs(op, x, y, dy, "dy", [ksize, strides, padding], opts);
   const { input, output, grad, xs } = a;
-  const dx = allocate(input.dtype, input.size, op);
+  const dx = allocateOutput(input.dtype, input.size, op);
   if (dx.length > 0) maxPoolGradKernel(op, native.eager_max_pool2d_grad, a, dx);
   const result = fromNHWC(new Tensor(dx, input.dtype, xs), a.format);
   if (active.length !== 0) {
@@ -190,7 +190,7 @@ function maxPoolGradGrad(
   const op = "maxPoolGradGrad";
   const a = maxPoolGradArgs(op, x, y, ddx, "ddx", [ksize, strides, padding], opts);
   const { input, output, grad, g } = a;
-  const out = allocate(input.dtype, sizeOf(g.out), op);
+  const out = allocateOutput(input.dtype, sizeOf(g.out), op);
   if (out.length > 0) maxPoolGradKernel(op, native.eager_max_pool2d_grad_grad, a, out);
   const result = fromNHWC(new Tensor(out, input.dtype, g.out), a.format);
   if (active.length !== 0) {
@@ -279,7 +279,7 @@ export function avgPoolGrad(
   const xs = nhwcShape(shape, format);
   const g = poolGeometry(op, xs, ksize, strides, padding, format, shape);
   checkPoolOutput(op, "dy", grad, g, format, showShape(shape));
-  const dx = allocate(grad.dtype, sizeOf(xs), op);
+  const dx = allocateOutput(grad.dtype, sizeOf(xs), op);
   if (dx.length > 0) {
     const dyn = denseNHWC(op, grad, format);
     check(
