@@ -351,8 +351,11 @@ DIRECT_CONV(f64, double)
 #define PAD_TAPS 8 /* filter taps per filter-gradient tile: 8 x 2 vectors */
 /* Output pixels per filter-gradient partial sum (whole output rows, at least one): each
  * tile sums this many products in registers, then adds that into the filter gradient,
- * so a sum over N*OH*OW pixels is not one long float32 running sum. */
-#define PAD_BAND_PIXELS 64
+ * so a sum over N*OH*OW pixels is not one long float32 running sum. NOTE: 256 rather than
+ * 64, because each partial sum costs a load and a store of 16 vectors: the MNIST model's
+ * second conv (196 pixels an image, now one band) 8.14-8.15 -> 7.66-8.01 ms, the ResNet
+ * stage 8.83-9.16 -> 8.39-8.63 ms (fastest of 5-call samples, alternating builds). */
+#define PAD_BAND_PIXELS 256
 
 typedef struct {
   const geometry *g;
