@@ -39,7 +39,7 @@ export interface Stats {
   /** Calls per sample. */
   batch: number;
   /** The samples themselves, so that the rounds of a case can be pooled. */
-  values?: number[];
+  values: number[];
 }
 
 /** One cell of the table: a measurement, or why there is none. */
@@ -147,7 +147,7 @@ export function statsOf(samples: number[], batch = 1): Stats {
 
 /** The statistics of the samples of several rounds of one case and column, together. */
 export function pooled(rounds: Stats[]): Stats {
-  return statsOf(rounds.flatMap((r) => r.values ?? [r.median]), rounds[0].batch);
+  return statsOf(rounds.flatMap((r) => r.values), rounds[0].batch);
 }
 
 /** Times fn by the rule above; returns seconds per operation. */

@@ -129,9 +129,9 @@ the machine; the ratios of one run on one machine are what we report (DESIGN.md 
   round, alternate rounds in reverse order, so that drift in the machine's speed falls on
   all columns alike). Each round: warm-up (at least 0.3 s and 40 calls, those within
   5 s), then 5 to 15 samples of repeated calls; about ${info.budget} s of sampling per case
-  and column in all. The table shows the median of the pooled samples. Peers run as their users run
-  them: default threads and flags. Whole-process cases spawn a process per run: start-up
-  is the median of 5 starts after one warm-up; peak memory is one 200-step run each.
+  and column in all. The table shows the median of the pooled samples. Peers run as their
+  users run them: default threads and flags. Whole-process cases spawn a process per run:
+  start-up is the median of 5 starts after one warm-up; peak memory is one 200-step run each.
 
 ## Side by side
 

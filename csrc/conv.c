@@ -375,8 +375,8 @@ typedef struct {
 
 /* Forward: output columns [ow0, ow0 + width) whose windows read the image at the same
  * filter columns, taps b*C + [q0, q1) of each filter row; its OH x width pixels, row-major,
- * form blocks [block0, block0 + ceil(OH * width / R)) of each image (R: the block height). Its taps, filter
- * row by filter row, are taps[tap0 + a * (q1 - q0) + i]. */
+ * form blocks [block0, block0 + ceil(OH * width / R)) of each image (R: the block height).
+ * Its taps, filter row by filter row, are taps[tap0 + a * (q1 - q0) + i]. */
 typedef struct column_run {
   int64_t ow0, width, q0, q1, block0, tap0;
 } column_run;
@@ -1291,6 +1291,12 @@ static int pool_tiles(const geometry *g) {
          g->h == g->oh * g->kh && g->w == g->ow * g->kw;
 }
 
+/* Element offset, in an image, of channel 0 of position p (row-major) of the window of
+ * output pixel (oh, ow), for windows that tile the input. */
+static int64_t tile_offset(const geometry *g, int64_t oh, int64_t ow, int64_t p) {
+  return ((oh * g->kh + p / g->kw) * g->w + ow * g->kw + p % g->kw) * g->c;
+}
+
 /* Max pooling's gradient over tiling windows: dx is written once, window by window, with
  * no clearing pass and no scatter, choosing the winner as pool_argmax does (the first
  * maximum in row-major order, or the first NaN) without branches, so the channel loops
@@ -1311,16 +1317,13 @@ static int pool_tiles(const geometry *g) {
           int64_t len = c - t0 < POOL_TILE ? c - t0 : POOL_TILE;                             \
           T best[POOL_TILE];                                                                 \
           int32_t win[POOL_TILE];                                                            \
-          for (int32_t p = 0; p < k; p++) {                                                  \
-            int64_t at = ((oh * g->kh + p / g->kw) * g->w + ow * g->kw + p % g->kw) * c + t0; \
-            const T *v = image + at;                                                         \
-            if (p == 0) {                                                                    \
-              for (int64_t j = 0; j < len; j++) {                                            \
-                best[j] = v[j];                                                              \
-                win[j] = 0;                                                                  \
-              }                                                                              \
-              continue;                                                                      \
-            }                                                                                \
+          const T *first = image + tile_offset(g, oh, ow, 0) + t0;                           \
+          for (int64_t j = 0; j < len; j++) {                                                \
+            best[j] = first[j];                                                              \
+            win[j] = 0;                                                                      \
+          }                                                                                  \
+          for (int32_t p = 1; p < k; p++) {                                                  \
+            const T *v = image + tile_offset(g, oh, ow, p) + t0;                             \
             for (int64_t j = 0; j < len; j++) {                                              \
               T b = best[j], x = v[j];                                                       \
               int take = (b == b) & ((x > b) | (x != x));                                    \
@@ -1330,8 +1333,7 @@ static int pool_tiles(const geometry *g) {
           }                                                                                  \
           const T *grad = dy + ow * c + t0;                                                  \
           for (int32_t p = 0; p < k; p++) {                                                  \
-            int64_t at = ((oh * g->kh + p / g->kw) * g->w + ow * g->kw + p % g->kw) * c + t0; \
-            T *d = dx + at;                                                                  \
+            T *d = dx + tile_offset(g, oh, ow, p) + t0;                                      \
             for (int64_t j = 0; j < len; j++) d[j] = win[j] == p ? grad[j] : (T)0;           \
           }                                                                                  \
         }                                                                                    \

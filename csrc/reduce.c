@@ -44,6 +44,20 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
  * depend on the thread count. */
 #define COLUMN_PIECE 4096
 
+/* Column blocks per kept row of a column reduction. */
+static int64_t column_blocks(const reduce_job *job) {
+  return (job->kept.inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+}
+
+/* Column block w: its kept row, its first column j0 and its width len. */
+static void column_block(const reduce_job *job, int64_t w, int64_t *row, int64_t *j0,
+                         int64_t *len) {
+  int64_t width = job->kept.inner, blocks = column_blocks(job);
+  *row = w / blocks;
+  *j0 = (w % blocks) * COLUMN_BLOCK;
+  *len = width - *j0 < COLUMN_BLOCK ? width - *j0 : COLUMN_BLOCK;
+}
+
 /* One reducer: STEP folds value v into accumulator a; combining two accumulators is
  * STEP with v an accumulator, which holds for every op here. */
 #define REDUCER(NAME, T, ACC_T, INIT, STEP, FINAL)                                          \
@@ -93,12 +107,10 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
   /* Folds reduced elements [first, last) of column block w (len columns) into acc. */      \
   static void NAME##_column_walk(const reduce_job *job, int64_t w, int64_t first,          \
                                  int64_t last, ACC_T *acc) {                               \
-    const eager_iter *kept = &job->kept, *red = &job->red;                                 \
-    int64_t width = kept->inner, blocks = (width + COLUMN_BLOCK - 1) / COLUMN_BLOCK;       \
-    int64_t row = w / blocks, j0 = (w % blocks) * COLUMN_BLOCK;                            \
-    int64_t len = width - j0 < COLUMN_BLOCK ? width - j0 : COLUMN_BLOCK;                   \
-    int64_t step = red->strides[0][red->rank - 1];                                         \
-    const T *base = (const T *)job->x + kept_offset(kept, row * width) + j0;               \
+    const eager_iter *red = &job->red;                                                     \
+    int64_t row, j0, len, step = red->strides[0][red->rank - 1];                           \
+    column_block(job, w, &row, &j0, &len);                                                 \
+    const T *base = (const T *)job->x + kept_offset(&job->kept, row * job->kept.inner) + j0; \
     for (int64_t j = 0; j < len; j++) acc[j] = (INIT);                                     \
     int64_t index[EAGER_MAX_RANK], off, i = first % red->inner;                            \
     eager_iter_seek(red, first / red->inner, index, &off);                                 \
@@ -118,16 +130,15 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
   }                                                                                        \
   static void NAME##_columns(void *arg, int ith, int nth) {                                \
     reduce_job *job = arg;                                                                 \
-    int64_t width = job->kept.inner, blocks = (width + COLUMN_BLOCK - 1) / COLUMN_BLOCK;   \
     int64_t begin, end, count = job->count;                                                \
     (void)count;                                                                           \
-    eager_split(job->kept.rows * blocks, ith, nth, &begin, &end);                          \
+    eager_split(job->kept.rows * column_blocks(job), ith, nth, &begin, &end);              \
     for (int64_t w = begin; w < end; w++) {                                                \
-      int64_t row = w / blocks, j0 = (w % blocks) * COLUMN_BLOCK;                          \
-      int64_t len = width - j0 < COLUMN_BLOCK ? width - j0 : COLUMN_BLOCK;                 \
+      int64_t row, j0, len;                                                                \
+      column_block(job, w, &row, &j0, &len);                                               \
       ACC_T acc[COLUMN_BLOCK];                                                             \
       NAME##_column_walk(job, w, 0, job->count, acc);                                      \
-      T *dst = (T *)job->out + row * width + j0;                                           \
+      T *dst = (T *)job->out + row * job->kept.inner + j0;                                 \
       for (int64_t j = 0; j < len; j++) {                                                  \
         ACC_T a = acc[j];                                                                  \
         dst[j] = (T)(FINAL);                                                               \
@@ -137,8 +148,8 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
   /* Piece p of column block w into partials[(w * pieces + p) * COLUMN_BLOCK, + len). */     \
   static void NAME##_column_pieces(void *arg, int ith, int nth) {                          \
     reduce_job *job = arg;                                                                 \
-    int64_t blocks = (job->kept.inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK, begin, end;      \
-    eager_split(job->kept.rows * blocks * job->pieces, ith, nth, &begin, &end);            \
+    int64_t begin, end;                                                                    \
+    eager_split(job->kept.rows * column_blocks(job) * job->pieces, ith, nth, &begin, &end); \
     for (int64_t u = begin; u < end; u++) {                                                \
       int64_t p = u % job->pieces, first = p * COLUMN_PIECE;                               \
       int64_t last = first + COLUMN_PIECE < job->count ? first + COLUMN_PIECE : job->count; \
@@ -148,14 +159,13 @@ static int64_t kept_offset(const eager_iter *kept, int64_t o) {
   }                                                                                        \
   /* Column blocks' pieces combined in order, then finished. */                            \
   static void NAME##_column_combine(reduce_job *job) {                                     \
-    int64_t width = job->kept.inner, blocks = (width + COLUMN_BLOCK - 1) / COLUMN_BLOCK;   \
     int64_t count = job->count;                                                            \
     (void)count;                                                                           \
-    for (int64_t w = 0; w < job->kept.rows * blocks; w++) {                                \
-      int64_t row = w / blocks, j0 = (w % blocks) * COLUMN_BLOCK;                          \
-      int64_t len = width - j0 < COLUMN_BLOCK ? width - j0 : COLUMN_BLOCK;                 \
+    for (int64_t w = 0; w < job->kept.rows * column_blocks(job); w++) {                    \
+      int64_t row, j0, len;                                                                \
+      column_block(job, w, &row, &j0, &len);                                               \
       const ACC_T *parts = (const ACC_T *)job->partials + w * job->pieces * COLUMN_BLOCK;  \
-      T *dst = (T *)job->out + row * width + j0;                                           \
+      T *dst = (T *)job->out + row * job->kept.inner + j0;                                 \
       for (int64_t j = 0; j < len; j++) {                                                  \
         ACC_T a = (INIT);                                                                  \
         for (int64_t p = 0; p < job->pieces; p++) {                                        \
@@ -311,7 +321,7 @@ EAGER_API int32_t eager_reduce(int32_t op, int32_t dtype, int32_t rank, const in
     r.full(&job, nth);
   } else if (!inner_contiguous && job.kept.strides[0][job.kept.rank - 1] == 1 &&
              job.kept.inner > 1) {
-    int64_t blocks = job.kept.rows * ((job.kept.inner + COLUMN_BLOCK - 1) / COLUMN_BLOCK);
+    int64_t blocks = job.kept.rows * column_blocks(&job);
     job.pieces = (job.count + COLUMN_PIECE - 1) / COLUMN_PIECE;
     if (blocks >= nth || job.pieces < 2) {
       eager_parallel(r.columns, &job, nth < blocks ? nth : (int)blocks);
