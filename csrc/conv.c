@@ -24,21 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv.h"
 #include "internal.h"
 
 /* The im2col buffer of one chunk stays under this size (unless one row is larger). */
 #define CONV_CHUNK_BYTES ((int64_t)4 << 20)
 /* GEMM dimensions must fit BLAS's int. */
 #define BLAS_MAX_DIM ((int64_t)INT32_MAX)
-
-typedef struct {
-  int64_t n, h, w, c;      /* input */
-  int64_t kh, kw, oc;      /* filter (kh, kw, c, oc) or pooling window (kh, kw) */
-  int64_t oh, ow;          /* output spatial size */
-  int64_t sh, sw, dh, dw;  /* strides, dilations */
-  int64_t pt, pb, pl, pr;  /* padding */
-  int64_t k;               /* kh * kw * c: the length of one im2col row */
-} geometry;
 
 /* An output size as TensorFlow's explicit-padding formula gives it; -1 when invalid. */
 static int64_t windowed_size(int64_t in, int64_t k, int64_t stride, int64_t dilation,
@@ -861,6 +853,10 @@ static int direct_fits(const geometry *g, size_t size) {
  * of memory. */
 static int direct_conv(int32_t dtype, const geometry *g, const void *x, const void *filter,
                        void *out) {
+  if (dtype == EAGER_F32) {
+    int winograd = eager_winograd_conv5x5(g, x, filter, out);
+    if (winograd != 0) return winograd > 0 ? 0 : -1;
+  }
   int padded = padded_conv(dtype, g, x, filter, NULL, out);
   if (padded != 0) return padded > 0 ? 0 : -1;
   direct_job job = {g, x, filter, out};

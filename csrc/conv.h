@@ -1,0 +1,24 @@
+/*
+ * The geometry of a 2-D convolution or pooling window, shared by conv.c and the
+ * Winograd kernel (winograd.c). Not exported.
+ */
+#ifndef EAGER_CONV_H
+#define EAGER_CONV_H
+
+#include <stdint.h>
+
+typedef struct {
+  int64_t n, h, w, c;      /* input */
+  int64_t kh, kw, oc;      /* filter (kh, kw, c, oc) or pooling window (kh, kw) */
+  int64_t oh, ow;          /* output spatial size */
+  int64_t sh, sw, dh, dw;  /* strides, dilations */
+  int64_t pt, pb, pl, pr;  /* padding */
+  int64_t k;               /* kh * kw * c: the length of one im2col row */
+} geometry;
+
+/* A float32 5x5 stride-1 conv by Winograd F(2x2, 5x5) (winograd.c): x [N,H,W,C], filter
+ * [5,5,C,OC], out [N,OH,OW,OC], every element written. Returns 1 when done, 0 when the
+ * geometry is not one it takes (nothing written), -1 when out of memory. */
+int eager_winograd_conv5x5(const geometry *g, const float *x, const float *filter, float *out);
+
+#endif /* EAGER_CONV_H */
