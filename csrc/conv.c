@@ -1087,6 +1087,11 @@ EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_s
   if (rows == 0 || g.oc == 0 || g.k == 0) return EAGER_OK;
   const char *xp = (const char *)x + (size_t)x_offset * size;
   const char *dyp = (const char *)dy + (size_t)dy_offset * size;
+  if (dtype == EAGER_F32) {
+    int winograd = eager_winograd_filter_grad5x5(&g, (const float *)xp, (const float *)dyp,
+                                                 dfilter);
+    if (winograd != 0) return winograd > 0 ? EAGER_OK : EAGER_ERR_NO_MEMORY;
+  }
   int small = is_pointwise(&g) ? 0 : padded_conv(dtype, &g, xp, NULL, dyp, dfilter);
   if (small == 0 && !is_pointwise(&g)) small = small_dfilter(dtype, &g, size, xp, dyp, dfilter);
   if (small != 0) return small > 0 ? EAGER_OK : EAGER_ERR_NO_MEMORY;

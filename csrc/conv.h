@@ -21,4 +21,9 @@ typedef struct {
  * geometry is not one it takes (nothing written), -1 when out of memory. */
 int eager_winograd_conv5x5(const geometry *g, const float *x, const float *filter, float *out);
 
+/* The filter gradient of such a conv by Winograd F(5x5, 2x2): x [N,H,W,C], dy
+ * [N,OH,OW,OC], dfilter [5,5,C,OC], every element written. Returns as above. */
+int eager_winograd_filter_grad5x5(const geometry *g, const float *x, const float *dy,
+                                  float *dfilter);
+
 #endif /* EAGER_CONV_H */

@@ -410,6 +410,14 @@ const CONV_CASES: ConvCase[] = [
     strides: 1,
     padding: "VALID",
   },
+  // 294 tiles: the filter gradient sums two pieces (256 and 38 tiles) and adds them.
+  {
+    name: "winograd: filter gradient over two pieces",
+    x: [6, 14, 14, 16],
+    f: [5, 5, 16, 16],
+    strides: 1,
+    padding: "SAME",
+  },
   {
     name: "winograd: uneven explicit pads",
     x: [1, 7, 6, 16],
@@ -472,8 +480,11 @@ Deno.test("conv2d and its backprops give bit-identical results for any thread co
   const f = constant(data([5, 5, 1, 32], 6, "float32"), "float32", { shape: [5, 5, 1, 32] });
   const x2 = constant(data([2, 14, 14, 32], 7, "float32"), "float32", { shape: [2, 14, 14, 32] });
   const f2 = constant(data([5, 5, 32, 64], 8, "float32"), "float32", { shape: [5, 5, 32, 64] });
+  // Winograd over two pieces of tiles (csrc/winograd.c).
+  const x3 = constant(data([6, 14, 14, 16], 9, "float32"), "float32", { shape: [6, 14, 14, 16] });
+  const f3 = constant(data([5, 5, 16, 16], 10, "float32"), "float32", { shape: [5, 5, 16, 16] });
   const run = () =>
-    [[x, f], [x2, f2]].flatMap(([xt, ft]) => {
+    [[x, f], [x2, f2], [x3, f3]].flatMap(([xt, ft]) => {
       const y = conv2d(xt, ft, 1, "SAME");
       return [
         y.dataSync(),
