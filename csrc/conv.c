@@ -854,7 +854,7 @@ static int direct_fits(const geometry *g, size_t size) {
 static int direct_conv(int32_t dtype, const geometry *g, const void *x, const void *filter,
                        void *out) {
   if (dtype == EAGER_F32) {
-    int winograd = eager_winograd_conv5x5(g, x, filter, out);
+    int winograd = eager_winograd_conv(g, x, filter, out);
     if (winograd != 0) return winograd > 0 ? 0 : -1;
   }
   int padded = padded_conv(dtype, g, x, filter, NULL, out);
@@ -1088,8 +1088,8 @@ EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_s
   const char *xp = (const char *)x + (size_t)x_offset * size;
   const char *dyp = (const char *)dy + (size_t)dy_offset * size;
   if (dtype == EAGER_F32) {
-    int winograd = eager_winograd_filter_grad5x5(&g, (const float *)xp, (const float *)dyp,
-                                                 dfilter);
+    int winograd = eager_winograd_filter_grad(&g, (const float *)xp, (const float *)dyp,
+                                              dfilter);
     if (winograd != 0) return winograd > 0 ? EAGER_OK : EAGER_ERR_NO_MEMORY;
   }
   int small = is_pointwise(&g) ? 0 : padded_conv(dtype, &g, xp, NULL, dyp, dfilter);

@@ -331,8 +331,8 @@ const CONV_CASES: ConvCase[] = [
   },
   {
     name: "padded: batch 1, pixels not a multiple of 8",
-    x: [1, 5, 7, 16],
-    f: [3, 3, 16, 32],
+    x: [1, 5, 7, 8],
+    f: [3, 3, 8, 32],
     strides: 1,
     padding: "SAME",
   },
@@ -418,6 +418,28 @@ const CONV_CASES: ConvCase[] = [
     strides: 1,
     padding: "SAME",
   },
+  // 3x3 filters: F(4x4, 3x3), tiles of 4x4 pixels, some partly outside the output.
+  {
+    name: "winograd 3x3: SAME, partial tiles",
+    x: [2, 10, 9, 16],
+    f: [3, 3, 16, 32],
+    strides: 1,
+    padding: "SAME",
+  },
+  {
+    name: "winograd 3x3: VALID, 48 output channels",
+    x: [1, 7, 8, 32],
+    f: [3, 3, 32, 48],
+    strides: 1,
+    padding: "VALID",
+  },
+  {
+    name: "winograd 3x3: filter gradient over two pieces",
+    x: [6, 28, 28, 16],
+    f: [3, 3, 16, 16],
+    strides: 1,
+    padding: "SAME",
+  },
   {
     name: "winograd: uneven explicit pads",
     x: [1, 7, 6, 16],
@@ -480,11 +502,13 @@ Deno.test("conv2d and its backprops give bit-identical results for any thread co
   const f = constant(data([5, 5, 1, 32], 6, "float32"), "float32", { shape: [5, 5, 1, 32] });
   const x2 = constant(data([2, 14, 14, 32], 7, "float32"), "float32", { shape: [2, 14, 14, 32] });
   const f2 = constant(data([5, 5, 32, 64], 8, "float32"), "float32", { shape: [5, 5, 32, 64] });
-  // Winograd over two pieces of tiles (csrc/winograd.c).
+  // Winograd over two pieces of tiles (csrc/winograd.c), 5x5 and 3x3.
   const x3 = constant(data([6, 14, 14, 16], 9, "float32"), "float32", { shape: [6, 14, 14, 16] });
   const f3 = constant(data([5, 5, 16, 16], 10, "float32"), "float32", { shape: [5, 5, 16, 16] });
+  const x4 = constant(data([6, 28, 28, 16], 11, "float32"), "float32", { shape: [6, 28, 28, 16] });
+  const f4 = constant(data([3, 3, 16, 16], 12, "float32"), "float32", { shape: [3, 3, 16, 16] });
   const run = () =>
-    [[x, f], [x2, f2], [x3, f3]].flatMap(([xt, ft]) => {
+    [[x, f], [x2, f2], [x3, f3], [x4, f4]].flatMap(([xt, ft]) => {
       const y = conv2d(xt, ft, 1, "SAME");
       return [
         y.dataSync(),
