@@ -9,7 +9,8 @@
  * no im2col: the input already is the cols matrix. Convs with a cache-sized filter skip
  * both the buffer and BLAS (the direct kernels below); when the output channels fill whole
  * vectors they read a zero-padded copy of each image instead of gathering receptive
- * fields, and skip the taps that fall into the padding.
+ * fields, and skip the taps that fall into the padding. Before all of these, float32 5x5 and
+ * 3x3 stride-1 convs with whole vectors of channels go to the Winograd kernels (winograd.c).
  *
  * Backprop w.r.t. the input is the transpose: dcols = dy x filter^T, then col2im adds
  * each row back into its receptive field (or, at stride 1, a direct conv of dy). Backprop

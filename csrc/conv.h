@@ -18,11 +18,13 @@ typedef struct {
 
 /* A float32 5x5 or 3x3 stride-1 conv by Winograd F(2x2, 5x5) or F(4x4, 3x3) (winograd.c):
  * x [N,H,W,C], filter [R,R,C,OC], out [N,OH,OW,OC], every element written. Returns 1 when
- * done, 0 when the geometry is not one it takes (nothing written), -1 when out of memory. */
+ * done; 0 when the geometry is not one it takes, or a value is infinite or NaN (then out
+ * holds garbage, for the direct kernels to overwrite); -1 when out of memory. */
 int eager_winograd_conv(const geometry *g, const float *x, const float *filter, float *out);
 
 /* The filter gradient of such a conv by Winograd F(5x5, 2x2) or F(3x3, 4x4): x [N,H,W,C],
- * dy [N,OH,OW,OC], dfilter [R,R,C,OC], every element written. Returns as above. */
+ * dy [N,OH,OW,OC], dfilter [R,R,C,OC], every element written. Returns as above, but with
+ * dfilter all zeros when it returns 0. */
 int eager_winograd_filter_grad(const geometry *g, const float *x, const float *dy,
                                float *dfilter);
 

@@ -21,7 +21,19 @@
  * Tiles are numbered over all images (image, tile row, tile column), so chunks cross
  * images and only the last chunk is short. A tile's result does not depend on which thread
  * or chunk computes it: the same bits for any thread count.
+ *
+ * NOTE: an infinity or NaN in the filter, the input or dy sends the call back to the direct
+ * kernels (the entry points return 0). The transforms mix a window's values, so here an
+ * infinity would become NaN, a NaN would reach outputs whose windows never read it, and a
+ * non-finite filter tap that meets only padding would no longer be skipped; the direct
+ * kernels give TensorFlow's results. The filter is checked as it is transformed; the input
+ * and dy through the results: a non-finite value read makes at least one of the products
+ * it enters non-finite (x * 0 is NaN for x infinite), hence at least one computed output
+ * (in range or not) or filter-gradient tap, and those are all checked. An overflow to
+ * infinity in the transforms takes the direct kernels too. Checking the outputs instead of
+ * the inputs, which every tile's window re-reads, kept the forward pass at its speed.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +61,16 @@ INLINE vec load(const float *p) {
 }
 
 INLINE void store(float *p, vec v) { memcpy(p, &v, sizeof v); }
+
+/* Whether every lane of `zeros`, a sum of values times 0, is still 0: false when one of
+ * the values was infinite or NaN. */
+INLINE int all_finite(vec zeros) {
+  float lanes[LANES];
+  memcpy(lanes, &zeros, sizeof lanes);
+  int finite = 1;
+  for (int i = 0; i < LANES; i++) finite &= lanes[i] == 0;
+  return finite;
+}
 
 /* The three transforms, one line of values at a time (the 2-D transform is a pass over
  * rows, then one over columns). For points 0, 1, -1, 2, -2 and infinity:
@@ -97,14 +119,19 @@ INLINE void weight_line(const vec *e, int count, vec v[WINO_SIDE]) {
   v[5] = e[count - 1];
 }
 
-/* V[p][ci][co] = (G f G^T)[p] for every channel pair, f = filter[:, :, ci, co] (r x r). */
-static void transform_filter(const geometry *g, const float *filter, float *v) {
+/* V[p][ci][co] = (G f G^T)[p] for every channel pair, f = filter[:, :, ci, co] (r x r).
+ * Returns 0 when the filter holds an infinity or NaN. */
+static int transform_filter(const geometry *g, const float *filter, float *v) {
   int64_t c = g->c, oc = g->oc, r = g->kh;
+  vec zeros = {0};
   for (int64_t ci = 0; ci < c; ci++)
     for (int64_t j = 0; j < oc; j += LANES) {
       vec f[WINO_SIDE], half[WINO_SIDE][WINO_SIDE], line[WINO_SIDE], out[WINO_SIDE];
       for (int64_t a = 0; a < r; a++) {
-        for (int64_t b = 0; b < r; b++) f[b] = load(filter + ((a * r + b) * c + ci) * oc + j);
+        for (int64_t b = 0; b < r; b++) {
+          f[b] = load(filter + ((a * r + b) * c + ci) * oc + j);
+          zeros += f[b] * 0.0f;
+        }
         weight_line(f, (int)r, half[a]);
       }
       for (int q = 0; q < WINO_SIDE; q++) {
@@ -113,6 +140,7 @@ static void transform_filter(const geometry *g, const float *filter, float *v) {
         for (int p = 0; p < WINO_SIDE; p++) store(v + ((p * WINO_SIDE + q) * c + ci) * oc + j, out[p]);
       }
     }
+  return all_finite(zeros);
 }
 
 typedef struct {
@@ -126,6 +154,7 @@ typedef struct {
   float *scratch;      /* per thread: see the tasks */
   int64_t scratch_floats, tiles_h, tiles_w, tiles;
   int64_t piece_tiles; /* filter gradient: tiles per piece, whole chunks */
+  _Atomic int nonfinite; /* set when a computed output is infinite or NaN */
 } wino_job;
 
 /* The tiling of g's output into m x m tiles, numbered over all images. */
@@ -204,13 +233,15 @@ PRODUCTS(1)
 PRODUCTS(2)
 
 /* Writes the M x M output pixels of tile t inside the output, channels
- * [j0, j0 + nv * LANES), from M slot i. */
-INLINE void transform_output(const wino_job *job, int64_t t, const float *m, int i, int64_t j0,
+ * [j0, j0 + nv * LANES), from M slot i. Returns 0 when one of the M x M (stored or not) is
+ * infinite or NaN. */
+INLINE int transform_output(const wino_job *job, int64_t t, const float *m, int i, int64_t j0,
                              int nv, const int M) {
   const geometry *g = job->g;
   int64_t n, oy, ox;
   tile_origin(job, t, &n, &oy, &ox);
   float *image = job->out + n * g->oh * g->ow * g->oc;
+  vec zeros = {0};
   for (int k = 0; k < nv; k++) {
     vec rows[WINO_SIDE][4], line[WINO_SIDE], y[4];
     for (int p = 0; p < WINO_SIDE; p++) {
@@ -221,32 +252,36 @@ INLINE void transform_output(const wino_job *job, int64_t t, const float *m, int
     for (int b = 0; b < M; b++) {
       for (int p = 0; p < WINO_SIDE; p++) line[p] = rows[p][b];
       output_line(line, y, M);
-      for (int a = 0; a < M; a++)
+      for (int a = 0; a < M; a++) {
+        zeros += y[a] * 0.0f;
         if (oy + a < g->oh && ox + b < g->ow)
           store(image + ((oy + a) * g->ow + ox + b) * g->oc + j0 + k * LANES, y[a]);
+      }
     }
   }
+  return all_finite(zeros);
 }
 
-static void transform_output_2(const wino_job *job, int64_t t, const float *m, int i,
-                               int64_t j0, int nv) {
-  transform_output(job, t, m, i, j0, nv, 2);
+static int transform_output_2(const wino_job *job, int64_t t, const float *m, int i,
+                              int64_t j0, int nv) {
+  return transform_output(job, t, m, i, j0, nv, 2);
 }
 
-static void transform_output_4(const wino_job *job, int64_t t, const float *m, int i,
-                               int64_t j0, int nv) {
-  transform_output(job, t, m, i, j0, nv, 4);
+static int transform_output_4(const wino_job *job, int64_t t, const float *m, int i,
+                              int64_t j0, int nv) {
+  return transform_output(job, t, m, i, j0, nv, 4);
 }
 
 /* Thread ith: whole chunks of tiles. Scratch: U [36][WINO_CHUNK][C], then M
  * [36][WINO_BLOCK][2 * LANES]. */
 static void forward_task(void *arg, int ith, int nth) {
-  const wino_job *job = arg;
+  wino_job *job = arg;
   const geometry *g = job->g;
   float *u = job->scratch + ith * job->scratch_floats;
   float *m = u + WINO_POINTS * WINO_CHUNK * g->c;
   int64_t chunks = (job->tiles + WINO_CHUNK - 1) / WINO_CHUNK, begin, end;
   eager_split(chunks, ith, nth, &begin, &end);
+  int finite = 1;
   for (int64_t chunk = begin; chunk < end; chunk++) {
     int64_t t0 = chunk * WINO_CHUNK;
     int64_t count = job->tiles - t0 < WINO_CHUNK ? job->tiles - t0 : WINO_CHUNK;
@@ -264,13 +299,13 @@ static void forward_task(void *arg, int ith, int nth) {
         int nv = g->oc - j0 >= 2 * LANES ? 2 : 1;
         if (nv == 2) products_2(u, job->v, g->c, g->oc, first, j0, m);
         else products_1(u, job->v, g->c, g->oc, first, j0, m);
-        for (int i = 0; i < WINO_BLOCK && first + i < count; i++) {
-          if (job->m == 2) transform_output_2(job, t0 + first + i, m, i, j0, nv);
-          else transform_output_4(job, t0 + first + i, m, i, j0, nv);
-        }
+        for (int i = 0; i < WINO_BLOCK && first + i < count; i++)
+          finite &= job->m == 2 ? transform_output_2(job, t0 + first + i, m, i, j0, nv)
+                                : transform_output_4(job, t0 + first + i, m, i, j0, nv);
         j0 += nv * LANES;
       }
   }
+  if (!finite) atomic_store(&job->nonfinite, 1);
 }
 
 /* Whether the Winograd kernels take this geometry: a 5x5 or 3x3 filter at stride 1,
@@ -298,12 +333,12 @@ int eager_winograd_conv(const geometry *g, const float *x, const float *filter, 
     free(job.scratch);
     return -1;
   }
-  transform_filter(g, filter, v);
   job.v = v;
-  eager_parallel(forward_task, &job, nth);
+  int finite = transform_filter(g, filter, v);
+  if (finite) eager_parallel(forward_task, &job, nth);
   free(v);
   free(job.scratch);
-  return 1;
+  return finite && !atomic_load(&job.nonfinite);
 }
 
 /* ---- filter gradient: F(5x5, 2x2) and F(3x3, 4x4) ---------------------------------------
@@ -416,11 +451,12 @@ static void gradient_piece_task(void *arg, int ith, int nth) {
 
 /* Thread ith: input channels [begin, end): the pieces' sums added in order, then A^T M A
  * (R x R taps) into the filter gradient [R, R, C, OC]. */
-INLINE void gradient_finish(const wino_job *job, int ith, int nth, const int R) {
+INLINE void gradient_finish(wino_job *job, int ith, int nth, const int R) {
   const geometry *g = job->g;
   int64_t c = g->c, oc = g->oc, begin, end;
   int64_t pieces = (job->tiles + job->piece_tiles - 1) / job->piece_tiles;
   eager_split(c, ith, nth, &begin, &end);
+  vec zeros = {0};
   for (int64_t ci = begin; ci < end; ci++)
     for (int64_t j = 0; j < oc; j += LANES) {
       vec m[WINO_SIDE][WINO_SIDE], rows[WINO_SIDE][5], line[WINO_SIDE], y[5];
@@ -435,13 +471,17 @@ INLINE void gradient_finish(const wino_job *job, int ith, int nth, const int R) 
       for (int b = 0; b < R; b++) {
         for (int p = 0; p < WINO_SIDE; p++) line[p] = rows[p][b];
         output_line(line, y, R);
-        for (int a = 0; a < R; a++) store(job->out + ((a * R + b) * c + ci) * oc + j, y[a]);
+        for (int a = 0; a < R; a++) {
+          zeros += y[a] * 0.0f;
+          store(job->out + ((a * R + b) * c + ci) * oc + j, y[a]);
+        }
       }
     }
+  if (!all_finite(zeros)) atomic_store(&job->nonfinite, 1);
 }
 
 static void gradient_finish_task(void *arg, int ith, int nth) {
-  const wino_job *job = arg;
+  wino_job *job = arg;
   if (job->m == 2) gradient_finish(job, ith, nth, 5);
   else gradient_finish(job, ith, nth, 3);
 }
@@ -470,5 +510,7 @@ int eager_winograd_filter_grad(const geometry *g, const float *x, const float *d
   eager_parallel(gradient_finish_task, &job, eager_threads_for(g->c * g->oc, 512));
   free(job.sums);
   free(job.scratch);
-  return 1;
+  if (!atomic_load(&job.nonfinite)) return 1;
+  memset(dfilter, 0, (size_t)(g->kh * g->kw * g->c * g->oc) * sizeof(float));
+  return 0;
 }

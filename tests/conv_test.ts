@@ -525,6 +525,52 @@ Deno.test("conv2d and its backprops give bit-identical results for any thread co
   assertEquals(results[2], results[0]);
 });
 
+Deno.test("conv2d and its backprops: infinities and NaNs give the direct kernels' results", () => {
+  // The Winograd kernels (float32 5x5 and 3x3 here) hand such calls back to the direct
+  // kernels, which skip padding as TensorFlow does; float64 always runs the direct kernels.
+  // A NaN in x reaches only the outputs whose windows read it, an infinite filter tap that
+  // meets only padding is skipped, and an infinite dy value stays infinite (not NaN).
+  const close = (got: number, want: number) =>
+    Number.isNaN(want)
+      ? Number.isNaN(got)
+      : Number.isFinite(want)
+      ? Math.abs(got - want) <= 1e-3 * (1 + Math.abs(want))
+      : got === want;
+  for (const r of [5, 3]) {
+    const xs = [2, 9, 8, 16], fs = [r, r, 16, 16], ys = [2, 9, 8, 16];
+    const spoil = (values: number[], index: number, value: number) => {
+      const out = values.slice();
+      out[index] = value;
+      return out;
+    };
+    const cases = [
+      { what: "NaN in x", x: spoil(data(xs, 21, "float64"), 16 * 8 * 4 + 3, NaN) },
+      { what: "infinite filter tap", f: spoil(data(fs, 22, "float64"), 2 * 16 + 1, Infinity) },
+      { what: "infinite dy", dy: spoil(data(ys, 23, "float64"), 16 * 11 + 5, -Infinity) },
+    ];
+    for (const c of cases) {
+      const x = c.x ?? data(xs, 21, "float64"), f = c.f ?? data(fs, 22, "float64");
+      const dy = c.dy ?? data(ys, 23, "float64");
+      const results = (["float32", "float64"] as DType[]).map((dtype) => {
+        const xt = constant(x, dtype, { shape: xs }), ft = constant(f, dtype, { shape: fs });
+        const dyt = constant(dy, dtype, { shape: ys });
+        return [
+          conv2d(xt, ft, 1, "SAME"),
+          conv2dBackpropInput(xs, ft, dyt, 1, "SAME"),
+          conv2dBackpropFilter(xt, fs, dyt, 1, "SAME"),
+        ].map((t) => Array.from(t.dataSync() as Float32Array | Float64Array));
+      });
+      ["conv2d", "conv2dBackpropInput", "conv2dBackpropFilter"].forEach((op, k) => {
+        const [got, want] = [results[0][k], results[1][k]];
+        const bad = got.findIndex((v, i) => !close(v, want[i]));
+        if (bad >= 0) {
+          throw new Error(`${r}x${r} ${c.what}, ${op}: element ${bad} ${got[bad]}, want ${want[bad]}`);
+        }
+      });
+    }
+  }
+});
+
 Deno.test("conv2d: strided (non-contiguous) inputs and TF's 4-list strides", () => {
   const xs = [2, 6, 6, 3], fs = [3, 3, 3, 2];
   const x = data(xs, 7, "float64"), f = data(fs, 8, "float64");
