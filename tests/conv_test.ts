@@ -564,7 +564,9 @@ Deno.test("conv2d and its backprops: infinities and NaNs give the direct kernels
         const [got, want] = [results[0][k], results[1][k]];
         const bad = got.findIndex((v, i) => !close(v, want[i]));
         if (bad >= 0) {
-          throw new Error(`${r}x${r} ${c.what}, ${op}: element ${bad} ${got[bad]}, want ${want[bad]}`);
+          throw new Error(
+            `${r}x${r} ${c.what}, ${op}: element ${bad} ${got[bad]}, want ${want[bad]}`,
+          );
         }
       });
     }
