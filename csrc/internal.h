@@ -116,4 +116,12 @@ void eager_zero(void *block, size_t bytes);
 void *eager_block_take(size_t bytes);
 void eager_block_give(void *block, size_t bytes);
 
+/* float32 c [m, n] = a [m, k] b [k, n] for a short k into a large output (matmul_short.c):
+ * a(i, p) = a[i * a_rs + p * a_cs], b row-major with row stride ldb, c dense and every
+ * element written. fits says whether the kernel takes the shapes and b's layout. */
+int eager_short_matmul_fits(int64_t m, int64_t n, int64_t k, int64_t b_row_stride,
+                            int64_t b_col_stride);
+void eager_short_matmul(const float *a, int64_t a_rs, int64_t a_cs, const float *b,
+                        int64_t ldb, float *c, int64_t m, int64_t n, int64_t k);
+
 #endif /* EAGER_INTERNAL_H */

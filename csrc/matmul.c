@@ -1,6 +1,7 @@
 /*
  * Batched matrix multiplication. float32/float64 go to OpenBLAS, one GEMM per batch
- * entry (OpenBLAS threads each GEMM itself); int32/int64 use a plain loop split over
+ * entry (OpenBLAS threads each GEMM itself), except float32 products over a short inner
+ * dim into a large output (matmul_short.c); int32/int64 use a plain loop split over
  * the pool. Transposed operands arrive as strides and become BLAS transpose flags.
  */
 #include <cblas.h>
@@ -120,7 +121,10 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
    * clearing pass cost more than OpenBLAS's (5.6 against 5.3 ms), so those keep beta 0. */
   double beta = 0.0;
   size_t out_bytes = (size_t)(batches * m * n * size);
-  if (out_bytes >= ZERO_FIRST_BYTES && out_bytes <= ZERO_FIRST_MAX_BYTES) {
+  /* A short inner dim into a large output: our own kernel writes each output once. */
+  int short_k = dtype == EAGER_F32 &&
+                eager_short_matmul_fits(m, n, k, b_row_stride, b_col_stride);
+  if (!short_k && out_bytes >= ZERO_FIRST_BYTES && out_bytes <= ZERO_FIRST_MAX_BYTES) {
     eager_zero(out, out_bytes);
     beta = 1.0;
   }
@@ -139,7 +143,10 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
       }
     }
     char *c = (char *)out + e * m * n * size;
-    if (dtype == EAGER_F32)
+    if (short_k)
+      eager_short_matmul((const float *)a_base + offsets[0], a_row_stride, a_col_stride,
+                         (const float *)b_base + offsets[1], b_row_stride, (float *)c, m, n, k);
+    else if (dtype == EAGER_F32)
       cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
                   (const float *)a_base + offsets[0], (int)lda,
                   (const float *)b_base + offsets[1], (int)ldb, (float)beta, (float *)c, (int)n);

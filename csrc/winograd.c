@@ -137,7 +137,8 @@ static int transform_filter(const geometry *g, const float *filter, float *v) {
       for (int q = 0; q < WINO_SIDE; q++) {
         for (int64_t a = 0; a < r; a++) line[a] = half[a][q];
         weight_line(line, (int)r, out);
-        for (int p = 0; p < WINO_SIDE; p++) store(v + ((p * WINO_SIDE + q) * c + ci) * oc + j, out[p]);
+        for (int p = 0; p < WINO_SIDE; p++)
+          store(v + ((p * WINO_SIDE + q) * c + ci) * oc + j, out[p]);
       }
     }
   return all_finite(zeros);

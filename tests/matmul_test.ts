@@ -51,6 +51,24 @@ Deno.test("large batched outputs (zeroed before BLAS accumulates) match the refe
   }
 });
 
+Deno.test("float32 products over a short inner dim into a large output match the reference", () => {
+  // k <= 128, n a multiple of 16 and an output of at least 1 MiB: csrc/matmul_short.c (as a
+  // dense layer's weight gradient, x^T dy). 261 rows: a last block of 5; 1040 columns:
+  // 32-column tiles and one of 16.
+  const [m, k, n] = [261, 37, 1040];
+  const a = matrix(m, k, 51), b = matrix(k, n, 52), a2 = matrix(m, k, 53);
+  const want = matmulRef(a, b);
+  const tol = { rtol: 1e-5, atol: 1e-5 };
+  const A = tf.constant(a, "float32"), B = tf.constant(b, "float32");
+  assertClose(tf.matmul(A, B), want, tol);
+  assertClose(tf.matmul(tf.constant(transpose(a), "float32"), B, { transposeA: true }), want, tol);
+  // A batch of two a's over one b (broadcast).
+  assertClose(tf.matmul(tf.constant([a, a2], "float32"), B), [want, matmulRef(a2, b)], tol);
+  // b as the left columns of a wider matrix: a row stride longer than its width.
+  const wide = tf.constant(b.map((row, i) => [...row, ...matrix(1, 16, 60 + i)[0]]), "float32");
+  assertClose(tf.matmul(A, tf.slice(wide, [0, 0], [k, n])), want, tol);
+});
+
 Deno.test("integer matmul", () => {
   const a = tf.constant([[1, 2], [3, 4]], "int32");
   assertEquals(tf.matmul(a, a).numpy(), [[7, 10], [15, 22]]);
