@@ -65,12 +65,21 @@ Deno.test("a freed output of 32 MiB or more is handed to the next output of its 
   assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "1" }), "[null,null]");
 });
 
-Deno.test("bad sizes are RangeErrors naming the op, and small outputs stay zeroed slab views", () => {
+Deno.test("bad sizes are RangeErrors naming the op; small outputs are zeroed slab views, medium ones unzeroed", () => {
   assertThrowsMatch(() => allocateOutput("float32", 2 ** 50, "conv2d"), /^conv2d: cannot allocate/);
   assertThrowsMatch(() => takeBuffer(0), /take: bytes must be a whole number/);
   assertThrowsMatch(() => takeBuffer(1.5), /take: bytes must be a whole number/);
-  const small = allocateOutput("float32", 100, "test");
-  assertEquals([small.length, small.every((v) => v === 0)], [100, true]);
+  const small = allocateOutput("float32", 64, "test");
+  assertEquals([small.length, small.buffer.byteLength, small.every((v) => v === 0)], [
+    64,
+    16 << 10,
+    true,
+  ]);
+  // 257 B - 16 KiB: views into a 128 KiB buffer from libeager, poisoned (NaN) under the test run.
+  const medium = allocateOutput("float32", 100, "test");
+  const poisoned = Deno.env.get("EAGER_POISON_OUTPUTS") === "1";
+  assertEquals([medium.length, medium.buffer.byteLength], [100, 128 << 10]);
+  if (poisoned) assertEquals(medium.every((v) => Number.isNaN(v)), true);
   assertEquals(allocate("int32", 0).length, 0);
 });
 
