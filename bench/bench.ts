@@ -77,13 +77,17 @@ const errorResult = (column: Column, error: unknown): Result => ({
 });
 
 /**
- * Rounds per timed case. NOTE: each round measures every column once (with its own
- * warm-up) and alternate rounds run the columns in reverse order; the samples of the
- * rounds are pooled. The machine is shared and its speed drifts by up to 1.5x over
- * seconds (matmul 256: 205 us for a minute, then 300-320 us, for NumPy and us alike), so
- * one pass per column let the drift decide ratios.
+ * Rounds per timed case. NOTE: each round measures every column once and alternate
+ * rounds run the columns in reverse order; the samples of the rounds are pooled. The
+ * machine is shared and its speed drifts by up to 1.5x for seconds to tens of seconds
+ * (matmul 256: 205 us for a minute, then 300-320 us, for NumPy and us alike; raw OpenBLAS
+ * sgemm 1024 in C: 10.8 ms for three runs, then 12.3-13.2 ms for seven), so with three
+ * long rounds a slow phase could land on one column (matmul 1024: ours 10.9-17.6 ms
+ * against NumPy's 10.6-12.8 in one run, 0.81x, from libraries of equal speed). Runners
+ * keep a case's inputs across its rounds and warm up once, so six short rounds (about
+ * 0.2 s a column) cost no more than three long ones did.
  */
-const ROUNDS = 3;
+const ROUNDS = 6;
 
 /** One runner's turn in a round: its first column (to name it in errors) and the run. */
 interface Turn {
@@ -106,27 +110,35 @@ async function runCase(
     return { case: c, results };
   }
   const turns: Turn[] = [];
+  let round = 0; // the round being run, for every turn's plan
   if (c.ours) {
     const make = c.ours;
     let timed: Timed | undefined;
     const run = async (): Promise<Result[]> => {
       timed ??= await make(c.params);
-      return [{ column: "ours", stats: measure(timed, budget / ROUNDS) }];
+      return [{ column: "ours", stats: measure(timed, budget / ROUNDS, round, ROUNDS) }];
     };
     turns.push({ column: "ours", run });
   }
-  const spec: CaseSpec = { id: c.id, kind: c.kind, params: c.params, budget: budget / ROUNDS };
+  const spec = (): CaseSpec => ({
+    id: c.id,
+    kind: c.kind,
+    params: c.params,
+    budget: budget / ROUNDS,
+    round,
+    rounds: ROUNDS,
+  });
   for (const [peer, process] of peers) {
     const skip = c.skip?.[PEER_COLUMNS[peer][0]];
     if (skip) {
       for (const column of PEER_COLUMNS[peer]) results[column] = { column, skipped: skip };
     } else {
-      turns.push({ column: PEER_COLUMNS[peer][0], run: () => process.run(spec) });
+      turns.push({ column: PEER_COLUMNS[peer][0], run: () => process.run(spec()) });
     }
   }
   const rounds = new Map<Column, Result[]>();
   const finished = new Set<Turn>(); // runners that skipped or failed run no more rounds
-  for (let round = 0; round < ROUNDS; round++) {
+  for (; round < ROUNDS; round++) {
     const order = round % 2 ? [...turns].reverse() : turns;
     for (const turn of order) {
       if (finished.has(turn)) continue;

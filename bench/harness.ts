@@ -3,12 +3,16 @@
  * TensorFlow.js runner; bench/peers/timing.py is its Python twin), the case and result
  * types, and the line protocol that drives a long-lived peer process.
  *
- * Timing rule: one call decides the plan. A call slower than SLOW_CALL_S is timed once
- * more and that is the only sample. Otherwise calls run as warm-up for WARMUP_S and at
- * least WARMUP_CALLS calls (those stop at WARMUP_MAX_S), then samples of `batch` calls
- * each (batch sized so a sample lasts about SAMPLE_S), 5 to 15 of them within the
- * budget. Each sample is seconds per call divided by `inner` (the operations one call
- * performs). We report the median and the spread (interquartile range over the median).
+ * Timing rule: a case is measured in rounds (bench.ts alternates the columns between
+ * them), and each runner keeps the case's inputs from its first round to its last. One
+ * call decides the plan. A call slower than SLOW_CALL_S is timed once more and that is
+ * the round's only sample. Otherwise, in the first round, calls run as warm-up for
+ * WARMUP_S and at least WARMUP_CALLS calls (those stop at WARMUP_MAX_S); in later rounds
+ * for REWARM_S, the first call included. Then samples of `batch` calls each (batch sized
+ * so a sample lasts about SAMPLE_S), as many as the round's budget holds, at least
+ * MIN_ROUND_SAMPLES, and MIN_SAMPLES to MAX_SAMPLES over all rounds. Each sample is
+ * seconds per call divided by `inner` (the operations one call performs). We report the
+ * median and the spread (interquartile range over the median).
  *
  * This file must not import the library: the TensorFlow.js runner imports it too.
  * @module
@@ -71,8 +75,11 @@ export interface CaseSpec {
   id: string;
   kind: string;
   params: Record<string, unknown>;
-  /** Seconds of sampling to aim for after warm-up. */
+  /** Seconds of sampling to aim for after warm-up, in this round. */
   budget: number;
+  /** This round (from 0) of `rounds`: a runner sets a case up in round 0 and keeps it. */
+  round: number;
+  rounds: number;
 }
 
 /** A benchmark case: one row of the table. */
@@ -100,6 +107,8 @@ export interface Case {
 }
 
 const WARMUP_S = 0.3;
+/** A later round only brings back the caches the other columns' turns evicted. */
+const REWARM_S = 0.02;
 /**
  * NOTE: a call count as well as a time, because a process reaches its steady state by
  * calls: deno-eager's in-flight garbage outputs (V8 frees them some collections later)
@@ -110,8 +119,9 @@ const WARMUP_CALLS = 40;
 const WARMUP_MAX_S = 5;
 const SAMPLE_S = 0.05;
 const SLOW_CALL_S = 3;
-const MIN_SAMPLES = 5;
-const MAX_SAMPLES = 15;
+const MIN_SAMPLES = 12;
+const MAX_SAMPLES = 18;
+const MIN_ROUND_SAMPLES = 2;
 
 /**
  * Where timed calls leave their results. NOTE: a result nobody reads lets V8's optimizer
@@ -150,21 +160,24 @@ export function pooled(rounds: Stats[]): Stats {
   return statsOf(rounds.flatMap((r) => r.values), rounds[0].batch);
 }
 
-/** Times fn by the rule above; returns seconds per operation. */
-export function measure(timed: Timed, budget = 1): Stats {
+/** Times fn by the rule above, as round `round` of `rounds`; returns seconds per operation. */
+export function measure(timed: Timed, budget = 1, round = 0, rounds = 1): Stats {
   const inner = timed.inner ?? 1;
   const first = seconds(timed.fn, 1);
   if (first > SLOW_CALL_S) return statsOf([seconds(timed.fn, 1) / inner]);
+  const [warmS, warmCalls, fewest] = round === 0 ? [WARMUP_S, WARMUP_CALLS, 3] : [REWARM_S, 1, 1];
   let calls = 1, spent = first;
-  while (calls < 3 || spent < WARMUP_S || (calls < WARMUP_CALLS && spent < WARMUP_MAX_S)) {
-    const byTime = Math.ceil((WARMUP_S - spent) / (spent / calls));
-    const n = Math.max(1, Math.min(calls, Math.max(byTime, WARMUP_CALLS - calls)));
+  while (calls < fewest || spent < warmS || (calls < warmCalls && spent < WARMUP_MAX_S)) {
+    const byTime = Math.ceil((warmS - spent) / (spent / calls));
+    const n = Math.max(1, Math.min(calls, Math.max(byTime, warmCalls - calls)));
     spent += seconds(timed.fn, n);
     calls += n;
   }
   const per = Math.max(spent / calls, 1e-9);
   const batch = Math.max(1, Math.round(SAMPLE_S / per));
-  const count = Math.min(MAX_SAMPLES, Math.max(MIN_SAMPLES, Math.floor(budget / (batch * per))));
+  const least = Math.max(MIN_ROUND_SAMPLES, Math.ceil(MIN_SAMPLES / rounds));
+  const most = Math.max(least, Math.ceil(MAX_SAMPLES / rounds));
+  const count = Math.min(most, Math.max(least, Math.floor(budget / (batch * per))));
   const samples: number[] = [];
   for (let i = 0; i < count; i++) samples.push(seconds(timed.fn, batch) / batch / inner);
   return statsOf(samples, batch);

@@ -125,11 +125,12 @@ the machine; the ratios of one run on one machine are what we report (DESIGN.md 
   The machine is shared with other work, so timings are noisy: read the spread below.
 - Versions: ${versions}
 - Method: each case runs in this process (deno-eager) and in one long-lived process per
-  peer, one case at a time, never two at once, in three rounds (every column once a
+  peer, one case at a time, never two at once, in six short rounds (every column once a
   round, alternate rounds in reverse order, so that drift in the machine's speed falls on
-  all columns alike). Each round: warm-up (at least 0.3 s and 40 calls, those within
-  5 s), then 5 to 15 samples of repeated calls; about ${info.budget} s of sampling per case
-  and column in all. The table shows the median of the pooled samples. Peers run as their
+  all columns alike). Each runner sets a case up once and warms it up in the first round
+  (at least 0.3 s and 40 calls, those within 5 s), and for 0.02 s in later rounds; each
+  round takes 2 or 3 samples of repeated calls, 12 to 18 in all, about ${info.budget} s of
+  sampling per case and column. The table shows the median of the pooled samples. Peers run as their
   users run them: default threads and flags. Whole-process cases spawn a process per run:
   start-up is the median of 5 starts after one warm-up; peak memory is one 200-step run each.
 

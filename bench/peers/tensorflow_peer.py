@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_mnist import train_step  # noqa: E402
-from timing import measure, result, serve  # noqa: E402
+from timing import Timed, serve  # noqa: E402
 
 COLUMN = "tensorflow"
 RNG = np.random.default_rng(0)
@@ -19,12 +19,12 @@ def uniform(shape):
     return tf.constant(RNG.random(shape, dtype=np.float32))
 
 
-def small_add(p, budget):
+def small_add(p):
     a, b = uniform(p["size"]), uniform(p["size"])
-    return [result(COLUMN, measure(lambda: tf.add(a, b), budget))]
+    return [Timed(lambda: tf.add(a, b))]
 
 
-def small_add_tape(p, budget):
+def small_add_tape(p):
     a, b = uniform(p["size"]), uniform(p["size"])
     inner = p["inner"]
 
@@ -34,10 +34,10 @@ def small_add_tape(p, budget):
             for _ in range(inner):
                 tf.add(a, b)
 
-    return [result(COLUMN, measure(run, budget, inner), note=f"{inner} adds per tape")]
+    return [Timed(run, inner=inner, note=f"{inner} adds per tape")]
 
 
-def chain(p, budget):
+def chain(p):
     x, c = uniform(p["size"]), tf.fill([p["size"]], 1.01)
     length = p["length"]
 
@@ -47,32 +47,32 @@ def chain(p, budget):
             y = tf.exp(tf.tanh(tf.add(tf.multiply(y, c), c)))
         return y
 
-    return [result(COLUMN, measure(run, budget))]
+    return [Timed(run)]
 
 
-def matmul(p, budget):
+def matmul(p):
     a, b = uniform((p["n"], p["n"])), uniform((p["n"], p["n"]))
-    return [result(COLUMN, measure(lambda: tf.matmul(a, b), budget))]
+    return [Timed(lambda: tf.matmul(a, b))]
 
 
-def add(p, budget):
+def add(p):
     a, b = uniform(p["size"]), uniform(p["size"])
-    return [result(COLUMN, measure(lambda: tf.add(a, b), budget))]
+    return [Timed(lambda: tf.add(a, b))]
 
 
-def exp(p, budget):
+def exp(p):
     a = uniform(p["size"])
-    return [result(COLUMN, measure(lambda: tf.exp(a), budget))]
+    return [Timed(lambda: tf.exp(a))]
 
 
-def reduce_sum(p, budget):
+def reduce_sum(p):
     a = uniform(p["size"])
-    return [result(COLUMN, measure(lambda: tf.reduce_sum(a), budget))]
+    return [Timed(lambda: tf.reduce_sum(a))]
 
 
-def softmax(p, budget):
+def softmax(p):
     x = uniform(tuple(p["shape"]))
-    return [result(COLUMN, measure(lambda: tf.nn.softmax(x), budget))]
+    return [Timed(lambda: tf.nn.softmax(x))]
 
 
 def conv_inputs(p):
@@ -81,42 +81,40 @@ def conv_inputs(p):
     return x, f, uniform(tuple(y.shape))
 
 
-def conv2d(p, budget):
+def conv2d(p):
     x, f, _ = conv_inputs(p)
-    return [result(COLUMN, measure(lambda: tf.nn.conv2d(x, f, p["strides"], p["padding"]),
-                                   budget))]
+    return [Timed(lambda: tf.nn.conv2d(x, f, p["strides"], p["padding"]))]
 
 
 def strides4(p):
     return [1, p["strides"], p["strides"], 1]
 
 
-def conv2d_backprop_input(p, budget):
+def conv2d_backprop_input(p):
     x, f, dy = conv_inputs(p)
     sizes = tf.constant(p["x"], tf.int32)
-    return [result(COLUMN, measure(lambda: tf.raw_ops.Conv2DBackpropInput(
+    return [Timed(lambda: tf.raw_ops.Conv2DBackpropInput(
         input_sizes=sizes, filter=f, out_backprop=dy, strides=strides4(p),
-        padding=p["padding"]), budget))]
+        padding=p["padding"]))]
 
 
-def conv2d_backprop_filter(p, budget):
+def conv2d_backprop_filter(p):
     x, f, dy = conv_inputs(p)
     sizes = tf.constant(p["filter"], tf.int32)
-    return [result(COLUMN, measure(lambda: tf.raw_ops.Conv2DBackpropFilter(
+    return [Timed(lambda: tf.raw_ops.Conv2DBackpropFilter(
         input=x, filter_sizes=sizes, out_backprop=dy, strides=strides4(p),
-        padding=p["padding"]), budget))]
+        padding=p["padding"]))]
 
 
-def mnist_step(p, budget):
+def mnist_step(p):
     batch = p["batch"]
     images = uniform((batch, 784))
     labels = tf.constant(RNG.integers(0, 10, batch, dtype=np.int32))
     eager = train_step(p["learningRate"])
     graph = tf.function(train_step(p["learningRate"]))
     return [
-        result(COLUMN, measure(lambda: float(eager(images, labels)), budget),
-               note="Keras 3 layers, keras.optimizers.Adam"),
-        result("tf.function", measure(lambda: float(graph(images, labels)), budget)),
+        Timed(lambda: float(eager(images, labels)), note="Keras 3 layers, keras.optimizers.Adam"),
+        Timed(lambda: float(graph(images, labels)), column="tf.function"),
     ]
 
 

@@ -2,7 +2,8 @@
  * The TensorFlow.js peer of `deno task bench`, run under Deno as its own process:
  * `deno run -A bench/peers/tfjs.ts cpu|wasm`. Answers each case the harness sends
  * (protocol and timing rule: ../harness.ts). Every result is disposed, as tfjs users
- * must; a small op's cost includes that dispose.
+ * must; a small op's cost includes that dispose. A case's inputs live from its first
+ * round to the next case.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -17,7 +18,7 @@ await tf.ready();
 type Params = Record<string, unknown>;
 type Shape = number[];
 
-/** What a case created and must dispose when it is done (inputs, models). */
+/** What the current case created and must dispose when it is done (inputs, models). */
 let created: { dispose(): void }[] = [];
 const keep = <T extends { dispose(): void }>(t: T): T => (created.push(t), t);
 const uniform = (shape: Shape) => keep(tf.randomUniform(shape, 0, 1, "float32"));
@@ -142,6 +143,15 @@ const NEEDS: Record<string, string> = {
   mnist_step: "Conv2DBackpropFilter",
 };
 
+/** The case being run: set up in its first round, timed in every round, then disposed. */
+let current: { id: string; timed: Timed } | undefined;
+
+function dispose(): void {
+  for (const t of created) t.dispose();
+  created = [];
+  current = undefined;
+}
+
 function handle(spec: CaseSpec): Result[] {
   const make = KINDS[spec.kind];
   if (!make) return [{ column, skipped: "not applicable" }];
@@ -151,10 +161,14 @@ function handle(spec: CaseSpec): Result[] {
   }
   let stats;
   try {
-    stats = measure(make(spec.params), spec.budget);
-  } finally {
-    for (const t of created) t.dispose();
-    created = [];
+    if (current?.id !== spec.id || spec.round === 0) {
+      dispose(); // the last case's tensors go before the next case's are made
+      current = { id: spec.id, timed: make(spec.params) };
+    }
+    stats = measure(current.timed, spec.budget, spec.round, spec.rounds);
+  } catch (error) {
+    dispose();
+    throw error;
   }
   const note = spec.kind === "small_add_tape" ? `one tf.grad over ${spec.params.inner} adds` : "";
   return [{ column, stats, ...(note ? { note } : {}) }];

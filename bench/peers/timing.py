@@ -1,11 +1,14 @@
 # The Python twin of bench/harness.ts: the same timing rule and the same line protocol,
 # shared by the NumPy and TensorFlow peers. Keep the constants in step with harness.ts.
 #
-# Timing rule: one call decides the plan. A call slower than SLOW_CALL_S is timed once
-# more and that is the only sample. Otherwise calls run as warm-up for WARMUP_S and at
-# least WARMUP_CALLS calls (those stop at WARMUP_MAX_S), then samples of `batch` calls
-# each (about SAMPLE_S a sample), 5 to 15 of them within the budget. A sample is seconds
-# per call divided by `inner`.
+# Timing rule: a case is measured in rounds, and a peer keeps the case's inputs (what its
+# setup made) from the first round to the last. One call decides the plan. A call slower
+# than SLOW_CALL_S is timed once more and that is the round's only sample. Otherwise, in
+# the first round, calls run as warm-up for WARMUP_S and at least WARMUP_CALLS calls
+# (those stop at WARMUP_MAX_S); in later rounds for REWARM_S, the first call included.
+# Then samples of `batch` calls each (about SAMPLE_S a sample), as many as the round's
+# budget holds, at least MIN_ROUND_SAMPLES, and MIN_SAMPLES to MAX_SAMPLES over all
+# rounds. A sample is seconds per call divided by `inner`.
 import json
 import math
 import sys
@@ -13,12 +16,14 @@ import time
 import traceback
 
 WARMUP_S = 0.3
+REWARM_S = 0.02
 WARMUP_CALLS = 40
 WARMUP_MAX_S = 5.0
 SAMPLE_S = 0.05
 SLOW_CALL_S = 3.0
-MIN_SAMPLES = 5
-MAX_SAMPLES = 15
+MIN_SAMPLES = 12
+MAX_SAMPLES = 18
+MIN_ROUND_SAMPLES = 2
 MARK = "@@bench "
 
 
@@ -49,20 +54,30 @@ def stats_of(samples, batch=1):
     }
 
 
-def measure(fn, budget=1.0, inner=1):
-    """Times fn by the rule above; returns stats in seconds per operation."""
+class Timed:
+    """What a case's setup returns: a function to time, and the column it fills."""
+
+    def __init__(self, fn, column=None, inner=1, note=None):
+        self.fn, self.column, self.inner, self.note = fn, column, inner, note
+
+
+def measure(fn, budget=1.0, inner=1, round_=0, rounds=1):
+    """Times fn by the rule above as round round_ of rounds; stats in seconds per operation."""
     first = _seconds(fn, 1)
     if first > SLOW_CALL_S:
         return stats_of([_seconds(fn, 1) / inner])
+    warm_s, warm_calls, fewest = (WARMUP_S, WARMUP_CALLS, 3) if round_ == 0 else (REWARM_S, 1, 1)
     calls, spent = 1, first
-    while calls < 3 or spent < WARMUP_S or (calls < WARMUP_CALLS and spent < WARMUP_MAX_S):
-        by_time = math.ceil((WARMUP_S - spent) / max(spent / calls, 1e-9))
-        n = max(1, min(calls, max(by_time, WARMUP_CALLS - calls)))
+    while calls < fewest or spent < warm_s or (calls < warm_calls and spent < WARMUP_MAX_S):
+        by_time = math.ceil((warm_s - spent) / max(spent / calls, 1e-9))
+        n = max(1, min(calls, max(by_time, warm_calls - calls)))
         spent += _seconds(fn, n)
         calls += n
     per = max(spent / calls, 1e-9)
     batch = max(1, round(SAMPLE_S / per))
-    count = min(MAX_SAMPLES, max(MIN_SAMPLES, math.floor(budget / (batch * per))))
+    least = max(MIN_ROUND_SAMPLES, math.ceil(MIN_SAMPLES / rounds))
+    most = max(least, math.ceil(MAX_SAMPLES / rounds))
+    count = min(most, max(least, math.floor(budget / (batch * per))))
     samples = [_seconds(fn, batch) / batch / inner for _ in range(count)]
     return stats_of(samples, batch)
 
@@ -83,20 +98,32 @@ def _say(value):
     sys.stdout.flush()
 
 
-def serve(column, versions, kinds):
-    """Answers each case line on stdin with kinds[kind](params, budget) -> [result]."""
+def serve(column, versions, setups):
+    """Answers each case line on stdin. setups[kind](params) -> [Timed] runs in a case's
+    first round; later rounds of the same case time what it returned."""
     _say({"ready": True, "versions": versions})
+    case_id, timed = None, None
     for line in sys.stdin:
         if not line.strip():
             continue
         spec = json.loads(line)
-        handler = kinds.get(spec["kind"])
+        setup = setups.get(spec["kind"])
         try:
-            if handler is None:
+            if setup is None:
                 results = [result(column, skipped="not applicable")]
             else:
-                results = handler(spec["params"], spec["budget"])
+                if spec["id"] != case_id or spec["round"] == 0:
+                    case_id, timed = None, None  # the last case's inputs go before the next's
+                    timed = setup(spec["params"])
+                    case_id = spec["id"]
+                results = [
+                    result(t.column or column,
+                           measure(t.fn, spec["budget"], t.inner, spec["round"], spec["rounds"]),
+                           note=t.note)
+                    for t in timed
+                ]
         except Exception as error:  # reported in the table, the run goes on
             traceback.print_exc()
+            case_id, timed = None, None
             results = [{"column": column, "error": f"{type(error).__name__}: {error}"}]
         _say({"results": results})
