@@ -130,9 +130,10 @@ the machine; the ratios of one run on one machine are what we report (DESIGN.md 
   all columns alike). Each runner sets a case up once and warms it up in the first round
   (at least 0.3 s and 40 calls, those within 5 s), and for 0.02 s in later rounds; each
   round takes 2 or 3 samples of repeated calls, 12 to 18 in all, about ${info.budget} s of
-  sampling per case and column. The table shows the median of the pooled samples. Peers run as their
-  users run them: default threads and flags. Whole-process cases spawn a process per run:
-  start-up is the median of 5 starts after one warm-up; peak memory is one 200-step run each.
+  sampling per case and column. The table shows the median of the pooled samples. Peers
+  run as their users run them: default threads and flags. Whole-process cases spawn a
+  process per run: start-up is the median of 5 starts after one warm-up; peak memory is
+  one 200-step run each.
 
 ## Side by side
 

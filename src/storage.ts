@@ -55,7 +55,7 @@ const mediumSlab = new Slab(128 << 10, 16 << 10, 64);
  * which for a 16 KiB output (a 64x64 float32 matmul) cost about 0.3 us of the call's 6 us
  * (NumPy's malloc hands back the block it just freed, unzeroed).
  */
-const mediumOutputSlab = new Slab(128 << 10, 16 << 10, 64, true);
+const mediumOutputSlab = new Slab(mediumSlab.size, mediumSlab.maxBytes, mediumSlab.align, true);
 /** From this size buffers ask for transparent huge pages, as NumPy does (see eager.h). */
 const HUGE_PAGE_HINT_BYTES = 4 << 20;
 
