@@ -20,7 +20,6 @@
  * Pooling loops run over channels innermost (NHWC), so they vectorise; gradient kernels
  * scatter into dx split by (image, channel block), which never overlap.
  */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,22 +208,6 @@ static void col2im_task(void *arg, int ith, int nth) {
                        p % g->ow, c0, c1);
     }
   }
-}
-
-/* ---- GEMM -------------------------------------------------------------------------- */
-
-/* c[m, n] = op(a) . op(b) + beta * c, row-major, float32 or float64. */
-static void gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                 const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
-                 int64_t ldc) {
-  enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
-  enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
-  if (dtype == EAGER_F32)
-    cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb,
-                (float)beta, c, (int)ldc);
-  else
-    cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, a, (int)lda, b, (int)ldb,
-                beta, c, (int)ldc);
 }
 
 static int is_pointwise(const geometry *g) {
@@ -933,8 +916,8 @@ EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape,
   if (is_pointwise(&g)) {
     for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
       int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
-      gemm(dtype, 0, 0, m, g.oc, g.k, xp + (size_t)(r0 * g.c) * size, g.c, fp, g.oc, 0.0,
-           (char *)out + (size_t)(r0 * g.oc) * size, g.oc);
+      eager_gemm(dtype, 0, 0, m, g.oc, g.k, xp + (size_t)(r0 * g.c) * size, g.c, fp, g.oc, 0.0,
+                 (char *)out + (size_t)(r0 * g.oc) * size, g.oc);
     }
     return EAGER_OK;
   }
@@ -946,8 +929,8 @@ EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape,
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
     im2col(&g, size, xp, cols, r0, m);
-    gemm(dtype, 0, 0, m, g.oc, g.k, cols, g.k, fp, g.oc, 0.0,
-         (char *)out + (size_t)(r0 * g.oc) * size, g.oc);
+    eager_gemm(dtype, 0, 0, m, g.oc, g.k, cols, g.k, fp, g.oc, 0.0,
+               (char *)out + (size_t)(r0 * g.oc) * size, g.oc);
   }
   free(cols);
   return EAGER_OK;
@@ -978,8 +961,8 @@ EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_sh
   if (is_pointwise(&g)) {
     for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
       int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
-      gemm(dtype, 0, 1, m, g.c, g.oc, dyp + (size_t)(r0 * g.oc) * size, g.oc, fp, g.oc, 0.0,
-           (char *)dx + (size_t)(r0 * g.c) * size, g.c);
+      eager_gemm(dtype, 0, 1, m, g.c, g.oc, dyp + (size_t)(r0 * g.oc) * size, g.oc, fp, g.oc,
+                 0.0, (char *)dx + (size_t)(r0 * g.c) * size, g.c);
     }
     return EAGER_OK;
   }
@@ -988,8 +971,8 @@ EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_sh
   if (!dcols) return EAGER_ERR_NO_MEMORY;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
-    gemm(dtype, 0, 1, m, g.k, g.oc, dyp + (size_t)(r0 * g.oc) * size, g.oc, fp, g.oc, 0.0,
-         dcols, g.k);
+    eager_gemm(dtype, 0, 1, m, g.k, g.oc, dyp + (size_t)(r0 * g.oc) * size, g.oc, fp, g.oc,
+               0.0, dcols, g.k);
     int64_t first = r0 / pixels, images = (r0 + m - 1) / pixels - first + 1;
     int nth = eager_threads_for(m * g.k, EAGER_GRAIN_CHEAP);
     col2im_job job = {&g, dtype, dcols, dx, r0, r0 + m, scatter_units(first, images, g.c, nth)};
@@ -1099,8 +1082,8 @@ EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_s
   if (is_pointwise(&g)) {
     for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
       int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
-      gemm(dtype, 1, 0, g.c, g.oc, m, xp + (size_t)(r0 * g.c) * size, g.c,
-           dyp + (size_t)(r0 * g.oc) * size, g.oc, 1.0, dfilter, g.oc);
+      eager_gemm(dtype, 1, 0, g.c, g.oc, m, xp + (size_t)(r0 * g.c) * size, g.c,
+                 dyp + (size_t)(r0 * g.oc) * size, g.oc, 1.0, dfilter, g.oc);
     }
     return EAGER_OK;
   }
@@ -1110,8 +1093,8 @@ EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_s
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
     im2col(&g, size, xp, cols, r0, m);
-    gemm(dtype, 1, 0, g.k, g.oc, m, cols, g.k, dyp + (size_t)(r0 * g.oc) * size, g.oc, 1.0,
-         dfilter, g.oc);
+    eager_gemm(dtype, 1, 0, g.k, g.oc, m, cols, g.k, dyp + (size_t)(r0 * g.oc) * size, g.oc,
+               1.0, dfilter, g.oc);
   }
   free(cols);
   return EAGER_OK;

@@ -52,6 +52,16 @@ typedef struct {
 void eager_iter_init(eager_iter *it, int rank, const int64_t *shape, int nops,
                      const int64_t *const *strides);
 
+/* c[m, n] = op(a) . op(b) + beta * c, row-major, float32 or float64 (gemm.c: oneDNN or
+ * OpenBLAS). trans_a / trans_b: whether a / b are read transposed. */
+void eager_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
+                int64_t ldc);
+
+/* Whether eager_gemm, given beta 0, writes c without reading it first (oneDNN does;
+ * OpenBLAS 0.3.21 clears c in a pass of its own that reads each line). */
+int eager_gemm_clears_output(int dtype, int trans_b, int64_t m, int64_t n, int64_t k);
+
 /* Dense row-major strides for `shape` into `strides`. */
 void eager_dense_strides(int rank, const int64_t *shape, int64_t *strides);
 

@@ -1,8 +1,8 @@
 /*
- * Batched matrix multiplication. float32/float64 go to OpenBLAS, one GEMM per batch
- * entry (OpenBLAS threads each GEMM itself), except float32 products over a short inner
- * dim into a large output (matmul_short.c); int32/int64 use a plain loop split over
- * the pool. Transposed operands arrive as strides and become BLAS transpose flags.
+ * Batched matrix multiplication. float32/float64 go to eager_gemm (gemm.c: oneDNN or
+ * OpenBLAS), one GEMM per batch entry (the library threads each GEMM itself), except
+ * float32 products over a short inner dim into a large output (matmul_short.c);
+ * int32/int64 use a plain loop split over the pool. Transposed operands arrive as strides and become BLAS transpose flags.
  */
 #include <cblas.h>
 #include <string.h>
@@ -118,13 +118,15 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
    * 256: 198 -> 188 us (an output hot in cache: 184), 512: 1398 -> 1347 us, 2048: same.
    * Past 4 MiB the clearing pass is a small part of the product, and for a wide output over
    * a short inner dim (a dense layer's weight gradient, 3136 x 1024 over 100) a separate
-   * clearing pass cost more than OpenBLAS's (5.6 against 5.3 ms), so those keep beta 0. */
+   * clearing pass cost more than OpenBLAS's (5.6 against 5.3 ms), so those keep beta 0.
+   * A product that goes to oneDNN keeps beta 0 too: oneDNN writes C without reading it. */
   double beta = 0.0;
   size_t out_bytes = (size_t)(batches * m * n * size);
   /* A short inner dim into a large output: our own kernel writes each output once. */
   int short_k = dtype == EAGER_F32 &&
                 eager_short_matmul_fits(m, n, k, b_row_stride, b_col_stride);
-  if (!short_k && out_bytes >= ZERO_FIRST_BYTES && out_bytes <= ZERO_FIRST_MAX_BYTES) {
+  if (!short_k && out_bytes >= ZERO_FIRST_BYTES && out_bytes <= ZERO_FIRST_MAX_BYTES &&
+      !eager_gemm_clears_output(dtype, tb == CblasTrans, m, n, k)) {
     eager_zero(out, out_bytes);
     beta = 1.0;
   }
@@ -146,14 +148,10 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
     if (short_k)
       eager_short_matmul((const float *)a_base + offsets[0], a_row_stride, a_col_stride,
                          (const float *)b_base + offsets[1], b_row_stride, (float *)c, m, n, k);
-    else if (dtype == EAGER_F32)
-      cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f,
-                  (const float *)a_base + offsets[0], (int)lda,
-                  (const float *)b_base + offsets[1], (int)ldb, (float)beta, (float *)c, (int)n);
     else
-      cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0,
-                  (const double *)a_base + offsets[0], (int)lda,
-                  (const double *)b_base + offsets[1], (int)ldb, beta, (double *)c, (int)n);
+      eager_gemm(dtype, ta == CblasTrans, tb == CblasTrans, m, n, k,
+                 a_base + (size_t)offsets[0] * size, lda, b_base + (size_t)offsets[1] * size, ldb,
+                 beta, c, n);
   }
   return EAGER_OK;
 }

@@ -1,10 +1,10 @@
 /**
- * `deno task build`: installs the toolchain when missing and rebuilds libeager when
- * its sources changed (a sha256 of build.zig, build.zig.zon and csrc/ is kept in
- * zig-out/lib/.sources). Warnings are errors (build.zig passes -Werror).
+ * `deno task build`: installs the toolchain (and oneDNN) when missing and rebuilds
+ * libeager when its sources changed (a sha256 of build.zig, build.zig.zon and csrc/ is
+ * kept in zig-out/lib/.sources). Warnings are errors (build.zig passes -Werror).
  * @module
  */
-import { ensureOpenBlas, ensureZig, ZIG_VERSION } from "./toolchain.ts";
+import { ensureOneDnn, ensureOpenBlas, ensureZig, ZIG_VERSION } from "./toolchain.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const stampPath = `${root}zig-out/lib/.sources`;
@@ -44,6 +44,7 @@ function readStamp(): string | undefined {
 
 /** Builds libeager unless the built one matches the sources. Returns the library path. */
 export async function buildLibrary(force = false): Promise<string> {
+  await ensureOneDnn(); // loaded at run time, so wanted even when the library is current
   const digest = await sourceDigest();
   if (!force && readStamp() === digest) return libPath;
   await ensureOpenBlas();

@@ -1,8 +1,10 @@
 /**
  * Installs what building libeager needs, on a bare machine, without touching the
- * system beyond Debian's OpenBLAS package:
+ * system beyond Debian's OpenBLAS and oneDNN packages:
  * - Zig from PyPI (the `ziglang` wheel, pinned) into .toolchain/ (git-ignored);
- * - libopenblas-dev from Debian when cblas.h is missing (needs root, as in CI).
+ * - libopenblas-dev from Debian when cblas.h is missing (needs root, as in CI);
+ * - libdnnl2 (oneDNN, optional: csrc/gemm.c loads it at run time for large float32
+ *   GEMMs) from Debian when missing and this runs as root.
  * @module
  */
 
@@ -59,6 +61,26 @@ export async function ensureOpenBlas(): Promise<void> {
   }
   await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
   await run("apt-get", ["install", "-y", "-qq", "libopenblas-dev"], "installing OpenBLAS");
+}
+
+/** Where Debian's libdnnl2 puts oneDNN (csrc/gemm.c also takes a libdnnl.so.3). */
+const ONEDNN_LIBRARY = "/usr/lib/x86_64-linux-gnu/libdnnl.so.2";
+
+/**
+ * Debian's oneDNN, installed when missing and this runs as root; otherwise a note (float32
+ * GEMMs then run on OpenBLAS, slower, and the test that compares the two is skipped).
+ */
+export async function ensureOneDnn(): Promise<void> {
+  if (exists(ONEDNN_LIBRARY) || exists(ONEDNN_LIBRARY.replace(/2$/, "3"))) return;
+  if (Deno.uid() !== 0) {
+    console.error(
+      "[toolchain] oneDNN is missing (`sudo apt-get install libdnnl2`): large float32 " +
+        "GEMMs run on OpenBLAS",
+    );
+    return;
+  }
+  await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
+  await run("apt-get", ["install", "-y", "-qq", "libdnnl2"], "installing oneDNN");
 }
 
 /** Where Debian's dataset-fashion-mnist puts its IDX files. */

@@ -31,7 +31,7 @@ extern "C" {
 #define EAGER_API __attribute__((visibility("default")))
 #define EAGER_MAX_RANK 8
 /* Bumped when a signature in this header changes; the loader checks it. */
-#define EAGER_ABI_VERSION 3
+#define EAGER_ABI_VERSION 4
 
 typedef enum {
   EAGER_F32 = 0,
@@ -166,6 +166,20 @@ EAGER_API const char *eager_status_message(int32_t status);
  * or EAGER_NUM_THREADS from the environment). Returns the number now in use. */
 EAGER_API int32_t eager_set_num_threads(int32_t n);
 EAGER_API int32_t eager_num_threads(void);
+
+typedef enum {
+  EAGER_GEMM_AUTO,     /* oneDNN for large float32 products when libdnnl loads, else OpenBLAS */
+  EAGER_GEMM_OPENBLAS, /* every product on OpenBLAS */
+  EAGER_GEMM_ONEDNN,   /* as AUTO; only ever returned when oneDNN is in use */
+  EAGER_GEMM_COUNT
+} eager_gemm_backend;
+
+/* Chooses the library behind large float32 GEMMs (matmul, conv's im2col path); -1 only
+ * asks. Returns the library now in use for them, EAGER_GEMM_OPENBLAS or
+ * EAGER_GEMM_ONEDNN (OpenBLAS when oneDNN was asked for but libdnnl cannot be loaded), or
+ * -EAGER_ERR_ARGUMENT for an unknown backend. The default is AUTO, or OPENBLAS when the
+ * environment holds EAGER_GEMM=openblas. */
+EAGER_API int32_t eager_set_gemm_backend(int32_t backend);
 
 /* Asks the kernel to back the whole 2 MiB pages inside [ptr, ptr + bytes) with huge
  * pages (madvise MADV_HUGEPAGE), as NumPy does for arrays of 4 MiB and more: a fresh

@@ -16,6 +16,8 @@ export const symbols = {
   eager_set_num_threads: { parameters: ["i32"], result: "i32" },
   // int32_t eager_num_threads(void)
   eager_num_threads: { parameters: [], result: "i32" },
+  // int32_t eager_set_gemm_backend(int32_t backend)
+  eager_set_gemm_backend: { parameters: ["i32"], result: "i32" },
 
   // int32_t eager_advise_huge_pages(void *ptr, int64_t bytes)
   eager_advise_huge_pages: { parameters: ["buffer", "i64"], result: "i32" },
@@ -327,4 +329,4 @@ export const symbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was written for. */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;

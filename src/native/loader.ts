@@ -109,28 +109,38 @@ export function downloadPrebuilt(): Promise<string> {
 }
 
 /**
- * OpenBLAS's idle threads spin (sched_yield) for 2^28 cycles, about 80 ms, after each GEMM
- * before they sleep. Between the GEMMs of a training step our own pool runs the conv and
- * elementwise kernels, and on a machine with few cores the spinning threads take CPU from
- * it: the MNIST step took 91 ms with the default and 71 ms with 2^21 cycles (0.6 ms),
- * while back-to-back GEMMs (the 256x256 matmul case) kept their speed. OpenBLAS reads the
- * variable once, when it loads with libeager, so it is set here unless the user set it
- * (and left alone without env permission).
+ * The GEMM libraries' idle threads spin after each product before they sleep, and between
+ * the GEMMs of a training step our own pool runs the conv and elementwise kernels: on a
+ * machine with few cores the spinning threads take CPU from it. Both libraries read their
+ * variable once, when they load (OpenBLAS with libeager, oneDNN's OpenMP runtime at the
+ * first large float32 product, csrc/gemm.c), so they are set here unless the user set
+ * them (and left alone without env permission).
+ * - OPENBLAS_THREAD_TIMEOUT: OpenBLAS spins (sched_yield) for 2^28 cycles, about 80 ms,
+ *   by default. The MNIST step took 91 ms with that and 71 ms with 2^21 cycles (0.6 ms),
+ *   while back-to-back GEMMs (the 256x256 matmul case) kept their speed.
+ * - GOMP_SPINCOUNT: GNU OpenMP spins 300,000 rounds by default. The MNIST step took
+ *   53-59 ms with that, 45-50 ms with 10,000 rounds (docs/design.md has the runs).
  */
-function tuneOpenBlas(): void {
-  const variable = "OPENBLAS_THREAD_TIMEOUT";
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return;
-    if (Deno.env.get(variable) === undefined) Deno.env.set(variable, "21");
-  } catch {
-    // Permission APIs unavailable: keep OpenBLAS's default.
+const SPIN_LIMITS: Record<string, string> = {
+  OPENBLAS_THREAD_TIMEOUT: "21",
+  GOMP_SPINCOUNT: "10000",
+};
+
+function limitIdleSpinning(): void {
+  for (const [variable, value] of Object.entries(SPIN_LIMITS)) {
+    try {
+      if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") continue;
+      if (Deno.env.get(variable) === undefined) Deno.env.set(variable, value);
+    } catch {
+      // Permission APIs unavailable: keep the library's default.
+    }
   }
 }
 
 /** Opens the library at `path` and checks that it speaks this ABI. */
 export function openLibrary(path: string): Native {
   let library: Deno.DynamicLibrary<typeof symbols>;
-  tuneOpenBlas();
+  limitIdleSpinning();
   try {
     library = Deno.dlopen(path, symbols);
   } catch (cause) {
