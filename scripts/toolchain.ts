@@ -63,47 +63,55 @@ export async function ensureOpenBlas(): Promise<void> {
   await run("apt-get", ["install", "-y", "-qq", "libopenblas-dev"], "installing OpenBLAS");
 }
 
-/** Where Debian's libdnnl2 puts oneDNN (csrc/gemm.c also takes a libdnnl.so.3). */
-const ONEDNN_LIBRARY = "/usr/lib/x86_64-linux-gnu/libdnnl.so.2";
-
 /**
- * Debian's oneDNN, installed when missing and this runs as root; otherwise a note (float32
- * GEMMs then run on OpenBLAS, slower, and the test that compares the two is skipped).
+ * An optional Debian package: installed when `present` is false and this runs as root;
+ * otherwise `note` (what the project does without it) is printed and nothing fails.
  */
-export async function ensureOneDnn(): Promise<void> {
-  if (exists(ONEDNN_LIBRARY) || exists(ONEDNN_LIBRARY.replace(/2$/, "3"))) return;
+async function ensureOptionalPackage(
+  name: string,
+  what: string,
+  present: boolean,
+  note: string,
+): Promise<void> {
+  if (present) return;
   if (Deno.uid() !== 0) {
-    console.error(
-      "[toolchain] oneDNN is missing (`sudo apt-get install libdnnl2`): large float32 " +
-        "GEMMs run on OpenBLAS",
-    );
+    console.error(`[toolchain] ${what} is missing (\`sudo apt-get install ${name}\`): ${note}`);
     return;
   }
   await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
-  await run("apt-get", ["install", "-y", "-qq", "libdnnl2"], "installing oneDNN");
+  await run("apt-get", ["install", "-y", "-qq", name], `installing ${what}`);
+}
+
+/** Whether Debian's libdnnl2 (or a libdnnl.so.3, which csrc/gemm.c also takes) is there. */
+export function oneDnnInstalled(): boolean {
+  return ["libdnnl.so.2", "libdnnl.so.3"].some((name) =>
+    exists(`/usr/lib/x86_64-linux-gnu/${name}`)
+  );
+}
+
+/**
+ * Debian's oneDNN (csrc/gemm.c loads it at run time for large float32 GEMMs). Without it
+ * those run on OpenBLAS, slower, and the test that compares the two is skipped.
+ */
+export function ensureOneDnn(): Promise<void> {
+  return ensureOptionalPackage(
+    "libdnnl2",
+    "oneDNN",
+    oneDnnInstalled(),
+    "large float32 GEMMs run on OpenBLAS",
+  );
 }
 
 /** Where Debian's dataset-fashion-mnist puts its IDX files. */
 export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
 
-/**
- * Debian's Fashion-MNIST (the examples' `--data fashion` and its test), installed when
- * missing and this runs as root; otherwise a note, and the test that reads it is skipped.
- */
-export async function ensureFashionMnist(): Promise<void> {
-  if (exists(`${FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz`)) return;
-  if (Deno.uid() !== 0) {
-    console.error(
-      "[toolchain] Fashion-MNIST is missing (`sudo apt-get install dataset-fashion-mnist`); " +
-        "its test is skipped",
-    );
-    return;
-  }
-  await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
-  await run(
-    "apt-get",
-    ["install", "-y", "-qq", "dataset-fashion-mnist"],
-    "installing Fashion-MNIST",
+/** Debian's Fashion-MNIST (the examples' `--data fashion` and its test). */
+export function ensureFashionMnist(): Promise<void> {
+  return ensureOptionalPackage(
+    "dataset-fashion-mnist",
+    "Fashion-MNIST",
+    exists(`${FASHION_MNIST_DIR}/train-images-idx3-ubyte.gz`),
+    "its test is skipped",
   );
 }
 

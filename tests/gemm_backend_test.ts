@@ -5,18 +5,12 @@
  */
 import { ok as assert } from "node:assert";
 import { assertEquals } from "./helpers.ts";
+import { oneDnnInstalled } from "../scripts/toolchain.ts";
 
 const OPENBLAS = 1, ONEDNN = 2;
 
-/** Where Debian's libdnnl2 (or a libdnnl.so.3) puts the library. */
-const oneDnnInstalled = ["libdnnl.so.2", "libdnnl.so.3"].some((name) => {
-  try {
-    return Deno.statSync(`/usr/lib/x86_64-linux-gnu/${name}`).isFile;
-  } catch {
-    return false;
-  }
-});
-if (!oneDnnInstalled) {
+const oneDnn = oneDnnInstalled();
+if (!oneDnn) {
   console.error(
     "[gemm] oneDNN is missing (`sudo apt-get install libdnnl2`); its tests are skipped",
   );
@@ -62,7 +56,7 @@ function assertAccurate(report: Report): void {
 
 Deno.test({
   name: "large float32 products run on oneDNN and agree with float64 on both backends",
-  ignore: !oneDnnInstalled,
+  ignore: !oneDnn,
   async fn() {
     const report = await probe({});
     assertEquals([report.start, report.forced, report.restored], [ONEDNN, OPENBLAS, ONEDNN]);
