@@ -65,7 +65,8 @@ export async function ensureOpenBlas(): Promise<void> {
 
 /**
  * An optional Debian package: installed when `present` is false and this runs as root;
- * otherwise `note` (what the project does without it) is printed and nothing fails.
+ * otherwise, or when apt-get fails, `note` (what the project does without it) is printed
+ * and nothing fails.
  */
 async function ensureOptionalPackage(
   name: string,
@@ -74,12 +75,17 @@ async function ensureOptionalPackage(
   note: string,
 ): Promise<void> {
   if (present) return;
+  const missing = `[toolchain] ${what} is missing (\`sudo apt-get install ${name}\`): ${note}`;
   if (Deno.uid() !== 0) {
-    console.error(`[toolchain] ${what} is missing (\`sudo apt-get install ${name}\`): ${note}`);
+    console.error(missing);
     return;
   }
-  await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
-  await run("apt-get", ["install", "-y", "-qq", name], `installing ${what}`);
+  try {
+    await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
+    await run("apt-get", ["install", "-y", "-qq", name], `installing ${what}`);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${missing}`);
+  }
 }
 
 /** Whether Debian's libdnnl2 (or a libdnnl.so.3, which csrc/gemm.c also takes) is there. */
