@@ -44,6 +44,9 @@ export interface Stats {
   batch: number;
   /** The samples themselves, so that the rounds of a case can be pooled. */
   values: number[];
+  /** After pooling: each round's samples, round 0 first (the --json output shows which
+   * rounds slow samples fell in). */
+  byRound?: number[][];
 }
 
 /** One cell of the table: a measurement, or why there is none. */
@@ -157,7 +160,10 @@ export function statsOf(samples: number[], batch = 1): Stats {
 
 /** The statistics of the samples of several rounds of one case and column, together. */
 export function pooled(rounds: Stats[]): Stats {
-  return statsOf(rounds.flatMap((r) => r.values), rounds[0].batch);
+  return {
+    ...statsOf(rounds.flatMap((r) => r.values), rounds[0].batch),
+    byRound: rounds.map((r) => r.values),
+  };
 }
 
 /** Times fn by the rule above, as round `round` of `rounds`; returns seconds per operation. */

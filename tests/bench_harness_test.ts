@@ -40,4 +40,6 @@ Deno.test("measure takes 2-3 samples a round over six rounds, 12-18 in one", () 
   const all = pooled([sixth, generous, sixth]);
   assertEquals([all.samples, all.values.length], [7, 7]);
   if (!(all.min <= all.median && all.median <= all.max)) throw new Error("pooled order");
+  // Each round's samples stay apart too, in round order, for the --json output.
+  assertEquals(all.byRound, [sixth.values, generous.values, sixth.values]);
 });
