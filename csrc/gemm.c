@@ -3,9 +3,10 @@
  *
  * float32 products of at least ONEDNN_MIN_WORK multiply-adds whose B is read as stored
  * (not transposed) go to oneDNN's dnnl_sgemm when Debian's libdnnl (libdnnl2, or a
- * libdnnl.so.3) is installed; everything else, float64 included, goes to OpenBLAS. NOTE: oneDNN is optional. It is looked up with
- * dlopen at the first large product, never linked, so a machine without it runs
- * everything on OpenBLAS and the build needs no oneDNN header. A call oneDNN refuses (a
+ * libdnnl.so.3) is installed; everything else, float64 included, goes to OpenBLAS.
+ * NOTE: oneDNN is optional. It is looked up with dlopen at the first large product, never
+ * linked, so a machine without it runs everything on OpenBLAS and the build needs no
+ * oneDNN header. A call oneDNN refuses (a
  * status other than success: it checks its arguments and takes its scratch memory before
  * it writes C) is made again on OpenBLAS.
  *
@@ -75,12 +76,17 @@ static int32_t requested_backend(void) {
   return atomic_load(&requested);
 }
 
-/* oneDNN's sgemm when this product should use it, else NULL. */
-static dnnl_sgemm_fn onednn_for(int dtype, int trans_b, int64_t m, int64_t n, int64_t k) {
-  if (dtype != EAGER_F32 || trans_b || m * n * k < ONEDNN_MIN_WORK) return NULL;
+/* oneDNN's sgemm when the backend asked for allows it and libdnnl loads, else NULL. */
+static dnnl_sgemm_fn onednn_in_use(void) {
   if (requested_backend() == EAGER_GEMM_OPENBLAS) return NULL;
   pthread_once(&onednn_once, load_onednn);
   return onednn_sgemm;
+}
+
+/* oneDNN's sgemm when this product should use it, else NULL. */
+static dnnl_sgemm_fn onednn_for(int dtype, int trans_b, int64_t m, int64_t n, int64_t k) {
+  if (dtype != EAGER_F32 || trans_b || m * n * k < ONEDNN_MIN_WORK) return NULL;
+  return onednn_in_use();
 }
 
 EAGER_API int32_t eager_set_gemm_backend(int32_t backend) {
@@ -88,9 +94,7 @@ EAGER_API int32_t eager_set_gemm_backend(int32_t backend) {
     if (backend >= EAGER_GEMM_COUNT) return -EAGER_ERR_ARGUMENT;
     atomic_store(&requested, backend);
   }
-  if (requested_backend() == EAGER_GEMM_OPENBLAS) return EAGER_GEMM_OPENBLAS;
-  pthread_once(&onednn_once, load_onednn);
-  return onednn_sgemm ? EAGER_GEMM_ONEDNN : EAGER_GEMM_OPENBLAS;
+  return onednn_in_use() ? EAGER_GEMM_ONEDNN : EAGER_GEMM_OPENBLAS;
 }
 
 int eager_gemm_clears_output(int dtype, int trans_b, int64_t m, int64_t n, int64_t k) {

@@ -2,9 +2,9 @@
  * Batched matrix multiplication. float32/float64 go to eager_gemm (gemm.c: oneDNN or
  * OpenBLAS), one GEMM per batch entry (the library threads each GEMM itself), except
  * float32 products over a short inner dim into a large output (matmul_short.c);
- * int32/int64 use a plain loop split over the pool. Transposed operands arrive as strides and become BLAS transpose flags.
+ * int32/int64 use a plain loop split over the pool. Transposed operands arrive as
+ * strides and become BLAS transpose flags.
  */
-#include <cblas.h>
 #include <string.h>
 
 #include "internal.h"
@@ -13,17 +13,17 @@
 #define ZERO_FIRST_BYTES ((size_t)64 << 10)
 #define ZERO_FIRST_MAX_BYTES ((size_t)4 << 20)
 
-/* How BLAS should read a rows x cols matrix with the given element strides; 0 when it
- * cannot (neither stride is 1), in which case the TS side copies first. Strides of a
- * dim of size 1 do not matter and are normalised. */
-static int blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs,
-                       enum CBLAS_TRANSPOSE *trans, int64_t *ld) {
+/* How BLAS should read a rows x cols matrix with the given element strides (*trans: 1
+ * when transposed); 0 when it cannot (neither stride is 1), in which case the TS side
+ * copies first. Strides of a dim of size 1 do not matter and are normalised. */
+static int blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, int *trans,
+                       int64_t *ld) {
   int64_t min_plain = cols > 1 ? cols : 1, min_trans = rows > 1 ? rows : 1;
   /* Plain: element (i, j) at i * ld + j. */
   if (cs == 1 || cols == 1) {
     int64_t l = rows == 1 ? min_plain : rs;
     if (l >= min_plain) {
-      *trans = CblasNoTrans;
+      *trans = 0;
       *ld = l;
       return 1;
     }
@@ -32,7 +32,7 @@ static int blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs,
   if (rs == 1 || rows == 1) {
     int64_t l = cols == 1 ? min_trans : cs;
     if (l >= min_trans) {
-      *trans = CblasTrans;
+      *trans = 1;
       *ld = l;
       return 1;
     }
@@ -104,7 +104,7 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
     return EAGER_OK;
   }
 
-  enum CBLAS_TRANSPOSE ta, tb;
+  int ta, tb;
   int64_t lda, ldb;
   if (!blas_layout(m, k, a_row_stride, a_col_stride, &ta, &lda) ||
       !blas_layout(k, n, b_row_stride, b_col_stride, &tb, &ldb))
@@ -126,7 +126,7 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
   int short_k = dtype == EAGER_F32 &&
                 eager_short_matmul_fits(m, n, k, b_row_stride, b_col_stride);
   if (!short_k && out_bytes >= ZERO_FIRST_BYTES && out_bytes <= ZERO_FIRST_MAX_BYTES &&
-      !eager_gemm_clears_output(dtype, tb == CblasTrans, m, n, k)) {
+      !eager_gemm_clears_output(dtype, tb, m, n, k)) {
     eager_zero(out, out_bytes);
     beta = 1.0;
   }
@@ -149,9 +149,8 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
       eager_short_matmul((const float *)a_base + offsets[0], a_row_stride, a_col_stride,
                          (const float *)b_base + offsets[1], b_row_stride, (float *)c, m, n, k);
     else
-      eager_gemm(dtype, ta == CblasTrans, tb == CblasTrans, m, n, k,
-                 a_base + (size_t)offsets[0] * size, lda, b_base + (size_t)offsets[1] * size, ldb,
-                 beta, c, n);
+      eager_gemm(dtype, ta, tb, m, n, k, a_base + (size_t)offsets[0] * size, lda,
+                 b_base + (size_t)offsets[1] * size, ldb, beta, c, n);
   }
   return EAGER_OK;
 }
