@@ -4,7 +4,7 @@
  * the backend is one setting for the whole process.
  */
 import { ok as assert } from "node:assert";
-import { assertEquals } from "./helpers.ts";
+import { assertEquals, denoOutput } from "./helpers.ts";
 import { oneDnnInstalled } from "../scripts/toolchain.ts";
 
 const OPENBLAS = 1, ONEDNN = 2;
@@ -24,14 +24,8 @@ type Report = {
 };
 
 async function probe(env: Record<string, string>): Promise<Report> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./probes/gemm_backends.ts", import.meta.url).pathname],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`the probe failed: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const probePath = new URL("./probes/gemm_backends.ts", import.meta.url).pathname;
+  return JSON.parse(await denoOutput(["run", "-A", probePath], env));
 }
 
 /**
@@ -95,17 +89,7 @@ Deno.test("loading the library limits the GEMM threads' idle spinning unless the
   const code = `import * as tf from "${mod}";
     tf.add(1, 2);
     console.log(Deno.env.get("OPENBLAS_THREAD_TIMEOUT"), Deno.env.get("GOMP_SPINCOUNT"));`;
-  const run = async (env: Record<string, string>) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--ext=ts", code],
-      env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-    return new TextDecoder().decode(out.stdout).trim();
-  };
+  const run = (env: Record<string, string>) => denoOutput(["eval", "--ext=ts", code], env, true);
   // This process's own loader has set both: the child starts without them.
   const { GOMP_SPINCOUNT: _, OPENBLAS_THREAD_TIMEOUT: __, ...inherited } = Deno.env.toObject();
   assertEquals(await run(inherited), "21 10000");

@@ -91,4 +91,24 @@ export function randomValues(n: number, seed: number, lo = -1, hi = 1): number[]
   return Array.from({ length: n }, () => lo + (hi - lo) * next());
 }
 
+/**
+ * Runs deno with `args` in a process of its own (with only `env` when `clearEnv`) and
+ * returns its trimmed stdout; a failed run throws with its stderr.
+ */
+export async function denoOutput(
+  args: string[],
+  env: Record<string, string> = {},
+  clearEnv = false,
+): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    env,
+    clearEnv,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`the probe failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
 export { deepStrictEqual as assertEquals, strictEqual as assertStrictEquals } from "node:assert";

@@ -7,19 +7,7 @@
  */
 import { takeBuffer } from "../src/native/buffers.ts";
 import { allocate, allocateOutput, free } from "../src/storage.ts";
-import { assertEquals, assertThrowsMatch } from "./helpers.ts";
-
-/** Runs deno with `args` in a process of its own and returns its trimmed stdout. */
-async function denoOutput(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`the probe failed: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout).trim();
-}
+import { assertEquals, assertThrowsMatch, denoOutput } from "./helpers.ts";
 
 const runProbe = (code: string, env: Record<string, string>) =>
   denoOutput(["eval", "--ext=ts", code], env);
