@@ -22,6 +22,7 @@ import {
   PeerProcess,
   pooled,
   type Result,
+  schedule,
   type Timed,
 } from "./harness.ts";
 import { resultsMarkdown, type Row, type RunInfo, summaryTable, targetTable } from "./report.ts";
@@ -89,10 +90,23 @@ const errorResult = (column: Column, error: unknown): Result => ({
  */
 const ROUNDS = 6;
 
+/**
+ * Peers whose runners compute on one core; their turns are taken after all rounds of the
+ * others. NOTE: this VM gives an idle core back slowly: after 2.5 s with one core busy,
+ * 2-thread sgemm 2048 took 93 ms for its first seven calls and 80 ms from then on; after
+ * 2.5 s with both cores busy, 81 ms from the first call (C, mean of 6 runs each). A
+ * 2-second tfjs turn put that slow start on the column after it (TF eager 152 ms against
+ * 79-84 ms in its other rounds). The tfjs ratios are large enough not to need the
+ * interleaving.
+ */
+const ONE_CORE_PEERS: readonly Peer[] = ["tfjs-cpu", "tfjs-wasm"];
+
 /** One runner's turn in a round: its first column (to name it in errors) and the run. */
 interface Turn {
   column: Column;
   run: () => Promise<Result[]>;
+  /** Taken in the rounds after the others' (ONE_CORE_PEERS). */
+  late?: boolean;
 }
 
 async function runCase(
@@ -133,19 +147,19 @@ async function runCase(
     if (skip) {
       for (const column of PEER_COLUMNS[peer]) results[column] = { column, skipped: skip };
     } else {
-      turns.push({ column: PEER_COLUMNS[peer][0], run: () => process.run(spec()) });
+      const late = ONE_CORE_PEERS.includes(peer);
+      turns.push({ column: PEER_COLUMNS[peer][0], run: () => process.run(spec()), late });
     }
   }
   const rounds = new Map<Column, Result[]>();
   const finished = new Set<Turn>(); // runners that skipped or failed run no more rounds
-  for (; round < ROUNDS; round++) {
-    const order = round % 2 ? [...turns].reverse() : turns;
-    for (const turn of order) {
-      if (finished.has(turn)) continue;
-      const answers = await turn.run().catch((e) => [errorResult(turn.column, e)]);
-      if (answers.every((r) => !r.stats)) finished.add(turn);
-      for (const r of answers) rounds.set(r.column, [...(rounds.get(r.column) ?? []), r]);
-    }
+  for (const next of schedule(turns, (t) => t.late === true, ROUNDS)) {
+    const turn = next.runner;
+    if (finished.has(turn)) continue;
+    round = next.round;
+    const answers = await turn.run().catch((e) => [errorResult(turn.column, e)]);
+    if (answers.every((r) => !r.stats)) finished.add(turn);
+    for (const r of answers) rounds.set(r.column, [...(rounds.get(r.column) ?? []), r]);
   }
   (globalThis as { gc?: () => void }).gc?.(); // free this case's inputs and garbage
   for (const [column, all] of rounds) {

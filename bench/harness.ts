@@ -166,6 +166,25 @@ export function pooled(rounds: Stats[]): Stats {
   };
 }
 
+/**
+ * The order of a case's turns: `rounds` rounds of the interleaved runners, every runner once
+ * a round and alternate rounds in reverse order, then the same for the runners `late` picks
+ * (bench.ts: the one-core peers). Each entry is a runner and the round it takes.
+ */
+export function schedule<T>(
+  runners: readonly T[],
+  late: (runner: T) => boolean,
+  rounds: number,
+): { runner: T; round: number }[] {
+  const order: { runner: T; round: number }[] = [];
+  for (const group of [runners.filter((r) => !late(r)), runners.filter(late)]) {
+    for (let round = 0; round < rounds; round++) {
+      for (const runner of round % 2 ? [...group].reverse() : group) order.push({ runner, round });
+    }
+  }
+  return order;
+}
+
 /** Times fn by the rule above, as round `round` of `rounds`; returns seconds per operation. */
 export function measure(timed: Timed, budget = 1, round = 0, rounds = 1): Stats {
   const inner = timed.inner ?? 1;

@@ -127,7 +127,9 @@ the machine; the ratios of one run on one machine are what we report (DESIGN.md 
 - Method: each case runs in this process (deno-eager) and in one long-lived process per
   peer, one case at a time, never two at once, in six short rounds (every column once a
   round, alternate rounds in reverse order, so that drift in the machine's speed falls on
-  all columns alike). Each runner sets a case up once and warms it up in the first round
+  all columns alike); the one-core TensorFlow.js columns take their rounds after the
+  others', so that their turns of seconds on one core do not slow the start of the next
+  column's turn. Each runner sets a case up once and warms it up in the first round
   (at least 0.3 s and 40 calls, those within 5 s), and for 0.02 s in later rounds; each
   round takes 2 or 3 samples of repeated calls, 12 to 18 in all, about ${info.budget} s of
   sampling per case and column. The table shows the median of the pooled samples. Peers

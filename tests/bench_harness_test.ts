@@ -2,7 +2,7 @@
  * The bench harness's timing rule (bench/harness.ts): a full warm-up only in a case's first
  * round, and the sample counts per round that add up to MIN_SAMPLES .. MAX_SAMPLES.
  */
-import { measure, pooled } from "../bench/harness.ts";
+import { measure, pooled, schedule } from "../bench/harness.ts";
 import { assertEquals } from "./helpers.ts";
 
 /** A timed function that spins for `ms` and counts its calls. */
@@ -42,4 +42,23 @@ Deno.test("measure takes 2-3 samples a round over six rounds, 12-18 in one", () 
   if (!(all.min <= all.median && all.median <= all.max)) throw new Error("pooled order");
   // Each round's samples stay apart too, in round order, for the --json output.
   assertEquals(all.byRound, [sixth.values, generous.values, sixth.values]);
+});
+
+Deno.test("schedule alternates the rounds, and takes the late runners' rounds after the others'", () => {
+  const oneCore = (r: string) => r.startsWith("tfjs");
+  const order = schedule(["ours", "numpy", "tfjs-cpu", "tf", "tfjs-wasm"], oneCore, 2)
+    .map(({ runner, round }) => `${runner}${round}`);
+  assertEquals(order, [
+    "ours0",
+    "numpy0",
+    "tf0",
+    "tf1",
+    "numpy1",
+    "ours1",
+    "tfjs-cpu0",
+    "tfjs-wasm0",
+    "tfjs-wasm1",
+    "tfjs-cpu1",
+  ]);
+  assertEquals(schedule(["a", "b"], () => false, 3).length, 6);
 });
