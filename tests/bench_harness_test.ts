@@ -1,6 +1,7 @@
 /**
  * The bench harness's timing rule (bench/harness.ts): a full warm-up only in a case's first
- * round, and the sample counts per round that add up to MIN_SAMPLES .. MAX_SAMPLES.
+ * round, the sample counts per round that add up to MIN_SAMPLES .. MAX_SAMPLES, and the
+ * order of a case's turns (schedule).
  */
 import { measure, pooled, schedule } from "../bench/harness.ts";
 import { assertEquals } from "./helpers.ts";
