@@ -39,6 +39,9 @@ export type {
 export type { NestedArray, Scalar, TensorLike } from "./src/tensor.ts";
 export type { DType, TypedArray } from "./src/dtype.ts";
 export { setNumThreads } from "./src/native/lib.ts";
+export { runtimeInfo } from "./src/runtime_info.ts";
+export type { RuntimeInfo } from "./src/runtime_info.ts";
+export type { CpuLevel } from "./src/native/cpu_level.ts";
 export { device, numGpus } from "./src/device.ts";
 export { constant } from "./src/ops/convert.ts";
 export type { ConstantOptions } from "./src/ops/convert.ts";

@@ -8,6 +8,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A kernel file compiled for one CPU level (build.zig passes -DEAGER_LEVEL=v3 and so on)
+ * gives each of its external functions that level's name, so the copies of every level
+ * link into one library; csrc/cpu.c picks one level's table at load. Only the functions
+ * of eager.h that are shared by all levels keep the visibility EAGER_API gives them. */
+#ifdef EAGER_LEVEL
+#define EAGER_LEVEL_CAT2(name, level) name##_##level
+#define EAGER_LEVEL_CAT(name, level) EAGER_LEVEL_CAT2(name, level)
+#define EAGER_LEVEL_NAME(name) EAGER_LEVEL_CAT(name, EAGER_LEVEL)
+#define EAGER_API /* hidden (-fvisibility=hidden): only the forwarders are exported */
+#include "generated/level_names.h"
+#endif
+
 #include "include/eager.h"
 
 /* A kernel's share of the work: thread `ith` of `nth` (ggml's convention). */
@@ -52,14 +64,40 @@ typedef struct {
 void eager_iter_init(eager_iter *it, int rank, const int64_t *shape, int nops,
                      const int64_t *const *strides);
 
-/* c[m, n] = op(a) . op(b) + beta * c, row-major, float32 or float64 (gemm.c: oneDNN or
- * OpenBLAS). trans_a / trans_b: whether a / b are read transposed. */
+/* CBLAS's row-major GEMMs as OpenBLAS, Accelerate and MKL's LP64 interface export them. */
+typedef void (*eager_sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k,
+                               float alpha, const float *a, int lda, const float *b, int ldb,
+                               float beta, float *c, int ldc);
+typedef void (*eager_dgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k,
+                               double alpha, const double *a, int lda, const double *b,
+                               int ldb, double beta, double *c, int ldc);
+typedef struct {
+  eager_sgemm_fn sgemm;
+  eager_dgemm_fn dgemm;
+} eager_blas_fns;
+
+/* The CBLAS found at run time (blas.c), or NULL when there is none: built-in kernels then. */
+const eager_blas_fns *eager_blas(void);
+
+/* dnnl_sgemm as oneDNN 2.x and 3.x declare it (dnnl.h): row-major, 'N' or 'T', and a
+ * status that is 0 (dnnl_success) when the product was made. */
+typedef int (*eager_onednn_sgemm_fn)(char transa, char transb, int64_t m, int64_t n,
+                                     int64_t k, float alpha, const float *a, int64_t lda,
+                                     const float *b, int64_t ldb, float beta, float *c,
+                                     int64_t ldc);
+
+/* oneDNN's sgemm when the backend setting allows it and libdnnl loads (blas.c), else NULL. */
+eager_onednn_sgemm_fn eager_onednn(void);
+
+/* c[m, n] = op(a) . op(b) + beta * c, row-major, float32 or float64 (kernels/gemm.c:
+ * oneDNN, the CBLAS or the built-in kernel). trans_a / trans_b: whether a / b are read
+ * transposed. */
 void eager_gemm(int dtype, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                 const void *a, int64_t lda, const void *b, int64_t ldb, double beta, void *c,
                 int64_t ldc);
 
-/* Whether eager_gemm, given beta 0, writes c without reading it first (oneDNN does;
- * OpenBLAS 0.3.21 clears c in a pass of its own that reads each line). */
+/* Whether eager_gemm, given beta 0, writes c without reading it first (oneDNN and the
+ * built-in kernel do; OpenBLAS 0.3.21 clears c in a pass of its own that reads each line). */
 int eager_gemm_clears_output(int dtype, int trans_b, int64_t m, int64_t n, int64_t k);
 
 /* Dense row-major strides for `shape` into `strides`. */

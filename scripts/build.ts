@@ -1,9 +1,11 @@
 /**
- * `deno task build`: installs the toolchain (and oneDNN) when missing and rebuilds
+ * `deno task build`: installs the toolchain (and OpenBLAS and oneDNN, which libeager loads
+ * at run time) when missing, regenerates csrc/generated/ (scripts/kernel_abi.ts) and rebuilds
  * libeager when its sources changed (a sha256 of build.zig, build.zig.zon and csrc/ is
  * kept in zig-out/lib/.sources). Warnings are errors (build.zig passes -Werror).
  * @module
  */
+import { writeGenerated } from "./kernel_abi.ts";
 import { ensureOneDnn, ensureOpenBlas, ensureZig, ZIG_VERSION } from "./toolchain.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -44,10 +46,12 @@ function readStamp(): string | undefined {
 
 /** Builds libeager unless the built one matches the sources. Returns the library path. */
 export async function buildLibrary(force = false): Promise<string> {
-  await ensureOneDnn(); // loaded at run time, so wanted even when the library is current
+  // Both loaded at run time, so wanted even when the library is current.
+  await ensureOpenBlas();
+  await ensureOneDnn();
+  for (const path of writeGenerated()) console.error(`[build] regenerated ${path}`);
   const digest = await sourceDigest();
   if (!force && readStamp() === digest) return libPath;
-  await ensureOpenBlas();
   const zig = await ensureZig();
   console.error("[build] zig build -Doptimize=ReleaseFast");
   const { code } = await new Deno.Command(zig, {

@@ -2,7 +2,8 @@
  * Installs what building libeager needs, on a bare machine, without touching the
  * system beyond Debian's OpenBLAS and oneDNN packages:
  * - Zig from PyPI (the `ziglang` wheel, pinned) into .toolchain/ (git-ignored);
- * - libopenblas-dev from Debian when cblas.h is missing (needs root, as in CI);
+ * - OpenBLAS (libopenblas0, optional: csrc/blas.c loads it at run time) from Debian when
+ *   missing and this runs as root;
  * - libdnnl2 (oneDNN, optional: csrc/gemm.c loads it at run time for large float32
  *   GEMMs) from Debian when missing and this runs as root.
  * @module
@@ -14,7 +15,6 @@ export const ZIG_VERSION = "0.15.2";
 const root = new URL("..", import.meta.url).pathname;
 const zigDir = `${root}.toolchain/zig-${ZIG_VERSION}`;
 export const zigPath = `${zigDir}/ziglang/zig`;
-export const blasInclude = "/usr/include/x86_64-linux-gnu";
 
 function exists(path: string): boolean {
   try {
@@ -51,16 +51,25 @@ export async function ensureZig(): Promise<string> {
   return zigPath;
 }
 
-/** Debian's OpenBLAS headers and library, installed when missing. */
-export async function ensureOpenBlas(): Promise<void> {
-  if (exists(`${blasInclude}/cblas.h`)) return;
-  if (Deno.uid() !== 0) {
-    throw new Error(
-      "[toolchain] OpenBLAS is missing: run `sudo apt-get install -y libopenblas-dev`",
-    );
-  }
-  await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
-  await run("apt-get", ["install", "-y", "-qq", "libopenblas-dev"], "installing OpenBLAS");
+/** Whether a system OpenBLAS that csrc/blas.c finds with dlopen is installed. */
+export function openBlasInstalled(): boolean {
+  const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+  return ["libopenblas.so.0", "openblas-pthread/libopenblas.so.0"].some((name) =>
+    exists(`/usr/lib/${arch}-linux-gnu/${name}`)
+  );
+}
+
+/**
+ * Debian's OpenBLAS, loaded at run time (csrc/blas.c): the build does not need it, and
+ * without it matmul and the convolutions run on libeager's built-in GEMM, slower.
+ */
+export function ensureOpenBlas(): Promise<void> {
+  return ensureOptionalPackage(
+    "libopenblas0",
+    "OpenBLAS",
+    openBlasInstalled(),
+    "matmul and convolutions run on built-in kernels, slower",
+  );
 }
 
 /**

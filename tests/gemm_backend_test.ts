@@ -1,11 +1,12 @@
 /**
- * float32 GEMMs go to oneDNN when libdnnl is installed and to OpenBLAS otherwise
- * (csrc/gemm.c). The checks run in processes of their own (tests/probes/gemm_backends.ts):
+ * float32 GEMMs go to oneDNN when libdnnl is installed and to the BLAS found at run time
+ * otherwise, or to libeager's built-in GEMM when there is none (csrc/kernels/gemm.c,
+ * csrc/blas.c). The checks run in processes of their own (tests/probes/gemm_backends.ts):
  * the backend is one setting for the whole process.
  */
 import { ok as assert } from "node:assert";
 import { assertEquals, denoOutput } from "./helpers.ts";
-import { oneDnnInstalled } from "../scripts/toolchain.ts";
+import { oneDnnInstalled, openBlasInstalled } from "../scripts/toolchain.ts";
 
 const OPENBLAS = 1, ONEDNN = 2;
 
@@ -97,4 +98,70 @@ Deno.test("loading the library limits the GEMM threads' idle spinning unless the
     await run({ ...inherited, GOMP_SPINCOUNT: "5", OPENBLAS_THREAD_TIMEOUT: "4" }),
     "4 5",
   );
+});
+
+Deno.test("EAGER_BLAS=none runs every product on the built-in GEMM, as accurately", async () => {
+  const report = await probe({ EAGER_BLAS: "none", EAGER_GEMM: "" });
+  // Neither oneDNN nor a BLAS: asking for oneDNN gives the built-in kernel ("OPENBLAS").
+  assertEquals([report.start, report.forced, report.restored], [OPENBLAS, OPENBLAS, OPENBLAS]);
+  for (const { name, same } of report.products) {
+    assertEquals(same, same.map(() => true), `${name}: two runs of the built-in GEMM differ`);
+  }
+  assertAccurate(report);
+});
+
+/** stdout and stderr of a deno process importing mod.ts and running `code` as tf. */
+async function runWithTf(code: string, env: Record<string, string>) {
+  const mod = new URL("../mod.ts", import.meta.url).href;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", `import * as tf from "${mod}";\n${code}`],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim();
+  assertEquals(out.success, true, text(out.stderr));
+  return { stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+const PRODUCTS = `
+  const a = tf.reshape(tf.range(0, 12), [3, 4]), b = tf.reshape(tf.range(0, 20), [4, 5]);
+  const x = tf.ones([1, 6, 6, 4]), f = tf.ones([3, 3, 4, 2]);
+  for (let i = 0; i < 3; i++) tf.matmul(a, b);
+  console.log(JSON.stringify([tf.matmul(a, b).numpy(), tf.nn.conv2d(x, f, 1, "VALID").numpy(),
+    tf.runtimeInfo().blas, tf.runtimeInfo().oneDnn]));`;
+
+const EXPECTED_PRODUCT = [
+  [70, 76, 82, 88, 94],
+  [190, 212, 234, 256, 278],
+  [310, 348, 386, 424, 462],
+];
+
+Deno.test("a BLAS that cannot be loaded gives one notice per process, and products still work", async () => {
+  const { stdout, stderr } = await runWithTf(PRODUCTS, { EAGER_BLAS: "/nonexistent/libcblas.so" });
+  const [product, conv, blas] = JSON.parse(stdout);
+  assertEquals(product, EXPECTED_PRODUCT);
+  assertEquals(conv, [[
+    [[36, 36], [36, 36], [36, 36], [36, 36]],
+    [[36, 36], [36, 36], [36, 36], [36, 36]],
+    [[36, 36], [36, 36], [36, 36], [36, 36]],
+    [[36, 36], [36, 36], [36, 36], [36, 36]],
+  ]]);
+  assertEquals(blas, "built-in kernels");
+  const notices = stderr.split("\n").filter((l) => l.startsWith("libeager:"));
+  assertEquals(notices, [
+    "libeager: EAGER_BLAS=/nonexistent/libcblas.so is not a loadable library with " +
+    "cblas_sgemm and cblas_dgemm; matmul and convolutions run on built-in kernels",
+  ]);
+});
+
+Deno.test("EAGER_BLAS=none is silent; by default the system's OpenBLAS is found", async () => {
+  const none = await runWithTf(PRODUCTS, { EAGER_BLAS: "none" });
+  assertEquals(JSON.parse(none.stdout).slice(2), ["built-in kernels", false]);
+  assertEquals(none.stderr, "");
+  if (!openBlasInstalled()) return;
+  const found = await runWithTf(PRODUCTS, { EAGER_BLAS: "" });
+  const [product, , blas] = JSON.parse(found.stdout);
+  assertEquals(product, EXPECTED_PRODUCT);
+  assert(/^OpenBLAS .*\(libopenblas\.so\.0\)$/.test(blas), blas);
 });

@@ -28,10 +28,12 @@
 extern "C" {
 #endif
 
+#ifndef EAGER_API /* csrc/internal.h hides the per-CPU-level copies of the kernels */
 #define EAGER_API __attribute__((visibility("default")))
+#endif
 #define EAGER_MAX_RANK 8
 /* Bumped when a signature in this header changes; the loader checks it. */
-#define EAGER_ABI_VERSION 4
+#define EAGER_ABI_VERSION 5
 
 typedef enum {
   EAGER_F32 = 0,
@@ -167,19 +169,45 @@ EAGER_API const char *eager_status_message(int32_t status);
 EAGER_API int32_t eager_set_num_threads(int32_t n);
 EAGER_API int32_t eager_num_threads(void);
 
+/* Instruction-set levels: each kernel is compiled once per level of the target
+ * architecture (x86-64: V2 = SSE4.2, V3 = AVX2 + FMA, V4 = AVX-512; aarch64: NEON) and one
+ * level is picked when the library loads, from cpuid and the state the OS enables (xgetbv),
+ * never from the build machine. */
 typedef enum {
-  EAGER_GEMM_AUTO,     /* oneDNN for large float32 products when libdnnl loads, else OpenBLAS */
-  EAGER_GEMM_OPENBLAS, /* every product on OpenBLAS */
+  EAGER_CPU_V2,
+  EAGER_CPU_V3,
+  EAGER_CPU_V4,
+  EAGER_CPU_NEON,
+  EAGER_CPU_COUNT
+} eager_cpu;
+
+/* Bit L is set when this library holds level L and this CPU and OS can run it. 0 when the
+ * CPU lacks even the lowest level (then no kernel may be called). */
+EAGER_API int32_t eager_cpu_levels(void);
+/* The level the kernels run at: the best of eager_cpu_levels() until changed. */
+EAGER_API int32_t eager_cpu_level(void);
+/* Runs the kernels at `level` from now on: EAGER_OK, or EAGER_ERR_ARGUMENT (nothing
+ * changed) for a level not in eager_cpu_levels(). */
+EAGER_API int32_t eager_set_cpu_level(int32_t level);
+
+typedef enum {
+  EAGER_GEMM_AUTO,     /* oneDNN for large float32 products when libdnnl loads, else BLAS */
+  EAGER_GEMM_OPENBLAS, /* every product on the BLAS found at run time (or built-in kernels) */
   EAGER_GEMM_ONEDNN,   /* as AUTO; only ever returned when oneDNN is in use */
   EAGER_GEMM_COUNT
 } eager_gemm_backend;
 
 /* Chooses the library behind large float32 GEMMs (matmul, conv's im2col path); -1 only
- * asks. Returns the library now in use for them, EAGER_GEMM_OPENBLAS or
- * EAGER_GEMM_ONEDNN (OpenBLAS when oneDNN was asked for but libdnnl cannot be loaded), or
- * -EAGER_ERR_ARGUMENT for an unknown backend. The default is AUTO, or OPENBLAS when the
+ * asks. Returns the library now in use for them, EAGER_GEMM_OPENBLAS (meaning the BLAS)
+ * or EAGER_GEMM_ONEDNN (the BLAS when oneDNN was asked for but libdnnl cannot be loaded),
+ * or -EAGER_ERR_ARGUMENT for an unknown backend. The default is AUTO, or OPENBLAS when the
  * environment holds EAGER_GEMM=openblas. */
 EAGER_API int32_t eager_set_gemm_backend(int32_t backend);
+
+/* A static description of the BLAS behind matmul and the convolutions, found with dlopen
+ * at the first call of this or of a GEMM (EAGER_BLAS chooses; see csrc/blas.c):
+ * "OpenBLAS 0.3.21 ... (libopenblas.so.0)", or "built-in kernels" when there is none. */
+EAGER_API const char *eager_blas_name(void);
 
 /* Asks the kernel to back the whole 2 MiB pages inside [ptr, ptr + bytes) with huge
  * pages (madvise MADV_HUGEPAGE), as NumPy does for arrays of 4 MiB and more: a fresh
@@ -237,7 +265,8 @@ EAGER_API int32_t eager_reduce(int32_t op, int32_t dtype, int32_t rank, const in
 /* out[batch..., m, n] = a[batch..., m, k] . b[batch..., k, n], with batch dims broadcast
  * through their strides. Each matrix is addressed by (row stride, column stride); one of
  * the two must be 1 (the TS side copies other layouts first), which is how transposes
- * reach BLAS without a copy. float32 and float64 go to OpenBLAS; int32 and int64 use a
+ * reach BLAS without a copy. float32 and float64 go to eager_gemm (oneDNN, the BLAS found
+ * at run time or the built-in kernel); int32 and int64 use a
  * plain loop. */
 EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t *batch_shape,
                                int64_t m, int64_t n, int64_t k, void *out, const void *a,

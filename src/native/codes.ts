@@ -107,3 +107,6 @@ const ACTIVATION_NAMES = ["NONE", "RELU"] as const;
 export const Activation: Record<(typeof ACTIVATION_NAMES)[number], number> = codes(
   ACTIVATION_NAMES,
 );
+
+/** eager_cpu: the names `EAGER_CPU` takes, by level code. */
+export const CPU_LEVELS = ["v2", "v3", "v4", "neon"] as const;

@@ -18,6 +18,14 @@ export const symbols = {
   eager_num_threads: { parameters: [], result: "i32" },
   // int32_t eager_set_gemm_backend(int32_t backend)
   eager_set_gemm_backend: { parameters: ["i32"], result: "i32" },
+  // const char *eager_blas_name(void)
+  eager_blas_name: { parameters: [], result: "pointer" },
+  // int32_t eager_cpu_levels(void)
+  eager_cpu_levels: { parameters: [], result: "i32" },
+  // int32_t eager_cpu_level(void)
+  eager_cpu_level: { parameters: [], result: "i32" },
+  // int32_t eager_set_cpu_level(int32_t level)
+  eager_set_cpu_level: { parameters: ["i32"], result: "i32" },
 
   // int32_t eager_advise_huge_pages(void *ptr, int64_t bytes)
   eager_advise_huge_pages: { parameters: ["buffer", "i64"], result: "i32" },
@@ -329,4 +337,4 @@ export const symbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was written for. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;

@@ -9,6 +9,7 @@
  * Nothing else in the project calls Deno.dlopen.
  * @module
  */
+import { applyCpuLevel } from "./cpu_level.ts";
 import { ABI_VERSION, symbols } from "./ffi.ts";
 
 type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
@@ -112,9 +113,9 @@ export function downloadPrebuilt(): Promise<string> {
  * The GEMM libraries' idle threads spin after each product before they sleep, and between
  * the GEMMs of a training step our own pool runs the conv and elementwise kernels: on a
  * machine with few cores the spinning threads take CPU from it. Both libraries read their
- * variable once, when they load (OpenBLAS with libeager, oneDNN's OpenMP runtime at the
- * first large float32 product, csrc/gemm.c), so they are set here unless the user set
- * them (and left alone without env permission).
+ * variable once, when they load (OpenBLAS at the first product, oneDNN's OpenMP runtime at
+ * the first large float32 one: csrc/blas.c), so they are set here unless the user set them
+ * (and left alone without env permission).
  * - OPENBLAS_THREAD_TIMEOUT: OpenBLAS spins (sched_yield) for 2^28 cycles, about 80 ms,
  *   by default. The MNIST step took 91 ms with that and 71 ms with 2^21 cycles (0.6 ms),
  *   while back-to-back GEMMs (the 256x256 matmul case) kept their speed.
@@ -152,6 +153,12 @@ export function openLibrary(path: string): Native {
     throw new Error(
       `libeager: ${path} has ABI version ${abi}, this module needs ${ABI_VERSION}; rebuild it`,
     );
+  }
+  try {
+    applyCpuLevel(library.symbols, path);
+  } catch (error) {
+    library.close();
+    throw error;
   }
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(library.symbols)) {

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "internal.h" /* first: it renames the functions below per CPU level */
+
 typedef struct {
   int64_t n, h, w, c;      /* input */
   int64_t kh, kw, oc;      /* filter (kh, kw, c, oc) or pooling window (kh, kw) */

@@ -1,0 +1,86 @@
+/**
+ * The test runs behind `deno task test`, one `deno test` each, in this order:
+ * 1. the whole suite at the best CPU level this machine has;
+ * 2. the kernel suites (KERNEL_SUITES) again at each lower level it has (EAGER_CPU), so
+ *    one CI run covers v4, v3 and v2 on an AVX-512 machine;
+ * 3. the GEMM suites with no BLAS at all (EAGER_BLAS=none: libeager's built-in GEMM);
+ * 4. the aarch64 library under emulation, when scripts/aarch64.ts can set it up.
+ * Every run prints deno test's own summary; .ci/run adds them up. Exits non-zero when any
+ * run failed, after running them all.
+ * @module
+ */
+import { runtimeInfo } from "../src/runtime_info.ts";
+
+/** Test files of the kernels that differ between CPU levels: ops, conv, matmul, pooling,
+ * reductions, softmax, gradients, indexing, random numbers and the fused updates. */
+export const KERNEL_SUITES = [
+  "array_test.ts",
+  "conv_grad_test.ts",
+  "conv_test.ts",
+  "epilogue_test.ts",
+  "gradients_test.ts",
+  "indexing_grad_test.ts",
+  "indexing_test.ts",
+  "losses_test.ts",
+  "math_test.ts",
+  "matmul_test.ts",
+  "nn_test.ts",
+  "optimizers_test.ts",
+  "random_test.ts",
+  "reduce_test.ts",
+  "tape_test.ts",
+  "tf_fixtures_test.ts",
+  "tf_grads_test.ts",
+];
+
+/** Test files whose products go through eager_gemm (matmul, conv's im2col paths, layers). */
+export const GEMM_SUITES = [
+  "conv_grad_test.ts",
+  "conv_test.ts",
+  "layers_test.ts",
+  "matmul_test.ts",
+  "tf_fixtures_test.ts",
+];
+
+const root = new URL("..", import.meta.url).pathname;
+
+interface Run {
+  name: string;
+  env: Record<string, string>;
+  files: string[];
+}
+
+async function denoTest(run: Run): Promise<boolean> {
+  console.log(`\n[test] ${run.name}`);
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-all", "--parallel", ...run.files],
+    cwd: root,
+    env: { EAGER_POISON_OUTPUTS: "1", ...run.env },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  return code === 0;
+}
+
+function runs(): Run[] {
+  const info = runtimeInfo();
+  const kernels = KERNEL_SUITES.map((f) => `tests/${f}`);
+  const list: Run[] = [{ name: `whole suite at ${info.cpuLevel}`, env: {}, files: ["tests/"] }];
+  for (const level of info.cpuLevels.filter((l) => l !== info.cpuLevel).reverse()) {
+    list.push({ name: `kernel suites at ${level}`, env: { EAGER_CPU: level }, files: kernels });
+  }
+  list.push({
+    name: "GEMM suites without a BLAS (built-in GEMM)",
+    env: { EAGER_BLAS: "none" },
+    files: GEMM_SUITES.map((f) => `tests/${f}`),
+  });
+  return list;
+}
+
+if (import.meta.main) {
+  const results: [string, boolean][] = [];
+  for (const run of runs()) results.push([run.name, await denoTest(run)]);
+  console.log("\n[test] runs:");
+  for (const [name, ok] of results) console.log(`[test]   ${ok ? "ok    " : "FAILED"} ${name}`);
+  if (results.some(([, ok]) => !ok)) Deno.exit(1);
+}

@@ -1,0 +1,50 @@
+/**
+ * What this process runs on: the library file, the CPU level of its kernels and the BLAS
+ * behind matmul and the convolutions (`deno task bench` prints it in its header).
+ * @module
+ */
+import { CPU_LEVELS } from "./native/codes.ts";
+import { type CpuLevel, levelNames } from "./native/cpu_level.ts";
+import { libraryPath, native } from "./native/lib.ts";
+
+/** The answer of {@linkcode runtimeInfo}. */
+export interface RuntimeInfo {
+  /** Path of the libeager file in use. */
+  library: string;
+  /** The instruction-set level the kernels run at (`EAGER_CPU` lowers it). */
+  cpuLevel: CpuLevel;
+  /** Every level this CPU and this library support, lowest first. */
+  cpuLevels: CpuLevel[];
+  /** The BLAS found at run time, or "built-in kernels" (`EAGER_BLAS` chooses). */
+  blas: string;
+  /** Whether large float32 products go to oneDNN (Debian's libdnnl) rather than the BLAS. */
+  oneDnn: boolean;
+  /** Threads of libeager's own pool. */
+  threads: number;
+}
+
+/** The GEMM backend code eager_set_gemm_backend returns while oneDNN is in use. */
+const GEMM_ONEDNN = 2;
+
+/**
+ * Describes the native side of this process. Finding the BLAS loads it, if that had not
+ * happened yet.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "./mod.ts";
+ * const info = tf.runtimeInfo();
+ * console.log(`${info.cpuLevel} kernels, ${info.blas}`);
+ * ```
+ */
+export function runtimeInfo(): RuntimeInfo {
+  const blas = native.eager_blas_name();
+  return {
+    library: libraryPath() ?? "",
+    cpuLevel: CPU_LEVELS[native.eager_cpu_level()],
+    cpuLevels: levelNames(native.eager_cpu_levels()),
+    blas: blas ? new Deno.UnsafePointerView(blas).getCString() : "unknown",
+    oneDnn: native.eager_set_gemm_backend(-1) === GEMM_ONEDNN,
+    threads: native.eager_num_threads(),
+  };
+}
