@@ -26,6 +26,7 @@ import {
   type Timed,
 } from "./harness.ts";
 import { resultsMarkdown, type Row, type RunInfo, summaryTable, targetTable } from "./report.ts";
+import { runtimeInfo } from "../src/runtime_info.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PEERS = ["numpy", "tensorflow", "tfjs-cpu", "tfjs-wasm"] as const;
@@ -190,6 +191,13 @@ async function machine(): Promise<string> {
   return `${model}, ${navigator.hardwareConcurrency} cores${gib}, ${Deno.build.os}`;
 }
 
+/** The level of deno-eager's kernels and its BLAS, as `EAGER_CPU` and `EAGER_BLAS` set them. */
+function nativeSide(): string {
+  const info = runtimeInfo();
+  return `${info.cpuLevel} kernels (this CPU runs ${info.cpuLevels.join(", ")}), ` +
+    `BLAS: ${info.blas}, oneDNN ${info.oneDnn ? "for large float32 GEMMs" : "not used"}`;
+}
+
 const loadAverage = async () =>
   (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(", ");
 
@@ -223,6 +231,7 @@ async function main(): Promise<void> {
   if (cases.length === 0) throw new Error(`bench: no case matches ${filter}`);
 
   const loadBefore = await loadAverage();
+  log(`deno-eager: ${nativeSide()}`);
   const peers = new Map<Peer, PeerProcess>();
   const inProcess = cases.some((c) => !c.process);
   for (const peer of wanted as Peer[]) {
@@ -246,12 +255,13 @@ async function main(): Promise<void> {
   const info: RunInfo = {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     machine: await machine(),
+    native: nativeSide(),
     loadBefore,
     loadAfter: await loadAverage(),
     versions,
     budget,
   };
-  console.log(`\n${summaryTable(rows)}\n\n${targetTable(rows)}`);
+  console.log(`\ndeno-eager: ${info.native}\n\n${summaryTable(rows)}\n\n${targetTable(rows)}`);
   if (values.json) {
     await Deno.writeTextFile(values.json, JSON.stringify({ info, rows }, null, 2) + "\n");
     log(`wrote ${values.json}`);

@@ -16,6 +16,8 @@ export interface Row {
 export interface RunInfo {
   date: string;
   machine: string;
+  /** deno-eager's CPU level and BLAS (tf.runtimeInfo()). */
+  native: string;
   loadBefore: string;
   loadAfter: string;
   versions: Record<string, string>;
@@ -121,6 +123,7 @@ Written by \`deno task bench\` (bench/bench.ts) on ${info.date}. Absolute times 
 the machine; the ratios of one run on one machine are what we report (DESIGN.md section 7).
 
 - Machine: ${info.machine}
+- deno-eager: ${info.native}
 - Load average (1, 5, 15 min): ${info.loadBefore} before the run, ${info.loadAfter} after.
   The machine is shared with other work, so timings are noisy: read the spread below.
 - Versions: ${versions}

@@ -1,6 +1,5 @@
 /* Memory hints for large tensor buffers, and clearing them. */
 #define _GNU_SOURCE
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,10 +10,12 @@
 
 EAGER_API int32_t eager_advise_huge_pages(void *ptr, int64_t bytes) {
   if (!ptr || bytes < 0) return EAGER_ERR_ARGUMENT;
+#ifdef MADV_HUGEPAGE /* Linux only; elsewhere the hint does nothing */
   uintptr_t begin = ((uintptr_t)ptr + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
   uintptr_t end = ((uintptr_t)ptr + (uintptr_t)bytes) & ~(HUGE_PAGE - 1);
   /* Only whole huge pages inside the buffer; a hint, so failure is not an error. */
   if (end > begin) (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
+#endif
   return EAGER_OK;
 }
 
@@ -27,12 +28,15 @@ EAGER_API int32_t eager_advise_huge_pages(void *ptr, int64_t bytes) {
  * free(), so this is set once when the library loads; EAGER_MALLOC_TUNING=0 leaves
  * glibc's defaults alone.
  */
+#if defined(__GLIBC__)
+#include <malloc.h>
 __attribute__((constructor)) static void tune_malloc(void) {
   const char *setting = getenv("EAGER_MALLOC_TUNING");
   if (setting && strcmp(setting, "0") == 0) return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
+#endif
 
 /* Bytes per thread below which one memset is as quick as splitting it. */
 #define ZERO_GRAIN ((int64_t)1 << 20)

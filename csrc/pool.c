@@ -11,20 +11,38 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "internal.h"
 
+/* A counting semaphore: POSIX's unnamed ones, or libdispatch's on macOS, which has no
+ * sem_init. */
+#if defined(__APPLE__)
+#include <dispatch/dispatch.h>
+typedef dispatch_semaphore_t pool_sem;
+static void sem_make(pool_sem *s) { *s = dispatch_semaphore_create(0); }
+static void sem_up(pool_sem *s) { dispatch_semaphore_signal(*s); }
+static void sem_down(pool_sem *s) { dispatch_semaphore_wait(*s, DISPATCH_TIME_FOREVER); }
+#else
+#include <semaphore.h>
+typedef sem_t pool_sem;
+static void sem_make(pool_sem *s) { sem_init(s, 0, 0); }
+static void sem_up(pool_sem *s) { sem_post(s); }
+static void sem_down(pool_sem *s) {
+  while (sem_wait(s) != 0) {
+  } /* EINTR: wait again */
+}
+#endif
+
 #define EAGER_POOL_MAX 64
 
 static pthread_mutex_t start_mutex = PTHREAD_MUTEX_INITIALIZER; /* guards worker creation */
 static _Atomic int pool_size;    /* threads a job may use, the caller included; 0 = not set */
 static _Atomic int pool_started; /* workers running: ith 1 .. pool_started */
-static sem_t worker_wake[EAGER_POOL_MAX];
-static sem_t job_done;
+static pool_sem worker_wake[EAGER_POOL_MAX];
+static pool_sem job_done;
 static _Atomic int job_pending;
 /* The job being run; written by the caller that holds pool_busy before it posts. */
 static eager_task_fn job_fn;
@@ -39,9 +57,11 @@ static int default_threads(void) {
     int n = atoi(env);
     if (n >= 1) return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
   }
-  cpu_set_t set;
   int n = 0;
+#if defined(__linux__)
+  cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+#endif
   if (n < 1) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1) n = 1;
   return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
@@ -50,10 +70,9 @@ static int default_threads(void) {
 static void *worker_main(void *arg) {
   int ith = (int)(intptr_t)arg;
   for (;;) {
-    while (sem_wait(&worker_wake[ith]) != 0) {
-    } /* EINTR: wait again */
+    sem_down(&worker_wake[ith]);
     job_fn(job_ctx, ith, job_nth);
-    if (atomic_fetch_sub(&job_pending, 1) == 1) sem_post(&job_done);
+    if (atomic_fetch_sub(&job_pending, 1) == 1) sem_up(&job_done);
   }
   return NULL;
 }
@@ -63,8 +82,8 @@ static int ensure_workers(int want) {
   if (atomic_load(&pool_started) >= want - 1) return want;
   pthread_mutex_lock(&start_mutex);
   if (!semaphores_ready) {
-    for (int i = 0; i < EAGER_POOL_MAX; i++) sem_init(&worker_wake[i], 0, 0);
-    sem_init(&job_done, 0, 0);
+    for (int i = 0; i < EAGER_POOL_MAX; i++) sem_make(&worker_wake[i]);
+    sem_make(&job_done);
     semaphores_ready = 1;
   }
   int started = atomic_load(&pool_started);
@@ -103,12 +122,9 @@ int eager_parallel(eager_task_fn fn, void *ctx, int nth) {
   job_ctx = ctx;
   job_nth = nth;
   atomic_store(&job_pending, nth - 1);
-  for (int i = 1; i < nth; i++) sem_post(&worker_wake[i]);
+  for (int i = 1; i < nth; i++) sem_up(&worker_wake[i]);
   fn(ctx, 0, nth);
-  if (nth > 1) {
-    while (sem_wait(&job_done) != 0) {
-    } /* EINTR: wait again */
-  }
+  if (nth > 1) sem_down(&job_done);
   atomic_flag_clear(&pool_busy);
   return nth;
 }
