@@ -43,13 +43,6 @@ int eager_gemm_clears_output(int dtype, int trans_b, int64_t m, int64_t n, int64
 
 /* ---- the built-in kernel ---- */
 
-#if defined(__AVX512F__)
-#define VEC_BYTES 64
-#elif defined(__AVX__)
-#define VEC_BYTES 32
-#else
-#define VEC_BYTES 16
-#endif
 #define MR 6  /* rows per tile: 6 x 2 vectors = 12 accumulators */
 #define NV 2  /* vectors per tile row */
 #define KC 256 /* inner steps per chunk: a tile's slice of A stays in L1 */
@@ -58,99 +51,99 @@ int eager_gemm_clears_output(int dtype, int trans_b, int64_t m, int64_t n, int64
  * so a 64^3 product (30 us on one thread) took 170 us on two. */
 #define GEMM_GRAIN ((int64_t)1 << 20)
 
-#define BUILTIN_GEMM(T, SUFFIX)                                                                \
-  typedef T vec_##SUFFIX __attribute__((vector_size(VEC_BYTES)));                              \
-  enum { LANES_##SUFFIX = VEC_BYTES / sizeof(T), PANEL_##SUFFIX = NV * LANES_##SUFFIX };       \
-                                                                                               \
-  typedef struct {                                                                             \
-    const T *a, *b;                                                                            \
-    T *c, *packed;                                                                             \
-    int64_t m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, panels;                                      \
-    T beta;                                                                                    \
-  } gemm_job_##SUFFIX;                                                                         \
-                                                                                               \
-  /* packed[q][p][w] = B(p, q * PANEL + w), zero past column n. */                             \
-  static void pack_##SUFFIX(void *arg, int ith, int nth) {                                     \
-    const gemm_job_##SUFFIX *job = arg;                                                        \
-    int64_t begin, end;                                                                        \
-    eager_split(job->panels, ith, nth, &begin, &end);                                          \
-    for (int64_t q = begin; q < end; q++) {                                                    \
-      T *dst = job->packed + q * job->k * PANEL_##SUFFIX;                                      \
-      int64_t j0 = q * PANEL_##SUFFIX;                                                         \
-      int64_t width = job->n - j0 < PANEL_##SUFFIX ? job->n - j0 : PANEL_##SUFFIX;             \
-      for (int64_t p = 0; p < job->k; p++, dst += PANEL_##SUFFIX) {                            \
-        const T *src = job->b + p * job->b_rs + j0 * job->b_cs;                                \
-        for (int64_t w = 0; w < width; w++) dst[w] = src[w * job->b_cs];                       \
-        for (int64_t w = width; w < PANEL_##SUFFIX; w++) dst[w] = 0;                           \
-      }                                                                                        \
-    }                                                                                          \
-  }                                                                                            \
-                                                                                               \
-  /* c[i0 .. i0 + MR)[panel q] over inner steps [p0, p1): rows past m repeat row m - 1 and   \
-   * are not stored; columns past n are zero in the packed B and not stored. */               \
-  static void tile_##SUFFIX(const gemm_job_##SUFFIX *job, int64_t i0, int64_t q, int64_t p0, \
-                            int64_t p1) {                                                      \
-    const int64_t j0 = q * PANEL_##SUFFIX, last = job->m - 1;                                  \
-    const int64_t width = job->n - j0 < PANEL_##SUFFIX ? job->n - j0 : PANEL_##SUFFIX;         \
-    int64_t rows[MR];                                                                          \
-    for (int r = 0; r < MR; r++) rows[r] = (i0 + r < last ? i0 + r : last) * job->a_rs;       \
-    vec_##SUFFIX acc[MR][NV];                                                                  \
-    memset(acc, 0, sizeof acc);                                                                \
-    const int keep = p0 > 0 || job->beta != 0;                                                 \
-    for (int r = 0; keep && r < MR && i0 + r < job->m; r++) {                                  \
-      T line[PANEL_##SUFFIX] = {0};                                                            \
-      memcpy(line, job->c + (i0 + r) * job->ldc + j0, (size_t)width * sizeof(T));              \
-      memcpy(acc[r], line, sizeof line);                                                       \
-      if (p0 == 0)                                                                             \
-        for (int u = 0; u < NV; u++) acc[r][u] *= job->beta;                                   \
-    }                                                                                          \
-    const T *bp = job->packed + (q * job->k + p0) * PANEL_##SUFFIX;                            \
-    const T *ap = job->a + p0 * job->a_cs;                                                     \
-    for (int64_t p = p0; p < p1; p++, bp += PANEL_##SUFFIX, ap += job->a_cs) {                 \
-      vec_##SUFFIX w[NV];                                                                      \
-      memcpy(w, bp, sizeof w);                                                                 \
-      for (int r = 0; r < MR; r++) {                                                           \
-        const T s = ap[rows[r]];                                                               \
-        for (int u = 0; u < NV; u++) acc[r][u] += s * w[u];                                    \
-      }                                                                                        \
-    }                                                                                          \
-    for (int r = 0; r < MR && i0 + r < job->m; r++)                                            \
-      memcpy(job->c + (i0 + r) * job->ldc + j0, acc[r], (size_t)width * sizeof(T));           \
-  }                                                                                            \
-                                                                                               \
-  static void rows_##SUFFIX(void *arg, int ith, int nth) {                                     \
-    const gemm_job_##SUFFIX *job = arg;                                                        \
-    int64_t begin, end;                                                                        \
-    eager_split((job->m + MR - 1) / MR, ith, nth, &begin, &end);                               \
-    for (int64_t p0 = 0; p0 < job->k; p0 += KC) {                                              \
-      int64_t p1 = job->k - p0 < KC ? job->k : p0 + KC;                                        \
-      for (int64_t q0 = 0; q0 < job->panels; q0 += PANELS_PER_BLOCK)                           \
-        for (int64_t block = begin; block < end; block++)                                      \
-          for (int64_t q = q0; q < q0 + PANELS_PER_BLOCK && q < job->panels; q++)              \
-            tile_##SUFFIX(job, block * MR, q, p0, p1);                                         \
-    }                                                                                          \
-  }                                                                                            \
-                                                                                               \
-  static void builtin_gemm_##SUFFIX(gemm_job_##SUFFIX *job) {                                  \
-    job->panels = (job->n + PANEL_##SUFFIX - 1) / PANEL_##SUFFIX;                              \
-    size_t bytes = (size_t)(job->panels * job->k * PANEL_##SUFFIX) * sizeof(T);               \
-    job->packed = job->m > 0 && bytes > 0 ? malloc(bytes) : NULL;                              \
-    int nth = eager_threads_for(job->m * job->n * job->k, GEMM_GRAIN);                         \
-    if (job->packed) {                                                                         \
-      eager_parallel(pack_##SUFFIX, job, nth);                                                 \
-      eager_parallel(rows_##SUFFIX, job, nth);                                                 \
-      free(job->packed);                                                                       \
-      return;                                                                                  \
-    }                                                                                          \
-    /* Empty, or no memory for the packed copy: a plain loop, in the same order. */          \
-    for (int64_t i = 0; i < job->m; i++)                                                       \
-      for (int64_t j = 0; j < job->n; j++) {                                                   \
-        T *out = job->c + i * job->ldc + j;                                                    \
-        T sum = job->beta != 0 ? *out * job->beta : 0;                                         \
-        for (int64_t p = 0; p < job->k; p++)                                                   \
-          sum += job->a[i * job->a_rs + p * job->a_cs] * job->b[p * job->b_rs + j * job->b_cs]; \
-        *out = sum;                                                                            \
-      }                                                                                        \
+#define BUILTIN_GEMM(T, SUFFIX)                                                                    \
+  typedef T vec_##SUFFIX __attribute__((vector_size(EAGER_VEC_BYTES)));                            \
+  enum { LANES_##SUFFIX = EAGER_VEC_BYTES / sizeof(T), PANEL_##SUFFIX = NV * LANES_##SUFFIX };     \
+                                                                                                   \
+  typedef struct {                                                                                 \
+    const T *a, *b;                                                                                \
+    T *c, *packed;                                                                                 \
+    int64_t m, n, k, a_rs, a_cs, b_rs, b_cs, ldc, panels;                                          \
+    T beta;                                                                                        \
+  } gemm_job_##SUFFIX;                                                                             \
+                                                                                                   \
+  /* packed[q][p][w] = B(p, q * PANEL + w), zero past column n. */                                 \
+  static void pack_##SUFFIX(void *arg, int ith, int nth) {                                         \
+    const gemm_job_##SUFFIX *job = arg;                                                            \
+    int64_t begin, end;                                                                            \
+    eager_split(job->panels, ith, nth, &begin, &end);                                              \
+    for (int64_t q = begin; q < end; q++) {                                                        \
+      T *dst = job->packed + q * job->k * PANEL_##SUFFIX;                                          \
+      int64_t j0 = q * PANEL_##SUFFIX;                                                             \
+      int64_t width = job->n - j0 < PANEL_##SUFFIX ? job->n - j0 : PANEL_##SUFFIX;                 \
+      for (int64_t p = 0; p < job->k; p++, dst += PANEL_##SUFFIX) {                                \
+        const T *src = job->b + p * job->b_rs + j0 * job->b_cs;                                    \
+        for (int64_t w = 0; w < width; w++) dst[w] = src[w * job->b_cs];                           \
+        for (int64_t w = width; w < PANEL_##SUFFIX; w++) dst[w] = 0;                               \
+      }                                                                                            \
+    }                                                                                              \
+  }                                                                                                \
+                                                                                                   \
+  /* c[i0 .. i0 + MR)[panel q] over inner steps [p0, p1): rows past m repeat row m - 1 and         \
+   * are not stored; columns past n are zero in the packed B and not stored. */                    \
+  static void tile_##SUFFIX(const gemm_job_##SUFFIX *job, int64_t i0, int64_t q, int64_t p0,       \
+                            int64_t p1) {                                                          \
+    const int64_t j0 = q * PANEL_##SUFFIX, last = job->m - 1;                                      \
+    const int64_t width = job->n - j0 < PANEL_##SUFFIX ? job->n - j0 : PANEL_##SUFFIX;             \
+    int64_t rows[MR];                                                                              \
+    for (int r = 0; r < MR; r++) rows[r] = (i0 + r < last ? i0 + r : last) * job->a_rs;            \
+    vec_##SUFFIX acc[MR][NV];                                                                      \
+    memset(acc, 0, sizeof acc);                                                                    \
+    const int keep = p0 > 0 || job->beta != 0;                                                     \
+    for (int r = 0; keep && r < MR && i0 + r < job->m; r++) {                                      \
+      T line[PANEL_##SUFFIX] = {0};                                                                \
+      memcpy(line, job->c + (i0 + r) * job->ldc + j0, (size_t)width * sizeof(T));                  \
+      memcpy(acc[r], line, sizeof line);                                                           \
+      if (p0 == 0)                                                                                 \
+        for (int u = 0; u < NV; u++) acc[r][u] *= job->beta;                                       \
+    }                                                                                              \
+    const T *bp = job->packed + (q * job->k + p0) * PANEL_##SUFFIX;                                \
+    const T *ap = job->a + p0 * job->a_cs;                                                         \
+    for (int64_t p = p0; p < p1; p++, bp += PANEL_##SUFFIX, ap += job->a_cs) {                     \
+      vec_##SUFFIX w[NV];                                                                          \
+      memcpy(w, bp, sizeof w);                                                                     \
+      for (int r = 0; r < MR; r++) {                                                               \
+        const T s = ap[rows[r]];                                                                   \
+        for (int u = 0; u < NV; u++) acc[r][u] += s * w[u];                                        \
+      }                                                                                            \
+    }                                                                                              \
+    for (int r = 0; r < MR && i0 + r < job->m; r++)                                                \
+      memcpy(job->c + (i0 + r) * job->ldc + j0, acc[r], (size_t)width * sizeof(T));                \
+  }                                                                                                \
+                                                                                                   \
+  static void rows_##SUFFIX(void *arg, int ith, int nth) {                                         \
+    const gemm_job_##SUFFIX *job = arg;                                                            \
+    int64_t begin, end;                                                                            \
+    eager_split((job->m + MR - 1) / MR, ith, nth, &begin, &end);                                   \
+    for (int64_t p0 = 0; p0 < job->k; p0 += KC) {                                                  \
+      int64_t p1 = job->k - p0 < KC ? job->k : p0 + KC;                                            \
+      for (int64_t q0 = 0; q0 < job->panels; q0 += PANELS_PER_BLOCK)                               \
+        for (int64_t block = begin; block < end; block++)                                          \
+          for (int64_t q = q0; q < q0 + PANELS_PER_BLOCK && q < job->panels; q++)                  \
+            tile_##SUFFIX(job, block * MR, q, p0, p1);                                             \
+    }                                                                                              \
+  }                                                                                                \
+                                                                                                   \
+  static void builtin_gemm_##SUFFIX(gemm_job_##SUFFIX *job) {                                      \
+    job->panels = (job->n + PANEL_##SUFFIX - 1) / PANEL_##SUFFIX;                                  \
+    size_t bytes = (size_t)(job->panels * job->k * PANEL_##SUFFIX) * sizeof(T);                    \
+    job->packed = job->m > 0 && bytes > 0 ? malloc(bytes) : NULL;                                  \
+    int nth = eager_threads_for(job->m * job->n * job->k, GEMM_GRAIN);                             \
+    if (job->packed) {                                                                             \
+      eager_parallel(pack_##SUFFIX, job, nth);                                                     \
+      eager_parallel(rows_##SUFFIX, job, nth);                                                     \
+      free(job->packed);                                                                           \
+      return;                                                                                      \
+    }                                                                                              \
+    /* Empty, or no memory for the packed copy: a plain loop, in the same order. */                \
+    for (int64_t i = 0; i < job->m; i++)                                                           \
+      for (int64_t j = 0; j < job->n; j++) {                                                       \
+        T *out = job->c + i * job->ldc + j;                                                        \
+        T sum = job->beta != 0 ? *out * job->beta : 0;                                             \
+        for (int64_t p = 0; p < job->k; p++)                                                       \
+          sum += job->a[i * job->a_rs + p * job->a_cs] * job->b[p * job->b_rs + j * job->b_cs];    \
+        *out = sum;                                                                                \
+      }                                                                                            \
   }
 
 BUILTIN_GEMM(float, f32)
