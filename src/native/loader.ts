@@ -58,9 +58,9 @@ function localPath(relative: string, moduleUrl: string): string | undefined {
   return url.protocol === "file:" ? decodeURIComponent(url.pathname) : undefined;
 }
 
-/** Whether this process is a `deno compile` binary (Deno.build.standalone, Deno >= 2.3). */
+/** Whether this process is a `deno compile` binary. */
 function standalone(): boolean {
-  return (Deno.build as { standalone?: boolean }).standalone === true;
+  return Deno.build.standalone === true;
 }
 
 /**
