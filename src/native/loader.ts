@@ -115,51 +115,59 @@ function needCache(root: string | undefined): string {
   );
 }
 
+/** Step 3 inside a `deno compile` binary: the embedded library, copied to a real file. */
+async function embeddedLibrary(base: URL, cache: string | undefined): Promise<string> {
+  const embedded = localPath(`zig-out/lib/${buildName()}`, base.href)!;
+  if (!exists(embedded)) {
+    throw new Error(
+      `libeager: this binary embeds no ${embedded}; compile it with ` +
+        "--include zig-out/lib/ (deno task compile does)",
+    );
+  }
+  return await materializeLibrary(embedded, needCache(cache), buildName());
+}
+
+/** Step 3 for a `file:` import: dist/ beside the tree, used in place once it matches. */
+async function besideLibrary(
+  base: URL,
+  prebuilt: Readonly<Record<string, PrebuiltDigest>>,
+): Promise<string> {
+  const name = prebuiltName();
+  const beside = localPath(`dist/${name}`, base.href)!;
+  if (!exists(beside)) {
+    const local = localPath(`zig-out/lib/${buildName()}`, base.href);
+    throw new Error(
+      `libeager: the native library was not found (looked at EAGER_LIB, ${local} and ` +
+        `${beside}); build it with \`deno task build\``,
+    );
+  }
+  if (!await hasDigest(beside, pinnedDigest(prebuilt, name))) {
+    throw new Error(
+      `libeager: ${beside} does not match the sha256 pinned in src/native/prebuilt.ts`,
+    );
+  }
+  return beside;
+}
+
 /**
  * The path of the prebuilt library for this platform (see the module's order, step 3),
  * downloading and caching it if need be. Throws an Error saying what was wrong.
  */
 export async function locateLibrary(options: LocateOptions = {}): Promise<string> {
-  const moduleUrl = options.moduleUrl ?? import.meta.url;
+  const base = new URL("../../", options.moduleUrl ?? import.meta.url);
   const prebuilt = options.prebuilt ?? PREBUILT;
-  const name = prebuiltName();
-  const base = new URL("../../", moduleUrl);
+  const cache = options.cacheRoot ?? cacheRoot();
   if (base.protocol === "file:") {
-    const embedded = localPath(`zig-out/lib/${buildName()}`, base.href)!;
-    if (options.standalone ?? standalone()) {
-      if (!exists(embedded)) {
-        throw new Error(
-          `libeager: this binary embeds no ${embedded}; compile it with ` +
-            "--include zig-out/lib/ (deno task compile does)",
-        );
-      }
-      return await materializeLibrary(
-        embedded,
-        needCache(options.cacheRoot ?? cacheRoot()),
-        buildName(),
-      );
-    }
-    const beside = localPath(`dist/${name}`, base.href)!;
-    if (!exists(beside)) {
-      throw new Error(
-        `libeager: the native library was not found (looked at EAGER_LIB, ${embedded} and ` +
-          `${beside}); build it with \`deno task build\``,
-      );
-    }
-    if (!await hasDigest(beside, pinnedDigest(prebuilt, name))) {
-      throw new Error(
-        `libeager: ${beside} does not match the sha256 pinned in src/native/prebuilt.ts`,
-      );
-    }
-    return beside;
+    return await (options.standalone ?? standalone()
+      ? embeddedLibrary(base, cache)
+      : besideLibrary(base, prebuilt));
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
-    throw new Error(`libeager: cannot fetch a prebuilt library for a module at ${moduleUrl}`);
+    throw new Error(`libeager: cannot fetch a prebuilt library for a module under ${base}`);
   }
+  const name = prebuiltName();
   const digest = pinnedDigest(prebuilt, name);
-  const dir = `${needCache(options.cacheRoot ?? cacheRoot())}/${
-    options.version ?? PREBUILT_VERSION
-  }`;
+  const dir = `${needCache(cache)}/${options.version ?? PREBUILT_VERSION}`;
   return await cachedDownload(new URL(`dist/${name}`, base), digest, dir, name);
 }
 
