@@ -43,10 +43,12 @@ static inline void eager_split(int64_t count, int ith, int nth, int64_t *begin, 
   *end = *begin + chunk + (ith < extra ? 1 : 0);
 }
 
-/* The vector width of the kernels' vector types: the widest registers of the CPU level this
- * copy is compiled for (64 bytes: AVX-512; 32: AVX2; 16: SSE or NEON). NOTE: 64-byte vectors
- * at v3 ran the Winograd and direct convolutions 2.2x slower than at v4 (MNIST conv2 forward
- * 14.4 against 6.6 ms): emulated in pairs of AVX2 registers, their accumulators spilled. */
+/* The widest registers of the CPU level this copy is compiled for (64 bytes: AVX-512; 32:
+ * AVX2; 16: SSE or NEON): the built-in GEMM's vector width. NOTE: the convolution and
+ * short-k matmul kernels keep 64-byte vectors at every level. Measured at v3, one thread,
+ * best of 31 (64-byte -> 32-byte vectors): MNIST conv2 forward 13.7 -> 20.0 ms, its input
+ * gradient 14.3 -> 24.1 ms, the ResNet 3x3 forward 9.4 -> 14.7 ms; only conv1's input
+ * gradient gained (4.2 -> 2.6-3.8 ms). Their register tiles were sized for 64-byte vectors. */
 #if defined(__AVX512F__)
 #define EAGER_VEC_BYTES 64
 #elif defined(__AVX2__)

@@ -269,8 +269,8 @@ typedef struct {
   static inline void direct_tile_##SFX##_##W(const T (*patch)[DIRECT_MAX_K],                \
                                              const T *restrict f, int64_t k, int64_t oc,    \
                                              int64_t j0, T *restrict o, int rows) {         \
-    typedef T vec __attribute__((vector_size(EAGER_VEC_BYTES)));                            \
-    enum { LANES = EAGER_VEC_BYTES / sizeof(T), NV = W / LANES };                           \
+    typedef T vec __attribute__((vector_size(64)));                                         \
+    enum { LANES = 64 / sizeof(T), NV = W / LANES };                                        \
     vec acc[DIRECT_ROWS][NV];                                                               \
     memset(acc, 0, sizeof acc);                                                             \
     for (int64_t p = 0; p < k; p++) {                                                       \
@@ -410,7 +410,7 @@ static void in_image(int64_t pos, int64_t step, int64_t size, int64_t count, int
                                                       const pad_tap *taps, int64_t n,        \
                                                       const T *restrict f, int64_t j0,       \
                                                       T *const *out) {                       \
-    typedef T vec __attribute__((vector_size(EAGER_VEC_BYTES)));                             \
+    typedef T vec __attribute__((vector_size(64)));                                          \
     const T *b[R];                                                                           \
     memcpy(b, base, sizeof b);                                                               \
     vec acc[R][NV];                                                                          \
@@ -433,7 +433,7 @@ static void in_image(int64_t pos, int64_t step, int64_t size, int64_t count, int
   static inline void pad_dfilter_tile_##SFX##_##G##_##NV(                                    \
       const geometry *g, int64_t pw, const T *pad, const int32_t *off, const T *dy,          \
       int64_t oh0, int64_t oh1, int64_t w0, int64_t w1, int64_t j0, T *restrict dw) {        \
-    typedef T vec __attribute__((vector_size(EAGER_VEC_BYTES)));                             \
+    typedef T vec __attribute__((vector_size(64)));                                          \
     int64_t oc = g->oc, step = g->sw * g->c;                                                 \
     int32_t q[G];                                                                            \
     memcpy(q, off, sizeof q);                                                                \
@@ -454,9 +454,9 @@ static void in_image(int64_t pos, int64_t step, int64_t size, int64_t count, int
     for (int i = 0; i < G; i++)                                                              \
       for (int u = 0; u < NV; u++) {                                                         \
         vec s;                                                                               \
-        memcpy(&s, dw + i * oc + j0 + u * (EAGER_VEC_BYTES / sizeof(T)), sizeof s);          \
+        memcpy(&s, dw + i * oc + j0 + u * (64 / sizeof(T)), sizeof s);                      \
         s += acc[i][u];                                                                      \
-        memcpy(dw + i * oc + j0 + u * (EAGER_VEC_BYTES / sizeof(T)), &s, sizeof s);          \
+        memcpy(dw + i * oc + j0 + u * (64 / sizeof(T)), &s, sizeof s);                      \
       }                                                                                      \
   }
 
@@ -469,7 +469,7 @@ static void in_image(int64_t pos, int64_t step, int64_t size, int64_t count, int
   static void pad_dfilter_group_##SFX##_##G(const geometry *g, int64_t pw, const T *pad,     \
                                             const int32_t *off, const T *dy, int64_t t,      \
                                             int64_t oh0, int64_t oh1, int skip, T *dw) {     \
-    enum { LANES = EAGER_VEC_BYTES / sizeof(T) };                                            \
+    enum { LANES = 64 / sizeof(T) };                                                         \
     int64_t h0 = oh0, h1 = oh1, w0 = 0, w1 = g->ow;                                          \
     if (skip) {                                                                              \
       int64_t a = t / (g->kw * g->c), b = t / g->c % g->kw;                                  \
@@ -511,7 +511,7 @@ static int64_t pad_dfilter_unit(const geometry *g) { return g->c % PAD_TAPS == 0
   static void padded_conv_##SFX##_##R(void *arg, int ith, int nth) {                        \
     const padded_job *job = arg;                                                             \
     const geometry *g = job->g;                                                              \
-    enum { LANES = EAGER_VEC_BYTES / sizeof(T) };                                            \
+    enum { LANES = 64 / sizeof(T) };                                                         \
     T *pad = (T *)(job->pads + ith * job->pad_bytes);                                        \
     int64_t pixels = g->oh * g->ow, oc = g->oc, begin, end, height = R;                       \
     eager_split(g->n * job->blocks, ith, nth, &begin, &end);                                 \
@@ -675,7 +675,7 @@ static int64_t choose_block_rows(const geometry *g, const column_run *runs, cons
 static int padded_conv(int32_t dtype, const geometry *g, const char *x, const void *filter,
                        const void *dy, void *out) {
   size_t size = eager_dtype_size(dtype);
-  int64_t lanes = EAGER_VEC_BYTES / (int64_t)size, ph, pw;
+  int64_t lanes = 64 / (int64_t)size, ph, pw;
   padded_size(g, &ph, &pw);
   int64_t pad_bytes = (ph * pw * g->c * (int64_t)size + 63) / 64 * 64;
   if (g->oc % lanes != 0 || g->k > DIRECT_MAX_K || pad_bytes > PAD_MAX_BYTES) return 0;
@@ -740,8 +740,8 @@ static int padded_conv(int32_t dtype, const geometry *g, const char *x, const vo
   static void narrow_conv_##SFX(void *arg, int ith, int nth) {                               \
     const padded_job *job = arg;                                                             \
     const geometry *g = job->g;                                                              \
-    typedef T vec __attribute__((vector_size(EAGER_VEC_BYTES)));                             \
-    enum { LANES = EAGER_VEC_BYTES / sizeof(T) };                                            \
+    typedef T vec __attribute__((vector_size(64)));                                          \
+    enum { LANES = 64 / sizeof(T) };                                                         \
     T *pad = (T *)(job->pads + ith * job->pad_bytes);                                        \
     const T *f = job->filter;                                                                \
     int64_t pixels = g->oh * g->ow, blocks = (pixels + PAD_ROWS - 1) / PAD_ROWS;             \
@@ -782,15 +782,19 @@ static int padded_conv(int32_t dtype, const geometry *g, const char *x, const vo
             }                                                                                \
           }                                                                                  \
         }                                                                                    \
-        /* Lanes summed pairwise, halves first, down to 16 bytes, then in order. Unused      \
-         * rows repeat pixel 0 and write its value again. */                                 \
+        /* Lanes summed pairwise, halves first. Unused rows repeat pixel 0 and write its     \
+         * value again. */                                                                   \
         for (int i = 0; i < PAD_ROWS; i++) {                                                 \
-          T l[LANES];                                                                        \
-          memcpy(l, &acc[i], sizeof l);                                                      \
-          for (int width = LANES / 2; width >= (int)(16 / sizeof(T)); width /= 2)            \
-            for (int k = 0; k < width; k++) l[k] += l[k + width];                            \
-          T sum = l[0];                                                                      \
-          for (int k = 1; k < (int)(16 / sizeof(T)); k++) sum += l[k];                       \
+          typedef T half __attribute__((vector_size(32)));                                   \
+          typedef T quarter __attribute__((vector_size(16)));                                \
+          half h[2];                                                                         \
+          quarter q[2];                                                                      \
+          memcpy(h, &acc[i], sizeof h);                                                      \
+          h[0] += h[1];                                                                      \
+          memcpy(q, &h[0], sizeof q);                                                        \
+          q[0] += q[1];                                                                      \
+          T sum = q[0][0];                                                                   \
+          for (int l = 1; l < (int)(16 / sizeof(T)); l++) sum += q[0][l];                    \
           o[i][j] = sum;                                                                     \
         }                                                                                    \
       }                                                                                      \
@@ -807,7 +811,7 @@ static int narrow_conv(int32_t dtype, const geometry *g, const char *x, const vo
   int64_t ph, pw;
   padded_size(g, &ph, &pw);
   int64_t pad_bytes = (ph * pw * g->c * (int64_t)size + 63) / 64 * 64;
-  if (g->c % (EAGER_VEC_BYTES / (int64_t)size) != 0 || g->kh * g->kw > DIRECT_MAX_K ||
+  if (g->c % (64 / (int64_t)size) != 0 || g->kh * g->kw > DIRECT_MAX_K ||
       pad_bytes > PAD_MAX_BYTES)
     return 0;
   int32_t off[DIRECT_MAX_K];

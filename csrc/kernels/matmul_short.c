@@ -21,13 +21,13 @@
 
 #include "internal.h"
 
-#define LANES (EAGER_VEC_BYTES / 4)
+#define LANES 16
 #define MR 8 /* rows per tile: 8 x 2 vectors = 16 accumulators */
 #define SHORT_K_MAX 128
 #define SHORT_B_MAX_BYTES ((int64_t)512 << 10)
 #define SHORT_MIN_OUT_BYTES ((int64_t)1 << 20)
 
-typedef float vec __attribute__((vector_size(EAGER_VEC_BYTES)));
+typedef float vec __attribute__((vector_size(64)));
 
 static inline vec load(const float *p) {
   vec v;

@@ -40,7 +40,7 @@
 #include "conv.h"
 #include "internal.h"
 
-#define LANES (EAGER_VEC_BYTES / 4) /* floats per vector */
+#define LANES 16        /* floats per 64-byte vector */
 #define WINO_SIDE 6     /* input tile side: m outputs + r taps - 1 */
 #define WINO_POINTS 36  /* WINO_SIDE squared: the positions p of the transformed tile */
 #define WINO_CHUNK 16   /* tiles one thread transforms together */
@@ -49,7 +49,7 @@
  * stream V once per block of tiles, so it should stay in L2). */
 #define WINO_MAX_FILTER_BYTES ((int64_t)2 << 20)
 
-typedef float vec __attribute__((vector_size(EAGER_VEC_BYTES)));
+typedef float vec __attribute__((vector_size(64)));
 
 /* Forced inline, so that a transform called with a constant size unrolls. */
 #define INLINE static inline __attribute__((always_inline))
