@@ -12,13 +12,15 @@
  * sha512.
  *
  * Decisions, with what was measured on the project's 2-core x86-64 VM (qemu 7.2):
- * - QEMU_CPU=max,pauth-impdef=on. qemu's default `max` CPU emulates pointer authentication
- *   with the QARMA5 cipher, and Debian's arm64 glibc and Deno sign return addresses: JS
- *   that allocates ran 5-10x slower with it (a 262,144-element `Array.from` 3.5 s, 0.65 s
- *   with the implementation-defined cipher; `deno run` of a one-line script 2.3 s, 1.4 s).
+ * - QEMU_CPU=neoverse-n1 (the core of AWS Graviton2 and Ampere Altra; set QEMU_CPU to
+ *   override). qemu's default `max` CPU emulates pointer authentication with the QARMA5
+ *   cipher, and Debian's arm64 glibc and Deno sign return addresses: JS that allocates ran
+ *   5-10x slower (a 262,144-element `Array.from` 3.5 s against 0.74 s; `deno run` of a
+ *   one-line script 2.3 s against 1.3 s). `max,pauth-impdef=on` avoids the cipher but ran
+ *   the 17 kernel suites in 101-146 s against 87-88 s here.
  * - `deno test --no-check`: type checking is the same on every architecture and
  *   `deno task check` does it on the host; under emulation it cost 70-90 s even for a
- *   one-test file (3.3 s without).
+ *   one-test file (1.7 s without).
  * - EAGER_BLAS=none: the sysroot has no arm64 BLAS, so every product runs libeager's
  *   built-in GEMM, the path an aarch64 machine without OpenBLAS takes.
  * - A DENO_DIR of its own (.toolchain/deno-arm64-<version>/cache), so the two binaries never
@@ -28,9 +30,9 @@
  *   qemu. binfmt_misc is not mounted on this VM (nor on most CI containers), so such a child
  *   exits with code 127 and no output: AARCH64_SUITES leaves those files out.
  *
- * Measured (warm cache, each file alone, `deno test --no-check`): math 15 s, reduce 13 s,
- * matmul 14 s, conv 37 s, nn 5 s, array 4 s, gradients 10 s; AARCH64_SUITES together with
- * `--parallel`: see docs/aarch64.md.
+ * Measured: see docs/aarch64.md (deno startup 1.2 s, one-test file 1.7 s, each suite alone
+ * 2.4-24 s, AARCH64_SUITES with `--parallel` under 2 minutes, 10 minutes with qemu's
+ * default CPU).
  * @module
  */
 import { sourceDigest } from "./build.ts";
@@ -50,21 +52,24 @@ const DEBIAN_PACKAGES = ["qemu-user", "libc6-arm64-cross", "libgcc-s1-arm64-cros
 const QEMU = "qemu-aarch64";
 
 /**
- * Test files run under emulation: the kernel suites (elementwise math, reductions, matmul,
- * conv and pooling, softmax and nn, indexing, random numbers, fused updates, gradients and
- * TensorFlow's fixtures) and the ABI check. Left out: tests/tape_test.ts and
- * tests/cpu_level_test.ts (they spawn a child deno, see above), the GEMM-backend and
- * output-buffer tests (children too, and x86 libraries), the interop tests (Python), and
- * the TypeScript-only suites, which do not depend on the architecture.
+ * Test files run under emulation (about 2 minutes, docs/aarch64.md): every kernel suite
+ * (elementwise math, reductions, matmul, conv and pooling, softmax and nn, indexing, random
+ * numbers, fused updates, gradients, TensorFlow's fixtures), the ABI check, the fuzz test
+ * (malformed calls reach the kernels' status paths), layers and tensor storage. Left out:
+ * tests/tape_test.ts and tests/cpu_level_test.ts (they spawn a child deno, see above), the
+ * GEMM-backend and output-buffer tests (children too, and x86 libraries), the interop tests
+ * (Python), and suites whose code is TypeScript and files, the same on every architecture.
  */
 export const AARCH64_SUITES = [
   "array_test.ts",
   "conv_grad_test.ts",
   "conv_test.ts",
   "epilogue_test.ts",
+  "fuzz_test.ts",
   "gradients_test.ts",
   "indexing_grad_test.ts",
   "indexing_test.ts",
+  "layers_test.ts",
   "losses_test.ts",
   "math_test.ts",
   "matmul_test.ts",
@@ -73,6 +78,7 @@ export const AARCH64_SUITES = [
   "optimizers_test.ts",
   "random_test.ts",
   "reduce_test.ts",
+  "tensor_test.ts",
   "tf_fixtures_test.ts",
   "tf_grads_test.ts",
 ].map((name) => `tests/${name}`);
@@ -171,7 +177,7 @@ async function ensureDenoArm64(): Promise<void> {
 function emulationEnv(): Record<string, string> {
   return {
     QEMU_LD_PREFIX: SYSROOT,
-    QEMU_CPU: Deno.env.get("QEMU_CPU") ?? "max,pauth-impdef=on",
+    QEMU_CPU: Deno.env.get("QEMU_CPU") ?? "neoverse-n1",
     DENO_DIR: `${denoDir}/cache`,
   };
 }
