@@ -298,7 +298,9 @@ async function main(args: string[]): Promise<number> {
   }
   if (command === "test") {
     await buildAarch64Library();
-    return await runAarch64Tests(rest.length ? rest : AARCH64_SUITES);
+    // runAarch64Tests runs in the repository root: files named here are the caller's.
+    const files = rest.map((file) => new URL(file, `file://${Deno.cwd()}/`).pathname);
+    return await runAarch64Tests(files.length ? files : AARCH64_SUITES);
   }
   console.error("usage: deno run --allow-all scripts/aarch64.ts build [--force] | test [files...]");
   return 2;
