@@ -25,6 +25,7 @@ import {
   schedule,
   type Timed,
 } from "./harness.ts";
+import { BENCH_LOCK_FLAG } from "./lock.ts";
 import { resultsMarkdown, type Row, type RunInfo, summaryTable, targetTable } from "./report.ts";
 import { runtimeInfo } from "../src/runtime_info.ts";
 
@@ -61,7 +62,13 @@ async function startPeer(peer: Peer): Promise<PeerProcess | undefined> {
       const python = await interopPython();
       process = new PeerProcess(peer, python, [`${ROOT}bench/peers/${peer}_peer.py`], env);
     } else {
-      const args = ["run", "--allow-all", `${ROOT}bench/peers/tfjs.ts`, peer.slice(5)];
+      const args = [
+        "run",
+        "--allow-all",
+        BENCH_LOCK_FLAG,
+        `${ROOT}bench/peers/tfjs.ts`,
+        peer.slice(5),
+      ];
       process = new PeerProcess(peer, Deno.execPath(), args, env);
     }
     const versions = await process.ready();

@@ -6,6 +6,7 @@
  */
 import { interopPython } from "../../tests/python_env.ts";
 import { type Case, type Column, lines, MARK, type Result, statsOf } from "../harness.ts";
+import { BENCH_LOCK_FLAG } from "../lock.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -32,7 +33,14 @@ async function startCommand(column: Column): Promise<string[]> {
       ];
     case "tfjs-cpu":
     case "tfjs-wasm":
-      return [DENO, "run", "--allow-all", "bench/procs/startup_tfjs.ts", column.slice(5)];
+      return [
+        DENO,
+        "run",
+        "--allow-all",
+        BENCH_LOCK_FLAG,
+        "bench/procs/startup_tfjs.ts",
+        column.slice(5),
+      ];
     default:
       throw new Error(`startup: no command for ${column}`);
   }

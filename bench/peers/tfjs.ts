@@ -6,8 +6,12 @@
  * round to the next case.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import "@tensorflow/tfjs-backend-wasm";
+// NOTE: full npm: specifiers, not deno.json's import map: TensorFlow.js is bench-only and its
+// lock entries live in bench/deno.lock (bench/lock.ts says why).
+// deno-lint-ignore no-import-prefix
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+// deno-lint-ignore no-import-prefix
+import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 import { type CaseSpec, type Column, measure, type Result, serve, type Timed } from "../harness.ts";
 
 const backend = Deno.args[0] ?? "cpu";

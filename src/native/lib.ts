@@ -3,24 +3,19 @@
  *
  * NOTE: the library opens synchronously when this module loads (no top-level await:
  * the op modules import each other, and top-level await inside an import cycle can
- * stall module loading). Only a URL import with an empty cache must download first;
- * mod.ts awaits ensureLibrary() for that case.
+ * stall module loading) when `EAGER_LIB` or the local build has it. The prebuilt library
+ * (embedded in a `deno compile` binary, beside the module in dist/, or downloaded for a URL
+ * import) takes asynchronous work: mod.ts awaits ensureLibrary() for that case.
  * @module
  */
-import {
-  canFetchPrebuilt,
-  downloadPrebuilt,
-  findLibrary,
-  type Native,
-  openLibrary,
-} from "./loader.ts";
+import { findLibrary, locateLibrary, type Native, openLibrary } from "./loader.ts";
 
 const found = findLibrary();
 
 function missing(): never {
   throw new Error(
     `libeager: the native library was not found (looked at ${found.looked}).` +
-      " Build it with `deno task build`.",
+      " Build it with `deno task build`, or import mod.ts, which also looks for a prebuilt one.",
   );
 }
 
@@ -31,16 +26,15 @@ export let native: Native = found.path
   ? openLibrary(found.path)
   : new Proxy({} as Native, { get: missing });
 
-/** Where the open library is on disk (undefined until it is open). */
+/** Where the open library is on disk: always a real file, never a virtual one. */
 export function libraryPath(): string | undefined {
   return openedPath;
 }
 
-/** Opens the library when it was not found on disk but can be downloaded. */
+/** Opens the prebuilt library when `EAGER_LIB` and the local build had none (loader.ts). */
 export async function ensureLibrary(): Promise<void> {
-  if (found.path) return;
-  if (!canFetchPrebuilt()) missing();
-  const path = await downloadPrebuilt();
+  if (openedPath) return;
+  const path = await locateLibrary();
   native = openLibrary(path);
   openedPath = path;
 }

@@ -1,16 +1,27 @@
 /**
- * Finds and opens libeager. The order is fixed (DESIGN.md section 2):
+ * Finds and opens libeager. The order is fixed:
  * 1. `EAGER_LIB`, a path to the library;
- * 2. the local build, `zig-out/lib/libeager.so` beside this checkout;
- * 3. the user cache, `$XDG_CACHE_HOME/deno-eager/<version>/` (or ~/.cache/...);
- *    when the module was imported from a URL and the cache is empty, the prebuilt
- *    library published beside the module is downloaded once, its sha256 checked
- *    against the published digest, and cached.
- * Nothing else in the project calls Deno.dlopen.
+ * 2. the local build, `zig-out/lib/libeager.so` beside this checkout (not inside a
+ *    `deno compile` binary, where that path is in Deno's virtual file system);
+ * 3. the prebuilt library, which `locateLibrary` finds (asynchronously: mod.ts awaits it):
+ *    - in a `deno compile` binary, the library embedded with `--include`, copied to the
+ *      user cache under its sha256 (the dynamic loader needs a real file);
+ *    - for a `file:` import, `dist/<platform file>` beside the module, checked against the
+ *      digest pinned in src/native/prebuilt.ts;
+ *    - for an `http(s):` import, the user cache (`$XDG_CACHE_HOME/deno-eager/<version>/` or
+ *      `~/.cache/...`), checked against the pinned digest on every load; when it is missing
+ *      or damaged, `dist/<platform file>` is downloaded from beside the module once,
+ *      checked, and cached.
+ * Every file is checked to be a shared library for this OS and architecture before
+ * Deno.dlopen sees it (library_file.ts). Nothing else in the project calls Deno.dlopen.
  * @module
  */
 import { applyCpuLevel } from "./cpu_level.ts";
 import { ABI_VERSION, symbols } from "./ffi.ts";
+import { cachedDownload, cacheRoot, hasDigest, materializeLibrary } from "./library_cache.ts";
+import { checkLibraryFile } from "./library_file.ts";
+import { buildName, platformLabel, type PrebuiltDigest, prebuiltName } from "./platform.ts";
+import { PREBUILT, PREBUILT_VERSION } from "./prebuilt.ts";
 
 type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
 type WidenBigInt<T> = { [K in keyof T]: T[K] extends bigint ? number | bigint : T[K] };
@@ -24,13 +35,6 @@ export type Native = {
     ? (...args: WidenBigInt<P>) => R
     : never;
 };
-
-const VERSION = "0.1.0";
-const LIB_NAME = Deno.build.os === "darwin"
-  ? "libeager.dylib"
-  : Deno.build.os === "windows"
-  ? "eager.dll"
-  : "libeager.so";
 
 function env(name: string): string | undefined {
   try {
@@ -48,65 +52,123 @@ function exists(path: string): boolean {
   }
 }
 
-function cacheDir(): string | undefined {
-  const base = env("XDG_CACHE_HOME") ?? (env("HOME") ? `${env("HOME")}/.cache` : undefined);
-  return base ? `${base}/deno-eager/${VERSION}` : undefined;
-}
-
-function localBuild(): string | undefined {
-  const url = new URL(`../../zig-out/lib/${LIB_NAME}`, import.meta.url);
+/** A file path for a `file:` URL relative to this module, or undefined for a remote one. */
+function localPath(relative: string, moduleUrl: string): string | undefined {
+  const url = new URL(relative, moduleUrl);
   return url.protocol === "file:" ? decodeURIComponent(url.pathname) : undefined;
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+/** Whether this process is a `deno compile` binary. */
+function standalone(): boolean {
+  return Deno.build.standalone === true;
 }
 
-/** Downloads the prebuilt library published beside a URL import, once. */
-async function fetchPrebuilt(dir: string): Promise<string> {
-  const name = `libeager-${Deno.build.os}-${Deno.build.arch}.so`;
-  const url = new URL(`../../dist/${name}`, import.meta.url);
-  const [lib, sum] = await Promise.all([fetch(url), fetch(`${url}.sha256`)]);
-  if (!lib.ok || !sum.ok) {
-    throw new Error(`libeager: cannot download ${url} (HTTP ${lib.status}/${sum.status})`);
-  }
-  const bytes = new Uint8Array(await lib.arrayBuffer());
-  const expected = (await sum.text()).trim().split(/\s+/)[0];
-  const actual = await sha256Hex(bytes);
-  if (actual !== expected) {
-    throw new Error(`libeager: ${url} has sha256 ${actual}, expected ${expected}; not cached`);
-  }
-  Deno.mkdirSync(dir, { recursive: true });
-  const path = `${dir}/${LIB_NAME}`;
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  Deno.writeFileSync(temporary, bytes, { mode: 0o755 });
-  Deno.renameSync(temporary, path);
-  return path;
-}
-
-/** Where the library is on disk (EAGER_LIB, local build, cache), or why not. */
+/**
+ * Where the library is on disk without looking further than this checkout: `EAGER_LIB` or
+ * the local build. `looked` lists the places, for the message when none has it.
+ */
 export function findLibrary(): { path?: string; looked: string } {
   const fromEnv = env("EAGER_LIB");
   if (fromEnv) {
     if (!exists(fromEnv)) throw new Error(`libeager: EAGER_LIB=${fromEnv} does not exist`);
     return { path: fromEnv, looked: fromEnv };
   }
-  const local = localBuild();
-  const cached = cacheDir() && `${cacheDir()}/${LIB_NAME}`;
-  const looked = `EAGER_LIB, ${local ?? "-"} and ${cached ?? "-"}`;
-  for (const path of [local, cached]) if (path && exists(path)) return { path, looked };
-  return { looked };
+  const local = standalone()
+    ? undefined
+    : localPath(`../../zig-out/lib/${buildName()}`, import.meta.url);
+  if (local && exists(local)) return { path: local, looked: local };
+  return { looked: `EAGER_LIB, ${local ?? "no local build"}` };
 }
 
-/** Whether this module was imported from a URL, so a prebuilt library can be fetched. */
-export function canFetchPrebuilt(): boolean {
-  return /^https?:$/.test(new URL(import.meta.url).protocol) && cacheDir() !== undefined;
+/** What locateLibrary works from; tests pass their own. */
+export interface LocateOptions {
+  /** The URL the library's files are relative to (default: this module's). */
+  moduleUrl?: string;
+  /** Whether this is a `deno compile` binary (default: Deno.build.standalone). */
+  standalone?: boolean;
+  /** The cache folder (default: cacheRoot()). */
+  cacheRoot?: string;
+  /** The pinned digests, by file name (default: src/native/prebuilt.ts). */
+  prebuilt?: Readonly<Record<string, PrebuiltDigest>>;
+  /** The cache's version folder (default: the release's version). */
+  version?: string;
 }
 
-/** Downloads (once) and returns the path of the prebuilt library for a URL import. */
-export function downloadPrebuilt(): Promise<string> {
-  return fetchPrebuilt(cacheDir()!);
+function pinnedDigest(
+  prebuilt: Readonly<Record<string, PrebuiltDigest>>,
+  name: string,
+): PrebuiltDigest {
+  const digest = prebuilt[name];
+  if (digest) return digest;
+  const platforms = Object.keys(prebuilt).join(", ") || "none";
+  throw new Error(
+    `libeager: no prebuilt library for ${platformLabel()} (this release has: ${platforms}); ` +
+      "build it from source (deno task build) and set EAGER_LIB to its path",
+  );
+}
+
+function needCache(root: string | undefined): string {
+  if (root) return root;
+  throw new Error(
+    "libeager: no cache folder for the prebuilt library: set XDG_CACHE_HOME or HOME " +
+      "(and allow reading them: --allow-env)",
+  );
+}
+
+/** Step 3 inside a `deno compile` binary: the embedded library, copied to a real file. */
+async function embeddedLibrary(base: URL, cache: string | undefined): Promise<string> {
+  const embedded = localPath(`zig-out/lib/${buildName()}`, base.href)!;
+  if (!exists(embedded)) {
+    throw new Error(
+      `libeager: this binary embeds no ${embedded}; compile it with ` +
+        "--include zig-out/lib/ (deno task compile does)",
+    );
+  }
+  return await materializeLibrary(embedded, needCache(cache), buildName());
+}
+
+/** Step 3 for a `file:` import: dist/ beside the tree, used in place once it matches. */
+async function besideLibrary(
+  base: URL,
+  prebuilt: Readonly<Record<string, PrebuiltDigest>>,
+): Promise<string> {
+  const name = prebuiltName();
+  const beside = localPath(`dist/${name}`, base.href)!;
+  if (!exists(beside)) {
+    const local = localPath(`zig-out/lib/${buildName()}`, base.href);
+    throw new Error(
+      `libeager: the native library was not found (looked at EAGER_LIB, ${local} and ` +
+        `${beside}); build it with \`deno task build\``,
+    );
+  }
+  if (!await hasDigest(beside, pinnedDigest(prebuilt, name))) {
+    throw new Error(
+      `libeager: ${beside} does not match the sha256 pinned in src/native/prebuilt.ts`,
+    );
+  }
+  return beside;
+}
+
+/**
+ * The path of the prebuilt library for this platform (see the module's order, step 3),
+ * downloading and caching it if need be. Throws an Error saying what was wrong.
+ */
+export async function locateLibrary(options: LocateOptions = {}): Promise<string> {
+  const base = new URL("../../", options.moduleUrl ?? import.meta.url);
+  const prebuilt = options.prebuilt ?? PREBUILT;
+  const cache = options.cacheRoot ?? cacheRoot();
+  if (base.protocol === "file:") {
+    return await (options.standalone ?? standalone()
+      ? embeddedLibrary(base, cache)
+      : besideLibrary(base, prebuilt));
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") {
+    throw new Error(`libeager: cannot fetch a prebuilt library for a module under ${base}`);
+  }
+  const name = prebuiltName();
+  const digest = pinnedDigest(prebuilt, name);
+  const dir = `${needCache(cache)}/${options.version ?? PREBUILT_VERSION}`;
+  return await cachedDownload(new URL(`dist/${name}`, base), digest, dir, name);
 }
 
 /**
@@ -142,6 +204,7 @@ function limitIdleSpinning(): void {
 export function openLibrary(path: string): Native {
   let library: Deno.DynamicLibrary<typeof symbols>;
   limitIdleSpinning();
+  checkLibraryFile(path);
   try {
     library = Deno.dlopen(path, symbols);
   } catch (cause) {

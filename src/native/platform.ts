@@ -1,0 +1,40 @@
+/**
+ * The names libeager goes by on each platform, shared by the loader and `deno task dist`
+ * (scripts/dist.ts), so that the file the loader asks for is the file dist/ holds.
+ *
+ * A platform is Deno's own `Deno.build.os` and `Deno.build.arch`. Prebuilt files are named
+ * `libeager-<os>-<arch>.<ext>` (`eager-windows-<arch>.dll` on Windows, which has no `lib`
+ * prefix), e.g. `libeager-linux-x86_64.so`, `libeager-darwin-aarch64.dylib`.
+ * @module
+ */
+
+/** An operating system as `Deno.build.os` names it. */
+export type Os = typeof Deno.build.os;
+/** An architecture as `Deno.build.arch` names it. */
+export type Arch = typeof Deno.build.arch;
+
+/** sha256 (hex) and size in bytes of one prebuilt library (src/native/prebuilt.ts). */
+export interface PrebuiltDigest {
+  sha256: string;
+  size: number;
+}
+
+function extension(os: Os): string {
+  return os === "darwin" ? "dylib" : os === "windows" ? "dll" : "so";
+}
+
+/** The file name `zig build` gives the library for `os` (zig-out/lib/ or zig-out/bin/). */
+export function buildName(os: Os = Deno.build.os): string {
+  return os === "windows" ? "eager.dll" : `libeager.${extension(os)}`;
+}
+
+/** The file name of the prebuilt library for a platform, in dist/ and in the cache. */
+export function prebuiltName(os: Os = Deno.build.os, arch: Arch = Deno.build.arch): string {
+  const stem = os === "windows" ? "eager" : "libeager";
+  return `${stem}-${os}-${arch}.${extension(os)}`;
+}
+
+/** "linux x86_64": a platform as messages name it. */
+export function platformLabel(os: Os = Deno.build.os, arch: Arch = Deno.build.arch): string {
+  return `${os} ${arch}`;
+}
