@@ -249,12 +249,15 @@ export interface Aarch64TestOptions {
   env?: Record<string, string>;
   /** Pass `--parallel` to deno test (default true: qemu runs each guest thread on a core). */
   parallel?: boolean;
+  /** The aarch64 library to test (default: the build's, aarch64LibPath; or dist/'s file). */
+  library?: string;
 }
 
 /**
  * Runs `deno test --allow-all --no-check` on `files` with the arm64 Deno under
  * qemu-aarch64, EAGER_LIB naming the aarch64 library, output streamed. Sets emulation up
- * when missing; the library must be built (buildAarch64Library). Returns the exit code.
+ * when missing; the library must be built (buildAarch64Library, or `deno task dist` for
+ * the release file). Returns the exit code.
  * @example
  * ```ts
  * import { AARCH64_SUITES, buildAarch64Library, runAarch64Tests } from "./aarch64.ts";
@@ -264,11 +267,11 @@ export interface Aarch64TestOptions {
  */
 export async function runAarch64Tests(
   files: string[],
-  { env = {}, parallel = true }: Aarch64TestOptions = {},
+  { env = {}, parallel = true, library = aarch64LibPath }: Aarch64TestOptions = {},
 ): Promise<number> {
-  if (!exists(aarch64LibPath)) {
+  if (!exists(library)) {
     throw new Error(
-      `[aarch64] ${aarch64LibPath} is missing: run \`deno run -A scripts/aarch64.ts build\``,
+      `[aarch64] ${library} is missing: run \`deno run -A scripts/aarch64.ts build\``,
     );
   }
   const deno = await ensureAarch64Emulation();
@@ -279,7 +282,7 @@ export async function runAarch64Tests(
     cwd: root,
     env: {
       ...emulationEnv(),
-      EAGER_LIB: aarch64LibPath,
+      EAGER_LIB: library,
       EAGER_BLAS: "none",
       EAGER_POISON_OUTPUTS: "1",
       ...env,
