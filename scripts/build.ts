@@ -22,7 +22,8 @@ function listSources(dir: string): string[] {
   return files;
 }
 
-async function sourceDigest(): Promise<string> {
+/** A sha256 of the pinned Zig version, build.zig, build.zig.zon and every source under csrc/. */
+export async function sourceDigest(): Promise<string> {
   const files = [`${root}build.zig`, `${root}build.zig.zon`, ...listSources(`${root}csrc`)].sort();
   const hash = new Uint8Array(
     await crypto.subtle.digest(
