@@ -4,12 +4,20 @@
  * 2. the kernel suites (KERNEL_SUITES) again at each lower level it has (EAGER_CPU), so
  *    one CI run covers v4, v3 and v2 on an AVX-512 machine;
  * 3. the GEMM suites with no BLAS at all (EAGER_BLAS=none: libeager's built-in GEMM);
- * 4. the aarch64 library under emulation, when scripts/aarch64.ts can set it up.
+ * 4. the aarch64 library: cross-built always (a build failure fails the tests), and its
+ *    suites run under qemu (scripts/aarch64.ts) unless the emulator cannot be installed
+ *    (no root), which is said and skipped.
  * Every run prints deno test's own summary; .ci/run adds them up. Exits non-zero when any
  * run failed, after running them all.
  * @module
  */
 import { runtimeInfo } from "../src/runtime_info.ts";
+import {
+  AARCH64_SUITES,
+  buildAarch64Library,
+  ensureAarch64Emulation,
+  runAarch64Tests,
+} from "./aarch64.ts";
 
 /** Test files of the kernels that differ between CPU levels: ops, conv, matmul, pooling,
  * reductions, softmax, gradients, indexing, random numbers and the fused updates. */
@@ -77,9 +85,31 @@ function runs(): Run[] {
   return list;
 }
 
+/** Step 4: the aarch64 build, and its suites under emulation. */
+async function aarch64(results: [string, boolean][]): Promise<void> {
+  console.log("\n[test] aarch64: cross-build");
+  try {
+    await buildAarch64Library();
+    results.push(["aarch64 cross-build", true]);
+  } catch (error) {
+    console.log(`[test] aarch64 build failed: ${(error as Error).message}`);
+    results.push(["aarch64 cross-build", false]);
+    return;
+  }
+  try {
+    await ensureAarch64Emulation();
+  } catch (error) {
+    console.log(`[test] aarch64 suites skipped: ${(error as Error).message}`);
+    return;
+  }
+  console.log("\n[test] aarch64 suites under qemu (EAGER_BLAS=none: no arm64 BLAS here)");
+  results.push(["aarch64 suites under qemu", (await runAarch64Tests(AARCH64_SUITES)) === 0]);
+}
+
 if (import.meta.main) {
   const results: [string, boolean][] = [];
   for (const run of runs()) results.push([run.name, await denoTest(run)]);
+  await aarch64(results);
   console.log("\n[test] runs:");
   for (const [name, ok] of results) console.log(`[test]   ${ok ? "ok    " : "FAILED"} ${name}`);
   if (results.some(([, ok]) => !ok)) Deno.exit(1);
