@@ -35,9 +35,9 @@
  * default CPU).
  * @module
  */
-import { sourceDigest } from "./build.ts";
+import { readStamp, sourceDigest } from "./build.ts";
 import { writeGenerated } from "./kernel_abi.ts";
-import { ensureZig } from "./toolchain.ts";
+import { ensureZig, exists } from "./toolchain.ts";
 
 /** The arm64 Deno from npm, the host's version (deno.json's tasks run deno@2.9.6). */
 export const DENO_ARM64_VERSION = "2.9.6";
@@ -92,15 +92,6 @@ export const aarch64Prefix = `${root}zig-out/aarch64`;
 /** The aarch64 library that buildAarch64Library() makes. */
 export const aarch64LibPath = `${aarch64Prefix}/lib/libeager.so`;
 const stampPath = `${aarch64Prefix}/lib/.sources`;
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function run(
   cmd: string,
@@ -208,15 +199,6 @@ export async function ensureAarch64Emulation(): Promise<string> {
   return denoArm64Path;
 }
 
-function readStamp(): string | undefined {
-  try {
-    Deno.statSync(aarch64LibPath);
-    return Deno.readTextFileSync(stampPath).trim();
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Cross-builds libeager for aarch64 into zig-out/aarch64/ with the pinned Zig, unless the
  * library there was built from the current sources (scripts/build.ts's digest, kept in
@@ -230,7 +212,7 @@ function readStamp(): string | undefined {
 export async function buildAarch64Library(force = false): Promise<string> {
   for (const path of writeGenerated()) console.error(`[aarch64] regenerated ${path}`);
   const stamp = `${await sourceDigest()} ${AARCH64_TARGET}`;
-  if (!force && readStamp() === stamp) return aarch64LibPath;
+  if (!force && readStamp(aarch64LibPath, stampPath) === stamp) return aarch64LibPath;
   const zig = await ensureZig();
   await run(zig, [
     "build",

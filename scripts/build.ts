@@ -36,10 +36,11 @@ export async function sourceDigest(): Promise<string> {
   return [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function readStamp(): string | undefined {
+/** The source digest a library was built from (its stamp file), if the library exists. */
+export function readStamp(library: string, stamp: string): string | undefined {
   try {
-    Deno.statSync(libPath);
-    return Deno.readTextFileSync(stampPath).trim();
+    Deno.statSync(library);
+    return Deno.readTextFileSync(stamp).trim();
   } catch {
     return undefined;
   }
@@ -52,7 +53,7 @@ export async function buildLibrary(force = false): Promise<string> {
   await ensureOneDnn();
   for (const path of writeGenerated()) console.error(`[build] regenerated ${path}`);
   const digest = await sourceDigest();
-  if (!force && readStamp() === digest) return libPath;
+  if (!force && readStamp(libPath, stampPath) === digest) return libPath;
   const zig = await ensureZig();
   console.error("[build] zig build -Doptimize=ReleaseFast");
   const { code } = await new Deno.Command(zig, {

@@ -16,7 +16,8 @@ const root = new URL("..", import.meta.url).pathname;
 const zigDir = `${root}.toolchain/zig-${ZIG_VERSION}`;
 export const zigPath = `${zigDir}/ziglang/zig`;
 
-function exists(path: string): boolean {
+/** Whether `path` exists (any kind of file). */
+export function exists(path: string): boolean {
   try {
     Deno.statSync(path);
     return true;
