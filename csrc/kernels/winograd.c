@@ -44,7 +44,21 @@
 #define WINO_SIDE 6     /* input tile side: m outputs + r taps - 1 */
 #define WINO_POINTS 36  /* WINO_SIDE squared: the positions p of the transformed tile */
 #define WINO_CHUNK 16   /* tiles one thread transforms together */
-#define WINO_BLOCK 8    /* tiles per register block of the products (x 2 vectors) */
+/* Register blocks of the products: tiles x vectors of output channels (forward) and input
+ * channels x vectors (filter gradient). 8 x 2 fill AVX-512's 32 registers; on AVX2 and below,
+ * where a 64-byte vector takes two registers, 4 x 1 keeps the accumulators in registers.
+ * NOTE: measured at v3 on one thread, best of 31 (8 x 2 -> 4 x 1): MNIST conv2 forward
+ * 13.6 -> 9.1 ms, input gradient 14.2 -> 10.2 ms, filter gradient 15.1 -> 10.3 ms, ResNet 3x3
+ * forward 9.5 -> 7.1 ms (v4: 8.6, 10.6, 10.1, 6.8); 8 x 2 spilled to the stack. */
+#if defined(__AVX512F__)
+#define WINO_BLOCK 8
+#define WINO_MAX_NV 2
+#define WINO_GRAD_CHANNELS 8 /* input channels per register block of the gradient products */
+#else
+#define WINO_BLOCK 4
+#define WINO_MAX_NV 1
+#define WINO_GRAD_CHANNELS 4
+#endif
 /* Transformed filters larger than this are left to the direct kernels (the products
  * stream V once per block of tiles, so it should stay in L2). */
 #define WINO_MAX_FILTER_BYTES ((int64_t)2 << 20)
@@ -297,7 +311,7 @@ static void forward_task(void *arg, int ith, int nth) {
     }
     for (int64_t first = 0; first < count; first += WINO_BLOCK)
       for (int64_t j0 = 0; j0 < g->oc;) {
-        int nv = g->oc - j0 >= 2 * LANES ? 2 : 1;
+        int nv = WINO_MAX_NV == 2 && g->oc - j0 >= 2 * LANES ? 2 : 1;
         if (nv == 2) products_2(u, job->v, g->c, g->oc, first, j0, m);
         else products_1(u, job->v, g->c, g->oc, first, j0, m);
         for (int i = 0; i < WINO_BLOCK && first + i < count; i++)
@@ -418,25 +432,26 @@ static void transform_gradient_4(const wino_job *job, int64_t t, int64_t slot, f
 }
 
 /* sums[p][ci][j0, j0 + NV * LANES) (+)= sum over the chunk's `count` tiles of
- * U[p][s][ci] E[p][s][:], blocks of 8 input channels; `fresh` starts the piece. Each chunk
- * sums from zero and then adds into the piece's sum, so no running sum is long. */
+ * U[p][s][ci] E[p][s][:], in blocks of WINO_GRAD_CHANNELS input channels; `fresh` starts the
+ * piece. Each chunk sums from zero and then adds into the piece's sum, so no running sum is
+ * long. */
 #define GRADIENT_PRODUCTS(NV)                                                                \
   static void gradient_products_##NV(const float *u, const float *e, int64_t c, int64_t oc,  \
                                      int64_t count, int64_t j0, int fresh, float *sums) {    \
     for (int p = 0; p < WINO_POINTS; p++)                                                    \
-      for (int64_t ci0 = 0; ci0 < c; ci0 += 8) {                                             \
+      for (int64_t ci0 = 0; ci0 < c; ci0 += WINO_GRAD_CHANNELS) {                            \
         float *m = sums + (p * c + ci0) * oc + j0;                                           \
-        vec acc[8][NV];                                                                      \
+        vec acc[WINO_GRAD_CHANNELS][NV];                                                     \
         memset(acc, 0, sizeof acc);                                                          \
         for (int64_t s = 0; s < count; s++) {                                                \
           const float *up = u + (p * WINO_CHUNK + s) * c + ci0;                              \
           const float *ep = e + (p * WINO_CHUNK + s) * oc + j0;                              \
           vec w[NV];                                                                         \
           for (int k = 0; k < NV; k++) w[k] = load(ep + k * LANES);                          \
-          for (int i = 0; i < 8; i++)                                                        \
+          for (int i = 0; i < WINO_GRAD_CHANNELS; i++)                                       \
             for (int k = 0; k < NV; k++) acc[i][k] += up[i] * w[k];                          \
         }                                                                                    \
-        for (int i = 0; i < 8; i++)                                                          \
+        for (int i = 0; i < WINO_GRAD_CHANNELS; i++)                                         \
           for (int k = 0; k < NV; k++) {                                                     \
             float *to = m + i * oc + k * LANES;                                              \
             store(to, fresh ? acc[i][k] : load(to) + acc[i][k]);                             \
@@ -467,7 +482,7 @@ static void gradient_piece_task(void *arg, int ith, int nth) {
         else transform_gradient_4(job, t0 + s, s, e);
       }
       for (int64_t j0 = 0; j0 < g->oc;) {
-        int nv = g->oc - j0 >= 2 * LANES ? 2 : 1;
+        int nv = WINO_MAX_NV == 2 && g->oc - j0 >= 2 * LANES ? 2 : 1;
         if (nv == 2) gradient_products_2(u, e, g->c, g->oc, count, j0, t0 == first, sums);
         else gradient_products_1(u, e, g->c, g->oc, count, j0, t0 == first, sums);
         j0 += nv * LANES;
