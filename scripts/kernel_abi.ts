@@ -143,9 +143,9 @@ export function generateFromDisk(): Map<string, string> {
   return generate(header, sources);
 }
 
-/** Paths (relative) whose checked-in text differs from what generate() makes. */
-export function staleFiles(): string[] {
-  return [...generateFromDisk()].filter(([path, text]) => {
+/** Paths (relative) whose checked-in text differs from `files` (default: generate()'s). */
+export function staleFiles(files: Map<string, string> = generateFromDisk()): string[] {
+  return [...files].filter(([path, text]) => {
     try {
       return Deno.readTextFileSync(root + path) !== text;
     } catch {
@@ -156,8 +156,8 @@ export function staleFiles(): string[] {
 
 /** Writes the generated files that changed. Returns their paths. */
 export function writeGenerated(): string[] {
-  const changed = staleFiles();
   const files = generateFromDisk();
+  const changed = staleFiles(files);
   Deno.mkdirSync(`${root}csrc/generated`, { recursive: true });
   for (const path of changed) Deno.writeTextFileSync(root + path, files.get(path)!);
   return changed;
