@@ -8,6 +8,7 @@
  * @module
  */
 import { CPU_LEVELS } from "./codes.ts";
+import { env } from "./env.ts";
 
 /** A level name, as `EAGER_CPU` takes it. */
 export type CpuLevel = (typeof CPU_LEVELS)[number];
@@ -24,14 +25,6 @@ export function levelNames(mask: number): CpuLevel[] {
   return CPU_LEVELS.filter((_, code) => (mask & (1 << code)) !== 0);
 }
 
-function envCpu(): string | undefined {
-  try {
-    return Deno.env.get("EAGER_CPU");
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
-}
-
 /**
  * Checks that this CPU runs the library at `path` and applies `asked` (by default
  * `EAGER_CPU`) to it. Throws an Error naming the library or the level otherwise.
@@ -39,7 +32,7 @@ function envCpu(): string | undefined {
 export function applyCpuLevel(
   lib: CpuLevelSymbols,
   path: string,
-  asked: string | undefined = envCpu(),
+  asked: string | undefined = env("EAGER_CPU"),
 ): void {
   const available = levelNames(lib.eager_cpu_levels());
   if (available.length === 0) {

@@ -17,6 +17,7 @@
  * @module
  */
 import { applyCpuLevel } from "./cpu_level.ts";
+import { env } from "./env.ts";
 import { ABI_VERSION, symbols } from "./ffi.ts";
 import { cachedDownload, cacheRoot, hasDigest, materializeLibrary } from "./library_cache.ts";
 import { checkLibraryFile } from "./library_file.ts";
@@ -35,14 +36,6 @@ export type Native = {
     ? (...args: WidenBigInt<P>) => R
     : never;
 };
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
-}
 
 function exists(path: string): boolean {
   try {
