@@ -15,11 +15,12 @@ export function tempName(path: string): string {
 
 /**
  * Writes `chunks` to a new temporary file beside `path` and fsyncs it; returns its
- * name. On any failure the temporary file is removed and the error rethrown.
+ * name. On any failure the temporary file is removed and the error rethrown. `mode`
+ * sets the file's permission bits (default 0o666, less the umask).
  */
-export function writeTemp(path: string, chunks: readonly Uint8Array[]): string {
+export function writeTemp(path: string, chunks: readonly Uint8Array[], mode?: number): string {
   const temp = tempName(path);
-  const file = Deno.openSync(temp, { write: true, createNew: true });
+  const file = Deno.openSync(temp, { write: true, createNew: true, mode });
   try {
     for (const chunk of chunks) {
       for (let done = 0; done < chunk.length;) {
@@ -98,8 +99,8 @@ export function joinPath(dir: string, name: string): string {
 }
 
 /** Replaces `path` with `chunks` atomically (temp file, fsync, rename, directory fsync). */
-export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
-  const temp = writeTemp(path, chunks);
+export function writeFileAtomic(path: string, chunks: readonly Uint8Array[], mode?: number): void {
+  const temp = writeTemp(path, chunks, mode);
   try {
     Deno.renameSync(temp, path);
   } catch (error) {

@@ -11,15 +11,9 @@
  * is checked again each time it is used, and replaced when it no longer matches.
  * @module
  */
+import { writeFileAtomic } from "../io/atomic_file.ts";
+import { env } from "./env.ts";
 import type { PrebuiltDigest } from "./platform.ts";
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
-}
 
 /**
  * `$XDG_CACHE_HOME/deno-eager`, else `$HOME/.cache/deno-eager` (`%LOCALAPPDATA%` on
@@ -56,18 +50,16 @@ export async function hasDigest(path: string, digest: PrebuiltDigest): Promise<b
 }
 
 /**
- * Writes `bytes` to `dir/name` through a temporary file renamed into place, so that the
- * final name never holds a partial file. Returns the final path.
+ * Writes `bytes` to `dir/name` through a temporary file renamed into place
+ * (src/io/atomic_file.ts), so that the final name never holds a partial file. Returns the
+ * final path.
  */
 export async function writeAtomically(dir: string, name: string, bytes: Uint8Array) {
   const path = `${dir}/${name}`;
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
   try {
     await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeFile(temporary, bytes, { mode: 0o755 });
-    await Deno.rename(temporary, path);
+    writeFileAtomic(path, [bytes], 0o755);
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     throw new Error(`libeager: cannot write ${path}: ${(error as Error).message}`, {
       cause: error,
     });
