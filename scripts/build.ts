@@ -5,6 +5,7 @@
  * kept in zig-out/lib/.sources). Warnings are errors (build.zig passes -Werror).
  * @module
  */
+import { sha256Hex } from "../src/native/library_cache.ts";
 import { writeGenerated } from "./kernel_abi.ts";
 import { ensureOneDnn, ensureOpenBlas, ensureZig, ZIG_VERSION } from "./toolchain.ts";
 
@@ -25,15 +26,11 @@ function listSources(dir: string): string[] {
 /** A sha256 of the pinned Zig version, build.zig, build.zig.zon and every source under csrc/. */
 export async function sourceDigest(): Promise<string> {
   const files = [`${root}build.zig`, `${root}build.zig.zon`, ...listSources(`${root}csrc`)].sort();
-  const hash = new Uint8Array(
-    await crypto.subtle.digest(
-      "SHA-256",
-      new TextEncoder().encode(
-        ZIG_VERSION + files.map((f) => `${f}\n${Deno.readTextFileSync(f)}`).join("\n"),
-      ),
+  return await sha256Hex(
+    new TextEncoder().encode(
+      ZIG_VERSION + files.map((f) => `${f}\n${Deno.readTextFileSync(f)}`).join("\n"),
     ),
   );
-  return [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The source digest a library was built from (its stamp file), if the library exists. */
