@@ -37,7 +37,7 @@
  */
 import { readStamp, sourceDigest } from "./build.ts";
 import { writeGenerated } from "./kernel_abi.ts";
-import { ensureZig, exists } from "./toolchain.ts";
+import { ensureZig, exists, run } from "./toolchain.ts";
 
 /** The arm64 Deno from npm, the host's version (deno.json's tasks run deno@2.9.6). */
 export const DENO_ARM64_VERSION = "2.9.6";
@@ -93,16 +93,9 @@ export const aarch64Prefix = `${root}zig-out/aarch64`;
 export const aarch64LibPath = `${aarch64Prefix}/lib/libeager.so`;
 const stampPath = `${aarch64Prefix}/lib/.sources`;
 
-async function run(
-  cmd: string,
-  args: string[],
-  what: string,
-  env: Record<string, string> = {},
-): Promise<void> {
-  console.error(`[aarch64] ${what}: ${cmd} ${args.join(" ")}`);
-  const { code } = await new Deno.Command(cmd, { args, env, stdout: "inherit", stderr: "inherit" })
-    .output();
-  if (code !== 0) throw new Error(`[aarch64] ${what} failed (exit ${code})`);
+/** A step of this script: toolchain.ts's run, its messages tagged [aarch64]. */
+function step(cmd: string, args: string[], what: string, env: Record<string, string> = {}) {
+  return run(cmd, args, what, { tag: "aarch64", env });
 }
 
 function onPath(name: string): boolean {
@@ -122,8 +115,8 @@ async function ensureDebianPackages(): Promise<void> {
     );
   }
   const quiet = { DEBIAN_FRONTEND: "noninteractive" };
-  await run("apt-get", ["update", "-qq"], "updating Debian's package lists", quiet);
-  await run(
+  await step("apt-get", ["update", "-qq"], "updating Debian's package lists", quiet);
+  await step(
     "apt-get",
     ["install", "-y", "-qq", "--no-install-recommends", ...DEBIAN_PACKAGES],
     "installing qemu-user and the arm64 C runtime",
@@ -148,13 +141,13 @@ async function ensureDenoArm64(): Promise<void> {
   const work = Deno.makeTempDirSync({ dir: parent, prefix: ".deno-arm64-" });
   try {
     const spec = `@deno/linux-arm64-glibc@${DENO_ARM64_VERSION}`;
-    await run("npm", ["pack", "--silent", "--pack-destination", work, spec], `fetching ${spec}`);
+    await step("npm", ["pack", "--silent", "--pack-destination", work, spec], `fetching ${spec}`);
     const tarball = `${work}/deno-linux-arm64-glibc-${DENO_ARM64_VERSION}.tgz`;
     const integrity = await sha512Integrity(tarball);
     if (integrity !== DENO_ARM64_INTEGRITY) {
       throw new Error(`[aarch64] ${spec} has ${integrity}, expected ${DENO_ARM64_INTEGRITY}`);
     }
-    await run("tar", ["-xzf", tarball, "-C", work, "package/deno"], "unpacking the arm64 Deno");
+    await step("tar", ["-xzf", tarball, "-C", work, "package/deno"], "unpacking the arm64 Deno");
     Deno.mkdirSync(`${work}/out`);
     Deno.renameSync(`${work}/package/deno`, `${work}/out/deno`);
     // NOTE: rename of a whole folder, so a half-unpacked binary never looks installed.
@@ -214,7 +207,7 @@ export async function buildAarch64Library(force = false): Promise<string> {
   const stamp = `${await sourceDigest()} ${AARCH64_TARGET}`;
   if (!force && readStamp(aarch64LibPath, stampPath) === stamp) return aarch64LibPath;
   const zig = await ensureZig();
-  await run(zig, [
+  await step(zig, [
     "build",
     `-Dtarget=${AARCH64_TARGET}`,
     "-Doptimize=ReleaseFast",

@@ -26,11 +26,24 @@ export function exists(path: string): boolean {
   }
 }
 
-async function run(cmd: string, args: string[], what: string): Promise<void> {
-  console.error(`[toolchain] ${what}: ${cmd} ${args.join(" ")}`);
-  const { code } = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "inherit" })
+/** Where a step runs from, for its messages, and the environment it adds. */
+export interface StepOptions {
+  /** The bracketed prefix of its messages (default "toolchain"). */
+  tag?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs one install or build step with its output shown; throws naming `what` if it fails. */
+export async function run(
+  cmd: string,
+  args: string[],
+  what: string,
+  { tag = "toolchain", env = {} }: StepOptions = {},
+): Promise<void> {
+  console.error(`[${tag}] ${what}: ${cmd} ${args.join(" ")}`);
+  const { code } = await new Deno.Command(cmd, { args, env, stdout: "inherit", stderr: "inherit" })
     .output();
-  if (code !== 0) throw new Error(`[toolchain] ${what} failed (exit ${code})`);
+  if (code !== 0) throw new Error(`[${tag}] ${what} failed (exit ${code})`);
 }
 
 /** Zig from PyPI into .toolchain/, once. Returns the zig binary's path. */
