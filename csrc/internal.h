@@ -45,16 +45,27 @@ static inline void eager_split(int64_t count, int ith, int nth, int64_t *begin, 
 
 /* The widest registers of the CPU level this copy is compiled for (64 bytes: AVX-512; 32:
  * AVX2; 16: SSE or NEON): the built-in GEMM's vector width. NOTE: the convolution and
- * short-k matmul kernels keep 64-byte vectors at every level. Measured at v3, one thread,
- * best of 31 (64-byte -> 32-byte vectors): MNIST conv2 forward 13.7 -> 20.0 ms, its input
- * gradient 14.3 -> 24.1 ms, the ResNet 3x3 forward 9.4 -> 14.7 ms; only conv1's input
- * gradient gained (4.2 -> 2.6-3.8 ms). Their register tiles were sized for 64-byte vectors. */
+ * short-k matmul kernels keep 64-byte vectors at every level and size their register tiles
+ * by EAGER_REG_BYTES instead. Measured at v3, one thread, best of 31 (64-byte -> 32-byte
+ * vectors with the AVX-512 tiles): MNIST conv2 forward 13.7 -> 20.0 ms, its input gradient
+ * 14.3 -> 24.1 ms, the ResNet 3x3 forward 9.4 -> 14.7 ms. */
 #if defined(__AVX512F__)
 #define EAGER_VEC_BYTES 64
 #elif defined(__AVX2__)
 #define EAGER_VEC_BYTES 32
 #else
 #define EAGER_VEC_BYTES 16
+#endif
+
+/* The vector register file in bytes, registers x width: 32 x 64 (AVX-512), 16 x 32 (AVX2),
+ * 32 x 16 (NEON), 16 x 16 (SSE). A register tile of accumulators must fit in about half to
+ * three quarters of it, or the compiler keeps them on the stack. */
+#if defined(__AVX512F__)
+#define EAGER_REG_BYTES 2048
+#elif defined(__AVX2__) || defined(__aarch64__)
+#define EAGER_REG_BYTES 512
+#else
+#define EAGER_REG_BYTES 256
 #endif
 
 /* Elements per thread below which splitting costs more than it saves. */

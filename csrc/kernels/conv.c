@@ -321,10 +321,28 @@ DIRECT_CONV(f64, double)
  * base = (oh*sh*PW + ow*sw)*C and off[p] = (a*dh*PW + b*dw)*C + ci. They take channel
  * counts that are whole vectors (oc a multiple of 64 bytes); others keep the paths above. */
 #define PAD_MAX_BYTES ((int64_t)1 << 20) /* per thread; 64-byte aligned, as rows of vectors */
-#define PAD_ROWS 8 /* output pixels per forward tile: 8 x 2 vectors = 16 accumulators */
-/* The forward pass's other block height: 7 pixels, 7 x 2 vectors (see choose_block_rows). */
+#define PAD_TAPS 8 /* the filter gradient's unit of taps (see pad_dfilter_unit) */
+/* The register tiles, sized by the level's registers (EAGER_REG_BYTES): the forward pass's
+ * PAD_ROWS output pixels x PAD_NV vectors (PAD_ROWS_SHORT: its other block height, see
+ * choose_block_rows), the filter gradient's PAD_GROUP taps x PAD_NV vectors. AVX-512: 8 x 2
+ * and 8 x 2 = 16 of its 32 zmm; AVX2 and NEON: 6 x 1 and 4 x 1 (12 and 8 of 16 ymm, a
+ * 64-byte vector being two); SSE: 3 x 1 and 2 x 1 (12 and 8 of 16 xmm). */
+#if EAGER_REG_BYTES >= 2048
+#define PAD_ROWS 8
 #define PAD_ROWS_SHORT 7
-#define PAD_TAPS 8 /* filter taps per filter-gradient tile: 8 x 2 vectors */
+#define PAD_NV 2
+#define PAD_GROUP 8
+#elif EAGER_REG_BYTES >= 512
+#define PAD_ROWS 6
+#define PAD_ROWS_SHORT 5
+#define PAD_NV 1
+#define PAD_GROUP 4
+#else
+#define PAD_ROWS 3
+#define PAD_ROWS_SHORT 2
+#define PAD_NV 1
+#define PAD_GROUP 2
+#endif
 /* Output pixels per filter-gradient partial sum (whole output rows, at least one): each
  * tile sums this many products in registers, then adds that into the filter gradient,
  * so a sum over N*OH*OW pixels is not one long float32 running sum. NOTE: 256 rather than
@@ -460,8 +478,8 @@ static void in_image(int64_t pos, int64_t step, int64_t size, int64_t count, int
       }                                                                                      \
   }
 
-/* Taps [t, t + G) over output rows [oh0, oh1), all output channels (vectors in pairs, then
- * one). When `skip`, the G taps share one filter position (a, b) and only the pixels
+/* Taps [t, t + G) over output rows [oh0, oh1), all output channels (vectors in pairs when
+ * PAD_NV is 2, then one). When `skip`, the G taps share one filter position (a, b) and only the pixels
  * where it reads the image are visited; otherwise all of them. */
 #define PAD_DFILTER_GROUP(SFX, T, G)                                                         \
   PAD_DFILTER_TILE(SFX, T, G, 2)                                                             \
@@ -480,7 +498,7 @@ static void in_image(int64_t pos, int64_t step, int64_t size, int64_t count, int
       if (h0 >= h1 || w0 >= w1) return;                                                      \
     }                                                                                        \
     int64_t j0 = 0;                                                                          \
-    for (; j0 + 2 * LANES <= g->oc; j0 += 2 * LANES)                                         \
+    for (; PAD_NV == 2 && j0 + 2 * LANES <= g->oc; j0 += 2 * LANES)                          \
       pad_dfilter_tile_##SFX##_##G##_2(g, pw, pad, off + t, dy, h0, h1, w0, w1, j0,          \
                                        dw + t * g->oc);                                      \
     for (; j0 < g->oc; j0 += LANES)                                                          \
@@ -495,20 +513,20 @@ static void in_image(int64_t pos, int64_t step, int64_t size, int64_t count, int
  * units of PAD_TAPS so that no group straddles two filter positions. */
 static int64_t pad_dfilter_unit(const geometry *g) { return g->c % PAD_TAPS == 0 ? PAD_TAPS : 1; }
 
-/* The forward tiles of block height R over all output channels (vectors in pairs, then
- * one). */
+/* The forward tiles of block height R over all output channels (vectors in pairs when PAD_NV
+ * is 2, then one). */
 #define PAD_CONV_TILES(SFX, R)                                                               \
-  for (; j0 + 2 * LANES <= oc; j0 += 2 * LANES)                                              \
+  for (; PAD_NV == 2 && j0 + 2 * LANES <= oc; j0 += 2 * LANES)                               \
     pad_conv_tile_##SFX##_2_##R(base, taps, ntaps, f + j0, j0, out);                         \
   for (; j0 < oc; j0 += LANES) pad_conv_tile_##SFX##_1_##R(base, taps, ntaps, f + j0, j0, out);
 
-/* The forward pass with blocks of R pixels. */
-#define PAD_FORWARD(SFX, T, R)                                                               \
+/* The forward pass with blocks of R pixels (NAME: tall or short). */
+#define PAD_FORWARD(SFX, T, NAME, R)                                                         \
   PAD_CONV_TILE(SFX, T, 2, R)                                                                \
   PAD_CONV_TILE(SFX, T, 1, R)                                                                \
   /* Walks its share of the blocks in order, keeping image, run and pixel position as it   \
    * goes (no divisions per block). */                                                      \
-  static void padded_conv_##SFX##_##R(void *arg, int ith, int nth) {                        \
+  static void padded_conv_##SFX##_##NAME(void *arg, int ith, int nth) {                     \
     const padded_job *job = arg;                                                             \
     const geometry *g = job->g;                                                              \
     enum { LANES = 64 / sizeof(T) };                                                         \
@@ -565,8 +583,8 @@ static int64_t pad_dfilter_unit(const geometry *g) { return g->c % PAD_TAPS == 0
   }
 
 #define PADDED_CONV(SFX, T)                                                                  \
-  PAD_FORWARD(SFX, T, 8)                                                                     \
-  PAD_FORWARD(SFX, T, 7)                                                                     \
+  PAD_FORWARD(SFX, T, tall, PAD_ROWS)                                                        \
+  PAD_FORWARD(SFX, T, short, PAD_ROWS_SHORT)                                                 \
   PAD_DFILTER_GROUP(SFX, T, 8)                                                               \
   PAD_DFILTER_GROUP(SFX, T, 4)                                                               \
   PAD_DFILTER_GROUP(SFX, T, 2)                                                               \
@@ -595,7 +613,8 @@ static int64_t pad_dfilter_unit(const geometry *g) { return g->c % PAD_TAPS == 0
       for (int64_t oh0 = 0; oh0 < g->oh; oh0 += band) {                                      \
         int64_t oh1 = oh0 + band < g->oh ? oh0 + band : g->oh;                               \
         for (int64_t t = t0; t < t1;) {                                                      \
-          int64_t left = t1 - t, taps = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;   \
+          int64_t taps = PAD_GROUP;                                                          \
+          while (taps > t1 - t) taps /= 2;                                                   \
           pad_dfilter_groups_##SFX[taps](g, job->pw, pad, job->off, dy, t, oh0, oh1,        \
                                          unit == PAD_TAPS, dw);                              \
           t += taps;                                                                         \
@@ -657,8 +676,8 @@ static int64_t block_products(const geometry *g, const column_run *runs, const i
 }
 
 /* The forward block height: PAD_ROWS, unless blocks of PAD_ROWS_SHORT waste at least 2%
- * fewer products on padding and on the unused pixels of a run's last block. NOTE: the
- * 8-pixel tile does more per tap (16 FMAs to 14), so it stays where the two pack alike:
+ * fewer products on padding and on the unused pixels of a run's last block. NOTE (AVX-512,
+ * 8 and 7 pixels): the 8-pixel tile does more per tap (16 FMAs to 14), so it stays where the two pack alike:
  * 7 slowed the MNIST model's first conv (28 x 28, 1 channel) by 4-8%. On its second
  * (14 x 14, SAME 5 x 5: runs of 1, 1, 10, 1 and 1 columns) 8 computes 92.3% useful products
  * and 7 computes 95.9%: batch 100, forward 8.23-8.69 -> 7.90-7.95 ms (3 of 4 runs; one
@@ -716,8 +735,8 @@ static int padded_conv(int32_t dtype, const geometry *g, const char *x, const vo
     int f32 = dtype == EAGER_F32;
     int tall = job.block_rows == PAD_ROWS;
     eager_task_fn fn = dy    ? (f32 ? padded_dfilter_f32 : padded_dfilter_f64)
-                       : f32 ? (tall ? padded_conv_f32_8 : padded_conv_f32_7)
-                             : (tall ? padded_conv_f64_8 : padded_conv_f64_7);
+                       : f32 ? (tall ? padded_conv_f32_tall : padded_conv_f32_short)
+                             : (tall ? padded_conv_f64_tall : padded_conv_f64_short);
     eager_parallel(fn, &job, nth);
   }
   free(job.pads);

@@ -21,8 +21,25 @@
 
 #include "internal.h"
 
-#define LANES 16
-#define MR 8 /* rows per tile: 8 x 2 vectors = 16 accumulators */
+#define LANES 16 /* a tile is MR rows x NV_MAX vectors of 16 floats (64 bytes) */
+/* The accumulators fill about half to three quarters of the level's registers
+ * (EAGER_REG_BYTES), leaving room for b's vectors and a's broadcast: AVX-512 8 x 2 vectors
+ * = 16 of its 32 zmm; AVX2 6 x 1 = 12 of its 16 ymm (a 64-byte vector is two); NEON 6 x 1
+ * = 24 of 32; SSE 3 x 1 = 12 of 16 xmm. NOTE: measured on the MNIST model's weight gradient
+ * (3136 x 1024 over 100, 2 threads, best / median of 41): at v3 the AVX-512 tile (32 ymm of
+ * accumulators, spilled) 5.5 / 6.9 ms, 6 x 1 3.7-5.4 / 4.0-6.4 ms, 7 x 1 6.4 / 6.9 ms, 5 x 1
+ * 4.1-5.7 / 5.1-6.1 ms, 3 x 2 7.0 / 7.5 ms, 4 x 1 8.3 / 8.6 ms; at v2 3 x 1 12.1 ms, 2 x 1
+ * 11.3-12.4 ms, 4 x 1 15.3-16.2 ms. */
+#if EAGER_REG_BYTES >= 2048
+#define MR 8
+#define NV_MAX 2
+#elif EAGER_REG_BYTES >= 512
+#define MR 6
+#define NV_MAX 1
+#else
+#define MR 3
+#define NV_MAX 1
+#endif
 #define SHORT_K_MAX 128
 #define SHORT_B_MAX_BYTES ((int64_t)512 << 10)
 #define SHORT_MIN_OUT_BYTES ((int64_t)1 << 20)
@@ -65,7 +82,12 @@ typedef struct {
         store(job->c + (i0 + r) * job->n + j0 + u * LANES, acc[r][u]);                       \
   }
 SHORT_TILE(1)
+#if NV_MAX == 2
 SHORT_TILE(2)
+#define short_tile_wide short_tile_2
+#else
+#define short_tile_wide short_tile_1
+#endif
 
 static void short_task(void *arg, int ith, int nth) {
   const short_job *job = arg;
@@ -73,7 +95,7 @@ static void short_task(void *arg, int ith, int nth) {
   eager_split((job->m + MR - 1) / MR, ith, nth, &begin, &end);
   for (int64_t block = begin; block < end; block++) {
     int64_t j0 = 0;
-    for (; j0 + 2 * LANES <= job->n; j0 += 2 * LANES) short_tile_2(job, block * MR, j0);
+    for (; j0 + NV_MAX * LANES <= job->n; j0 += NV_MAX * LANES) short_tile_wide(job, block * MR, j0);
     if (j0 < job->n) short_tile_1(job, block * MR, j0);
   }
 }

@@ -19,7 +19,19 @@ const conv = (f: tf.Tensor) =>
   tf.gradientsFunction((x: tf.Tensor, k: tf.Tensor) =>
     tf.reduceSum(tf.square(tf.nn.conv2d(x, k, 1, "SAME")))
   )(image, f);
-const wide = uniform([300, 64], 6), tall = uniform([64, 1600], 7); // short k into >= 1 MiB
+// Short k into >= 1 MiB; 301 rows and 101 vectors of 16 columns leave a partial tile of
+// rows and of columns at every level's tile size.
+const wide = uniform([301, 64], 6), tall = uniform([64, 1616], 7);
+// Stride 2 and 48 output channels: the padded direct kernels (not Winograd), with a
+// partial tile of channels; one input channel: the narrow input-gradient kernel.
+const filter48 = uniform([5, 5, 16, 48], 8);
+const mono = uniform([2, 15, 13, 1], 9), filterMono = uniform([5, 5, 1, 32], 10);
+const strided = tf.gradientsFunction((x: tf.Tensor, k: tf.Tensor) =>
+  tf.reduceSum(tf.square(tf.nn.conv2d(x, k, 2, "SAME")))
+);
+const monoGrads = tf.gradientsFunction((x: tf.Tensor, k: tf.Tensor) =>
+  tf.reduceSum(tf.square(tf.nn.conv2d(x, k, 1, "SAME")))
+);
 
 /** Each op's float32 outputs, flattened. */
 const ops: Record<string, () => tf.Tensor[]> = {
@@ -50,6 +62,12 @@ const ops: Record<string, () => tf.Tensor[]> = {
     () => [tf.nn.conv2d(image, filter5, 1, "SAME"), ...conv(filter5)],
   "conv2d 3x3 (Winograd) and gradients":
     () => [tf.nn.conv2d(image, filter3, 1, "SAME"), ...conv(filter3)],
+  "conv2d strided, 1 channel (direct kernels) and gradients": () => [
+    tf.nn.conv2d(image, filter48, 2, "SAME"),
+    ...strided(image, filter48),
+    tf.nn.conv2d(mono, filterMono, 1, "SAME"),
+    ...monoGrads(mono, filterMono),
+  ],
   "maxPool, avgPool": () => [
     tf.nn.maxPool(image, 3, 2, "SAME"),
     tf.nn.avgPool(image, 3, 2, "SAME"),
