@@ -8,7 +8,8 @@
  * - csrc/generated/kernel_table.h: the table type of eager.h's kernel entry points (typed
  *   from the prototypes) and the initializer each level's csrc/kernels/table.c uses;
  * - csrc/generated/dispatch.c: the exported eager.h functions, each a forwarder through
- *   the table of the level csrc/cpu.c picked.
+ *   the table of the level csrc/cpu.c picked;
+ * - src/native/ffi.ts and src/native/codes.ts: the TypeScript bindings (scripts/ts_abi.ts).
  *
  * `deno task build` regenerates them (writing only what changed); they are checked in so
  * that a plain `zig build` works, and a test checks that they are current
@@ -16,31 +17,10 @@
  * @module
  */
 
+import { parsePrototypes, type Prototype } from "./c_header.ts";
+import { generateCodes, generateFfi } from "./ts_abi.ts";
+
 const root = new URL("..", import.meta.url).pathname;
-
-/** One prototype of eager.h. */
-export interface Prototype {
-  name: string;
-  result: string;
-  /** Each parameter as written ("const int64_t *shape") and its name alone. */
-  params: { text: string; name: string }[];
-}
-
-/** The EAGER_API prototypes of a header, in order. */
-export function parsePrototypes(header: string): Prototype[] {
-  const found: Prototype[] = [];
-  const pattern = /EAGER_API\s+([^;(]*?)\b(eager_\w+)\s*\(([^)]*)\)\s*;/g;
-  for (const [, result, name, list] of header.matchAll(pattern)) {
-    const texts = list.split(",").map((p) => p.replace(/\s+/g, " ").trim());
-    const params = texts.length === 1 && texts[0] === "void" ? [] : texts.map((text) => {
-      const last = /(\w+)$/.exec(text);
-      if (!last) throw new Error(`kernel_abi: cannot name a parameter of ${name}: "${text}"`);
-      return { text, name: last[1] };
-    });
-    found.push({ name, result: result.replace(/\s+/g, " ").trim(), params });
-  }
-  return found;
-}
 
 /** Names of the functions with external linkage that a C file defines (eager_ prefixed). */
 export function definedFunctions(source: string): string[] {
@@ -80,7 +60,8 @@ function signature(p: Prototype, name: string, prefix: string): string {
   return wrap(head, params, ")", " ".repeat(head.length));
 }
 
-/** The three generated files, by path relative to the project root. */
+/** The generated files, by path relative to the project root: the C glue and the
+ * TypeScript bindings (scripts/ts_abi.ts). */
 export function generate(header: string, kernelSources: string[]): Map<string, string> {
   const defined = new Set(kernelSources.flatMap(definedFunctions));
   const kernels = parsePrototypes(header).filter((p) => defined.has(p.name));
@@ -133,6 +114,8 @@ ${forwarders.join("\n\n")}
     ["csrc/generated/level_names.h", levelNames],
     ["csrc/generated/kernel_table.h", table],
     ["csrc/generated/dispatch.c", dispatch],
+    ["src/native/ffi.ts", generateFfi(header)],
+    ["src/native/codes.ts", generateCodes(header)],
   ]);
 }
 

@@ -8,6 +8,7 @@
  * fits it (an integer for integer dtypes), and are float32 otherwise.
  * @module
  */
+import { Dtype } from "./native/codes.ts";
 import { describe } from "./shape.ts";
 
 /** The element types a Tensor can hold. */
@@ -20,12 +21,12 @@ export type TypedArray = Float32Array | Float64Array | Int32Array | BigInt64Arra
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
 
 const CODES: Record<DType, number> = {
-  float32: 0,
-  float64: 1,
-  int32: 2,
-  int64: 3,
-  uint8: 4,
-  bool: 5,
+  float32: Dtype.F32,
+  float64: Dtype.F64,
+  int32: Dtype.I32,
+  int64: Dtype.I64,
+  uint8: Dtype.U8,
+  bool: Dtype.BOOL,
 };
 
 const RANK: Record<DType, number> = {

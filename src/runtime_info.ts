@@ -3,8 +3,8 @@
  * behind matmul and the convolutions (`deno task bench` prints it in its header).
  * @module
  */
-import { CPU_LEVELS } from "./native/codes.ts";
-import { type CpuLevel, levelNames } from "./native/cpu_level.ts";
+import { CPU_LEVELS, type CpuLevel, levelNames } from "./native/cpu_level.ts";
+import { GemmBackend } from "./native/codes.ts";
 import { libraryPath, native } from "./native/lib.ts";
 
 /** The answer of {@linkcode runtimeInfo}. */
@@ -22,9 +22,6 @@ export interface RuntimeInfo {
   /** Threads of libeager's own pool. */
   threads: number;
 }
-
-/** The GEMM backend code eager_set_gemm_backend returns while oneDNN is in use. */
-const GEMM_ONEDNN = 2;
 
 /**
  * Describes the native side of this process. Finding the BLAS loads it, if that had not
@@ -44,7 +41,7 @@ export function runtimeInfo(): RuntimeInfo {
     cpuLevel: CPU_LEVELS[native.eager_cpu_level()],
     cpuLevels: levelNames(native.eager_cpu_levels()),
     blas: blas ? new Deno.UnsafePointerView(blas).getCString() : "unknown",
-    oneDnn: native.eager_set_gemm_backend(-1) === GEMM_ONEDNN,
+    oneDnn: native.eager_set_gemm_backend(-1) === GemmBackend.ONEDNN,
     threads: native.eager_num_threads(),
   };
 }

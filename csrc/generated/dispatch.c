@@ -108,7 +108,7 @@ EAGER_API int32_t eager_random(int32_t dist, int32_t dtype, int64_t n, void *out
 }
 
 EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape, const int64_t *filter_shape,
-                               const int64_t *out_shape, const int64_t *params, void *out,
+                               const int64_t *out_shape, const eager_conv_params *params, void *out,
                                const void *x, int64_t x_offset, const void *filter,
                                int64_t filter_offset) {
   return eager_active_kernels->conv2d(dtype, x_shape, filter_shape, out_shape, params, out, x,
@@ -117,53 +117,55 @@ EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape, const int6
 
 EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_shape,
                                               const int64_t *filter_shape, const int64_t *out_shape,
-                                              const int64_t *params, void *dx, const void *filter,
-                                              int64_t filter_offset, const void *dy,
-                                              int64_t dy_offset) {
+                                              const eager_conv_params *params, void *dx,
+                                              const void *filter, int64_t filter_offset,
+                                              const void *dy, int64_t dy_offset) {
   return eager_active_kernels->conv2d_backprop_input(dtype, x_shape, filter_shape, out_shape,
       params, dx, filter, filter_offset, dy, dy_offset);
 }
 
 EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_shape,
                                                const int64_t *filter_shape,
-                                               const int64_t *out_shape, const int64_t *params,
-                                               void *dfilter, const void *x, int64_t x_offset,
-                                               const void *dy, int64_t dy_offset) {
+                                               const int64_t *out_shape,
+                                               const eager_conv_params *params, void *dfilter,
+                                               const void *x, int64_t x_offset, const void *dy,
+                                               int64_t dy_offset) {
   return eager_active_kernels->conv2d_backprop_filter(dtype, x_shape, filter_shape, out_shape,
       params, dfilter, x, x_offset, dy, dy_offset);
 }
 
 EAGER_API int32_t eager_max_pool2d(int32_t dtype, const int64_t *x_shape, const int64_t *out_shape,
-                                   const int64_t *params, void *out, const void *x,
+                                   const eager_pool_params *params, void *out, const void *x,
                                    int64_t x_offset) {
   return eager_active_kernels->max_pool2d(dtype, x_shape, out_shape, params, out, x, x_offset);
 }
 
 EAGER_API int32_t eager_avg_pool2d(int32_t dtype, const int64_t *x_shape, const int64_t *out_shape,
-                                   const int64_t *params, void *out, const void *x,
+                                   const eager_pool_params *params, void *out, const void *x,
                                    int64_t x_offset) {
   return eager_active_kernels->avg_pool2d(dtype, x_shape, out_shape, params, out, x, x_offset);
 }
 
 EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
-                                        const int64_t *out_shape, const int64_t *params, void *dx,
-                                        const void *x, int64_t x_offset, const void *dy,
+                                        const int64_t *out_shape, const eager_pool_params *params,
+                                        void *dx, const void *x, int64_t x_offset, const void *dy,
                                         int64_t dy_offset) {
   return eager_active_kernels->max_pool2d_grad(dtype, x_shape, out_shape, params, dx, x, x_offset,
       dy, dy_offset);
 }
 
 EAGER_API int32_t eager_max_pool2d_grad_grad(int32_t dtype, const int64_t *x_shape,
-                                             const int64_t *out_shape, const int64_t *params,
-                                             void *out, const void *x, int64_t x_offset,
-                                             const void *ddx, int64_t ddx_offset) {
+                                             const int64_t *out_shape,
+                                             const eager_pool_params *params, void *out,
+                                             const void *x, int64_t x_offset, const void *ddx,
+                                             int64_t ddx_offset) {
   return eager_active_kernels->max_pool2d_grad_grad(dtype, x_shape, out_shape, params, out, x,
       x_offset, ddx, ddx_offset);
 }
 
 EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
-                                        const int64_t *out_shape, const int64_t *params, void *dx,
-                                        const void *dy, int64_t dy_offset) {
+                                        const int64_t *out_shape, const eager_pool_params *params,
+                                        void *dx, const void *dy, int64_t dy_offset) {
   return eager_active_kernels->avg_pool2d_grad(dtype, x_shape, out_shape, params, dx, dy,
       dy_offset);
 }

@@ -52,28 +52,29 @@ typedef struct {
   int32_t (*random)(int32_t dist, int32_t dtype, int64_t n, void *out, uint64_t seed,
                     uint64_t stream, double a, double b);
   int32_t (*conv2d)(int32_t dtype, const int64_t *x_shape, const int64_t *filter_shape,
-                    const int64_t *out_shape, const int64_t *params, void *out, const void *x,
-                    int64_t x_offset, const void *filter, int64_t filter_offset);
+                    const int64_t *out_shape, const eager_conv_params *params, void *out,
+                    const void *x, int64_t x_offset, const void *filter, int64_t filter_offset);
   int32_t (*conv2d_backprop_input)(int32_t dtype, const int64_t *x_shape,
                                    const int64_t *filter_shape, const int64_t *out_shape,
-                                   const int64_t *params, void *dx, const void *filter,
+                                   const eager_conv_params *params, void *dx, const void *filter,
                                    int64_t filter_offset, const void *dy, int64_t dy_offset);
   int32_t (*conv2d_backprop_filter)(int32_t dtype, const int64_t *x_shape,
                                     const int64_t *filter_shape, const int64_t *out_shape,
-                                    const int64_t *params, void *dfilter, const void *x,
+                                    const eager_conv_params *params, void *dfilter, const void *x,
                                     int64_t x_offset, const void *dy, int64_t dy_offset);
   int32_t (*max_pool2d)(int32_t dtype, const int64_t *x_shape, const int64_t *out_shape,
-                        const int64_t *params, void *out, const void *x, int64_t x_offset);
+                        const eager_pool_params *params, void *out, const void *x, int64_t x_offset);
   int32_t (*avg_pool2d)(int32_t dtype, const int64_t *x_shape, const int64_t *out_shape,
-                        const int64_t *params, void *out, const void *x, int64_t x_offset);
+                        const eager_pool_params *params, void *out, const void *x, int64_t x_offset);
   int32_t (*max_pool2d_grad)(int32_t dtype, const int64_t *x_shape, const int64_t *out_shape,
-                             const int64_t *params, void *dx, const void *x, int64_t x_offset,
-                             const void *dy, int64_t dy_offset);
+                             const eager_pool_params *params, void *dx, const void *x,
+                             int64_t x_offset, const void *dy, int64_t dy_offset);
   int32_t (*max_pool2d_grad_grad)(int32_t dtype, const int64_t *x_shape, const int64_t *out_shape,
-                                  const int64_t *params, void *out, const void *x, int64_t x_offset,
-                                  const void *ddx, int64_t ddx_offset);
+                                  const eager_pool_params *params, void *out, const void *x,
+                                  int64_t x_offset, const void *ddx, int64_t ddx_offset);
   int32_t (*avg_pool2d_grad)(int32_t dtype, const int64_t *x_shape, const int64_t *out_shape,
-                             const int64_t *params, void *dx, const void *dy, int64_t dy_offset);
+                             const eager_pool_params *params, void *dx, const void *dy,
+                             int64_t dy_offset);
   int32_t (*softmax)(int32_t dtype, int64_t rows, int64_t cols, void *out, const void *x,
                      int64_t x_offset, int32_t log);
   int32_t (*bias_activation)(int32_t dtype, int64_t rows, int64_t cols, void *data,

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 #define EAGER_MAX_RANK 8
 /* Bumped when a signature in this header changes; the loader checks it. */
-#define EAGER_ABI_VERSION 5
+#define EAGER_ABI_VERSION 6
 
 typedef enum {
   EAGER_F32 = 0,
@@ -341,59 +341,67 @@ EAGER_API int32_t eager_random(int32_t dist, int32_t dtype, int64_t n, void *out
 
 /* All tensors are NHWC and dense from their offsets; float32 and float64 only. The
  * convolution kernels share one geometry: x_shape [N,H,W,C], filter_shape [KH,KW,C,OC]
- * (HWIO), out_shape [N,OH,OW,OC], params {stride_h, stride_w, dilation_h, dilation_w,
- * pad_top, pad_bottom, pad_left, pad_right} with OH = (H + pad_top + pad_bottom -
- * (KH - 1) * dilation_h - 1) / stride_h + 1 (likewise OW); a geometry that does not
- * satisfy this is EAGER_ERR_ARGUMENT. Padding reads as zeros. Scratch buffers (a few
- * MB) that cannot be allocated give EAGER_ERR_NO_MEMORY. */
+ * (HWIO), out_shape [N,OH,OW,OC] and eager_conv_params, with OH = (H + pad_top +
+ * pad_bottom - (KH - 1) * dilation_h - 1) / stride_h + 1 (likewise OW); a geometry that
+ * does not satisfy this is EAGER_ERR_ARGUMENT. Padding reads as zeros. Scratch buffers (a
+ * few MB) that cannot be allocated give EAGER_ERR_NO_MEMORY. */
+typedef struct {
+  int64_t stride_h, stride_w;
+  int64_t dilation_h, dilation_w;
+  int64_t pad_top, pad_bottom, pad_left, pad_right;
+} eager_conv_params;
 
 /* out = conv2d(x, filter) (a cross-correlation, as TensorFlow's). */
 EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape, const int64_t *filter_shape,
-                               const int64_t *out_shape, const int64_t *params, void *out,
+                               const int64_t *out_shape, const eager_conv_params *params, void *out,
                                const void *x, int64_t x_offset, const void *filter,
                                int64_t filter_offset);
 /* dx [N,H,W,C] = the gradient of conv2d w.r.t. x given dy [N,OH,OW,OC] (TensorFlow's
  * Conv2DBackpropInput, also conv2d_transpose). */
 EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_shape,
                                               const int64_t *filter_shape,
-                                              const int64_t *out_shape, const int64_t *params,
+                                              const int64_t *out_shape, const eager_conv_params *params,
                                               void *dx, const void *filter,
                                               int64_t filter_offset, const void *dy,
                                               int64_t dy_offset);
 /* dfilter [KH,KW,C,OC] = the gradient of conv2d w.r.t. the filter given x and dy. */
 EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_shape,
                                                const int64_t *filter_shape,
-                                               const int64_t *out_shape, const int64_t *params,
+                                               const int64_t *out_shape, const eager_conv_params *params,
                                                void *dfilter, const void *x, int64_t x_offset,
                                                const void *dy, int64_t dy_offset);
 
-/* Pooling: x_shape [N,H,W,C], out_shape [N,OH,OW,C], params {window_h, window_w,
- * stride_h, stride_w, pad_top, pad_bottom, pad_left, pad_right}, OH and OW as above
- * with dilation 1. Windows cover only in-bounds elements: max ignores the padding
+/* Pooling: x_shape [N,H,W,C], out_shape [N,OH,OW,C] and eager_pool_params, OH and OW as
+ * above with dilation 1. Windows cover only in-bounds elements: max ignores the padding
  * (NaN wins; an empty window gives -inf) and avg divides by the number of in-bounds
  * elements (an empty window gives 0), as TensorFlow's SAME pooling does. */
+typedef struct {
+  int64_t window_h, window_w;
+  int64_t stride_h, stride_w;
+  int64_t pad_top, pad_bottom, pad_left, pad_right;
+} eager_pool_params;
 EAGER_API int32_t eager_max_pool2d(int32_t dtype, const int64_t *x_shape,
-                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const int64_t *out_shape, const eager_pool_params *params, void *out,
                                    const void *x, int64_t x_offset);
 EAGER_API int32_t eager_avg_pool2d(int32_t dtype, const int64_t *x_shape,
-                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const int64_t *out_shape, const eager_pool_params *params, void *out,
                                    const void *x, int64_t x_offset);
 /* dx [N,H,W,C]: each dy element goes to the argmax of its window in x (the first
  * maximum in row-major window order, as TensorFlow's MaxPoolGrad). */
 EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
-                                        const int64_t *out_shape, const int64_t *params,
+                                        const int64_t *out_shape, const eager_pool_params *params,
                                         void *dx, const void *x, int64_t x_offset,
                                         const void *dy, int64_t dy_offset);
 /* out [N,OH,OW,C]: each element is ddx [N,H,W,C] at its window's argmax in x (chosen as
  * eager_max_pool2d_grad chooses it; an empty window gives 0): the gradient of
  * eager_max_pool2d_grad w.r.t. dy (TensorFlow's MaxPoolGradGrad). */
 EAGER_API int32_t eager_max_pool2d_grad_grad(int32_t dtype, const int64_t *x_shape,
-                                             const int64_t *out_shape, const int64_t *params,
+                                             const int64_t *out_shape, const eager_pool_params *params,
                                              void *out, const void *x, int64_t x_offset,
                                              const void *ddx, int64_t ddx_offset);
 /* dx [N,H,W,C]: each dy element spread evenly over the in-bounds elements of its window. */
 EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
-                                        const int64_t *out_shape, const int64_t *params,
+                                        const int64_t *out_shape, const eager_pool_params *params,
                                         void *dx, const void *dy, int64_t dy_offset);
 
 /* ---- softmax (softmax.c) ------------------------------------------------------------ */

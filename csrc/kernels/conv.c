@@ -49,15 +49,15 @@ static int geometry_valid(const geometry *g) {
          windowed_size(g->w, g->kw, g->sw, g->dw, g->pl, g->pr) == g->ow;
 }
 
-/* x_shape [N,H,W,C], filter_shape [KH,KW,C,OC], out_shape [N,OH,OW,OC],
- * params {sh, sw, dh, dw, pt, pb, pl, pr}. */
+/* x_shape [N,H,W,C], filter_shape [KH,KW,C,OC], out_shape [N,OH,OW,OC]. */
 static int conv_geometry(geometry *g, const int64_t *x_shape, const int64_t *filter_shape,
-                         const int64_t *out_shape, const int64_t *params) {
+                         const int64_t *out_shape, const eager_conv_params *params) {
   *g = (geometry){.n = x_shape[0], .h = x_shape[1], .w = x_shape[2], .c = x_shape[3],
                   .kh = filter_shape[0], .kw = filter_shape[1], .oc = filter_shape[3],
-                  .oh = out_shape[1], .ow = out_shape[2], .sh = params[0], .sw = params[1],
-                  .dh = params[2], .dw = params[3], .pt = params[4], .pb = params[5],
-                  .pl = params[6], .pr = params[7]};
+                  .oh = out_shape[1], .ow = out_shape[2], .sh = params->stride_h,
+                  .sw = params->stride_w, .dh = params->dilation_h, .dw = params->dilation_w,
+                  .pt = params->pad_top, .pb = params->pad_bottom, .pl = params->pad_left,
+                  .pr = params->pad_right};
   if (filter_shape[2] != g->c || out_shape[0] != g->n || out_shape[3] != g->oc ||
       !geometry_valid(g))
     return 0;
@@ -65,13 +65,14 @@ static int conv_geometry(geometry *g, const int64_t *x_shape, const int64_t *fil
   return g->k <= BLAS_MAX_DIM && g->oc <= BLAS_MAX_DIM;
 }
 
-/* x_shape [N,H,W,C], out_shape [N,OH,OW,C], params {kh, kw, sh, sw, pt, pb, pl, pr}. */
+/* x_shape [N,H,W,C], out_shape [N,OH,OW,C]. */
 static int pool_geometry(geometry *g, const int64_t *x_shape, const int64_t *out_shape,
-                         const int64_t *params) {
+                         const eager_pool_params *params) {
   *g = (geometry){.n = x_shape[0], .h = x_shape[1], .w = x_shape[2], .c = x_shape[3],
-                  .kh = params[0], .kw = params[1], .oc = x_shape[3], .oh = out_shape[1],
-                  .ow = out_shape[2], .sh = params[2], .sw = params[3], .dh = 1, .dw = 1,
-                  .pt = params[4], .pb = params[5], .pl = params[6], .pr = params[7]};
+                  .kh = params->window_h, .kw = params->window_w, .oc = x_shape[3],
+                  .oh = out_shape[1], .ow = out_shape[2], .sh = params->stride_h,
+                  .sw = params->stride_w, .dh = 1, .dw = 1, .pt = params->pad_top,
+                  .pb = params->pad_bottom, .pl = params->pad_left, .pr = params->pad_right};
   return out_shape[0] == g->n && out_shape[3] == g->c && geometry_valid(g);
 }
 
@@ -918,7 +919,7 @@ static int backprop_input_direct(int32_t dtype, const geometry *g, size_t size,
 
 EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape,
                                const int64_t *filter_shape, const int64_t *out_shape,
-                               const int64_t *params, void *out, const void *x,
+                               const eager_conv_params *params, void *out, const void *x,
                                int64_t x_offset, const void *filter, int64_t filter_offset) {
   geometry g;
   if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
@@ -957,7 +958,7 @@ EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape,
 
 EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_shape,
                                               const int64_t *filter_shape,
-                                              const int64_t *out_shape, const int64_t *params,
+                                              const int64_t *out_shape, const eager_conv_params *params,
                                               void *dx, const void *filter,
                                               int64_t filter_offset, const void *dy,
                                               int64_t dy_offset) {
@@ -1078,7 +1079,7 @@ static int small_dfilter(int32_t dtype, const geometry *g, size_t size, const ch
 
 EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_shape,
                                                const int64_t *filter_shape,
-                                               const int64_t *out_shape, const int64_t *params,
+                                               const int64_t *out_shape, const eager_conv_params *params,
                                                void *dfilter, const void *x, int64_t x_offset,
                                                const void *dy, int64_t dy_offset) {
   geometry g;
@@ -1383,7 +1384,7 @@ static int pool_threads(const geometry *g) {
 }
 
 static int32_t pool_forward(int max, int32_t dtype, const int64_t *x_shape,
-                            const int64_t *out_shape, const int64_t *params, void *out,
+                            const int64_t *out_shape, const eager_pool_params *params, void *out,
                             const void *x, int64_t x_offset) {
   geometry g;
   if (!float_dtype(dtype)) return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
@@ -1397,7 +1398,7 @@ static int32_t pool_forward(int max, int32_t dtype, const int64_t *x_shape,
 }
 
 static int32_t pool_backward(int max, int32_t dtype, const int64_t *x_shape,
-                             const int64_t *out_shape, const int64_t *params, void *dx,
+                             const int64_t *out_shape, const eager_pool_params *params, void *dx,
                              const void *x, int64_t x_offset, const void *dy,
                              int64_t dy_offset) {
   geometry g;
@@ -1424,32 +1425,32 @@ static int32_t pool_backward(int max, int32_t dtype, const int64_t *x_shape,
 }
 
 EAGER_API int32_t eager_max_pool2d(int32_t dtype, const int64_t *x_shape,
-                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const int64_t *out_shape, const eager_pool_params *params, void *out,
                                    const void *x, int64_t x_offset) {
   return pool_forward(1, dtype, x_shape, out_shape, params, out, x, x_offset);
 }
 
 EAGER_API int32_t eager_avg_pool2d(int32_t dtype, const int64_t *x_shape,
-                                   const int64_t *out_shape, const int64_t *params, void *out,
+                                   const int64_t *out_shape, const eager_pool_params *params, void *out,
                                    const void *x, int64_t x_offset) {
   return pool_forward(0, dtype, x_shape, out_shape, params, out, x, x_offset);
 }
 
 EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
-                                        const int64_t *out_shape, const int64_t *params,
+                                        const int64_t *out_shape, const eager_pool_params *params,
                                         void *dx, const void *x, int64_t x_offset,
                                         const void *dy, int64_t dy_offset) {
   return pool_backward(1, dtype, x_shape, out_shape, params, dx, x, x_offset, dy, dy_offset);
 }
 
 EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
-                                        const int64_t *out_shape, const int64_t *params,
+                                        const int64_t *out_shape, const eager_pool_params *params,
                                         void *dx, const void *dy, int64_t dy_offset) {
   return pool_backward(0, dtype, x_shape, out_shape, params, dx, NULL, 0, dy, dy_offset);
 }
 
 EAGER_API int32_t eager_max_pool2d_grad_grad(int32_t dtype, const int64_t *x_shape,
-                                             const int64_t *out_shape, const int64_t *params,
+                                             const int64_t *out_shape, const eager_pool_params *params,
                                              void *out, const void *x, int64_t x_offset,
                                              const void *ddx, int64_t ddx_offset) {
   geometry g;

@@ -7,11 +7,16 @@
  * error that lists the levels this CPU runs.
  * @module
  */
-import { CPU_LEVELS } from "./codes.ts";
+import { Cpu } from "./codes.ts";
 import { env } from "./env.ts";
 
 /** A level name, as `EAGER_CPU` takes it. */
-export type CpuLevel = (typeof CPU_LEVELS)[number];
+export type CpuLevel = Lowercase<keyof typeof Cpu>;
+
+/** The level names by code (eager.h's eager_cpu, lower case). */
+export const CPU_LEVELS: readonly CpuLevel[] = Object.keys(Cpu).map((name) =>
+  name.toLowerCase() as CpuLevel
+);
 
 /** The part of libeager's symbol table this module uses. */
 export interface CpuLevelSymbols {

@@ -18,6 +18,7 @@
 import { type DType, dtypeCode, type TypedArray } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
+import { type ConvParams, convParamsFields } from "../native/codes.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
 import { allocateOutput } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
@@ -33,6 +34,7 @@ import {
   formatOf,
   formatShape,
   fromNHWC,
+  type Geometry,
   layoutOf,
   nhwcShape,
   type Padding,
@@ -269,7 +271,7 @@ function convKernel(
   op: string,
   kernel: typeof native.eager_conv2d,
   dtype: DType,
-  [xs, fs, g]: [readonly number[], readonly number[], { out: number[]; params: number[] }],
+  [xs, fs, g]: [readonly number[], readonly number[], Geometry<ConvParams>],
   result: TypedArray,
   a: Tensor,
   b: Tensor,
@@ -280,7 +282,7 @@ function convKernel(
       int64s(0, xs),
       int64s(1, fs),
       int64s(2, g.out),
-      int64s(3, g.params),
+      int64s(3, convParamsFields(g.params)),
       result,
       a.data,
       a.offset,

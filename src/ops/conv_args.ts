@@ -7,6 +7,7 @@
  * @module
  */
 import { isFloat } from "../dtype.ts";
+import type { ConvParams, PoolParams } from "../native/codes.ts";
 import { checkSize, describe, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
@@ -197,11 +198,11 @@ function padDim(
   return [before, after, Math.floor((size + before + after - window) / stride) + 1];
 }
 
-export interface Geometry {
+/** Output shape and the kernel's parameters (eager_conv_params or eager_pool_params). */
+export interface Geometry<P> {
   /** The NHWC output shape. */
   out: number[];
-  /** The kernel's 8 params (see csrc/include/eager.h). */
-  params: number[];
+  params: P;
 }
 
 /** Output shape and kernel params of a conv of x (NHWC shape) with filters (HWIO). */
@@ -213,7 +214,7 @@ export function convGeometry(
   padding: Padding,
   opts: Conv2DOptions,
   shapes: string,
-): Geometry {
+): Geometry<ConvParams> {
   const format = formatOf(op, opts);
   const [sh, sw] = spatial(op, "strides", strides, format);
   const [dh, dw] = spatial(op, "dilations", opts.dilations ?? 1, format);
@@ -237,7 +238,8 @@ export function convGeometry(
   const [pl, pr, ow] = padDim(op, pw, w, ekw, sw, tooLarge("width", kw, ekw, w));
   const out = [n, oh, ow, oc];
   checkSize(op, out);
-  return { out, params: [sh, sw, dh, dw, pt, pb, pl, pr] };
+  const params = { strideH: sh, strideW: sw, dilationH: dh, dilationW: dw };
+  return { out, params: { ...params, padTop: pt, padBottom: pb, padLeft: pl, padRight: pr } };
 }
 
 /** Output shape and kernel params of a pooling of x (NHWC shape). */
@@ -249,7 +251,7 @@ export function poolGeometry(
   padding: Padding,
   format: DataFormat,
   shape: readonly number[],
-): Geometry {
+): Geometry<PoolParams> {
   const [kh, kw] = spatial(op, "ksize", ksize, format);
   const [sh, sw] = spatial(op, "strides", strides, format);
   const [ph, pw] = paddingOf(op, padding, format);
@@ -267,7 +269,8 @@ export function poolGeometry(
   const [pl, pr, ow] = padDim(op, pw, w, kw, sw, tooLarge("width", kw, w));
   const out = [n, oh, ow, c];
   checkSize(op, out);
-  return { out, params: [kh, kw, sh, sw, pt, pb, pl, pr] };
+  const params = { windowH: kh, windowW: kw, strideH: sh, strideW: sw };
+  return { out, params: { ...params, padTop: pt, padBottom: pb, padLeft: pl, padRight: pr } };
 }
 
 /** The layout of `format`, spelled out for error messages. */

@@ -12,6 +12,7 @@
 import { dtypeCode, type TypedArray } from "../dtype.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
+import { type PoolParams, poolParamsFields } from "../native/codes.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
 import { allocateOutput } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
@@ -62,7 +63,7 @@ function pool(
         dtypeCode(input.dtype),
         int64s(0, xs),
         int64s(1, g.out),
-        int64s(2, g.params),
+        int64s(2, poolParamsFields(g.params)),
         out,
         xn.data,
         xn.offset,
@@ -124,7 +125,7 @@ function checkPoolOutput(
   op: string,
   what: string,
   t: Tensor,
-  g: Geometry,
+  g: Geometry<PoolParams>,
   format: DataFormat,
   input: string,
 ): void {
@@ -244,7 +245,7 @@ function maxPoolGradKernel(
       dtypeCode(input.dtype),
       int64s(0, xs),
       int64s(1, g.out),
-      int64s(2, g.params),
+      int64s(2, poolParamsFields(g.params)),
       result,
       xn.data,
       xn.offset,
@@ -287,7 +288,7 @@ export function avgPoolGrad(
         dtypeCode(grad.dtype),
         int64s(0, xs),
         int64s(1, g.out),
-        int64s(2, g.params),
+        int64s(2, poolParamsFields(g.params)),
         dx,
         dyn.data,
         dyn.offset,

@@ -6,7 +6,7 @@
  * result's largest magnitude, and whether the two are bitwise the same.
  */
 import * as tf from "../../mod.ts";
-import { CPU_LEVELS } from "../../src/native/codes.ts";
+import { CPU_LEVELS } from "../../src/native/cpu_level.ts";
 import { native } from "../../src/native/lib.ts";
 
 const uniform = (shape: number[], seed: number) =>
