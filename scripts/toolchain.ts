@@ -4,7 +4,7 @@
  * - Zig from PyPI (the `ziglang` wheel, pinned) into .toolchain/ (git-ignored);
  * - OpenBLAS (libopenblas0, optional: csrc/blas.c loads it at run time) from Debian when
  *   missing and this runs as root;
- * - libdnnl2 (oneDNN, optional: csrc/gemm.c loads it at run time for large float32
+ * - libdnnl2 (oneDNN, optional: csrc/kernels/gemm.c loads it at run time for large float32
  *   GEMMs) from Debian when missing and this runs as root.
  * @module
  */
@@ -111,7 +111,7 @@ async function ensureOptionalPackage(
   }
 }
 
-/** Whether Debian's libdnnl2 (or a libdnnl.so.3, which csrc/gemm.c also takes) is there. */
+/** Whether Debian's libdnnl2 (or a libdnnl.so.3, which csrc/kernels/gemm.c also takes) is there. */
 export function oneDnnInstalled(): boolean {
   return ["libdnnl.so.2", "libdnnl.so.3"].some((name) =>
     exists(`/usr/lib/x86_64-linux-gnu/${name}`)
@@ -119,7 +119,7 @@ export function oneDnnInstalled(): boolean {
 }
 
 /**
- * Debian's oneDNN (csrc/gemm.c loads it at run time for large float32 GEMMs). Without it
+ * Debian's oneDNN (csrc/kernels/gemm.c loads it at run time for large float32 GEMMs). Without it
  * those run on OpenBLAS, slower, and the test that compares the two is skipped.
  */
 export function ensureOneDnn(): Promise<void> {

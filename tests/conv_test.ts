@@ -169,7 +169,7 @@ function expectNHWC(
 ): void {
   const want = format === "NHWC" ? { values, shape } : toNCHW(values, shape);
   // float32: an absolute error of 1e-5 of the largest output is allowed too, as much as the
-  // Winograd kernel (csrc/winograd.c) can err on sums of 1600 products (about 4e-6).
+  // Winograd kernel (csrc/kernels/winograd.c) can err on sums of 1600 products (about 4e-6).
   const scale = want.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const tol = dtype === "float32"
     ? { rtol: 1e-4, atol: Math.max(1e-4, 1e-5 * scale) }
@@ -245,7 +245,7 @@ const CONV_CASES: ConvCase[] = [
   },
   { name: "1x1 stride 2", x: [2, 5, 5, 3], f: [1, 1, 3, 2], strides: 2, padding: "SAME" },
   // 16 and more input channels at stride 1: the input gradient runs as a direct conv of dy
-  // with the rotated filter (csrc/conv.c backprop_input_direct).
+  // with the rotated filter (csrc/kernels/conv.c transposed_input_grad).
   {
     name: "4x4 SAME, 16 channels",
     x: [2, 7, 6, 16],
@@ -298,7 +298,7 @@ const CONV_CASES: ConvCase[] = [
     strides: 1,
     padding: "SAME",
   },
-  // Output channels a multiple of 64 bytes: the padded-image kernels (csrc/conv.c
+  // Output channels a multiple of 64 bytes: the padded-image kernels (csrc/kernels/conv_padded.c
   // padded_conv) for the forward pass and the filter gradient, over their edges.
   {
     name: "padded: one input channel, 5x5 SAME, odd sizes",
@@ -353,7 +353,7 @@ const CONV_CASES: ConvCase[] = [
     dilations: [2, 3],
   },
   // Few input channels and dy's channels whole vectors: the input gradient reduces over
-  // channel vectors (csrc/conv.c narrow_conv; 24 channels: float64 only).
+  // channel vectors (csrc/kernels/conv_padded.c eager_narrow_conv; 24 channels: float64 only).
   {
     name: "narrow: 3 channels, VALID",
     x: [2, 6, 5, 3],
@@ -376,7 +376,8 @@ const CONV_CASES: ConvCase[] = [
     padding: [[0, 0], [3, 1], [4, 2], [0, 0]],
   },
   // 14 x 14 under a SAME 5 x 5 (runs of 1, 1, 10, 1, 1 columns): the forward pass, and the
-  // input gradient that is one, take blocks of 7 pixels (csrc/conv.c choose_block_rows).
+  // input gradient that is one, take blocks of 7 pixels (csrc/kernels/conv_padded.c
+  // choose_block_rows).
   // Channel counts that are not both whole vectors keep them off the Winograd kernel.
   {
     name: "padded: blocks of 7 pixels",
@@ -393,7 +394,7 @@ const CONV_CASES: ConvCase[] = [
     padding: "SAME",
   },
   // float32 5x5 stride-1 convs with whole vectors of channels: Winograd F(2x2, 5x5)
-  // (csrc/winograd.c), forward and input gradient.
+  // (csrc/kernels/winograd.c), forward and input gradient.
   {
     name: "winograd: the MNIST model's second conv, batch 2",
     x: [2, 14, 14, 32],
@@ -511,7 +512,7 @@ Deno.test("conv2d and its backprops give bit-identical results for any thread co
   const f = constant(data([5, 5, 1, 32], 6, "float32"), "float32", { shape: [5, 5, 1, 32] });
   const x2 = constant(data([2, 14, 14, 32], 7, "float32"), "float32", { shape: [2, 14, 14, 32] });
   const f2 = constant(data([5, 5, 32, 64], 8, "float32"), "float32", { shape: [5, 5, 32, 64] });
-  // Winograd over four pieces of tiles (csrc/winograd.c), 5x5 and 3x3.
+  // Winograd over four pieces of tiles (csrc/kernels/winograd.c), 5x5 and 3x3.
   const x3 = constant(data([6, 14, 14, 16], 9, "float32"), "float32", { shape: [6, 14, 14, 16] });
   const f3 = constant(data([5, 5, 16, 16], 10, "float32"), "float32", { shape: [5, 5, 16, 16] });
   const x4 = constant(data([6, 28, 28, 16], 11, "float32"), "float32", { shape: [6, 28, 28, 16] });
@@ -759,7 +760,7 @@ Deno.test("maxPoolGrad: the first maximum wins, or the first NaN (tiling windows
   ];
   for (const dtype of DTYPES) {
     const dy = constant([[[[10, 20], [30, 40]]]], dtype);
-    // [1, 2, 4, 2]: the windows tile the input (csrc/conv.c max_pool_grad_tiled).
+    // [1, 2, 4, 2]: the windows tile the input (csrc/kernels/pooling.c max_pool_grad_tiled).
     const x = constant([rows], dtype);
     assertClose(maxPoolGrad(x, maxPool(x, 2, 2, "VALID"), dy, 2, 2, "VALID"), [want], {
       message: `tiled ${dtype}`,

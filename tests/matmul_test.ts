@@ -52,7 +52,7 @@ Deno.test("large batched outputs (zeroed before BLAS accumulates) match the refe
 });
 
 Deno.test("float32 products over a short inner dim into a large output match the reference", () => {
-  // k <= 128, n a multiple of 16 and an output of at least 1 MiB: csrc/matmul_short.c (as a
+  // k <= 128, n a multiple of 16 and an output of at least 1 MiB: csrc/kernels/matmul_short.c (as a
   // dense layer's weight gradient, x^T dy). 261 rows: a last block of 5; 1040 columns:
   // 32-column tiles and one of 16.
   const [m, k, n] = [261, 37, 1040];

@@ -337,7 +337,7 @@ EAGER_API int32_t eager_philox4x32(const uint32_t *counter, const uint32_t *key,
 EAGER_API int32_t eager_random(int32_t dist, int32_t dtype, int64_t n, void *out, uint64_t seed,
                                uint64_t stream, double a, double b);
 
-/* ---- convolution and pooling (conv.c) ---- */
+/* ---- convolution (conv.c) and pooling (pooling.c) ---- */
 
 /* All tensors are NHWC and dense from their offsets; float32 and float64 only. The
  * convolution kernels share one geometry: x_shape [N,H,W,C], filter_shape [KH,KW,C,OC]
@@ -353,23 +353,24 @@ typedef struct {
 
 /* out = conv2d(x, filter) (a cross-correlation, as TensorFlow's). */
 EAGER_API int32_t eager_conv2d(int32_t dtype, const int64_t *x_shape, const int64_t *filter_shape,
-                               const int64_t *out_shape, const eager_conv_params *params, void *out,
-                               const void *x, int64_t x_offset, const void *filter,
+                               const int64_t *out_shape, const eager_conv_params *params,
+                               void *out, const void *x, int64_t x_offset, const void *filter,
                                int64_t filter_offset);
 /* dx [N,H,W,C] = the gradient of conv2d w.r.t. x given dy [N,OH,OW,OC] (TensorFlow's
  * Conv2DBackpropInput, also conv2d_transpose). */
 EAGER_API int32_t eager_conv2d_backprop_input(int32_t dtype, const int64_t *x_shape,
                                               const int64_t *filter_shape,
-                                              const int64_t *out_shape, const eager_conv_params *params,
-                                              void *dx, const void *filter,
-                                              int64_t filter_offset, const void *dy,
-                                              int64_t dy_offset);
+                                              const int64_t *out_shape,
+                                              const eager_conv_params *params, void *dx,
+                                              const void *filter, int64_t filter_offset,
+                                              const void *dy, int64_t dy_offset);
 /* dfilter [KH,KW,C,OC] = the gradient of conv2d w.r.t. the filter given x and dy. */
 EAGER_API int32_t eager_conv2d_backprop_filter(int32_t dtype, const int64_t *x_shape,
                                                const int64_t *filter_shape,
-                                               const int64_t *out_shape, const eager_conv_params *params,
-                                               void *dfilter, const void *x, int64_t x_offset,
-                                               const void *dy, int64_t dy_offset);
+                                               const int64_t *out_shape,
+                                               const eager_conv_params *params, void *dfilter,
+                                               const void *x, int64_t x_offset, const void *dy,
+                                               int64_t dy_offset);
 
 /* Pooling: x_shape [N,H,W,C], out_shape [N,OH,OW,C] and eager_pool_params, OH and OW as
  * above with dilation 1. Windows cover only in-bounds elements: max ignores the padding
@@ -381,11 +382,11 @@ typedef struct {
   int64_t pad_top, pad_bottom, pad_left, pad_right;
 } eager_pool_params;
 EAGER_API int32_t eager_max_pool2d(int32_t dtype, const int64_t *x_shape,
-                                   const int64_t *out_shape, const eager_pool_params *params, void *out,
-                                   const void *x, int64_t x_offset);
+                                   const int64_t *out_shape, const eager_pool_params *params,
+                                   void *out, const void *x, int64_t x_offset);
 EAGER_API int32_t eager_avg_pool2d(int32_t dtype, const int64_t *x_shape,
-                                   const int64_t *out_shape, const eager_pool_params *params, void *out,
-                                   const void *x, int64_t x_offset);
+                                   const int64_t *out_shape, const eager_pool_params *params,
+                                   void *out, const void *x, int64_t x_offset);
 /* dx [N,H,W,C]: each dy element goes to the argmax of its window in x (the first
  * maximum in row-major window order, as TensorFlow's MaxPoolGrad). */
 EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
@@ -396,9 +397,10 @@ EAGER_API int32_t eager_max_pool2d_grad(int32_t dtype, const int64_t *x_shape,
  * eager_max_pool2d_grad chooses it; an empty window gives 0): the gradient of
  * eager_max_pool2d_grad w.r.t. dy (TensorFlow's MaxPoolGradGrad). */
 EAGER_API int32_t eager_max_pool2d_grad_grad(int32_t dtype, const int64_t *x_shape,
-                                             const int64_t *out_shape, const eager_pool_params *params,
-                                             void *out, const void *x, int64_t x_offset,
-                                             const void *ddx, int64_t ddx_offset);
+                                             const int64_t *out_shape,
+                                             const eager_pool_params *params, void *out,
+                                             const void *x, int64_t x_offset, const void *ddx,
+                                             int64_t ddx_offset);
 /* dx [N,H,W,C]: each dy element spread evenly over the in-bounds elements of its window. */
 EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
                                         const int64_t *out_shape, const eager_pool_params *params,

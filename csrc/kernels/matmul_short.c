@@ -95,7 +95,8 @@ static void short_task(void *arg, int ith, int nth) {
   eager_split((job->m + MR - 1) / MR, ith, nth, &begin, &end);
   for (int64_t block = begin; block < end; block++) {
     int64_t j0 = 0;
-    for (; j0 + NV_MAX * LANES <= job->n; j0 += NV_MAX * LANES) short_tile_wide(job, block * MR, j0);
+    for (; j0 + NV_MAX * LANES <= job->n; j0 += NV_MAX * LANES)
+      short_tile_wide(job, block * MR, j0);
     if (j0 < job->n) short_tile_1(job, block * MR, j0);
   }
 }

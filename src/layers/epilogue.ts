@@ -1,6 +1,6 @@
 /**
  * The end of Dense and Conv2D, `activation(z + bias)`, in one kernel over z's own buffer
- * (csrc/bias.c) when the activation is none or tf.nn.relu: where biasAdd and relu made two
+ * (csrc/kernels/bias.c) when the activation is none or tf.nn.relu: where biasAdd and relu made two
  * more tensors the size of z (10 MB each for the MNIST model's first conv layer), the
  * layer keeps one. Other activations and shapes take the ops.
  * @module

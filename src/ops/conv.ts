@@ -3,7 +3,7 @@
  * backprop w.r.t. the input); pooling is in pool.ts. Argument parsing and the output
  * geometry live in conv_args.ts.
  *
- * The kernels (csrc/conv.c) work in NHWC. NCHW input is transposed to NHWC (one strided
+ * The kernels (csrc/kernels/conv.c) work in NHWC. NCHW input is transposed to NHWC (one strided
  * copy) and the result is returned as an NCHW view of the NHWC output, so a chain of
  * NCHW ops copies once per op, not twice. Filters are HWIO, [KH, KW, in, out], in both
  * formats, as in TensorFlow. "SAME" and "VALID" become explicit pads exactly as

@@ -68,7 +68,7 @@ export function softmax(logits: TensorLike, axis = -1): Tensor {
   return divide(e, reduceSum(e, axis, { keepDims: true }));
 }
 
-/** softmax or log-softmax along the last axis in one kernel (csrc/softmax.c). */
+/** softmax or log-softmax along the last axis in one kernel (csrc/kernels/softmax.c). */
 function fusedSoftmax(op: string, x: Tensor, log: boolean): Tensor {
   const t = contiguous(x, op);
   const cols = t.shape[t.rank - 1]; // rank >= 1: normalizeAxis rejected scalars

@@ -1,5 +1,5 @@
 /**
- * Random tensors from the counter-based Philox 4x32-10 generator in csrc/random.c:
+ * Random tensors from the counter-based Philox 4x32-10 generator in csrc/kernels/random.c:
  * randomUniform, randomNormal, truncatedNormal, randomShuffle and dropout, seeded as
  * TensorFlow 2 seeds them in eager mode (tf.random.set_seed).
  *

@@ -39,7 +39,7 @@ function convCase(name: string, xShape: number[], filterShape: number[]): Produc
   };
 }
 
-// oneDNN takes the products whose B is read as stored (csrc/gemm.c); those with B
+// oneDNN takes the products whose B is read as stored (csrc/kernels/gemm.c); those with B
 // transposed stay on OpenBLAS whatever the backend.
 const products: Product[] = [
   matmulCase(256, 1000, 256, false, false),
