@@ -19,6 +19,7 @@ await ensureLibrary();
 
 export { Tensor } from "./src/tensor.ts";
 export { Variable } from "./src/variable.ts";
+export { keep, tidy } from "./src/tidy.ts";
 export type { VariableOptions } from "./src/variable.ts";
 export {
   customGradient,

@@ -60,7 +60,33 @@ const mediumOutputSlab = new Slab(mediumSlab.size, mediumSlab.maxBytes, mediumSl
 const HUGE_PAGE_HINT_BYTES = 4 << 20;
 
 /** Buffers below this size are left to the garbage collector (slabs among them). */
-const RELEASE_MIN_BYTES = 64 << 10;
+export const RELEASE_MIN_BYTES = 64 << 10;
+
+/**
+ * The buffers of at least RELEASE_MIN_BYTES that this module allocated, each with how many
+ * undisposed tensors view it (Tensor's constructor and dispose keep the count). When the
+ * last one is disposed the buffer is freed; one never viewed by a tensor stays with the
+ * garbage collector, and so do buffers from elsewhere (a user's typed array).
+ */
+const holders = new WeakMap<ArrayBufferLike, number>();
+
+/** Counts one more tensor over `array`'s buffer (a no-op for buffers not from here). */
+export function hold(array: ArrayBufferView): void {
+  const count = holders.get(array.buffer);
+  if (count !== undefined) holders.set(array.buffer, count + 1);
+}
+
+/** Counts one tensor less over `array`'s buffer and frees it when none is left. */
+export function letGo(array: ArrayBufferView): void {
+  const buffer = array.buffer, count = holders.get(buffer);
+  if (count === undefined) return;
+  if (count > 1) {
+    holders.set(buffer, count - 1);
+    return;
+  }
+  holders.delete(buffer);
+  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
+}
 
 /** Records the large buffers allocated while it is open (see `inReleaseScope`). */
 export class ReleaseScope {
@@ -130,7 +156,10 @@ function allocateLarge(dtype: DType, n: number, op: string, uninitialised: boole
     const buffer = uninitialised ? takeBuffer(bytes) : undefined;
     const array = buffer ? new ArrayType(buffer, 0, n) : new ArrayType(n);
     if (!buffer && bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
-    if (bytes >= RELEASE_MIN_BYTES) { for (const s of openScopes) s.born.add(array.buffer); }
+    if (bytes >= RELEASE_MIN_BYTES) {
+      holders.set(array.buffer, 0);
+      for (const s of openScopes) s.born.add(array.buffer);
+    }
     return array;
   } catch (cause) {
     throw new RangeError(`${op}: cannot allocate ${n} ${dtype} elements (${bytes} bytes)`, {

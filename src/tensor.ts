@@ -10,6 +10,8 @@ import { denseStrides, showShape, sizeOf } from "./shape.ts";
 import { CPU_DEVICE } from "./device.ts";
 import { copyAs } from "./ops/cast.ts";
 import { formatTensor } from "./format.ts";
+import { isPinned, track } from "./lifetime.ts";
+import { hold, letGo, RELEASE_MIN_BYTES } from "./storage.ts";
 
 /** A JS scalar a tensor can be made from. */
 export type Scalar = number | boolean | bigint;
@@ -42,8 +44,7 @@ export class Tensor {
   readonly shape: readonly number[];
   /** Number of elements. */
   readonly size: number;
-  /** Backing storage; elements start at `offset` and follow `strides`. */
-  readonly data: TypedArray;
+
   /** Element offset of element (0, ..., 0) in `data`. */
   readonly offset: number;
   /** Whether the elements are dense row-major from `offset`. */
@@ -51,6 +52,8 @@ export class Tensor {
   /** Unique per tensor; the gradient tape keys on it. */
   readonly id: number;
   #strides: readonly number[] | undefined;
+  #data: TypedArray;
+  #disposed = false;
 
   /**
    * Wraps storage; ops build tensors, users call `tf.constant`. When `strides` is
@@ -63,7 +66,7 @@ export class Tensor {
     strides?: readonly number[],
     offset = 0,
   ) {
-    this.data = data;
+    this.#data = data;
     this.dtype = dtype;
     this.shape = shape;
     this.size = sizeOf(shape);
@@ -76,6 +79,40 @@ export class Tensor {
       this.#strides = strides;
       this.contiguous = false;
     }
+    if (data.byteLength >= RELEASE_MIN_BYTES) hold(data);
+    track(this);
+  }
+
+  /**
+   * Backing storage; elements start at `offset` and follow `strides`. Reading it from a
+   * disposed tensor is an error, so no op computes with freed memory.
+   */
+  get data(): TypedArray {
+    if (this.#disposed) throw disposedError(this);
+    return this.#data;
+  }
+
+  /**
+   * Frees this tensor's memory now instead of at a garbage collection (which is what
+   * happens without it): the storage goes once every tensor that views it (reshapes,
+   * slices, transposes) is disposed. Afterwards any use of this tensor is an error, and an
+   * array `dataSync()` returned reads as empty once the storage is freed. A Variable's
+   * value is not disposed this way (dispose the Variable). `using t = ...` disposes at the
+   * end of the block (Symbol.dispose); `tf.tidy` disposes what a function made.
+   */
+  dispose(): void {
+    if (this.#disposed || isPinned(this)) return;
+    this.#disposed = true;
+    if (this.#data.byteLength >= RELEASE_MIN_BYTES) letGo(this.#data);
+  }
+
+  /** Whether dispose() ran. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Element strides (elements, not bytes); 0 on broadcast dims. */
@@ -152,6 +189,9 @@ export class Tensor {
   }
 
   [Symbol.for("Deno.customInspect")](): string {
+    if (this.#disposed) {
+      return `tf.Tensor(<disposed>, shape=${showShape(this.shape)}, dtype=${this.dtype})`;
+    }
     return this.toString();
   }
 
@@ -164,6 +204,22 @@ export class Tensor {
   gpu(index = 0): Tensor {
     throw new Error(`no GPU device: tf.numGpus() is 0 (asked for /gpu:${index})`);
   }
+}
+
+/**
+ * NOTE: the class's `[Symbol.dispose]` method alone is not always taken as `Disposable`:
+ * where @types/node's declarations load first (a program whose first module imports a
+ * `node:` module, then this one), TypeScript typed `using t = tensor` as an error. Merging
+ * the interface states it whatever the order.
+ */
+// deno-lint-ignore no-empty-interface
+export interface Tensor extends Disposable {}
+
+function disposedError(t: Tensor): Error {
+  return new Error(
+    `a disposed tensor was used (${t.dtype} ${showShape(t.shape)}): it was freed by ` +
+      "dispose(), a `using` block or tf.tidy",
+  );
 }
 
 function isDense(shape: readonly number[], strides: readonly number[]): boolean {

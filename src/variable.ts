@@ -9,6 +9,7 @@ import { checkDType, type DType, type TypedArray } from "./dtype.ts";
 import { describe, sameShape, showShape } from "./shape.ts";
 import { type NestedArray, Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
 import { free } from "./storage.ts";
+import { pin, unpin } from "./lifetime.ts";
 import { notifyRead, type Watchable } from "./tape.ts";
 import { castTensor, contiguous } from "./ops/cast.ts";
 import { constant } from "./ops/convert.ts";
@@ -86,6 +87,7 @@ export class Variable implements Watchable {
     const unique = uniqueName(options.name ?? "Variable");
     this.name = options.exactName && options.name !== undefined ? options.name : unique;
     if (creationHook) this.#value = creationHook(this.name, this.#value) ?? this.#value;
+    pin(this.#value);
     this.trainable = options.trainable ?? true;
     this.serial = serials++;
   }
@@ -133,7 +135,7 @@ export class Variable implements Watchable {
    */
   replaceOwned(next: Tensor): void {
     const previous = this.#value, owned = this.#owned;
-    this.#value = next;
+    this.#setValue(next);
     this.#owned = true;
     if (owned) free(previous.data);
   }
@@ -178,9 +180,30 @@ export class Variable implements Watchable {
           `variable of shape ${showShape(this.shape)}`,
       );
     }
-    this.#value = contiguous(castTensor(t, this.dtype), "assign");
+    this.#setValue(contiguous(castTensor(t, this.dtype), "assign"));
     this.#owned = false;
     return this;
+  }
+
+  /** Makes `next` the value: pinned, so that no dispose() or tf.tidy frees it meanwhile. */
+  #setValue(next: Tensor): void {
+    unpin(this.#value);
+    this.#value = next;
+    pin(next);
+  }
+
+  /**
+   * Frees the value's memory now (TensorFlow.js's Variable.dispose): afterwards reading
+   * the variable is an error. For variables that are no longer needed; the garbage
+   * collector frees them too.
+   */
+  dispose(): void {
+    unpin(this.#value);
+    this.#value.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** this += delta. Returns this. */

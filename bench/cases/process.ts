@@ -1,7 +1,9 @@
 /**
  * Whole-process cases, measured by spawning processes: time from process start to the
- * first matmul result (each runtime loads its library and prints a 2x2 matmul), and
- * the peak resident memory of a 200-step MNIST training loop (ours vs TensorFlow eager).
+ * first matmul result (each runtime loads its library and prints a 2x2 matmul), the peak
+ * resident memory of a 200-step MNIST training loop (ours vs TensorFlow eager), and the
+ * first 10 calls and peak memory of a fresh process's loop of 16M-element adds whose
+ * results are dropped (ours vs NumPy).
  * @module
  */
 import { interopPython } from "../../tests/python_env.ts";
@@ -96,6 +98,35 @@ async function peakMemory(column: Column): Promise<Result> {
   };
 }
 
+const ADD_RUNS = 3;
+
+/** Runs the fresh-process add loop ADD_RUNS times: [seconds of the first 10 calls, peak bytes]. */
+async function addLoopRuns(column: Column): Promise<[number, number][]> {
+  const [cmd, ...args] = column === "ours"
+    ? [DENO, "run", "--allow-all", "bench/procs/add_loop_ours.ts"]
+    : [await interopPython(), "bench/peers/add_loop.py", MARK];
+  const runs: [number, number][] = [];
+  for (let i = 0; i < ADD_RUNS; i++) {
+    const out = await new Deno.Command(cmd, { args, cwd: ROOT, env: ENV, stderr: "piped" })
+      .output();
+    const line = new TextDecoder().decode(out.stdout).split("\n").find((l) => l.startsWith(MARK));
+    if (!out.success || !line) {
+      const err = new TextDecoder().decode(out.stderr).slice(-2000);
+      throw new Error(`16M add loop (${column}) failed:\n${err}`);
+    }
+    const { firstTen, peakBytes } = JSON.parse(line.slice(MARK.length));
+    runs.push([firstTen, peakBytes]);
+  }
+  return runs;
+}
+
+/** One spawn series serves both add-loop cases; the second reads what the first measured. */
+const addLoops = new Map<Column, Promise<[number, number][]>>();
+const addLoop = (column: Column) => {
+  if (!addLoops.has(column)) addLoops.set(column, addLoopRuns(column));
+  return addLoops.get(column)!;
+};
+
 /** The whole-process cases. */
 export const processCases: Case[] = [
   {
@@ -118,5 +149,34 @@ export const processCases: Case[] = [
     processColumns: ["ours", "tensorflow"],
     process: peakMemory,
     targets: [{ column: "tensorflow", atLeast: 2, text: "peak memory <= half of TF's" }],
+  },
+  {
+    id: "add_16m_fresh",
+    label: "16M add, first 10 calls of a fresh process",
+    group: "process",
+    kind: "add_fresh",
+    params: { calls: 10 },
+    processColumns: ["ours", "numpy"],
+    process: async (column) => ({
+      column,
+      stats: statsOf((await addLoop(column)).map(([seconds]) => seconds)),
+      note: `median of ${ADD_RUNS} processes`,
+    }),
+    targets: [{ column: "numpy", atLeast: 0.9, text: "fresh 16M adds >= 0.9x NumPy" }],
+  },
+  {
+    id: "add_16m_loop_rss",
+    label: "peak RSS, 100-call 16M add loop, results dropped",
+    group: "process",
+    kind: "add_rss",
+    params: { calls: 100 },
+    unit: "bytes",
+    processColumns: ["ours", "numpy"],
+    process: async (column) => ({
+      column,
+      stats: statsOf((await addLoop(column)).map(([, bytes]) => bytes)),
+      note: `median of ${ADD_RUNS} processes`,
+    }),
+    targets: [{ column: "numpy", atLeast: 1 / 1.5, text: "add loop RSS <= 1.5x NumPy's" }],
   },
 ];
