@@ -132,7 +132,8 @@ export {
   transpose,
 } from "./src/ops/views.ts";
 export type { StridedSliceOptions } from "./src/ops/views.ts";
-export { concat, pad, split, stack, tile, unstack } from "./src/ops/array.ts";
+export { concat, pad, split, stack, unstack } from "./src/ops/array.ts";
+export { tile } from "./src/ops/tile.ts";
 export type { PadOptions } from "./src/ops/array.ts";
 export {
   eye,

@@ -2,7 +2,7 @@
  * `deno task bench [--filter name] [--json out.json] [--budget s] [--peers list]`:
  * deno-eager side by side with NumPy, TensorFlow (eager and tf.function) and
  * TensorFlow.js (cpu and wasm backends), each case measured in every runtime in the same
- * run on the same machine (DESIGN.md section 7, issue 7). Prints the table; a full run
+ * run on the same machine (issue 7). Prints the table; a full run
  * (no --filter, all peers) also writes bench/RESULTS.md.
  *
  * - Cases: bench/cases/*.ts (ours is timed in this process).

@@ -120,7 +120,7 @@ export function resultsMarkdown(rows: Row[], info: RunInfo): string {
   return `# Benchmark results
 
 Written by \`deno task bench\` (bench/bench.ts) on ${info.date}. Absolute times depend on
-the machine; the ratios of one run on one machine are what we report (DESIGN.md section 7).
+the machine; the ratios of one run on one machine are what we report (docs/benchmarks.md).
 
 - Machine: ${info.machine}
 - deno-eager: ${info.native}

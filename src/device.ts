@@ -1,6 +1,6 @@
 /**
  * Devices as TensorFlow names them. Only the CPU exists in this build; asking for a GPU
- * raises `no GPU device: tf.numGpus() is 0` (DESIGN.md section 6).
+ * raises `no GPU device: tf.numGpus() is 0`.
  * @module
  */
 import { describe } from "./shape.ts";

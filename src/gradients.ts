@@ -15,7 +15,6 @@ import { Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
 import { inReleaseScope, ReleaseScope } from "./storage.ts";
 import {
   active,
-  backprop,
   CUSTOM_GRADIENT_OP,
   record,
   TapeRecord,
@@ -29,7 +28,7 @@ import { onesLike, zerosLike } from "./ops/creation.ts";
 import { reshape } from "./ops/views.ts";
 import { stack } from "./ops/array.ts";
 import { oneHot } from "./ops/scatter.ts";
-import "./ops/grad_support.ts";
+import { backprop } from "./backprop.ts";
 
 /** What a gradient can be taken with respect to. */
 export type Source = Tensor | Variable;

@@ -5,12 +5,10 @@
  *
  * Gradients are computed with the ordinary ops, so a tape active while another one
  * computes a gradient records that computation: nested tapes give higher derivatives.
- * Broadcasting is undone in one place (`sumToShape` in backprop), not in every rule.
+ * Broadcasting is undone in one place (`sumToShape` in src/backprop.ts), not in every rule.
  * @module
  */
 import { isFloat } from "./dtype.ts";
-import { sameShape } from "./shape.ts";
-import { release, type ReleaseScope } from "./storage.ts";
 import { Tensor } from "./tensor.ts";
 
 /** Maps the gradients of an op's outputs to the gradients of the inputs that need one. */
@@ -145,129 +143,6 @@ export function notifyRead(v: Watchable, value: Tensor): void {
       tape.watchVariable(v, value);
     }
   }
-}
-
-/** Hooks for backprop that need ops (set by ops/grad_support.ts, which imports the ops). */
-export interface GradSupport {
-  onesLike(t: Tensor): Tensor;
-  zerosLike(t: Tensor): Tensor;
-  add(a: Tensor, b: Tensor): Tensor;
-  cast(t: Tensor, dtype: Tensor["dtype"]): Tensor;
-  /** Sums a broadcast gradient back to `shape`. */
-  sumToShape(t: Tensor, shape: readonly number[]): Tensor;
-}
-
-let support: GradSupport | undefined;
-
-/** Installs the op hooks backprop uses. */
-export function installGradSupport(s: GradSupport): void {
-  support = s;
-}
-
-function ops(): GradSupport {
-  if (!support) throw new Error("gradient: the ops are not loaded (import mod.ts)");
-  return support;
-}
-
-/** Ids of the tensors that depend on any of `sources` through the kept nodes. */
-function dependents(nodes: readonly TapeNode[], sources: Iterable<number>): Set<number> {
-  const reach = new Set(sources);
-  for (const node of nodes) {
-    if (node.inputs.some((x) => reach.has(x.id))) { for (const o of node.outputs) reach.add(o.id); }
-  }
-  return reach;
-}
-
-/**
- * Frees the gradients backprop is done with (see storage.ts): a buffer allocated in
- * `scope` that no pending gradient shares (add and reshape rules pass a gradient on
- * unchanged or as a view) and that no user code saw (a customGradient's gradFn could
- * keep its dy). Without a scope, or while an outer tape records the backward ops as
- * its own forward ops (higher derivatives), it frees nothing.
- */
-class GradientReleaser {
-  readonly #pinned = new Set<ArrayBufferLike>();
-  readonly #finished: Tensor[] = [];
-  readonly scope: ReleaseScope | undefined;
-  constructor(scope: ReleaseScope | undefined, readonly grads: Map<number, Tensor>) {
-    this.scope = active.some((tape) => !tape.paused) ? undefined : scope;
-  }
-
-  pin(ts: readonly (Tensor | undefined)[]): void {
-    if (this.scope) { for (const t of ts) if (t) this.#pinned.add(t.data.buffer); }
-  }
-
-  /** Notes a gradient its consumer is done with; `flush` frees it if it is dead then. */
-  done(t: Tensor): void {
-    if (this.scope) this.#finished.push(t);
-  }
-
-  /** Call when the grads map holds every gradient still to be used. */
-  flush(): void {
-    const scope = this.scope;
-    if (!scope) return;
-    for (const t of this.#finished.splice(0)) {
-      const buffer = t.data.buffer;
-      if (this.#pinned.has(buffer) || !scope.born.has(buffer)) continue;
-      let shared = false;
-      for (const g of this.grads.values()) if (g.data.buffer === buffer) shared = true;
-      if (!shared) release(scope, t.data);
-    }
-  }
-}
-
-/**
- * Reverse-mode accumulation over `nodes` from `targets` (seeded with `seeds`) back to
- * the tensors with ids `sourceIds`. Returns the gradient of each source id reached.
- * With a `scope` (see GradientReleaser) it frees intermediate gradients as it goes.
- */
-export function backprop(
-  nodes: readonly TapeNode[],
-  targets: readonly Tensor[],
-  seeds: readonly Tensor[],
-  sourceIds: readonly number[],
-  scope?: ReleaseScope,
-): Map<number, Tensor> {
-  const o = ops();
-  const reach = dependents(nodes, sourceIds);
-  const grads = new Map<number, Tensor>();
-  const releaser = new GradientReleaser(scope, grads);
-  const accumulate = (id: number, g: Tensor) => {
-    const previous = grads.get(id);
-    if (!previous) return void grads.set(id, g);
-    grads.set(id, o.add(previous, g));
-    releaser.done(previous);
-    releaser.done(g);
-  };
-  targets.forEach((t, i) => {
-    if (reach.has(t.id)) accumulate(t.id, seeds[i]);
-  });
-  const keep = new Set(sourceIds);
-  for (let n = nodes.length - 1; n >= 0; n--) {
-    const node = nodes[n];
-    if (!node.outputs.some((y) => grads.has(y.id))) continue;
-    const needs = node.inputs.map((x) => reach.has(x.id) && isFloat(x.dtype));
-    if (!needs.some(Boolean)) continue;
-    const dys = node.outputs.map((y) => grads.get(y.id) ?? o.zerosLike(y));
-    if (node.op === CUSTOM_GRADIENT_OP) releaser.pin(dys);
-    const dxs = node.gradients(dys, needs);
-    if (node.op === CUSTOM_GRADIENT_OP) releaser.pin(dxs);
-    for (const y of node.outputs) if (!keep.has(y.id)) grads.delete(y.id);
-    node.inputs.forEach((x, i) => {
-      const given = dxs[i];
-      if (!needs[i] || !given) return;
-      let dx = given;
-      if (!sameShape(dx.shape, x.shape)) dx = o.sumToShape(dx, x.shape);
-      if (dx.dtype !== x.dtype) dx = o.cast(dx, x.dtype);
-      accumulate(x.id, dx);
-      if (dx !== given) releaser.done(given);
-    });
-    dys.forEach((dy, k) => {
-      if (!keep.has(node.outputs[k].id)) releaser.done(dy);
-    });
-    releaser.flush();
-  }
-  return grads;
 }
 
 /** The op name customGradient records (its gradFn is user code). */

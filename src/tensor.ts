@@ -8,7 +8,7 @@
 import type { DType, TypedArray } from "./dtype.ts";
 import { denseStrides, showShape, sizeOf } from "./shape.ts";
 import { CPU_DEVICE } from "./device.ts";
-import { copyAs } from "./ops/cast.ts";
+import { denseElements } from "./ops/dense.ts";
 import { formatTensor } from "./format.ts";
 import { isPinned, track } from "./lifetime.ts";
 import { hold, letGo, RELEASE_MIN_BYTES } from "./storage.ts";
@@ -140,7 +140,7 @@ export class Tensor {
       if (this.offset === 0 && this.data.length === this.size) return this.data;
       return this.data.subarray(this.offset, this.offset + this.size);
     }
-    return copyAs(this, this.dtype, "dataSync").data;
+    return denseElements(this, this.dtype, "dataSync");
   }
 
   /**
@@ -212,7 +212,6 @@ export class Tensor {
  * `node:` module, then this one), TypeScript typed `using t = tensor` as an error. Merging
  * the interface states it whatever the order.
  */
-// deno-lint-ignore no-empty-interface
 export interface Tensor extends Disposable {}
 
 function disposedError(t: Tensor): Error {

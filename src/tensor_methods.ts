@@ -10,6 +10,7 @@ import * as math from "./ops/math.ts";
 import * as reduce from "./ops/reduce.ts";
 import * as views from "./ops/views.ts";
 import * as array from "./ops/array.ts";
+import * as tiling from "./ops/tile.ts";
 import * as nn from "./ops/nn.ts";
 import { matmul, type MatmulOptions } from "./ops/matmul.ts";
 import { delegateTensorMethods } from "./variable.ts";
@@ -225,7 +226,7 @@ Object.assign(Tensor.prototype, {
     return views.broadcastTo(this, shape);
   },
   tile(this: Tensor, multiples: readonly number[]) {
-    return array.tile(this, multiples);
+    return tiling.tile(this, multiples);
   },
   pad(this: Tensor, paddings: readonly (readonly [number, number])[], options?: array.PadOptions) {
     return array.pad(this, paddings, options);

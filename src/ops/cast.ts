@@ -7,30 +7,12 @@ import { type DType, dtypeCode, isFloat } from "../dtype.ts";
 import { active, record1 } from "../tape.ts";
 import { check, native } from "../native/lib.ts";
 import { int64s } from "../native/args.ts";
-import { allocateOutput } from "../storage.ts";
 import { Tensor } from "../tensor.ts";
+import { denseElements } from "./dense.ts";
 
 /** Copies `x` into a new dense tensor of `dtype` (see eager_cast for the rounding rules). */
 export function copyAs(x: Tensor, dtype: DType, op: string): Tensor {
-  const out = allocateOutput(dtype, x.size, op);
-  if (x.size > 0) {
-    check(
-      native.eager_cast(
-        dtypeCode(x.dtype),
-        dtypeCode(dtype),
-        x.rank,
-        int64s(0, x.shape),
-        out,
-        0,
-        null,
-        x.data,
-        x.offset,
-        int64s(1, x.strides),
-      ),
-      op,
-    );
-  }
-  return new Tensor(out, dtype, x.shape);
+  return new Tensor(denseElements(x, dtype, op), dtype, x.shape);
 }
 
 /** `x` converted to `dtype`; `x` itself when it already is. */

@@ -1,13 +1,9 @@
 /**
- * The ops backprop needs (tape.ts cannot import the ops: they import it). Installed once
- * when this module loads; mod.ts imports it.
+ * Undoing broadcasting: the one place backprop (src/backprop.ts) sums a gradient back to
+ * an input's shape.
  * @module
  */
 import type { Tensor } from "../tensor.ts";
-import { installGradSupport } from "../tape.ts";
-import { castTensor } from "./cast.ts";
-import { onesLike, zerosLike } from "./creation.ts";
-import { add } from "./math.ts";
 import { reduceSum } from "./reduce.ts";
 import { reshape } from "./views.ts";
 
@@ -24,5 +20,3 @@ export function sumToShape(t: Tensor, shape: readonly number[]): Tensor {
   const summed = axes.length > 0 ? reduceSum(t, axes, { keepDims: true }) : t;
   return reshape(summed, shape);
 }
-
-installGradSupport({ onesLike, zerosLike, add, cast: castTensor, sumToShape });
