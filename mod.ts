@@ -146,10 +146,12 @@ export {
   zerosLike,
 } from "./src/ops/creation.ts";
 export type { EyeOptions } from "./src/ops/creation.ts";
-export { booleanMask, gather, gatherNd, whereIndices } from "./src/ops/indexing.ts";
-export type { BooleanMaskOptions, GatherNdOptions, GatherOptions } from "./src/ops/indexing.ts";
-export { oneHot, scatterNd, unsortedSegmentSum } from "./src/ops/scatter.ts";
-export type { OneHotOptions } from "./src/ops/scatter.ts";
+export { booleanMask, whereIndices } from "./src/ops/indexing.ts";
+export type { BooleanMaskOptions } from "./src/ops/indexing.ts";
+export { gather, gatherNd, scatterNd, unsortedSegmentSum } from "./src/ops/gather_scatter.ts";
+export type { GatherNdOptions, GatherOptions } from "./src/ops/gather_scatter.ts";
+export { oneHot } from "./src/ops/one_hot.ts";
+export type { OneHotOptions } from "./src/ops/one_hot.ts";
 export { randomNormal, randomShuffle, randomUniform, truncatedNormal } from "./src/ops/random.ts";
 export type {
   DropoutOptions,

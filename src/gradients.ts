@@ -27,7 +27,7 @@ import { toTensor } from "./ops/convert.ts";
 import { onesLike, zerosLike } from "./ops/creation.ts";
 import { reshape } from "./ops/views.ts";
 import { stack } from "./ops/array.ts";
-import { oneHot } from "./ops/scatter.ts";
+import { oneHot } from "./ops/one_hot.ts";
 import { backprop } from "./backprop.ts";
 
 /** What a gradient can be taken with respect to. */

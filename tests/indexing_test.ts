@@ -9,8 +9,9 @@ import { arrayType, type DType } from "../src/dtype.ts";
 import { native } from "../src/native/lib.ts";
 import { denseStrides, sizeOf } from "../src/shape.ts";
 import { Tensor } from "../src/tensor.ts";
-import { booleanMask, gather, gatherNd, whereIndices } from "../src/ops/indexing.ts";
-import { oneHot, scatterNd, unsortedSegmentSum } from "../src/ops/scatter.ts";
+import { booleanMask, whereIndices } from "../src/ops/indexing.ts";
+import { gather, gatherNd, scatterNd, unsortedSegmentSum } from "../src/ops/gather_scatter.ts";
+import { oneHot } from "../src/ops/one_hot.ts";
 import { assertThrowsMatch, rng } from "./helpers.ts";
 
 type Value = number | bigint;

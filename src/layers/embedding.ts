@@ -6,7 +6,7 @@ import { describe } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { cast } from "../ops/math.ts";
-import { gather } from "../ops/indexing.ts";
+import { gather } from "../ops/gather_scatter.ts";
 import { type Initializer, randomUniform } from "./initializers.ts";
 import { Layer, type LayerOptions } from "./layer.ts";
 
