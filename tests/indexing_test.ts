@@ -12,7 +12,7 @@ import { Tensor } from "../src/tensor.ts";
 import { booleanMask, whereIndices } from "../src/ops/indexing.ts";
 import { gather, gatherNd, scatterNd, unsortedSegmentSum } from "../src/ops/gather_scatter.ts";
 import { oneHot } from "../src/ops/one_hot.ts";
-import { assertThrowsMatch, rng } from "./helpers.ts";
+import { assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
 
 type Value = number | bigint;
 type IndexDType = "int32" | "int64";
@@ -360,6 +360,20 @@ Deno.test("gatherNd rejects bad indices and arguments", () => {
     () => gatherNd([[1, 2], [3, 4]], indexTensor([0, -1], [1, 2], "int64")),
     /^gatherNd: indices\[0\] = \[0, -1\] does not index into param shape \[2,2\]$/,
   );
+  // With batch dims the kernel sees rows prefixed by their batch: the message names the row
+  // of the caller's indices. An empty output is checked all the same.
+  assertThrowsMatch(
+    () => gatherNd([[1, 2, 3], [4, 5, 6]], [[1], [5]], { batchDims: 1 }),
+    /^gatherNd: indices\[1\] = \[5\] does not index into param shape \[3\]$/,
+  );
+  assertThrowsMatch(
+    () => gatherNd(new Tensor(new Float32Array(0), "float32", [2, 0]), [[1], [2]]),
+    /^gatherNd: indices\[1\] = \[2\] does not index into param shape \[2,0\]$/,
+  );
+  assertThrowsMatch(
+    () => gather([[1, 2, 3], [4, 5, 6]], [[0], [4]], { batchDims: 1, axis: 1 }),
+    /^gather: indices\[1,0\] = 4 is not in \[0, 3\)$/,
+  );
   assertThrowsMatch(() => gatherNd([1, 2], [[0.5]]), /gatherNd: indices must be int32 or int64/);
   assertThrowsMatch(() => gatherNd([1, 2], 0), /gatherNd: indices must have rank >= 1/);
   assertThrowsMatch(() => gatherNd([1, 2], [[0, 0]]), /gatherNd: indices' last dim \(2\)/);
@@ -701,26 +715,44 @@ Deno.test("large gather and oneHot agree across thread counts", () => {
   }
 });
 
-Deno.test("the kernels re-check indices themselves (EAGER_ERR_INDEX = 5)", () => {
+Deno.test("the kernels check indices and report the first bad one (EAGER_ERR_INDEX = 5)", () => {
   const out = new Float32Array(4);
   const params = Float32Array.from([1, 2, 3]);
+  const bad = new BigInt64Array(1);
   // dtype f32 = 0, index dtypes i32 = 2 and i64 = 3.
   const bad32 = Int32Array.from([0, 3]);
   const bad64 = BigInt64Array.from([-1n, 0n]);
   const gatherStatus = (idx: Int32Array | BigInt64Array, code: number) =>
-    native.eager_gather(0, code, 1, 1, 3, 1, 2, out, params, 0, idx, 0);
-  if (gatherStatus(bad32, 2) !== 5 || gatherStatus(bad64, 3) !== 5) {
-    throw new AssertionError({ message: "eager_gather accepted a bad index" });
-  }
+    native.eager_gather(0, code, 1, 1, 3, 1, 2, out, params, 0, idx, 0, bad);
+  assertEquals([gatherStatus(bad32, 2), bad[0]], [5, 1n]);
+  assertEquals([gatherStatus(bad64, 3), bad[0]], [5, 0n]);
+  // An empty output (inner = 0) still checks: index 1 of [0, 3, 7] is the first bad one.
+  const three = Int32Array.from([0, 3, 7]);
+  assertEquals([native.eager_gather(0, 2, 1, 1, 3, 0, 3, out, params, 0, three, 0, bad), bad[0]], [
+    5,
+    1n,
+  ]);
   const shape = BigInt64Array.from([3n]);
-  const nd = native.eager_gather_nd(0, 2, 1, shape, 2, 1, out, params, 0, bad32, 0);
-  const sc = native.eager_scatter_nd(0, 3, 1, shape, 2, 1, out, params, 0, bad64, 0);
-  if (nd !== 5 || sc !== 5) {
-    throw new AssertionError({ message: `gather_nd gave ${nd}, scatter_nd gave ${sc}` });
+  bad[0] = -1n;
+  const nd = native.eager_gather_nd(0, 2, 1, shape, 2, 1, out, params, 0, bad32, 0, bad);
+  assertEquals([nd, bad[0]], [5, 1n]);
+  const sc = native.eager_scatter_nd(0, 3, 1, shape, 2, 1, out, params, 0, bad64, 0, bad);
+  assertEquals([sc, bad[0]], [5, 0n]);
+  // The first bad one whatever the thread count: 40,000 rows, bad from position 30,001 on.
+  const many = new Int32Array(40000).fill(1);
+  many.fill(9, 30001);
+  const wide = new Float32Array(40000 * 64);
+  const big = new Float32Array(3 * 64);
+  for (const n of [1, 2, 3]) {
+    const status = withThreads(
+      n,
+      () => native.eager_gather(0, 2, 1, 1, 3, 64, 40000, wide, big, 0, many, 0, bad),
+    );
+    assertEquals([status, bad[0]], [5, 30001n]);
   }
   // A bool scatter is a dtype error (2), an unknown index dtype an argument error (1).
   const seg = native.eager_unsorted_segment_sum(5, 2, 1, 1, 1, out, params, 0, bad32, 0);
-  const badIndexDType = native.eager_gather(0, 0, 1, 1, 3, 1, 2, out, params, 0, bad32, 0);
+  const badIndexDType = native.eager_gather(0, 0, 1, 1, 3, 1, 2, out, params, 0, bad32, 0, bad);
   if (seg !== 2 || badIndexDType !== 1) {
     throw new AssertionError({ message: `segment sum gave ${seg}, gather gave ${badIndexDType}` });
   }

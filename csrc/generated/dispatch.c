@@ -62,17 +62,17 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
 EAGER_API int32_t eager_gather(int32_t dtype, int32_t index_dtype, int64_t batch, int64_t outer,
                                int64_t axis_len, int64_t inner, int64_t n_idx, void *out,
                                const void *params, int64_t params_offset, const void *indices,
-                               int64_t indices_offset) {
+                               int64_t indices_offset, int64_t *first_bad) {
   return eager_active_kernels->gather(dtype, index_dtype, batch, outer, axis_len, inner, n_idx, out,
-      params, params_offset, indices, indices_offset);
+      params, params_offset, indices, indices_offset, first_bad);
 }
 
 EAGER_API int32_t eager_gather_nd(int32_t dtype, int32_t index_dtype, int32_t params_rank,
                                   const int64_t *params_shape, int64_t n, int32_t depth, void *out,
                                   const void *params, int64_t params_offset, const void *indices,
-                                  int64_t indices_offset) {
+                                  int64_t indices_offset, int64_t *first_bad) {
   return eager_active_kernels->gather_nd(dtype, index_dtype, params_rank, params_shape, n, depth,
-      out, params, params_offset, indices, indices_offset);
+      out, params, params_offset, indices, indices_offset, first_bad);
 }
 
 EAGER_API int32_t eager_unsorted_segment_sum(int32_t dtype, int32_t index_dtype, int64_t n,
@@ -86,9 +86,9 @@ EAGER_API int32_t eager_unsorted_segment_sum(int32_t dtype, int32_t index_dtype,
 EAGER_API int32_t eager_scatter_nd(int32_t dtype, int32_t index_dtype, int32_t out_rank,
                                    const int64_t *out_shape, int64_t n, int32_t depth, void *out,
                                    const void *updates, int64_t updates_offset, const void *indices,
-                                   int64_t indices_offset) {
+                                   int64_t indices_offset, int64_t *first_bad) {
   return eager_active_kernels->scatter_nd(dtype, index_dtype, out_rank, out_shape, n, depth, out,
-      updates, updates_offset, indices, indices_offset);
+      updates, updates_offset, indices, indices_offset, first_bad);
 }
 
 EAGER_API int32_t eager_one_hot(int32_t dtype, int32_t index_dtype, int64_t outer, int64_t depth,

@@ -33,18 +33,19 @@ typedef struct {
                     int64_t b_row_stride, int64_t b_col_stride);
   int32_t (*gather)(int32_t dtype, int32_t index_dtype, int64_t batch, int64_t outer,
                     int64_t axis_len, int64_t inner, int64_t n_idx, void *out, const void *params,
-                    int64_t params_offset, const void *indices, int64_t indices_offset);
+                    int64_t params_offset, const void *indices, int64_t indices_offset,
+                    int64_t *first_bad);
   int32_t (*gather_nd)(int32_t dtype, int32_t index_dtype, int32_t params_rank,
                        const int64_t *params_shape, int64_t n, int32_t depth, void *out,
                        const void *params, int64_t params_offset, const void *indices,
-                       int64_t indices_offset);
+                       int64_t indices_offset, int64_t *first_bad);
   int32_t (*unsorted_segment_sum)(int32_t dtype, int32_t index_dtype, int64_t n, int64_t inner,
                                   int64_t num_segments, void *out, const void *data,
                                   int64_t data_offset, const void *segment_ids, int64_t ids_offset);
   int32_t (*scatter_nd)(int32_t dtype, int32_t index_dtype, int32_t out_rank,
                         const int64_t *out_shape, int64_t n, int32_t depth, void *out,
                         const void *updates, int64_t updates_offset, const void *indices,
-                        int64_t indices_offset);
+                        int64_t indices_offset, int64_t *first_bad);
   int32_t (*one_hot)(int32_t dtype, int32_t index_dtype, int64_t outer, int64_t depth,
                      int64_t inner, void *out, const void *indices, int64_t indices_offset,
                      double on_value, double off_value);

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 #define EAGER_MAX_RANK 8
 /* Bumped when a signature in this header changes; the loader checks it. */
-#define EAGER_ABI_VERSION 6
+#define EAGER_ABI_VERSION 7
 
 typedef enum {
   EAGER_F32 = 0,
@@ -278,23 +278,26 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
 /* ---- indexing (index.c) ---- */
 
 /* Indices are int32 or int64 (`index_dtype`); data moves by element size, so any dtype
- * works for gather, gather_nd and one_hot. Every index is checked: one outside its range
- * returns EAGER_ERR_INDEX and nothing outside the buffers is read or written (the output
- * may then be partly written). All operands are dense from their offsets. */
+ * works for gather, gather_nd and one_hot. Every index is checked, also when the output
+ * is empty: gather, gather_nd and scatter_nd return EAGER_ERR_INDEX for one outside its
+ * range, with *first_bad set to the position (in the flat indices) of the first such, and
+ * nothing outside the buffers is read or written (the output may then be partly written).
+ * All operands are dense from their offsets. */
 
 /* out[b, o, j, :] = params[b, o, indices[b, j], :] with params [batch, outer, axis_len,
  * inner], indices [batch, n_idx] and out [batch, outer, n_idx, inner]. */
 EAGER_API int32_t eager_gather(int32_t dtype, int32_t index_dtype, int64_t batch, int64_t outer,
                                int64_t axis_len, int64_t inner, int64_t n_idx, void *out,
                                const void *params, int64_t params_offset, const void *indices,
-                               int64_t indices_offset);
+                               int64_t indices_offset, int64_t *first_bad);
 /* out[i, :] = params[indices[i, 0], ..., indices[i, depth - 1], ...] flattened: params has
  * `params_shape` (rank params_rank), indices is [n, depth] with depth <= params_rank, and
  * out is [n, prod(params_shape[depth:])]. */
 EAGER_API int32_t eager_gather_nd(int32_t dtype, int32_t index_dtype, int32_t params_rank,
                                   const int64_t *params_shape, int64_t n, int32_t depth,
                                   void *out, const void *params, int64_t params_offset,
-                                  const void *indices, int64_t indices_offset);
+                                  const void *indices, int64_t indices_offset,
+                                  int64_t *first_bad);
 /* out[seg, :] = sum of data[i, :] over i with segment_ids[i] == seg, out [num_segments,
  * inner] (zeroed first), data [n, inner]. Ids outside [0, num_segments) are dropped.
  * float32, float64, int32 and int64 (integers wrap). Each output element adds its
@@ -310,7 +313,8 @@ EAGER_API int32_t eager_unsorted_segment_sum(int32_t dtype, int32_t index_dtype,
 EAGER_API int32_t eager_scatter_nd(int32_t dtype, int32_t index_dtype, int32_t out_rank,
                                    const int64_t *out_shape, int64_t n, int32_t depth, void *out,
                                    const void *updates, int64_t updates_offset,
-                                   const void *indices, int64_t indices_offset);
+                                   const void *indices, int64_t indices_offset,
+                                   int64_t *first_bad);
 /* out[o, d, i] = indices[o, i] == d ? on_value : off_value, indices [outer, inner], out
  * [outer, depth, inner] of `dtype`; the values convert as eager_cast converts float64.
  * An index outside [0, depth) gives an all-off column. */

@@ -3,8 +3,8 @@
  * (unsorted_segment_sum, scatter_nd).
  *
  * Data of any dtype moves by element size. Indices are int32 or int64, and each one is
- * checked here although the TS side checked first: a bad index returns EAGER_ERR_INDEX,
- * never an out-of-bounds access.
+ * checked here (the TS side reads no index values): a bad index returns EAGER_ERR_INDEX
+ * with the position of the first bad one, never an out-of-bounds access.
  *
  * NOTE: the scatter-adds split their work over output columns or output segments, never
  * over input rows, so duplicate ids never race and every output element adds its inputs
@@ -35,6 +35,28 @@ static inline void copy_bytes(char *dst, const char *src, size_t bytes) {
 
 static inline int counts_valid(int64_t a, int64_t b, int64_t c, int64_t d) {
   return a >= 0 && b >= 0 && c >= 0 && d >= 0;
+}
+
+/* The position of the first of `count` indices whose element k of each row of `depth` is
+ * outside [0, limits[k]), or -1. NOTE: run on the error path (and where no row is copied),
+ * so the position reported is the first in index order whatever the thread count. */
+static int64_t first_bad_index(const char *indices, int index_dtype, int64_t count, int depth,
+                               const int64_t *limits) {
+  for (int64_t i = 0, k = 0; i < count; i++) {
+    int64_t v = load_index(indices, index_dtype, i);
+    if (v < 0 || v >= limits[k]) return i;
+    if (++k == depth) k = 0;
+  }
+  return -1;
+}
+
+/* EAGER_OK, or EAGER_ERR_INDEX with *first_bad set when an index is out of range. */
+static int32_t check_indices(const char *indices, int index_dtype, int64_t count, int depth,
+                             const int64_t *limits, int64_t *first_bad) {
+  int64_t bad = first_bad_index(indices, index_dtype, count, depth, limits);
+  if (bad < 0) return EAGER_OK;
+  *first_bad = bad;
+  return EAGER_ERR_INDEX;
 }
 
 /* ---- gather ------------------------------------------------------------------------ */
@@ -75,12 +97,15 @@ static void gather_task(void *ctx_, int ith, int nth) {
 EAGER_API int32_t eager_gather(int32_t dtype, int32_t index_dtype, int64_t batch, int64_t outer,
                                int64_t axis_len, int64_t inner, int64_t n_idx, void *out,
                                const void *params, int64_t params_offset, const void *indices,
-                               int64_t indices_offset) {
+                               int64_t indices_offset, int64_t *first_bad) {
   if (!eager_dtype_valid(dtype) || !index_dtype_valid(index_dtype) ||
       !counts_valid(batch, outer, axis_len, inner) || n_idx < 0)
     return EAGER_ERR_ARGUMENT;
   int64_t rows = batch * outer * n_idx;
-  if (rows == 0 || inner == 0) return EAGER_OK;
+  const char *index_base =
+      (const char *)indices + indices_offset * (int64_t)eager_dtype_size(index_dtype);
+  if (rows == 0 || inner == 0)
+    return check_indices(index_base, index_dtype, batch * n_idx, 1, &axis_len, first_bad);
   size_t size = eager_dtype_size(dtype);
   gather_ctx c = {
       .outer = outer,
@@ -90,13 +115,14 @@ EAGER_API int32_t eager_gather(int32_t dtype, int32_t index_dtype, int64_t batch
       .row_bytes = (size_t)inner * size,
       .out = out,
       .params = (const char *)params + params_offset * (int64_t)size,
-      .indices = (const char *)indices + indices_offset * (int64_t)eager_dtype_size(index_dtype),
+      .indices = index_base,
       .index_dtype = index_dtype,
   };
   atomic_init(&c.status, EAGER_OK);
   /* A row costs about as much as a few elements even when it holds one. */
   eager_parallel(gather_task, &c, eager_threads_for(rows * (inner + 4), EAGER_GRAIN_CHEAP));
-  return atomic_load(&c.status);
+  if (atomic_load(&c.status) != EAGER_ERR_INDEX) return atomic_load(&c.status);
+  return check_indices(index_base, index_dtype, batch * n_idx, 1, &axis_len, first_bad);
 }
 
 /* ---- gather_nd --------------------------------------------------------------------- */
@@ -134,13 +160,17 @@ static void gather_nd_task(void *ctx_, int ith, int nth) {
 EAGER_API int32_t eager_gather_nd(int32_t dtype, int32_t index_dtype, int32_t params_rank,
                                   const int64_t *params_shape, int64_t n, int32_t depth,
                                   void *out, const void *params, int64_t params_offset,
-                                  const void *indices, int64_t indices_offset) {
+                                  const void *indices, int64_t indices_offset,
+                                  int64_t *first_bad) {
   if (!eager_dtype_valid(dtype) || !index_dtype_valid(index_dtype) ||
       !eager_shape_valid(params_rank, params_shape) || n < 0 || depth < 0 ||
       depth > params_rank)
     return EAGER_ERR_ARGUMENT;
   int64_t slice = eager_shape_size(params_rank - depth, params_shape + depth);
-  if (n == 0 || slice == 0) return EAGER_OK;
+  const char *index_base =
+      (const char *)indices + indices_offset * (int64_t)eager_dtype_size(index_dtype);
+  if (n == 0 || slice == 0)
+    return check_indices(index_base, index_dtype, n * depth, depth, params_shape, first_bad);
   size_t size = eager_dtype_size(dtype);
   gather_nd_ctx c = {
       .depth = depth,
@@ -149,14 +179,15 @@ EAGER_API int32_t eager_gather_nd(int32_t dtype, int32_t index_dtype, int32_t pa
       .slice_bytes = (size_t)slice * size,
       .out = out,
       .params = (const char *)params + params_offset * (int64_t)size,
-      .indices = (const char *)indices + indices_offset * (int64_t)eager_dtype_size(index_dtype),
+      .indices = index_base,
       .index_dtype = index_dtype,
   };
   memcpy(c.shape, params_shape, (size_t)params_rank * sizeof(int64_t));
   eager_dense_strides(params_rank, params_shape, c.strides);
   atomic_init(&c.status, EAGER_OK);
   eager_parallel(gather_nd_task, &c, eager_threads_for(n * (slice + 4), EAGER_GRAIN_CHEAP));
-  return atomic_load(&c.status);
+  if (atomic_load(&c.status) != EAGER_ERR_INDEX) return atomic_load(&c.status);
+  return check_indices(index_base, index_dtype, n * depth, depth, params_shape, first_bad);
 }
 
 /* ---- scatter-add (unsorted_segment_sum, scatter_nd) ---------------------------------- */
@@ -260,7 +291,8 @@ EAGER_API int32_t eager_unsorted_segment_sum(int32_t dtype, int32_t index_dtype,
 EAGER_API int32_t eager_scatter_nd(int32_t dtype, int32_t index_dtype, int32_t out_rank,
                                    const int64_t *out_shape, int64_t n, int32_t depth, void *out,
                                    const void *updates, int64_t updates_offset,
-                                   const void *indices, int64_t indices_offset) {
+                                   const void *indices, int64_t indices_offset,
+                                   int64_t *first_bad) {
   if (!index_dtype_valid(index_dtype) || !eager_shape_valid(out_rank, out_shape) || n < 0 ||
       depth < 0 || depth > out_rank)
     return EAGER_ERR_ARGUMENT;
@@ -276,6 +308,7 @@ EAGER_API int32_t eager_scatter_nd(int32_t dtype, int32_t index_dtype, int32_t o
       int64_t v = load_index(idx, index_dtype, i * depth + k);
       if (v < 0 || v >= out_shape[k]) {
         free(rows);
+        *first_bad = i * depth + k;
         return EAGER_ERR_INDEX;
       }
       row = row * out_shape[k] + v;

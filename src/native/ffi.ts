@@ -135,7 +135,7 @@ export const symbols = {
   },
   // int32_t eager_gather(int32_t dtype, int32_t index_dtype, int64_t batch, int64_t outer, int64_t
   //   axis_len, int64_t inner, int64_t n_idx, void *out, const void *params, int64_t params_offset,
-  //   const void *indices, int64_t indices_offset)
+  //   const void *indices, int64_t indices_offset, int64_t *first_bad)
   eager_gather: {
     parameters: [
       "i32",
@@ -150,12 +150,13 @@ export const symbols = {
       "i64",
       "buffer",
       "i64",
+      "buffer",
     ],
     result: "i32",
   },
   // int32_t eager_gather_nd(int32_t dtype, int32_t index_dtype, int32_t params_rank, const int64_t
   //   *params_shape, int64_t n, int32_t depth, void *out, const void *params, int64_t
-  //   params_offset, const void *indices, int64_t indices_offset)
+  //   params_offset, const void *indices, int64_t indices_offset, int64_t *first_bad)
   eager_gather_nd: {
     parameters: [
       "i32",
@@ -169,6 +170,7 @@ export const symbols = {
       "i64",
       "buffer",
       "i64",
+      "buffer",
     ],
     result: "i32",
   },
@@ -181,7 +183,7 @@ export const symbols = {
   },
   // int32_t eager_scatter_nd(int32_t dtype, int32_t index_dtype, int32_t out_rank, const int64_t
   //   *out_shape, int64_t n, int32_t depth, void *out, const void *updates, int64_t updates_offset,
-  //   const void *indices, int64_t indices_offset)
+  //   const void *indices, int64_t indices_offset, int64_t *first_bad)
   eager_scatter_nd: {
     parameters: [
       "i32",
@@ -195,6 +197,7 @@ export const symbols = {
       "i64",
       "buffer",
       "i64",
+      "buffer",
     ],
     result: "i32",
   },
@@ -337,4 +340,4 @@ export const symbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was generated for; the loader checks the library's. */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;

@@ -22,15 +22,16 @@ import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import { zeros } from "./creation.ts";
 import {
-  at,
-  checkNdIndices,
   checkScatterDType,
-  firstBadIndex,
+  firstBad,
+  gatherIndexError,
   type IndexArray,
   indexTensor,
+  ndIndexError,
   nonNegativeInt,
   positionTensor,
 } from "./index_checks.ts";
+import { Status } from "../native/codes.ts";
 import { where } from "./math.ts";
 import { reshape, transpose } from "./views.ts";
 
@@ -62,10 +63,23 @@ export function gather(
   indices: TensorLike,
   options: GatherOptions = {},
 ): Tensor {
-  const op = "gather";
+  return gatherAs("gather", "indices", params, indices, options);
+}
+
+/**
+ * gather for an op built on it: errors name `op` and call the indices `what`
+ * (sparseSoftmaxCrossEntropyWithLogits's "labels").
+ */
+export function gatherAs(
+  op: string,
+  what: string,
+  params: TensorLike,
+  indices: TensorLike,
+  options: GatherOptions = {},
+): Tensor {
   const source = toTensor(op, params);
   const p = contiguous(source, op);
-  const idx = indexTensor(op, indices);
+  const idx = indexTensor(op, indices, what);
   let batchDims = options.batchDims ?? 0;
   if (!Number.isInteger(batchDims)) {
     throw new TypeError(`${op}: batchDims must be an integer, got ${String(batchDims)}`);
@@ -98,33 +112,27 @@ export function gather(
   checkRank(op, shape.length);
   checkSize(op, shape);
   const axisLen = p.shape[axis];
-  const data = idx.dataSync() as IndexArray;
-  const bad = firstBadIndex(data, [axisLen]);
-  if (bad >= 0) {
-    throw new RangeError(
-      `${op}: ${at("indices", idx.shape, bad)} = ${data[bad]} is not in [0, ${axisLen})`,
-    );
-  }
   const out = allocate(p.dtype, sizeOf(shape), op);
-  if (out.length > 0) {
-    check(
-      native.eager_gather(
-        dtypeCode(p.dtype),
-        dtypeCode(idx.dtype),
-        sizeOf(p.shape.slice(0, batchDims)),
-        sizeOf(p.shape.slice(batchDims, axis)),
-        axisLen,
-        sizeOf(p.shape.slice(axis + 1)),
-        sizeOf(idx.shape.slice(batchDims)),
-        out,
-        p.data,
-        p.offset,
-        idx.data,
-        idx.offset,
-      ),
-      op,
-    );
+  // Called for an empty output too: the kernel checks every index all the same.
+  const status = native.eager_gather(
+    dtypeCode(p.dtype),
+    dtypeCode(idx.dtype),
+    sizeOf(p.shape.slice(0, batchDims)),
+    sizeOf(p.shape.slice(batchDims, axis)),
+    axisLen,
+    sizeOf(p.shape.slice(axis + 1)),
+    sizeOf(idx.shape.slice(batchDims)),
+    out,
+    p.data,
+    p.offset,
+    idx.data,
+    idx.offset,
+    firstBad,
+  );
+  if (status === Status.ERR_INDEX) {
+    throw gatherIndexError(op, what, idx, Number(firstBad[0]), axisLen);
   }
+  check(status, op);
   const result = new Tensor(out, p.dtype, shape);
   if (active.length !== 0) {
     record1(op, [source, idx], result, (dy) => [
@@ -230,8 +238,8 @@ export function gatherNd(
   const shape = [...idx.shape.slice(0, -1), ...p.shape.slice(batchDims + depth)];
   checkRank(op, shape.length);
   checkSize(op, shape);
-  checkNdIndices(op, idx, p.shape.slice(batchDims), "param shape");
   const out = allocate(p.dtype, sizeOf(shape), op);
+  const original = idx;
   // Batch dims become a leading index column over params seen as [batch, ...rest].
   let paramsShape: readonly number[] = p.shape;
   if (batchDims > 0) {
@@ -241,24 +249,26 @@ export function gatherNd(
   }
   const rows = sizeOf(idx.shape.slice(0, -1));
   const width = idx.shape[idx.rank - 1];
-  if (out.length > 0) {
-    check(
-      native.eager_gather_nd(
-        dtypeCode(p.dtype),
-        dtypeCode(idx.dtype),
-        paramsShape.length,
-        int64s(0, paramsShape),
-        rows,
-        width,
-        out,
-        p.data,
-        p.offset,
-        idx.data,
-        idx.offset,
-      ),
-      op,
-    );
+  // Called for an empty output too: the kernel checks every index all the same.
+  const status = native.eager_gather_nd(
+    dtypeCode(p.dtype),
+    dtypeCode(idx.dtype),
+    paramsShape.length,
+    int64s(0, paramsShape),
+    rows,
+    width,
+    out,
+    p.data,
+    p.offset,
+    idx.data,
+    idx.offset,
+    firstBad,
+  );
+  if (status === Status.ERR_INDEX) {
+    const row = Math.floor(Number(firstBad[0]) / width);
+    throw ndIndexError(op, original, row, p.shape.slice(batchDims), "param shape");
   }
+  check(status, op);
   const result = new Tensor(out, p.dtype, shape);
   if (active.length !== 0) {
     // scatterNd over the same (batch-prefixed) index rows, with dy reshaped to match.
@@ -326,26 +336,26 @@ export function scatterNd(indices: TensorLike, updates: TensorLike, shape: numbe
         `shape ${showShape(outShape)}`,
     );
   }
-  checkNdIndices(op, idx, outShape, "shape");
   const out = allocate(u.dtype, sizeOf(outShape), op);
-  if (out.length > 0 && u.size > 0) {
-    check(
-      native.eager_scatter_nd(
-        dtypeCode(u.dtype),
-        dtypeCode(idx.dtype),
-        outShape.length,
-        int64s(0, outShape),
-        sizeOf(idx.shape.slice(0, -1)),
-        depth,
-        out,
-        u.data,
-        u.offset,
-        idx.data,
-        idx.offset,
-      ),
-      op,
-    );
+  // Called for empty operands too: the kernel checks every index all the same.
+  const status = native.eager_scatter_nd(
+    dtypeCode(u.dtype),
+    dtypeCode(idx.dtype),
+    outShape.length,
+    int64s(0, outShape),
+    sizeOf(idx.shape.slice(0, -1)),
+    depth,
+    out,
+    u.data,
+    u.offset,
+    idx.data,
+    idx.offset,
+    firstBad,
+  );
+  if (status === Status.ERR_INDEX) {
+    throw ndIndexError(op, idx, Math.floor(Number(firstBad[0]) / depth), outShape, "shape");
   }
+  check(status, op);
   const result = new Tensor(out, u.dtype, outShape);
   if (active.length !== 0) {
     record1(op, [idx, source], result, (dy) => [undefined, () => gatherNd(dy, idx)]);

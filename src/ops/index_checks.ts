@@ -1,8 +1,10 @@
 /**
- * Index checking shared by the indexing and scatter ops: index tensors must be int32 or
- * int64, and every index is checked before a native call, with TensorFlow's wording
- * (`gather: indices[1] = 7 is not in [0, 5)`). The kernels check again as a last line
- * of defence.
+ * Index handling shared by the indexing and scatter ops: index tensors must be int32 or
+ * int64. The values are checked where they are, in the kernels, which report the position
+ * of the first index out of range; the errors built here from it keep TensorFlow's
+ * wording (`gather: indices[1] = 7 is not in [0, 5)`), reading the index values on the
+ * error path only. NOTE: reading them before every call, as this module did, would be a
+ * device round trip per call on a GPU.
  * @module
  */
 import type { DType, TypedArray } from "../dtype.ts";
@@ -44,42 +46,45 @@ export function at(what: string, shape: readonly number[], flat: number): string
   return shape.length === 0 ? what : `${what}[${position(shape, flat)}]`;
 }
 
-/** Flat position of the first index with element k of each row outside [0, limits[k]). */
-export function firstBadIndex(data: IndexArray, limits: readonly number[]): number {
-  const depth = limits.length;
-  if (data instanceof Int32Array) {
-    for (let i = 0, k = 0; i < data.length; i++) {
-      const v = data[i];
-      if (v < 0 || v >= limits[k]) return i;
-      if (++k === depth) k = 0;
-    }
-  } else {
-    const big = limits.map(BigInt);
-    for (let i = 0, k = 0; i < data.length; i++) {
-      const v = data[i];
-      if (v < 0n || v >= big[k]) return i;
-      if (++k === depth) k = 0;
-    }
-  }
-  return -1;
+/**
+ * Where the index kernels report the flat position of the first index out of range
+ * (eager_gather, eager_gather_nd, eager_scatter_nd): read only when one returned
+ * EAGER_ERR_INDEX. The kernels check every index; nothing here reads index values
+ * before a call.
+ */
+export const firstBad: BigInt64Array = new BigInt64Array(1);
+
+/** The flat index element at `flat` (read on the error path only). */
+function indexValue(idx: Tensor, flat: number): string {
+  return String(idx.dataSync()[flat]);
 }
 
-/** Rejects index rows of [n, depth] that fall outside `shape` (gatherNd, scatterNd). */
-export function checkNdIndices(
+/** gather's error for the bad index at flat position `bad` of `idx` (named `what`). */
+export function gatherIndexError(
+  op: string,
+  what: string,
+  idx: Tensor,
+  bad: number,
+  limit: number,
+): Error {
+  return new RangeError(
+    `${op}: ${at(what, idx.shape, bad)} = ${indexValue(idx, bad)} is not in [0, ${limit})`,
+  );
+}
+
+/** gatherNd's and scatterNd's error for row `row` of the index rows [n, depth] of `idx`. */
+export function ndIndexError(
   op: string,
   idx: Tensor,
+  row: number,
   shape: readonly number[],
   what: string,
-): void {
+): Error {
   const depth = idx.shape[idx.rank - 1];
-  const data = idx.dataSync() as IndexArray;
-  const bad = firstBadIndex(data, shape.slice(0, depth));
-  if (bad < 0) return;
-  const row = Math.floor(bad / depth);
-  const values = Array.from(data.subarray(row * depth, (row + 1) * depth), String).join(", ");
-  throw new RangeError(
-    `${op}: ${at("indices", idx.shape.slice(0, -1), row)} = [${values}] does not index into ` +
-      `${what} ${showShape(shape)}`,
+  const values = Array.from({ length: depth }, (_, k) => indexValue(idx, row * depth + k));
+  return new RangeError(
+    `${op}: ${at("indices", idx.shape.slice(0, -1), row)} = [${values.join(", ")}] does not ` +
+      `index into ${what} ${showShape(shape)}`,
   );
 }
 

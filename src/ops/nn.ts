@@ -12,10 +12,11 @@ import { describe, normalizeAxis, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor, contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
+import { gatherAs } from "./gather_scatter.ts";
+import { indexTensor } from "./index_checks.ts";
 import {
   add,
   divide,
-  equal,
   exp,
   greaterEqual,
   log1p,
@@ -27,8 +28,8 @@ import {
   where,
 } from "./math.ts";
 import { type Axis, logSumExp, reduceMax, reduceMean, reduceSum } from "./reduce.ts";
-import { range, zerosLike } from "./creation.ts";
-import { expandDims, reshape } from "./views.ts";
+import { zerosLike } from "./creation.ts";
+import { reshape } from "./views.ts";
 
 function checkArgs(op: string, args: unknown): void {
   if (typeof args !== "object" || args === null || !("labels" in args) || !("logits" in args)) {
@@ -159,11 +160,7 @@ export function sparseSoftmaxCrossEntropyWithLogits(
   const op = "sparseSoftmaxCrossEntropyWithLogits";
   checkArgs(op, args);
   const logits = floatTensor(op, args.logits, "logits");
-  const labels = toTensor(op, args.labels, "int32");
-  if (labels.dtype !== "int32" && labels.dtype !== "int64") {
-    throw new TypeError(`${op}: labels must be int32 or int64, got ${labels.dtype}`);
-  }
-  const classes = logits.shape[logits.rank - 1];
+  const labels = indexTensor(op, args.labels, "labels");
   const batchShape = logits.shape.slice(0, -1);
   if (logits.rank < 1 || labels.shape.join() !== batchShape.join()) {
     throw new RangeError(
@@ -171,18 +168,9 @@ export function sparseSoftmaxCrossEntropyWithLogits(
         `${showShape(logits.shape)} without the last dimension`,
     );
   }
-  const values = labels.dataSync();
-  for (let i = 0; i < values.length; i++) {
-    const v = Number(values[i]);
-    if (v < 0 || v >= classes) {
-      throw new RangeError(`${op}: labels[${i}] = ${v} is not in [0, ${classes})`);
-    }
-  }
-  const hot = castTensor(
-    equal(expandDims(labels, -1), range(0, classes, 1, labels.dtype)),
-    logits.dtype,
-  );
-  return neg(reduceSum(multiply(hot, logSoftmax(logits)), -1));
+  // Each row's log-probability at its label: a gather whose kernel checks the labels (no
+  // label is read here), batched over the leading dims.
+  return neg(gatherAs(op, "labels", logSoftmax(logits), labels, { batchDims: labels.rank }));
 }
 
 /**
