@@ -7,9 +7,10 @@
  *
  * Conventions shared by every kernel:
  * - Functions return an eager_status; they never abort. The TypeScript side turns a
- *   non-zero status into an Error naming the op. Shapes, axes and index ranges are
- *   validated in TypeScript before the call; the C side re-checks only what depends
- *   on data (division by zero in integers, out-of-range indices).
+ *   non-zero status into an Error naming the op. Shapes and axes are validated in
+ *   TypeScript before the call, which reads no tensor values; what depends on data is
+ *   checked here (division by zero in integers, out-of-range indices, whose first
+ *   position the indexing kernels report).
  * - Tensors are (base pointer, element offset, element strides). A stride may be 0
  *   (broadcast) or negative (reversed view). `shape` is the output shape. Outputs are
  *   dense row-major unless the signature takes output strides too.
