@@ -21,18 +21,19 @@ EAGER_API int32_t eager_advise_huge_pages(void *ptr, int64_t bytes) {
 
 /*
  * glibc returns a freed block of 128 KiB or more to the kernel at once (and raises that
- * threshold only as far as the blocks it has seen), so each fresh tensor output of a few
- * megabytes pays page faults and zeroing by the kernel: softmax of 1024x1024 took 1.3 ms
- * that way and 0.6-0.7 ms with blocks up to 32 MiB kept in the heap for reuse (the peak
- * memory of the MNIST training loop did not change). V8 frees tensor buffers through
- * free(), so this is set once when the library loads; EAGER_MALLOC_TUNING=0 leaves
- * glibc's defaults alone.
+ * threshold only as far as the blocks it has seen), so a fresh tensor output of a few
+ * megabytes could pay page faults and zeroing by the kernel each time. This was once set
+ * at load; it now changes the host process's allocator only when the user asks, with
+ * EAGER_MALLOC_TUNING=1. NOTE: measured 2026-12-04, with outputs taken from the block
+ * cache (napi_buffers.c) it no longer paid: softmax 1024x1024 0.44-0.45 ms either way, exp
+ * over 16M 6.2-6.4 ms, the MNIST step best of 31 36.6-38.3 ms, the 200-step MNIST loop's
+ * peak 325-333 MiB either way (tuned / glibc's defaults).
  */
 #if defined(__GLIBC__)
 #include <malloc.h>
 __attribute__((constructor)) static void tune_malloc(void) {
   const char *setting = getenv("EAGER_MALLOC_TUNING");
-  if (setting && strcmp(setting, "0") == 0) return;
+  if (!setting || strcmp(setting, "1") != 0) return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
