@@ -18,22 +18,21 @@ import { checkRank, checkShape, checkSize, normalizeAxis, showShape, sizeOf } fr
 import { allocate } from "../storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
-import { contiguous } from "./cast.ts";
+import { castTensor, contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
-import { zeros } from "./creation.ts";
+import { range, zeros, zerosLike } from "./creation.ts";
+import { concat } from "./array.ts";
 import {
   checkScatterDType,
   firstBad,
   gatherIndexError,
-  type IndexArray,
   indexTensor,
   ndIndexError,
   nonNegativeInt,
-  positionTensor,
 } from "./index_checks.ts";
 import { Status } from "../native/codes.ts";
-import { where } from "./math.ts";
-import { reshape, transpose } from "./views.ts";
+import { add, greaterEqual, less, logicalAnd, multiply, where } from "./math.ts";
+import { broadcastTo, reshape, transpose } from "./views.ts";
 
 // ---- gather ----------------------------------------------------------------------------
 
@@ -175,11 +174,9 @@ function gatherGrad(
 /** Flat ids `b * n + indices[b, j]` of the rows of params seen as [batch * n, ...]. */
 function batchSegmentIds(idx: Tensor, batch: number, n: number): Tensor {
   if (batch === 1) return reshape(idx, [idx.size]);
-  const data = idx.dataSync() as IndexArray;
-  const perBatch = data.length / batch;
-  const ids = new Array<number>(data.length);
-  for (let r = 0; r < data.length; r++) ids[r] = Math.floor(r / perBatch) * n + Number(data[r]);
-  return positionTensor(ids, batch * n);
+  const t = batch * n > 2 ** 31 - 1 ? castTensor(idx, "int64") : idx;
+  const firsts = reshape(multiply(range(0, batch, 1, t.dtype), n), [batch, 1]); // never read here
+  return reshape(add(reshape(t, [batch, t.size / batch]), firsts), [t.size]);
 }
 
 // ---- gatherNd --------------------------------------------------------------------------
@@ -283,22 +280,11 @@ export function gatherNd(
 
 /** [rows, depth] index rows prefixed with their batch number: [rows, depth + 1]. */
 function withBatchColumn(idx: Tensor, batch: number, depth: number): Tensor {
-  const src = idx.dataSync() as IndexArray;
   const rows = sizeOf(idx.shape.slice(0, -1));
-  const perBatch = rows / batch;
-  const wide = idx.dtype === "int64" || batch > 2 ** 31 - 1;
-  const out = wide ? new BigInt64Array(rows * (depth + 1)) : new Int32Array(rows * (depth + 1));
-  for (let r = 0, w = 0; r < rows; r++) {
-    const b = Math.floor(r / perBatch);
-    if (out instanceof BigInt64Array) {
-      out[w++] = BigInt(b);
-      for (let k = 0; k < depth; k++) out[w++] = BigInt(src[r * depth + k]);
-    } else {
-      out[w++] = b;
-      for (let k = 0; k < depth; k++) out[w++] = Number(src[r * depth + k]);
-    }
-  }
-  return new Tensor(out, wide ? "int64" : "int32", [rows, depth + 1]);
+  const dtype = idx.dtype === "int64" || batch > 2 ** 31 - 1 ? "int64" : "int32";
+  const numbers = reshape(range(0, batch, 1, dtype), [batch, 1]);
+  const column = reshape(broadcastTo(numbers, [batch, rows / batch]), [rows, 1]);
+  return concat([column, castTensor(reshape(idx, [rows, depth]), dtype)], 1);
 }
 
 // ---- scatter-adds ----------------------------------------------------------------------
@@ -431,18 +417,9 @@ export function unsortedSegmentSum(
 function gatherSegments(dy: Tensor, ids: Tensor, dataShape: readonly number[]): Tensor {
   const numSegments = dy.shape[0];
   if (numSegments === 0) return zeros(dataShape, dy.dtype);
-  const src = ids.dataSync() as IndexArray;
-  const kept = new Uint8Array(src.length);
-  const clipped = new Array<number>(src.length);
-  let dropped = false;
-  for (let i = 0; i < src.length; i++) {
-    const id = Number(src[i]);
-    kept[i] = id >= 0 && id < numSegments ? 1 : 0;
-    clipped[i] = kept[i] ? id : 0;
-    if (!kept[i]) dropped = true;
-  }
-  if (!dropped) return gather(dy, ids);
-  const picked = gather(dy, reshape(positionTensor(clipped, numSegments), ids.shape));
+  // With ops, not by reading the ids: kept where 0 <= id < numSegments, else 0.
+  const kept = logicalAnd(greaterEqual(ids, 0), less(ids, numSegments));
+  const picked = gather(dy, where(kept, ids, zerosLike(ids)));
   const ones = new Array<number>(dataShape.length - ids.rank).fill(1);
-  return where(new Tensor(kept, "bool", [...ids.shape, ...ones]), picked, 0);
+  return where(reshape(kept, [...ids.shape, ...ones]), picked, 0);
 }
