@@ -62,8 +62,6 @@ pub fn build(b: *std.Build) void {
     for (levels) |level| module.linkLibrary(kernelLevel(b, target, optimize, level));
 
     const lib = b.addLibrary(.{ .name = "eager", .linkage = .dynamic, .root_module = module });
-    // csrc/napi_buffers.c calls Node-API, which the host process (Deno) provides.
-    lib.linker_allow_shlib_undefined = true;
     b.installArtifact(lib);
 }
 

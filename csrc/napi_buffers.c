@@ -13,12 +13,15 @@
  * The JavaScript side (src/native/buffers.ts) loads this same file a second time with
  * process.dlopen, which returns the already-loaded library, and calls `take(bytes)`.
  * Nothing here is part of the eager_ ABI in eager.h: these are Node-API entry points,
- * declared below from the Node-API reference (Deno's binary exports them).
+ * declared below from the Node-API reference and found in the host (Deno's binary exports
+ * them) when it registers the module.
  *
  * EAGER_POISON_OUTPUTS=1 fills each block with 0xFF bytes (NaN in every float, -1 in
  * every integer) so that the test suite catches a kernel that reads its output before
  * writing all of it.
  */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,20 +36,44 @@ typedef int napi_status; /* napi_ok is 0 */
 typedef void (*napi_finalize)(napi_env env, void *data, void *hint);
 typedef napi_value (*napi_callback)(napi_env env, napi_callback_info info);
 
-extern napi_status napi_create_external_arraybuffer(napi_env env, void *data, size_t bytes,
-                                                    napi_finalize finalize, void *hint,
-                                                    napi_value *result);
-extern napi_status napi_create_arraybuffer(napi_env env, size_t bytes, void **data,
-                                           napi_value *result);
-extern napi_status napi_create_function(napi_env env, const char *name, size_t length,
-                                        napi_callback cb, void *data, napi_value *result);
-extern napi_status napi_set_named_property(napi_env env, napi_value object, const char *name,
-                                           napi_value value);
-extern napi_status napi_get_cb_info(napi_env env, napi_callback_info info, size_t *argc,
-                                    napi_value *argv, napi_value *this_arg, void **data);
-extern napi_status napi_get_value_double(napi_env env, napi_value value, double *result);
-extern napi_status napi_throw_range_error(napi_env env, const char *code, const char *msg);
-extern napi_status napi_adjust_external_memory(napi_env env, int64_t change, int64_t *total);
+/*
+ * The Node-API functions used here, looked up in the host process when it registers this
+ * module (dlsym) instead of linked: libeager then has no undefined symbol outside libc,
+ * libm, libpthread and libdl, and loads in a host without Node-API (Deno.dlopen alone, a
+ * C program, Python's ctypes), where only this module's registration fails.
+ */
+static struct {
+  napi_status (*create_external_arraybuffer)(napi_env env, void *data, size_t bytes,
+                                             napi_finalize finalize, void *hint,
+                                             napi_value *result);
+  napi_status (*create_arraybuffer)(napi_env env, size_t bytes, void **data,
+                                    napi_value *result);
+  napi_status (*create_function)(napi_env env, const char *name, size_t length,
+                                 napi_callback cb, void *data, napi_value *result);
+  napi_status (*set_named_property)(napi_env env, napi_value object, const char *name,
+                                    napi_value value);
+  napi_status (*get_cb_info)(napi_env env, napi_callback_info info, size_t *argc,
+                             napi_value *argv, napi_value *this_arg, void **data);
+  napi_status (*get_value_double)(napi_env env, napi_value value, double *result);
+  napi_status (*throw_range_error)(napi_env env, const char *code, const char *msg);
+  napi_status (*adjust_external_memory)(napi_env env, int64_t change, int64_t *total);
+} napi;
+
+/* Finds every function of `napi`; 0 when the host lacks one. */
+static int find_napi(void) {
+#define FIND(field) \
+  if (!(*(void **)&napi.field = dlsym(RTLD_DEFAULT, "napi_" #field))) return 0;
+  FIND(create_external_arraybuffer)
+  FIND(create_arraybuffer)
+  FIND(create_function)
+  FIND(set_named_property)
+  FIND(get_cb_info)
+  FIND(get_value_double)
+  FIND(throw_range_error)
+  FIND(adjust_external_memory)
+#undef FIND
+  return 1;
+}
 
 /* Above this the request is refused rather than passed to malloc (2^53 is JS's limit). */
 #define MAX_BLOCK_BYTES ((double)((uint64_t)1 << 52))
@@ -91,10 +118,10 @@ static napi_value take(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   double requested = -1;
   account *owner = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&owner) != 0 || argc != 1 ||
-      napi_get_value_double(env, argv[0], &requested) != 0 || !(requested >= 1) ||
+  if (napi.get_cb_info(env, info, &argc, argv, NULL, (void **)&owner) != 0 || argc != 1 ||
+      napi.get_value_double(env, argv[0], &requested) != 0 || !(requested >= 1) ||
       requested > MAX_BLOCK_BYTES || requested != (double)(uint64_t)requested) {
-    napi_throw_range_error(env, NULL, "take: bytes must be a whole number from 1 to 2^52");
+    napi.throw_range_error(env, NULL, "take: bytes must be a whole number from 1 to 2^52");
     return NULL;
   }
   size_t bytes = (size_t)requested;
@@ -102,7 +129,7 @@ static napi_value take(napi_env env, napi_callback_info info) {
   void *block = note ? eager_block_take(bytes) : NULL;
   if (!block) {
     free(note);
-    napi_throw_range_error(env, NULL, "take: out of memory");
+    napi.throw_range_error(env, NULL, "take: out of memory");
     return NULL;
   }
   if (poison_outputs < 0) {
@@ -112,28 +139,29 @@ static napi_value take(napi_env env, napi_callback_info info) {
   if (poison_outputs) memset(block, 0xFF, bytes);
   *note = (block_note){bytes, owner};
   napi_value buffer = NULL;
-  if (napi_create_external_arraybuffer(env, block, bytes, release, note, &buffer) != 0) {
+  if (napi.create_external_arraybuffer(env, block, bytes, release, note, &buffer) != 0) {
     eager_block_give(block, bytes);
     free(note);
     return NULL; /* the failed call left its exception pending */
   }
   int64_t total;
-  (void)napi_adjust_external_memory(env, (int64_t)bytes - atomic_exchange(&owner->released, 0),
+  (void)napi.adjust_external_memory(env, (int64_t)bytes - atomic_exchange(&owner->released, 0),
                                     &total);
   void *unused;
   napi_value nudge;
-  (void)napi_create_arraybuffer(env, 1, &unused, &nudge);
+  (void)napi.create_arraybuffer(env, 1, &unused, &nudge);
   return buffer;
 }
 
 /* Called once per env (isolate) that loads the library with process.dlopen. */
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env,
                                                                            napi_value exports) {
+  if (!find_napi()) return NULL;
   account *owner = calloc(1, sizeof *owner);
   if (!owner) return NULL;
   napi_value fn;
-  if (napi_create_function(env, "take", 4, take, owner, &fn) != 0 ||
-      napi_set_named_property(env, exports, "take", fn) != 0) {
+  if (napi.create_function(env, "take", 4, take, owner, &fn) != 0 ||
+      napi.set_named_property(env, exports, "take", fn) != 0) {
     free(owner);
     return NULL;
   }
