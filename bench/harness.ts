@@ -66,7 +66,7 @@ export interface Timed {
   inner?: number;
 }
 
-/** A target from issue 7: ratio (peer / ours) at least `atLeast`. */
+/** A target from an issue (7, 16, 17): ratio (peer / ours) at least `atLeast`. */
 export interface Target {
   column: Column;
   atLeast: number;

@@ -147,7 +147,7 @@ above 1 means deno-eager leads. "-": the peer does not run the case (see notes).
 
 ${summaryTable(rows)}
 
-## Targets (issue 7)
+## Targets (issues 7, 16 and 17)
 
 ${targetTable(rows)}
 
