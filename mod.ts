@@ -13,7 +13,7 @@
  * @module
  */
 import "./src/tensor_methods.ts";
-import { ensureLibrary } from "./src/native/lib.ts";
+import { ensureLibrary } from "./src/backend/cpu/runtime_info.ts";
 
 await ensureLibrary();
 
@@ -39,9 +39,9 @@ export type {
 } from "./src/gradients.ts";
 export type { NestedArray, Scalar, TensorLike } from "./src/tensor.ts";
 export type { DType, TypedArray } from "./src/dtype.ts";
-export { setNumThreads } from "./src/native/lib.ts";
-export { runtimeInfo } from "./src/runtime_info.ts";
-export type { RuntimeInfo } from "./src/runtime_info.ts";
+export { setNumThreads } from "./src/backend/cpu/runtime_info.ts";
+export { runtimeInfo } from "./src/backend/cpu/runtime_info.ts";
+export type { RuntimeInfo } from "./src/backend/cpu/runtime_info.ts";
 export type { CpuLevel } from "./src/native/cpu_level.ts";
 export { device, numGpus } from "./src/device.ts";
 export { constant } from "./src/ops/convert.ts";

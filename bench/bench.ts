@@ -27,7 +27,7 @@ import {
 } from "./harness.ts";
 import { BENCH_LOCK_FLAG } from "./lock.ts";
 import { resultsMarkdown, type Row, type RunInfo, summaryTable, targetTable } from "./report.ts";
-import { runtimeInfo } from "../src/runtime_info.ts";
+import { runtimeInfo } from "../src/backend/cpu/runtime_info.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PEERS = ["numpy", "tensorflow", "tfjs-cpu", "tfjs-wasm"] as const;

@@ -11,7 +11,7 @@
  * run failed, after running them all.
  * @module
  */
-import { runtimeInfo } from "../src/runtime_info.ts";
+import { runtimeInfo } from "../src/backend/cpu/runtime_info.ts";
 import {
   AARCH64_SUITES,
   buildAarch64Library,

@@ -7,7 +7,7 @@
  */
 import { isFloat } from "./dtype.ts";
 import { sameShape } from "./shape.ts";
-import { release, type ReleaseScope } from "./storage.ts";
+import { release, type ReleaseScope } from "./backend/cpu/storage.ts";
 import type { Tensor } from "./tensor.ts";
 import { active, CUSTOM_GRADIENT_OP, type TapeNode } from "./tape.ts";
 import { castTensor } from "./ops/cast.ts";

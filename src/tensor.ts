@@ -8,10 +8,10 @@
 import type { DType, TypedArray } from "./dtype.ts";
 import { denseStrides, showShape, sizeOf } from "./shape.ts";
 import { CPU_DEVICE } from "./device.ts";
-import { denseElements } from "./ops/dense.ts";
+import { denseElements } from "./backend/cpu/copy.ts";
 import { formatTensor } from "./format.ts";
 import { isPinned, track } from "./lifetime.ts";
-import { hold, letGo, RELEASE_MIN_BYTES } from "./storage.ts";
+import { hold, letGo, RELEASE_MIN_BYTES } from "./backend/cpu/storage.ts";
 
 /** A JS scalar a tensor can be made from. */
 export type Scalar = number | boolean | bigint;

@@ -8,7 +8,7 @@
 import { checkDType, type DType, type TypedArray } from "./dtype.ts";
 import { describe, sameShape, showShape } from "./shape.ts";
 import { type NestedArray, Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
-import { free } from "./storage.ts";
+import { free } from "./backend/cpu/storage.ts";
 import { pin, unpin } from "./lifetime.ts";
 import { notifyRead, type Watchable } from "./tape.ts";
 import { castTensor, contiguous } from "./ops/cast.ts";

@@ -1,6 +1,8 @@
 /**
  * The module graph of src/ has no cycle through value imports (type-only imports vanish at
  * run time and do not count): each module can be read, and loaded, after the ones it uses.
+ * And the CPU backend (src/backend/cpu/) is the only part of src/ that uses libeager
+ * (src/native/), but for the generated enum codes, which name the ops for any backend.
  */
 import { assertEquals } from "./helpers.ts";
 
@@ -59,4 +61,21 @@ Deno.test("the cycle check sees a cycle and ignores type-only imports", () => {
   assertEquals([...typeOnly.matchAll(VALUE_IMPORT)].length, 0);
   const value = 'import {\n  a,\n  type B,\n} from "./a.ts";\nexport { c } from "./c.ts";';
   assertEquals([...value.matchAll(VALUE_IMPORT)].map((m) => m[1]), ["./a.ts", "./c.ts"]);
+});
+
+Deno.test("only src/backend/cpu/ uses src/native/ (but its generated codes.ts)", () => {
+  const native = `${src}/native/`, cpu = `${src}/backend/cpu/`;
+  const offenders = [...imports()].flatMap(([from, targets]) =>
+    from.startsWith(native) || from.startsWith(cpu)
+      ? []
+      : targets.filter((t) => t.startsWith(native) && t !== `${native}codes.ts`)
+        .map((t) => `${from.slice(src.length + 1)} -> ${t.slice(src.length + 1)}`)
+  );
+  assertEquals(offenders, []);
+  const root = new URL("../mod.ts", import.meta.url);
+  const modImports = [...Deno.readTextFileSync(root).matchAll(VALUE_IMPORT)].map((m) => m[1]);
+  assertEquals(
+    modImports.filter((p) => p.startsWith("./src/native/") && !p.endsWith("codes.ts")),
+    [],
+  );
 });

@@ -6,7 +6,7 @@
  * the whole suite) fills them with NaN / -1.
  */
 import { takeBuffer } from "../src/native/buffers.ts";
-import { allocate, allocateOutput, free } from "../src/storage.ts";
+import { allocate, allocateOutput, free } from "../src/backend/cpu/storage.ts";
 import { assertEquals, assertThrowsMatch, denoOutput } from "./helpers.ts";
 
 const runProbe = (code: string, env: Record<string, string>) =>

@@ -6,8 +6,8 @@
  * customGradient, and values read before an update.
  */
 import * as tf from "../mod.ts";
-import { free, inReleaseScope, release, ReleaseScope } from "../src/storage.ts";
-import { allocate } from "../src/storage.ts";
+import { free, inReleaseScope, release, ReleaseScope } from "../src/backend/cpu/storage.ts";
+import { allocate } from "../src/backend/cpu/storage.ts";
 import { assertClose, assertEquals } from "./helpers.ts";
 
 const ROWS = 128, COLS = 256; // 128 KiB of float32

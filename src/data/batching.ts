@@ -5,7 +5,7 @@
  */
 import { type DType, numberFits, type TypedArray } from "../dtype.ts";
 import { checkSize, denseStrides, describe, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor } from "../tensor.ts";
 import { copyInto } from "../ops/cast.ts";
 import { batchList, isBatchList, type Leaf } from "./structure.ts";

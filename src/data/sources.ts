@@ -5,7 +5,7 @@
  */
 import { checkDType, type DType, numberFits } from "../dtype.ts";
 import { describe } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { type NestedArray, Tensor } from "../tensor.ts";
 import { constant } from "../ops/convert.ts";
 import { rowOf, rowsOf } from "./batching.ts";

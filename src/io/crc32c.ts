@@ -3,7 +3,7 @@
  * TFRecord files and TensorBoard event files. The checksum itself runs in libeager.
  * @module
  */
-import { native } from "../native/lib.ts";
+import { crc32cUpdate } from "../backend/cpu/checksum.ts";
 
 /**
  * CRC-32C of `bytes`, continuing from `crc` (0 to start).
@@ -14,7 +14,7 @@ import { native } from "../native/lib.ts";
  */
 export function crc32c(bytes: Uint8Array, crc = 0): number {
   if (bytes.length === 0) return crc >>> 0;
-  return native.eager_crc32c(crc >>> 0, bytes, 0, bytes.length) >>> 0;
+  return crc32cUpdate(crc, bytes);
 }
 
 const MASK_DELTA = 0xa282ead8;

@@ -5,8 +5,8 @@
  * layer keeps one. Other activations and shapes take the ops.
  * @module
  */
-import { dtypeCode, isFloat } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
+import { isFloat } from "../dtype.ts";
+import { biasActivationInPlace } from "../backend/cpu/math.ts";
 import { Activation as ActivationCode } from "../native/codes.ts";
 import { Tensor } from "../tensor.ts";
 import { active, record } from "../tape.ts";
@@ -37,18 +37,7 @@ export function biasActivation(
   if (!bias) return relu(z);
   const cols = z.shape[z.rank - 1];
   const code = activation === relu ? ActivationCode.RELU : ActivationCode.NONE;
-  check(
-    native.eager_bias_activation(
-      dtypeCode(z.dtype),
-      cols === 0 ? 0 : z.size / cols,
-      cols,
-      z.data,
-      bias.data,
-      bias.offset,
-      code,
-    ),
-    "biasAdd",
-  );
+  biasActivationInPlace("biasAdd", z, cols === 0 ? 0 : z.size / cols, cols, bias, code);
   const y = new Tensor(z.data, z.dtype, z.shape);
   if (active.length !== 0) {
     const batchAxes = [...Array(z.rank - 1).keys()];

@@ -6,7 +6,7 @@
  */
 import { type DType, promoteTypes } from "../dtype.ts";
 import { checkSize, denseStrides, describe, normalizeAxis, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { copyInto } from "./cast.ts";
 import { toTensor } from "./convert.ts";

@@ -3,12 +3,10 @@
  * strided view dense. Both keep the tensor's shape.
  * @module
  */
-import { type DType, dtypeCode, isFloat } from "../dtype.ts";
+import { type DType, isFloat } from "../dtype.ts";
 import { active, record1 } from "../tape.ts";
-import { check, native } from "../native/lib.ts";
-import { int64s } from "../native/args.ts";
 import { Tensor } from "../tensor.ts";
-import { denseElements } from "./dense.ts";
+import { copyStrided, denseElements } from "../backend/cpu/copy.ts";
 
 /** Copies `x` into a new dense tensor of `dtype` (see eager_cast for the rounding rules). */
 export function copyAs(x: Tensor, dtype: DType, op: string): Tensor {
@@ -42,20 +40,5 @@ export function copyInto(
   offset: number,
   src: Tensor,
 ): void {
-  if (src.size === 0) return;
-  check(
-    native.eager_cast(
-      dtypeCode(src.dtype),
-      dtypeCode(out.dtype),
-      src.rank,
-      int64s(0, src.shape),
-      out.data,
-      offset,
-      int64s(1, strides),
-      src.data,
-      src.offset,
-      int64s(2, src.strides),
-    ),
-    op,
-  );
+  copyStrided(op, out.data, out.dtype, strides, offset, src);
 }

@@ -15,12 +15,9 @@
  * each linear in both operands and their rules cycle among the three.
  * @module
  */
-import { type DType, dtypeCode, type TypedArray } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { int64s } from "../native/args.ts";
-import { type ConvParams, convParamsFields } from "../native/codes.ts";
+import { convPass } from "../backend/cpu/conv.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../storage.ts";
+import { allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { contiguous } from "./cast.ts";
@@ -34,7 +31,6 @@ import {
   formatOf,
   formatShape,
   fromNHWC,
-  type Geometry,
   layoutOf,
   nhwcShape,
   type Padding,
@@ -85,7 +81,7 @@ export function conv2d(
   const out = allocateOutput(input.dtype, sizeOf(g.out), op);
   if (out.length > 0) {
     const xn = denseNHWC(op, input, format), fn = contiguous(f, op);
-    convKernel(op, native.eager_conv2d, input.dtype, [xs, f.shape, g], out, xn, fn);
+    convPass(op, "forward", input.dtype, [xs, f.shape, g], out, xn, fn);
   }
   const y = fromNHWC(new Tensor(out, input.dtype, g.out), format);
   if (active.length !== 0) {
@@ -135,7 +131,7 @@ function backpropInput(
   const dx = allocateOutput(grad.dtype, sizeOf(xs), op);
   if (dx.length > 0) {
     const dyn = denseNHWC(op, grad, format), fn = contiguous(f, op);
-    convKernel(op, native.eager_conv2d_backprop_input, grad.dtype, [xs, f.shape, g], dx, fn, dyn);
+    convPass(op, "inputGrad", grad.dtype, [xs, f.shape, g], dx, fn, dyn);
   }
   const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
   if (active.length !== 0) {
@@ -252,7 +248,7 @@ export function conv2dBackpropFilter(
   const df = allocateOutput(input.dtype, sizeOf(fs), op);
   if (df.length > 0) {
     const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
-    convKernel(op, native.eager_conv2d_backprop_filter, input.dtype, [xs, fs, g], df, xn, dyn);
+    convPass(op, "filterGrad", input.dtype, [xs, fs, g], df, xn, dyn);
   }
   const result = new Tensor(df, input.dtype, fs);
   if (active.length !== 0) {
@@ -263,32 +259,4 @@ export function conv2dBackpropFilter(
     ]);
   }
   return result;
-}
-
-/** Calls one of the three conv kernels: (dtype, x shape, filter shape, out shape, params,
- * result, first operand, second operand), all NHWC / HWIO and dense. */
-function convKernel(
-  op: string,
-  kernel: typeof native.eager_conv2d,
-  dtype: DType,
-  [xs, fs, g]: [readonly number[], readonly number[], Geometry<ConvParams>],
-  result: TypedArray,
-  a: Tensor,
-  b: Tensor,
-): void {
-  check(
-    kernel(
-      dtypeCode(dtype),
-      int64s(0, xs),
-      int64s(1, fs),
-      int64s(2, g.out),
-      int64s(3, convParamsFields(g.params)),
-      result,
-      a.data,
-      a.offset,
-      b.data,
-      b.offset,
-    ),
-    op,
-  );
 }

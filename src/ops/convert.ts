@@ -5,7 +5,7 @@
  */
 import { checkDType, type DType, dtypeOfArray, numberFits, type TypedArray } from "../dtype.ts";
 import { checkRank, checkShape, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import {
   type NestedArray,
   Tensor,

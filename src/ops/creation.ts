@@ -5,7 +5,7 @@
  */
 import { checkDType, type DType, isFloat, numberFits, type TypedArray } from "../dtype.ts";
 import { checkShape, describe } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { toTensor } from "./convert.ts";
 

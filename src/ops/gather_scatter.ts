@@ -11,11 +11,9 @@
  * drops an out-of-range entry, and its gradient gives zeros for dropped ids.
  * @module
  */
-import { dtypeCode } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { int64s } from "../native/args.ts";
+import { gatherNdRows, gatherRows, scatterNdRows, segmentSumRows } from "../backend/cpu/index.ts";
 import { checkRank, checkShape, checkSize, normalizeAxis, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { castTensor, contiguous } from "./cast.ts";
@@ -24,13 +22,11 @@ import { range, zeros, zerosLike } from "./creation.ts";
 import { concat } from "./array.ts";
 import {
   checkScatterDType,
-  firstBad,
   gatherIndexError,
   indexTensor,
   ndIndexError,
   nonNegativeInt,
 } from "./index_checks.ts";
-import { Status } from "../native/codes.ts";
 import { add, greaterEqual, less, logicalAnd, multiply, where } from "./math.ts";
 import { broadcastTo, reshape, transpose } from "./views.ts";
 
@@ -113,25 +109,14 @@ export function gatherAs(
   const axisLen = p.shape[axis];
   const out = allocate(p.dtype, sizeOf(shape), op);
   // Called for an empty output too: the kernel checks every index all the same.
-  const status = native.eager_gather(
-    dtypeCode(p.dtype),
-    dtypeCode(idx.dtype),
+  const bad = gatherRows(op, p, idx, [
     sizeOf(p.shape.slice(0, batchDims)),
     sizeOf(p.shape.slice(batchDims, axis)),
     axisLen,
     sizeOf(p.shape.slice(axis + 1)),
     sizeOf(idx.shape.slice(batchDims)),
-    out,
-    p.data,
-    p.offset,
-    idx.data,
-    idx.offset,
-    firstBad,
-  );
-  if (status === Status.ERR_INDEX) {
-    throw gatherIndexError(op, what, idx, Number(firstBad[0]), axisLen);
-  }
-  check(status, op);
+  ], out);
+  if (bad >= 0) throw gatherIndexError(op, what, idx, bad, axisLen);
   const result = new Tensor(out, p.dtype, shape);
   if (active.length !== 0) {
     record1(op, [source, idx], result, (dy) => [
@@ -247,25 +232,16 @@ export function gatherNd(
   const rows = sizeOf(idx.shape.slice(0, -1));
   const width = idx.shape[idx.rank - 1];
   // Called for an empty output too: the kernel checks every index all the same.
-  const status = native.eager_gather_nd(
-    dtypeCode(p.dtype),
-    dtypeCode(idx.dtype),
-    paramsShape.length,
-    int64s(0, paramsShape),
-    rows,
-    width,
-    out,
-    p.data,
-    p.offset,
-    idx.data,
-    idx.offset,
-    firstBad,
-  );
-  if (status === Status.ERR_INDEX) {
-    const row = Math.floor(Number(firstBad[0]) / width);
-    throw ndIndexError(op, original, row, p.shape.slice(batchDims), "param shape");
+  const bad = gatherNdRows(op, p, paramsShape, idx, rows, width, out);
+  if (bad >= 0) {
+    throw ndIndexError(
+      op,
+      original,
+      Math.floor(bad / width),
+      p.shape.slice(batchDims),
+      "param shape",
+    );
   }
-  check(status, op);
   const result = new Tensor(out, p.dtype, shape);
   if (active.length !== 0) {
     // scatterNd over the same (batch-prefixed) index rows, with dy reshaped to match.
@@ -324,24 +300,8 @@ export function scatterNd(indices: TensorLike, updates: TensorLike, shape: numbe
   }
   const out = allocate(u.dtype, sizeOf(outShape), op);
   // Called for empty operands too: the kernel checks every index all the same.
-  const status = native.eager_scatter_nd(
-    dtypeCode(u.dtype),
-    dtypeCode(idx.dtype),
-    outShape.length,
-    int64s(0, outShape),
-    sizeOf(idx.shape.slice(0, -1)),
-    depth,
-    out,
-    u.data,
-    u.offset,
-    idx.data,
-    idx.offset,
-    firstBad,
-  );
-  if (status === Status.ERR_INDEX) {
-    throw ndIndexError(op, idx, Math.floor(Number(firstBad[0]) / depth), outShape, "shape");
-  }
-  check(status, op);
+  const bad = scatterNdRows(op, u, idx, outShape, sizeOf(idx.shape.slice(0, -1)), depth, out);
+  if (bad >= 0) throw ndIndexError(op, idx, Math.floor(bad / depth), outShape, "shape");
   const result = new Tensor(out, u.dtype, outShape);
   if (active.length !== 0) {
     record1(op, [idx, source], result, (dy) => [undefined, () => gatherNd(dy, idx)]);
@@ -384,21 +344,7 @@ export function unsortedSegmentSum(
   checkSize(op, shape);
   const out = allocate(d.dtype, sizeOf(shape), op);
   if (out.length > 0 && d.size > 0) {
-    check(
-      native.eager_unsorted_segment_sum(
-        dtypeCode(d.dtype),
-        dtypeCode(ids.dtype),
-        ids.size,
-        sizeOf(d.shape.slice(ids.rank)),
-        numSegments,
-        out,
-        d.data,
-        d.offset,
-        ids.data,
-        ids.offset,
-      ),
-      op,
-    );
+    segmentSumRows(op, d, ids, sizeOf(d.shape.slice(ids.rank)), numSegments, out);
   }
   const result = new Tensor(out, d.dtype, shape);
   if (active.length !== 0) {

@@ -46,14 +46,6 @@ export function at(what: string, shape: readonly number[], flat: number): string
   return shape.length === 0 ? what : `${what}[${position(shape, flat)}]`;
 }
 
-/**
- * Where the index kernels report the flat position of the first index out of range
- * (eager_gather, eager_gather_nd, eager_scatter_nd): read only when one returned
- * EAGER_ERR_INDEX. The kernels check every index; nothing here reads index values
- * before a call.
- */
-export const firstBad: BigInt64Array = new BigInt64Array(1);
-
 /** The flat index element at `flat` (read on the error path only). */
 function indexValue(idx: Tensor, flat: number): string {
   return String(idx.dataSync()[flat]);

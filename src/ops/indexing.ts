@@ -4,7 +4,7 @@
  * @module
  */
 import { showShape } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";

@@ -14,7 +14,7 @@ import { Binary, Unary } from "../native/codes.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
-import { binaryKernel, unaryKernel, whereKernel } from "./kernels.ts";
+import { binaryKernel, unaryKernel, whereKernel } from "../backend/cpu/elementwise.ts";
 import { zerosLike } from "./creation.ts";
 import { active, record1 } from "../tape.ts";
 

@@ -4,11 +4,9 @@
  * never as a copy.
  * @module
  */
-import { dtypeCode } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { int64s } from "../native/args.ts";
+import { matmulInto } from "../backend/cpu/math.ts";
 import { broadcastShapes, broadcastStrides, checkSize, showShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../storage.ts";
+import { allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { binaryOperands } from "./math.ts";
@@ -80,28 +78,15 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
   const shape = [...batch, A.rows, B.cols];
   checkSize(op, shape);
   const out = allocateOutput(x.dtype, sizeOf(shape), op);
-  check(
-    native.eager_matmul(
-      dtypeCode(x.dtype),
-      batch.length,
-      int64s(0, batch),
-      A.rows,
-      B.cols,
-      A.cols,
-      out,
-      A.t.data,
-      A.t.offset,
-      int64s(1, broadcastStrides(aBatch, A.t.strides.slice(0, -2), batch)),
-      A.rs,
-      A.cs,
-      B.t.data,
-      B.t.offset,
-      int64s(2, broadcastStrides(bBatch, B.t.strides.slice(0, -2), batch)),
-      B.rs,
-      B.cs,
-    ),
-    op,
-  );
+  const operand = (m: typeof A, batchShape: readonly number[]) => ({
+    data: m.t.data,
+    offset: m.t.offset,
+    dtype: m.t.dtype,
+    batchStrides: broadcastStrides(batchShape, m.t.strides.slice(0, -2), batch),
+    rs: m.rs,
+    cs: m.cs,
+  });
+  matmulInto(op, batch, [A.rows, B.cols, A.cols], operand(A, aBatch), operand(B, bBatch), out);
   const product = new Tensor(out, x.dtype, shape);
   if (active.length !== 0) {
     const ta = options.transposeA ?? false, tb = options.transposeB ?? false;

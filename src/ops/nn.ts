@@ -4,9 +4,9 @@
  * batchNormalization. Convolution and pooling live in conv.ts, dropout in random.ts.
  * @module
  */
-import { dtypeCode, isFloat } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { allocateOutput } from "../storage.ts";
+import { isFloat } from "../dtype.ts";
+import { softmaxRows } from "../backend/cpu/math.ts";
+import { allocateOutput } from "../backend/cpu/storage.ts";
 import { active, record1 } from "../tape.ts";
 import { describe, normalizeAxis, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
@@ -74,18 +74,7 @@ function fusedSoftmax(op: string, x: Tensor, log: boolean): Tensor {
   const t = contiguous(x, op);
   const cols = t.shape[t.rank - 1]; // rank >= 1: normalizeAxis rejected scalars
   const out = allocateOutput(t.dtype, t.size, op);
-  check(
-    native.eager_softmax(
-      dtypeCode(t.dtype),
-      cols === 0 ? 0 : t.size / cols,
-      cols,
-      out,
-      t.data,
-      t.offset,
-      log ? 1 : 0,
-    ),
-    op,
-  );
+  softmaxRows(op, t, cols === 0 ? 0 : t.size / cols, cols, log, out);
   return new Tensor(out, t.dtype, t.shape);
 }
 

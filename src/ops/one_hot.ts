@@ -3,10 +3,10 @@
  * error; integer input, so no gradient.
  * @module
  */
-import { checkDType, type DType, dtypeCode } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
+import { checkDType, type DType } from "../dtype.ts";
+import { oneHotRows } from "../backend/cpu/index.ts";
 import { checkRank, checkSize, normalizeAxis, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { indexTensor, nonNegativeInt } from "./index_checks.ts";
 
@@ -45,21 +45,8 @@ export function oneHot(indices: TensorLike, depth: number, options: OneHotOption
   checkSize(op, shape);
   const out = allocate(dtype, sizeOf(shape), op);
   if (out.length > 0) {
-    check(
-      native.eager_one_hot(
-        dtypeCode(dtype),
-        dtypeCode(idx.dtype),
-        sizeOf(idx.shape.slice(0, axis)),
-        depth,
-        sizeOf(idx.shape.slice(axis)),
-        out,
-        idx.data,
-        idx.offset,
-        onValue,
-        offValue,
-      ),
-      op,
-    );
+    const sizes = [sizeOf(idx.shape.slice(0, axis)), depth, sizeOf(idx.shape.slice(axis))];
+    oneHotRows(op, dtype, idx, sizes, [onValue, offValue], out);
   }
   return new Tensor(out, dtype, shape);
 }

@@ -9,12 +9,11 @@
  * gradients there. Ties go to the first maximum, as TensorFlow.
  * @module
  */
-import { dtypeCode, type TypedArray } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { int64s } from "../native/args.ts";
-import { type PoolParams, poolParamsFields } from "../native/codes.ts";
+import type { TypedArray } from "../dtype.ts";
+import { avgPoolGradPass, maxPoolGradPass, poolForward } from "../backend/cpu/pool.ts";
+import type { PoolParams } from "../native/codes.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../storage.ts";
+import { allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { zerosLike } from "./creation.ts";
@@ -57,19 +56,7 @@ function pool(
   const out = allocateOutput(input.dtype, sizeOf(g.out), op);
   if (out.length > 0) {
     const xn = denseNHWC(op, input, format);
-    const kernel = op === "maxPool" ? native.eager_max_pool2d : native.eager_avg_pool2d;
-    check(
-      kernel(
-        dtypeCode(input.dtype),
-        int64s(0, xs),
-        int64s(1, g.out),
-        int64s(2, poolParamsFields(g.params)),
-        out,
-        xn.data,
-        xn.offset,
-      ),
-      op,
-    );
+    poolForward(op, op === "maxPool", input.dtype, [xs, g], out, xn);
   }
   const y = fromNHWC(new Tensor(out, input.dtype, g.out), format);
   if (active.length !== 0) {
@@ -162,7 +149,7 @@ export function maxPoolGrad(
   const a = maxPoolGradArgs(op, x, y, dy, "dy", [ksize, strides, padding], opts);
   const { input, output, grad, xs } = a;
   const dx = allocateOutput(input.dtype, input.size, op);
-  if (dx.length > 0) maxPoolGradKernel(op, native.eager_max_pool2d_grad, a, dx);
+  if (dx.length > 0) maxPoolGradKernel(op, false, a, dx);
   const result = fromNHWC(new Tensor(dx, input.dtype, xs), a.format);
   if (active.length !== 0) {
     record1(op, [input, output, grad], result, (ddx) => [
@@ -192,7 +179,7 @@ function maxPoolGradGrad(
   const a = maxPoolGradArgs(op, x, y, ddx, "ddx", [ksize, strides, padding], opts);
   const { input, output, grad, g } = a;
   const out = allocateOutput(input.dtype, sizeOf(g.out), op);
-  if (out.length > 0) maxPoolGradKernel(op, native.eager_max_pool2d_grad_grad, a, out);
+  if (out.length > 0) maxPoolGradKernel(op, true, a, out);
   const result = fromNHWC(new Tensor(out, input.dtype, g.out), a.format);
   if (active.length !== 0) {
     record1(op, [input, output, grad], result, (dy) => [
@@ -232,28 +219,15 @@ function maxPoolGradArgs(
   return { format, input, output, grad, xs, g };
 }
 
-/** Calls eager_max_pool2d_grad or eager_max_pool2d_grad_grad (same signature). */
+/** Runs max pooling's gradient or its second-order gradient (secondOrder) into result. */
 function maxPoolGradKernel(
   op: string,
-  kernel: typeof native.eager_max_pool2d_grad,
+  secondOrder: boolean,
   { format, input, grad, xs, g }: ReturnType<typeof maxPoolGradArgs>,
   result: TypedArray,
 ): void {
   const xn = denseNHWC(op, input, format), gn = denseNHWC(op, grad, format);
-  check(
-    kernel(
-      dtypeCode(input.dtype),
-      int64s(0, xs),
-      int64s(1, g.out),
-      int64s(2, poolParamsFields(g.params)),
-      result,
-      xn.data,
-      xn.offset,
-      gn.data,
-      gn.offset,
-    ),
-    op,
-  );
+  maxPoolGradPass(op, secondOrder, input.dtype, [xs, g], result, xn, gn);
 }
 
 /**
@@ -283,18 +257,7 @@ export function avgPoolGrad(
   const dx = allocateOutput(grad.dtype, sizeOf(xs), op);
   if (dx.length > 0) {
     const dyn = denseNHWC(op, grad, format);
-    check(
-      native.eager_avg_pool2d_grad(
-        dtypeCode(grad.dtype),
-        int64s(0, xs),
-        int64s(1, g.out),
-        int64s(2, poolParamsFields(g.params)),
-        dx,
-        dyn.data,
-        dyn.offset,
-      ),
-      op,
-    );
+    avgPoolGradPass(op, grad.dtype, [xs, g], dx, dyn);
   }
   const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
   if (active.length !== 0) {

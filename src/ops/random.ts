@@ -23,11 +23,11 @@
  * permutation); dropout is built from multiply and where and differentiates through them.
  * @module
  */
-import { checkDType, type DType, dtypeCode, isFloat, itemSize, numberFits } from "../dtype.ts";
+import { checkDType, type DType, isFloat, itemSize, numberFits } from "../dtype.ts";
 import { RandomDist } from "../native/codes.ts";
-import { check, native } from "../native/lib.ts";
+import { randomFill } from "../backend/cpu/math.ts";
 import { broadcastShapes, checkShape, sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocate, allocateOutput } from "../storage.ts";
+import { allocate, allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
@@ -136,7 +136,7 @@ function fill(
   const n = sizeOf(shape);
   const out = allocateOutput(dtype, n, op);
   if (n > 0) {
-    check(native.eager_random(dist, dtypeCode(dtype), n, out, seeds[0], seeds[1], a, b), op);
+    randomFill(op, dist, dtype, seeds, [a, b], out);
   }
   return new Tensor(out, dtype, shape);
 }

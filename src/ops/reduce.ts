@@ -9,12 +9,11 @@
  * highest (min).
  * @module
  */
-import { type DType, dtypeCode, isFloat } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { int64s } from "../native/args.ts";
+import { type DType, isFloat } from "../dtype.ts";
+import { reduceInto } from "../backend/cpu/math.ts";
 import { Reduce } from "../native/codes.ts";
 import { normalizeAxes, normalizeAxis, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
@@ -73,20 +72,7 @@ function reduceKernel(
     strides.push(x.strides[d]);
   }
   const out = allocate(outDtype, sizeOf(outShape), op);
-  check(
-    native.eager_reduce(
-      code,
-      dtypeCode(x.dtype),
-      x.rank,
-      int64s(0, shape),
-      keepRank,
-      out,
-      x.data,
-      x.offset,
-      int64s(1, strides),
-    ),
-    op,
-  );
+  reduceInto(op, code, x, shape, strides, keepRank, out);
   return new Tensor(out, outDtype, outShape);
 }
 

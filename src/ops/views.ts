@@ -13,7 +13,7 @@ import {
   showShape,
   sizeOf,
 } from "../shape.ts";
-import { allocate } from "../storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { contiguous, copyInto } from "./cast.ts";

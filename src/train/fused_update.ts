@@ -6,9 +6,8 @@
  * outside the optimizer has seen it; slots nobody else has seen are updated in place.
  * @module
  */
-import { dtypeCode } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { allocateOutput } from "../storage.ts";
+import { fusedUpdateKernel } from "../backend/cpu/math.ts";
+import { allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 
@@ -38,24 +37,9 @@ export function applyUpdate(
   // Slots nobody else has seen are updated in place; otherwise all go to fresh buffers.
   const inPlace = slots.every((s) => s.ownsValue());
   const slotOuts = inPlace ? slotIns : slots.map(() => allocateOutput(dtype, n, op));
-  check(
-    native.eager_apply_update(
-      rule,
-      dtypeCode(dtype),
-      n,
-      hyperBuffer,
-      out,
-      value.dataSync(),
-      grad.dataSync(), /* a copy when strided */
-      slotOuts[0] ?? unused,
-      slotIns[0] ?? unused,
-      slotOuts[1] ?? unused,
-      slotIns[1] ?? unused,
-      slotOuts[2] ?? unused,
-      slotIns[2] ?? unused,
-    ),
-    op,
-  );
+  // grad.dataSync() is a copy when grad is strided.
+  const arrays = [out, value.dataSync(), grad.dataSync()];
+  fusedUpdateKernel(op, rule, dtype, hyperBuffer, arrays, slotOuts, slotIns, unused);
   if (!inPlace) {
     slots.forEach((s, i) => s.replaceOwned(new Tensor(slotOuts[i], dtype, value.shape)));
   }

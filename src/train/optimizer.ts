@@ -18,7 +18,7 @@
 import { isFloat } from "../dtype.ts";
 import { describe, sameShape, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { inReleaseScope, release, ReleaseScope } from "../storage.ts";
+import { inReleaseScope, release, ReleaseScope } from "../backend/cpu/storage.ts";
 import { withoutRecording } from "../tape.ts";
 import { Variable } from "../variable.ts";
 import { GradientTape } from "../gradients.ts";

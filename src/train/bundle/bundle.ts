@@ -17,7 +17,7 @@
  */
 import { type DType, itemSize } from "../../dtype.ts";
 import { Tensor } from "../../tensor.ts";
-import { allocate } from "../../storage.ts";
+import { allocate } from "../../backend/cpu/storage.ts";
 import { crc32c, maskCrc, unmaskCrc } from "../../io/crc32c.ts";
 import { buildTable, compareBytes, readTable, type TableEntry } from "./table.ts";
 import {

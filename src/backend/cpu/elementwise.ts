@@ -5,13 +5,13 @@
  * are already checked and of one dtype; the public ops live in math.ts.
  * @module
  */
-import { type DType, dtypeCode } from "../dtype.ts";
-import { check, native } from "../native/lib.ts";
-import { Binary } from "../native/codes.ts";
-import { int64s } from "../native/args.ts";
-import { broadcastShapes, broadcastStrides, checkSize, sameShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../storage.ts";
-import { Tensor } from "../tensor.ts";
+import { type DType, dtypeCode } from "../../dtype.ts";
+import { check, native } from "../../native/lib.ts";
+import { Binary } from "../../native/codes.ts";
+import { int64s } from "../../native/args.ts";
+import { broadcastShapes, broadcastStrides, checkSize, sameShape, sizeOf } from "../../shape.ts";
+import { allocateOutput } from "./storage.ts";
+import { Tensor } from "../../tensor.ts";
 
 /** out = op(x), elementwise, written as `outDtype`. */
 export function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tensor {

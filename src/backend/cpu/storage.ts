@@ -18,9 +18,9 @@
  * records the large buffers allocated while it is open, and `release` frees only those.
  * @module
  */
-import { arrayType, type DType, itemSize, type TypedArray } from "./dtype.ts";
-import { native } from "./native/lib.ts";
-import { takeBuffer } from "./native/buffers.ts";
+import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
+import { native } from "../../native/lib.ts";
+import { takeBuffer } from "../../native/buffers.ts";
 
 /**
  * Views of fresh ArrayBuffers of `size` bytes, handed out in order, `align`ed. An

@@ -3,9 +3,9 @@
  * behind matmul and the convolutions (`deno task bench` prints it in its header).
  * @module
  */
-import { CPU_LEVELS, type CpuLevel, levelNames } from "./native/cpu_level.ts";
-import { GemmBackend } from "./native/codes.ts";
-import { libraryPath, native } from "./native/lib.ts";
+import { CPU_LEVELS, type CpuLevel, levelNames } from "../../native/cpu_level.ts";
+import { GemmBackend } from "../../native/codes.ts";
+import { libraryPath, native } from "../../native/lib.ts";
 
 /** The answer of {@linkcode runtimeInfo}. */
 export interface RuntimeInfo {
@@ -29,7 +29,7 @@ export interface RuntimeInfo {
  *
  * @example
  * ```ts
- * import * as tf from "./mod.ts";
+ * import * as tf from "../../mod.ts";
  * const info = tf.runtimeInfo();
  * console.log(`${info.cpuLevel} kernels, ${info.blas}`);
  * ```
@@ -45,3 +45,5 @@ export function runtimeInfo(): RuntimeInfo {
     threads: native.eager_num_threads(),
   };
 }
+
+export { ensureLibrary, setNumThreads } from "../../native/lib.ts";

@@ -1,0 +1,169 @@
+/**
+ * The CPU backend's reductions, products, softmax, random fills, the layer epilogue and the
+ * fused optimizer updates (csrc/kernels/reduce.c, matmul.c, softmax.c, random.c, bias.c,
+ * optimizer.c).
+ * @module
+ */
+import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
+import { check, native } from "../../native/lib.ts";
+import { int64s } from "../../native/args.ts";
+
+/** Storage, offset and dtype of an operand. */
+export interface Operand {
+  readonly data: TypedArray;
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+/**
+ * Reduces x, walked as `shape` / `strides` (the kept dims first, `keepRank` of them, then
+ * the reduced ones), into the dense `out`.
+ */
+export function reduceInto(
+  op: string,
+  code: number,
+  x: Operand,
+  shape: readonly number[],
+  strides: readonly number[],
+  keepRank: number,
+  out: TypedArray,
+): void {
+  check(
+    native.eager_reduce(
+      code,
+      dtypeCode(x.dtype),
+      shape.length,
+      int64s(0, shape),
+      keepRank,
+      out,
+      x.data,
+      x.offset,
+      int64s(1, strides),
+    ),
+    op,
+  );
+}
+
+/** A matrix operand of a batched product: its batch strides and row / column strides. */
+export interface MatrixOperand extends Operand {
+  readonly batchStrides: readonly number[];
+  readonly rs: number;
+  readonly cs: number;
+}
+
+/** out [batch..., m, n] = a [batch..., m, k] . b [batch..., k, n]. */
+export function matmulInto(
+  op: string,
+  batch: readonly number[],
+  [m, n, k]: readonly number[],
+  a: MatrixOperand,
+  b: MatrixOperand,
+  out: TypedArray,
+): void {
+  check(
+    native.eager_matmul(
+      dtypeCode(a.dtype),
+      batch.length,
+      int64s(0, batch),
+      m,
+      n,
+      k,
+      out,
+      a.data,
+      a.offset,
+      int64s(1, a.batchStrides),
+      a.rs,
+      a.cs,
+      b.data,
+      b.offset,
+      int64s(2, b.batchStrides),
+      b.rs,
+      b.cs,
+    ),
+    op,
+  );
+}
+
+/** softmax (or log-softmax) of each row of the dense [rows, cols] x into out. */
+export function softmaxRows(
+  op: string,
+  x: Operand,
+  rows: number,
+  cols: number,
+  log: boolean,
+  out: TypedArray,
+): void {
+  check(
+    native.eager_softmax(dtypeCode(x.dtype), rows, cols, out, x.data, x.offset, log ? 1 : 0),
+    op,
+  );
+}
+
+/** Fills out (`dtype`) with Philox draws of distribution `dist` (params a, b). */
+export function randomFill(
+  op: string,
+  dist: number,
+  dtype: DType,
+  [key, counter]: readonly bigint[],
+  [a, b]: readonly number[],
+  out: TypedArray,
+): void {
+  check(native.eager_random(dist, dtypeCode(dtype), out.length, out, key, counter, a, b), op);
+}
+
+/** z [rows, cols] = activation(z + bias), in place (activation: an eager_activation code). */
+export function biasActivationInPlace(
+  op: string,
+  z: Operand,
+  rows: number,
+  cols: number,
+  bias: Operand,
+  activation: number,
+): void {
+  check(
+    native.eager_bias_activation(
+      dtypeCode(z.dtype),
+      rows,
+      cols,
+      z.data,
+      bias.data,
+      bias.offset,
+      activation,
+    ),
+    op,
+  );
+}
+
+/**
+ * One fused optimizer update of `rule` over n elements: var and up to three slots, each
+ * read from `ins` and written to `outs` (the same arrays for an update in place).
+ */
+export function fusedUpdateKernel(
+  op: string,
+  rule: number,
+  dtype: DType,
+  hyper: Float64Array,
+  [varOut, varIn, grad]: readonly TypedArray[],
+  slotOuts: readonly TypedArray[],
+  slotIns: readonly TypedArray[],
+  unused: TypedArray,
+): void {
+  check(
+    native.eager_apply_update(
+      rule,
+      dtypeCode(dtype),
+      varOut.length,
+      hyper,
+      varOut,
+      varIn,
+      grad,
+      slotOuts[0] ?? unused,
+      slotIns[0] ?? unused,
+      slotOuts[1] ?? unused,
+      slotIns[1] ?? unused,
+      slotOuts[2] ?? unused,
+      slotIns[2] ?? unused,
+    ),
+    op,
+  );
+}
