@@ -14,7 +14,7 @@ const runProbe = (code: string, env: Record<string, string>) =>
 const runFile = (name: string) =>
   denoOutput(["run", "-A", new URL(`./probes/${name}`, import.meta.url).pathname]);
 
-const storage = new URL("../src/storage.ts", import.meta.url).href;
+const storage = new URL("../src/backend/cpu/storage.ts", import.meta.url).href;
 
 Deno.test("large outputs come from Node-API, at their size, and early freeing detaches them", () => {
   const buffer = takeBuffer(1 << 20);
