@@ -78,15 +78,10 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
   const shape = [...batch, A.rows, B.cols];
   checkSize(op, shape);
   const out = allocateOutput(x.dtype, sizeOf(shape), op);
-  const operand = (m: typeof A, batchShape: readonly number[]) => ({
-    data: m.t.data,
-    offset: m.t.offset,
-    dtype: m.t.dtype,
-    batchStrides: broadcastStrides(batchShape, m.t.strides.slice(0, -2), batch),
-    rs: m.rs,
-    cs: m.cs,
-  });
-  matmulInto(op, batch, [A.rows, B.cols, A.cols], operand(A, aBatch), operand(B, bBatch), out);
+  // A and B already are the operand records the kernel wrapper reads (t, rs, cs).
+  const aStrides = broadcastStrides(aBatch, A.t.strides.slice(0, -2), batch);
+  const bStrides = broadcastStrides(bBatch, B.t.strides.slice(0, -2), batch);
+  matmulInto(op, batch, A.rows, B.cols, A.cols, A, aStrides, B, bStrides, out);
   const product = new Tensor(out, x.dtype, shape);
   if (active.length !== 0) {
     const ta = options.transposeA ?? false, tb = options.transposeB ?? false;
