@@ -128,33 +128,43 @@ static void col2im_task(void *arg, int ith, int nth) {
   }
 }
 
-/* Rows of im2col per chunk: at least one, otherwise under CONV_CHUNK_BYTES. */
+/* Output rows per GEMM: a pointwise conv's input already is the cols matrix, taken in
+ * slices BLAS's int can address; otherwise rows of im2col at least one at a time and under
+ * CONV_CHUNK_BYTES. */
 static int64_t chunk_rows(const geometry *g, size_t size, int64_t rows) {
-  int64_t per = CONV_CHUNK_BYTES / (g->k * (int64_t)size);
+  int64_t per = eager_conv_pointwise(g) ? BLAS_MAX_DIM : CONV_CHUNK_BYTES / (g->k * (int64_t)size);
   if (per < 1) per = 1;
   return per < rows ? per : rows;
+}
+
+/* The cols buffer of one chunk: NULL for a pointwise conv, which needs none. *ok is 0 when
+ * it was needed but could not be had. */
+static char *cols_buffer(const geometry *g, size_t size, int64_t chunk, int *ok) {
+  char *cols = eager_conv_pointwise(g) ? NULL : malloc((size_t)(chunk * g->k) * size);
+  *ok = cols != NULL || eager_conv_pointwise(g);
+  return cols;
+}
+
+/* Rows [r0, r0 + m) of the cols matrix: x itself for a pointwise conv (K = C), else
+ * gathered into `cols`. */
+static const char *cols_rows(const geometry *g, size_t size, const char *x, char *cols,
+                             int64_t r0, int64_t m) {
+  if (!cols) return x + (size_t)(r0 * g->k) * size;
+  im2col(g, size, x, cols, r0, m);
+  return cols;
 }
 
 int eager_conv_gemm_forward(int32_t dtype, const geometry *g, const char *x, const char *filter,
                             void *out) {
   size_t size = eager_dtype_size(dtype);
-  int64_t rows = g->n * g->oh * g->ow;
-  if (eager_conv_pointwise(g)) {
-    for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
-      int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
-      eager_gemm(dtype, 0, 0, m, g->oc, g->k, x + (size_t)(r0 * g->c) * size, g->c, filter,
-                 g->oc, 0.0, (char *)out + (size_t)(r0 * g->oc) * size, g->oc);
-    }
-    return 1;
-  }
-  int64_t chunk = chunk_rows(g, size, rows);
-  char *cols = malloc((size_t)(chunk * g->k) * size);
-  if (!cols) return -1;
+  int64_t rows = g->n * g->oh * g->ow, chunk = chunk_rows(g, size, rows);
+  int ok;
+  char *cols = cols_buffer(g, size, chunk, &ok);
+  if (!ok) return -1;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
-    im2col(g, size, x, cols, r0, m);
-    eager_gemm(dtype, 0, 0, m, g->oc, g->k, cols, g->k, filter, g->oc, 0.0,
-               (char *)out + (size_t)(r0 * g->oc) * size, g->oc);
+    eager_gemm(dtype, 0, 0, m, g->oc, g->k, cols_rows(g, size, x, cols, r0, m), g->k, filter,
+               g->oc, 0.0, (char *)out + (size_t)(r0 * g->oc) * size, g->oc);
   }
   free(cols);
   return 1;
@@ -163,23 +173,18 @@ int eager_conv_gemm_forward(int32_t dtype, const geometry *g, const char *x, con
 int eager_conv_gemm_input_grad(int32_t dtype, const geometry *g, const char *filter,
                                const char *dy, void *dx) {
   size_t size = eager_dtype_size(dtype);
-  int64_t rows = g->n * g->oh * g->ow;
-  eager_zero(dx, (size_t)(g->n * g->h * g->w * g->c) * size); /* both ways add into dx */
-  if (eager_conv_pointwise(g)) {
-    for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
-      int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
-      eager_gemm(dtype, 0, 1, m, g->c, g->oc, dy + (size_t)(r0 * g->oc) * size, g->oc, filter,
-                 g->oc, 0.0, (char *)dx + (size_t)(r0 * g->c) * size, g->c);
-    }
-    return 1;
-  }
-  int64_t chunk = chunk_rows(g, size, rows), pixels = g->oh * g->ow;
-  char *dcols = malloc((size_t)(chunk * g->k) * size);
-  if (!dcols) return -1;
+  int64_t rows = g->n * g->oh * g->ow, chunk = chunk_rows(g, size, rows), pixels = g->oh * g->ow;
+  eager_zero(dx, (size_t)(g->n * g->h * g->w * g->c) * size); /* col2im adds into dx */
+  int ok;
+  char *dcols = cols_buffer(g, size, chunk, &ok);
+  if (!ok) return -1;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
+    /* Pointwise: dcols rows are dx rows (K = C), written in place. */
+    char *target = dcols ? dcols : (char *)dx + (size_t)(r0 * g->k) * size;
     eager_gemm(dtype, 0, 1, m, g->k, g->oc, dy + (size_t)(r0 * g->oc) * size, g->oc, filter,
-               g->oc, 0.0, dcols, g->k);
+               g->oc, 0.0, target, g->k);
+    if (!dcols) continue;
     int64_t first = r0 / pixels, images = (r0 + m - 1) / pixels - first + 1;
     int nth = eager_threads_for(m * g->k, EAGER_GRAIN_CHEAP);
     col2im_job job = {g, dtype, dcols, dx, r0, r0 + m,
@@ -193,23 +198,14 @@ int eager_conv_gemm_input_grad(int32_t dtype, const geometry *g, const char *fil
 int eager_conv_gemm_filter_grad(int32_t dtype, const geometry *g, const char *x,
                                 const char *dy, void *dfilter) {
   size_t size = eager_dtype_size(dtype);
-  int64_t rows = g->n * g->oh * g->ow;
-  if (eager_conv_pointwise(g)) {
-    for (int64_t r0 = 0; r0 < rows; r0 += BLAS_MAX_DIM) {
-      int64_t m = rows - r0 < BLAS_MAX_DIM ? rows - r0 : BLAS_MAX_DIM;
-      eager_gemm(dtype, 1, 0, g->c, g->oc, m, x + (size_t)(r0 * g->c) * size, g->c,
-                 dy + (size_t)(r0 * g->oc) * size, g->oc, 1.0, dfilter, g->oc);
-    }
-    return 1;
-  }
-  int64_t chunk = chunk_rows(g, size, rows);
-  char *cols = malloc((size_t)(chunk * g->k) * size);
-  if (!cols) return -1;
+  int64_t rows = g->n * g->oh * g->ow, chunk = chunk_rows(g, size, rows);
+  int ok;
+  char *cols = cols_buffer(g, size, chunk, &ok);
+  if (!ok) return -1;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     int64_t m = rows - r0 < chunk ? rows - r0 : chunk;
-    im2col(g, size, x, cols, r0, m);
-    eager_gemm(dtype, 1, 0, g->k, g->oc, m, cols, g->k, dy + (size_t)(r0 * g->oc) * size,
-               g->oc, 1.0, dfilter, g->oc);
+    eager_gemm(dtype, 1, 0, g->k, g->oc, m, cols_rows(g, size, x, cols, r0, m), g->k,
+               dy + (size_t)(r0 * g->oc) * size, g->oc, 1.0, dfilter, g->oc);
   }
   free(cols);
   return 1;
