@@ -7,12 +7,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { type ConvParams, convParamsFields } from "../../native/codes.ts";
-
-/** A dense operand: storage and the offset of its first element. */
-export interface DenseOperand {
-  readonly data: TypedArray;
-  readonly offset: number;
-}
+import type { DenseOperand } from "./operand.ts";
 
 /** The kernel of each pass. NOTE: looked up at each call, since `native` is replaced once a
  * prebuilt library has been opened (src/native/lib.ts). */

@@ -9,16 +9,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { allocateOutput } from "./storage.ts";
-
-/** A strided view of storage, as a Tensor is one. */
-export interface StridedView {
-  readonly data: TypedArray;
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly strides: readonly number[];
-  readonly offset: number;
-  readonly size: number;
-}
+import type { StridedView } from "./operand.ts";
 
 /** The elements of `view`, dense row-major, converted to `dtype`. */
 export function denseElements(view: StridedView, dtype: DType, op: string): TypedArray {

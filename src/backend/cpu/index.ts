@@ -8,13 +8,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { Status } from "../../native/codes.ts";
-
-/** A dense operand: storage, offset and dtype. */
-export interface Operand {
-  readonly data: TypedArray;
-  readonly offset: number;
-  readonly dtype: DType;
-}
+import type { Operand } from "./operand.ts";
 
 /** Where the index kernels report the first bad index. */
 const firstBad = new BigInt64Array(1);

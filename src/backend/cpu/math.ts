@@ -7,13 +7,7 @@
 import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
-
-/** Storage, offset and dtype of an operand. */
-export interface Operand {
-  readonly data: TypedArray;
-  readonly offset: number;
-  readonly dtype: DType;
-}
+import type { Operand } from "./operand.ts";
 
 /**
  * Reduces x, walked as `shape` / `strides` (the kept dims first, `keepRank` of them, then

@@ -7,7 +7,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { type PoolParams, poolParamsFields } from "../../native/codes.ts";
-import type { DenseOperand } from "./conv.ts";
+import type { DenseOperand } from "./operand.ts";
 
 /** Input shape (NHWC), output geometry. */
 type PoolShapes = [readonly number[], { out: number[]; params: PoolParams }];
