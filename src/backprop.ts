@@ -7,7 +7,7 @@
  */
 import { isFloat } from "./dtype.ts";
 import { sameShape } from "./shape.ts";
-import { release, type ReleaseScope } from "./backend/cpu/storage.ts";
+import { hostBuffer, release, type ReleaseScope } from "./backend/cpu/storage.ts";
 import type { Tensor } from "./tensor.ts";
 import { active, CUSTOM_GRADIENT_OP, type TapeNode } from "./tape.ts";
 import { castTensor } from "./ops/cast.ts";
@@ -40,7 +40,11 @@ class GradientReleaser {
   }
 
   pin(ts: readonly (Tensor | undefined)[]): void {
-    if (this.scope) { for (const t of ts) if (t) this.#pinned.add(t.data.buffer); }
+    if (!this.scope) return;
+    for (const t of ts) {
+      const buffer = t && hostBuffer(t.storage);
+      if (buffer) this.#pinned.add(buffer);
+    }
   }
 
   /** Notes a gradient its consumer is done with; `flush` frees it if it is dead then. */
@@ -53,11 +57,11 @@ class GradientReleaser {
     const scope = this.scope;
     if (!scope) return;
     for (const t of this.#finished.splice(0)) {
-      const buffer = t.data.buffer;
-      if (this.#pinned.has(buffer) || !scope.born.has(buffer)) continue;
+      const buffer = hostBuffer(t.storage);
+      if (!buffer || this.#pinned.has(buffer) || !scope.born.has(buffer)) continue;
       let shared = false;
-      for (const g of this.grads.values()) if (g.data.buffer === buffer) shared = true;
-      if (!shared) release(scope, t.data);
+      for (const g of this.grads.values()) if (hostBuffer(g.storage) === buffer) shared = true;
+      if (!shared) release(scope, t.storage);
     }
   }
 }

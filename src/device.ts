@@ -1,18 +1,16 @@
 /**
- * Devices as TensorFlow names them. Only the CPU exists in this build; asking for a GPU
- * raises `no GPU device: tf.numGpus() is 0`.
+ * Devices as TensorFlow names them. The CPU always exists; GPUs are the GPU backends that
+ * registered (src/backend/registry.ts). Asking for a GPU that is not there raises
+ * `no GPU device: tf.numGpus() is 0`.
  * @module
  */
 import { describe } from "./shape.ts";
+import { backendForDevice, gpuBackends, placement, withPlacement } from "./backend/registry.ts";
+export { CPU_DEVICE } from "./backend/cpu/backend.ts";
 
-/** The CPU's full name, as `tensor.device` reports it in TensorFlow. */
-export const CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0";
-
-let current = CPU_DEVICE;
-
-/** Number of GPUs this process can use (0: the CUDA library is not part of this build). */
+/** Number of GPUs this process can use. */
 export function numGpus(): number {
-  return 0;
+  return gpuBackends().length;
 }
 
 /** Parses "/cpu:0", "/gpu:0", "/device:GPU:0", "CPU", ... into a canonical device name. */
@@ -37,7 +35,8 @@ export function canonicalDevice(name: string): string {
 }
 
 /**
- * Runs fn with new tensors and ops without tensor inputs placed on `name`.
+ * Runs fn with new tensors and ops without tensor inputs placed on `name`; ops with tensor
+ * inputs run where their inputs are.
  * @example
  * ```ts
  * import * as tf from "../mod.ts";
@@ -45,16 +44,10 @@ export function canonicalDevice(name: string): string {
  * ```
  */
 export function device<T>(name: string, fn: () => T): T {
-  const previous = current;
-  current = canonicalDevice(name);
-  try {
-    return fn();
-  } finally {
-    current = previous;
-  }
+  return withPlacement(backendForDevice(canonicalDevice(name)), fn);
 }
 
 /** The device of the innermost tf.device scope. */
 export function currentDevice(): string {
-  return current;
+  return placement().device;
 }

@@ -1,14 +1,17 @@
 /**
- * Tensor: an immutable n-d array. A tensor is a view (shape, strides, offset) over
- * typed-array storage, so transpose, slice, reverse, expandDims and broadcastTo make
- * no copy; kernels take strides, and ops that need dense input copy first.
+ * Tensor: an immutable n-d array. A tensor is a view (shape, strides, offset) over a
+ * backend's storage (a typed array on the CPU), so transpose, slice, reverse, expandDims
+ * and broadcastTo make no copy; kernels take strides, and ops that need dense input copy
+ * first.
  * Method forms of the ops (`x.add(y)`) are attached in tensor_methods.ts.
  * @module
  */
 import type { DType, TypedArray } from "./dtype.ts";
 import { denseStrides, showShape, sizeOf } from "./shape.ts";
-import { CPU_DEVICE } from "./device.ts";
-import { denseElements } from "./backend/cpu/copy.ts";
+import { canonicalDevice } from "./device.ts";
+import type { Backend, Storage } from "./backend/backend.ts";
+import { cpuBackend } from "./backend/cpu/backend.ts";
+import { backendForDevice } from "./backend/registry.ts";
 import { formatTensor } from "./format.ts";
 import { isPinned, track } from "./lifetime.ts";
 import { hold, letGo, RELEASE_MIN_BYTES } from "./backend/cpu/storage.ts";
@@ -45,28 +48,31 @@ export class Tensor {
   /** Number of elements. */
   readonly size: number;
 
-  /** Element offset of element (0, ..., 0) in `data`. */
+  /** The device's backend: where the storage lives and the kernels run. */
+  readonly backend: Backend;
+  /** Element offset of element (0, ..., 0) in `storage`. */
   readonly offset: number;
   /** Whether the elements are dense row-major from `offset`. */
   readonly contiguous: boolean;
   /** Unique per tensor; the gradient tape keys on it. */
   readonly id: number;
   #strides: readonly number[] | undefined;
-  #data: TypedArray;
+  #storage: Storage;
   #disposed = false;
 
   /**
-   * Wraps storage; ops build tensors, users call `tf.constant`. When `strides` is
-   * omitted the tensor is dense row-major from `offset`.
+   * Wraps storage (its backend's: a typed array is CPU storage); ops build tensors, users
+   * call `tf.constant`. When `strides` is omitted the tensor is dense row-major from
+   * `offset`.
    */
   constructor(
-    data: TypedArray,
+    storage: Storage,
     dtype: DType,
     shape: readonly number[],
     strides?: readonly number[],
     offset = 0,
   ) {
-    this.#data = data;
+    this.#storage = storage;
     this.dtype = dtype;
     this.shape = shape;
     this.size = sizeOf(shape);
@@ -79,17 +85,25 @@ export class Tensor {
       this.#strides = strides;
       this.contiguous = false;
     }
-    if (data.byteLength >= RELEASE_MIN_BYTES) hold(data);
+    // NOTE: the CPU case inline: it is every small op's path.
+    if (ArrayBuffer.isView(storage)) {
+      this.backend = cpuBackend;
+      if (storage.byteLength >= RELEASE_MIN_BYTES) hold(storage);
+    } else {
+      this.backend = storage.backend;
+      this.backend.hold(storage);
+    }
     track(this);
   }
 
   /**
-   * Backing storage; elements start at `offset` and follow `strides`. Reading it from a
-   * disposed tensor is an error, so no op computes with freed memory.
+   * Backing storage (a typed array on the CPU); elements start at `offset` and follow
+   * `strides`. Reading it from a disposed tensor is an error, so no op computes with freed
+   * memory.
    */
-  get data(): TypedArray {
+  get storage(): Storage {
     if (this.#disposed) throw disposedError(this);
-    return this.#data;
+    return this.#storage;
   }
 
   /**
@@ -103,7 +117,9 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed || isPinned(this)) return;
     this.#disposed = true;
-    if (this.#data.byteLength >= RELEASE_MIN_BYTES) letGo(this.#data);
+    const storage = this.#storage;
+    if (!ArrayBuffer.isView(storage)) this.backend.release(storage);
+    else if (storage.byteLength >= RELEASE_MIN_BYTES) letGo(storage);
   }
 
   /** Whether dispose() ran. */
@@ -127,20 +143,34 @@ export class Tensor {
 
   /** The device holding this tensor, as TensorFlow names it. */
   get device(): string {
-    return CPU_DEVICE;
+    return this.backend.device;
   }
 
   /**
    * The elements as a flat row-major typed array (int64 as BigInt64Array, bool as
-   * Uint8Array). For a dense tensor this is a view of its storage: treat it as
-   * read-only.
+   * Uint8Array). For a dense CPU tensor this is a view of its storage: treat it as
+   * read-only. On a device that cannot be read synchronously it is an error that names
+   * `await t.data()`.
    */
   dataSync(): TypedArray {
-    if (this.contiguous) {
-      if (this.offset === 0 && this.data.length === this.size) return this.data;
-      return this.data.subarray(this.offset, this.offset + this.size);
+    const storage = this.storage;
+    if (this.contiguous && ArrayBuffer.isView(storage)) {
+      if (this.offset === 0 && storage.length === this.size) return storage;
+      return storage.subarray(this.offset, this.offset + this.size);
     }
-    return denseElements(this, this.dtype, "dataSync");
+    if (!this.backend.readsSynchronously) {
+      throw new Error(
+        `dataSync: ${this.device} is read asynchronously: use \`await t.data()\``,
+      );
+    }
+    return this.backend.readSync(this, this.dtype, "dataSync");
+  }
+
+  /** The elements as dataSync() returns them, read without blocking (any device). */
+  data(): Promise<TypedArray> {
+    const storage = this.storage;
+    if (ArrayBuffer.isView(storage)) return Promise.resolve(this.dataSync());
+    return this.backend.read(this, this.dtype, "data");
   }
 
   /**
@@ -195,14 +225,25 @@ export class Tensor {
     return this.toString();
   }
 
-  /** This tensor on the CPU (it already is). */
+  /** This tensor on the CPU: itself when it is there, else a copy. */
   cpu(): Tensor {
-    return this;
+    return this.to("/cpu:0");
   }
 
-  /** A copy on GPU `index`; raises while tf.numGpus() is 0. */
+  /** This tensor on GPU `index`: itself when it is there, else a copy. */
   gpu(index = 0): Tensor {
-    throw new Error(`no GPU device: tf.numGpus() is 0 (asked for /gpu:${index})`);
+    return this.to(`/gpu:${index}`);
+  }
+
+  /**
+   * This tensor on `device` ("/cpu:0", "/gpu:1", ...): itself when it is there, else a
+   * dense copy. The one way tensors move between devices (ops never move them).
+   */
+  to(device: string): Tensor {
+    const backend = backendForDevice(canonicalDevice(device));
+    if (backend === this.backend) return this;
+    const values = this.dataSync();
+    return new Tensor(backend.upload(values, "copy"), this.dtype, this.shape);
   }
 }
 

@@ -8,7 +8,6 @@
 import { checkDType, type DType, type TypedArray } from "./dtype.ts";
 import { describe, sameShape, showShape } from "./shape.ts";
 import { type NestedArray, Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
-import { free } from "./backend/cpu/storage.ts";
 import { pin, unpin } from "./lifetime.ts";
 import { notifyRead, type Watchable } from "./tape.ts";
 import { castTensor, contiguous } from "./ops/cast.ts";
@@ -137,7 +136,7 @@ export class Variable implements Watchable {
     const previous = this.#value, owned = this.#owned;
     this.#setValue(next);
     this.#owned = true;
-    if (owned) free(previous.data);
+    if (owned) previous.backend.free(previous.storage);
   }
 
   get dtype(): DType {

@@ -591,7 +591,7 @@ Deno.test("conv2d: strided (non-contiguous) inputs and TF's 4-list strides", () 
   forEachTap(xs, fs, oh, ow, g, (xi, fi, yi) => (y[yi] += x[xi] * f[fi]));
   // An NCHW input given as a view of NHWC storage becomes contiguous NHWC again.
   const nhwc = constant(x, "float64", { shape: xs });
-  const nchwView = new Tensor(nhwc.data, "float64", [2, 3, 6, 6], [108, 1, 18, 3], 0);
+  const nchwView = new Tensor(nhwc.storage, "float64", [2, 3, 6, 6], [108, 1, 18, 3], 0);
   const out = conv2d(nchwView, constant(f, "float64", { shape: fs }), [1, 1, 2, 2], "SAME", {
     dataFormat: "NCHW",
   });

@@ -63,7 +63,7 @@ Deno.test("fromTensorSlices slices tensors, tuples, dicts and string lists", () 
   // A slice is a view of the whole: no copy per element.
   const whole = tf.range(12).reshape([4, 3]);
   const rows = [...Dataset.fromTensorSlices(whole)];
-  assertEquals(rows[3].data === whole.data, true);
+  assertEquals(rows[3].storage === whole.storage, true);
   assertEquals(nums(rows[3]), [9, 10, 11]);
   assertThrowsMatch(
     () => Dataset.fromTensorSlices({ a: [1, 2], b: [1, 2, 3] }),

@@ -141,7 +141,7 @@ export function padLeaves(
 export function rowOf(leaf: Leaf, i: number): Leaf {
   if (leaf instanceof Tensor) {
     return new Tensor(
-      leaf.data as TypedArray,
+      leaf.storage,
       leaf.dtype,
       leaf.shape.slice(1),
       leaf.strides.slice(1),

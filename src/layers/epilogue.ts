@@ -6,7 +6,7 @@
  * @module
  */
 import { isFloat } from "../dtype.ts";
-import { biasActivationInPlace } from "../backend/cpu/math.ts";
+import { backendOf } from "../backend/backend.ts";
 import { Activation as ActivationCode } from "../native/codes.ts";
 import { Tensor } from "../tensor.ts";
 import { active, record } from "../tape.ts";
@@ -37,8 +37,15 @@ export function biasActivation(
   if (!bias) return relu(z);
   const cols = z.shape[z.rank - 1];
   const code = activation === relu ? ActivationCode.RELU : ActivationCode.NONE;
-  biasActivationInPlace("biasAdd", z, cols === 0 ? 0 : z.size / cols, cols, bias, code);
-  const y = new Tensor(z.data, z.dtype, z.shape);
+  backendOf("biasAdd", z, bias).biasActivation(
+    "biasAdd",
+    z,
+    cols === 0 ? 0 : z.size / cols,
+    cols,
+    bias,
+    code,
+  );
+  const y = new Tensor(z.storage, z.dtype, z.shape);
   if (active.length !== 0) {
     const batchAxes = [...Array(z.rank - 1).keys()];
     record("biasAdd", [z, bias], [y], ([dy]) => {

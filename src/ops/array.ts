@@ -6,9 +6,10 @@
  */
 import { type DType, promoteTypes } from "../dtype.ts";
 import { checkSize, denseStrides, describe, normalizeAxis, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../backend/cpu/storage.ts";
+import { backendOf } from "../backend/backend.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { copyInto } from "./cast.ts";
+import { copyInto, emptyTensor } from "./cast.ts";
+import { filled } from "./creation.ts";
 import { toTensor } from "./convert.ts";
 import { expandDims, reverse, slice, squeeze } from "./views.ts";
 import { active, record1 } from "../tape.ts";
@@ -18,12 +19,7 @@ function tensorList(op: string, xs: readonly TensorLike[]): Tensor[] {
     throw new TypeError(`${op}: expected a non-empty array of tensors`);
   }
   const first = toTensor(op, xs[0]);
-  return xs.map((x, i) => (i === 0 ? first : toTensor(op, x, first.dtype)));
-}
-
-export function emptyTensor(op: string, dtype: DType, shape: readonly number[]): Tensor {
-  checkSize(op, shape);
-  return new Tensor(allocate(dtype, sizeOf(shape), op), dtype, shape);
+  return xs.map((x, i) => (i === 0 ? first : toTensor(op, x, first.dtype, first.backend)));
 }
 
 /**
@@ -53,7 +49,7 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   }
   const shape = [...ts[0].shape];
   shape[a] = total;
-  const out = emptyTensor(op, dtype, shape);
+  const out = emptyTensor(op, dtype, shape, backendOf(op, ts[0], ...ts.slice(1)));
   const strides = denseStrides(shape);
   const starts: number[] = [];
   let start = 0;
@@ -201,13 +197,10 @@ export function pad(
   if (mode === "REFLECT" || mode === "SYMMETRIC") return padMirror(t, paddings, mode);
   if (mode !== "CONSTANT") throw new RangeError(`${op}: unknown mode ${describe(mode)}`);
   const shape = t.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
-  const out = emptyTensor(op, t.dtype, shape);
   const value = options.constantValue ?? 0;
-  if (value !== 0) {
-    (out.data as unknown as { fill(v: number | bigint): void }).fill(
-      t.dtype === "int64" ? BigInt(value) : value,
-    );
-  }
+  const out = value === 0
+    ? emptyTensor(op, t.dtype, shape, t.backend)
+    : filled(op, shape, value, t.dtype, t.backend);
   const strides = denseStrides(shape);
   const offset = strides.reduce((sum, s, i) => sum + s * paddings[i][0], 0);
   copyInto(op, out, strides, offset, t);

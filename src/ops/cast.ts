@@ -6,11 +6,15 @@
 import { type DType, isFloat } from "../dtype.ts";
 import { active, record1 } from "../tape.ts";
 import { Tensor } from "../tensor.ts";
-import { copyStrided, denseElements } from "../backend/cpu/copy.ts";
+import { type Backend, backendOf } from "../backend/backend.ts";
+import { checkSize, denseStrides, sizeOf } from "../shape.ts";
 
 /** Copies `x` into a new dense tensor of `dtype` (see eager_cast for the rounding rules). */
 export function copyAs(x: Tensor, dtype: DType, op: string): Tensor {
-  return new Tensor(denseElements(x, dtype, op), dtype, x.shape);
+  const backend = x.backend;
+  const out = backend.allocateOutput(dtype, x.size, op);
+  if (x.size > 0) backend.copyStrided(op, out, dtype, denseStrides(x.shape), 0, x);
+  return new Tensor(out, dtype, x.shape);
 }
 
 /** `x` converted to `dtype`; `x` itself when it already is. */
@@ -40,5 +44,16 @@ export function copyInto(
   offset: number,
   src: Tensor,
 ): void {
-  copyStrided(op, out.data, out.dtype, strides, offset, src);
+  backendOf(op, out, src).copyStrided(op, out.storage, out.dtype, strides, offset, src);
+}
+
+/** Zeros of `shape` on `backend`, for an op to copy its parts into. */
+export function emptyTensor(
+  op: string,
+  dtype: DType,
+  shape: readonly number[],
+  backend: Backend,
+): Tensor {
+  checkSize(op, shape);
+  return new Tensor(backend.allocate(dtype, sizeOf(shape), op), dtype, shape);
 }

@@ -15,9 +15,8 @@
  * each linear in both operands and their rules cycle among the three.
  * @module
  */
-import { convPass } from "../backend/cpu/conv.ts";
+import { backendOf } from "../backend/backend.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { contiguous } from "./cast.ts";
@@ -78,10 +77,11 @@ export function conv2d(
     opts,
     `${showShape(input.shape)} x ${showShape(f.shape)}`,
   );
-  const out = allocateOutput(input.dtype, sizeOf(g.out), op);
-  if (out.length > 0) {
+  const backend = backendOf(op, input, f);
+  const out = backend.allocateOutput(input.dtype, sizeOf(g.out), op);
+  if (sizeOf(g.out) > 0) {
     const xn = denseNHWC(op, input, format), fn = contiguous(f, op);
-    convPass(op, "forward", input.dtype, [xs, f.shape, g], out, xn, fn);
+    backend.conv(op, "forward", input.dtype, [xs, f.shape, g], out, xn, fn);
   }
   const y = fromNHWC(new Tensor(out, input.dtype, g.out), format);
   if (active.length !== 0) {
@@ -128,10 +128,11 @@ function backpropInput(
       } with filters ${showShape(f.shape)} gives ${showShape(formatShape(g.out, format))}`,
     );
   }
-  const dx = allocateOutput(grad.dtype, sizeOf(xs), op);
-  if (dx.length > 0) {
+  const backend = backendOf(op, f, grad);
+  const dx = backend.allocateOutput(grad.dtype, sizeOf(xs), op);
+  if (sizeOf(xs) > 0) {
     const dyn = denseNHWC(op, grad, format), fn = contiguous(f, op);
-    convPass(op, "inputGrad", grad.dtype, [xs, f.shape, g], dx, fn, dyn);
+    backend.conv(op, "inputGrad", grad.dtype, [xs, f.shape, g], dx, fn, dyn);
   }
   const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
   if (active.length !== 0) {
@@ -245,10 +246,11 @@ export function conv2dBackpropFilter(
       } with filters ${showShape(fs)} gives ${showShape(formatShape(g.out, format))}`,
     );
   }
-  const df = allocateOutput(input.dtype, sizeOf(fs), op);
-  if (df.length > 0) {
+  const backend = backendOf(op, input, grad);
+  const df = backend.allocateOutput(input.dtype, sizeOf(fs), op);
+  if (sizeOf(fs) > 0) {
     const xn = denseNHWC(op, input, format), dyn = denseNHWC(op, grad, format);
-    convPass(op, "filterGrad", input.dtype, [xs, fs, g], df, xn, dyn);
+    backend.conv(op, "filterGrad", input.dtype, [xs, fs, g], df, xn, dyn);
   }
   const result = new Tensor(df, input.dtype, fs);
   if (active.length !== 0) {

@@ -46,7 +46,7 @@ const permuteShape = (shape: readonly number[], perm: readonly number[]) =>
 function permute(x: Tensor, perm: readonly number[]): Tensor {
   const strides = x.strides;
   return new Tensor(
-    x.data,
+    x.storage,
     x.dtype,
     permuteShape(x.shape, perm),
     permuteShape(strides, perm),
@@ -84,7 +84,7 @@ export function fromNHWC(out: Tensor, format: DataFormat): Tensor {
 
 /** A float32/float64 tensor argument; with `hint`, of hint's dtype. */
 export function floatInput(op: string, what: string, value: TensorLike, hint?: Tensor): Tensor {
-  const t = toTensor(op, value, hint?.dtype);
+  const t = toTensor(op, value, hint?.dtype, hint?.backend);
   if (!isFloat(t.dtype)) {
     throw new TypeError(
       `${op}: ${what} must be float32 or float64 (cast integers first), got ${t.dtype}`,

@@ -6,6 +6,8 @@
 import { checkDType, type DType, dtypeOfArray, numberFits, type TypedArray } from "../dtype.ts";
 import { checkRank, checkShape, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../backend/cpu/storage.ts";
+import type { Backend } from "../backend/backend.ts";
+import { placement } from "../backend/registry.ts";
 import {
   type NestedArray,
   Tensor,
@@ -90,7 +92,26 @@ function writeLeaves(op: string, leaves: readonly Leaf[], dtype: DType): TypedAr
   return out;
 }
 
-function fromTypedArray(op: string, array: ArrayBufferView, dtype: DType | undefined): Tensor {
+/**
+ * A tensor of host values made by an op: on `backend` (the tf.device scope's by default).
+ * NOTE: values are built in a host array first, whatever the device (one upload).
+ */
+export function placed(
+  op: string,
+  values: TypedArray,
+  dtype: DType,
+  shape: readonly number[],
+  backend: Backend = placement(),
+): Tensor {
+  return new Tensor(backend.upload(values, op), dtype, shape);
+}
+
+function fromTypedArray(
+  op: string,
+  array: ArrayBufferView,
+  dtype: DType | undefined,
+  backend?: Backend,
+): Tensor {
   const natural = dtypeOfArray(array);
   if (!natural) {
     throw new TypeError(`${op}: cannot make a tensor from a ${array.constructor.name}`);
@@ -107,7 +128,7 @@ function fromTypedArray(op: string, array: ArrayBufferView, dtype: DType | undef
   } else {
     (out as Exclude<TypedArray, BigInt64Array>).set(source as ArrayLike<number>);
   }
-  return new Tensor(out, target, [source.length]);
+  return placed(op, out, target, [source.length], backend);
 }
 
 /** Options of tf.constant. */
@@ -143,18 +164,18 @@ export function constant(
   } else {
     const { shape, leaves } = flatten(op, value as NestedArray);
     const target = dtype ?? naturalDType(leaves);
-    result = new Tensor(writeLeaves(op, leaves, target), target, shape);
+    result = placed(op, writeLeaves(op, leaves, target), target, shape);
   }
   return options.shape ? reshapeOrFill(op, result, checkShape(op, options.shape)) : result;
 }
 
 function reshapeOrFill(op: string, t: Tensor, shape: number[]): Tensor {
   const n = sizeOf(shape);
-  if (t.size === n) return new Tensor(t.dataSync(), t.dtype, shape);
+  if (t.size === n) return placed(op, t.dataSync(), t.dtype, shape, t.backend);
   if (t.size === 1) {
     const out = allocate(t.dtype, n, op);
     (out as unknown as { fill(v: unknown): void }).fill(t.dataSync()[0]);
-    return new Tensor(out, t.dtype, shape);
+    return placed(op, out, t.dtype, shape, t.backend);
   }
   throw new RangeError(
     `${op}: a value of shape ${showShape(t.shape)} (${t.size} elements) cannot fill shape ` +
@@ -165,21 +186,21 @@ function reshapeOrFill(op: string, t: Tensor, shape: number[]): Tensor {
 /**
  * An op's tensor argument. Tensors pass through; JS values are "weak": they take
  * `hint` (the other operand's dtype) when all their values fit it, else their natural
- * dtype.
+ * dtype, and go to `backend` (the other operand's), by default the tf.device scope's.
  */
-export function toTensor(op: string, value: TensorLike, hint?: DType): Tensor {
+export function toTensor(op: string, value: TensorLike, hint?: DType, backend?: Backend): Tensor {
   if (value instanceof Tensor) return value;
   if (isConvertible(value)) return value[TO_TENSOR]();
   if (value === undefined || value === null) {
     throw new TypeError(`${op}: expected a tensor, got ${value}`);
   }
-  if (ArrayBuffer.isView(value)) return fromTypedArray(op, value, undefined);
+  if (ArrayBuffer.isView(value)) return fromTypedArray(op, value, undefined, backend);
   if (typeof value === "number") {
     const dtype = hint && numberFits(value, hint) ? hint : "float32";
     const out = allocate(dtype, 1, op);
     if (dtype === "int64") (out as BigInt64Array)[0] = BigInt(value);
     else (out as Exclude<TypedArray, BigInt64Array>)[0] = value;
-    return new Tensor(out, dtype, []);
+    return placed(op, out, dtype, [], backend);
   }
   if (typeof value !== "boolean" && typeof value !== "bigint" && !Array.isArray(value)) {
     throw new TypeError(`${op}: cannot convert a value of type ${typeof value} to a tensor`);
@@ -187,7 +208,7 @@ export function toTensor(op: string, value: TensorLike, hint?: DType): Tensor {
   const { shape, leaves } = flatten(op, value as NestedArray);
   const natural = naturalDType(leaves);
   const dtype = hint && leaves.every((leaf) => weakFits(leaf, hint)) ? hint : natural;
-  return new Tensor(writeLeaves(op, leaves, dtype), dtype, shape);
+  return placed(op, writeLeaves(op, leaves, dtype), dtype, shape, backend);
 }
 
 function weakFits(leaf: Leaf, dtype: DType): boolean {

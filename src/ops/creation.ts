@@ -6,10 +6,20 @@
 import { checkDType, type DType, isFloat, numberFits, type TypedArray } from "../dtype.ts";
 import { checkShape, describe } from "../shape.ts";
 import { allocate } from "../backend/cpu/storage.ts";
+import type { Backend } from "../backend/backend.ts";
+import { placement } from "../backend/registry.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
+import { currentDevice } from "../device.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { toTensor } from "./convert.ts";
+import { placed, toTensor } from "./convert.ts";
 
-function filled(op: string, shape: readonly number[], value: number | boolean, dtype: DType) {
+export function filled(
+  op: string,
+  shape: readonly number[],
+  value: number | boolean,
+  dtype: DType,
+  backend: Backend = placement(),
+): Tensor {
   checkDType(op, dtype);
   if (typeof value !== "number" && typeof value !== "boolean") {
     throw new TypeError(`${op}: value must be a number or a boolean, got ${typeof value}`);
@@ -17,11 +27,12 @@ function filled(op: string, shape: readonly number[], value: number | boolean, d
   if (!numberFits(Number(value), dtype)) {
     throw new RangeError(`${op}: ${value} cannot be represented as ${dtype}`);
   }
-  const dims = checkShape(op, shape);
-  const out = allocate(dtype, dims.reduce((a, b) => a * b, 1), op);
+  const dims = checkShape(op, shape), n = dims.reduce((a, b) => a * b, 1);
   const v = dtype === "int64" ? BigInt(Number(value)) : Number(value);
-  if (v !== 0 && v !== 0n) (out as unknown as { fill(v: number | bigint): void }).fill(v);
-  return new Tensor(out, dtype, dims);
+  if (v === 0 || v === 0n) return new Tensor(backend.allocate(dtype, n, op), dtype, dims);
+  const out = allocate(dtype, n, op);
+  (out as unknown as { fill(v: number | bigint): void }).fill(v);
+  return placed(op, out, dtype, dims, backend);
 }
 
 /**
@@ -50,13 +61,13 @@ export function ones(shape: readonly number[], dtype: DType = "float32"): Tensor
 /** Zeros with x's shape (and dtype). @example tf.zerosLike([1, 2]) // [0, 0] */
 export function zerosLike(x: TensorLike, dtype?: DType): Tensor {
   const t = toTensor("zerosLike", x);
-  return filled("zerosLike", t.shape, 0, dtype ?? t.dtype);
+  return filled("zerosLike", t.shape, 0, dtype ?? t.dtype, t.backend);
 }
 
 /** Ones with x's shape (and dtype). @example tf.onesLike([1, 2]) // [1, 1] */
 export function onesLike(x: TensorLike, dtype?: DType): Tensor {
   const t = toTensor("onesLike", x);
-  return filled("onesLike", t.shape, 1, dtype ?? t.dtype);
+  return filled("onesLike", t.shape, 1, dtype ?? t.dtype, t.backend);
 }
 
 /**
@@ -86,7 +97,7 @@ export function range(start: number, limit?: number, delta = 1, dtype?: DType): 
   checkShape(op, [n]);
   const out = allocate(d, n, op);
   writeSequence(out, n, (i) => start + i * delta);
-  return new Tensor(out, d, [n]);
+  return placed(op, out, d, [n]);
 }
 
 function writeSequence(out: TypedArray, n: number, value: (i: number) => number): void {
@@ -122,7 +133,7 @@ export function linspace(
   const out = allocate(dtype, num, op);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   writeSequence(out, num, (i) => (i === num - 1 && num > 1 ? stop : start + i * step));
-  return new Tensor(out, dtype, [num]);
+  return placed(op, out, dtype, [num]);
 }
 
 /** Options of eye. */
@@ -150,12 +161,13 @@ export function eye(numRows: number, numColumns?: number, options: EyeOptions = 
     }
   }
   const batch = options.batchShape ?? [];
-  const t = filled(op, [...batch, numRows, cols], 0, options.dtype ?? "float32");
+  const shape = [...batch, numRows, cols], dtype = options.dtype ?? "float32";
+  const t = filled(op, shape, 0, dtype, cpuBackend); // checks the shape and dtype
   const matrices = t.size / Math.max(1, numRows * cols);
   const one = t.dtype === "int64" ? 1n : 1;
-  const data = t.data as unknown as { [i: number]: number | bigint };
+  const data = t.storage as unknown as { [i: number]: number | bigint };
   for (let b = 0; b < matrices; b++) {
     for (let i = 0; i < Math.min(numRows, cols); i++) data[b * numRows * cols + i * cols + i] = one;
   }
-  return t;
+  return t.to(currentDevice());
 }

@@ -11,9 +11,8 @@
  * drops an out-of-range entry, and its gradient gives zeros for dropped ids.
  * @module
  */
-import { gatherNdRows, gatherRows, scatterNdRows, segmentSumRows } from "../backend/cpu/index.ts";
+import { backendOf } from "../backend/backend.ts";
 import { checkRank, checkShape, checkSize, normalizeAxis, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { castTensor, contiguous } from "./cast.ts";
@@ -74,7 +73,7 @@ export function gatherAs(
 ): Tensor {
   const source = toTensor(op, params);
   const p = contiguous(source, op);
-  const idx = indexTensor(op, indices, what);
+  const idx = indexTensor(op, indices, what, p.backend);
   let batchDims = options.batchDims ?? 0;
   if (!Number.isInteger(batchDims)) {
     throw new TypeError(`${op}: batchDims must be an integer, got ${String(batchDims)}`);
@@ -107,9 +106,10 @@ export function gatherAs(
   checkRank(op, shape.length);
   checkSize(op, shape);
   const axisLen = p.shape[axis];
-  const out = allocate(p.dtype, sizeOf(shape), op);
+  const backend = backendOf(op, p, idx);
+  const out = backend.allocate(p.dtype, sizeOf(shape), op);
   // Called for an empty output too: the kernel checks every index all the same.
-  const bad = gatherRows(op, p, idx, [
+  const bad = backend.gather(op, p, idx, [
     sizeOf(p.shape.slice(0, batchDims)),
     sizeOf(p.shape.slice(batchDims, axis)),
     axisLen,
@@ -193,7 +193,7 @@ export function gatherNd(
   const op = "gatherNd";
   const source = toTensor(op, params);
   const p = contiguous(source, op);
-  let idx = indexTensor(op, indices);
+  let idx = indexTensor(op, indices, undefined, p.backend);
   if (idx.rank < 1) throw new RangeError(`${op}: indices must have rank >= 1, got a scalar`);
   const batchDims = options.batchDims ?? 0;
   if (!Number.isInteger(batchDims) || batchDims < 0 || batchDims >= idx.rank) {
@@ -220,7 +220,8 @@ export function gatherNd(
   const shape = [...idx.shape.slice(0, -1), ...p.shape.slice(batchDims + depth)];
   checkRank(op, shape.length);
   checkSize(op, shape);
-  const out = allocate(p.dtype, sizeOf(shape), op);
+  const backend = backendOf(op, p, idx);
+  const out = backend.allocate(p.dtype, sizeOf(shape), op);
   const original = idx;
   // Batch dims become a leading index column over params seen as [batch, ...rest].
   let paramsShape: readonly number[] = p.shape;
@@ -232,7 +233,7 @@ export function gatherNd(
   const rows = sizeOf(idx.shape.slice(0, -1));
   const width = idx.shape[idx.rank - 1];
   // Called for an empty output too: the kernel checks every index all the same.
-  const bad = gatherNdRows(op, p, paramsShape, idx, rows, width, out);
+  const bad = backend.gatherNd(op, p, paramsShape, idx, rows, width, out);
   if (bad >= 0) {
     throw ndIndexError(
       op,
@@ -281,7 +282,7 @@ export function scatterNd(indices: TensorLike, updates: TensorLike, shape: numbe
   const idx = indexTensor(op, indices);
   if (idx.rank < 1) throw new RangeError(`${op}: indices must have rank >= 1, got a scalar`);
   const outShape = checkShape(op, shape);
-  const source = toTensor(op, updates);
+  const source = toTensor(op, updates, undefined, idx.backend);
   const u = contiguous(source, op);
   checkScatterDType(op, "updates", u.dtype);
   const depth = idx.shape[idx.rank - 1];
@@ -298,9 +299,11 @@ export function scatterNd(indices: TensorLike, updates: TensorLike, shape: numbe
         `shape ${showShape(outShape)}`,
     );
   }
-  const out = allocate(u.dtype, sizeOf(outShape), op);
+  const backend = backendOf(op, u, idx);
+  const out = backend.allocate(u.dtype, sizeOf(outShape), op);
   // Called for empty operands too: the kernel checks every index all the same.
-  const bad = scatterNdRows(op, u, idx, outShape, sizeOf(idx.shape.slice(0, -1)), depth, out);
+  const rows = sizeOf(idx.shape.slice(0, -1));
+  const bad = backend.scatterNd(op, u, idx, outShape, rows, depth, out);
   if (bad >= 0) throw ndIndexError(op, idx, Math.floor(bad / depth), outShape, "shape");
   const result = new Tensor(out, u.dtype, outShape);
   if (active.length !== 0) {
@@ -331,7 +334,7 @@ export function unsortedSegmentSum(
   const source = toTensor(op, data);
   const d = contiguous(source, op);
   checkScatterDType(op, "data", d.dtype);
-  const ids = indexTensor(op, segmentIds, "segmentIds");
+  const ids = indexTensor(op, segmentIds, "segmentIds", d.backend);
   nonNegativeInt(op, numSegments, "numSegments");
   if (ids.rank > d.rank || ids.shape.some((n, i) => n !== d.shape[i])) {
     throw new RangeError(
@@ -342,9 +345,10 @@ export function unsortedSegmentSum(
   const shape = [numSegments, ...d.shape.slice(ids.rank)];
   checkRank(op, shape.length);
   checkSize(op, shape);
-  const out = allocate(d.dtype, sizeOf(shape), op);
-  if (out.length > 0 && d.size > 0) {
-    segmentSumRows(op, d, ids, sizeOf(d.shape.slice(ids.rank)), numSegments, out);
+  const backend = backendOf(op, d, ids);
+  const out = backend.allocate(d.dtype, sizeOf(shape), op);
+  if (sizeOf(shape) > 0 && d.size > 0) {
+    backend.segmentSum(op, d, ids, sizeOf(d.shape.slice(ids.rank)), numSegments, out);
   }
   const result = new Tensor(out, d.dtype, shape);
   if (active.length !== 0) {

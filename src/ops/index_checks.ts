@@ -7,17 +7,23 @@
  * device round trip per call on a GPU.
  * @module
  */
+import type { Backend } from "../backend/backend.ts";
 import type { DType, TypedArray } from "../dtype.ts";
 import { showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
-import { toTensor } from "./convert.ts";
+import { placed, toTensor } from "./convert.ts";
 
 export type IndexArray = Int32Array | BigInt64Array;
 
 /** A dense int32 or int64 index tensor; JS values become int32. */
-export function indexTensor(op: string, value: TensorLike, what = "indices"): Tensor {
-  const t = toTensor(op, value, "int32");
+export function indexTensor(
+  op: string,
+  value: TensorLike,
+  what = "indices",
+  backend?: Backend,
+): Tensor {
+  const t = toTensor(op, value, "int32", backend);
   if (t.dtype !== "int32" && t.dtype !== "int64") {
     throw new TypeError(`${op}: ${what} must be int32 or int64, got ${t.dtype}`);
   }
@@ -94,11 +100,16 @@ export function nonZeroPositions(t: Tensor): number[] {
 }
 
 /** `positions` as an index tensor (int32 unless a position needs int64). */
-export function positionTensor(positions: readonly number[], limit: number): Tensor {
+export function positionTensor(
+  positions: readonly number[],
+  limit: number,
+  backend: Backend,
+): Tensor {
+  const shape = [positions.length];
   if (limit <= 2 ** 31 - 1) {
-    return new Tensor(Int32Array.from(positions), "int32", [positions.length]);
+    return placed("booleanMask", Int32Array.from(positions), "int32", shape, backend);
   }
-  return new Tensor(BigInt64Array.from(positions, BigInt), "int64", [positions.length]);
+  return placed("booleanMask", BigInt64Array.from(positions, BigInt), "int64", shape, backend);
 }
 
 export const SCATTER_DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64"];

@@ -7,7 +7,7 @@ import { showShape } from "../shape.ts";
 import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
-import { toTensor } from "./convert.ts";
+import { placed, toTensor } from "./convert.ts";
 import { nonZeroPositions, positionTensor } from "./index_checks.ts";
 import { reshape } from "./views.ts";
 import { gather } from "./gather_scatter.ts";
@@ -40,7 +40,7 @@ export function whereIndices(cond: TensorLike): Tensor {
       flat = Math.floor(flat / c.shape[d]);
     }
   }
-  return new Tensor(out, "int64", [positions.length, rank]);
+  return placed(op, out, "int64", [positions.length, rank], c.backend);
 }
 
 /** Options of {@link booleanMask}. */
@@ -88,5 +88,7 @@ export function booleanMask(
   }
   const flatShape = [...t.shape.slice(0, axis), m.size, ...t.shape.slice(axis + m.rank)];
   // Built on recorded ops (reshape, gather), so it differentiates w.r.t. x.
-  return gather(reshape(t, flatShape), positionTensor(nonZeroPositions(m), m.size), { axis });
+  return gather(reshape(t, flatShape), positionTensor(nonZeroPositions(m), m.size, m.backend), {
+    axis,
+  });
 }

@@ -14,7 +14,8 @@ import { Binary, Unary } from "../native/codes.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
-import { binaryKernel, unaryKernel, whereKernel } from "../backend/cpu/elementwise.ts";
+import { backendOf } from "../backend/backend.ts";
+import { broadcastShapes, checkSize, sameShape, sizeOf } from "../shape.ts";
 import { zerosLike } from "./creation.ts";
 import { active, record1 } from "../tape.ts";
 
@@ -52,6 +53,33 @@ type BinaryGrad = (
 /** No gradient flows (piecewise-constant ops): zeros, as TensorFlow. */
 const ZERO_GRAD: UnaryGrad = (dy) => zerosLike(dy);
 
+/** out = op(x), elementwise, on x's device, written as `outDtype`. */
+function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tensor {
+  const backend = x.backend;
+  const out = backend.allocateOutput(outDtype, x.size, op);
+  backend.unary(op, code, x, out, outDtype);
+  return new Tensor(out, outDtype, x.shape);
+}
+
+/**
+ * out = op(x, y) with broadcasting, x and y of one dtype, written as `outDtype`. NOTE: the
+ * common cases first (one shape, one side a single value), without a broadcast.
+ */
+function binaryKernel(op: string, code: number, x: Tensor, y: Tensor, outDtype: DType): Tensor {
+  const backend = backendOf(op, x, y);
+  let shape: readonly number[];
+  if (sameShape(x.shape, y.shape)) shape = x.shape;
+  else if (y.size === 1 && y.rank <= x.rank) shape = x.shape;
+  else if (x.size === 1 && x.rank <= y.rank) shape = y.shape;
+  else {
+    shape = broadcastShapes(op, x.shape, y.shape);
+    checkSize(op, shape);
+  }
+  const out = backend.allocateOutput(outDtype, sizeOf(shape), op);
+  backend.binary(op, code, x, y, shape, out, outDtype);
+  return new Tensor(out, outDtype, shape);
+}
+
 function unaryOp(
   op: string,
   code: number,
@@ -73,13 +101,13 @@ export function binaryOperands(op: string, a: TensorLike, b: TensorLike): [Tenso
   let x: Tensor, y: Tensor;
   if (a instanceof Tensor) {
     x = a;
-    y = toTensor(op, b, a.dtype);
+    y = toTensor(op, b, a.dtype, a.backend);
   } else if (b instanceof Tensor) {
     y = b;
-    x = toTensor(op, a, b.dtype);
+    x = toTensor(op, a, b.dtype, b.backend);
   } else {
     x = toTensor(op, a);
-    y = toTensor(op, b, x.dtype);
+    y = toTensor(op, b, x.dtype, x.backend);
   }
   if (x.dtype !== y.dtype) {
     const dtype = promoteTypes(x.dtype, y.dtype);
@@ -413,10 +441,15 @@ export const logicalXor: BinaryOp = binaryOp("logicalXor", Binary.LOGICAL_XOR, "
  * ```
  */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const c = toTensor("where", cond, "bool");
-  if (c.dtype !== "bool") throw new TypeError(`where: cond must be bool, got ${c.dtype}`);
   const [x, y] = binaryOperands("where", a, b);
-  const out = whereKernel("where", c, x, y);
+  const c = toTensor("where", cond, "bool", x.backend);
+  if (c.dtype !== "bool") throw new TypeError(`where: cond must be bool, got ${c.dtype}`);
+  const shape = broadcastShapes("where", broadcastShapes("where", c.shape, x.shape), y.shape);
+  checkSize("where", shape);
+  const backend = backendOf("where", c, x, y);
+  const storage = backend.allocateOutput(x.dtype, sizeOf(shape), "where");
+  backend.where("where", c, x, y, shape, storage);
+  const out = new Tensor(storage, x.dtype, shape);
   if (active.length !== 0) {
     record1("where", [c, x, y], out, (dy) => [
       undefined,

@@ -4,9 +4,8 @@
  * never as a copy.
  * @module
  */
-import { matmulInto } from "../backend/cpu/math.ts";
+import { backendOf } from "../backend/backend.ts";
 import { broadcastShapes, broadcastStrides, checkSize, showShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { binaryOperands } from "./math.ts";
@@ -77,11 +76,12 @@ export function matmul(a: TensorLike, b: TensorLike, options: MatmulOptions = {}
   const batch = broadcastShapes(op, aBatch, bBatch);
   const shape = [...batch, A.rows, B.cols];
   checkSize(op, shape);
-  const out = allocateOutput(x.dtype, sizeOf(shape), op);
+  const backend = backendOf(op, x, y);
+  const out = backend.allocateOutput(x.dtype, sizeOf(shape), op);
   // A and B already are the operand records the kernel wrapper reads (t, rs, cs).
   const aStrides = broadcastStrides(aBatch, A.t.strides.slice(0, -2), batch);
   const bStrides = broadcastStrides(bBatch, B.t.strides.slice(0, -2), batch);
-  matmulInto(op, batch, A.rows, B.cols, A.cols, A, aStrides, B, bStrides, out);
+  backend.matmul(op, batch, A.rows, B.cols, A.cols, A, aStrides, B, bStrides, out);
   const product = new Tensor(out, x.dtype, shape);
   if (active.length !== 0) {
     const ta = options.transposeA ?? false, tb = options.transposeB ?? false;

@@ -5,8 +5,6 @@
  * @module
  */
 import { isFloat } from "../dtype.ts";
-import { softmaxRows } from "../backend/cpu/math.ts";
-import { allocateOutput } from "../backend/cpu/storage.ts";
 import { active, record1 } from "../tape.ts";
 import { describe, normalizeAxis, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
@@ -73,8 +71,8 @@ export function softmax(logits: TensorLike, axis = -1): Tensor {
 function fusedSoftmax(op: string, x: Tensor, log: boolean): Tensor {
   const t = contiguous(x, op);
   const cols = t.shape[t.rank - 1]; // rank >= 1: normalizeAxis rejected scalars
-  const out = allocateOutput(t.dtype, t.size, op);
-  softmaxRows(op, t, cols === 0 ? 0 : t.size / cols, cols, log, out);
+  const out = t.backend.allocateOutput(t.dtype, t.size, op);
+  t.backend.softmax(op, t, cols === 0 ? 0 : t.size / cols, cols, log, out);
   return new Tensor(out, t.dtype, t.shape);
 }
 

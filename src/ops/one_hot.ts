@@ -4,9 +4,7 @@
  * @module
  */
 import { checkDType, type DType } from "../dtype.ts";
-import { oneHotRows } from "../backend/cpu/index.ts";
 import { checkRank, checkSize, normalizeAxis, sizeOf } from "../shape.ts";
-import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { indexTensor, nonNegativeInt } from "./index_checks.ts";
 
@@ -43,10 +41,10 @@ export function oneHot(indices: TensorLike, depth: number, options: OneHotOption
   const shape = [...idx.shape.slice(0, axis), depth, ...idx.shape.slice(axis)];
   checkRank(op, shape.length);
   checkSize(op, shape);
-  const out = allocate(dtype, sizeOf(shape), op);
-  if (out.length > 0) {
+  const out = idx.backend.allocate(dtype, sizeOf(shape), op);
+  if (sizeOf(shape) > 0) {
     const sizes = [sizeOf(idx.shape.slice(0, axis)), depth, sizeOf(idx.shape.slice(axis))];
-    oneHotRows(op, dtype, idx, sizes, [onValue, offValue], out);
+    idx.backend.oneHot(op, dtype, idx, sizes, [onValue, offValue], out);
   }
   return new Tensor(out, dtype, shape);
 }

@@ -9,11 +9,9 @@
  * gradients there. Ties go to the first maximum, as TensorFlow.
  * @module
  */
-import type { TypedArray } from "../dtype.ts";
-import { avgPoolGradPass, maxPoolGradPass, poolForward } from "../backend/cpu/pool.ts";
+import { backendOf, type Storage } from "../backend/backend.ts";
 import type { PoolParams } from "../native/codes.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocateOutput } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
 import { zerosLike } from "./creation.ts";
@@ -53,10 +51,10 @@ function pool(
   checkRank4(op, "x", input.shape, layoutOf(format));
   const xs = nhwcShape(input.shape, format);
   const g = poolGeometry(op, xs, ksize, strides, padding, format, input.shape);
-  const out = allocateOutput(input.dtype, sizeOf(g.out), op);
-  if (out.length > 0) {
+  const out = input.backend.allocateOutput(input.dtype, sizeOf(g.out), op);
+  if (sizeOf(g.out) > 0) {
     const xn = denseNHWC(op, input, format);
-    poolForward(op, op === "maxPool", input.dtype, [xs, g], out, xn);
+    input.backend.pool(op, op === "maxPool", input.dtype, [xs, g], out, xn);
   }
   const y = fromNHWC(new Tensor(out, input.dtype, g.out), format);
   if (active.length !== 0) {
@@ -148,8 +146,8 @@ export function maxPoolGrad(
   const op = "maxPoolGrad";
   const a = maxPoolGradArgs(op, x, y, dy, "dy", [ksize, strides, padding], opts);
   const { input, output, grad, xs } = a;
-  const dx = allocateOutput(input.dtype, input.size, op);
-  if (dx.length > 0) maxPoolGradKernel(op, false, a, dx);
+  const dx = input.backend.allocateOutput(input.dtype, input.size, op);
+  if (input.size > 0) maxPoolGradKernel(op, false, a, dx);
   const result = fromNHWC(new Tensor(dx, input.dtype, xs), a.format);
   if (active.length !== 0) {
     record1(op, [input, output, grad], result, (ddx) => [
@@ -178,8 +176,8 @@ function maxPoolGradGrad(
   const op = "maxPoolGradGrad";
   const a = maxPoolGradArgs(op, x, y, ddx, "ddx", [ksize, strides, padding], opts);
   const { input, output, grad, g } = a;
-  const out = allocateOutput(input.dtype, sizeOf(g.out), op);
-  if (out.length > 0) maxPoolGradKernel(op, true, a, out);
+  const out = input.backend.allocateOutput(input.dtype, sizeOf(g.out), op);
+  if (sizeOf(g.out) > 0) maxPoolGradKernel(op, true, a, out);
   const result = fromNHWC(new Tensor(out, input.dtype, g.out), a.format);
   if (active.length !== 0) {
     record1(op, [input, output, grad], result, (dy) => [
@@ -224,10 +222,10 @@ function maxPoolGradKernel(
   op: string,
   secondOrder: boolean,
   { format, input, grad, xs, g }: ReturnType<typeof maxPoolGradArgs>,
-  result: TypedArray,
+  result: Storage,
 ): void {
   const xn = denseNHWC(op, input, format), gn = denseNHWC(op, grad, format);
-  maxPoolGradPass(op, secondOrder, input.dtype, [xs, g], result, xn, gn);
+  backendOf(op, xn, gn).maxPoolGrad(op, secondOrder, input.dtype, [xs, g], result, xn, gn);
 }
 
 /**
@@ -254,10 +252,10 @@ export function avgPoolGrad(
   const xs = nhwcShape(shape, format);
   const g = poolGeometry(op, xs, ksize, strides, padding, format, shape);
   checkPoolOutput(op, "dy", grad, g, format, showShape(shape));
-  const dx = allocateOutput(grad.dtype, sizeOf(xs), op);
-  if (dx.length > 0) {
+  const dx = grad.backend.allocateOutput(grad.dtype, sizeOf(xs), op);
+  if (sizeOf(xs) > 0) {
     const dyn = denseNHWC(op, grad, format);
-    avgPoolGradPass(op, grad.dtype, [xs, g], dx, dyn);
+    grad.backend.avgPoolGrad(op, grad.dtype, [xs, g], dx, dyn);
   }
   const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
   if (active.length !== 0) {

@@ -25,12 +25,13 @@
  */
 import { checkDType, type DType, isFloat, itemSize, numberFits } from "../dtype.ts";
 import { RandomDist } from "../native/codes.ts";
-import { randomFill } from "../backend/cpu/math.ts";
+import type { Backend } from "../backend/backend.ts";
+import { placement } from "../backend/registry.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
 import { broadcastShapes, checkShape, sameShape, showShape, sizeOf } from "../shape.ts";
-import { allocate, allocateOutput } from "../backend/cpu/storage.ts";
+import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { contiguous } from "./cast.ts";
-import { toTensor } from "./convert.ts";
+import { placed, toTensor } from "./convert.ts";
 import { greaterEqual, multiply, where } from "./math.ts";
 
 /** A seed: an integer number or a bigint (only its low 64 bits count). */
@@ -132,12 +133,11 @@ function fill(
   a: number,
   b: number,
   seeds: [bigint, bigint],
+  backend: Backend = placement(),
 ): Tensor {
   const n = sizeOf(shape);
-  const out = allocateOutput(dtype, n, op);
-  if (n > 0) {
-    randomFill(op, dist, dtype, seeds, [a, b], out);
-  }
+  const out = backend.allocateOutput(dtype, n, op);
+  if (n > 0) backend.randomFill(op, dist, dtype, seeds, [a, b], out, n);
   return new Tensor(out, dtype, shape);
 }
 
@@ -292,7 +292,9 @@ export function randomShuffle(x: TensorLike, options: RandomShuffleOptions = {})
   const seeds = nextSeeds(op, options.seed);
   const rows = t.rank === 0 ? 1 : t.shape[0];
   if (rows <= 1) return t;
-  const u = fill(op, RandomDist.UNIFORM, [rows], "float64", 0, 1, seeds).data as Float64Array;
+  // The permutation is drawn and applied on the host (one read and one upload off the CPU).
+  const uniform = fill(op, RandomDist.UNIFORM, [rows], "float64", 0, 1, seeds, cpuBackend);
+  const u = uniform.dataSync() as Float64Array;
   const perm = new Uint32Array(rows);
   for (let i = 0; i < rows; i++) perm[i] = i;
   for (let i = rows - 1; i > 0; i--) {
@@ -301,21 +303,21 @@ export function randomShuffle(x: TensorLike, options: RandomShuffleOptions = {})
     perm[i] = perm[j];
     perm[j] = p;
   }
-  const src = contiguous(t, op);
+  const src = t.dataSync(); // dense row-major
   const out = allocate(t.dtype, t.size, op);
   const rowSize = t.size / rows;
   if (rowSize === 1) {
-    const from = src.data as Float64Array, to = out as Float64Array; // any element type
-    for (let i = 0; i < rows; i++) to[i] = from[src.offset + perm[i]];
+    const from = src as Float64Array, to = out as Float64Array; // any element type
+    for (let i = 0; i < rows; i++) to[i] = from[perm[i]];
   } else if (rowSize > 0) {
     const bytes = itemSize(t.dtype), rowBytes = rowSize * bytes;
-    const from = new Uint8Array(src.data.buffer, src.data.byteOffset + src.offset * bytes);
+    const from = new Uint8Array(src.buffer, src.byteOffset, t.size * bytes);
     const to = new Uint8Array(out.buffer, out.byteOffset, t.size * bytes);
     for (let i = 0; i < rows; i++) {
       to.set(from.subarray(perm[i] * rowBytes, (perm[i] + 1) * rowBytes), i * rowBytes);
     }
   }
-  return new Tensor(out, t.dtype, t.shape);
+  return placed(op, out, t.dtype, t.shape, t.backend);
 }
 
 /** Options of dropout. */

@@ -10,10 +10,8 @@
  * @module
  */
 import { type DType, isFloat } from "../dtype.ts";
-import { reduceInto } from "../backend/cpu/math.ts";
 import { Reduce } from "../native/codes.ts";
 import { normalizeAxes, normalizeAxis, showShape, sizeOf } from "../shape.ts";
-import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
@@ -71,8 +69,8 @@ function reduceKernel(
     shape.push(x.shape[d]);
     strides.push(x.strides[d]);
   }
-  const out = allocate(outDtype, sizeOf(outShape), op);
-  reduceInto(op, code, x, shape, strides, keepRank, out);
+  const out = x.backend.allocate(outDtype, sizeOf(outShape), op);
+  x.backend.reduce(op, code, x, shape, strides, keepRank, out);
   return new Tensor(out, outDtype, outShape);
 }
 

@@ -6,9 +6,8 @@
 import { denseStrides, showShape, sizeOf } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
-import { copyInto } from "./cast.ts";
+import { copyInto, emptyTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
-import { emptyTensor } from "./array.ts";
 import { reduceSum } from "./reduce.ts";
 import { reshape } from "./views.ts";
 
@@ -38,9 +37,9 @@ export function tile(x: TensorLike, multiples: readonly number[]): Tensor {
     const inner = sizeOf(t.shape.slice(axis + 1));
     const shape = [...t.shape];
     shape[axis] = dim * m;
-    const out = emptyTensor(op, t.dtype, shape);
+    const out = emptyTensor(op, t.dtype, shape, t.backend);
     const source = reshape(t, [outer, 1, dim, inner]);
-    const broadcast = new Tensor(source.data, t.dtype, [outer, m, dim, inner], [
+    const broadcast = new Tensor(source.storage, t.dtype, [outer, m, dim, inner], [
       dim * inner,
       0,
       inner,

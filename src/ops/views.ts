@@ -13,10 +13,9 @@ import {
   showShape,
   sizeOf,
 } from "../shape.ts";
-import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
-import { contiguous, copyInto } from "./cast.ts";
+import { contiguous, copyInto, emptyTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 
 /** A strided region: shape, element strides and offset. */
@@ -33,7 +32,7 @@ export function view(
   strides: readonly number[],
   offset: number,
 ): Tensor {
-  return new Tensor(x.data, x.dtype, shape, strides, offset);
+  return new Tensor(x.storage, x.dtype, shape, strides, offset);
 }
 
 /** A view of `storage` (default t) recorded as an op of t with a gradient rule. */
@@ -74,7 +73,7 @@ function sliceView(
 
 /** Zeros of `shape` with dy written into `region` (the gradient of a slice). */
 function scatterRegion(dy: Tensor, shape: readonly number[], region: Layout): Tensor {
-  const out = new Tensor(allocate(dy.dtype, sizeOf(shape), "sliceGrad"), dy.dtype, shape);
+  const out = emptyTensor("sliceGrad", dy.dtype, shape, dy.backend);
   copyInto("sliceGrad", out, region.strides, region.offset, dy);
   if (active.length !== 0) {
     record1("sliceGrad", [dy], out, (g) => [() => gatherRegion(g, region)]);

@@ -321,7 +321,7 @@ export abstract class Optimizer {
     const [loss, pairs] = this.#lossAndGradients(lossFn, options.varList, "minimize", scope);
     this.applyGradients(pairs, { globalStep: options.globalStep });
     // NOTE: the gradients were born in `scope` and never left this call (see GRADIENT_READERS).
-    if (scope) { for (const [grad] of pairs) if (grad) release(scope, grad.data); }
+    if (scope) { for (const [grad] of pairs) if (grad) release(scope, grad.storage); }
     return loss;
   }
 

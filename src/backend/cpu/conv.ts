@@ -7,7 +7,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { type ConvParams, convParamsFields } from "../../native/codes.ts";
-import type { DenseOperand } from "./operand.ts";
+import { type DenseOperand, host } from "./operand.ts";
 
 /** The kernel of each pass. NOTE: looked up at each call, since `native` is replaced once a
  * prebuilt library has been opened (src/native/lib.ts). */
@@ -38,9 +38,9 @@ export function convPass(
       int64s(2, g.out),
       int64s(3, convParamsFields(g.params)),
       result,
-      a.data,
+      host(a),
       a.offset,
-      b.data,
+      host(b),
       b.offset,
     ),
     op,

@@ -9,7 +9,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { allocateOutput } from "./storage.ts";
-import type { StridedView } from "./operand.ts";
+import { host, type StridedView } from "./operand.ts";
 
 /** The elements of `view`, dense row-major, converted to `dtype`. */
 export function denseElements(view: StridedView, dtype: DType, op: string): TypedArray {
@@ -24,7 +24,7 @@ export function denseElements(view: StridedView, dtype: DType, op: string): Type
         out,
         0,
         null,
-        view.data,
+        host(view),
         view.offset,
         int64s(1, view.strides),
       ),
@@ -56,7 +56,7 @@ export function copyStrided(
       out,
       offset,
       int64s(1, strides),
-      src.data,
+      host(src),
       src.offset,
       int64s(2, src.strides),
     ),

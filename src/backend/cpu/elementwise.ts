@@ -2,35 +2,39 @@
  * Calls into the elementwise kernels with their fast paths chosen: dense operands of
  * one shape (or one side a single value) go to the flat entry points, which need no
  * shape arrays; anything else goes through the strided, broadcasting ones. Inputs here
- * are already checked and of one dtype; the public ops live in math.ts.
+ * are already checked and of one dtype, the output allocated; the public ops live in
+ * src/ops/math.ts.
  * @module
  */
-import { type DType, dtypeCode } from "../../dtype.ts";
+import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { Binary } from "../../native/codes.ts";
 import { int64s } from "../../native/args.ts";
-import { broadcastShapes, broadcastStrides, checkSize, sameShape, sizeOf } from "../../shape.ts";
-import { allocateOutput } from "./storage.ts";
-import { Tensor } from "../../tensor.ts";
+import { broadcastStrides, sameShape } from "../../shape.ts";
+import { host, type StridedView } from "./operand.ts";
 
 /** out = op(x), elementwise, written as `outDtype`. */
-export function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tensor {
-  const out = allocateOutput(outDtype, x.size, op);
+export function unaryKernel(
+  op: string,
+  code: number,
+  x: StridedView & { readonly contiguous: boolean },
+  out: TypedArray,
+  _outDtype: DType,
+): void {
   const dtype = dtypeCode(x.dtype);
   const status = x.contiguous
-    ? native.eager_unary_flat(code, dtype, x.size, out, x.data, x.offset)
+    ? native.eager_unary_flat(code, dtype, x.size, out, host(x), x.offset)
     : native.eager_unary(
       code,
       dtype,
-      x.rank,
+      x.shape.length,
       int64s(0, x.shape),
       out,
-      x.data,
+      host(x),
       x.offset,
       int64s(1, x.strides),
     );
   check(status, op);
-  return new Tensor(out, outDtype, x.shape);
 }
 
 /** out = op(x, y) with broadcasting, x and y of one dtype, written as `outDtype`. */
@@ -50,24 +54,25 @@ const SCALAR_RULES: Partial<Record<number, (a: number, b: number) => number>> = 
 export function binaryKernel(
   op: string,
   code: number,
-  x: Tensor,
-  y: Tensor,
+  x: StridedView & { readonly contiguous: boolean },
+  y: StridedView & { readonly contiguous: boolean },
+  shape: readonly number[],
+  out: TypedArray,
   outDtype: DType,
-): Tensor {
+): void {
   const dtype = dtypeCode(x.dtype);
   if (x.contiguous && y.contiguous) {
-    let shape: readonly number[] | undefined;
+    let flat = false;
     let xStep = 1, yStep = 1;
-    if (sameShape(x.shape, y.shape)) shape = x.shape;
-    else if (y.size === 1 && y.rank <= x.rank) (shape = x.shape), (yStep = 0);
-    else if (x.size === 1 && x.rank <= y.rank) (shape = y.shape), (xStep = 0);
-    if (shape) {
+    if (sameShape(x.shape, y.shape)) flat = true;
+    else if (y.size === 1 && y.shape.length <= x.shape.length) (flat = true), (yStep = 0);
+    else if (x.size === 1 && x.shape.length <= y.shape.length) (flat = true), (xStep = 0);
+    if (flat) {
       const n = xStep ? x.size : y.size;
-      const out = allocateOutput(outDtype, n, op);
       const scalar = n === 1 && outDtype === x.dtype ? SCALAR_RULES[code] : undefined;
       if (scalar && (outDtype === "float32" || outDtype === "float64")) {
-        out[0] = scalar(x.data[x.offset] as number, y.data[y.offset] as number);
-        return new Tensor(out, outDtype, shape);
+        out[0] = scalar(host(x)[x.offset] as number, host(y)[y.offset] as number);
+        return;
       }
       check(
         native.eager_binary_flat(
@@ -75,21 +80,18 @@ export function binaryKernel(
           dtype,
           n,
           out,
-          x.data,
+          host(x),
           x.offset,
           xStep,
-          y.data,
+          host(y),
           y.offset,
           yStep,
         ),
         op,
       );
-      return new Tensor(out, outDtype, shape);
+      return;
     }
   }
-  const shape = broadcastShapes(op, x.shape, y.shape);
-  checkSize(op, shape);
-  const out = allocateOutput(outDtype, sizeOf(shape), op);
   check(
     native.eager_binary(
       code,
@@ -97,40 +99,42 @@ export function binaryKernel(
       shape.length,
       int64s(0, shape),
       out,
-      x.data,
+      host(x),
       x.offset,
       int64s(1, broadcastStrides(x.shape, x.strides, shape)),
-      y.data,
+      host(y),
       y.offset,
       int64s(2, broadcastStrides(y.shape, y.strides, shape)),
     ),
     op,
   );
-  return new Tensor(out, outDtype, shape);
 }
 
 /** out = cond ? a : b with three-way broadcasting; a and b of one dtype. */
-export function whereKernel(op: string, cond: Tensor, a: Tensor, b: Tensor): Tensor {
-  const shape = broadcastShapes(op, broadcastShapes(op, cond.shape, a.shape), b.shape);
-  checkSize(op, shape);
-  const out = allocateOutput(a.dtype, sizeOf(shape), op);
+export function whereKernel(
+  op: string,
+  cond: StridedView,
+  a: StridedView,
+  b: StridedView,
+  shape: readonly number[],
+  out: TypedArray,
+): void {
   check(
     native.eager_where(
       dtypeCode(a.dtype),
       shape.length,
       int64s(0, shape),
       out,
-      cond.data,
+      host(cond),
       cond.offset,
       int64s(1, broadcastStrides(cond.shape, cond.strides, shape)),
-      a.data,
+      host(a),
       a.offset,
       int64s(2, broadcastStrides(a.shape, a.strides, shape)),
-      b.data,
+      host(b),
       b.offset,
       int64s(3, broadcastStrides(b.shape, b.strides, shape)),
     ),
     op,
   );
-  return new Tensor(out, a.dtype, shape);
 }

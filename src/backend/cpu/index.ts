@@ -8,7 +8,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { Status } from "../../native/codes.ts";
-import type { Operand } from "./operand.ts";
+import { host, type Operand } from "./operand.ts";
 
 /** Where the index kernels report the first bad index. */
 const firstBad = new BigInt64Array(1);
@@ -37,9 +37,9 @@ export function gatherRows(
     inner,
     picks,
     out,
-    params.data,
+    host(params),
     params.offset,
-    idx.data,
+    host(idx),
     idx.offset,
     firstBad,
   );
@@ -64,9 +64,9 @@ export function gatherNdRows(
     rows,
     depth,
     out,
-    params.data,
+    host(params),
     params.offset,
-    idx.data,
+    host(idx),
     idx.offset,
     firstBad,
   );
@@ -91,9 +91,9 @@ export function scatterNdRows(
     rows,
     depth,
     out,
-    updates.data,
+    host(updates),
     updates.offset,
-    idx.data,
+    host(idx),
     idx.offset,
     firstBad,
   );
@@ -117,9 +117,9 @@ export function segmentSumRows(
       inner,
       numSegments,
       out,
-      data.data,
+      host(data),
       data.offset,
-      ids.data,
+      host(ids),
       ids.offset,
     ),
     op,
@@ -143,7 +143,7 @@ export function oneHotRows(
       depth,
       inner,
       out,
-      idx.data,
+      host(idx),
       idx.offset,
       on,
       off,

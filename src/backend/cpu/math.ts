@@ -7,7 +7,8 @@
 import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
-import type { Operand } from "./operand.ts";
+import { host, type Operand } from "./operand.ts";
+import type { MatrixOperand } from "../backend.ts";
 
 /**
  * Reduces x, walked as `shape` / `strides` (the kept dims first, `keepRank` of them, then
@@ -30,19 +31,12 @@ export function reduceInto(
       int64s(0, shape),
       keepRank,
       out,
-      x.data,
+      host(x),
       x.offset,
       int64s(1, strides),
     ),
     op,
   );
-}
-
-/** A matrix operand of a product: the tensor and its row / column strides. */
-export interface MatrixOperand {
-  readonly t: Operand;
-  readonly rs: number;
-  readonly cs: number;
 }
 
 /**
@@ -71,12 +65,12 @@ export function matmulInto(
       n,
       k,
       out,
-      a.t.data,
+      host(a.t),
       a.t.offset,
       int64s(1, aBatchStrides),
       a.rs,
       a.cs,
-      b.t.data,
+      host(b.t),
       b.t.offset,
       int64s(2, bBatchStrides),
       b.rs,
@@ -96,7 +90,7 @@ export function softmaxRows(
   out: TypedArray,
 ): void {
   check(
-    native.eager_softmax(dtypeCode(x.dtype), rows, cols, out, x.data, x.offset, log ? 1 : 0),
+    native.eager_softmax(dtypeCode(x.dtype), rows, cols, out, host(x), x.offset, log ? 1 : 0),
     op,
   );
 }
@@ -109,8 +103,9 @@ export function randomFill(
   [key, counter]: readonly bigint[],
   [a, b]: readonly number[],
   out: TypedArray,
+  n: number,
 ): void {
-  check(native.eager_random(dist, dtypeCode(dtype), out.length, out, key, counter, a, b), op);
+  check(native.eager_random(dist, dtypeCode(dtype), n, out, key, counter, a, b), op);
 }
 
 /** z [rows, cols] = activation(z + bias), in place (activation: an eager_activation code). */
@@ -127,8 +122,8 @@ export function biasActivationInPlace(
       dtypeCode(z.dtype),
       rows,
       cols,
-      z.data,
-      bias.data,
+      host(z),
+      host(bias),
       bias.offset,
       activation,
     ),
@@ -136,36 +131,47 @@ export function biasActivationInPlace(
   );
 }
 
+/** Stands for the slots a rule does not have (the kernel reads none of them). */
+const unused = new Float64Array(1);
+
 /**
  * One fused optimizer update of `rule` over n elements: var and up to three slots, each
- * read from `ins` and written to `outs` (the same arrays for an update in place).
+ * read from `slotIns` and written to `slotOuts` (the same storage for an update in place).
  */
 export function fusedUpdateKernel(
   op: string,
   rule: number,
   dtype: DType,
+  n: number,
   hyper: Float64Array,
-  [varOut, varIn, grad]: readonly TypedArray[],
+  varOut: TypedArray,
+  value: DenseView,
+  grad: DenseView,
   slotOuts: readonly TypedArray[],
-  slotIns: readonly TypedArray[],
-  unused: TypedArray,
+  slotIns: readonly DenseView[],
 ): void {
+  const slotArrays = slotIns.map((s) => s.dataSync());
   check(
     native.eager_apply_update(
       rule,
       dtypeCode(dtype),
-      varOut.length,
+      n,
       hyper,
       varOut,
-      varIn,
-      grad,
+      value.dataSync(),
+      grad.dataSync(),
       slotOuts[0] ?? unused,
-      slotIns[0] ?? unused,
+      slotArrays[0] ?? unused,
       slotOuts[1] ?? unused,
-      slotIns[1] ?? unused,
+      slotArrays[1] ?? unused,
       slotOuts[2] ?? unused,
-      slotIns[2] ?? unused,
+      slotArrays[2] ?? unused,
     ),
     op,
   );
+}
+
+/** A CPU tensor's elements, dense (a view of its storage when it is dense, else a copy). */
+interface DenseView {
+  dataSync(): TypedArray;
 }

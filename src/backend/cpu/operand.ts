@@ -4,10 +4,11 @@
  * @module
  */
 import type { DType, TypedArray } from "../../dtype.ts";
+import type { Storage } from "../backend.ts";
 
 /** Storage and the offset of the first element of a dense operand. */
 export interface DenseOperand {
-  readonly data: TypedArray;
+  readonly storage: Storage;
   readonly offset: number;
 }
 
@@ -21,4 +22,13 @@ export interface StridedView extends Operand {
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly size: number;
+}
+
+/**
+ * The typed array of a CPU operand. NOTE: the cast is sound because the CPU backend only
+ * receives its own operands (backendOf in src/backend/backend.ts sees to it), and CPU
+ * storage is a TypedArray.
+ */
+export function host(x: DenseOperand): TypedArray {
+  return x.storage as TypedArray;
 }

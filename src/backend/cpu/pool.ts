@@ -7,7 +7,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { type PoolParams, poolParamsFields } from "../../native/codes.ts";
-import type { DenseOperand } from "./operand.ts";
+import { type DenseOperand, host } from "./operand.ts";
 
 /** Input shape (NHWC), output geometry. */
 type PoolShapes = [readonly number[], { out: number[]; params: PoolParams }];
@@ -24,7 +24,7 @@ export function poolForward(
   const kernel = max ? native.eager_max_pool2d : native.eager_avg_pool2d;
   const params = int64s(2, poolParamsFields(g.params));
   check(
-    kernel(dtypeCode(dtype), int64s(0, xs), int64s(1, g.out), params, result, x.data, x.offset),
+    kernel(dtypeCode(dtype), int64s(0, xs), int64s(1, g.out), params, result, host(x), x.offset),
     op,
   );
 }
@@ -51,9 +51,9 @@ export function maxPoolGradPass(
       int64s(1, g.out),
       int64s(2, poolParamsFields(g.params)),
       result,
-      x.data,
+      host(x),
       x.offset,
-      other.data,
+      host(other),
       other.offset,
     ),
     op,
@@ -76,7 +76,7 @@ export function avgPoolGradPass(
       int64s(1, g.out),
       params,
       result,
-      dy.data,
+      host(dy),
       dy.offset,
     ),
     op,

@@ -21,6 +21,7 @@
 import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
 import { native } from "../../native/lib.ts";
 import { takeBuffer } from "../../native/buffers.ts";
+import type { Storage } from "../backend.ts";
 
 /**
  * Views of fresh ArrayBuffers of `size` bytes, handed out in order, `align`ed. An
@@ -107,11 +108,17 @@ export function inReleaseScope<T>(scope: ReleaseScope, fn: () => T): T {
 }
 
 /**
- * Frees `array`'s buffer now if `scope` saw it allocated, and returns whether it did.
+ * Frees `storage`'s buffer now if `scope` saw it allocated (so never another backend's),
+ * and returns whether it did.
  * NOTE: the caller guarantees that nothing else holds the buffer (see `free`).
  */
-export function release(scope: ReleaseScope, array: ArrayBufferView): boolean {
-  return scope.born.delete(array.buffer) && free(array);
+export function release(scope: ReleaseScope, storage: Storage): boolean {
+  return ArrayBuffer.isView(storage) && scope.born.delete(storage.buffer) && free(storage);
+}
+
+/** The ArrayBuffer under CPU storage; undefined for another backend's. */
+export function hostBuffer(storage: Storage): ArrayBufferLike | undefined {
+  return ArrayBuffer.isView(storage) ? storage.buffer : undefined;
 }
 
 /**

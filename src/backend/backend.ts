@@ -1,0 +1,264 @@
+/**
+ * The seam between the ops and the kernels. An op computes shapes and checks its arguments
+ * in TS, takes its backend from its inputs (`backendOf`), asks it for output storage and
+ * calls one of its op families; the backend owns the storage and runs the kernel. A tensor
+ * is a backend's storage plus a layout (dtype, shape, strides, offset).
+ *
+ * Invariants:
+ * - A backend's methods only ever receive tensors and storage of that backend
+ *   (`backendOf` raises for inputs on two devices: no silent copies).
+ * - CPU storage is a TypedArray; any other backend's storage is a `DeviceBuffer` naming
+ *   its backend, so a tensor's backend follows from its storage alone.
+ * - Operands are tensors (views: shape, strides, offset); outputs are whole, dense
+ *   storages that the op allocated from the same backend.
+ * @module
+ */
+import type { DType, TypedArray } from "../dtype.ts";
+import type { Tensor } from "../tensor.ts";
+import type { ConvParams, PoolParams } from "../native/codes.ts";
+
+/** The storage of a tensor on a backend other than the CPU. */
+export interface DeviceBuffer {
+  readonly backend: Backend;
+}
+
+/** What a tensor views: a TypedArray on the CPU, a backend's buffer elsewhere. */
+export type Storage = TypedArray | DeviceBuffer;
+
+/** A matrix operand of a product: the tensor and its row / column strides. */
+export interface MatrixOperand {
+  readonly t: Tensor;
+  readonly rs: number;
+  readonly cs: number;
+}
+
+/** The output geometry of a convolution and its kernel parameters. */
+export interface ConvGeometry {
+  readonly out: number[];
+  readonly params: ConvParams;
+}
+
+/** The output geometry of a pooling and its kernel parameters. */
+export interface PoolGeometry {
+  readonly out: number[];
+  readonly params: PoolParams;
+}
+
+/** The three passes of a convolution: (x, filter) -> y, (filter, dy) -> dx, (x, dy) -> df. */
+export type ConvPass = "forward" | "inputGrad" | "filterGrad";
+
+/**
+ * A device: its storage and its kernels. `S` is its storage type (TypedArray for the CPU).
+ * NOTE: methods, not function-valued properties, so that a `Backend<TypedArray>` is a
+ * `Backend` (method parameters are compared both ways).
+ */
+export interface Backend<S = Storage> {
+  /** The canonical device name, as `tensor.device` reports it. */
+  readonly device: string;
+  /** Whether `dataSync()` works: false where the device can only be read asynchronously. */
+  readonly readsSynchronously: boolean;
+
+  // --- storage
+  /** n zero-filled elements of dtype. */
+  allocate(dtype: DType, n: number, op: string): S;
+  /** n elements of dtype whose contents are unspecified: the op's kernel writes them all. */
+  allocateOutput(dtype: DType, n: number, op: string): S;
+  /** Storage holding a copy of `values` (the CPU keeps the array itself: it is its storage). */
+  upload(values: TypedArray, op: string): S;
+  /** The elements of a view, dense row-major, converted to `dtype`, as a host array. */
+  readSync(view: Tensor, dtype: DType, op: string): TypedArray;
+  /** The same, without blocking (the only read some devices have). */
+  read(view: Tensor, dtype: DType, op: string): Promise<TypedArray>;
+  /** A tensor now views `storage` (counted, so that `release` knows when it is unused). */
+  hold(storage: S): void;
+  /** A tensor that viewed `storage` was disposed; the last one frees it. */
+  release(storage: S): void;
+  /** Frees `storage` now; the caller guarantees nothing else uses it. Returns whether it did. */
+  free(storage: S): boolean;
+
+  // --- op families (codes: the enums of src/native/codes.ts)
+  /** Copies `src` (any layout) into the strided region (src's shape) of `out`, converting. */
+  copyStrided(
+    op: string,
+    out: S,
+    outDtype: DType,
+    strides: readonly number[],
+    offset: number,
+    src: Tensor,
+  ): void;
+  /** out (dense, x's shape) = unary `code` of x. */
+  unary(op: string, code: number, x: Tensor, out: S, outDtype: DType): void;
+  /** out (dense, `shape`: the broadcast of x's and y's) = binary `code` of x and y. */
+  binary(
+    op: string,
+    code: number,
+    x: Tensor,
+    y: Tensor,
+    shape: readonly number[],
+    out: S,
+    outDtype: DType,
+  ): void;
+  /** out (dense, `shape`) = cond ? a : b, broadcast. */
+  where(op: string, cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[], out: S): void;
+  /** Reduces x walked as shape / strides (kept dims first, `keepRank` of them) into out. */
+  reduce(
+    op: string,
+    code: number,
+    x: Tensor,
+    shape: readonly number[],
+    strides: readonly number[],
+    keepRank: number,
+    out: S,
+  ): void;
+  /** out [batch..., m, n] = a [batch..., m, k] . b [batch..., k, n]. */
+  matmul(
+    op: string,
+    batch: readonly number[],
+    m: number,
+    n: number,
+    k: number,
+    a: MatrixOperand,
+    aBatchStrides: readonly number[],
+    b: MatrixOperand,
+    bBatchStrides: readonly number[],
+    out: S,
+  ): void;
+  /** softmax (or log-softmax) of each row of the dense [rows, cols] x into out. */
+  softmax(op: string, x: Tensor, rows: number, cols: number, log: boolean, out: S): void;
+  /** Fills out with Philox draws of `dist` (params a, b) from seeds [key, counter]. */
+  randomFill(
+    op: string,
+    dist: number,
+    dtype: DType,
+    seeds: readonly bigint[],
+    params: readonly number[],
+    out: S,
+    n: number,
+  ): void;
+  /** z [rows, cols] = activation(z + bias), in place in z's storage (z dense, unshared). */
+  biasActivation(
+    op: string,
+    z: Tensor,
+    rows: number,
+    cols: number,
+    bias: Tensor,
+    activation: number,
+  ): void;
+  /**
+   * One fused optimizer update of `rule` over n elements: the variable's `value` and `grad`
+   * into varOut, each slot from slotIns[i] into slotOuts[i] (a slot's own storage for an
+   * update in place). `hyper`: the rule's hyperparameters.
+   */
+  fusedUpdate(
+    op: string,
+    rule: number,
+    dtype: DType,
+    n: number,
+    hyper: Float64Array,
+    varOut: S,
+    value: Tensor,
+    grad: Tensor,
+    slotOuts: readonly S[],
+    slotIns: readonly Tensor[],
+  ): void;
+  /** One pass of a convolution (NHWC x of shape xs, HWIO filters fs) writing `result`. */
+  conv(
+    op: string,
+    pass: ConvPass,
+    dtype: DType,
+    shapes: [readonly number[], readonly number[], ConvGeometry],
+    result: S,
+    a: Tensor,
+    b: Tensor,
+  ): void;
+  /** Max (or average) pooling of x (NHWC shape xs) into `result`. */
+  pool(
+    op: string,
+    max: boolean,
+    dtype: DType,
+    shapes: [readonly number[], PoolGeometry],
+    result: S,
+    x: Tensor,
+  ): void;
+  /** Max pooling's gradient from (x, dy), or its second-order gradient from (x, ddx). */
+  maxPoolGrad(
+    op: string,
+    secondOrder: boolean,
+    dtype: DType,
+    shapes: [readonly number[], PoolGeometry],
+    result: S,
+    x: Tensor,
+    other: Tensor,
+  ): void;
+  /** Average pooling's gradient: dy spread over each window into an input-shaped result. */
+  avgPoolGrad(
+    op: string,
+    dtype: DType,
+    shapes: [readonly number[], PoolGeometry],
+    result: S,
+    dy: Tensor,
+  ): void;
+  /** out[b, o, j, :] = params[b, o, idx[b, j], :]; -1, or the position of a bad index. */
+  gather(
+    op: string,
+    params: Tensor,
+    idx: Tensor,
+    dims: readonly number[],
+    out: S,
+  ): number;
+  /** out[i, :] = params[idx[i, 0..depth), ...]; -1, or the position of a bad index. */
+  gatherNd(
+    op: string,
+    params: Tensor,
+    paramsShape: readonly number[],
+    idx: Tensor,
+    rows: number,
+    depth: number,
+    out: S,
+  ): number;
+  /** out (zeroed) += updates[i, :] at idx[i, ...]; -1, or the position of a bad index. */
+  scatterNd(
+    op: string,
+    updates: Tensor,
+    idx: Tensor,
+    outShape: readonly number[],
+    rows: number,
+    depth: number,
+    out: S,
+  ): number;
+  /** out[s, :] (zeroed) = sum of data[i, :] over ids[i] == s. */
+  segmentSum(
+    op: string,
+    data: Tensor,
+    ids: Tensor,
+    inner: number,
+    numSegments: number,
+    out: S,
+  ): void;
+  /** out[o, d, i] = idx[o, i] == d ? on : off. */
+  oneHot(
+    op: string,
+    dtype: DType,
+    idx: Tensor,
+    dims: readonly number[],
+    values: readonly number[],
+    out: S,
+  ): void;
+}
+
+/**
+ * The backend an op runs on: its inputs' (at least one). Inputs on two devices are an
+ * error naming both: nothing is copied between devices behind the user's back.
+ */
+export function backendOf(op: string, first: Tensor, ...rest: readonly Tensor[]): Backend {
+  const backend = first.backend;
+  for (const t of rest) {
+    if (t.backend !== backend) {
+      throw new Error(
+        `${op}: inputs are on two devices, ${first.device} and ${t.device}; ` +
+          "move one with .cpu() or .gpu() (no copies are made between devices implicitly)",
+      );
+    }
+  }
+  return backend;
+}

@@ -1,0 +1,61 @@
+/**
+ * The CPU backend: libeager's kernels over TypedArray storage. Its methods are the functions
+ * of this folder; src/backend/backend.ts states what each does.
+ * @module
+ */
+import type { TypedArray } from "../../dtype.ts";
+import type { Backend } from "../backend.ts";
+import { allocate, allocateOutput, free, hold, letGo, RELEASE_MIN_BYTES } from "./storage.ts";
+import { copyStrided, denseElements } from "./copy.ts";
+import { binaryKernel, unaryKernel, whereKernel } from "./elementwise.ts";
+import {
+  biasActivationInPlace,
+  fusedUpdateKernel,
+  matmulInto,
+  randomFill,
+  reduceInto,
+  softmaxRows,
+} from "./math.ts";
+import { convPass } from "./conv.ts";
+import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
+import { gatherNdRows, gatherRows, oneHotRows, scatterNdRows, segmentSumRows } from "./index.ts";
+
+/** The CPU's full name, as `tensor.device` reports it in TensorFlow. */
+export const CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0";
+
+/** The CPU device. NOTE: the only backend whose storage JS can read without a copy. */
+export const cpuBackend: Backend<TypedArray> = {
+  device: CPU_DEVICE,
+  readsSynchronously: true,
+  allocate,
+  allocateOutput,
+  upload: (values) => values,
+  readSync: denseElements,
+  read: (view, dtype, op) => Promise.resolve(denseElements(view, dtype, op)),
+  hold(storage) {
+    if (storage.byteLength >= RELEASE_MIN_BYTES) hold(storage);
+  },
+  release(storage) {
+    if (storage.byteLength >= RELEASE_MIN_BYTES) letGo(storage);
+  },
+  free,
+  copyStrided,
+  unary: unaryKernel,
+  binary: binaryKernel,
+  where: whereKernel,
+  reduce: reduceInto,
+  matmul: matmulInto,
+  softmax: softmaxRows,
+  randomFill,
+  biasActivation: biasActivationInPlace,
+  fusedUpdate: fusedUpdateKernel,
+  conv: convPass,
+  pool: poolForward,
+  maxPoolGrad: maxPoolGradPass,
+  avgPoolGrad: avgPoolGradPass,
+  gather: gatherRows,
+  gatherNd: gatherNdRows,
+  scatterNd: scatterNdRows,
+  segmentSum: segmentSumRows,
+  oneHot: oneHotRows,
+};
