@@ -3,7 +3,9 @@
  * 1. the whole suite at the best CPU level this machine has;
  * 2. the kernel suites (KERNEL_SUITES) again at each lower level it has (EAGER_CPU), so
  *    one CI run covers v4, v3 and v2 on an AVX-512 machine;
- * 3. the GEMM suites with no BLAS at all (EAGER_BLAS=none: libeager's built-in GEMM);
+ * 3. the GEMM suites with no BLAS at all (EAGER_BLAS=none: libeager's built-in GEMM), and
+ *    the kernel suites again on the stand-in GPU backend (EAGER_TEST_BACKEND=stand-in,
+ *    tests/backends/stand_in.ts), which checks that every op goes through the backend seam;
  * 4. the aarch64 library: cross-built always (a build failure fails the tests), and its
  *    suites run under qemu (scripts/aarch64.ts) unless the emulator cannot be installed
  *    (no root), which is said and skipped.
@@ -81,6 +83,11 @@ function runs(): Run[] {
     name: "GEMM suites without a BLAS (built-in GEMM)",
     env: { EAGER_BLAS: "none" },
     files: GEMM_SUITES.map((f) => `tests/${f}`),
+  });
+  list.push({
+    name: "kernel suites on the stand-in GPU backend (the backend seam)",
+    env: { EAGER_TEST_BACKEND: "stand-in" },
+    files: [...kernels, "tests/backend_test.ts", "tests/dispose_test.ts"],
   });
   return list;
 }

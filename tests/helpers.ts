@@ -6,6 +6,31 @@
 import { AssertionError } from "node:assert";
 import { Tensor } from "../src/tensor.ts";
 import type { NestedArray } from "../src/tensor.ts";
+import { useStandIn } from "./backends/stand_in.ts";
+import { placement } from "../src/backend/registry.ts";
+import type { DType, TypedArray } from "../src/dtype.ts";
+
+/**
+ * The device the op suites run on: the CPU, or with EAGER_TEST_BACKEND=stand-in the
+ * stand-in backend (tests/backends/stand_in.ts) as GPU:0 and the default device.
+ */
+export const TEST_BACKEND = Deno.env.get("EAGER_TEST_BACKEND") ?? "cpu";
+if (TEST_BACKEND === "stand-in") useStandIn({ asDefault: true });
+else if (TEST_BACKEND !== "cpu") throw new Error(`EAGER_TEST_BACKEND: unknown ${TEST_BACKEND}`);
+
+/**
+ * A tensor over a copy of `values` with the given layout, on the default device (the
+ * test backend's): what `new Tensor(values, ...)` makes on the CPU.
+ */
+export function tensorFrom(
+  values: TypedArray,
+  dtype: DType,
+  shape: readonly number[],
+  strides?: readonly number[],
+  offset?: number,
+): Tensor {
+  return new Tensor(placement().upload(values, "tensorFrom"), dtype, shape, strides, offset);
+}
 
 /** Flattens nested JS arrays (or a tensor) into numbers, with the shape. */
 export function flat(value: NestedArray | Tensor): { shape: number[]; values: number[] } {

@@ -8,11 +8,11 @@ import { AssertionError } from "node:assert";
 import { arrayType, type DType } from "../src/dtype.ts";
 import { native } from "../src/native/lib.ts";
 import { denseStrides, sizeOf } from "../src/shape.ts";
-import { Tensor } from "../src/tensor.ts";
+import type { Tensor } from "../src/tensor.ts";
 import { booleanMask, whereIndices } from "../src/ops/indexing.ts";
 import { gather, gatherNd, scatterNd, unsortedSegmentSum } from "../src/ops/gather_scatter.ts";
 import { oneHot } from "../src/ops/one_hot.ts";
-import { assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+import { assertEquals, assertThrowsMatch, rng, tensorFrom } from "./helpers.ts";
 
 type Value = number | bigint;
 type IndexDType = "int32" | "int64";
@@ -49,15 +49,15 @@ function randomTensor(dtype: DType, shape: number[], seed: number, strided = fal
   for (let i = 0; i < total; i++) {
     (data as unknown as Value[])[i] = randomValue(dtype, next);
   }
-  if (!strided) return new Tensor(data, dtype, shape);
-  const t = new Tensor(data, dtype, shape, denseStrides(shape).map((s) => 2 * s), 1);
+  if (!strided) return tensorFrom(data, dtype, shape);
+  const t = tensorFrom(data, dtype, shape, denseStrides(shape).map((s) => 2 * s), 1);
   if (n > 1 && t.contiguous) throw new AssertionError({ message: "expected a strided view" });
   return t;
 }
 
 function indexTensor(values: readonly number[], shape: number[], dtype: IndexDType): Tensor {
   const data = dtype === "int32" ? Int32Array.from(values) : BigInt64Array.from(values, BigInt);
-  return new Tensor(data, dtype, shape);
+  return tensorFrom(data, dtype, shape);
 }
 
 function randomInts(n: number, lo: number, hi: number, seed: number): number[] {
@@ -257,7 +257,7 @@ Deno.test("gather takes JS indices as int32, scalars and non-contiguous indices"
   ], "nested JS indices");
   assertTensor(gather([10, 20, 30], new Int32Array([2, 0])), "float32", [2], [30, 10], "typed");
   // Indices viewed with stride 2: [2, 0, 1] out of [2, 9, 0, 9, 1].
-  const strided = new Tensor(Int32Array.from([2, 9, 0, 9, 1]), "int32", [3], [2]);
+  const strided = tensorFrom(Int32Array.from([2, 9, 0, 9, 1]), "int32", [3], [2]);
   assertTensor(gather([10, 20, 30], strided), "float32", [3], [30, 10, 20], "strided indices");
   // Default axis follows batchDims, as in TensorFlow.
   assertTensor(gather([[1, 2], [3, 4]], [[1], [0]], { batchDims: 1 }), "float32", [2, 1], [
@@ -286,7 +286,7 @@ Deno.test("gather rejects bad indices and arguments before the kernel", () => {
     /^gather: indices must be int32 or int64, got float32$/,
   );
   assertThrowsMatch(
-    () => gather([1, 2], new Tensor(Float64Array.from([0]), "float64", [1])),
+    () => gather([1, 2], tensorFrom(Float64Array.from([0]), "float64", [1])),
     /gather: indices must be int32 or int64, got float64/,
   );
   assertThrowsMatch(
@@ -367,7 +367,7 @@ Deno.test("gatherNd rejects bad indices and arguments", () => {
     /^gatherNd: indices\[1\] = \[5\] does not index into param shape \[3\]$/,
   );
   assertThrowsMatch(
-    () => gatherNd(new Tensor(new Float32Array(0), "float32", [2, 0]), [[1], [2]]),
+    () => gatherNd(tensorFrom(new Float32Array(0), "float32", [2, 0]), [[1], [2]]),
     /^gatherNd: indices\[1\] = \[2\] does not index into param shape \[2,0\]$/,
   );
   assertThrowsMatch(

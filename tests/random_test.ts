@@ -18,8 +18,8 @@ import {
   setSeed,
   truncatedNormal,
 } from "../src/ops/random.ts";
-import { Tensor } from "../src/tensor.ts";
-import { assertThrowsMatch } from "./helpers.ts";
+import type { Tensor } from "../src/tensor.ts";
+import { assertThrowsMatch, tensorFrom } from "./helpers.ts";
 
 function values(t: Tensor): number[] {
   return Array.from(t.dataSync(), Number);
@@ -256,7 +256,7 @@ Deno.test("randomShuffle permutes rows and keeps them whole", () => {
   const longs = randomShuffle(new BigInt64Array([1n, 2n, 3n]));
   assertEquals([...(longs.dataSync() as BigInt64Array)].sort(), [1n, 2n, 3n]);
   // A strided (transposed) view is read correctly.
-  const t = new Tensor(new Float32Array([1, 2, 3, 4, 5, 6]), "float32", [3, 2], [1, 3]);
+  const t = tensorFrom(new Float32Array([1, 2, 3, 4, 5, 6]), "float32", [3, 2], [1, 3]);
   const s = randomShuffle(t).numpy() as number[][];
   assertEquals(s.map((r) => r.join()).sort(), ["1,4", "2,5", "3,6"]);
   assertEquals(randomShuffle(5).numpy(), 5);
@@ -270,7 +270,7 @@ Deno.test("dropout keeps 1 - rate of the values, scaled by 1 / (1 - rate)", () =
   assertWithin(kept.length / n, 1 - rate, 5 * Math.sqrt(rate * (1 - rate) / n), "kept fraction");
   assert(kept.every((v) => v === Math.fround(2 * Math.fround(1 / (1 - rate)))));
 
-  const x = new Tensor(new Float64Array(100 * 50).fill(1), "float64", [100, 50]);
+  const x = tensorFrom(new Float64Array(100 * 50).fill(1), "float64", [100, 50]);
   for (const noiseShape of [[100, 1], [null, 1]]) {
     const z = dropout(x, 0.5, { noiseShape, seed: 2 }).numpy() as number[][];
     for (const row of z) assert(row.every((v) => v === row[0]) && (row[0] === 0 || row[0] === 2));

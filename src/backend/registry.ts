@@ -48,6 +48,18 @@ export function placement(): Backend {
   return placed;
 }
 
+/**
+ * Makes `backend` the placement outside any tf.device scope (as TensorFlow places ops on
+ * GPU:0 when there is one); returns a function that restores the previous default.
+ */
+export function setDefaultPlacement(backend: Backend): () => void {
+  const previous = placed;
+  placed = backend;
+  return () => {
+    placed = previous;
+  };
+}
+
 /** Runs fn with `backend` as the placement. */
 export function withPlacement<T>(backend: Backend, fn: () => T): T {
   const previous = placed;

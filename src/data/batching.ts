@@ -3,7 +3,7 @@
  * and slicing a batch back into rows (zero-copy views).
  * @module
  */
-import { type DType, numberFits, type TypedArray } from "../dtype.ts";
+import { type DType, numberFits } from "../dtype.ts";
 import { checkSize, denseStrides, describe, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor } from "../tensor.ts";

@@ -4,10 +4,10 @@
  * Each output is written by strided copies (eager_cast into a view of the output).
  * @module
  */
-import { type DType, promoteTypes } from "../dtype.ts";
-import { checkSize, denseStrides, describe, normalizeAxis, showShape, sizeOf } from "../shape.ts";
+import { promoteTypes } from "../dtype.ts";
+import { denseStrides, describe, normalizeAxis, showShape } from "../shape.ts";
 import { backendOf } from "../backend/backend.ts";
-import { Tensor, type TensorLike } from "../tensor.ts";
+import type { Tensor, TensorLike } from "../tensor.ts";
 import { copyInto, emptyTensor } from "./cast.ts";
 import { filled } from "./creation.ts";
 import { toTensor } from "./convert.ts";

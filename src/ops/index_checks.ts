@@ -10,7 +10,7 @@
 import type { Backend } from "../backend/backend.ts";
 import type { DType, TypedArray } from "../dtype.ts";
 import { showShape } from "../shape.ts";
-import { Tensor, type TensorLike } from "../tensor.ts";
+import type { Tensor, TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { placed, toTensor } from "./convert.ts";
 

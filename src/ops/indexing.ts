@@ -5,7 +5,7 @@
  */
 import { showShape } from "../shape.ts";
 import { allocate } from "../backend/cpu/storage.ts";
-import { Tensor, type TensorLike } from "../tensor.ts";
+import type { Tensor, TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { placed, toTensor } from "./convert.ts";
 import { nonZeroPositions, positionTensor } from "./index_checks.ts";

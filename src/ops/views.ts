@@ -11,7 +11,6 @@ import {
   normalizeAxes,
   normalizeAxis,
   showShape,
-  sizeOf,
 } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { active, record1 } from "../tape.ts";
