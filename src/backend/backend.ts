@@ -247,18 +247,27 @@ export interface Backend<S = Storage> {
 }
 
 /**
- * The backend an op runs on: its inputs' (at least one). Inputs on two devices are an
- * error naming both: nothing is copied between devices behind the user's back.
+ * The backend an op runs on: its inputs'. Inputs on two devices are an error naming both:
+ * nothing is copied between devices behind the user's back. NOTE: fixed arity (no rest
+ * array) because every binary op calls it; backendOfAll takes a list.
  */
-export function backendOf(op: string, first: Tensor, ...rest: readonly Tensor[]): Backend {
-  const backend = first.backend;
-  for (const t of rest) {
-    if (t.backend !== backend) {
-      throw new Error(
-        `${op}: inputs are on two devices, ${first.device} and ${t.device}; ` +
-          "move one with .cpu() or .gpu() (no copies are made between devices implicitly)",
-      );
-    }
-  }
+export function backendOf(op: string, a: Tensor, b: Tensor, c?: Tensor): Backend {
+  const backend = a.backend;
+  if (b.backend !== backend) throw twoDevices(op, a, b);
+  if (c !== undefined && c.backend !== backend) throw twoDevices(op, a, c);
   return backend;
+}
+
+/** backendOf for any number of inputs (at least one). */
+export function backendOfAll(op: string, ts: readonly Tensor[]): Backend {
+  const backend = ts[0].backend;
+  for (const t of ts) if (t.backend !== backend) throw twoDevices(op, ts[0], t);
+  return backend;
+}
+
+function twoDevices(op: string, a: Tensor, b: Tensor): Error {
+  return new Error(
+    `${op}: inputs are on two devices, ${a.device} and ${b.device}; ` +
+      "move one with .cpu() or .gpu() (no copies are made between devices implicitly)",
+  );
 }

@@ -6,7 +6,7 @@
  */
 import { promoteTypes } from "../dtype.ts";
 import { denseStrides, describe, normalizeAxis, showShape } from "../shape.ts";
-import { backendOf } from "../backend/backend.ts";
+import { backendOfAll } from "../backend/backend.ts";
 import type { Tensor, TensorLike } from "../tensor.ts";
 import { copyInto, emptyTensor } from "./cast.ts";
 import { filled } from "./creation.ts";
@@ -49,7 +49,7 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   }
   const shape = [...ts[0].shape];
   shape[a] = total;
-  const out = emptyTensor(op, dtype, shape, backendOf(op, ts[0], ...ts.slice(1)));
+  const out = emptyTensor(op, dtype, shape, backendOfAll(op, ts));
   const strides = denseStrides(shape);
   const starts: number[] = [];
   let start = 0;

@@ -67,15 +67,16 @@ function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tens
  */
 function binaryKernel(op: string, code: number, x: Tensor, y: Tensor, outDtype: DType): Tensor {
   const backend = backendOf(op, x, y);
-  let shape: readonly number[];
-  if (sameShape(x.shape, y.shape)) shape = x.shape;
-  else if (y.size === 1 && y.rank <= x.rank) shape = x.shape;
-  else if (x.size === 1 && x.rank <= y.rank) shape = y.shape;
+  let shape: readonly number[], n: number;
+  if (sameShape(x.shape, y.shape) || (y.size === 1 && y.rank <= x.rank)) {
+    (shape = x.shape), (n = x.size);
+  } else if (x.size === 1 && x.rank <= y.rank) (shape = y.shape), (n = y.size);
   else {
     shape = broadcastShapes(op, x.shape, y.shape);
     checkSize(op, shape);
+    n = sizeOf(shape);
   }
-  const out = backend.allocateOutput(outDtype, sizeOf(shape), op);
+  const out = backend.allocateOutput(outDtype, n, op);
   backend.binary(op, code, x, y, shape, out, outDtype);
   return new Tensor(out, outDtype, shape);
 }

@@ -6,7 +6,7 @@
  * outside the optimizer has seen it; slots nobody else has seen are updated in place.
  * @module
  */
-import { backendOf } from "../backend/backend.ts";
+import { backendOfAll } from "../backend/backend.ts";
 import { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 
@@ -31,7 +31,7 @@ export function applyUpdate(
   hyperBuffer.fill(0);
   hyperBuffer.set(hyper);
   const slotIns = slots.map((s) => s.updateInput());
-  const backend = backendOf(op, value, grad, ...slotIns);
+  const backend = backendOfAll(op, [value, grad, ...slotIns]);
   const out = backend.allocateOutput(dtype, n, op);
   // Slots nobody else has seen are updated in place (dense: the optimizer made them);
   // otherwise all go to fresh buffers.

@@ -10,7 +10,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { Binary } from "../../native/codes.ts";
 import { int64s } from "../../native/args.ts";
-import { broadcastStrides, sameShape } from "../../shape.ts";
+import { broadcastStrides } from "../../shape.ts";
 import { host, type StridedView } from "./operand.ts";
 
 /** out = op(x), elementwise, written as `outDtype`. */
@@ -61,36 +61,32 @@ export function binaryKernel(
   outDtype: DType,
 ): void {
   const dtype = dtypeCode(x.dtype);
-  if (x.contiguous && y.contiguous) {
-    let flat = false;
-    let xStep = 1, yStep = 1;
-    if (sameShape(x.shape, y.shape)) flat = true;
-    else if (y.size === 1 && y.shape.length <= x.shape.length) (flat = true), (yStep = 0);
-    else if (x.size === 1 && x.shape.length <= y.shape.length) (flat = true), (xStep = 0);
-    if (flat) {
-      const n = xStep ? x.size : y.size;
-      const scalar = n === 1 && outDtype === x.dtype ? SCALAR_RULES[code] : undefined;
-      if (scalar && (outDtype === "float32" || outDtype === "float64")) {
-        out[0] = scalar(host(x)[x.offset] as number, host(y)[y.offset] as number);
-        return;
-      }
-      check(
-        native.eager_binary_flat(
-          code,
-          dtype,
-          n,
-          out,
-          host(x),
-          x.offset,
-          xStep,
-          host(y),
-          y.offset,
-          yStep,
-        ),
-        op,
-      );
+  const n = out.length; // the broadcast size: CPU storage is exactly the output
+  // Dense operands that each span the output (the same elements in the same order: their
+  // shapes differ at most by 1s) or hold one value take the flat path, without shape arrays.
+  const xStep = x.size === n ? 1 : 0, yStep = y.size === n ? 1 : 0;
+  if (x.contiguous && y.contiguous && (xStep || x.size === 1) && (yStep || y.size === 1)) {
+    const scalar = n === 1 && outDtype === x.dtype ? SCALAR_RULES[code] : undefined;
+    if (scalar && (outDtype === "float32" || outDtype === "float64")) {
+      out[0] = scalar(host(x)[x.offset] as number, host(y)[y.offset] as number);
       return;
     }
+    check(
+      native.eager_binary_flat(
+        code,
+        dtype,
+        n,
+        out,
+        host(x),
+        x.offset,
+        xStep,
+        host(y),
+        y.offset,
+        yStep,
+      ),
+      op,
+    );
+    return;
   }
   check(
     native.eager_binary(
