@@ -8,7 +8,7 @@ import { type DType, dtypeCode, type TypedArray } from "../../dtype.ts";
 import { check, native } from "../../native/lib.ts";
 import { int64s } from "../../native/args.ts";
 import { host, type Operand } from "./operand.ts";
-import type { MatrixOperand } from "../backend.ts";
+import type { Backend } from "../backend.ts";
 
 /**
  * Reduces x, walked as `shape` / `strides` (the kept dims first, `keepRank` of them, then
@@ -44,18 +44,18 @@ export function reduceInto(
  * with each operand's `batchStrides`. NOTE: plain arguments, no records made per call: a
  * 64x64 product takes about 6 us in all.
  */
-export function matmulInto(
-  op: string,
-  batch: readonly number[],
-  m: number,
-  n: number,
-  k: number,
-  a: MatrixOperand,
-  aBatchStrides: readonly number[],
-  b: MatrixOperand,
-  bBatchStrides: readonly number[],
-  out: TypedArray,
-): void {
+export const matmulInto: Backend<TypedArray>["matmul"] = (
+  op,
+  batch,
+  m,
+  n,
+  k,
+  a,
+  aBatchStrides,
+  b,
+  bBatchStrides,
+  out,
+) => {
   check(
     native.eager_matmul(
       dtypeCode(a.t.dtype),
@@ -78,7 +78,7 @@ export function matmulInto(
     ),
     op,
   );
-}
+};
 
 /** softmax (or log-softmax) of each row of the dense [rows, cols] x into out. */
 export function softmaxRows(
