@@ -81,23 +81,65 @@ static int find_napi(void) {
 static int poison_outputs = -1; /* unknown until the first take() */
 
 /*
- * The collector must learn of these blocks, or garbage piles up. Two channels:
- * - V8 starts a young-generation collection when young ArrayBuffers hold more than about
- *   twice the semi-space size, counting external ones too, but checks only when it
- *   allocates a backing store itself; so take() allocates a one-byte ArrayBuffer after
- *   each block. Without it a loop of 10 MB outputs reached 2-4 GB; with it 140 MB.
- * - Full collections follow napi_adjust_external_memory, which V8 keeps per isolate.
- *   Blocks can be freed on any thread and after their isolate (a Deno worker, a parallel
- *   test file) is gone, and a count driven below zero aborts the process. So each isolate
- *   (Node-API env) has an account: release() adds the freed size to the block's own
- *   account, and the next take() in that isolate reports the sum. NOTE: accounts are
- *   never freed (a block may outlive its env): 8 bytes per env that loads the library.
- *   With this the MNIST loop's peak resident memory was 277-288 MiB, without 285-306 MiB
- *   (with V8's own zeroed buffers: 270-273).
+ * The collector must free dead blocks soon, or garbage piles up (a loop of 16M-element adds
+ * whose results are dropped reached 1.4 GB). What was measured (docs/design.md, "Memory
+ * without dispose"):
+ * - Young-generation collections (scavenges) free dead young ArrayBuffers, blocks included,
+ *   for about 0.1 ms each. V8 starts one when young ArrayBuffers hold more than about twice
+ *   the semi-space size, but checks only when it allocates a backing store itself; so
+ *   take() allocates a one-byte ArrayBuffer after each block ("the nudge").
+ * - Telling V8 of the blocks with napi_adjust_external_memory made things worse: past its
+ *   soft limit V8 starts incremental marking, which a loop of kernel calls (little JS
+ *   allocation) advances slowly, and buffers allocated while marking runs count as live
+ *   until it ends. The 16M-add loop peaked at 1,464 MiB with the report, 311 without.
+ * - Without any report, blocks that outlive two scavenges (promoted) wait for a full
+ *   collection that nothing starts: a 64M-add loop (256 MiB outputs) reached 7.5 GB.
+ * So this module reports nothing per block, and keeps its own account per isolate: the
+ * bytes it handed out and not yet got back (outstanding), and an estimate of what was live
+ * after its last full collection. When outstanding exceeds that by the headroom (the larger
+ * of 256 MiB and four times the request), take() asks for one full collection: it reports
+ * a huge external size and takes it back at once, which makes V8 collect synchronously (past
+ * its hard external-memory limit) and leaves its count as it was. A mark-compact of this
+ * library's heap took about 4 ms. NOTE: a full collection promotes the young buffers alive
+ * at that moment, which only a later full collection frees; hence a headroom of several
+ * outputs (with twice the request, collections came every few calls and the 16M-add loop
+ * peaked at 697 MiB).
+ * Blocks can be freed on any thread and after their isolate (a Deno worker, a parallel test
+ * file) is gone: release() adds the freed size to the block's own account (atomically) and
+ * the next take() in that isolate counts it. NOTE: accounts are never freed (a block may
+ * outlive its env): 40 bytes per env that loads the library.
  */
 typedef struct account {
-  _Atomic int64_t released; /* bytes freed since take() last reported */
+  _Atomic int64_t released; /* bytes freed since take() last counted (any thread) */
+  int64_t outstanding;      /* bytes handed out in this env and not known freed */
+  int64_t live;             /* outstanding just after the last full collection */
+  int collected;            /* a full collection was asked for since take() last ran */
 } account;
+
+#define HEADROOM_MIN_BYTES ((int64_t)256 << 20)
+#define COLLECT_JOLT_BYTES ((int64_t)1 << 40) /* above any hard limit V8 sets */
+
+/* One synchronous full collection of env's isolate, V8's count left as it was. */
+static void collect_now(napi_env env) {
+  int64_t total;
+  (void)napi.adjust_external_memory(env, COLLECT_JOLT_BYTES, &total);
+  (void)napi.adjust_external_memory(env, -COLLECT_JOLT_BYTES, &total);
+}
+
+/* Counts a new block of `bytes` in owner's account and collects when garbage may exceed the
+ * headroom. */
+static void account_for(napi_env env, account *owner, int64_t bytes) {
+  owner->outstanding += bytes - atomic_exchange(&owner->released, 0);
+  if (owner->collected) { /* the collection's frees have been counted by now, mostly */
+    owner->live = owner->outstanding - bytes;
+    owner->collected = 0;
+  }
+  int64_t headroom = 4 * bytes > HEADROOM_MIN_BYTES ? 4 * bytes : HEADROOM_MIN_BYTES;
+  if (owner->outstanding > owner->live + headroom) {
+    collect_now(env);
+    owner->collected = 1;
+  }
+}
 
 typedef struct block_note { /* the finalize hint of one block */
   size_t bytes;
@@ -144,9 +186,7 @@ static napi_value take(napi_env env, napi_callback_info info) {
     free(note);
     return NULL; /* the failed call left its exception pending */
   }
-  int64_t total;
-  (void)napi.adjust_external_memory(env, (int64_t)bytes - atomic_exchange(&owner->released, 0),
-                                    &total);
+  account_for(env, owner, (int64_t)bytes);
   void *unused;
   napi_value nudge;
   (void)napi.create_arraybuffer(env, 1, &unused, &nudge);
