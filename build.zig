@@ -1,5 +1,6 @@
 //! Builds libeager, the C kernels behind deno-eager, as one shared library that runs on
-//! every CPU of its architecture. Pinned to Zig 0.15.2 (build.zig.zon): the build API
+//! every CPU of its architecture, and libeager_buffers, the small Node-API module that hands
+//! out its output buffers (csrc/buffers/). Pinned to Zig 0.15.2 (build.zig.zon): the build API
 //! changes between releases. `zig build -Doptimize=ReleaseFast` is what scripts/build.ts
 //! runs; `-Dtarget=aarch64-linux-gnu` (or a macOS triple) cross-builds.
 //!
@@ -63,6 +64,31 @@ pub fn build(b: *std.Build) void {
 
     const lib = b.addLibrary(.{ .name = "eager", .linkage = .dynamic, .root_module = module });
     b.installArtifact(lib);
+    b.installArtifact(outputBuffers(b, target, optimize, strip));
+}
+
+/// libeager_buffers: the Node-API module that hands JavaScript unzeroed output buffers and
+/// asks V8 for collections (csrc/buffers/), a library of its own so that the kernels need
+/// no Node-API host. It needs nothing from libeager.
+fn outputBuffers(
+    b: *std.Build,
+    target: std.Build.ResolvedTarget,
+    optimize: std.builtin.OptimizeMode,
+    strip: bool,
+) *std.Build.Step.Compile {
+    const module = b.createModule(.{
+        .target = target,
+        .optimize = optimize,
+        .link_libc = true,
+        .strip = strip,
+    });
+    module.addCSourceFiles(.{ .root = b.path("csrc/buffers"), .files = cSources(b, "csrc/buffers"), .flags = &c_flags });
+    module.addIncludePath(b.path("csrc"));
+    if (target.result.os.tag == .linux) {
+        module.linkSystemLibrary("pthread", .{});
+        module.linkSystemLibrary("dl", .{});
+    }
+    return b.addLibrary(.{ .name = "eager_buffers", .linkage = .dynamic, .root_module = module });
 }
 
 /// csrc/kernels/ compiled for one instruction-set level, every external name suffixed

@@ -181,14 +181,6 @@ int eager_walk(const eager_iter *it, char *const *base, const size_t *elem_size,
  * cold, and one core cannot fill it at the memory's speed). */
 void eager_zero(void *block, size_t bytes);
 
-/* Transparent huge pages are asked for from this size (eager_advise_huge_pages). */
-#define EAGER_HUGE_PAGE_HINT_BYTES ((size_t)4 << 20)
-
-/* Uninitialised blocks for op outputs (block_cache.c): take returns NULL when out of
- * memory; give takes back a block that take returned, with its size. Thread-safe. */
-void *eager_block_take(size_t bytes);
-void eager_block_give(void *block, size_t bytes);
-
 /* float32 c [m, n] = a [m, k] b [k, n] for a short k into a large output (matmul_short.c):
  * a(i, p) = a[i * a_rs + p * a_cs], b row-major with row stride ldb, c dense and every
  * element written. fits says whether the kernel takes the shapes and b's layout. */

@@ -4,18 +4,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "huge_pages.h"
 #include "internal.h"
-
-#define HUGE_PAGE ((uintptr_t)2 << 20)
 
 EAGER_API int32_t eager_advise_huge_pages(void *ptr, int64_t bytes) {
   if (!ptr || bytes < 0) return EAGER_ERR_ARGUMENT;
-#ifdef MADV_HUGEPAGE /* Linux only; elsewhere the hint does nothing */
-  uintptr_t begin = ((uintptr_t)ptr + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-  uintptr_t end = ((uintptr_t)ptr + (uintptr_t)bytes) & ~(HUGE_PAGE - 1);
-  /* Only whole huge pages inside the buffer; a hint, so failure is not an error. */
-  if (end > begin) (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
-#endif
+  eager_hint_huge_pages(ptr, (size_t)bytes);
   return EAGER_OK;
 }
 

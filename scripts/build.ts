@@ -1,7 +1,7 @@
 /**
  * `deno task build`: installs the toolchain (and OpenBLAS and oneDNN, which libeager loads
  * at run time) when missing, regenerates csrc/generated/ (scripts/kernel_abi.ts) and rebuilds
- * libeager when its sources changed (a sha256 of build.zig, build.zig.zon and csrc/ is
+ * libeager and its output buffer helper, libeager_buffers, when their sources changed (a sha256 of build.zig, build.zig.zon and csrc/ is
  * kept in zig-out/lib/.sources). Warnings are errors (build.zig passes -Werror).
  * @module
  */
@@ -12,6 +12,7 @@ import { ensureOneDnn, ensureOpenBlas, ensureZig, ZIG_VERSION } from "./toolchai
 const root = new URL("..", import.meta.url).pathname;
 const stampPath = `${root}zig-out/lib/.sources`;
 const libPath = `${root}zig-out/lib/libeager.so`;
+const helperPath = `${root}zig-out/lib/libeager_buffers.so`;
 
 function listSources(dir: string): string[] {
   const files: string[] = [];
@@ -50,7 +51,8 @@ export async function buildLibrary(force = false): Promise<string> {
   await ensureOneDnn();
   for (const path of writeGenerated()) console.error(`[build] regenerated ${path}`);
   const digest = await sourceDigest();
-  if (!force && readStamp(libPath, stampPath) === digest) return libPath;
+  const current = readStamp(libPath, stampPath) === digest && readStamp(helperPath, stampPath);
+  if (!force && current) return libPath;
   const zig = await ensureZig();
   console.error("[build] zig build -Doptimize=ReleaseFast");
   const { code } = await new Deno.Command(zig, {

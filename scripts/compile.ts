@@ -1,8 +1,8 @@
 /**
  * `deno task compile [--output bin/mnist]`: a standalone binary of examples/mnist.ts with
- * libeager embedded (`deno compile --include zig-out/lib/<library>`). At run time the loader
- * copies the embedded library out of the binary into the user cache, under its sha256, and
- * opens that copy (src/native/loader.ts).
+ * libeager and its output buffer helper embedded (`deno compile --include
+ * zig-out/lib/<library>`). At run time the loader copies each embedded library out of the
+ * binary into the user cache, under its sha256, and opens that copy (src/native/loader.ts).
  *
  * NOTE: `deno compile` takes its runtime (`denort`) from Deno's download server unless
  * `DENORT_BIN` names a denort binary of the same Deno version; where that server cannot be
@@ -11,7 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { buildName } from "../src/native/platform.ts";
+import { BUFFERS, buildName } from "../src/native/platform.ts";
 import { buildLibrary } from "./build.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -23,6 +23,8 @@ export function compileArgs(output: string): string[] {
     "--allow-all",
     "--include",
     `zig-out/lib/${buildName()}`,
+    "--include",
+    `zig-out/lib/${buildName(undefined, BUFFERS)}`,
     "--output",
     output,
     "examples/mnist.ts",

@@ -1,7 +1,7 @@
 /**
- * `deno task dist [--only linux-x86_64,darwin-aarch64,...]`: cross-builds libeager for every
- * platform with a prebuilt library into dist/ (git-ignored), under the names of
- * src/native/platform.ts, and writes the size and sha256 of each file in dist/ into
+ * `deno task dist [--only linux-x86_64,darwin-aarch64,...]`: cross-builds libeager and its
+ * output buffer helper for every platform with prebuilt libraries into dist/ (git-ignored),
+ * under the names of src/native/platform.ts, and writes the size and sha256 of each file in dist/ into
  * src/native/prebuilt.ts, which the loader checks downloads against.
  *
  * A release: run this, commit src/native/prebuilt.ts, publish the tree and dist/ at one URL
@@ -17,7 +17,9 @@ import { sha256Hex } from "../src/native/library_cache.ts";
 import { libraryMismatch } from "../src/native/library_file.ts";
 import {
   type Arch,
+  BUFFERS,
   buildName,
+  KERNELS,
   type Os,
   type PrebuiltDigest,
   prebuiltName,
@@ -26,6 +28,8 @@ import { writeGenerated } from "./kernel_abi.ts";
 import { ensureZig } from "./toolchain.ts";
 
 const root = new URL("..", import.meta.url).pathname;
+/** The libraries of each platform: the kernels and the output buffer helper. */
+const STEMS = [KERNELS, BUFFERS] as const;
 
 /** One platform `deno task dist` builds for. */
 export interface Target {
@@ -131,10 +135,8 @@ interface Outcome {
   detail: string;
 }
 
-/** Builds one target into dist/; returns what happened, never throws for a failed build. */
+/** Builds one target's libraries into dist/; returns what happened, never throws for a failed build. */
 async function buildTarget(zig: string, target: Target): Promise<Outcome> {
-  const name = prebuiltName(target.os, target.arch);
-  const destination = `${root}dist/${name}`;
   const prefix = await Deno.makeTempDir({ prefix: "eager-dist-" });
   const started = performance.now();
   try {
@@ -156,22 +158,23 @@ async function buildTarget(zig: string, target: Target): Promise<Outcome> {
         }`,
       };
     }
-    // Zig installs a Windows DLL in bin/, every other shared library in lib/.
-    const built = [`${prefix}/lib/${buildName(target.os)}`, `${prefix}/bin/${buildName(target.os)}`]
-      .find(exists);
-    if (!built) return { target, ok: false, detail: `zig build made no ${buildName(target.os)}` };
-    const bytes = await Deno.readFile(built);
-    const mismatch = libraryMismatch(built, bytes.subarray(0, 4096), target.os, target.arch);
-    if (mismatch) return { target, ok: false, detail: mismatch };
-    await Deno.mkdir(`${root}dist`, { recursive: true });
-    await Deno.writeFile(destination, bytes, { mode: 0o755 });
-    const { sha256, size } = await digestOf(bytes);
+    const written: string[] = [];
+    for (const stem of STEMS) {
+      // Zig installs a Windows DLL in bin/, every other shared library in lib/.
+      const file = buildName(target.os, stem);
+      const built = [`${prefix}/lib/${file}`, `${prefix}/bin/${file}`].find(exists);
+      if (!built) return { target, ok: false, detail: `zig build made no ${file}` };
+      const bytes = await Deno.readFile(built);
+      const mismatch = libraryMismatch(built, bytes.subarray(0, 4096), target.os, target.arch);
+      if (mismatch) return { target, ok: false, detail: mismatch };
+      const name = prebuiltName(target.os, target.arch, stem);
+      await Deno.mkdir(`${root}dist`, { recursive: true });
+      await Deno.writeFile(`${root}dist/${name}`, bytes, { mode: 0o755 });
+      const { sha256, size } = await digestOf(bytes);
+      written.push(`dist/${name}, ${size} bytes, sha256 ${sha256}`);
+    }
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
-    return {
-      target,
-      ok: true,
-      detail: `dist/${name}, ${size} bytes, sha256 ${sha256}, ${seconds} s`,
-    };
+    return { target, ok: true, detail: `${written.join("; ")}; ${seconds} s` };
   } finally {
     await Deno.remove(prefix, { recursive: true }).catch(() => {});
   }
@@ -181,9 +184,11 @@ async function buildTarget(zig: string, target: Target): Promise<Outcome> {
 async function distDigests(): Promise<Record<string, PrebuiltDigest>> {
   const digests: Record<string, PrebuiltDigest> = {};
   for (const { os, arch } of TARGETS) {
-    const name = prebuiltName(os, arch);
-    if (exists(`${root}dist/${name}`)) {
-      digests[name] = await digestOf(await Deno.readFile(`${root}dist/${name}`));
+    for (const stem of STEMS) {
+      const name = prebuiltName(os, arch, stem);
+      if (exists(`${root}dist/${name}`)) {
+        digests[name] = await digestOf(await Deno.readFile(`${root}dist/${name}`));
+      }
     }
   }
   return digests;
@@ -208,7 +213,10 @@ async function main(): Promise<number> {
     console.error(`[dist] ${target.os}-${target.arch}: zig build -Dtarget=${target.triple} ...`);
     const outcome = await buildTarget(zig, target);
     if (!outcome.ok) {
-      await Deno.remove(`${root}dist/${prebuiltName(target.os, target.arch)}`).catch(() => {});
+      for (const stem of STEMS) {
+        await Deno.remove(`${root}dist/${prebuiltName(target.os, target.arch, stem)}`)
+          .catch(() => {});
+      }
     }
     console.error(
       `[dist] ${target.os}-${target.arch}: ${outcome.ok ? "ok" : "FAILED"}: ${outcome.detail}`,

@@ -10,11 +10,12 @@
  */
 import { digestOf, writePrebuiltModule } from "../scripts/dist.ts";
 import { locateLibrary } from "../src/native/loader.ts";
-import { buildName, prebuiltName } from "../src/native/platform.ts";
+import { BUFFERS, buildName, prebuiltName } from "../src/native/platform.ts";
 import { assertEquals } from "./helpers.ts";
 
 const REPO = new URL("../", import.meta.url).pathname;
 const NAME = prebuiltName();
+const HELPER = prebuiltName(undefined, undefined, BUFFERS);
 const VERSION = JSON.parse(Deno.readTextFileSync(`${REPO}deno.json`)).version as string;
 
 /** What the server answers for dist/NAME. */
@@ -27,6 +28,7 @@ const b = tf.add(a, 1);
 console.log(b.toString());
 console.log(tf.multiply(a, b).toString());
 console.log("library: " + tf.runtimeInfo().library);
+console.log("outputs: " + tf.runtimeInfo().outputBuffers);
 `;
 
 const GUIDE_OUTPUT = `tf.Tensor([[4.]], shape=(1, 1), dtype=float32)
@@ -171,7 +173,10 @@ Deno.test("mod.ts imported by URL fetches its library once, checked and cached",
   const digest = await digestOf(library);
   await Deno.mkdir(`${tree}/dist`);
   await Deno.writeFile(`${tree}/dist/${NAME}`, library);
-  writePrebuiltModule(`${tree}/src/native/prebuilt.ts`, VERSION, { [NAME]: digest }, "a test");
+  const helper = await Deno.readFile(`${REPO}zig-out/lib/${buildName(undefined, BUFFERS)}`);
+  await Deno.writeFile(`${tree}/dist/${HELPER}`, helper);
+  const pins = { [NAME]: digest, [HELPER]: await digestOf(helper) };
+  writePrebuiltModule(`${tree}/src/native/prebuilt.ts`, VERSION, pins, "a test");
 
   const state = { mode: "ok" as Mode, requests: 0 };
   const server = serveTree(tree, library, state);
@@ -179,20 +184,22 @@ Deno.test("mod.ts imported by URL fetches its library once, checked and cached",
   const libraryUrl = `${base}dist/${NAME}`;
   const denoDir = `${dir}/deno-dir`, cache = `${dir}/cache`;
   const cached = `${cache}/deno-eager/${VERSION}/${NAME}`;
+  const cachedHelper = `${cache}/deno-eager/${VERSION}/${HELPER}`;
+  const guideOutput = `${GUIDE_OUTPUT}\nlibrary: ${cached}\noutputs: ${cachedHelper}`;
   let serving = true;
   try {
     await t.step("the first run downloads the library, checks it and caches it", async () => {
       const run = await runGuide(dir, `${base}mod.ts`, denoDir, cache);
       if (!run.success) throw new Error(`the guide failed: ${run.stderr}`);
-      assertEquals(run.stdout, `${GUIDE_OUTPUT}\nlibrary: ${cached}`);
+      assertEquals(run.stdout, guideOutput);
       assertEquals(state.requests, 1);
       assertEquals(await digestOf(await Deno.readFile(cached)), digest);
-      assertEquals(await filesUnder(`${cache}/deno-eager`), [cached]);
+      assertEquals((await filesUnder(`${cache}/deno-eager`)).sort(), [cached, cachedHelper].sort());
     });
 
     await t.step("a second run loads the cached library without a request", async () => {
       const run = await runGuide(dir, `${base}mod.ts`, denoDir, cache);
-      assertEquals(run.stdout, `${GUIDE_OUTPUT}\nlibrary: ${cached}`);
+      assertEquals(run.stdout, guideOutput);
       assertEquals(state.requests, 1);
     });
 
@@ -280,7 +287,7 @@ Deno.test("mod.ts imported by URL fetches its library once, checked and cached",
       serving = false;
       const run = await runGuide(dir, `${base}mod.ts`, denoDir, cache);
       if (!run.success) throw new Error(`the offline run failed: ${run.stderr}`);
-      assertEquals(run.stdout, `${GUIDE_OUTPUT}\nlibrary: ${cached}`);
+      assertEquals(run.stdout, guideOutput);
     });
   } finally {
     if (serving) await server.shutdown();

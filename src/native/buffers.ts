@@ -1,25 +1,28 @@
 /**
- * Uninitialised output buffers from libeager through Node-API (csrc/napi_buffers.c).
+ * Uninitialised output buffers from the output buffer helper, libeager_buffers
+ * (csrc/buffers/), a Node-API module of its own beside libeager.
  *
  * The garbage collector owns them as it owns `new ArrayBuffer(n)`, and frees them through
- * the library's release callback; they differ only in skipping the zero-fill. Node-API
- * is reached by loading libeager a second time with process.dlopen, which needs the same
- * --allow-ffi as Deno.dlopen. Where that fails (a library without the Node-API entry
- * point, a runtime without Node-API), `takeBuffer` returns undefined and the caller
- * allocates a zeroed buffer instead: slower, never wrong.
+ * the helper's release callback; they differ only in skipping the zero-fill (and the helper
+ * asks V8 for a collection when dropped outputs pile up). The helper is loaded with
+ * process.dlopen, which needs the same --allow-ffi as Deno.dlopen. Where that fails (no
+ * helper beside the library, a runtime without Node-API), `takeBuffer` returns undefined
+ * and the caller allocates a zeroed buffer instead: slower, never wrong.
  * @module
  */
 import process from "node:process";
-import { libraryPath } from "./lib.ts";
+import { helperLibraryPath } from "./lib.ts";
+import { checkLibraryFile } from "./library_file.ts";
 
 type Take = (bytes: number) => ArrayBuffer;
 
 let take: Take | null | undefined; // undefined: not tried yet; null: unavailable
 
 function load(): Take | null {
-  const path = libraryPath();
+  const path = helperLibraryPath();
   if (!path) return null;
   try {
+    checkLibraryFile(path);
     const module = { exports: {} as { take?: Take } };
     process.dlopen(module, path);
     return typeof module.exports.take === "function" ? module.exports.take : null;

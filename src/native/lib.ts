@@ -8,7 +8,8 @@
  * import) takes asynchronous work: mod.ts awaits ensureLibrary() for that case.
  * @module
  */
-import { findLibrary, locateLibrary, type Native, openLibrary } from "./loader.ts";
+import { findLibrary, helperBeside, locateLibrary, type Native, openLibrary } from "./loader.ts";
+import { BUFFERS } from "./platform.ts";
 
 const found = findLibrary();
 
@@ -20,6 +21,7 @@ function missing(): never {
 }
 
 let openedPath = found.path;
+let helperPath = found.path ? helperBeside(found.path) : undefined;
 
 /** libeager's functions. Until the library is open, any call raises a clear error. */
 export let native: Native = found.path
@@ -31,12 +33,22 @@ export function libraryPath(): string | undefined {
   return openedPath;
 }
 
-/** Opens the prebuilt library when `EAGER_LIB` and the local build had none (loader.ts). */
+/** Where the output buffer helper is on disk, if it was found (src/native/buffers.ts). */
+export function helperLibraryPath(): string | undefined {
+  return helperPath;
+}
+
+/**
+ * Opens the prebuilt library when `EAGER_LIB` and the local build had none (loader.ts), and
+ * finds its output buffer helper, which is optional: a release without one for this
+ * platform, or a damaged one, leaves outputs to V8's zeroed buffers.
+ */
 export async function ensureLibrary(): Promise<void> {
   if (openedPath) return;
   const path = await locateLibrary();
   native = openLibrary(path);
   openedPath = path;
+  helperPath = await locateLibrary({ stem: BUFFERS }).catch(() => undefined);
 }
 
 const messages = new Map<number, string>();

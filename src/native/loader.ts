@@ -14,6 +14,9 @@
  *      checked, and cached.
  * Every file is checked to be a shared library for this OS and architecture before
  * Deno.dlopen sees it (library_file.ts). Nothing else in the project calls Deno.dlopen.
+ * The output buffer helper, libeager_buffers (csrc/buffers/), is found the same way: beside
+ * the library of steps 1-2 (`helperBeside`), or prebuilt in step 3 (`{ stem: BUFFERS }`). It
+ * is optional: without it outputs are V8's zeroed buffers (src/native/buffers.ts).
  * @module
  */
 import { applyCpuLevel } from "./cpu_level.ts";
@@ -21,7 +24,15 @@ import { env } from "./env.ts";
 import { ABI_VERSION, symbols } from "./ffi.ts";
 import { cachedDownload, cacheRoot, hasDigest, materializeLibrary } from "./library_cache.ts";
 import { checkLibraryFile } from "./library_file.ts";
-import { buildName, platformLabel, type PrebuiltDigest, prebuiltName } from "./platform.ts";
+import {
+  BUFFERS,
+  buildName,
+  KERNELS,
+  type LibraryStem,
+  platformLabel,
+  type PrebuiltDigest,
+  prebuiltName,
+} from "./platform.ts";
 import { PREBUILT, PREBUILT_VERSION } from "./prebuilt.ts";
 
 type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
@@ -85,6 +96,20 @@ export interface LocateOptions {
   prebuilt?: Readonly<Record<string, PrebuiltDigest>>;
   /** The cache's version folder (default: the release's version). */
   version?: string;
+  /** Which library: the kernels (default) or the output buffer helper. */
+  stem?: LibraryStem;
+}
+
+/**
+ * The output buffer helper beside a kernels library found on disk (EAGER_LIB or the local
+ * build): the same folder, named as that file is (built or prebuilt); undefined when absent.
+ */
+export function helperBeside(kernels: string): string | undefined {
+  const dir = kernels.slice(0, kernels.lastIndexOf("/") + 1);
+  const prebuilt = kernels.slice(dir.length) === prebuiltName();
+  const path = dir +
+    (prebuilt ? prebuiltName(undefined, undefined, BUFFERS) : buildName(undefined, BUFFERS));
+  return exists(path) ? path : undefined;
 }
 
 function pinnedDigest(
@@ -109,26 +134,31 @@ function needCache(root: string | undefined): string {
 }
 
 /** Step 3 inside a `deno compile` binary: the embedded library, copied to a real file. */
-async function embeddedLibrary(base: URL, cache: string | undefined): Promise<string> {
-  const embedded = localPath(`zig-out/lib/${buildName()}`, base.href)!;
+async function embeddedLibrary(
+  base: URL,
+  cache: string | undefined,
+  stem: LibraryStem,
+): Promise<string> {
+  const embedded = localPath(`zig-out/lib/${buildName(undefined, stem)}`, base.href)!;
   if (!exists(embedded)) {
     throw new Error(
       `libeager: this binary embeds no ${embedded}; compile it with ` +
         "--include zig-out/lib/ (deno task compile does)",
     );
   }
-  return await materializeLibrary(embedded, needCache(cache), buildName());
+  return await materializeLibrary(embedded, needCache(cache), buildName(undefined, stem));
 }
 
 /** Step 3 for a `file:` import: dist/ beside the tree, used in place once it matches. */
 async function besideLibrary(
   base: URL,
   prebuilt: Readonly<Record<string, PrebuiltDigest>>,
+  stem: LibraryStem,
 ): Promise<string> {
-  const name = prebuiltName();
+  const name = prebuiltName(undefined, undefined, stem);
   const beside = localPath(`dist/${name}`, base.href)!;
   if (!exists(beside)) {
-    const local = localPath(`zig-out/lib/${buildName()}`, base.href);
+    const local = localPath(`zig-out/lib/${buildName(undefined, stem)}`, base.href);
     throw new Error(
       `libeager: the native library was not found (looked at EAGER_LIB, ${local} and ` +
         `${beside}); build it with \`deno task build\``,
@@ -150,15 +180,16 @@ export async function locateLibrary(options: LocateOptions = {}): Promise<string
   const base = new URL("../../", options.moduleUrl ?? import.meta.url);
   const prebuilt = options.prebuilt ?? PREBUILT;
   const cache = options.cacheRoot ?? cacheRoot();
+  const stem = options.stem ?? KERNELS;
   if (base.protocol === "file:") {
     return await (options.standalone ?? standalone()
-      ? embeddedLibrary(base, cache)
-      : besideLibrary(base, prebuilt));
+      ? embeddedLibrary(base, cache, stem)
+      : besideLibrary(base, prebuilt, stem));
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") {
     throw new Error(`libeager: cannot fetch a prebuilt library for a module under ${base}`);
   }
-  const name = prebuiltName();
+  const name = prebuiltName(undefined, undefined, stem);
   const digest = pinnedDigest(prebuilt, name);
   const dir = `${needCache(cache)}/${options.version ?? PREBUILT_VERSION}`;
   return await cachedDownload(new URL(`dist/${name}`, base), digest, dir, name);

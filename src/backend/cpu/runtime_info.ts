@@ -5,7 +5,8 @@
  */
 import { CPU_LEVELS, type CpuLevel, levelNames } from "../../native/cpu_level.ts";
 import { GemmBackend } from "../../native/codes.ts";
-import { libraryPath, native } from "../../native/lib.ts";
+import { helperLibraryPath, libraryPath, native } from "../../native/lib.ts";
+import { takeBuffer } from "../../native/buffers.ts";
 
 /** The answer of {@linkcode runtimeInfo}. */
 export interface RuntimeInfo {
@@ -21,6 +22,11 @@ export interface RuntimeInfo {
   oneDnn: boolean;
   /** Threads of libeager's own pool. */
   threads: number;
+  /**
+   * Where large op outputs come from: the path of the output buffer helper
+   * (libeager_buffers: unzeroed blocks), or "zero-filled ArrayBuffers" without it.
+   */
+  outputBuffers: string;
 }
 
 /**
@@ -43,7 +49,13 @@ export function runtimeInfo(): RuntimeInfo {
     blas: blas ? new Deno.UnsafePointerView(blas).getCString() : "unknown",
     oneDnn: native.eager_set_gemm_backend(-1) === GemmBackend.ONEDNN,
     threads: native.eager_num_threads(),
+    outputBuffers: helperInUse() ?? "zero-filled ArrayBuffers",
   };
+}
+
+/** The helper's path when it loaded (asking for one byte loads it). */
+function helperInUse(): string | undefined {
+  return takeBuffer(1) !== undefined ? helperLibraryPath() : undefined;
 }
 
 export { ensureLibrary, setNumThreads } from "../../native/lib.ts";

@@ -18,7 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "block_cache.h"
+#include "huge_pages.h"
 
 #define CACHED_MIN_BYTES ((size_t)32 << 20)
 #define CACHE_SLOTS 64
@@ -54,7 +55,7 @@ void *eager_block_take(size_t bytes) {
     if (found) return found;
   }
   void *block = malloc(bytes); /* 16-byte aligned, as V8's own buffers */
-  if (block && bytes >= EAGER_HUGE_PAGE_HINT_BYTES) eager_advise_huge_pages(block, (int64_t)bytes);
+  if (block && bytes >= EAGER_HUGE_PAGE_HINT_BYTES) eager_hint_huge_pages(block, bytes);
   return block;
 }
 

@@ -10,11 +10,12 @@
  * at once for ArrayBuffer.transfer), on whatever thread frees it, with no turn of the
  * event loop needed.
  *
- * The JavaScript side (src/native/buffers.ts) loads this same file a second time with
- * process.dlopen, which returns the already-loaded library, and calls `take(bytes)`.
- * Nothing here is part of the eager_ ABI in eager.h: these are Node-API entry points,
- * declared below from the Node-API reference and found in the host (Deno's binary exports
- * them) when it registers the module.
+ * This folder is a library of its own, libeager_buffers (build.zig), apart from the
+ * kernels: a Node-API module that src/native/buffers.ts loads with process.dlopen and calls
+ * `take(bytes)`. libeager neither needs nor knows it; without it (a host without Node-API)
+ * outputs are V8's zeroed buffers. Nothing here is part of the eager_ ABI in eager.h: these
+ * are Node-API entry points, declared below from the Node-API reference and found in the
+ * host (Deno's binary exports them) when it registers the module.
  *
  * EAGER_POISON_OUTPUTS=1 fills each block with 0xFF bytes (NaN in every float, -1 in
  * every integer) so that the test suite catches a kernel that reads its output before
@@ -27,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "block_cache.h"
 
 typedef struct napi_env__ *napi_env;
 typedef struct napi_value__ *napi_value;

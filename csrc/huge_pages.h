@@ -1,0 +1,27 @@
+/* Transparent huge pages for large buffers, shared by libeager (memory.c) and the output
+ * buffer helper (buffers/block_cache.c), which are separate libraries. */
+#ifndef EAGER_HUGE_PAGES_H
+#define EAGER_HUGE_PAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+/* Transparent huge pages are asked for from this size. */
+#define EAGER_HUGE_PAGE_HINT_BYTES ((size_t)4 << 20)
+
+/* Asks for huge pages over the whole 2 MiB pages inside [ptr, ptr + bytes): a hint, so a
+ * failure is ignored, and nothing happens where MADV_HUGEPAGE does not exist. */
+static inline void eager_hint_huge_pages(void *ptr, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t page = (uintptr_t)2 << 20;
+  uintptr_t begin = ((uintptr_t)ptr + page - 1) & ~(page - 1);
+  uintptr_t end = ((uintptr_t)ptr + (uintptr_t)bytes) & ~(page - 1);
+  if (end > begin) (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
+#else
+  (void)ptr;
+  (void)bytes;
+#endif
+}
+
+#endif /* EAGER_HUGE_PAGES_H */
