@@ -19,7 +19,7 @@ EAGER_API int32_t eager_advise_huge_pages(void *ptr, int64_t bytes) {
  * megabytes could pay page faults and zeroing by the kernel each time. This was once set
  * at load; it now changes the host process's allocator only when the user asks, with
  * EAGER_MALLOC_TUNING=1. NOTE: measured 2026-12-04, with outputs taken from the block
- * cache (napi_buffers.c) it no longer paid: softmax 1024x1024 0.44-0.45 ms either way, exp
+ * cache (buffers/napi_buffers.c) it no longer paid: softmax 1024x1024 0.44-0.45 ms either way, exp
  * over 16M 6.2-6.4 ms, the MNIST step best of 31 36.6-38.3 ms, the 200-step MNIST loop's
  * peak 325-333 MiB either way (tuned / glibc's defaults).
  */

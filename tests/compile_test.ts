@@ -10,11 +10,13 @@
 import { sha256Hex } from "../src/native/library_cache.ts";
 import { libraryMismatch } from "../src/native/library_file.ts";
 import { locateLibrary } from "../src/native/loader.ts";
-import { buildName } from "../src/native/platform.ts";
+import { BUFFERS, buildName } from "../src/native/platform.ts";
 import { assertEquals } from "./helpers.ts";
 
 const REPO = new URL("../", import.meta.url).pathname;
 const LIBRARY = Deno.readFileSync(`${REPO}zig-out/lib/${buildName()}`);
+const HELPER_NAME = buildName(undefined, BUFFERS);
+const HELPER = Deno.readFileSync(`${REPO}zig-out/lib/${HELPER_NAME}`);
 
 Deno.test("an embedded library is copied to the cache under its sha256, once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "eager-embedded-" });
@@ -44,6 +46,12 @@ Deno.test("an embedded library is copied to the cache under its sha256, once", a
     assertEquals(Deno.readFileSync(path), LIBRARY);
     const files = [...Deno.readDirSync(`${dir}/cache/embedded`)].map((e) => e.name);
     assertEquals(files.length, 1, "one folder per digest, no temporary files left");
+
+    // The output buffer helper, embedded beside it, is copied out the same way.
+    await Deno.writeFile(`${vfs}/zig-out/lib/${HELPER_NAME}`, HELPER);
+    const helper = await locateLibrary({ ...options, stem: BUFFERS });
+    assertEquals(helper, `${dir}/cache/embedded/${await sha256Hex(HELPER)}/${HELPER_NAME}`);
+    assertEquals(Deno.readFileSync(helper), HELPER);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,8 +1,8 @@
 /**
- * Uninitialised output buffers (src/native/buffers.ts, csrc/napi_buffers.c): large op
+ * Uninitialised output buffers (src/native/buffers.ts, csrc/buffers/napi_buffers.c): large op
  * outputs come from libeager through Node-API without a zero-fill, the garbage collector
  * still frees them in time, early freeing works on them, blocks of 32 MiB or more are
- * reused (csrc/block_cache.c), and EAGER_POISON_OUTPUTS=1 (set by `deno task test` for
+ * reused (csrc/buffers/block_cache.c), and EAGER_POISON_OUTPUTS=1 (set by `deno task test` for
  * the whole suite) fills them with NaN / -1.
  */
 import { takeBuffer } from "../src/native/buffers.ts";
@@ -74,7 +74,7 @@ Deno.test("bad sizes are RangeErrors naming the op; small outputs are zeroed sla
 Deno.test("garbage outputs are collected in time: 3 GB of 10 MB outputs peak under 1 GB", async () => {
   const { external, peak, size } = JSON.parse(await runFile("output_memory.ts"));
   assertEquals([external, size], [true, 2_500_000]);
-  // Without the collector learning of them (csrc/napi_buffers.c) this loop reached 3 GB.
+  // Without the collector learning of them (csrc/buffers/napi_buffers.c) this loop reached 3 GB.
   if (!(peak > 0 && peak < 1 << 30)) throw new Error(`peak resident size ${peak} bytes`);
 });
 
