@@ -86,18 +86,21 @@ export interface Backend<S = Storage> {
     offset: number,
     src: Tensor,
   ): void;
-  /** out (dense, x's shape) = unary `code` of x. */
-  unary(op: string, code: number, x: Tensor, out: S, outDtype: DType): void;
-  /** out (dense, `shape`: the broadcast of x's and y's) = binary `code` of x and y. */
+  /**
+   * Unary `code` of x into new dense storage of x's size, as `outDtype`. NOTE: the
+   * elementwise families allocate their own output: one call per small op, not two.
+   */
+  unary(op: string, code: number, x: Tensor, outDtype: DType): S;
+  /** Binary `code` of x and y, broadcast to `shape` (n elements), into new dense storage. */
   binary(
     op: string,
     code: number,
     x: Tensor,
     y: Tensor,
     shape: readonly number[],
-    out: S,
+    n: number,
     outDtype: DType,
-  ): void;
+  ): S;
   /** out (dense, `shape`) = cond ? a : b, broadcast. */
   where(op: string, cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[], out: S): void;
   /** Reduces x walked as shape / strides (kept dims first, `keepRank` of them) into out. */

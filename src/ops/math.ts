@@ -55,10 +55,7 @@ const ZERO_GRAD: UnaryGrad = (dy) => zerosLike(dy);
 
 /** out = op(x), elementwise, on x's device, written as `outDtype`. */
 function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tensor {
-  const backend = x.backend;
-  const out = backend.allocateOutput(outDtype, x.size, op);
-  backend.unary(op, code, x, out, outDtype);
-  return new Tensor(out, outDtype, x.shape);
+  return new Tensor(x.backend.unary(op, code, x, outDtype), outDtype, x.shape);
 }
 
 /**
@@ -67,18 +64,20 @@ function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tens
  */
 function binaryKernel(op: string, code: number, x: Tensor, y: Tensor, outDtype: DType): Tensor {
   const backend = backendOf(op, x, y);
-  let shape: readonly number[], n: number;
-  if (sameShape(x.shape, y.shape) || (y.size === 1 && y.rank <= x.rank)) {
-    (shape = x.shape), (n = x.size);
-  } else if (x.size === 1 && x.rank <= y.rank) (shape = y.shape), (n = y.size);
-  else {
-    shape = broadcastShapes(op, x.shape, y.shape);
-    checkSize(op, shape);
-    n = sizeOf(shape);
-  }
-  const out = backend.allocateOutput(outDtype, n, op);
-  backend.binary(op, code, x, y, shape, out, outDtype);
-  return new Tensor(out, outDtype, shape);
+  const shape = sameShape(x.shape, y.shape) || (y.size === 1 && y.rank <= x.rank)
+    ? x.shape
+    : x.size === 1 && x.rank <= y.rank
+    ? y.shape
+    : broadcastChecked(op, x, y);
+  const n = shape === x.shape ? x.size : shape === y.shape ? y.size : sizeOf(shape);
+  return new Tensor(backend.binary(op, code, x, y, shape, n, outDtype), outDtype, shape);
+}
+
+/** The broadcast shape of x and y, checked (binaryKernel's uncommon case). */
+function broadcastChecked(op: string, x: Tensor, y: Tensor): readonly number[] {
+  const shape = broadcastShapes(op, x.shape, y.shape);
+  checkSize(op, shape);
+  return shape;
 }
 
 function unaryOp(

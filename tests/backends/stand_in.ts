@@ -27,6 +27,9 @@ export interface StandInOptions {
   asyncOnly?: boolean;
 }
 
+/** The methods that return new storage (the rest return nothing or a number). */
+const STORAGE_MAKERS = new Set(["allocate", "allocateOutput", "upload", "unary", "binary"]);
+
 /** A stand-in backend named `device`. */
 export function standInBackend(device: string, options: StandInOptions = {}): Backend {
   const self = { device, readsSynchronously: !options.asyncOnly } as Backend;
@@ -56,7 +59,7 @@ export function standInBackend(device: string, options: StandInOptions = {}): Ba
   for (const name of Object.keys(cpuBackend)) {
     const method = cpu[name];
     if (typeof method !== "function") continue;
-    const returnsStorage = name === "allocate" || name === "allocateOutput" || name === "upload";
+    const returnsStorage = STORAGE_MAKERS.has(name);
     target[name] = (...args: unknown[]) => {
       // upload copies: the caller may reuse its array, as it may with a real device.
       if (name === "upload") return wrap((args[0] as TypedArray).slice());
