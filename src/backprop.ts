@@ -7,7 +7,7 @@
  */
 import { isFloat } from "./dtype.ts";
 import { sameShape } from "./shape.ts";
-import { hostBuffer, release, type ReleaseScope } from "./backend/cpu/storage.ts";
+import { release, releaseKey, type ReleaseScope } from "./backend/release_scope.ts";
 import type { Tensor } from "./tensor.ts";
 import { active, CUSTOM_GRADIENT_OP, type TapeNode } from "./tape.ts";
 import { castTensor } from "./ops/cast.ts";
@@ -32,7 +32,7 @@ function dependents(nodes: readonly TapeNode[], sources: Iterable<number>): Set<
  * its own forward ops (higher derivatives), it frees nothing.
  */
 class GradientReleaser {
-  readonly #pinned = new Set<ArrayBufferLike>();
+  readonly #pinned = new Set<object>();
   readonly #finished: Tensor[] = [];
   readonly scope: ReleaseScope | undefined;
   constructor(scope: ReleaseScope | undefined, readonly grads: Map<number, Tensor>) {
@@ -42,8 +42,8 @@ class GradientReleaser {
   pin(ts: readonly (Tensor | undefined)[]): void {
     if (!this.scope) return;
     for (const t of ts) {
-      const buffer = t && hostBuffer(t.storage);
-      if (buffer) this.#pinned.add(buffer);
+      const key = t && releaseKey(t);
+      if (key) this.#pinned.add(key);
     }
   }
 
@@ -57,11 +57,11 @@ class GradientReleaser {
     const scope = this.scope;
     if (!scope) return;
     for (const t of this.#finished.splice(0)) {
-      const buffer = hostBuffer(t.storage);
-      if (!buffer || this.#pinned.has(buffer) || !scope.born.has(buffer)) continue;
+      const key = releaseKey(t);
+      if (!key || this.#pinned.has(key) || !scope.born.has(key)) continue;
       let shared = false;
-      for (const g of this.grads.values()) if (hostBuffer(g.storage) === buffer) shared = true;
-      if (!shared) release(scope, t.storage);
+      for (const g of this.grads.values()) if (releaseKey(g) === key) shared = true;
+      if (!shared) release(scope, t);
     }
   }
 }

@@ -12,7 +12,7 @@
 import { isFloat } from "./dtype.ts";
 import { showShape } from "./shape.ts";
 import { Tensor, type TensorLike, TO_TENSOR } from "./tensor.ts";
-import { inReleaseScope, ReleaseScope } from "./backend/cpu/storage.ts";
+import { inReleaseScope, ReleaseScope } from "./backend/release_scope.ts";
 import {
   active,
   CUSTOM_GRADIENT_OP,

@@ -6,7 +6,9 @@
  * customGradient, and values read before an update.
  */
 import * as tf from "../mod.ts";
-import { free, inReleaseScope, release, ReleaseScope } from "../src/backend/cpu/storage.ts";
+import { free } from "../src/backend/cpu/storage.ts";
+import { inReleaseScope, release, ReleaseScope } from "../src/backend/release_scope.ts";
+import { Tensor } from "../src/tensor.ts";
 import { allocate } from "../src/backend/cpu/storage.ts";
 import { assertClose, assertEquals } from "./helpers.ts";
 
@@ -114,15 +116,16 @@ Deno.test("optimizer slots are freed only when nobody has read them", () => {
 
 Deno.test("release frees only buffers its scope saw allocated, whole and large", () => {
   const scope = new ReleaseScope();
-  const before = allocate("float32", ROWS * COLS);
-  const inside = inReleaseScope(scope, () => allocate("float32", ROWS * COLS));
-  const small = inReleaseScope(scope, () => allocate("float32", 16));
-  assertEquals(release(scope, before), false);
-  assertEquals(release(scope, small), false);
-  assertEquals(release(scope, inside), true);
+  const tensor = (array: Float32Array) => new Tensor(array, "float32", [array.length]);
+  const before = allocate("float32", ROWS * COLS) as Float32Array;
+  const inside = inReleaseScope(scope, () => allocate("float32", ROWS * COLS)) as Float32Array;
+  const small = inReleaseScope(scope, () => allocate("float32", 16)) as Float32Array;
+  assertEquals(release(scope, tensor(before)), false);
+  assertEquals(release(scope, tensor(small)), false);
+  assertEquals(release(scope, tensor(inside)), true);
   assertEquals(inside.length, 0);
   assertEquals(before.length, ROWS * COLS);
-  assertEquals(release(scope, inside), false); // twice is harmless
+  assertEquals(release(scope, tensor(inside)), false); // twice is harmless
   const part = new Float32Array(new ArrayBuffer(1 << 20), 0, 1024);
   assertEquals(free(part), false); // a view of part of a buffer is never freed
   assertEquals(part.length, 1024);

@@ -75,6 +75,12 @@ export interface Backend<S = Storage> {
   release(storage: S): void;
   /** Frees `storage` now; the caller guarantees nothing else uses it. Returns whether it did. */
   free(storage: S): boolean;
+  /**
+   * The identity under which `storage` is recorded in release scopes
+   * (src/backend/release_scope.ts), or undefined when it cannot be freed early (the CPU's
+   * small buffers share slabs).
+   */
+  storageKey(storage: S): object | undefined;
 
   // --- op families (codes: the enums of src/native/codes.ts)
   /** Copies `src` (any layout) into the strided region (src's shape) of `out`, converting. */

@@ -18,7 +18,7 @@
 import { isFloat } from "../dtype.ts";
 import { describe, sameShape, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { inReleaseScope, release, ReleaseScope } from "../backend/cpu/storage.ts";
+import { inReleaseScope, release, ReleaseScope } from "../backend/release_scope.ts";
 import { withoutRecording } from "../tape.ts";
 import { Variable } from "../variable.ts";
 import { GradientTape } from "../gradients.ts";
@@ -321,7 +321,7 @@ export abstract class Optimizer {
     const [loss, pairs] = this.#lossAndGradients(lossFn, options.varList, "minimize", scope);
     this.applyGradients(pairs, { globalStep: options.globalStep });
     // NOTE: the gradients were born in `scope` and never left this call (see GRADIENT_READERS).
-    if (scope) { for (const [grad] of pairs) if (grad) release(scope, grad.storage); }
+    if (scope) { for (const [grad] of pairs) if (grad) release(scope, grad); }
     return loss;
   }
 

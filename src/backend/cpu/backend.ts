@@ -5,7 +5,15 @@
  */
 import type { TypedArray } from "../../dtype.ts";
 import type { Backend } from "../backend.ts";
-import { allocate, allocateOutput, free, hold, letGo, RELEASE_MIN_BYTES } from "./storage.ts";
+import {
+  allocate,
+  allocateOutput,
+  free,
+  hold,
+  letGo,
+  releasableBuffer,
+  RELEASE_MIN_BYTES,
+} from "./storage.ts";
 import { copyStrided, denseElements } from "./copy.ts";
 import { binaryKernel, unaryKernel, whereKernel } from "./elementwise.ts";
 import {
@@ -39,6 +47,7 @@ export const cpuBackend: Backend<TypedArray> = {
     if (storage.byteLength >= RELEASE_MIN_BYTES) letGo(storage);
   },
   free,
+  storageKey: releasableBuffer,
   copyStrided,
   unary: unaryKernel,
   binary: binaryKernel,

@@ -14,14 +14,15 @@
  * else can reach (a gradient between two backward steps, an optimizer slot's previous
  * value) is released at once with ArrayBuffer.transfer(0), which detaches it and frees
  * its memory; otherwise it would wait for a garbage collection, which V8 starts only
- * after tens of megabytes of such garbage. A ReleaseScope is the proof of origin: it
- * records the large buffers allocated while it is open, and `release` frees only those.
+ * after tens of megabytes of such garbage. A ReleaseScope (src/backend/release_scope.ts) is
+ * the proof of origin: this module notes each large buffer it allocates (`noteBorn`), and
+ * `release` frees only those an open scope saw.
  * @module
  */
 import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
 import { native } from "../../native/lib.ts";
 import { takeBuffer } from "../../native/buffers.ts";
-import type { Storage } from "../backend.ts";
+import { noteBorn } from "../release_scope.ts";
 
 /**
  * Views of fresh ArrayBuffers of `size` bytes, handed out in order, `align`ed. An
@@ -89,36 +90,13 @@ export function letGo(array: ArrayBufferView): void {
   if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
 }
 
-/** Records the large buffers allocated while it is open (see `inReleaseScope`). */
-export class ReleaseScope {
-  readonly born: Set<ArrayBufferLike> = new Set();
-}
-
-let openScopes: ReleaseScope[] = [];
-
-/** Runs fn with `scope` recording the large buffers allocated meanwhile. */
-export function inReleaseScope<T>(scope: ReleaseScope, fn: () => T): T {
-  const outer = openScopes;
-  openScopes = [...outer, scope];
-  try {
-    return fn();
-  } finally {
-    openScopes = outer;
-  }
-}
-
 /**
- * Frees `storage`'s buffer now if `scope` saw it allocated (so never another backend's),
- * and returns whether it did.
- * NOTE: the caller guarantees that nothing else holds the buffer (see `free`).
+ * The identity of a releasable CPU buffer: the ArrayBuffer of one this module allocated (at
+ * least RELEASE_MIN_BYTES, spanning it whole), the key release scopes record it under.
  */
-export function release(scope: ReleaseScope, storage: Storage): boolean {
-  return ArrayBuffer.isView(storage) && scope.born.delete(storage.buffer) && free(storage);
-}
-
-/** The ArrayBuffer under CPU storage; undefined for another backend's. */
-export function hostBuffer(storage: Storage): ArrayBufferLike | undefined {
-  return ArrayBuffer.isView(storage) ? storage.buffer : undefined;
+export function releasableBuffer(array: ArrayBufferView): ArrayBufferLike | undefined {
+  const buffer = array.buffer;
+  return holders.has(buffer) && array.byteLength === buffer.byteLength ? buffer : undefined;
 }
 
 /**
@@ -165,7 +143,7 @@ function allocateLarge(dtype: DType, n: number, op: string, uninitialised: boole
     if (!buffer && bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
     if (bytes >= RELEASE_MIN_BYTES) {
       holders.set(array.buffer, 0);
-      for (const s of openScopes) s.born.add(array.buffer);
+      noteBorn(array.buffer);
     }
     return array;
   } catch (cause) {
