@@ -144,4 +144,18 @@ export function ensureFashionMnist(): Promise<void> {
   );
 }
 
-if (import.meta.main && Deno.args[0] === "test-data") await ensureFashionMnist();
+/** Mesa's Vulkan drivers: Deno's WebGPU then finds the llvmpipe software adapter. */
+export function ensureSoftwareVulkan(): Promise<void> {
+  return ensureOptionalPackage(
+    "mesa-vulkan-drivers",
+    "Mesa's Vulkan drivers (a software GPU for WebGPU)",
+    exists("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json") ||
+      exists("/usr/share/vulkan/icd.d/lvp_icd.aarch64.json"),
+    "the WebGPU tests are reported as ignored",
+  );
+}
+
+if (import.meta.main && Deno.args[0] === "test-data") {
+  await ensureFashionMnist();
+  await ensureSoftwareVulkan();
+}

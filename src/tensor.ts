@@ -242,6 +242,12 @@ export class Tensor {
   to(device: string): Tensor {
     const backend = backendForDevice(canonicalDevice(device));
     if (backend === this.backend) return this;
+    if (!this.backend.readsSynchronously) {
+      throw new Error(
+        `to(${device}): ${this.device} is read asynchronously, so its tensors cannot move ` +
+          "synchronously: read the values with `await t.data()` and make a tensor of them",
+      );
+    }
     const values = this.dataSync();
     return new Tensor(backend.upload(values, "copy"), this.dtype, this.shape);
   }

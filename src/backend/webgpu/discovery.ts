@@ -1,0 +1,70 @@
+/**
+ * Finding GPUs: `await tf.initGpus()` asks Deno's WebGPU for an adapter and registers its
+ * device as the next `/gpu:N` (src/backend/registry.ts). Explicit and asynchronous because
+ * asking costs 50-150 ms (docs/webgpu.md), which every program would pay if it happened at
+ * import. A software adapter (Mesa's llvmpipe / lavapipe, SwiftShader, a fallback adapter)
+ * is not a GPU unless `EAGER_ALLOW_SOFTWARE_GPU=1`.
+ * @module
+ */
+import { gpuBackends, registerGpu } from "../registry.ts";
+import { WebGpuBackend } from "./backend.ts";
+
+/** What discovery reads of an adapter. */
+export interface AdapterFacts {
+  description: string;
+  vendor: string;
+  isFallbackAdapter?: boolean;
+}
+
+/** Whether an adapter is a CPU pretending to be a GPU. */
+export function isSoftwareAdapter(facts: AdapterFacts): boolean {
+  return facts.isFallbackAdapter === true ||
+    /llvmpipe|lavapipe|swiftshader|software|softpipe/i.test(`${facts.description} ${facts.vendor}`);
+}
+
+/** EAGER_ALLOW_SOFTWARE_GPU=1; unset when the process may not read it (no --allow-env). */
+function softwareAllowed(): boolean {
+  try {
+    return Deno.env.get("EAGER_ALLOW_SOFTWARE_GPU") === "1";
+  } catch {
+    return false;
+  }
+}
+
+let found: Promise<number> | undefined;
+
+/**
+ * Finds the WebGPU adapter (at most one: the one Deno offers) and registers its device;
+ * returns tf.numGpus() afterwards. Calling it again does nothing more.
+ * @example
+ * ```ts
+ * import * as tf from "../../../mod.ts";
+ * if (await tf.initGpus() > 0) console.log(tf.device("/gpu:0", () => tf.ones([2])).device);
+ * ```
+ */
+export function initGpus(): Promise<number> {
+  return found ??= discover();
+}
+
+async function discover(): Promise<number> {
+  const gpu = (navigator as { gpu?: GPU }).gpu;
+  const adapter = await gpu?.requestAdapter().catch(() => null);
+  if (adapter) {
+    const info = adapter.info;
+    const facts: AdapterFacts = {
+      description: info.description || info.device || "unknown adapter",
+      vendor: info.vendor,
+      isFallbackAdapter: (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    };
+    if (!isSoftwareAdapter(facts) || softwareAllowed()) {
+      const device = await adapter.requestDevice({
+        requiredLimits: {
+          maxBufferSize: adapter.limits.maxBufferSize,
+          maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        },
+      });
+      registerGpu((name) => new WebGpuBackend(name, device, facts.description));
+    }
+  }
+  return gpuBackends().length;
+}

@@ -1,0 +1,176 @@
+/**
+ * WGSL for the elementwise families on the WebGPU device: one shader per (op, element type),
+ * walking any layout. The output is dense; each operand is read through its own strides from
+ * its own offset, so broadcasting (stride 0) and strided views need no copy.
+ *
+ * Layout parameters travel in a small storage buffer of i32 (see `layoutWords`):
+ * [n, rank, xOffset, yOffset, shape[0..7], xStrides[0..7], yStrides[0..7]].
+ * @module
+ */
+import type { DType } from "../../dtype.ts";
+import { Binary, Unary } from "../../native/codes.ts";
+
+/** The largest rank the shaders walk. */
+export const MAX_RANK = 8;
+/** Threads per workgroup. */
+export const WORKGROUP = 64;
+
+/** WGSL's type for each dtype the elementwise shaders take (others are an error). */
+export const WGSL_TYPES: Partial<Record<DType, "f32" | "i32">> = {
+  float32: "f32",
+  int32: "i32",
+};
+
+type Rules = Partial<Record<number, string>>;
+
+/** Unary rules, by eager_unary_op code: a WGSL expression of `a`. */
+const UNARY: Record<"f32" | "i32", Rules> = {
+  f32: {
+    [Unary.NEG]: "-a",
+    [Unary.ABS]: "abs(a)",
+    [Unary.SIGN]: "sign(a)",
+    [Unary.EXP]: "exp(a)",
+    [Unary.LOG]: "log(a)",
+    [Unary.SQRT]: "sqrt(a)",
+    [Unary.RSQRT]: "inverseSqrt(a)",
+    [Unary.SQUARE]: "a * a",
+    [Unary.RECIPROCAL]: "1.0 / a",
+    [Unary.SIN]: "sin(a)",
+    [Unary.COS]: "cos(a)",
+    [Unary.TAN]: "tan(a)",
+    [Unary.TANH]: "tanh(a)",
+    [Unary.SIGMOID]: "1.0 / (1.0 + exp(-a))",
+    [Unary.RELU]: "max(a, 0.0)",
+    [Unary.RELU6]: "clamp(a, 0.0, 6.0)",
+    [Unary.FLOOR]: "floor(a)",
+    [Unary.CEIL]: "ceil(a)",
+    [Unary.ROUND]: "round(a)", // half to even, as TensorFlow's
+  },
+  i32: {
+    [Unary.NEG]: "-a",
+    [Unary.ABS]: "abs(a)",
+    [Unary.SIGN]: "sign(a)",
+    [Unary.SQUARE]: "a * a",
+    [Unary.RELU]: "max(a, 0)",
+  },
+};
+
+/** Binary rules, by eager_binary_op code: a WGSL expression of `a` and `b`. */
+const BINARY: Record<"f32" | "i32", Rules> = {
+  f32: {
+    [Binary.ADD]: "a + b",
+    [Binary.SUB]: "a - b",
+    [Binary.MUL]: "a * b",
+    [Binary.DIV]: "a / b",
+    [Binary.MAX]: "max(a, b)",
+    [Binary.MIN]: "min(a, b)",
+    [Binary.SQUARED_DIFFERENCE]: "(a - b) * (a - b)",
+    [Binary.RELU_GRAD]: "select(0.0, a, b > 0.0)",
+  },
+  i32: {
+    [Binary.ADD]: "a + b",
+    [Binary.SUB]: "a - b",
+    [Binary.MUL]: "a * b",
+    [Binary.MAX]: "max(a, b)",
+    [Binary.MIN]: "min(a, b)",
+    [Binary.SQUARED_DIFFERENCE]: "(a - b) * (a - b)",
+  },
+};
+
+/** The rule for (unary or binary, code, type), or undefined where the device has none yet. */
+export function elementwiseRule(
+  arity: 1 | 2,
+  code: number,
+  type: "f32" | "i32",
+): string | undefined {
+  return (arity === 1 ? UNARY : BINARY)[type][code];
+}
+
+/** The shader of one elementwise rule over `type`. */
+export function elementwiseShader(arity: 1 | 2, rule: string, type: "f32" | "i32"): string {
+  const y = arity === 2;
+  return `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
+@group(0) @binding(2) var<storage, read> x: array<${type}>;
+${y ? `@group(0) @binding(3) var<storage, read> y: array<${type}>;` : ""}
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = id.x + id.y * groups.x * ${WORKGROUP}u;
+  if (i >= u32(p[0])) { return; }
+  var rest = i32(i);
+  var xi = p[2];
+  var yi = p[3];
+  for (var d = p[1] - 1; d >= 0; d--) {
+    let dim = p[4 + d];
+    let c = rest % dim;
+    rest = rest / dim;
+    xi += c * p[${4 + MAX_RANK} + d];
+    yi += c * p[${4 + 2 * MAX_RANK} + d];
+  }
+  let a = x[xi];
+  ${y ? "let b = y[yi];" : "_ = yi;"}
+  out[i] = ${rule};
+}
+`;
+}
+
+/**
+ * The shader of a strided copy: walks the source's shape, reads x through its strides and
+ * writes `out` through the destination's (the layout's second operand), converting the type.
+ */
+export function copyShader(from: "f32" | "i32", to: "f32" | "i32"): string {
+  return `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${to}>;
+@group(0) @binding(2) var<storage, read> x: array<${from}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = id.x + id.y * groups.x * ${WORKGROUP}u;
+  if (i >= u32(p[0])) { return; }
+  var rest = i32(i);
+  var xi = p[2];
+  var oi = p[3];
+  for (var d = p[1] - 1; d >= 0; d--) {
+    let dim = p[4 + d];
+    let c = rest % dim;
+    rest = rest / dim;
+    xi += c * p[${4 + MAX_RANK} + d];
+    oi += c * p[${4 + 2 * MAX_RANK} + d];
+  }
+  out[oi] = ${to}(x[xi]);
+}
+`;
+}
+
+/**
+ * The layout words of a walk over `shape` (n elements) reading x and y (y optional) through
+ * their strides from their offsets.
+ */
+export function layoutWords(
+  shape: readonly number[],
+  n: number,
+  x: { offset: number; strides: readonly number[] },
+  y?: { offset: number; strides: readonly number[] },
+): Int32Array {
+  const words = new Int32Array(4 + 3 * MAX_RANK);
+  words[0] = n;
+  words[1] = shape.length;
+  words[2] = x.offset;
+  words[3] = y?.offset ?? 0;
+  for (let d = 0; d < shape.length; d++) {
+    words[4 + d] = shape[d];
+    words[4 + MAX_RANK + d] = x.strides[d];
+    words[4 + 2 * MAX_RANK + d] = y?.strides[d] ?? 0;
+  }
+  return words;
+}
+
+/** Workgroups for n threads: a 2-D grid past WebGPU's 65,535 per dimension. */
+export function workgroups(n: number): [number, number] {
+  const groups = Math.ceil(n / WORKGROUP);
+  if (groups <= 65535) return [groups, 1];
+  return [65535, Math.ceil(groups / 65535)];
+}

@@ -1,0 +1,197 @@
+/**
+ * The WebGPU device (issue 18, first part: docs/webgpu.md): discovery and the software-adapter
+ * rule, storage and asynchronous reads of any view, and the elementwise and copy kernels
+ * against the CPU over random shapes (broadcasting, empty, rank 0, strided views) in float32
+ * and int32. Runs on whatever adapter Deno finds; in CI that is Mesa's llvmpipe, installed by
+ * `deno task test` (scripts/toolchain.ts) and admitted here with EAGER_ALLOW_SOFTWARE_GPU=1.
+ * Where no adapter exists the device tests are reported as ignored, by name.
+ * @module
+ */
+import * as tf from "../mod.ts";
+import { arrayType, type DType } from "../src/dtype.ts";
+import type { Tensor } from "../src/tensor.ts";
+import { isSoftwareAdapter } from "../src/backend/webgpu/discovery.ts";
+import { assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+
+Deno.env.set("EAGER_ALLOW_SOFTWARE_GPU", "1");
+// Mesa prints an error line without a runtime directory (and works all the same).
+if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
+const GPUS = await tf.initGpus();
+const GPU = "/gpu:0";
+const CPU = "/cpu:0";
+const ignore = GPUS === 0;
+
+Deno.test("software adapters count as GPUs only when the user opts in", () => {
+  const lavapipe = { description: "llvmpipe (LLVM 15.0.6, 256 bits)", vendor: "" };
+  assertEquals(isSoftwareAdapter(lavapipe), true);
+  assertEquals(isSoftwareAdapter({ description: "SwiftShader Device", vendor: "Google" }), true);
+  assertEquals(isSoftwareAdapter({ description: "", vendor: "", isFallbackAdapter: true }), true);
+  assertEquals(isSoftwareAdapter({ description: "NVIDIA H200", vendor: "nvidia" }), false);
+});
+
+type Rng = () => number;
+const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+
+function shapeOf(r: Rng): number[] {
+  const shape = Array.from({ length: int(r, 0, 4) }, () => int(r, 1, 4));
+  if (shape.length > 0 && r() < 0.1) shape[int(r, 0, shape.length - 1)] = 0;
+  return shape;
+}
+
+function cpuTensor(r: Rng, dtype: DType, shape: readonly number[], positive = false): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = new (arrayType(dtype))(n) as Float32Array | Int32Array;
+  for (let i = 0; i < n; i++) {
+    values[i] = dtype === "float32" ? (positive ? 0.1 + 3 * r() : 6 * r() - 3) : int(r, -9, 9);
+  }
+  return tf.device(CPU, () => tf.constant(values, dtype, { shape: [...shape] }));
+}
+
+/** The same computation on the CPU and on the GPU, compared through `await t.data()`. */
+async function same(what: string, inputs: Tensor[], f: (xs: Tensor[]) => Tensor, rtol = 0) {
+  const want = f(inputs);
+  const got = f(inputs.map((x) => x.gpu()));
+  assertEquals(got.device, tf.device(GPU, () => tf.zeros([]).device), `${what}: device`);
+  assertEquals([got.dtype, ...got.shape], [want.dtype, ...want.shape], `${what}: dtype, shape`);
+  const g = await got.data(), w = want.dataSync();
+  for (let i = 0; i < w.length; i++) {
+    const a = Number(g[i]), b = Number(w[i]);
+    if (!(a === b || Math.abs(a - b) <= rtol * Math.abs(b) + rtol)) {
+      throw new Error(`${what}: element ${i} is ${a} on the GPU, ${b} on the CPU`);
+    }
+  }
+}
+
+const UNARY = [
+  ["neg", ["float32", "int32"]],
+  ["abs", ["float32", "int32"]],
+  ["square", ["float32", "int32"]],
+  ["relu", ["float32", "int32"]],
+  ["exp", ["float32"]],
+  ["log", ["float32"]],
+  ["sqrt", ["float32"]],
+  ["tanh", ["float32"]],
+  ["sigmoid", ["float32"]],
+  ["floor", ["float32"]],
+] as const;
+const BINARY = ["add", "subtract", "multiply", "maximum", "minimum", "squaredDifference"] as const;
+
+function op<F>(name: string): F {
+  const ns = tf as unknown as Record<string, F | undefined>;
+  return ns[name] ?? (tf.nn as unknown as Record<string, F>)[name];
+}
+
+Deno.test({
+  name: "WebGPU: unary ops match the CPU over random shapes and strided views",
+  ignore,
+  async fn() {
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(seed);
+      const [name, dtypes] = pick(r, UNARY);
+      const dtype = pick(r, dtypes as readonly DType[]);
+      const x = cpuTensor(r, dtype, shapeOf(r), name === "log" || name === "sqrt");
+      const axis = x.rank > 0 ? int(r, 0, x.rank - 1) : -1;
+      const f = op<(t: Tensor) => Tensor>(name);
+      await same(`${name} #${seed}`, [x], ([t]) => f(axis >= 0 ? tf.reverse(t, [axis]) : t), 1e-5);
+    }
+  },
+});
+
+Deno.test({
+  name: "WebGPU: binary ops match the CPU with broadcasting, JS scalars and strided views",
+  ignore,
+  async fn() {
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(100 + seed);
+      const name = pick(r, BINARY);
+      const dtype = pick(r, ["float32", "int32"] as DType[]);
+      const shape = shapeOf(r);
+      const other = shape.map((d) => (r() < 0.3 ? 1 : d)).slice(int(r, 0, shape.length));
+      const [x, y] = r() < 0.5
+        ? [cpuTensor(r, dtype, shape), cpuTensor(r, dtype, other)]
+        : [cpuTensor(r, dtype, other), cpuTensor(r, dtype, shape)];
+      const f = op<(a: Tensor | number, b: Tensor | number) => Tensor>(name);
+      await same(`${name} #${seed}`, [x, y], ([a, b]) => f(tf.transpose(tf.transpose(a)), b), 1e-6);
+      await same(`${name} with a JS scalar #${seed}`, [x], ([a]) => f(a, 2), 1e-6);
+    }
+  },
+});
+
+Deno.test({
+  name: "WebGPU: casts, dense copies, concat, pad and tile match the CPU",
+  ignore,
+  async fn() {
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = rng(200 + seed);
+      const dtype = pick(r, ["float32", "int32"] as DType[]);
+      const shape = shapeOf(r);
+      if (shape.length === 0) shape.push(3);
+      const x = cpuTensor(r, dtype, shape), y = cpuTensor(r, dtype, shape);
+      const axis = int(r, 0, shape.length - 1);
+      const to = dtype === "float32" ? "int32" : "float32";
+      await same(`cast #${seed}`, [x], ([t]) => tf.cast(tf.reverse(t, [axis]), to));
+      await same(`dense copy #${seed}`, [x], ([t]) => tf.reshape(tf.transpose(t), [-1]));
+      await same(`concat #${seed}`, [x, y], ([a, b]) => tf.concat([a, b], axis));
+      await same(`pad #${seed}`, [x], ([t]) => tf.pad(t, shape.map(() => [1, 0])));
+      await same(
+        `tile #${seed}`,
+        [x],
+        ([t]) => tf.tile(t, shape.map((_, i) => (i === axis ? 2 : 1))),
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "WebGPU: reads are asynchronous, devices do not mix, other ops name the device",
+  ignore,
+  async fn() {
+    const x = tf.device(GPU, () => tf.constant([1, 2, 3]));
+    assertEquals(x.device.endsWith("GPU:0"), true);
+    assertEquals([...await tf.multiply(x, 2).data()], [2, 4, 6]);
+    assertThrowsMatch(
+      () => x.cpu(),
+      /to\(\/cpu:0\): \S+GPU:0 is read asynchronously, .*`await t\.data\(\)`/,
+    );
+    assertThrowsMatch(
+      () => x.dataSync(),
+      /dataSync: \S+GPU:0 is read asynchronously: use `await t.data\(\)`/,
+    );
+    assertThrowsMatch(
+      () => tf.add(x, tf.device(CPU, () => tf.constant([1, 2, 3]))),
+      /add: inputs are on two devices/,
+    );
+    assertThrowsMatch(
+      () => tf.matmul(tf.reshape(x, [1, 3]), tf.reshape(x, [3, 1])),
+      /^matmul: matmul is not implemented on \S+GPU:0 \(WebGPU, .+\) yet; compute it on the CPU/,
+    );
+    assertThrowsMatch(
+      () => tf.cast(x, "float64"),
+      /cast: a float32 -> float64 copy is not implemented/,
+    );
+    // Storage of every dtype uploads and reads back, even where no kernel takes it yet.
+    const wide = tf.constant([1.5, -2], "float64").gpu();
+    assertEquals([...await wide.data()], [1.5, -2]);
+    const flags = tf.constant([true, false, true]).gpu();
+    assertEquals([...await flags.data()], [1, 0, 1]);
+  },
+});
+
+Deno.test({
+  name: "WebGPU: disposing frees device storage, and a disposed tensor is an error",
+  ignore,
+  async fn() {
+    const x = tf.device(GPU, () => tf.ones([1024]));
+    const y = tf.add(x, 1);
+    assertEquals((await y.data())[1023], 2);
+    y.dispose();
+    assertThrowsMatch(() => tf.add(y, 1), /disposed tensor was used/);
+    tf.tidy(() => tf.exp(x));
+    assertEquals((await x.data())[0], 1);
+  },
+});
+
+if (ignore) {
+  Deno.test({ name: "WebGPU: no adapter found (install mesa-vulkan-drivers)", ignore, fn() {} });
+}
