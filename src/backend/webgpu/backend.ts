@@ -35,8 +35,10 @@ export class GpuStorage implements DeviceBuffer {
   ) {}
 }
 
-const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
-  GPUBufferUsage.COPY_DST;
+/** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
+ * without WebGPU can still load this module. */
+const storageUsage = () =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** The WebGPU backend of one adapter's device. */
 export class WebGpuBackend implements Backend<GpuStorage> {
@@ -59,7 +61,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     // WebGPU zero-fills new buffers; sizes are whole 4-byte words, at least one.
     const buffer = this.gpu.createBuffer({
       size: Math.max(4, align4(bytes)),
-      usage: STORAGE_USAGE,
+      usage: storageUsage(),
     });
     const storage = new GpuStorage(this, buffer, bytes);
     noteBorn(storage);
