@@ -224,6 +224,14 @@ function limitIdleSpinning(): void {
   }
 }
 
+/**
+ * Every library opened, kept reachable for the life of the process so that nothing closes it
+ * while its functions are in use. NOTE: libeager also pins itself once its pool threads start
+ * (csrc/thread_pool.c): Deno closes its libraries at exit, and unmapping the code those threads
+ * live in crashed about 1 exit in 15 (SIGSEGV at an unmapped address).
+ */
+const openLibraries: Deno.DynamicLibrary<typeof symbols>[] = [];
+
 /** Opens the library at `path` and checks that it speaks this ABI. */
 export function openLibrary(path: string): Native {
   let library: Deno.DynamicLibrary<typeof symbols>;
@@ -247,6 +255,7 @@ export function openLibrary(path: string): Native {
     library.close();
     throw error;
   }
+  openLibraries.push(library);
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(library.symbols)) {
     wrapped[name] = withBigIntArgs(fn, symbols[name as keyof typeof symbols].parameters);
