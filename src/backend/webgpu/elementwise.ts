@@ -86,14 +86,14 @@ export function elementwiseRule(
   return (arity === 1 ? UNARY : BINARY)[type][code];
 }
 
-/** The shader of one elementwise rule over `type`. */
-export function elementwiseShader(arity: 1 | 2, rule: string, type: "f32" | "i32"): string {
-  const y = arity === 2;
+/**
+ * A shader that walks the layout words' shape with one thread an element: `xi` follows the
+ * first operand's strides, `zi` the second's (another input, or the output of a copy).
+ */
+function walkShader(declarations: string, body: string): string {
   return `
 @group(0) @binding(0) var<storage, read> p: array<i32>;
-@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
-@group(0) @binding(2) var<storage, read> x: array<${type}>;
-${y ? `@group(0) @binding(3) var<storage, read> y: array<${type}>;` : ""}
+${declarations}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -101,48 +101,42 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   if (i >= u32(p[0])) { return; }
   var rest = i32(i);
   var xi = p[2];
-  var yi = p[3];
+  var zi = p[3];
   for (var d = p[1] - 1; d >= 0; d--) {
     let dim = p[4 + d];
     let c = rest % dim;
     rest = rest / dim;
     xi += c * p[${4 + MAX_RANK} + d];
-    yi += c * p[${4 + 2 * MAX_RANK} + d];
+    zi += c * p[${4 + 2 * MAX_RANK} + d];
   }
-  let a = x[xi];
-  ${y ? "let b = y[yi];" : "_ = yi;"}
-  out[i] = ${rule};
+  ${body}
 }
 `;
+}
+
+/** The shader of one elementwise rule over `type`: out (dense) = rule(x, y). */
+export function elementwiseShader(arity: 1 | 2, rule: string, type: "f32" | "i32"): string {
+  const binary = arity === 2;
+  return walkShader(
+    `@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
+@group(0) @binding(2) var<storage, read> x: array<${type}>;
+${binary ? `@group(0) @binding(3) var<storage, read> y: array<${type}>;` : ""}`,
+    `let a = x[xi];
+  ${binary ? "let b = y[zi];" : "_ = zi;"}
+  out[i] = ${rule};`,
+  );
 }
 
 /**
- * The shader of a strided copy: walks the source's shape, reads x through its strides and
- * writes `out` through the destination's (the layout's second operand), converting the type.
+ * The shader of a strided copy: reads x through its strides and writes `out` through the
+ * destination's (the layout's second operand), converting the type.
  */
 export function copyShader(from: "f32" | "i32", to: "f32" | "i32"): string {
-  return `
-@group(0) @binding(0) var<storage, read> p: array<i32>;
-@group(0) @binding(1) var<storage, read_write> out: array<${to}>;
-@group(0) @binding(2) var<storage, read> x: array<${from}>;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = id.x + id.y * groups.x * ${WORKGROUP}u;
-  if (i >= u32(p[0])) { return; }
-  var rest = i32(i);
-  var xi = p[2];
-  var oi = p[3];
-  for (var d = p[1] - 1; d >= 0; d--) {
-    let dim = p[4 + d];
-    let c = rest % dim;
-    rest = rest / dim;
-    xi += c * p[${4 + MAX_RANK} + d];
-    oi += c * p[${4 + 2 * MAX_RANK} + d];
-  }
-  out[oi] = ${to}(x[xi]);
-}
-`;
+  return walkShader(
+    `@group(0) @binding(1) var<storage, read_write> out: array<${to}>;
+@group(0) @binding(2) var<storage, read> x: array<${from}>;`,
+    `out[zi] = ${to}(x[xi]);`,
+  );
 }
 
 /**
