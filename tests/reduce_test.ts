@@ -217,3 +217,21 @@ Deno.test("bad axes name the op", () => {
   assertThrowsMatch(() => tf.reduceSum([[1]], [0, 0]), /reduceSum: axis 0 is repeated/);
   assertThrowsMatch(() => tf.reduceSum([1], 0.5), /reduceSum: axis must be an integer/);
 });
+
+Deno.test("reductions of an empty strided view give the empty-reduction values", () => {
+  // A transposed [2, 2, 0] walks with a dim of 0 that does not merge away: seeking its first
+  // row divided by it (SIGFPE, the whole process gone) before csrc/kernels/iter.c guarded it.
+  const z = tf.transpose(tf.zeros([2, 2, 0]));
+  const flags = tf.transpose(tf.zeros([2, 2, 0], "bool"));
+  assertEquals(tf.reduceSum(z).numpy(), 0);
+  assertEquals(tf.reduceProd(z).numpy(), 1);
+  assertEquals(Number.isNaN(tf.reduceMean(z).numpy()), true);
+  assertEquals(tf.reduceMax(z).numpy(), -Infinity);
+  assertEquals(tf.reduceMin(z).numpy(), Infinity);
+  assertEquals(tf.reduceAny(flags).numpy(), false);
+  assertEquals(tf.reduceAll(flags).numpy(), true);
+  assertEquals(tf.reduceSum(z, [0]).shape, [2, 2]);
+  assertEquals(tf.reduceSum(z, [0]).numpy(), [[0, 0], [0, 0]]);
+  assertEquals(tf.reduceProd(z, [1, 2]).shape, [0]);
+  assertEquals(tf.reduceSum(tf.transpose(tf.zeros([3, 0], "int32")), 0).numpy(), [0, 0, 0]);
+});

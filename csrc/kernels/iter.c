@@ -49,11 +49,15 @@ void eager_iter_init(eager_iter *it, int rank, const int64_t *shape, int nops,
   for (int d = 0; d < it->rank - 1; d++) it->rows *= it->shape[d];
 }
 
+/* NOTE: an empty walk (a dim of 0 that did not merge away, e.g. a transposed [2, 2, 0]) has
+ * no rows, but a reduction still seeks row 0 before it finds that out: a dim of 0 counts as
+ * index 0 here instead of dividing by it (that was a SIGFPE that killed the process). */
 void eager_iter_seek(const eager_iter *it, int64_t row, int64_t *index, int64_t *offsets) {
   for (int k = 0; k < it->nops; k++) offsets[k] = 0;
   for (int d = it->rank - 2; d >= 0; d--) {
-    index[d] = row % it->shape[d];
-    row /= it->shape[d];
+    int64_t dim = it->shape[d];
+    index[d] = dim ? row % dim : 0;
+    row = dim ? row / dim : 0;
     for (int k = 0; k < it->nops; k++) offsets[k] += index[d] * it->strides[k][d];
   }
 }
