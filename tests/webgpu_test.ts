@@ -144,6 +144,28 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: reductions match the CPU over any axes, kept or not, and strided views",
+  ignore,
+  async fn() {
+    const names = ["reduceSum", "reduceMean", "reduceProd", "reduceMax", "reduceMin"] as const;
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(300 + seed);
+      const name = pick(r, names);
+      const dtype = pick(r, ["float32", "int32"] as DType[]);
+      const shape = shapeOf(r);
+      const empty = shape.includes(0);
+      if (empty && (name === "reduceMax" || name === "reduceMin")) continue;
+      const x = cpuTensor(r, dtype, shape.map((d) => (name === "reduceProd" ? Math.min(d, 2) : d)));
+      const axes = [...Array(x.rank).keys()].filter(() => r() < 0.5);
+      const keepDims = r() < 0.5;
+      const f = op<(t: Tensor, a: number[], o: { keepDims: boolean }) => Tensor>(name);
+      const view = (t: Tensor) => (t.rank > 1 ? tf.transpose(t) : t);
+      await same(`${name} #${seed}`, [x], ([t]) => f(view(t), axes, { keepDims }), 1e-5);
+    }
+  },
+});
+
+Deno.test({
   name: "WebGPU: reads are asynchronous, devices do not mix, other ops name the device",
   ignore,
   async fn() {

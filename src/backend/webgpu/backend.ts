@@ -21,6 +21,8 @@ import {
   elementwiseShader,
   layoutWords,
   MAX_RANK,
+  reduceShader,
+  reduceWords,
   WGSL_TYPES,
   workgroups,
 } from "./elementwise.ts";
@@ -194,13 +196,29 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     ]);
   }
 
+  /** Reduces x walked as shape / strides (the kept dims first, keepRank of them) into out. */
+  reduce(
+    op: string,
+    code: number,
+    x: Tensor,
+    shape: readonly number[],
+    strides: readonly number[],
+    keepRank: number,
+    out: GpuStorage,
+  ): void {
+    const type = this.#elementType(op, x.dtype, x.dtype);
+    const source = reduceShader(code, type) ?? this.#unsupported(op, `this ${x.dtype} reduction`);
+    this.#checkRank(op, shape.length);
+    const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
+    if (outputs === 0) return;
+    const words = reduceWords(outputs, keepRank, shape, strides, x.offset);
+    this.#run(`r${code}${type}`, () => source, words, outputs, [out, x.storage as GpuStorage]);
+  }
+
   // --- the families not built yet: each an error naming the op and the device
 
   where(op: string): void {
     this.#unsupported(op, "where");
-  }
-  reduce(op: string): void {
-    this.#unsupported(op, "reductions");
   }
   matmul(op: string): void {
     this.#unsupported(op, "matmul");
@@ -305,7 +323,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     pass.dispatchWorkgroups(...workgroups(n));
     pass.end();
     this.gpu.queue.submit([encoder.finish()]);
-    params.destroy(); // WebGPU keeps it alive until the submitted work is done
+    params.destroy(); // WebGPU frees it once the work already submitted is done
   }
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 import type { DType } from "../../dtype.ts";
-import { Binary, Unary } from "../../native/codes.ts";
+import { Binary, Reduce, Unary } from "../../native/codes.ts";
 
 /** The largest rank the shaders walk. */
 export const MAX_RANK = 8;
@@ -137,6 +137,86 @@ export function copyShader(from: "f32" | "i32", to: "f32" | "i32"): string {
 @group(0) @binding(2) var<storage, read> x: array<${from}>;`,
     `out[zi] = ${to}(x[xi]);`,
   );
+}
+
+/** Reductions, by eager_reduce_op code: the start value, the step of `acc` by `v`, the result
+ * from `acc` and the count `m` (f32 and i32 alike, written for each). */
+const REDUCE: Record<"f32" | "i32", Partial<Record<number, [string, string, string]>>> = {
+  f32: {
+    [Reduce.SUM]: ["0.0", "acc + v", "acc"],
+    [Reduce.MEAN]: ["0.0", "acc + v", "acc / f32(m)"],
+    [Reduce.PROD]: ["1.0", "acc * v", "acc"],
+    [Reduce.MAX]: ["bitcast<f32>(0xff800000u)", "max(acc, v)", "acc"],
+    [Reduce.MIN]: ["bitcast<f32>(0x7f800000u)", "min(acc, v)", "acc"],
+  },
+  i32: {
+    [Reduce.SUM]: ["0", "acc + v", "acc"],
+    // NOTE: never a division by zero, even in the branch not taken: select evaluates both
+    // sides, and llvmpipe traps on it (SIGFPE kills the process).
+    [Reduce.MEAN]: ["0", "acc + v", "select(0, acc / max(m, 1), m != 0)"],
+    [Reduce.PROD]: ["1", "acc * v", "acc"],
+    [Reduce.MAX]: ["bitcast<i32>(0x80000000u)", "max(acc, v)", "acc"],
+    [Reduce.MIN]: ["bitcast<i32>(0x7fffffffu)", "min(acc, v)", "acc"],
+  },
+};
+
+/**
+ * The shader of reduction `code` over `type`, or undefined where the device has none yet.
+ * One thread an output element loops over the reduced ones. Parameters: [outputs, keepRank,
+ * rank, offset, shape[0..7], strides[0..7]], the kept dims first (as the CPU's reduce).
+ */
+export function reduceShader(code: number, type: "f32" | "i32"): string | undefined {
+  const rule = REDUCE[type][code];
+  if (!rule) return undefined;
+  const [start, step, result] = rule;
+  return `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
+@group(0) @binding(2) var<storage, read> x: array<${type}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = id.x + id.y * groups.x * ${WORKGROUP}u;
+  if (i >= u32(p[0])) { return; }
+  let keep = p[1];
+  let rank = p[2];
+  var rest = i32(i);
+  var base = p[3];
+  for (var d = keep - 1; d >= 0; d--) {
+    base += (rest % p[4 + d]) * p[${4 + MAX_RANK} + d];
+    rest = rest / p[4 + d];
+  }
+  var m = 1;
+  for (var d = keep; d < rank; d++) { m *= p[4 + d]; }
+  var acc: ${type} = ${start};
+  for (var j = 0; j < m; j++) {
+    var r = j;
+    var xi = base;
+    for (var d = rank - 1; d >= keep; d--) {
+      xi += (r % p[4 + d]) * p[${4 + MAX_RANK} + d];
+      r = r / p[4 + d];
+    }
+    let v = x[xi];
+    acc = ${step};
+  }
+  out[i] = ${result};
+}
+`;
+}
+
+/** The parameter words of a reduction (see reduceShader). */
+export function reduceWords(
+  outputs: number,
+  keepRank: number,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Int32Array {
+  const words = new Int32Array(4 + 2 * MAX_RANK);
+  words.set([outputs, keepRank, shape.length, offset]);
+  words.set(shape, 4);
+  words.set(strides, 4 + MAX_RANK);
+  return words;
 }
 
 /**
