@@ -11,7 +11,7 @@
  */
 import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
 import { broadcastStrides } from "../../shape.ts";
-import type { Backend, DeviceBuffer } from "../backend.ts";
+import type { Backend, DeviceBuffer, MatrixOperand } from "../backend.ts";
 import { cpuBackend } from "../cpu/backend.ts";
 import { noteBorn } from "../release_scope.ts";
 import { Tensor } from "../../tensor.ts";
@@ -20,6 +20,8 @@ import {
   elementwiseRule,
   elementwiseShader,
   layoutWords,
+  matmulShader,
+  matmulWords,
   MAX_RANK,
   reduceShader,
   reduceWords,
@@ -215,13 +217,40 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     this.#run(`r${code}${type}`, () => source, words, outputs, [out, x.storage as GpuStorage]);
   }
 
+  /** out [batch..., m, n] = a [batch..., m, k] . b [batch..., k, n] (a naive kernel). */
+  matmul(
+    op: string,
+    batch: readonly number[],
+    m: number,
+    n: number,
+    k: number,
+    a: MatrixOperand,
+    aBatchStrides: readonly number[],
+    b: MatrixOperand,
+    bBatchStrides: readonly number[],
+    out: GpuStorage,
+  ): void {
+    const type = this.#elementType(op, a.t.dtype, a.t.dtype);
+    this.#checkRank(op, batch.length);
+    const outputs = batch.reduce((x, y) => x * y, m * n);
+    if (outputs === 0) return;
+    const words = matmulWords(
+      batch,
+      [m, n, k],
+      { offset: a.t.offset, rs: a.rs, cs: a.cs, batchStrides: aBatchStrides },
+      { offset: b.t.offset, rs: b.rs, cs: b.cs, batchStrides: bBatchStrides },
+    );
+    this.#run(`mm${type}`, () => matmulShader(type), words, outputs, [
+      out,
+      a.t.storage as GpuStorage,
+      b.t.storage as GpuStorage,
+    ]);
+  }
+
   // --- the families not built yet: each an error naming the op and the device
 
   where(op: string): void {
     this.#unsupported(op, "where");
-  }
-  matmul(op: string): void {
-    this.#unsupported(op, "matmul");
   }
   softmax(op: string): void {
     this.#unsupported(op, "softmax");

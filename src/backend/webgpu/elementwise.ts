@@ -220,6 +220,62 @@ export function reduceWords(
 }
 
 /**
+ * The shader of a batched matrix product over `type`: one thread an output element, a loop
+ * over k. Parameters: [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset,
+ * bRowStride, bColStride, batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
+ */
+export function matmulShader(type: "f32" | "i32"): string {
+  return `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
+@group(0) @binding(2) var<storage, read> a: array<${type}>;
+@group(0) @binding(3) var<storage, read> b: array<${type}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
+  let m = p[0];
+  let n = p[1];
+  let k = p[2];
+  var outputs = m * n;
+  for (var d = 0; d < p[3]; d++) { outputs *= p[10 + d]; }
+  if (i >= outputs) { return; }
+  let col = i % n;
+  let row = (i / n) % m;
+  var rest = i / (m * n);
+  var ai = p[4] + row * p[5];
+  var bi = p[7] + col * p[9];
+  for (var d = p[3] - 1; d >= 0; d--) {
+    let c = rest % p[10 + d];
+    rest = rest / p[10 + d];
+    ai += c * p[${10 + MAX_RANK} + d];
+    bi += c * p[${10 + 2 * MAX_RANK} + d];
+  }
+  var acc: ${type} = ${type}(0);
+  for (var j = 0; j < k; j++) {
+    acc += a[ai + j * p[6]] * b[bi + j * p[8]];
+  }
+  out[i] = acc;
+}
+`;
+}
+
+/** The parameter words of a matrix product (see matmulShader). */
+export function matmulWords(
+  batch: readonly number[],
+  [m, n, k]: readonly number[],
+  a: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
+  b: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
+): Int32Array {
+  const words = new Int32Array(10 + 3 * MAX_RANK);
+  words.set([m, n, k, batch.length, a.offset, a.rs, a.cs, b.offset, b.rs, b.cs]);
+  words.set(batch, 10);
+  words.set(a.batchStrides, 10 + MAX_RANK);
+  words.set(b.batchStrides, 10 + 2 * MAX_RANK);
+  return words;
+}
+
+/**
  * The layout words of a walk over `shape` (n elements) reading x and y (y optional) through
  * their strides from their offsets.
  */
