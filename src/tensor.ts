@@ -14,7 +14,7 @@ import { cpuBackend } from "./backend/cpu/backend.ts";
 import { backendForDevice } from "./backend/registry.ts";
 import { formatTensor } from "./format.ts";
 import { isPinned, track } from "./lifetime.ts";
-import { hold, letGo, RELEASE_MIN_BYTES } from "./backend/cpu/storage.ts";
+import { hold, RELEASE_MIN_BYTES } from "./backend/cpu/storage.ts";
 
 /** A JS scalar a tensor can be made from. */
 export type Scalar = number | boolean | bigint;
@@ -117,9 +117,7 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed || isPinned(this)) return;
     this.#disposed = true;
-    const storage = this.#storage;
-    if (!ArrayBuffer.isView(storage)) this.backend.release(storage);
-    else if (storage.byteLength >= RELEASE_MIN_BYTES) letGo(storage);
+    this.backend.release(this.#storage);
   }
 
   /** Whether dispose() ran. */

@@ -39,3 +39,9 @@ export function takeBuffer(bytes: number): ArrayBuffer | undefined {
   if (take === undefined) take = load();
   return take ? take(bytes) : undefined;
 }
+
+/** The helper's path when it loaded (trying to load it if that had not happened yet). */
+export function helperInUse(): string | undefined {
+  if (take === undefined) take = load();
+  return take ? helperLibraryPath() : undefined;
+}

@@ -5,8 +5,8 @@
  */
 import { CPU_LEVELS, type CpuLevel, levelNames } from "../../native/cpu_level.ts";
 import { GemmBackend } from "../../native/codes.ts";
-import { helperLibraryPath, libraryPath, native } from "../../native/lib.ts";
-import { takeBuffer } from "../../native/buffers.ts";
+import { libraryPath, native } from "../../native/lib.ts";
+import { helperInUse } from "../../native/buffers.ts";
 
 /** The answer of {@linkcode runtimeInfo}. */
 export interface RuntimeInfo {
@@ -51,11 +51,6 @@ export function runtimeInfo(): RuntimeInfo {
     threads: native.eager_num_threads(),
     outputBuffers: helperInUse() ?? "zero-filled ArrayBuffers",
   };
-}
-
-/** The helper's path when it loaded (asking for one byte loads it). */
-function helperInUse(): string | undefined {
-  return takeBuffer(1) !== undefined ? helperLibraryPath() : undefined;
 }
 
 export { ensureLibrary, setNumThreads } from "../../native/lib.ts";

@@ -26,10 +26,11 @@ import { noteBorn } from "../release_scope.ts";
 
 /**
  * Views of fresh ArrayBuffers of `size` bytes, handed out in order, `align`ed. An
- * `uninitialised` slab takes its buffers from libeager (takeBuffer), unzeroed.
+ * `uninitialised` slab takes its buffers from the output buffer helper (takeBuffer),
+ * unzeroed.
  */
 class Slab {
-  #buffer: ArrayBuffer | undefined; // made at the first view: takeBuffer loads libeager
+  #buffer: ArrayBuffer | undefined; // made at the first view: takeBuffer loads the helper
   #cursor = 0;
   constructor(
     readonly size: number,
