@@ -13,7 +13,7 @@ import { arrayType } from "../src/dtype.ts";
 import type { Tensor } from "../src/tensor.ts";
 import { gpuBackends } from "../src/backend/registry.ts";
 import { useStandIn } from "./backends/stand_in.ts";
-import { assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+import { assertClose, assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
 
 const CPU = "/cpu:0";
 useStandIn();
@@ -304,15 +304,10 @@ function opNamed<F>(name: string): F {
   return op;
 }
 
+/** got (any backend) against the CPU's want: dtype, shape, values within rtol. */
 function compare(got: Tensor, want: Tensor, rtol: number, what: string): void {
   assertEquals(got.dtype, want.dtype, `${what}: dtype`);
-  assertEquals([...got.shape], [...want.shape], `${what}: shape`);
-  const g = Array.from(got.dataSync(), Number), w = Array.from(want.dataSync(), Number);
-  for (let i = 0; i < w.length; i++) {
-    const close = g[i] === w[i] || (Number.isNaN(g[i]) && Number.isNaN(w[i])) ||
-      Math.abs(g[i] - w[i]) <= rtol * Math.abs(w[i]) + rtol;
-    if (!close) throw new Error(`${what}: element ${i} is ${g[i]}, the CPU gives ${w[i]}`);
-  }
+  assertClose(got, want, { rtol, atol: rtol, message: what });
 }
 
 const CASES_PER_FAMILY = 100;

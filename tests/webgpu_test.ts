@@ -11,7 +11,7 @@ import * as tf from "../mod.ts";
 import { arrayType, type DType } from "../src/dtype.ts";
 import type { Tensor } from "../src/tensor.ts";
 import { isSoftwareAdapter } from "../src/backend/webgpu/discovery.ts";
-import { assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+import { assertClose, assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
 
 Deno.env.set("EAGER_ALLOW_SOFTWARE_GPU", "1");
 // Mesa prints an error line without a runtime directory (and works all the same).
@@ -54,13 +54,9 @@ async function same(what: string, inputs: Tensor[], f: (xs: Tensor[]) => Tensor,
   const got = f(inputs.map((x) => x.gpu()));
   assertEquals(got.device, tf.device(GPU, () => tf.zeros([]).device), `${what}: device`);
   assertEquals([got.dtype, ...got.shape], [want.dtype, ...want.shape], `${what}: dtype, shape`);
-  const g = await got.data(), w = want.dataSync();
-  for (let i = 0; i < w.length; i++) {
-    const a = Number(g[i]), b = Number(w[i]);
-    if (!(a === b || Math.abs(a - b) <= rtol * Math.abs(b) + rtol)) {
-      throw new Error(`${what}: element ${i} is ${a} on the GPU, ${b} on the CPU`);
-    }
-  }
+  const values = await got.data(); // the GPU's values, as a CPU tensor for assertClose
+  const read = tf.device(CPU, () => tf.constant(values, got.dtype, { shape: [...got.shape] }));
+  assertClose(read, want, { rtol, atol: rtol, message: what });
 }
 
 const UNARY = [
