@@ -62,11 +62,10 @@ export function setDefaultPlacement(backend: Backend): () => void {
 
 /** Runs fn with `backend` as the placement. */
 export function withPlacement<T>(backend: Backend, fn: () => T): T {
-  const previous = placed;
-  placed = backend;
+  const restore = setDefaultPlacement(backend);
   try {
     return fn();
   } finally {
-    placed = previous;
+    restore();
   }
 }

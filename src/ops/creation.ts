@@ -9,7 +9,6 @@ import { allocate } from "../backend/cpu/storage.ts";
 import type { Backend } from "../backend/backend.ts";
 import { placement } from "../backend/registry.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
-import { currentDevice } from "../device.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { placed, toTensor } from "./convert.ts";
 
@@ -169,5 +168,5 @@ export function eye(numRows: number, numColumns?: number, options: EyeOptions = 
   for (let b = 0; b < matrices; b++) {
     for (let i = 0; i < Math.min(numRows, cols); i++) data[b * numRows * cols + i * cols + i] = one;
   }
-  return t.to(currentDevice());
+  return placed(op, t.storage as TypedArray, t.dtype, t.shape);
 }
