@@ -8,7 +8,7 @@
  * @module
  */
 import { Cpu } from "./codes.ts";
-import { env } from "./env.ts";
+import { env } from "../env.ts";
 
 /** A level name, as `EAGER_CPU` takes it. */
 export type CpuLevel = Lowercase<keyof typeof Cpu>;

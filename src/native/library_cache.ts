@@ -12,7 +12,7 @@
  * @module
  */
 import { writeFileAtomic } from "../io/atomic_file.ts";
-import { env } from "./env.ts";
+import { env } from "../env.ts";
 import type { PrebuiltDigest } from "./platform.ts";
 
 /**

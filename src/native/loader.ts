@@ -20,7 +20,7 @@
  * @module
  */
 import { applyCpuLevel } from "./cpu_level.ts";
-import { env } from "./env.ts";
+import { env } from "../env.ts";
 import { ABI_VERSION, symbols } from "./ffi.ts";
 import { cachedDownload, cacheRoot, hasDigest, materializeLibrary } from "./library_cache.ts";
 import { checkLibraryFile } from "./library_file.ts";

@@ -6,6 +6,7 @@
  * is not a GPU unless `EAGER_ALLOW_SOFTWARE_GPU=1`.
  * @module
  */
+import { env } from "../../env.ts";
 import { gpuBackends, registerGpu } from "../registry.ts";
 import { WebGpuBackend } from "./backend.ts";
 
@@ -20,15 +21,6 @@ export interface AdapterFacts {
 export function isSoftwareAdapter(facts: AdapterFacts): boolean {
   return facts.isFallbackAdapter === true ||
     /llvmpipe|lavapipe|swiftshader|software|softpipe/i.test(`${facts.description} ${facts.vendor}`);
-}
-
-/** EAGER_ALLOW_SOFTWARE_GPU=1; unset when the process may not read it (no --allow-env). */
-function softwareAllowed(): boolean {
-  try {
-    return Deno.env.get("EAGER_ALLOW_SOFTWARE_GPU") === "1";
-  } catch {
-    return false;
-  }
 }
 
 let found: Promise<number> | undefined;
@@ -56,7 +48,7 @@ async function discover(): Promise<number> {
       vendor: info.vendor,
       isFallbackAdapter: (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
     };
-    if (!isSoftwareAdapter(facts) || softwareAllowed()) {
+    if (!isSoftwareAdapter(facts) || env("EAGER_ALLOW_SOFTWARE_GPU") === "1") {
       const device = await adapter.requestDevice({
         requiredLimits: {
           maxBufferSize: adapter.limits.maxBufferSize,

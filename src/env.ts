@@ -1,6 +1,7 @@
 /**
- * Environment reads for the loader: a variable, or undefined when it is unset or when the
- * process may not read it (no --allow-env), which the loader treats alike.
+ * Environment reads for the library's settings (the loader's, the WebGPU device's): a
+ * variable, or undefined when it is unset or when the process may not read it (no
+ * --allow-env), which are treated alike.
  * @module
  */
 
