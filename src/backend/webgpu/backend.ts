@@ -28,6 +28,8 @@ import {
   WGSL_TYPES,
   workgroups,
 } from "./elementwise.ts";
+import { avgPoolGradPass, convPass, maxPoolGradPass, poolForward } from "./conv.ts";
+import { randomFill } from "./random.ts";
 
 /** A tensor's storage on the device: a GPU buffer of at least `bytes` bytes. */
 export class GpuStorage implements DeviceBuffer {
@@ -136,12 +138,12 @@ export class WebGpuBackend implements Backend<GpuStorage> {
 
   unary(op: string, code: number, x: Tensor, outDtype: DType): GpuStorage {
     const type = this.#elementType(op, x.dtype, outDtype);
-    const rule = elementwiseRule(1, code, type) ?? this.#unsupported(op, `${x.dtype} kernel`);
+    const rule = elementwiseRule(1, code, type) ?? this.unsupported(op, `${x.dtype} kernel`);
     const out = this.allocateOutput(outDtype, x.size, op);
     if (x.size > 0) {
       this.#checkRank(op, x.rank);
       const words = layoutWords(x.shape, x.size, x);
-      this.#run(`u${code}${type}`, () => elementwiseShader(1, rule, type), words, x.size, [
+      this.dispatch(`u${code}${type}`, () => elementwiseShader(1, rule, type), words, x.size, [
         out,
         x.storage as GpuStorage,
       ]);
@@ -159,7 +161,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     outDtype: DType,
   ): GpuStorage {
     const type = this.#elementType(op, x.dtype, outDtype);
-    const rule = elementwiseRule(2, code, type) ?? this.#unsupported(op, `${x.dtype} kernel`);
+    const rule = elementwiseRule(2, code, type) ?? this.unsupported(op, `${x.dtype} kernel`);
     const out = this.allocateOutput(outDtype, n, op);
     if (n > 0) {
       this.#checkRank(op, shape.length);
@@ -169,7 +171,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
         { offset: x.offset, strides: broadcastStrides(x.shape, x.strides, shape) },
         { offset: y.offset, strides: broadcastStrides(y.shape, y.strides, shape) },
       );
-      this.#run(`b${code}${type}`, () => elementwiseShader(2, rule, type), words, n, [
+      this.dispatch(`b${code}${type}`, () => elementwiseShader(2, rule, type), words, n, [
         out,
         x.storage as GpuStorage,
         y.storage as GpuStorage,
@@ -188,11 +190,11 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     src: Tensor,
   ): void {
     const from = WGSL_TYPES[src.dtype], to = WGSL_TYPES[outDtype];
-    if (!from || !to) this.#unsupported(op, `a ${src.dtype} -> ${outDtype} copy`);
+    if (!from || !to) this.unsupported(op, `a ${src.dtype} -> ${outDtype} copy`);
     if (src.size === 0) return;
     this.#checkRank(op, src.rank);
     const words = layoutWords(src.shape, src.size, src, { offset, strides });
-    this.#run(`c${from}${to}`, () => copyShader(from, to), words, src.size, [
+    this.dispatch(`c${from}${to}`, () => copyShader(from, to), words, src.size, [
       out,
       src.storage as GpuStorage,
     ]);
@@ -209,12 +211,12 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     out: GpuStorage,
   ): void {
     const type = this.#elementType(op, x.dtype, x.dtype);
-    const source = reduceShader(code, type) ?? this.#unsupported(op, `this ${x.dtype} reduction`);
+    const source = reduceShader(code, type) ?? this.unsupported(op, `this ${x.dtype} reduction`);
     this.#checkRank(op, shape.length);
     const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
     if (outputs === 0) return;
     const words = reduceWords(outputs, keepRank, shape, strides, x.offset);
-    this.#run(`r${code}${type}`, () => source, words, outputs, [out, x.storage as GpuStorage]);
+    this.dispatch(`r${code}${type}`, () => source, words, outputs, [out, x.storage as GpuStorage]);
   }
 
   /** out [batch..., m, n] = a [batch..., m, k] . b [batch..., k, n] (a naive kernel). */
@@ -240,7 +242,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
       { offset: a.t.offset, rs: a.rs, cs: a.cs, batchStrides: aBatchStrides },
       { offset: b.t.offset, rs: b.rs, cs: b.cs, batchStrides: bBatchStrides },
     );
-    this.#run(`mm${type}`, () => matmulShader(type), words, outputs, [
+    this.dispatch(`mm${type}`, () => matmulShader(type), words, outputs, [
       out,
       a.t.storage as GpuStorage,
       b.t.storage as GpuStorage,
@@ -250,51 +252,51 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   // --- the families not built yet: each an error naming the op and the device
 
   where(op: string): void {
-    this.#unsupported(op, "where");
+    this.unsupported(op, "where");
   }
   softmax(op: string): void {
-    this.#unsupported(op, "softmax");
+    this.unsupported(op, "softmax");
   }
-  randomFill(op: string): void {
-    this.#unsupported(op, "random fills");
+  randomFill(...args: Parameters<Backend<GpuStorage>["randomFill"]>): void {
+    randomFill(this, ...args);
   }
   biasActivation(op: string): void {
-    this.#unsupported(op, "bias + activation");
+    this.unsupported(op, "bias + activation");
   }
   fusedUpdate(op: string): void {
-    this.#unsupported(op, "optimizer updates");
+    this.unsupported(op, "optimizer updates");
   }
-  conv(op: string): void {
-    this.#unsupported(op, "conv2d");
+  conv(...args: Parameters<Backend<GpuStorage>["conv"]>): void {
+    convPass(this, ...args);
   }
-  pool(op: string): void {
-    this.#unsupported(op, "pooling");
+  pool(...args: Parameters<Backend<GpuStorage>["pool"]>): void {
+    poolForward(this, ...args);
   }
-  maxPoolGrad(op: string): void {
-    this.#unsupported(op, "max pooling's gradient");
+  maxPoolGrad(...args: Parameters<Backend<GpuStorage>["maxPoolGrad"]>): void {
+    maxPoolGradPass(this, ...args);
   }
-  avgPoolGrad(op: string): void {
-    this.#unsupported(op, "average pooling's gradient");
+  avgPoolGrad(...args: Parameters<Backend<GpuStorage>["avgPoolGrad"]>): void {
+    avgPoolGradPass(this, ...args);
   }
   gather(op: string): number {
-    return this.#unsupported(op, "gather");
+    return this.unsupported(op, "gather");
   }
   gatherNd(op: string): number {
-    return this.#unsupported(op, "gatherNd");
+    return this.unsupported(op, "gatherNd");
   }
   scatterNd(op: string): number {
-    return this.#unsupported(op, "scatterNd");
+    return this.unsupported(op, "scatterNd");
   }
   segmentSum(op: string): void {
-    this.#unsupported(op, "segment sums");
+    this.unsupported(op, "segment sums");
   }
   oneHot(op: string): void {
-    this.#unsupported(op, "oneHot");
+    this.unsupported(op, "oneHot");
   }
 
   // --- helpers
 
-  #unsupported(op: string, what: string): never {
+  unsupported(op: string, what: string): never {
     throw new Error(
       `${op}: ${what} is not implemented on ${this.device} (WebGPU, ${this.adapterName}) yet; ` +
         "compute it on the CPU: move the inputs with .cpu()",
@@ -305,17 +307,21 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   #elementType(op: string, dtype: DType, outDtype: DType): "f32" | "i32" {
     const type = WGSL_TYPES[dtype];
     if (!type || outDtype !== dtype) {
-      this.#unsupported(op, outDtype !== dtype ? `a ${dtype} -> ${outDtype} kernel` : `${dtype}`);
+      this.unsupported(op, outDtype !== dtype ? `a ${dtype} -> ${outDtype} kernel` : `${dtype}`);
     }
     return type;
   }
 
   #checkRank(op: string, rank: number): void {
-    if (rank > MAX_RANK) this.#unsupported(op, `rank ${rank} (at most ${MAX_RANK})`);
+    if (rank > MAX_RANK) this.unsupported(op, `rank ${rank} (at most ${MAX_RANK})`);
   }
 
-  /** Runs a cached pipeline over n threads with the layout words and `buffers` bound in order. */
-  #run(
+  /**
+   * Runs the pipeline cached under `key` (compiled from `source()` on first use) over n
+   * threads, with the parameter words at binding 0 and `buffers` bound in order from 1.
+   * The kernel modules of this folder (conv.ts, random.ts, ...) run their shaders through it.
+   */
+  dispatch(
     key: string,
     source: () => string,
     words: Int32Array,
