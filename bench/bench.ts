@@ -26,7 +26,14 @@ import {
   type Timed,
 } from "./harness.ts";
 import { BENCH_LOCK_FLAG } from "./lock.ts";
-import { resultsMarkdown, type Row, type RunInfo, summaryTable, targetTable } from "./report.ts";
+import {
+  machine,
+  resultsMarkdown,
+  type Row,
+  type RunInfo,
+  summaryTable,
+  targetTable,
+} from "./report.ts";
 import { runtimeInfo } from "../src/backend/cpu/runtime_info.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -180,22 +187,6 @@ async function runCase(
 
 function peerOf(column: Column): Peer {
   return PEERS.find((p) => PEER_COLUMNS[p].includes(column)) ?? "numpy";
-}
-
-async function text(cmd: string, args: string[]): Promise<string> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
-    return new TextDecoder().decode(out.stdout);
-  } catch {
-    return "";
-  }
-}
-
-async function machine(): Promise<string> {
-  const model = (await text("lscpu", [])).match(/^Model name:\s*(.+)$/m)?.[1] ?? "unknown CPU";
-  const mem = (await Deno.readTextFile("/proc/meminfo")).match(/^MemTotal:\s+(\d+)/m)?.[1];
-  const gib = mem ? `, ${(Number(mem) / 2 ** 20).toFixed(0)} GiB memory` : "";
-  return `${model}, ${navigator.hardwareConcurrency} cores${gib}, ${Deno.build.os}`;
 }
 
 /** The level of deno-eager's kernels and its BLAS, as `EAGER_CPU` and `EAGER_BLAS` set them. */

@@ -5,12 +5,13 @@
  *
  * Timing rule: a case is measured in rounds (bench.ts alternates the columns between
  * them), and each runner keeps the case's inputs from its first round to its last. One
- * call decides the plan. A call slower than SLOW_CALL_S is timed once more and that is
+ * call decides the plan. A call slower than `slowCallS` is timed once more and that is
  * the round's only sample. Otherwise, in the first round, calls run as warm-up for
- * WARMUP_S and at least WARMUP_CALLS calls (those stop at WARMUP_MAX_S); in later rounds
- * for REWARM_S, the first call included. Then samples of `batch` calls each (batch sized
- * so a sample lasts about SAMPLE_S), as many as the round's budget holds, at least
- * MIN_ROUND_SAMPLES, and MIN_SAMPLES to MAX_SAMPLES over all rounds. Each sample is
+ * `warmupS` and at least `warmupCalls` calls (those stop at `warmupMaxS`); in later rounds
+ * for `rewarmS`, the first call included. Then samples of `batch` calls each (batch sized
+ * so a sample lasts about `sampleS`), as many as the round's budget holds, at least
+ * `minRoundSamples`, and `minSamples` to `maxSamples` over all rounds (TimingRule;
+ * CPU_RULE holds the numbers of the CPU cases). Each sample is
  * seconds per call divided by `inner` (the operations one call performs). We report the
  * median and the spread (interquartile range over the median).
  *
@@ -26,6 +27,9 @@ export const COLUMNS = [
   { id: "tf.function", title: "TF tf.function" },
   { id: "tfjs-cpu", title: "tfjs cpu" },
   { id: "tfjs-wasm", title: "tfjs wasm" },
+  // The WebGPU comparison (bench/webgpu.ts) has its own table; these name its two runners.
+  { id: "webgpu", title: "deno-eager WebGPU" },
+  { id: "tfjs-webgpu", title: "tfjs webgpu" },
 ] as const;
 
 /** A column of the table: "ours" or a peer. */
@@ -109,22 +113,46 @@ export interface Case {
   targets?: Target[];
 }
 
-const WARMUP_S = 0.3;
-/** A later round only brings back the caches the other columns' turns evicted. */
-const REWARM_S = 0.02;
+/**
+ * The knobs of the timing rule above. CPU_RULE is the rule of `deno task bench`'s cases;
+ * the WebGPU cases (bench/cases/webgpu.ts) keep its shape with fewer and slower calls.
+ */
+export interface TimingRule {
+  /** Seconds of warm-up in the first round. */
+  warmupS: number;
+  /** Seconds of warm-up in later rounds (the first call included). */
+  rewarmS: number;
+  /** Calls of warm-up in the first round, as long as they stay within warmupMaxS. */
+  warmupCalls: number;
+  warmupMaxS: number;
+  /** Seconds a sample of `batch` calls aims to last. */
+  sampleS: number;
+  /** A call slower than this is timed once more, and that is the round's only sample. */
+  slowCallS: number;
+  /** Samples over all rounds: at least minSamples, at most maxSamples. */
+  minSamples: number;
+  maxSamples: number;
+  minRoundSamples: number;
+}
+
 /**
  * NOTE: a call count as well as a time, because a process reaches its steady state by
  * calls: deno-eager's in-flight garbage outputs (V8 frees them some collections later)
  * grow for about 30 calls of a 16M-element add, each growth step paying first touches of
  * memory (75 ms instead of 5 ms in our VM); 0.3 s of warm-up sampled that growth.
+ * A later round only brings back the caches the other columns' turns evicted (rewarmS).
  */
-const WARMUP_CALLS = 40;
-const WARMUP_MAX_S = 5;
-const SAMPLE_S = 0.05;
-const SLOW_CALL_S = 3;
-const MIN_SAMPLES = 12;
-const MAX_SAMPLES = 18;
-const MIN_ROUND_SAMPLES = 2;
+export const CPU_RULE: TimingRule = {
+  warmupS: 0.3,
+  rewarmS: 0.02,
+  warmupCalls: 40,
+  warmupMaxS: 5,
+  sampleS: 0.05,
+  slowCallS: 3,
+  minSamples: 12,
+  maxSamples: 18,
+  minRoundSamples: 2,
+};
 
 /**
  * Where timed calls leave their results. NOTE: a result nobody reads lets V8's optimizer
@@ -136,6 +164,12 @@ export let sink: unknown;
 function seconds(fn: () => unknown, calls: number): number {
   const start = performance.now();
   for (let i = 0; i < calls; i++) sink = fn();
+  return (performance.now() - start) / 1000;
+}
+
+async function secondsAsync(fn: () => Promise<unknown>, calls: number): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < calls; i++) sink = await fn();
   return (performance.now() - start) / 1000;
 }
 
@@ -185,27 +219,71 @@ export function schedule<T>(
   return order;
 }
 
-/** Times fn by the rule above, as round `round` of `rounds`; returns seconds per operation. */
-export function measure(timed: Timed, budget = 1, round = 0, rounds = 1): Stats {
-  const inner = timed.inner ?? 1;
-  const first = seconds(timed.fn, 1);
-  if (first > SLOW_CALL_S) return statsOf([seconds(timed.fn, 1) / inner]);
-  const [warmS, warmCalls, fewest] = round === 0 ? [WARMUP_S, WARMUP_CALLS, 3] : [REWARM_S, 1, 1];
+/**
+ * The timing rule as a dialogue, so that the synchronous and the asynchronous measurer share
+ * it: yields how many calls to time next, receives the seconds they took, returns the stats.
+ */
+function* timingPlan(
+  inner: number,
+  budget: number,
+  round: number,
+  rounds: number,
+  rule: TimingRule,
+): Generator<number, Stats, number> {
+  const first: number = yield 1;
+  if (first > rule.slowCallS) return statsOf([(yield 1) / inner]);
+  const [warmS, warmCalls, fewest] = round === 0
+    ? [rule.warmupS, rule.warmupCalls, 3]
+    : [rule.rewarmS, 1, 1];
   let calls = 1, spent = first;
-  while (calls < fewest || spent < warmS || (calls < warmCalls && spent < WARMUP_MAX_S)) {
+  while (calls < fewest || spent < warmS || (calls < warmCalls && spent < rule.warmupMaxS)) {
     const byTime = Math.ceil((warmS - spent) / (spent / calls));
     const n = Math.max(1, Math.min(calls, Math.max(byTime, warmCalls - calls)));
-    spent += seconds(timed.fn, n);
+    spent += yield n;
     calls += n;
   }
   const per = Math.max(spent / calls, 1e-9);
-  const batch = Math.max(1, Math.round(SAMPLE_S / per));
-  const least = Math.max(MIN_ROUND_SAMPLES, Math.ceil(MIN_SAMPLES / rounds));
-  const most = Math.max(least, Math.ceil(MAX_SAMPLES / rounds));
+  const batch = Math.max(1, Math.round(rule.sampleS / per));
+  const least = Math.max(rule.minRoundSamples, Math.ceil(rule.minSamples / rounds));
+  const most = Math.max(least, Math.ceil(rule.maxSamples / rounds));
   const count = Math.min(most, Math.max(least, Math.floor(budget / (batch * per))));
   const samples: number[] = [];
-  for (let i = 0; i < count; i++) samples.push(seconds(timed.fn, batch) / batch / inner);
+  for (let i = 0; i < count; i++) samples.push((yield batch) / batch / inner);
   return statsOf(samples, batch);
+}
+
+/** Times fn by the rule above, as round `round` of `rounds`; returns seconds per operation. */
+export function measure(
+  timed: Timed,
+  budget = 1,
+  round = 0,
+  rounds = 1,
+  rule: TimingRule = CPU_RULE,
+): Stats {
+  const plan = timingPlan(timed.inner ?? 1, budget, round, rounds, rule);
+  let step = plan.next();
+  while (!step.done) step = plan.next(seconds(timed.fn, step.value));
+  return step.value;
+}
+
+/** A function to time whose calls finish when their promise does (a GPU op and its read). */
+export interface AsyncTimed {
+  fn: () => Promise<unknown>;
+  inner?: number;
+}
+
+/** measure() for calls that finish asynchronously: each call is awaited before the next. */
+export async function measureAsync(
+  timed: AsyncTimed,
+  budget = 1,
+  round = 0,
+  rounds = 1,
+  rule: TimingRule = CPU_RULE,
+): Promise<Stats> {
+  const plan = timingPlan(timed.inner ?? 1, budget, round, rounds, rule);
+  let step = plan.next();
+  while (!step.done) step = plan.next(await secondsAsync(timed.fn, step.value));
+  return step.value;
 }
 
 /** The interquartile range as a fraction of the median. */
@@ -234,6 +312,8 @@ export class PeerProcess {
   readonly #lines: AsyncIterator<string>;
   #stderr = "";
   versions: Record<string, string> = {};
+  /** The whole ready line: versions and whatever else the peer announced. */
+  hello: Record<string, unknown> = {};
 
   constructor(readonly name: string, cmd: string, args: string[], env: Record<string, string>) {
     const child = new Deno.Command(cmd, {
@@ -264,8 +344,8 @@ export class PeerProcess {
 
   /** Waits for the ready line; returns the peer's library versions. */
   async ready(): Promise<Record<string, string>> {
-    const hello = await this.#next();
-    this.versions = hello.versions as Record<string, string>;
+    this.hello = await this.#next();
+    this.versions = this.hello.versions as Record<string, string>;
     return this.versions;
   }
 
@@ -298,14 +378,16 @@ export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator
 /**
  * The peer side of the protocol for a runner written in TypeScript: announces itself,
  * then answers each case with `handle` (an exception becomes an error in `column`).
+ * `hello` adds fields to the ready line (PeerProcess.hello).
  */
 export async function serve(
   column: Column,
   versions: Record<string, string>,
   handle: (spec: CaseSpec) => Result[] | Promise<Result[]>,
+  hello: Record<string, unknown> = {},
 ): Promise<void> {
   const say = (value: unknown) => console.log(MARK + JSON.stringify(value));
-  say({ ready: true, versions });
+  say({ ...hello, ready: true, versions });
   for await (const line of lines(Deno.stdin.readable)) {
     if (!line.trim()) continue;
     const spec = JSON.parse(line) as CaseSpec;

@@ -24,10 +24,27 @@ export interface RunInfo {
   budget: number;
 }
 
+async function text(cmd: string, args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    return new TextDecoder().decode(out.stdout);
+  } catch {
+    return "";
+  }
+}
+
+/** The CPU, its cores, the memory and the OS, in one line. */
+export async function machine(): Promise<string> {
+  const model = (await text("lscpu", [])).match(/^Model name:\s*(.+)$/m)?.[1] ?? "unknown CPU";
+  const mem = (await Deno.readTextFile("/proc/meminfo")).match(/^MemTotal:\s+(\d+)/m)?.[1];
+  const gib = mem ? `, ${(Number(mem) / 2 ** 20).toFixed(0)} GiB memory` : "";
+  return `${model}, ${navigator.hardwareConcurrency} cores${gib}, ${Deno.build.os}`;
+}
+
 const sig = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 /** A median in its unit: "12.3 ms", "850 MiB", "1.2M records/s". */
-export function formatValue(c: Case, seconds: number): string {
+export function formatValue(c: Pick<Case, "unit" | "rate">, seconds: number): string {
   if (c.unit === "bytes") return `${sig(seconds / 2 ** 20)} MiB`;
   if (c.rate) {
     const r = 1 / seconds;

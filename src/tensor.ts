@@ -158,7 +158,8 @@ export class Tensor {
     }
     if (!this.backend.readsSynchronously) {
       throw new Error(
-        `dataSync: ${this.device} is read asynchronously: use \`await t.data()\``,
+        `dataSync: ${this.device} is read asynchronously: use \`await t.data()\`, ` +
+          "or `await t.cpuAsync()` for a copy on the CPU",
       );
     }
     return this.backend.readSync(this, this.dtype, "dataSync");
@@ -243,11 +244,31 @@ export class Tensor {
     if (!this.backend.readsSynchronously) {
       throw new Error(
         `to(${device}): ${this.device} is read asynchronously, so its tensors cannot move ` +
-          "synchronously: read the values with `await t.data()` and make a tensor of them",
+          `synchronously: use \`await t.toAsync("${device}")\` (or \`await t.cpuAsync()\`)`,
       );
     }
     const values = this.dataSync();
     return new Tensor(backend.upload(values, "copy"), this.dtype, this.shape);
+  }
+
+  /**
+   * to(device) without blocking: the way off a device that is read asynchronously (WebGPU).
+   * @example
+   * ```ts
+   * import * as tf from "../mod.ts";
+   * const x = await tf.constant([1, 2]).toAsync("/cpu:0");
+   * ```
+   */
+  async toAsync(device: string): Promise<Tensor> {
+    const backend = backendForDevice(canonicalDevice(device));
+    if (backend === this.backend) return this;
+    const values = await this.data();
+    return new Tensor(backend.upload(values, "copy"), this.dtype, this.shape);
+  }
+
+  /** This tensor on the CPU, without blocking: `await x.cpuAsync()` (see toAsync). */
+  cpuAsync(): Promise<Tensor> {
+    return this.toAsync("/cpu:0");
   }
 }
 

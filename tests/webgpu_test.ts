@@ -189,8 +189,10 @@ Deno.test({
     assertEquals([...await tf.multiply(x, 2).data()], [2, 4, 6]);
     assertThrowsMatch(
       () => x.cpu(),
-      /to\(\/cpu:0\): \S+GPU:0 is read asynchronously, .*`await t\.data\(\)`/,
+      /to\(\/cpu:0\): \S+GPU:0 is read asynchronously, .*`await t\.cpuAsync\(\)`/,
     );
+    const back = await tf.multiply(x, 3).cpuAsync();
+    assertEquals([back.device.endsWith("CPU:0"), back.numpy()], [true, [3, 6, 9]]);
     assertThrowsMatch(
       () => x.dataSync(),
       /dataSync: \S+GPU:0 is read asynchronously: use `await t.data\(\)`/,
@@ -199,19 +201,19 @@ Deno.test({
       () => tf.add(x, tf.device(CPU, () => tf.constant([1, 2, 3]))),
       /add: inputs are on two devices/,
     );
-    assertThrowsMatch(
-      () => tf.nn.softmax(tf.reshape(x, [1, 3])),
-      /^softmax: softmax is not implemented on \S+GPU:0 \(WebGPU, .+\) yet; compute it on the CPU/,
-    );
+    // float64 has no WGSL type: an error naming the op and the dtype.
     assertThrowsMatch(
       () => tf.cast(x, "float64"),
-      /cast: a float32 -> float64 copy is not implemented/,
+      /^cast: float64 tensors cannot live on \S+GPU:0 \(WebGPU, .+\): WGSL has no 64-bit float/,
     );
-    // Storage of every dtype uploads and reads back, even where no kernel takes it yet.
-    const wide = tf.constant([1.5, -2], "float64").gpu();
-    assertEquals([...await wide.data()], [1.5, -2]);
+    assertThrowsMatch(() => tf.constant([1.5], "float64").gpu(), /^copy: float64 tensors/);
+    // bool, uint8 and int64 storage uploads and reads back.
     const flags = tf.constant([true, false, true]).gpu();
     assertEquals([...await flags.data()], [1, 0, 1]);
+    const bytes = tf.constant([0, 255, 7], "uint8").gpu();
+    assertEquals([...await bytes.data()], [0, 255, 7]);
+    const wide = tf.constant([2n ** 40n, -3n], "int64").gpu();
+    assertEquals([...await wide.data()], [2n ** 40n, -3n]);
   },
 });
 

@@ -194,6 +194,14 @@ static napi_value take(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+/* collect(): one full collection now. For memory V8 does not see (the WebGPU device's
+ * buffers, src/backend/webgpu/pool.ts), whose owner keeps its own account. */
+static napi_value collect(napi_env env, napi_callback_info info) {
+  (void)info;
+  collect_now(env);
+  return NULL;
+}
+
 /* Called once per env (isolate) that loads the library with process.dlopen. */
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env,
                                                                            napi_value exports) {
@@ -202,7 +210,9 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
   if (!owner) return NULL;
   napi_value fn;
   if (napi.create_function(env, "take", 4, take, owner, &fn) != 0 ||
-      napi.set_named_property(env, exports, "take", fn) != 0) {
+      napi.set_named_property(env, exports, "take", fn) != 0 ||
+      napi.create_function(env, "collect", 7, collect, NULL, &fn) != 0 ||
+      napi.set_named_property(env, exports, "collect", fn) != 0) {
     free(owner);
     return NULL;
   }

@@ -17,18 +17,31 @@ import { checkLibraryFile } from "./library_file.ts";
 type Take = (bytes: number) => ArrayBuffer;
 
 let take: Take | null | undefined; // undefined: not tried yet; null: unavailable
+let collect: (() => void) | undefined;
 
 function load(): Take | null {
   const path = helperLibraryPath();
   if (!path) return null;
   try {
     checkLibraryFile(path);
-    const module = { exports: {} as { take?: Take } };
+    const module = { exports: {} as { take?: Take; collect?: () => void } };
     process.dlopen(module, path);
+    collect = module.exports.collect;
     return typeof module.exports.take === "function" ? module.exports.take : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Asks V8 for one full garbage collection now (for memory it does not see: the GPU's);
+ * returns whether it could (false without the helper).
+ */
+export function requestCollection(): boolean {
+  if (take === undefined) take = load();
+  if (!collect) return false;
+  collect();
+  return true;
 }
 
 /**

@@ -25,6 +25,8 @@ import { GradientTape } from "../gradients.ts";
 import { castTensor } from "../ops/cast.ts";
 import { toTensor } from "../ops/convert.ts";
 import { getGlobalStep } from "./global_step.ts";
+import { withPlacement } from "../backend/registry.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
 
 /** A learning rate: a number, or a schedule of the global step (see exponentialDecay). */
 export type LearningRate = number | ((step: number) => number);
@@ -155,11 +157,16 @@ export abstract class Optimizer {
     return s;
   }
 
-  /** The optimizer-wide variable `name` (e.g. Adam's beta1_power), made on first use. */
+  /**
+   * The optimizer-wide variable `name` (e.g. Adam's beta1_power), made on first use.
+   * NOTE: on the CPU whatever the device: the optimizer reads it in JS before each step, and
+   * a GPU can only be read asynchronously.
+   */
   protected nonSlot(name: string, initial: number): Variable {
     let v = this.#nonSlots.get(name);
     if (!v) {
-      v = new Variable(initial, { name, trainable: false, dtype: "float32" });
+      const make = () => new Variable(initial, { name, trainable: false, dtype: "float32" });
+      v = withPlacement(cpuBackend, make);
       this.#nonSlots.set(name, v);
     }
     return v;

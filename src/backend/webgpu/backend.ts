@@ -9,7 +9,7 @@
  * (docs/webgpu.md, "Batching").
  * @module
  */
-import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
+import { arrayType, type DType, type TypedArray } from "../../dtype.ts";
 import { broadcastStrides } from "../../shape.ts";
 import type { Backend, DeviceBuffer, MatrixOperand } from "../backend.ts";
 import { cpuBackend } from "../cpu/backend.ts";
@@ -19,21 +19,26 @@ import {
   copyShader,
   elementwiseRule,
   elementwiseShader,
-  layoutWords,
-  matmulShader,
-  matmulWords,
   MAX_RANK,
-  reduceShader,
-  reduceWords,
-  WGSL_TYPES,
-  workgroups,
+  walkWords,
+  whereShader,
+  WORKGROUP,
 } from "./elementwise.ts";
-import { avgPoolGradPass, convPass, maxPoolGradPass, poolForward } from "./conv.ts";
+import { matmulShader, matmulWords, reduceShader, reduceWords } from "./reduce.ts";
+import { deviceItemSize, deviceType } from "./types.ts";
+import { CommandQueue } from "./queue.ts";
+import { BufferPool } from "./memory.ts";
+import { convPass } from "./conv.ts";
+import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
 import { randomFill } from "./random.ts";
+import { biasActivation, fusedUpdate, softmaxRows } from "./nn.ts";
+import { gather, gatherNd, oneHot, scatterNd, segmentSum } from "./index.ts";
 
-/** A tensor's storage on the device: a GPU buffer of at least `bytes` bytes. */
+/** A tensor's storage on the device: a pooled GPU buffer of at least `bytes` bytes. */
 export class GpuStorage implements DeviceBuffer {
   holders = 0;
+  /** Whether the buffer went back to the pool (disposed, released or freed). */
+  returned = false;
   constructor(
     readonly backend: WebGpuBackend,
     readonly buffer: GPUBuffer,
@@ -46,17 +51,40 @@ export class GpuStorage implements DeviceBuffer {
 const storageUsage = () =>
   GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
+/** Pooled bytes kept after a read; past this the pool is emptied. */
+const POOL_KEEP_BYTES = 512 * 2 ** 20;
+
 /** The WebGPU backend of one adapter's device. */
 export class WebGpuBackend implements Backend<GpuStorage> {
   readonly readsSynchronously = false;
-  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly queue: CommandQueue;
+  readonly memory: BufferPool;
 
-  constructor(readonly device: string, readonly gpu: GPUDevice, readonly adapterName: string) {}
+  constructor(readonly device: string, readonly gpu: GPUDevice, readonly adapterName: string) {
+    this.queue = new CommandQueue(gpu, device);
+    this.memory = new BufferPool(gpu, storageUsage());
+  }
 
   // --- storage
 
   allocate(dtype: DType, n: number, op: string): GpuStorage {
-    const bytes = n * itemSize(dtype);
+    const storage = this.allocateOutput(dtype, n, op);
+    // Pooled buffers hold old values: zero the words a kernel may read.
+    const words = Math.ceil(storage.bytes / 4);
+    if (words > 0) {
+      this.dispatch("zero", zeroShader, Int32Array.of(words), words, [storage]);
+    }
+    return storage;
+  }
+
+  allocateOutput(dtype: DType, n: number, op: string): GpuStorage {
+    if (!deviceType(dtype)) {
+      throw new TypeError(
+        `${op}: ${dtype} tensors cannot live on ${this.device} (WebGPU, ${this.adapterName}): ` +
+          "WGSL has no 64-bit float; cast to float32 first",
+      );
+    }
+    const bytes = n * deviceItemSize(dtype);
     const limit = this.gpu.limits.maxBufferSize;
     if (bytes > limit) {
       throw new RangeError(
@@ -64,25 +92,22 @@ export class WebGpuBackend implements Backend<GpuStorage> {
           `(${limit} bytes, ${this.adapterName})`,
       );
     }
-    // WebGPU zero-fills new buffers; sizes are whole 4-byte words, at least one.
-    const buffer = this.gpu.createBuffer({
-      size: Math.max(4, align4(bytes)),
-      usage: storageUsage(),
-    });
-    const storage = new GpuStorage(this, buffer, bytes);
+    const storage = new GpuStorage(this, this.memory.take(bytes), bytes);
+    this.memory.track(storage, storage.buffer);
     noteBorn(storage);
     return storage;
   }
 
-  allocateOutput(dtype: DType, n: number, op: string): GpuStorage {
-    return this.allocate(dtype, n, op);
-  }
-
   upload(values: TypedArray, op: string): GpuStorage {
-    const storage = this.allocate(dtypeOf(values), values.length, op);
-    if (values.byteLength > 0) {
-      const bytes = new Uint8Array(align4(values.byteLength));
-      bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    const storage = this.allocateOutput(dtypeOf(values), values.length, op);
+    if (values.length > 0) {
+      // writeBuffer runs before kernels still recorded: submit them first, since the pooled
+      // buffer may be one they read.
+      this.queue.flush();
+      // bool and uint8 widen to one word an element (src/backend/webgpu/types.ts).
+      const words = values instanceof Uint8Array ? Uint32Array.from(values) : values;
+      const bytes = new Uint8Array(align4(words.byteLength));
+      bytes.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
       this.gpu.queue.writeBuffer(storage.buffer, 0, bytes.buffer);
     }
     return storage;
@@ -94,27 +119,33 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     );
   }
 
-  /** Copies the whole storage back, then takes the view's elements on the CPU. */
+  /** Copies the storage back, then takes the view's elements on the CPU. */
   async read(view: Tensor, dtype: DType, op: string): Promise<TypedArray> {
     const storage = view.storage as GpuStorage;
-    const size = storage.buffer.size;
-    const staging = this.gpu.createBuffer({
-      size,
-      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
-    });
-    try {
-      const encoder = this.gpu.createCommandEncoder();
-      encoder.copyBufferToBuffer(storage.buffer, 0, staging, 0, size);
-      this.gpu.queue.submit([encoder.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
-      const bytes = staging.getMappedRange().slice(0, storage.bytes);
-      const ArrayType = arrayType(view.dtype) as unknown as new (buffer: ArrayBuffer) => TypedArray;
-      const host = new ArrayType(bytes);
-      const hostView = new Tensor(host, view.dtype, view.shape, view.strides, view.offset);
-      return cpuBackend.readSync(hostView, dtype, op);
-    } finally {
-      staging.destroy();
+    const size = align4(storage.bytes);
+    let bytes = new ArrayBuffer(0);
+    if (size > 0) {
+      const staging = this.gpu.createBuffer({
+        size,
+        usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+      });
+      try {
+        this.queue.flush();
+        const encoder = this.gpu.createCommandEncoder();
+        encoder.copyBufferToBuffer(storage.buffer, 0, staging, 0, size);
+        this.gpu.queue.submit([encoder.finish()]);
+        await staging.mapAsync(GPUMapMode.READ);
+        bytes = staging.getMappedRange().slice(0, storage.bytes);
+      } finally {
+        staging.destroy();
+      }
     }
+    const error = this.queue.takeError();
+    if (error) throw new Error(`${op}: ${error.message}`, { cause: error });
+    if (this.memory.pooledBytes > POOL_KEEP_BYTES && !this.queue.pending) this.memory.trim();
+    const host = hostArray(view.dtype, bytes);
+    const hostView = new Tensor(host, view.dtype, view.shape, view.strides, view.offset);
+    return cpuBackend.readSync(hostView, dtype, op);
   }
 
   hold(storage: GpuStorage): void {
@@ -122,11 +153,14 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
 
   release(storage: GpuStorage): void {
-    if (--storage.holders <= 0) storage.buffer.destroy();
+    if (--storage.holders <= 0) this.free(storage);
   }
 
+  /** Returns the storage's buffer to the pool (once). */
   free(storage: GpuStorage): boolean {
-    storage.buffer.destroy();
+    if (storage.returned) return false;
+    storage.returned = true;
+    this.memory.giveBack(storage, storage.buffer);
     return true;
   }
 
@@ -137,16 +171,22 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   // --- elementwise
 
   unary(op: string, code: number, x: Tensor, outDtype: DType): GpuStorage {
-    const type = this.#elementType(op, x.dtype, outDtype);
-    const rule = elementwiseRule(1, code, type) ?? this.unsupported(op, `${x.dtype} kernel`);
+    const rule = elementwiseRule(1, code, x.dtype);
+    if (!rule || (rule.out ?? x.dtype) !== outDtype) this.unsupported(op, `${x.dtype} ${op}`);
     const out = this.allocateOutput(outDtype, x.size, op);
     if (x.size > 0) {
       this.#checkRank(op, x.rank);
-      const words = layoutWords(x.shape, x.size, x);
-      this.dispatch(`u${code}${type}`, () => elementwiseShader(1, rule, type), words, x.size, [
-        out,
-        x.storage as GpuStorage,
-      ]);
+      const words = walkWords(x.shape, x.size, [x]);
+      this.dispatch(
+        `u${code}${x.dtype}`,
+        () => elementwiseShader(1, rule, x.dtype),
+        words,
+        x.size,
+        [
+          out,
+          x.storage as GpuStorage,
+        ],
+      );
     }
     return out;
   }
@@ -160,24 +200,39 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     n: number,
     outDtype: DType,
   ): GpuStorage {
-    const type = this.#elementType(op, x.dtype, outDtype);
-    const rule = elementwiseRule(2, code, type) ?? this.unsupported(op, `${x.dtype} kernel`);
+    const rule = elementwiseRule(2, code, x.dtype);
+    if (!rule || (rule.out ?? x.dtype) !== outDtype) this.unsupported(op, `${x.dtype} ${op}`);
     const out = this.allocateOutput(outDtype, n, op);
     if (n > 0) {
       this.#checkRank(op, shape.length);
-      const words = layoutWords(
-        shape,
-        n,
-        { offset: x.offset, strides: broadcastStrides(x.shape, x.strides, shape) },
-        { offset: y.offset, strides: broadcastStrides(y.shape, y.strides, shape) },
-      );
-      this.dispatch(`b${code}${type}`, () => elementwiseShader(2, rule, type), words, n, [
+      const words = walkWords(shape, n, [broadcastOperand(x, shape), broadcastOperand(y, shape)]);
+      this.dispatch(`b${code}${x.dtype}`, () => elementwiseShader(2, rule, x.dtype), words, n, [
         out,
         x.storage as GpuStorage,
         y.storage as GpuStorage,
       ]);
     }
     return out;
+  }
+
+  where(
+    op: string,
+    cond: Tensor,
+    a: Tensor,
+    b: Tensor,
+    shape: readonly number[],
+    out: GpuStorage,
+  ): void {
+    const n = shape.reduce((p, d) => p * d, 1);
+    if (n === 0) return;
+    this.#checkRank(op, shape.length);
+    const operands = [cond, a, b].map((t) => broadcastOperand(t, shape));
+    this.dispatch(`w${a.dtype}`, () => whereShader(a.dtype), walkWords(shape, n, operands), n, [
+      out,
+      cond.storage as GpuStorage,
+      a.storage as GpuStorage,
+      b.storage as GpuStorage,
+    ]);
   }
 
   /** Copies src (any layout) into the strided region (src's shape) of out, converting. */
@@ -189,15 +244,22 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     offset: number,
     src: Tensor,
   ): void {
-    const from = WGSL_TYPES[src.dtype], to = WGSL_TYPES[outDtype];
-    if (!from || !to) this.unsupported(op, `a ${src.dtype} -> ${outDtype} copy`);
+    if (!deviceType(src.dtype) || !deviceType(outDtype)) {
+      this.unsupported(op, `a ${src.dtype} -> ${outDtype} copy`);
+    }
     if (src.size === 0) return;
     this.#checkRank(op, src.rank);
-    const words = layoutWords(src.shape, src.size, src, { offset, strides });
-    this.dispatch(`c${from}${to}`, () => copyShader(from, to), words, src.size, [
-      out,
-      src.storage as GpuStorage,
-    ]);
+    const words = walkWords(src.shape, src.size, [src, { offset, strides }]);
+    this.dispatch(
+      `c${src.dtype}${outDtype}`,
+      () => copyShader(src.dtype, outDtype),
+      words,
+      src.size,
+      [
+        out,
+        src.storage as GpuStorage,
+      ],
+    );
   }
 
   /** Reduces x walked as shape / strides (the kept dims first, keepRank of them) into out. */
@@ -210,13 +272,15 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     keepRank: number,
     out: GpuStorage,
   ): void {
-    const type = this.#elementType(op, x.dtype, x.dtype);
-    const source = reduceShader(code, type) ?? this.unsupported(op, `this ${x.dtype} reduction`);
+    const source = reduceShader(code, x.dtype) ?? this.unsupported(op, `${x.dtype} ${op}`);
     this.#checkRank(op, shape.length);
     const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
     if (outputs === 0) return;
     const words = reduceWords(outputs, keepRank, shape, strides, x.offset);
-    this.dispatch(`r${code}${type}`, () => source, words, outputs, [out, x.storage as GpuStorage]);
+    this.dispatch(`r${code}${x.dtype}`, () => source, words, outputs, [
+      out,
+      x.storage as GpuStorage,
+    ]);
   }
 
   /** out [batch..., m, n] = a [batch..., m, k] . b [batch..., k, n] (a naive kernel). */
@@ -232,7 +296,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     bBatchStrides: readonly number[],
     out: GpuStorage,
   ): void {
-    const type = this.#elementType(op, a.t.dtype, a.t.dtype);
+    const dtype = a.t.dtype;
+    if (dtype !== "float32" && dtype !== "int32") this.unsupported(op, `${dtype} ${op}`);
+    const type = dtype === "float32" ? "f32" : "i32";
     this.#checkRank(op, batch.length);
     const outputs = batch.reduce((x, y) => x * y, m * n);
     if (outputs === 0) return;
@@ -251,20 +317,8 @@ export class WebGpuBackend implements Backend<GpuStorage> {
 
   // --- the families not built yet: each an error naming the op and the device
 
-  where(op: string): void {
-    this.unsupported(op, "where");
-  }
-  softmax(op: string): void {
-    this.unsupported(op, "softmax");
-  }
   randomFill(...args: Parameters<Backend<GpuStorage>["randomFill"]>): void {
     randomFill(this, ...args);
-  }
-  biasActivation(op: string): void {
-    this.unsupported(op, "bias + activation");
-  }
-  fusedUpdate(op: string): void {
-    this.unsupported(op, "optimizer updates");
   }
   conv(...args: Parameters<Backend<GpuStorage>["conv"]>): void {
     convPass(this, ...args);
@@ -278,20 +332,29 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   avgPoolGrad(...args: Parameters<Backend<GpuStorage>["avgPoolGrad"]>): void {
     avgPoolGradPass(this, ...args);
   }
-  gather(op: string): number {
-    return this.unsupported(op, "gather");
+  softmax(...args: Parameters<Backend<GpuStorage>["softmax"]>): void {
+    softmaxRows(this, ...args);
   }
-  gatherNd(op: string): number {
-    return this.unsupported(op, "gatherNd");
+  biasActivation(...args: Parameters<Backend<GpuStorage>["biasActivation"]>): void {
+    biasActivation(this, ...args);
   }
-  scatterNd(op: string): number {
-    return this.unsupported(op, "scatterNd");
+  fusedUpdate(...args: Parameters<Backend<GpuStorage>["fusedUpdate"]>): void {
+    fusedUpdate(this, ...args);
   }
-  segmentSum(op: string): void {
-    this.unsupported(op, "segment sums");
+  gather(...args: Parameters<Backend<GpuStorage>["gather"]>): number {
+    return gather(this, ...args);
   }
-  oneHot(op: string): void {
-    this.unsupported(op, "oneHot");
+  gatherNd(...args: Parameters<Backend<GpuStorage>["gatherNd"]>): number {
+    return gatherNd(this, ...args);
+  }
+  scatterNd(...args: Parameters<Backend<GpuStorage>["scatterNd"]>): number {
+    return scatterNd(this, ...args);
+  }
+  segmentSum(...args: Parameters<Backend<GpuStorage>["segmentSum"]>): void {
+    segmentSum(this, ...args);
+  }
+  oneHot(...args: Parameters<Backend<GpuStorage>["oneHot"]>): void {
+    oneHot(this, ...args);
   }
 
   // --- helpers
@@ -301,15 +364,6 @@ export class WebGpuBackend implements Backend<GpuStorage> {
       `${op}: ${what} is not implemented on ${this.device} (WebGPU, ${this.adapterName}) yet; ` +
         "compute it on the CPU: move the inputs with .cpu()",
     );
-  }
-
-  /** WGSL's type for an elementwise op whose inputs and output are `dtype`. */
-  #elementType(op: string, dtype: DType, outDtype: DType): "f32" | "i32" {
-    const type = WGSL_TYPES[dtype];
-    if (!type || outDtype !== dtype) {
-      this.unsupported(op, outDtype !== dtype ? `a ${dtype} -> ${outDtype} kernel` : `${dtype}`);
-    }
-    return type;
   }
 
   #checkRank(op: string, rank: number): void {
@@ -328,42 +382,36 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     n: number,
     buffers: readonly GpuStorage[],
   ): void {
-    let pipeline = this.#pipelines.get(key);
-    if (!pipeline) {
-      const module = this.gpu.createShaderModule({ code: source() });
-      pipeline = this.gpu.createComputePipeline({
-        layout: "auto",
-        compute: { module, entryPoint: "main" },
-      });
-      this.#pipelines.set(key, pipeline);
-    }
-    const params = this.gpu.createBuffer({
-      size: words.byteLength,
-      usage: GPUBufferUsage.STORAGE,
-      mappedAtCreation: true,
-    });
-    new Int32Array(params.getMappedRange()).set(words);
-    params.unmap();
-    const bindGroup = this.gpu.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [params, ...buffers.map((b) => b.buffer)].map((buffer, binding) => ({
-        binding,
-        resource: { buffer },
-      })),
-    });
-    const encoder = this.gpu.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(...workgroups(n));
-    pass.end();
-    this.gpu.queue.submit([encoder.finish()]);
-    params.destroy(); // WebGPU frees it once the work already submitted is done
+    const pipeline = this.queue.pipeline(key, source);
+    this.queue.record(pipeline, words, n, buffers.map((b) => b.buffer));
   }
 }
 
+/** t's layout walked as `shape` (t broadcast to it). */
+function broadcastOperand(t: Tensor, shape: readonly number[]) {
+  return { offset: t.offset, strides: broadcastStrides(t.shape, t.strides, shape) };
+}
+
+/** Zeroes the first p[0] words of a buffer. */
+const zeroShader = () => `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
+  if (i < p[0]) { out[i] = 0u; }
+}
+`;
+
 function align4(bytes: number): number {
   return (bytes + 3) & ~3;
+}
+
+/** Device storage's bytes as the host array of dtype (bool and uint8 narrow from words). */
+function hostArray(dtype: DType, bytes: ArrayBuffer): TypedArray {
+  if (dtype === "bool" || dtype === "uint8") return Uint8Array.from(new Uint32Array(bytes));
+  const ArrayType = arrayType(dtype) as unknown as new (buffer: ArrayBuffer) => TypedArray;
+  return new ArrayType(bytes);
 }
 
 /** The dtype of a host array handed to upload. */

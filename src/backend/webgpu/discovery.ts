@@ -53,6 +53,8 @@ async function discover(): Promise<number> {
         requiredLimits: {
           maxBufferSize: adapter.limits.maxBufferSize,
           maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+          // A centered RMSprop update out of place binds 10 buffers (the default is 8).
+          maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
         },
       });
       registerGpu((name) => new WebGpuBackend(name, device, facts.description));

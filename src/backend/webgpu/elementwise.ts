@@ -1,300 +1,292 @@
 /**
- * WGSL for the elementwise families on the WebGPU device: one shader per (op, element type),
- * walking any layout. The output is dense; each operand is read through its own strides from
- * its own offset, so broadcasting (stride 0) and strided views need no copy.
+ * WGSL for the elementwise families on the WebGPU device (unary, binary, where and the
+ * strided copy that casts, concatenates, pads and tiles): one shader per (op, dtype),
+ * walking any layout. The output of unary / binary / where is dense; every operand is read
+ * through its own strides from its own offset, so broadcasting (stride 0) and strided views
+ * need no copy. Dtypes are stored as src/backend/webgpu/types.ts says.
  *
- * Layout parameters travel in a small storage buffer of i32 (see `layoutWords`):
- * [n, rank, xOffset, yOffset, shape[0..7], xStrides[0..7], yStrides[0..7]].
+ * The walk's parameters travel in a small storage buffer of i32 (see `walkWords`):
+ * [n, rank, operands, 0, offsets[0..3], shape[0..7], strides[0..3][0..7]].
  * @module
  */
 import type { DType } from "../../dtype.ts";
-import { Binary, Reduce, Unary } from "../../native/codes.ts";
+import { Binary, Unary } from "../../native/codes.ts";
+import { convert, declare, load, PRELUDE, store } from "./types.ts";
 
 /** The largest rank the shaders walk. */
 export const MAX_RANK = 8;
 /** Threads per workgroup. */
 export const WORKGROUP = 64;
+/** The most operands a walk follows. */
+const MAX_OPERANDS = 4;
 
-/** WGSL's type for each dtype the elementwise shaders take (others are an error). */
-export const WGSL_TYPES: Partial<Record<DType, "f32" | "i32">> = {
-  float32: "f32",
-  int32: "i32",
-};
+/** An elementwise rule: a WGSL expression of `a` (and `b`), and its dtype when not the input's. */
+export interface Rule {
+  readonly expr: string;
+  readonly out?: DType;
+}
+type Rules = Partial<Record<number, string | Rule>>;
 
-type Rules = Partial<Record<number, string>>;
+const BOOL_OUT = (expr: string): Rule => ({ expr: `u32(${expr})`, out: "bool" });
+/** A float32 word's bits: NaN and infinity tests that no fast-math rewrite can drop. */
+const BITS = "(bitcast<u32>(a) & 0x7fffffffu)";
 
-/** Unary rules, by eager_unary_op code: a WGSL expression of `a`. */
-const UNARY: Record<"f32" | "i32", Rules> = {
-  f32: {
+/** Unary rules, by dtype and eager_unary_op code (csrc/kernels/elementwise_ops.h). */
+const UNARY: Partial<Record<DType, Rules>> = {
+  float32: {
     [Unary.NEG]: "-a",
     [Unary.ABS]: "abs(a)",
     [Unary.SIGN]: "sign(a)",
     [Unary.EXP]: "exp(a)",
     [Unary.LOG]: "log(a)",
+    [Unary.LOG1P]: "log1p_f32(a)",
+    [Unary.EXPM1]: "expm1_f32(a)",
     [Unary.SQRT]: "sqrt(a)",
-    [Unary.RSQRT]: "inverseSqrt(a)",
+    [Unary.RSQRT]: "1.0 / sqrt(a)",
     [Unary.SQUARE]: "a * a",
     [Unary.RECIPROCAL]: "1.0 / a",
     [Unary.SIN]: "sin(a)",
     [Unary.COS]: "cos(a)",
     [Unary.TAN]: "tan(a)",
+    [Unary.ASIN]: "asin(a)",
+    [Unary.ACOS]: "acos(a)",
+    [Unary.ATAN]: "atan(a)",
+    [Unary.SINH]: "sinh(a)",
+    [Unary.COSH]: "cosh(a)",
     [Unary.TANH]: "tanh(a)",
     [Unary.SIGMOID]: "1.0 / (1.0 + exp(-a))",
-    [Unary.RELU]: "max(a, 0.0)",
-    [Unary.RELU6]: "clamp(a, 0.0, 6.0)",
+    [Unary.RELU]: "select(a, 0.0, a < 0.0)",
+    [Unary.RELU6]: "select(select(a, 6.0, a > 6.0), 0.0, a < 0.0)",
+    [Unary.ELU]: "select(a, expm1_f32(a), a < 0.0)",
+    [Unary.SOFTPLUS]: "log1p_f32(exp(-abs(a))) + max(a, 0.0)",
     [Unary.FLOOR]: "floor(a)",
     [Unary.CEIL]: "ceil(a)",
-    [Unary.ROUND]: "round(a)", // half to even, as TensorFlow's
+    [Unary.ROUND]: "round(a)", // half to even, as rint
+    [Unary.ERF]: "erf_f32(a)",
+    [Unary.IS_NAN]: BOOL_OUT(`${BITS} > 0x7f800000u`),
+    [Unary.IS_FINITE]: BOOL_OUT(`${BITS} < 0x7f800000u`),
+    [Unary.IS_INF]: BOOL_OUT(`${BITS} == 0x7f800000u`),
   },
-  i32: {
+  int32: {
     [Unary.NEG]: "-a",
-    [Unary.ABS]: "abs(a)",
+    [Unary.ABS]: "select(a, -a, a < 0)",
     [Unary.SIGN]: "sign(a)",
     [Unary.SQUARE]: "a * a",
     [Unary.RELU]: "max(a, 0)",
+    [Unary.RELU6]: "clamp(a, 0, 6)",
   },
+  int64: {
+    [Unary.NEG]: "neg64(a)",
+    [Unary.ABS]: "select(a, neg64(a), a.y < 0)",
+    [Unary.SIGN]: "sign64(a)",
+    [Unary.SQUARE]: "mul64(a, a)",
+    [Unary.RELU]: "select(a, vec2<i32>(0), a.y < 0)",
+  },
+  uint8: {
+    [Unary.NEG]: "(0u - a) & 0xffu",
+    [Unary.ABS]: "a",
+    [Unary.SIGN]: "min(a, 1u)",
+    [Unary.SQUARE]: "(a * a) & 0xffu",
+    [Unary.RELU]: "a",
+    [Unary.RELU6]: "min(a, 6u)",
+  },
+  bool: { [Unary.LOGICAL_NOT]: "1u - a" },
 };
 
-/** Binary rules, by eager_binary_op code: a WGSL expression of `a` and `b`. */
-const BINARY: Record<"f32" | "i32", Rules> = {
-  f32: {
+/** Comparisons of value types WGSL compares directly. */
+const COMPARE: Rules = {
+  [Binary.EQUAL]: BOOL_OUT("a == b"),
+  [Binary.NOT_EQUAL]: BOOL_OUT("a != b"),
+  [Binary.LESS]: BOOL_OUT("a < b"),
+  [Binary.LESS_EQUAL]: BOOL_OUT("a <= b"),
+  [Binary.GREATER]: BOOL_OUT("a > b"),
+  [Binary.GREATER_EQUAL]: BOOL_OUT("a >= b"),
+};
+
+/** Binary rules, by dtype and eager_binary_op code (csrc/kernels/elementwise_ops.h). */
+const BINARY: Partial<Record<DType, Rules>> = {
+  float32: {
+    ...COMPARE,
     [Binary.ADD]: "a + b",
     [Binary.SUB]: "a - b",
     [Binary.MUL]: "a * b",
     [Binary.DIV]: "a / b",
-    [Binary.MAX]: "max(a, b)",
-    [Binary.MIN]: "min(a, b)",
+    [Binary.POW]: "pow_f32(a, b)",
+    // NaN from either side propagates, as NumPy's maximum (and the CPU's).
+    [Binary.MAX]: "select(b, a, a > b || a != a)",
+    [Binary.MIN]: "select(b, a, a < b || a != a)",
     [Binary.SQUARED_DIFFERENCE]: "(a - b) * (a - b)",
+    [Binary.FLOOR_DIV]: "floor(a / b)",
+    [Binary.MOD]: "fmod_floor_f32(a, b)",
+    [Binary.ATAN2]: "atan2(a, b)",
     [Binary.RELU_GRAD]: "select(0.0, a, b > 0.0)",
   },
-  i32: {
+  int32: {
+    ...COMPARE,
     [Binary.ADD]: "a + b",
     [Binary.SUB]: "a - b",
     [Binary.MUL]: "a * b",
     [Binary.MAX]: "max(a, b)",
     [Binary.MIN]: "min(a, b)",
     [Binary.SQUARED_DIFFERENCE]: "(a - b) * (a - b)",
+    [Binary.FLOOR_DIV]: "floordiv_i32(a, b)",
+    [Binary.MOD]: "floormod_i32(a, b)",
+  },
+  int64: {
+    [Binary.ADD]: "add64(a, b)",
+    [Binary.SUB]: "add64(a, neg64(b))",
+    [Binary.MUL]: "mul64(a, b)",
+    [Binary.MAX]: "max64(a, b)",
+    [Binary.MIN]: "min64(a, b)",
+    [Binary.SQUARED_DIFFERENCE]: "mul64(add64(a, neg64(b)), add64(a, neg64(b)))",
+    [Binary.EQUAL]: BOOL_OUT("all(a == b)"),
+    [Binary.NOT_EQUAL]: BOOL_OUT("any(a != b)"),
+    [Binary.LESS]: BOOL_OUT("lt64(a, b)"),
+    [Binary.LESS_EQUAL]: BOOL_OUT("!lt64(b, a)"),
+    [Binary.GREATER]: BOOL_OUT("lt64(b, a)"),
+    [Binary.GREATER_EQUAL]: BOOL_OUT("!lt64(a, b)"),
+  },
+  uint8: {
+    ...COMPARE,
+    [Binary.ADD]: "(a + b) & 0xffu",
+    [Binary.SUB]: "(a - b) & 0xffu",
+    [Binary.MUL]: "(a * b) & 0xffu",
+    [Binary.MAX]: "max(a, b)",
+    [Binary.MIN]: "min(a, b)",
+    [Binary.SQUARED_DIFFERENCE]: "((a - b) * (a - b)) & 0xffu",
+  },
+  bool: {
+    ...COMPARE,
+    [Binary.LOGICAL_AND]: "a & b",
+    [Binary.LOGICAL_OR]: "a | b",
+    [Binary.LOGICAL_XOR]: "a ^ b",
   },
 };
 
-/** The rule for (unary or binary, code, type), or undefined where the device has none yet. */
-export function elementwiseRule(
-  arity: 1 | 2,
-  code: number,
-  type: "f32" | "i32",
-): string | undefined {
-  return (arity === 1 ? UNARY : BINARY)[type][code];
+/** The rule for (unary or binary, code, dtype), or undefined where the device has none. */
+export function elementwiseRule(arity: 1 | 2, code: number, dtype: DType): Rule | undefined {
+  const rule = (arity === 1 ? UNARY : BINARY)[dtype]?.[code];
+  return typeof rule === "string" ? { expr: rule } : rule;
 }
 
+/** Float functions WGSL lacks, written as the CPU's libm computes them (to float32 accuracy). */
+const FLOAT_PRELUDE = `
+fn log1p_f32(a: f32) -> f32 {
+  // log(1 + a) loses a's low bits when |a| is small; correct by the rounding of 1 + a.
+  let u = 1.0 + a;
+  if (u == 1.0) { return a; }
+  return log(u) * a / (u - 1.0);
+}
+fn expm1_f32(a: f32) -> f32 {
+  if (abs(a) < 1e-5) { return a + 0.5 * a * a; }
+  return exp(a) - 1.0;
+}
+// erf by Abramowitz and Stegun 7.1.26 refined: |error| < 1.2e-7.
+fn erf_f32(x: f32) -> f32 {
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
+  return select(1.0 - r, r - 1.0, x < 0.0);
+}
+// pow as C's: a negative base takes an integer exponent's parity; otherwise NaN.
+fn pow_f32(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  let m = pow(abs(a), b);
+  if (a >= 0.0) { return m; }
+  if (floor(b) != b) { return bitcast<f32>(0x7fc00000u); }
+  return select(m, -m, floor(b * 0.5) * 2.0 != b);
+}
+fn fmod_floor_f32(a: f32, b: f32) -> f32 {
+  let r = a - b * trunc(a / b);
+  return select(r, r + b, r != 0.0 && ((r < 0.0) != (b < 0.0)));
+}
+`;
+
 /**
- * A shader that walks the layout words' shape with one thread an element: `xi` follows the
- * first operand's strides, `zi` the second's (another input, or the output of a copy).
+ * A shader walking the layout words' shape with one thread an element: `i` is the element's
+ * row-major position, `o0`, `o1`, ... its index in each of `operands` strided operands.
  */
-function walkShader(declarations: string, body: string): string {
-  return `
+export function walkShader(operands: number, declarations: string, body: string): string {
+  const indices = Array.from({ length: operands }, (_, k) => k);
+  return `${PRELUDE}${FLOAT_PRELUDE}
 @group(0) @binding(0) var<storage, read> p: array<i32>;
 ${declarations}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = id.x + id.y * groups.x * ${WORKGROUP}u;
-  if (i >= u32(p[0])) { return; }
-  var rest = i32(i);
-  var xi = p[2];
-  var zi = p[3];
+  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
+  if (i >= p[0]) { return; }
+  var rest = i;
+  ${indices.map((k) => `var o${k} = p[${4 + k}];`).join(" ")}
   for (var d = p[1] - 1; d >= 0; d--) {
-    let dim = p[4 + d];
+    let dim = p[${8} + d];
     let c = rest % dim;
     rest = rest / dim;
-    xi += c * p[${4 + MAX_RANK} + d];
-    zi += c * p[${4 + 2 * MAX_RANK} + d];
+    ${indices.map((k) => `o${k} += c * p[${16 + k * MAX_RANK} + d];`).join(" ")}
   }
   ${body}
 }
 `;
 }
 
-/** The shader of one elementwise rule over `type`: out (dense) = rule(x, y). */
-export function elementwiseShader(arity: 1 | 2, rule: string, type: "f32" | "i32"): string {
+/** The shader of one elementwise rule: out (dense, `outDtype`) = rule(x[, y]) of `dtype`. */
+export function elementwiseShader(arity: 1 | 2, rule: Rule, dtype: DType): string {
+  const out = rule.out ?? dtype;
   const binary = arity === 2;
   return walkShader(
-    `@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
-@group(0) @binding(2) var<storage, read> x: array<${type}>;
-${binary ? `@group(0) @binding(3) var<storage, read> y: array<${type}>;` : ""}`,
-    `let a = x[xi];
-  ${binary ? "let b = y[zi];" : "_ = zi;"}
-  out[i] = ${rule};`,
+    arity,
+    [declare(out, "out", 1, true), declare(dtype, "x", 2), binary ? declare(dtype, "y", 3) : ""]
+      .join("\n"),
+    `let a = ${load(dtype, "x", "o0")};
+  ${binary ? `let b = ${load(dtype, "y", "o1")};` : ""}
+  ${store(out, "out", "i", rule.expr)}`,
+  );
+}
+
+/** out (dense) = cond ? a : b, all three broadcast. */
+export function whereShader(dtype: DType): string {
+  return walkShader(
+    3,
+    [declare(dtype, "out", 1, true), declare("bool", "c", 2), declare(dtype, "x", 3)]
+      .concat(declare(dtype, "y", 4)).join("\n"),
+    `if (c[o0] != 0u) { ${store(dtype, "out", "i", load(dtype, "x", "o1"))} }
+  else { ${store(dtype, "out", "i", load(dtype, "y", "o2"))} }`,
   );
 }
 
 /**
  * The shader of a strided copy: reads x through its strides and writes `out` through the
- * destination's (the layout's second operand), converting the type.
+ * destination's (the walk's second operand), converting the dtype.
  */
-export function copyShader(from: "f32" | "i32", to: "f32" | "i32"): string {
+export function copyShader(from: DType, to: DType): string {
   return walkShader(
-    `@group(0) @binding(1) var<storage, read_write> out: array<${to}>;
-@group(0) @binding(2) var<storage, read> x: array<${from}>;`,
-    `out[zi] = ${to}(x[xi]);`,
+    2,
+    `${declare(to, "out", 1, true)}\n${declare(from, "x", 2)}`,
+    store(to, "out", "o1", convert(from, to, load(from, "x", "o0"))),
   );
 }
 
-/** Reductions, by eager_reduce_op code: the start value, the step of `acc` by `v`, the result
- * from `acc` and the count `m` (f32 and i32 alike, written for each). */
-const REDUCE: Record<"f32" | "i32", Partial<Record<number, [string, string, string]>>> = {
-  f32: {
-    [Reduce.SUM]: ["0.0", "acc + v", "acc"],
-    [Reduce.MEAN]: ["0.0", "acc + v", "acc / f32(m)"],
-    [Reduce.PROD]: ["1.0", "acc * v", "acc"],
-    [Reduce.MAX]: ["bitcast<f32>(0xff800000u)", "max(acc, v)", "acc"],
-    [Reduce.MIN]: ["bitcast<f32>(0x7f800000u)", "min(acc, v)", "acc"],
-  },
-  i32: {
-    [Reduce.SUM]: ["0", "acc + v", "acc"],
-    // NOTE: never a division by zero, even in the branch not taken: select evaluates both
-    // sides, and llvmpipe traps on it (SIGFPE kills the process).
-    [Reduce.MEAN]: ["0", "acc + v", "select(0, acc / max(m, 1), m != 0)"],
-    [Reduce.PROD]: ["1", "acc * v", "acc"],
-    [Reduce.MAX]: ["bitcast<i32>(0x80000000u)", "max(acc, v)", "acc"],
-    [Reduce.MIN]: ["bitcast<i32>(0x7fffffffu)", "min(acc, v)", "acc"],
-  },
-};
-
-/**
- * The shader of reduction `code` over `type`, or undefined where the device has none yet.
- * One thread an output element loops over the reduced ones. Parameters: [outputs, keepRank,
- * rank, offset, shape[0..7], strides[0..7]], the kept dims first (as the CPU's reduce).
- */
-export function reduceShader(code: number, type: "f32" | "i32"): string | undefined {
-  const rule = REDUCE[type][code];
-  if (!rule) return undefined;
-  const [start, step, result] = rule;
-  return `
-@group(0) @binding(0) var<storage, read> p: array<i32>;
-@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
-@group(0) @binding(2) var<storage, read> x: array<${type}>;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = id.x + id.y * groups.x * ${WORKGROUP}u;
-  if (i >= u32(p[0])) { return; }
-  let keep = p[1];
-  let rank = p[2];
-  var rest = i32(i);
-  var base = p[3];
-  for (var d = keep - 1; d >= 0; d--) {
-    base += (rest % p[4 + d]) * p[${4 + MAX_RANK} + d];
-    rest = rest / p[4 + d];
-  }
-  var m = 1;
-  for (var d = keep; d < rank; d++) { m *= p[4 + d]; }
-  var acc: ${type} = ${start};
-  for (var j = 0; j < m; j++) {
-    var r = j;
-    var xi = base;
-    for (var d = rank - 1; d >= keep; d--) {
-      xi += (r % p[4 + d]) * p[${4 + MAX_RANK} + d];
-      r = r / p[4 + d];
-    }
-    let v = x[xi];
-    acc = ${step};
-  }
-  out[i] = ${result};
-}
-`;
+/** A strided operand of a walk. */
+export interface WalkOperand {
+  readonly offset: number;
+  readonly strides: readonly number[];
 }
 
-/** The parameter words of a reduction (see reduceShader). */
-export function reduceWords(
-  outputs: number,
-  keepRank: number,
-  shape: readonly number[],
-  strides: readonly number[],
-  offset: number,
-): Int32Array {
-  const words = new Int32Array(4 + 2 * MAX_RANK);
-  words.set([outputs, keepRank, shape.length, offset]);
-  words.set(shape, 4);
-  words.set(strides, 4 + MAX_RANK);
-  return words;
-}
-
-/**
- * The shader of a batched matrix product over `type`: one thread an output element, a loop
- * over k. Parameters: [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset,
- * bRowStride, bColStride, batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
- */
-export function matmulShader(type: "f32" | "i32"): string {
-  return `
-@group(0) @binding(0) var<storage, read> p: array<i32>;
-@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
-@group(0) @binding(2) var<storage, read> a: array<${type}>;
-@group(0) @binding(3) var<storage, read> b: array<${type}>;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
-  let m = p[0];
-  let n = p[1];
-  let k = p[2];
-  var outputs = m * n;
-  for (var d = 0; d < p[3]; d++) { outputs *= p[10 + d]; }
-  if (i >= outputs) { return; }
-  let col = i % n;
-  let row = (i / n) % m;
-  var rest = i / (m * n);
-  var ai = p[4] + row * p[5];
-  var bi = p[7] + col * p[9];
-  for (var d = p[3] - 1; d >= 0; d--) {
-    let c = rest % p[10 + d];
-    rest = rest / p[10 + d];
-    ai += c * p[${10 + MAX_RANK} + d];
-    bi += c * p[${10 + 2 * MAX_RANK} + d];
-  }
-  var acc: ${type} = ${type}(0);
-  for (var j = 0; j < k; j++) {
-    acc += a[ai + j * p[6]] * b[bi + j * p[8]];
-  }
-  out[i] = acc;
-}
-`;
-}
-
-/** The parameter words of a matrix product (see matmulShader). */
-export function matmulWords(
-  batch: readonly number[],
-  [m, n, k]: readonly number[],
-  a: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
-  b: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
-): Int32Array {
-  const words = new Int32Array(10 + 3 * MAX_RANK);
-  words.set([m, n, k, batch.length, a.offset, a.rs, a.cs, b.offset, b.rs, b.cs]);
-  words.set(batch, 10);
-  words.set(a.batchStrides, 10 + MAX_RANK);
-  words.set(b.batchStrides, 10 + 2 * MAX_RANK);
-  return words;
-}
-
-/**
- * The layout words of a walk over `shape` (n elements) reading x and y (y optional) through
- * their strides from their offsets.
- */
-export function layoutWords(
+/** The parameter words of a walk over `shape` (n elements) following `operands`. */
+export function walkWords(
   shape: readonly number[],
   n: number,
-  x: { offset: number; strides: readonly number[] },
-  y?: { offset: number; strides: readonly number[] },
+  operands: readonly WalkOperand[],
 ): Int32Array {
-  const words = new Int32Array(4 + 3 * MAX_RANK);
-  words[0] = n;
-  words[1] = shape.length;
-  words[2] = x.offset;
-  words[3] = y?.offset ?? 0;
-  for (let d = 0; d < shape.length; d++) {
-    words[4 + d] = shape[d];
-    words[4 + MAX_RANK + d] = x.strides[d];
-    words[4 + 2 * MAX_RANK + d] = y?.strides[d] ?? 0;
-  }
+  const words = new Int32Array(16 + MAX_OPERANDS * MAX_RANK);
+  words.set([n, shape.length, operands.length]);
+  words.set(shape, 8);
+  operands.forEach((o, k) => {
+    words[4 + k] = o.offset;
+    words.set(o.strides, 16 + k * MAX_RANK);
+  });
   return words;
 }
 

@@ -1,0 +1,120 @@
+/**
+ * The WebGPU cases (issue 18): deno-eager's WebGPU device against TensorFlow.js's webgpu
+ * backend on the same adapter. bench/webgpu.ts drives them; bench/procs/webgpu_ours.ts and
+ * bench/peers/tfjs_webgpu.ts run them, each in its own process, by `kind` and `params`.
+ * Every timed call ends with a read back of its result (`await t.data()` on both sides), so
+ * a time is the GPU's work plus its dispatches and one round trip.
+ *
+ * This file must not import the library: the TensorFlow.js runner imports it too.
+ * @module
+ */
+import type { TimingRule } from "../harness.ts";
+
+/** One row of the WebGPU table. */
+export interface GpuCase {
+  id: string;
+  label: string;
+  /** What each runner implements. */
+  kind: string;
+  params: Record<string, unknown>;
+}
+
+/** The MNIST layers' convolutions (examples/mnist.ts): 5x5, SAME, stride 1, batch 100. */
+const conv = (x: number[], filter: number[]) => ({ x, filter, strides: 1, padding: "SAME" });
+
+/** The timed cases, in table order. */
+export const WEBGPU_CASES: GpuCase[] = [
+  {
+    id: "webgpu_add_chain",
+    label: "add, 1-element float32, 100 in a row, one read (per add)",
+    kind: "add_chain",
+    params: { size: 1, length: 100 },
+  },
+  {
+    id: "webgpu_add_read",
+    label: "add, 1-element float32, and its read",
+    kind: "add_read",
+    params: { size: 1 },
+  },
+  { id: "webgpu_matmul_256", label: "matmul 256x256 float32", kind: "matmul", params: { n: 256 } },
+  {
+    id: "webgpu_matmul_1024",
+    label: "matmul 1024x1024 float32",
+    kind: "matmul",
+    params: { n: 1024 },
+  },
+  {
+    id: "webgpu_conv1",
+    label: "conv2d 100x28x28x1 * 5x5x1x32 SAME",
+    kind: "conv2d",
+    params: conv([100, 28, 28, 1], [5, 5, 1, 32]),
+  },
+  {
+    id: "webgpu_conv2",
+    label: "conv2d 100x14x14x32 * 5x5x32x64 SAME",
+    kind: "conv2d",
+    params: conv([100, 14, 14, 32], [5, 5, 32, 64]),
+  },
+  {
+    id: "webgpu_mnist_step",
+    label: "MNIST training step, batch 100, Adam",
+    kind: "mnist_step",
+    params: { batch: 100, learningRate: 1e-4 },
+  },
+];
+
+/** Rows measured once per process, reported by each runner in its ready line. */
+export const WEBGPU_PROCESS_CASES: GpuCase[] = [
+  {
+    id: "webgpu_init",
+    label: "init: adapter and device (fresh process)",
+    kind: "init",
+    params: {},
+  },
+  {
+    id: "webgpu_first_add",
+    label: "first add + read of a fresh process",
+    kind: "first_add",
+    params: { size: 1 },
+  },
+];
+
+/** What each runner's ready line carries besides its versions. */
+export interface GpuHello {
+  /** `adapter.info.description` (or `device`), or null when there is no usable adapter. */
+  adapter: string | null;
+  /** Why there is no adapter to measure. */
+  reason?: string;
+  /** Seconds to get the device ready (ours: tf.initGpus(); tfjs: setBackend("webgpu")). */
+  initS?: number;
+  /** Seconds of the process's first 1-element add and its read (pipeline creation included). */
+  firstAddS?: number;
+}
+
+/**
+ * The timing rule of the WebGPU cases: CPU_RULE's shape with fewer calls, because a GPU
+ * call's cost settles after its first call (pipelines are compiled then) and calls are slow
+ * on a software adapter (llvmpipe: our naive matmul 1024 took 2.5-5.6 s a call, tfjs's
+ * 0.55-0.75 s). Three rounds of two or three samples keep the whole table near two minutes
+ * there.
+ */
+export const GPU_RULE: TimingRule = {
+  warmupS: 0.3,
+  rewarmS: 0.02,
+  warmupCalls: 3,
+  warmupMaxS: 3,
+  sampleS: 0.05,
+  slowCallS: 1,
+  minSamples: 6,
+  maxSamples: 9,
+  minRoundSamples: 2,
+};
+
+/** Rounds per case: the two runners alternate, ours first in even rounds. */
+export const GPU_ROUNDS = 3;
+
+/** How the table names an adapter: its description (Vulkan's device name), else what it has. */
+export function adapterName(adapter: GPUAdapter): string {
+  const info = adapter.info;
+  return info.description || info.device || info.vendor || "unknown adapter";
+}

@@ -1,0 +1,238 @@
+/**
+ * WGSL for reductions and matrix products on the WebGPU device.
+ *
+ * Reductions: one thread an output element loops over its reduced elements, walking any
+ * layout. Parameters: [outputs, keepRank, rank, offset, shape[0..7], strides[0..7]], the
+ * kept dims first (as the CPU's eager_reduce takes them).
+ * @module
+ */
+import type { DType } from "../../dtype.ts";
+import { Reduce } from "../../native/codes.ts";
+import { MAX_RANK, WORKGROUP } from "./elementwise.ts";
+import { declare, load, PRELUDE, store } from "./types.ts";
+
+/** A reduction: the accumulator's WGSL type and start, its step by `v`, and the result from
+ * `acc` and the count `m`. */
+interface Reducer {
+  readonly acc: string;
+  readonly start: string;
+  readonly step: string;
+  readonly result: string;
+  /** The output dtype when not the input's. */
+  readonly out?: DType;
+}
+
+const F32_LOWEST = "bitcast<f32>(0xff800000u)", F32_HIGHEST = "bitcast<f32>(0x7f800000u)";
+
+// NOTE: never an integer division by a count that can be 0, even in the branch not taken:
+// select evaluates both sides, and llvmpipe traps on it (SIGFPE kills the process).
+const REDUCERS: Partial<Record<DType, Partial<Record<number, Reducer>>>> = {
+  float32: {
+    [Reduce.SUM]: { acc: "f32", start: "0.0", step: "acc + v", result: "acc" },
+    [Reduce.MEAN]: { acc: "f32", start: "0.0", step: "acc + v", result: "acc / f32(m)" },
+    [Reduce.PROD]: { acc: "f32", start: "1.0", step: "acc * v", result: "acc" },
+    // max and min propagate NaN, as the CPU's do.
+    [Reduce.MAX]: {
+      acc: "f32",
+      start: F32_LOWEST,
+      step: "select(acc, v, v > acc || v != v || acc != acc)",
+      result: "acc",
+    },
+    [Reduce.MIN]: {
+      acc: "f32",
+      start: F32_HIGHEST,
+      step: "select(acc, v, v < acc || v != v || acc != acc)",
+      result: "acc",
+    },
+  },
+  int32: {
+    [Reduce.SUM]: { acc: "i32", start: "0", step: "acc + v", result: "acc" },
+    [Reduce.MEAN]: { acc: "i32", start: "0", step: "acc + v", result: "div_i32(acc, m)" },
+    [Reduce.PROD]: { acc: "i32", start: "1", step: "acc * v", result: "acc" },
+    [Reduce.MAX]: { acc: "i32", start: "-2147483647 - 1", step: "max(acc, v)", result: "acc" },
+    [Reduce.MIN]: { acc: "i32", start: "2147483647", step: "min(acc, v)", result: "acc" },
+  },
+  uint8: {
+    [Reduce.SUM]: { acc: "u32", start: "0u", step: "acc + v", result: "acc & 0xffu" },
+    [Reduce.MEAN]: {
+      acc: "u32",
+      start: "0u",
+      step: "acc + v",
+      result: "acc / u32(max(m, 1))",
+    },
+    [Reduce.PROD]: { acc: "u32", start: "1u", step: "(acc * v) & 0xffu", result: "acc" },
+    [Reduce.MAX]: { acc: "u32", start: "0u", step: "max(acc, v)", result: "acc" },
+    [Reduce.MIN]: { acc: "u32", start: "255u", step: "min(acc, v)", result: "acc" },
+  },
+  int64: {
+    [Reduce.SUM]: { acc: "vec2<i32>", start: "vec2<i32>(0)", step: "add64(acc, v)", result: "acc" },
+    [Reduce.MEAN]: {
+      acc: "vec2<i32>",
+      start: "vec2<i32>(0)",
+      step: "add64(acc, v)",
+      result: "div64_count(acc, m)",
+    },
+    [Reduce.PROD]: {
+      acc: "vec2<i32>",
+      start: "vec2<i32>(1, 0)",
+      step: "mul64(acc, v)",
+      result: "acc",
+    },
+    [Reduce.MAX]: {
+      acc: "vec2<i32>",
+      start: "vec2<i32>(0, -2147483647 - 1)",
+      step: "max64(acc, v)",
+      result: "acc",
+    },
+    [Reduce.MIN]: {
+      acc: "vec2<i32>",
+      start: "vec2<i32>(-1, 2147483647)",
+      step: "min64(acc, v)",
+      result: "acc",
+    },
+  },
+  bool: {
+    [Reduce.ALL]: { acc: "u32", start: "1u", step: "acc & v", result: "acc" },
+    [Reduce.ANY]: { acc: "u32", start: "0u", step: "acc | v", result: "acc" },
+  },
+};
+
+/** argmax / argmin: whether v beats best (the first extreme wins; the first NaN wins). */
+const ARG_BETTER: Partial<Record<DType, [string, string]>> = {
+  float32: ["v > best || v != v", "v < best || v != v"],
+  int32: ["v > best", "v < best"],
+  uint8: ["v > best", "v < best"],
+  int64: ["lt64(best, v)", "lt64(v, best)"],
+};
+
+/** The body of an argmax / argmin: an int64 index into out. */
+function argBody(dtype: DType, better: string): Reducer & { first: string } {
+  return {
+    acc: "i32",
+    start: "0",
+    first: `var best = ${load(dtype, "x", "base")};`,
+    // Once best is NaN it stays (floats only: other types have no NaN).
+    step: `select(acc, j, (${better})${dtype === "float32" ? " && best == best" : ""})`,
+    result: "vec2<i32>(acc, 0)",
+    out: "int64",
+  };
+}
+
+/**
+ * The shader of reduction `code` over dtype, or undefined where the device has none.
+ */
+export function reduceShader(code: number, dtype: DType): string | undefined {
+  const arg = code === Reduce.ARGMAX || code === Reduce.ARGMIN;
+  const better = arg ? ARG_BETTER[dtype]?.[code - Reduce.ARGMAX] : undefined;
+  const rule = arg ? (better ? argBody(dtype, better) : undefined) : REDUCERS[dtype]?.[code];
+  if (!rule) return undefined;
+  const out = rule.out ?? dtype;
+  // argmax keeps `best` beside the index: each step that moves the index moves it too.
+  const keepBest = arg ? "if (acc == j) { best = v; }" : "";
+  return `${PRELUDE}
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+${declare(out, "out", 1, true)}
+${declare(dtype, "x", 2)}
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
+  if (i >= p[0]) { return; }
+  let keep = p[1];
+  let rank = p[2];
+  var rest = i;
+  var base = p[3];
+  for (var d = keep - 1; d >= 0; d--) {
+    base += (rest % p[4 + d]) * p[${4 + MAX_RANK} + d];
+    rest = rest / p[4 + d];
+  }
+  var m = 1;
+  for (var d = keep; d < rank; d++) { m *= p[4 + d]; }
+  var acc: ${rule.acc} = ${rule.start};
+  ${"first" in rule ? rule.first : ""}
+  for (var j = 0; j < m; j++) {
+    var r = j;
+    var xi = base;
+    for (var d = rank - 1; d >= keep; d--) {
+      xi += (r % p[4 + d]) * p[${4 + MAX_RANK} + d];
+      r = r / p[4 + d];
+    }
+    let v = ${load(dtype, "x", "xi")};
+    acc = ${rule.step};
+    ${keepBest}
+  }
+  ${store(out, "out", "i", rule.result)}
+}
+`;
+}
+
+/** The parameter words of a reduction (see reduceShader). */
+export function reduceWords(
+  outputs: number,
+  keepRank: number,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+): Int32Array {
+  const words = new Int32Array(4 + 2 * MAX_RANK);
+  words.set([outputs, keepRank, shape.length, offset]);
+  words.set(shape, 4);
+  words.set(strides, 4 + MAX_RANK);
+  return words;
+}
+
+/**
+ * The shader of a batched matrix product over `type`: one thread an output element, a loop
+ * over k. Parameters: [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset,
+ * bRowStride, bColStride, batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
+ */
+export function matmulShader(type: "f32" | "i32"): string {
+  return `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
+@group(0) @binding(2) var<storage, read> a: array<${type}>;
+@group(0) @binding(3) var<storage, read> b: array<${type}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
+  let m = p[0];
+  let n = p[1];
+  let k = p[2];
+  var outputs = m * n;
+  for (var d = 0; d < p[3]; d++) { outputs *= p[10 + d]; }
+  if (i >= outputs) { return; }
+  let col = i % n;
+  let row = (i / n) % m;
+  var rest = i / (m * n);
+  var ai = p[4] + row * p[5];
+  var bi = p[7] + col * p[9];
+  for (var d = p[3] - 1; d >= 0; d--) {
+    let c = rest % p[10 + d];
+    rest = rest / p[10 + d];
+    ai += c * p[${10 + MAX_RANK} + d];
+    bi += c * p[${10 + 2 * MAX_RANK} + d];
+  }
+  var acc: ${type} = ${type}(0);
+  for (var j = 0; j < k; j++) {
+    acc += a[ai + j * p[6]] * b[bi + j * p[8]];
+  }
+  out[i] = acc;
+}
+`;
+}
+
+/** The parameter words of a matrix product (see matmulShader). */
+export function matmulWords(
+  batch: readonly number[],
+  [m, n, k]: readonly number[],
+  a: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
+  b: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
+): Int32Array {
+  const words = new Int32Array(10 + 3 * MAX_RANK);
+  words.set([m, n, k, batch.length, a.offset, a.rs, a.cs, b.offset, b.rs, b.cs]);
+  words.set(batch, 10);
+  words.set(a.batchStrides, 10 + MAX_RANK);
+  words.set(b.batchStrides, 10 + 2 * MAX_RANK);
+  return words;
+}
