@@ -67,6 +67,8 @@ export interface MnistOptions {
   seed?: number;
   /** Reports progress (default: a bar on a terminal, lines otherwise; null: silent). */
   progress?: Progress | null;
+  /** Where the model trains: "/cpu:0" (default) or "/gpu:0" (after `await tf.initGpus()`). */
+  device?: string;
 }
 
 /** What a run measured. */
@@ -125,14 +127,23 @@ class Batches {
   }
 }
 
-/** The fraction of a split the model classifies right (inference mode, batches of 500). */
-export function evaluate(model: MNISTModel, split: Split): number {
+/**
+ * The fraction of a split the model classifies right (inference mode, batches of 500), on
+ * `device` (default the CPU).
+ */
+export async function evaluate(
+  model: MNISTModel,
+  split: Split,
+  device = "/cpu:0",
+): Promise<number> {
   let correct = 0;
   for (let start = 0; start < split.count; start += 500) {
     const end = Math.min(split.count, start + 500);
     const pixels = split.images.subarray(start * IMAGE_SIZE, end * IMAGE_SIZE);
-    const images = tf.constant(pixels, "float32", { shape: [end - start, IMAGE_SIZE] });
-    const predicted = tf.argMax(model.apply(images), 1).dataSync();
+    const predicted = await tf.device(device, () => {
+      const images = tf.constant(pixels, "float32", { shape: [end - start, IMAGE_SIZE] });
+      return tf.argMax(model.apply(images), 1);
+    }).data();
     for (let i = 0; i < end - start; i++) {
       if (Number(predicted[i]) === split.labels[start + i]) correct++;
     }
@@ -150,37 +161,38 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
   const data = options.data ?? await loadMnist();
   const progress = options.progress === undefined ? new Progress() : options.progress;
   tf.random.setSeed(seed);
+  const device = options.device ?? "/cpu:0";
   const model = new MNISTModel();
   const optimizer = new tf.train.AdamOptimizer(learningRate);
+  // The step lives on the CPU: the summary policy reads it before each summary.
   const globalStep = new tf.Variable(0, { name: "global_step", dtype: "int64", trainable: false });
   const batches = new Batches(data.train, batchSize, seed);
   const writer = options.logdir ? tf.summary.createSummaryFileWriter(options.logdir) : null;
   const losses: number[] = [];
   const start = performance.now();
-  const trainLoop = () => {
-    for (let step = 1; step <= steps; step++) {
+  for (let step = 1; step <= steps; step++) {
+    // The batch, the model's variables (made at its first call), the optimizer's slots and
+    // every op of the step are placed on `device`.
+    const loss = tf.device(device, () => {
       const [images, labels] = batches.take();
-      const loss = optimizer.minimize(() => {
+      return optimizer.minimize(() => {
         const logits = model.apply(images, { training: true });
         return tf.losses.sparseSoftmaxCrossEntropy(labels, logits);
       }, { globalStep });
-      const value = Number(loss);
-      if (!Number.isFinite(value)) throw new Error(`mnist: the loss is ${value} at step ${step}`);
-      losses.push(value);
-      tf.summary.scalar("loss", loss);
-      progress?.update({ step, steps, loss: value, examples: step * batchSize });
-    }
-  };
-  // Loss summaries every 10 steps (the step is globalStep's value after the update).
-  if (writer) {
-    writer.asDefault(() =>
-      tf.summary.recordSummariesEveryNGlobalSteps(10, trainLoop, { globalStep })
+    });
+    const value = (await loss.data())[0] as number; // the one read a step: any device
+    if (!Number.isFinite(value)) throw new Error(`mnist: the loss is ${value} at step ${step}`);
+    losses.push(value);
+    // Loss summaries every 10 steps (the step is globalStep's value after the update).
+    writer?.asDefault(() =>
+      tf.summary.recordSummariesEveryNGlobalSteps(10, () => tf.summary.scalar("loss", value), {
+        globalStep,
+      })
     );
-  } else {
-    trainLoop();
+    progress?.update({ step, steps, loss: value, examples: step * batchSize });
   }
   const trainSeconds = (performance.now() - start) / 1000;
-  const testAccuracy = evaluate(model, data.test);
+  const testAccuracy = await evaluate(model, data.test, device);
   writer?.asDefault(() =>
     tf.summary.alwaysRecordSummaries(() => {
       tf.summary.scalar("test_accuracy", testAccuracy, { step: steps });
@@ -208,6 +220,8 @@ Usage: deno run -A examples/mnist.ts [flags]
                        Fashion-MNIST (apt-get install dataset-fashion-mnist)
   --logdir DIR         TensorBoard summaries: loss every 10 steps, test accuracy
                        (default runs/; view with: tensorboard --logdir runs)
+  --device D           /cpu:0 (default) or /gpu:0 (WebGPU; a software adapter
+                       such as llvmpipe needs EAGER_ALLOW_SOFTWARE_GPU=1)
   --help               this text
 `;
 
@@ -229,6 +243,7 @@ async function main(args: string[]): Promise<void> {
       "learning-rate": { type: "string" },
       data: { type: "string", default: "mnist" },
       logdir: { type: "string", default: "runs" },
+      device: { type: "string", default: "/cpu:0" },
       help: { type: "boolean", default: false },
     },
   });
@@ -239,15 +254,29 @@ async function main(args: string[]): Promise<void> {
   if (values.data !== "mnist" && values.data !== "fashion") {
     throw new Error(`mnist: --data must be mnist or fashion, got ${values.data}`);
   }
+  const device = values.device!;
+  if (device.toLowerCase().startsWith("/gpu") && await tf.initGpus() === 0) {
+    throw new Error(
+      "mnist: --device " + device + ": no GPU adapter found (for a software one such as " +
+        "llvmpipe set EAGER_ALLOW_SOFTWARE_GPU=1)",
+    );
+  }
   const data = values.data === "fashion" ? await loadFashionMnist() : await loadMnist();
   const steps = positive("steps", values.steps, 2500, true);
   const batchSize = positive("batch-size", values["batch-size"], 100, true);
   const learningRate = positive("learning-rate", values["learning-rate"], 1e-4, false);
   console.log(
     `${data.name}: ${data.train.count} training and ${data.test.count} test images; ` +
-      `${steps} steps of ${batchSize}, Adam ${learningRate}`,
+      `${steps} steps of ${batchSize}, Adam ${learningRate}, on ${device}`,
   );
-  const result = await trainMnist({ steps, batchSize, learningRate, data, logdir: values.logdir });
+  const result = await trainMnist({
+    steps,
+    batchSize,
+    learningRate,
+    data,
+    logdir: values.logdir,
+    device,
+  });
   console.log(
     `test accuracy ${(100 * result.testAccuracy).toFixed(2)}% ` +
       `(${data.test.count} held-out images); trained in ${result.trainSeconds.toFixed(0)} s, ` +

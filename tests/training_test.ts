@@ -39,7 +39,7 @@ Deno.test("an untrained MNISTModel is near chance and has the seed's variables",
   const { test } = await loadMnist();
   tf.random.setSeed(3);
   const model = new MNISTModel();
-  const accuracy = evaluate(model, test);
+  const accuracy = await evaluate(model, test);
   if (!(accuracy < 0.3)) throw new Error(`untrained accuracy ${accuracy}`);
   const shapes = model.variables.map((v) => `${v.name.split("/").slice(1).join("/")} [${v.shape}]`);
   const expected = [

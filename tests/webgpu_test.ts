@@ -181,6 +181,20 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: large products (copied along k first) match the CPU, batched and transposed",
+  ignore,
+  async fn() {
+    const r = rng(77);
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const a = cpuTensor(r, "float32", ta ? [3, 1, 130, 70] : [3, 1, 70, 130]);
+      const b = cpuTensor(r, "float32", tb ? [2, 150, 130] : [2, 130, 150]);
+      const f = ([p, q]: Tensor[]) => tf.matmul(p, q, { transposeA: ta, transposeB: tb });
+      await same(`matmul ta=${ta} tb=${tb}`, [a, b], f, 1e-4);
+    }
+  },
+});
+
+Deno.test({
   name: "WebGPU: reads are asynchronous, devices do not mix, other ops name the device",
   ignore,
   async fn() {

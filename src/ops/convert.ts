@@ -4,7 +4,7 @@
  * @module
  */
 import { checkDType, type DType, dtypeOfArray, numberFits, type TypedArray } from "../dtype.ts";
-import { checkRank, checkShape, showShape, sizeOf } from "../shape.ts";
+import { checkRank, checkShape, denseStrides, showShape, sizeOf } from "../shape.ts";
 import { allocate } from "../backend/cpu/storage.ts";
 import type { Backend } from "../backend/backend.ts";
 import { placement } from "../backend/registry.ts";
@@ -171,6 +171,17 @@ export function constant(
 
 function reshapeOrFill(op: string, t: Tensor, shape: number[]): Tensor {
   const n = sizeOf(shape);
+  if (!t.backend.readsSynchronously && (t.size === n || t.size === 1)) {
+    // On a device read asynchronously: a copy on the device, dense, or broadcast from the
+    // one value (stride 0).
+    const source = t.size === n
+      ? t
+      : new Tensor(t.storage, t.dtype, shape, shape.map(() => 0), t.offset);
+    const out = t.backend.allocateOutput(t.dtype, n, op);
+    const target = t.size === n ? denseStrides(t.shape) : denseStrides(shape);
+    t.backend.copyStrided(op, out, t.dtype, target, 0, source);
+    return new Tensor(out, t.dtype, shape);
+  }
   if (t.size === n) return placed(op, t.dataSync(), t.dtype, shape, t.backend);
   if (t.size === 1) {
     const out = allocate(t.dtype, n, op);

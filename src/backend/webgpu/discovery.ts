@@ -7,7 +7,8 @@
  * @module
  */
 import { env } from "../../env.ts";
-import { gpuBackends, registerGpu } from "../registry.ts";
+import { backendForDevice, gpuBackends, registerGpu } from "../registry.ts";
+import { canonicalDevice } from "../../device.ts";
 import { WebGpuBackend } from "./backend.ts";
 
 /** What discovery reads of an adapter. */
@@ -61,4 +62,33 @@ async function discover(): Promise<number> {
     }
   }
   return gpuBackends().length;
+}
+
+/** The answer of {@linkcode getMemoryInfo}: bytes of device memory. */
+export interface MemoryInfo {
+  /** In buffers that tensors hold now. */
+  current: number;
+  /** The most `current` has been. */
+  peak: number;
+  /** In freed buffers the device keeps for reuse. */
+  pooled: number;
+}
+
+/**
+ * A GPU's memory use, as TensorFlow's `tf.config.experimental.get_memory_info`.
+ * @example
+ * ```ts
+ * import * as tf from "../../../mod.ts";
+ * if (await tf.initGpus() > 0) console.log(tf.getMemoryInfo("/gpu:0").current);
+ * ```
+ */
+export function getMemoryInfo(device = "/gpu:0"): MemoryInfo {
+  const backend = backendForDevice(canonicalDevice(device));
+  if (!(backend instanceof WebGpuBackend)) {
+    throw new Error(
+      `getMemoryInfo: ${device} is not a GPU (for the CPU see Deno.memoryUsage())`,
+    );
+  }
+  const { liveBytes, peakBytes, pooledBytes } = backend.memory;
+  return { current: liveBytes, peak: peakBytes, pooled: pooledBytes };
 }

@@ -34,6 +34,8 @@ export class BufferPool {
   liveBytes = 0;
   /** Bytes in buffers waiting in the pool. */
   pooledBytes = 0;
+  /** The most liveBytes has been. */
+  peakBytes = 0;
   #liveAfterCollection = 0;
   #collected = false;
   readonly #registry = new FinalizationRegistry<GPUBuffer>((buffer) => this.give(buffer));
@@ -48,6 +50,7 @@ export class BufferPool {
     if (buffer) this.pooledBytes -= size;
     else buffer = this.gpu.createBuffer({ size, usage: this.usage });
     this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     return buffer;
   }
 

@@ -17,15 +17,18 @@
  *   rounding to float32, subnormals and overflow included, and the CPU's clamp into
  *   [lo, below hi]. Whether to round the product first follows the level the CPU's kernels run
  *   at in this process (`native.eager_cpu_level()`).
- * - float32 normals (Box-Muller in float32 on the CPU too), to about 1e-6 relative: the shader
- *   has its own log, sin and cos (WGSL's builtins promise only 2^-11 absolute for sin and cos)
- *   with about one ulp of error, glibc's have their own, so z may differ in its last bits.
- * - truncated normals redraw where the CPU does, except where the two devices' z straddle 2:
- *   NOTE: that needs |z| within an ulp or two of 2 and the two libms rounding apart there,
- *   about once in 1e9 draws (docs/webgpu.md gives the measurement); then that one element
- *   differs. Making it impossible would mean replaying glibc's logf and sincosf bit for bit.
+ * - float32 normals (Box-Muller in float32 on the CPU too), to 3 ulps of z: the shader has its
+ *   own log, sin and cos (WGSL's builtins promise only 2^-11 absolute for sin and cos), within
+ *   1.3 ulps over every input a draw can give and correctly rounded for 99.4% (log) and 96.6%
+ *   (sin, cos) of them; glibc's logf and sincosf are for 99.3% and 98.7%. So 96% of z are the
+ *   CPU's bit for bit (measured over 2^24 draws), the rest 1 to 3 ulps off.
+ * - truncated normals redraw where the CPU does, except where the two devices' |z| fall on
+ *   either side of 2. NOTE: rare, not impossible: 2.5% of the z near |z| = 2 differ from the
+ *   CPU's, by an ulp or two, which makes a different choice about 5e-10 per draw (a 1M-element
+ *   truncatedNormal differs somewhere about once in 2,000 calls), and that element then holds
+ *   an unrelated value. Impossible would mean replaying glibc's logf and sincosf bit for bit.
  * float64 and int64 fills are an error naming the op and the dtype (WGSL has no f64; int64
- * would need 64-bit Lemire, not built).
+ * would need Lemire's method on 64-bit words, not built).
  * @module
  */
 import type { DType } from "../../dtype.ts";
@@ -40,6 +43,15 @@ const GROUP = 4;
 /**
  * Fills `n` elements of `out` with Philox draws of distribution `dist` (params [a, b]: the
  * bounds of a uniform, the mean and standard deviation of a normal), as the CPU would.
+ * @example
+ * ```ts
+ * import * as tf from "../../../mod.ts";
+ * // Every random op placed on the GPU comes here through WebGpuBackend.randomFill.
+ * if (await tf.initGpus() > 0) {
+ *   const z = tf.device("/gpu:0", () => tf.randomNormal([4], { seed: 1 }));
+ *   console.log(await z.data()); // the CPU's values for the same seeds, to 3 ulps
+ * }
+ * ```
  */
 export function randomFill(
   gpu: WebGpuBackend,
@@ -51,7 +63,7 @@ export function randomFill(
   out: GpuStorage,
   n: number,
 ): void {
-  if (dtype !== "float32" && dtype !== "int32") gpu.unsupported(op, `a ${dtype} random fill`);
+  if (dtype !== "float32" && dtype !== "int32") gpu.unsupported(op, `a random fill of ${dtype}`);
   checkParams(op, dist, dtype, a, b);
   if (n === 0) return;
   const blocks = Math.ceil(n / GROUP);
@@ -59,9 +71,14 @@ export function randomFill(
   if (dist === RandomDist.UNIFORM && dtype === "int32") {
     gpu.dispatch("random_i32", uniformI32Shader, words(head, uniformI32Words(a, b)), blocks, [out]);
   } else if (dist === RandomDist.UNIFORM) {
-    const fused = native.eager_cpu_level() !== Cpu.V2;
-    const params = uniformF32Words(a, b, fused);
-    gpu.dispatch("random_f32", uniformF32Shader, words(head, params), blocks, [out]);
+    const step = exactStep(a, b - a);
+    if (step === undefined) {
+      const params = uniformF32Words(a, b);
+      gpu.dispatch("random_f32", uniformF32Shader, words(head, params), blocks, [out]);
+    } else {
+      const params = [f32Bits(a), f32Bits(step)];
+      gpu.dispatch("random_f32_step", uniformStepShader, words(head, params), blocks, [out]);
+    }
   } else {
     const truncated = dist === RandomDist.TRUNCATED_NORMAL;
     const params = [truncated ? 1 : 0, f32Bits(a), f32Bits(b)];
@@ -129,27 +146,47 @@ function doubleParts(x: number): number[] {
   return [negative, lo, fraction | 0x100000, biased - 1075];
 }
 
+/** How the float32 uniform shader computes (the first of its words). */
+const Mode = {
+  /** The CPU's double arithmetic redone exactly: the product rounded, then the sum (v2). */
+  TWO_ROUNDINGS: 0,
+  /** The same with one rounding of a + d u (the fma of the CPU's v3, v4 and neon kernels). */
+  FMA: 1,
+  /** d = b - a is infinite: every CPU draw is NaN or inf, and becomes below hi. */
+  ALL_BELOW: 2,
+} as const;
+
 /**
- * Words of the float32 uniform: [fused, all below, lo, hi, below hi (float32 bits),
- * a (4 words, doubleParts), d = b - a in double (3 words: low, high, exponent)].
+ * Words of the float32 uniform: [mode, lo, hi, below hi (float32 bits), a (4 words, see
+ * doubleParts), d = b - a in double (low, high, exponent)].
  */
-function uniformF32Words(a: number, b: number, fused: boolean): number[] {
+function uniformF32Words(a: number, b: number): number[] {
   const d = b - a; // a double, as the CPU's (b - a)
-  // NOTE: d = inf (bounds near +-1.8e308) makes every draw NaN or inf on the CPU: all
-  // become the float32 below hi.
-  const allBelow = !Number.isFinite(d);
-  const [, dLo, dHi, dExp] = doubleParts(allBelow ? 0 : d);
-  return [
-    fused ? 1 : 0,
-    allBelow ? 1 : 0,
-    f32Bits(a),
-    f32Bits(b),
-    nextBelowF32(Math.fround(b)),
-    ...doubleParts(a),
-    dLo,
-    dHi,
-    dExp,
-  ];
+  const mode = !Number.isFinite(d)
+    ? Mode.ALL_BELOW
+    : native.eager_cpu_level() === Cpu.V2
+    ? Mode.TWO_ROUNDINGS
+    : Mode.FMA;
+  const [, dLo, dHi, dExp] = doubleParts(mode === Mode.ALL_BELOW ? 0 : d);
+  const below = nextBelowF32(Math.fround(b));
+  return [mode, f32Bits(a), f32Bits(b), below, ...doubleParts(a), dLo, dHi, dExp];
+}
+
+/**
+ * q = d 2^-24 when every a + k q (0 <= k < 2^24) is 0 or a normal float32 and so exactly what
+ * both double roundings and the float32 rounding give: d a power of two, a a multiple of q,
+ * |a|, |b| <= d (so |a + k q| / q <= 2^24) and q >= 2^-126 (no subnormal, which a GPU may
+ * flush). The CPU's clamp changes none of them. [0, 1), [-1, 1) and dropout's draws take this
+ * path.
+ */
+function exactStep(a: number, d: number): number | undefined {
+  const [, lo, hi] = doubleParts(d);
+  const powerOfTwo = Number.isFinite(d) && lo === 0 && (hi & 0xfffff) === 0 && hi !== 0;
+  const q = d * 2 ** -24;
+  if (!powerOfTwo || q < 2 ** -126 || Math.abs(a) > d || Math.abs(a + d) > d || a % q !== 0) {
+    return undefined;
+  }
+  return q;
 }
 
 /** Words of the int32 uniform: [a, span = b - a, Lemire's threshold 2^32 mod span]. */
@@ -329,10 +366,11 @@ fn align_to(x: Soft, base: i32) -> vec4<u32> {
 
 struct Signed { v: Soft, negative: bool }
 
-// (-1)^a_neg a + y, for y >= 0 and a, y below 2^78 in m. The larger operand's top bit goes to
-// bit 126, so its bit 0 is 0 and it loses nothing; the smaller loses bits only when it is
-// 2^50 times smaller, and then the result's rounding quantum is 2^60 or more times bit 0's:
-// the sticky bit falls strictly between the same two rounding boundaries as the exact sum.
+// (-1)^a_neg a + y for y >= 0, a.m and y.m below 2^77: exact but for a sticky bit. The larger
+// operand's top bit goes to bit 126, so it keeps every bit and its bit 0 is 0; the smaller
+// loses bits only when its top is 50 or more bits lower, and then the sum's top bit is 125 or
+// 126 and any rounding to 53 bits or fewer has a quantum of 2^73 or more: the odd value the
+// sticky bit makes lies strictly between the same two rounding boundaries as the exact sum.
 // An exact zero is +0, as IEEE's round-to-nearest gives for x + (-x) and -0 + +0.
 fn add_signed(a: Soft, a_neg: bool, y: Soft) -> Signed {
   let la = bit_length(a.m); let ly = bit_length(y.m);
@@ -375,34 +413,47 @@ function uniformF32Shader(): string {
   const q = (k: number) => `p[${HEAD + k}]`;
   return prelude("u32") + SOFT_WGSL + `
 fn uniform_bits(word: u32) -> u32 {
-  if (${q(1)} != 0) { return bitcast<u32>(${q(4)}); }
-  let k = word >> 8u;
+  let mode = ${q(0)};
+  let below = bitcast<u32>(${q(3)});
+  if (mode == ${Mode.ALL_BELOW}) { return below; }
   // d k exactly: the 53-bit d times 24 bits is below 2^77.
-  let lo = mul_wide(bitcast<u32>(${q(9)}), k);
-  let hi = mul_wide(bitcast<u32>(${q(10)}), k);
+  let k = word >> 8u;
+  let lo = mul_wide(bitcast<u32>(${q(8)}), k);
+  let hi = mul_wide(bitcast<u32>(${q(9)}), k);
   let mid = lo.y + hi.x;
-  var y = Soft(vec4<u32>(lo.x, mid, hi.y + select(0u, 1u, mid < lo.y), 0u), ${q(11)} - 24);
-  if (${q(0)} == 0) { y = round_to(y, 53, -1074); } // no fma: the product is a double first
-  let a = Soft(vec4<u32>(bitcast<u32>(${q(6)}), bitcast<u32>(${q(7)}), 0u, 0u), ${q(8)});
-  let s = add_signed(a, ${q(5)} != 0, y);
+  var y = Soft(vec4<u32>(lo.x, mid, hi.y + select(0u, 1u, mid < lo.y), 0u), ${q(10)} - 24);
+  if (mode == ${Mode.TWO_ROUNDINGS}) { y = round_to(y, 53, -1074); }
+  let a = Soft(vec4<u32>(bitcast<u32>(${q(5)}), bitcast<u32>(${q(6)}), 0u, 0u), ${q(7)});
+  let s = add_signed(a, ${q(4)} != 0, y);
   let v = f32_bits(round_to(round_to(s.v, 53, -1074), 24, -149), s.negative);
-  let lo_bits = bitcast<u32>(${q(2)}); let hi_bits = bitcast<u32>(${q(3)});
-  if (order(v) >= order(hi_bits)) { return bitcast<u32>(${q(4)}); }
+  let lo_bits = bitcast<u32>(${q(1)}); let hi_bits = bitcast<u32>(${q(2)});
+  if (order(v) >= order(hi_bits)) { return below; }
   return select(v, lo_bits, order(v) < order(lo_bits));
 }
 ` + entry(`
   for (var j = 0u; j < m; j++) { out[i0 + j] = uniform_bits(w[j]); }`);
 }
 
+/** float32 uniforms a + k q where that is exact (see exactStep): the CPU's values, cheaply. */
+function uniformStepShader(): string {
+  return prelude("f32") + entry(`
+  let a = bitcast<f32>(p[${HEAD}]);
+  let q = bitcast<f32>(p[${HEAD + 1}]);
+  for (var j = 0u; j < m; j++) { out[i0 + j] = a + f32(w[j] >> 8u) * q; }`);
+}
+
 /**
  * float32 normals: Box-Muller as the CPU's normal_pair_f32, with log, sin and cos of our own
- * (float32, about one ulp); truncated normals redraw |z| >= 2 from the next attempt's block.
+ * (float32, within 1.3 ulps); truncated normals redraw |z| >= 2 from the next attempt's block.
  */
 function normalShader(): string {
   return prelude("f32") + `
-// log(x) for x in [2^-24, 1]: x = 2^k f with f in [sqrt(1/2), sqrt(2)), log(f) = log1p(t),
-// t = f - 1 exact, s = t / (2 + t) and log1p(t) = t - t^2/2 + s (t^2/2 + R(s^2))
-// (fdlibm's logf, its coefficients); k ln 2 in two parts, the first exact for |k| < 2^9.
+// log(x) for x in [2^-24, 1]: x = 2^k f with f in [sqrt(1/2), sqrt(2)), t = f - 1 exact and
+// log(x) = k ln2_hi + t - t^2/2 + s (t^2/2 + R(s^2)) + k ln2_lo with s = t / (2 + t) (fdlibm's
+// logf and its coefficients; k ln2_hi is exact). The large terms are summed with their
+// rounding errors kept (t^2/2 from 12-bit halves of t, Fast2Sum for the two sums), which
+// brings the share of results that differ from the correctly rounded ones from 7.2% to 0.55%
+// (all 2^24 inputs a draw can give).
 fn log_f32(x: f32) -> f32 {
   let bits = bitcast<u32>(x);
   var k = i32(bits >> 23u) - 127;
@@ -412,22 +463,47 @@ fn log_f32(x: f32) -> f32 {
   let s = t / (2.0 + t);
   let z = s * s; let w = z * z;
   let r = z * (0xaaaaaa.0p-24f + w * 0x91e9ee.0p-25f) + w * (0xccce13.0p-25f + w * 0xf89e26.0p-26f);
-  let hfsq = 0.5 * t * t;
+  let t_hi = bitcast<f32>(bitcast<u32>(t) & 0xfffff000u);
+  let t_lo = t - t_hi;
+  let half_hi = 0.5 * t_hi * t_hi; // exact: 12 bits squared
+  let half_lo = t_lo * (t_hi + 0.5 * t_lo);
+  let b = t - half_hi; // |t| > t^2/2: Fast2Sum
+  let b_lo = (t - b) - half_hi;
   let dk = f32(k);
-  let ln2_hi = bitcast<f32>(0x3f317180u); let ln2_lo = bitcast<f32>(0x3717f7d1u);
-  return dk * ln2_hi - ((hfsq - (s * (hfsq + r) + dk * ln2_lo)) - t);
+  let a = dk * bitcast<f32>(0x3f317180u); // ln2_hi, 17 bits
+  let sum = a + b; // |a| >= 0.69 > |b|, or a = 0: Fast2Sum
+  let sum_lo = (a - sum) + b;
+  let tail = s * ((half_hi + half_lo) + r) + dk * bitcast<f32>(0x3717f7d1u); // ln2_lo
+  return sum + (((sum_lo + b_lo) - half_lo) + tail);
 }
 
-// (sin x, cos x) for x in [0, 2 pi]: x - j pi/2 with pi/2 in three parts (Cody-Waite; the
-// first two are short, so j times them is exact), then minimax polynomials on [-pi/4, pi/4].
+// (sin x, cos x) for x in [0, 2 pi]: y = x - j pi/2 with pi/2 in four parts (Cody-Waite: the
+// first two are short, so x - j p1 - j p2 is exact; j p3 is exact too, and p4 keeps y's
+// relative error small where x is next to 3 pi/2), y = y + y_lo, then Taylor polynomials on
+// [-pi/4, pi/4] (truncated below 0.05 ulp) with y and 1 - y^2/2 added last, their rounding
+// errors kept. That brings the share of results that differ from the correctly rounded ones
+// from about 25% to 3.4% (all 2^24 angles a draw can give).
 fn sincos_f32(x: f32) -> vec2<f32> {
   let j = i32(floor(x * 0.636619772 + 0.5));
   let fj = f32(j);
-  let y = ((x - fj * 1.5703125) - fj * 4.837512969970703125e-4) - fj * 7.54978995489188216e-8;
+  let y2 = (x - fj * 1.5703125) - fj * 4.837512969970703125e-4;
+  let jc3 = fj * bitcast<f32>(0x33a22170u); // 20 bits: exact
+  let jc4 = fj * bitcast<f32>(0xa967b967u);
+  let q = jc3 + jc4;
+  let y = y2 - q;
+  let y_lo = ((y2 - y) - jc3) - jc4;
   let z = y * y;
-  let s = y + y * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
-  let c = 1.0 - 0.5 * z +
-    z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  let ps = -1.0 / 6.0 + z * (1.0 / 120.0 + z * (-1.0 / 5040.0 + z * (1.0 / 362880.0)));
+  let s = y + (y_lo + y * z * ps);
+  let pc = 1.0 / 24.0 + z * (-1.0 / 720.0 + z * (1.0 / 40320.0 + z * (-1.0 / 3628800.0)));
+  let hz = 0.5 * z;
+  let w = 1.0 - hz; // in [0.69, 1]: w = W 2^-24 for an integer W
+  // NOTE: 1 - w comes from W's bits: written (1.0 - w) - hz, llvmpipe folds it to 0.
+  let wbits = bitcast<u32>(w);
+  let big_w = select((wbits & 0x7fffffu) | 0x800000u, 0x1000000u, wbits == 0x3f800000u);
+  // Exact: 1 - w is 0 or within a factor 2 of hz (Sterbenz).
+  let w_error = f32(0x1000000u - big_w) * 0x1p-24f - hz;
+  let c = w + ((w_error + z * z * pc) - y * y_lo);
   switch (j & 3) {
     case 0: { return vec2<f32>(s, c); }
     case 1: { return vec2<f32>(c, -s); }

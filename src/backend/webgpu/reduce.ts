@@ -181,12 +181,22 @@ export function reduceWords(
   return words;
 }
 
+/** Outputs a matmul thread computes along rows and along columns (a 4 x 4 block). */
+export const MATMUL_BLOCK = 4;
+
 /**
- * The shader of a batched matrix product over `type`: one thread an output element, a loop
- * over k. Parameters: [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset,
- * bRowStride, bColStride, batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
+ * The shader of a batched matrix product over `type`: one thread a 4 x 4 block of outputs,
+ * a loop over k reading four elements of a and four of b for sixteen products (measured on
+ * llvmpipe: a thread per output made 0.25 GFLOP/s, bound by its two loads a product).
+ * Rows and columns past the edge read a clamped element and store nothing. Parameters:
+ * [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset, bRowStride, bColStride,
+ * batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
  */
 export function matmulShader(type: "f32" | "i32"): string {
+  const B = MATMUL_BLOCK;
+  const lanes = [...Array(B).keys()];
+  const each = (f: (r: number) => string) => lanes.map(f).join("\n  ");
+  const pairs = lanes.flatMap((r) => lanes.map((c) => [r, c]));
   return `
 @group(0) @binding(0) var<storage, read> p: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<${type}>;
@@ -199,25 +209,42 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   let m = p[0];
   let n = p[1];
   let k = p[2];
-  var outputs = m * n;
-  for (var d = 0; d < p[3]; d++) { outputs *= p[10 + d]; }
-  if (i >= outputs) { return; }
-  let col = i % n;
-  let row = (i / n) % m;
-  var rest = i / (m * n);
-  var ai = p[4] + row * p[5];
-  var bi = p[7] + col * p[9];
+  let rowBlocks = (m + ${B - 1}) / ${B};
+  let colBlocks = (n + ${B - 1}) / ${B};
+  var blocks = rowBlocks * colBlocks;
+  for (var d = 0; d < p[3]; d++) { blocks *= p[10 + d]; }
+  if (i >= blocks) { return; }
+  let col = (i % colBlocks) * ${B};
+  let row = ((i / colBlocks) % rowBlocks) * ${B};
+  var rest = i / (rowBlocks * colBlocks);
+  var ai = p[4];
+  var bi = p[7];
+  var oi = 0;
+  var size = 1;
   for (var d = p[3] - 1; d >= 0; d--) {
     let c = rest % p[10 + d];
     rest = rest / p[10 + d];
     ai += c * p[${10 + MAX_RANK} + d];
     bi += c * p[${10 + 2 * MAX_RANK} + d];
+    oi += c * size;
+    size *= p[10 + d];
   }
-  var acc: ${type} = ${type}(0);
+  oi *= m * n;
+  let ac = p[6];
+  let br = p[8];
+  ${each((r) => `var a${r} = ai + min(row + ${r}, m - 1) * p[5];`)}
+  ${each((c) => `var b${c} = bi + min(col + ${c}, n - 1) * p[9];`)}
+  ${pairs.map(([r, c]) => `var c${r}${c}: ${type} = ${type}(0);`).join(" ")}
   for (var j = 0; j < k; j++) {
-    acc += a[ai + j * p[6]] * b[bi + j * p[8]];
+    ${each((r) => `let x${r} = a[a${r}]; a${r} += ac;`)}
+    ${each((c) => `let y${c} = b[b${c}]; b${c} += br;`)}
+    ${pairs.map(([r, c]) => `c${r}${c} += x${r} * y${c};`).join(" ")}
   }
-  out[i] = acc;
+  ${
+    pairs.map(([r, c]) =>
+      `if (row + ${r} < m && col + ${c} < n) { out[oi + (row + ${r}) * n + col + ${c}] = c${r}${c}; }`
+    ).join("\n  ")
+  }
 }
 `;
 }
