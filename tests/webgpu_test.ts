@@ -181,6 +181,40 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: the guide's GPU section runs (placement, a timed matmul, x.gpu(), x.cpu())",
+  ignore,
+  async fn() {
+    // The guide: "with tf.device('/gpu:0'): ..." and timing a matmul on each device.
+    assertEquals(tf.numGpus() >= 1, true);
+    const onGpu = tf.device("/gpu:0", () => tf.randomNormal([10, 10]));
+    assertEquals(onGpu.device.endsWith("GPU:0"), true);
+    const x = tf.randomNormal([10, 10]);
+    const xGpu0 = x.gpu();
+    const xCpu = x.cpu();
+    assertEquals(xCpu, x); // already there: no copy
+    const timed = async (y: Tensor) => {
+      const start = performance.now();
+      const product = tf.matmul(y, y);
+      await product.data(); // the device runs asynchronously: wait for the result
+      return [product, performance.now() - start] as const;
+    };
+    const [cpuProduct] = await timed(xCpu);
+    const [gpuProduct, gpuMs] = await timed(xGpu0);
+    assertEquals([cpuProduct.device.endsWith("CPU:0"), gpuProduct.device.endsWith("GPU:0")], [
+      true,
+      true,
+    ]);
+    assertEquals(gpuMs >= 0, true);
+    const back = await gpuProduct.cpuAsync();
+    assertClose(back, cpuProduct, { rtol: 1e-5, atol: 1e-5 });
+    // One adapter: GPU 1 does not exist.
+    if (tf.numGpus() === 1) {
+      assertThrowsMatch(() => x.gpu(1), /no GPU device 1: tf.numGpus\(\) is 1/);
+    }
+  },
+});
+
+Deno.test({
   name: "WebGPU: large products (copied along k first) match the CPU, batched and transposed",
   ignore,
   async fn() {

@@ -266,50 +266,43 @@ const SOFT_WGSL = `
 // A value m * 2^e.
 struct Soft { m: vec4<u32>, e: i32 }
 
-fn word_at(v: vec4<u32>, i: i32) -> u32 {
-  if (i < 0 || i > 3) { return 0u; }
-  return v[i];
-}
-
-// NOTE: a WGSL shift counts modulo 32, so x >> (32 - 0) is x: the select keeps hi alone.
+// Shifts are vector selects (by 32 and 64 bits) and vector shifts, with no dynamic index.
+// NOTE: a WGSL shift counts modulo 32, so x >> (32 - 0) is x: the selects keep bs = 0 apart.
 fn shl128(v: vec4<u32>, s: u32) -> vec4<u32> { // s < 128
-  let ws = i32(s >> 5u); let bs = s & 31u;
-  var r = vec4<u32>(0u);
-  for (var j = 0; j < 4; j++) {
-    let hi = word_at(v, j - ws); let lo = word_at(v, j - ws - 1);
-    r[j] = select((hi << bs) | (lo >> (32u - bs)), hi, bs == 0u);
-  }
-  return r;
+  let w1 = select(v, vec4<u32>(0u, v.xyz), (s & 32u) != 0u);
+  let w = select(w1, vec4<u32>(0u, 0u, w1.xy), (s & 64u) != 0u);
+  let bs = s & 31u;
+  let carry = select(vec4<u32>(0u, w.xyz) >> vec4<u32>(32u - bs), vec4<u32>(0u), bs == 0u);
+  return (w << vec4<u32>(bs)) | carry;
 }
 
 fn shr128(v: vec4<u32>, s: u32) -> vec4<u32> {
   if (s >= 128u) { return vec4<u32>(0u); }
-  let ws = i32(s >> 5u); let bs = s & 31u;
-  var r = vec4<u32>(0u);
-  for (var j = 0; j < 4; j++) {
-    let lo = word_at(v, j + ws); let hi = word_at(v, j + ws + 1);
-    r[j] = select((lo >> bs) | (hi << (32u - bs)), lo, bs == 0u);
-  }
-  return r;
+  let w1 = select(v, vec4<u32>(v.yzw, 0u), (s & 32u) != 0u);
+  let w = select(w1, vec4<u32>(w1.zw, 0u, 0u), (s & 64u) != 0u);
+  let bs = s & 31u;
+  let carry = select(vec4<u32>(w.yzw, 0u) << vec4<u32>(32u - bs), vec4<u32>(0u), bs == 0u);
+  return (w >> vec4<u32>(bs)) | carry;
 }
 
 // Whether v mod 2^c is not zero.
 fn low_bits_nonzero(v: vec4<u32>, c: u32) -> bool {
-  if (c == 0u) { return false; }
-  if (c >= 128u) { return any(v != vec4<u32>(0u)); }
-  return any(shl128(v, 128u - c) != vec4<u32>(0u));
+  let left = vec4<i32>(i32(min(c, 128u))) - vec4<i32>(0, 32, 64, 96); // bits of c in each word
+  let part = (vec4<u32>(1u) << vec4<u32>(max(left, vec4<i32>(0)))) - vec4<u32>(1u);
+  let mask = select(select(part, vec4<u32>(0u), left <= vec4<i32>(0)), vec4<u32>(0xffffffffu),
+    left >= vec4<i32>(32));
+  return any((v & mask) != vec4<u32>(0u));
 }
 
 fn bit_at(v: vec4<u32>, i: u32) -> u32 {
   if (i >= 128u) { return 0u; }
-  return (v[i >> 5u] >> (i & 31u)) & 1u;
+  return (shr128(v, i).x) & 1u;
 }
 
 fn bit_length(v: vec4<u32>) -> i32 {
-  for (var j = 3; j >= 0; j--) {
-    if (v[j] != 0u) { return 32 * j + 32 - i32(countLeadingZeros(v[j])); }
-  }
-  return 0;
+  let len = vec4<i32>(32) - vec4<i32>(countLeadingZeros(v)) + vec4<i32>(0, 32, 64, 96);
+  let top = select(vec4<i32>(0), len, v != vec4<u32>(0u));
+  return max(max(top.x, top.y), max(top.z, top.w));
 }
 
 fn add128(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {
