@@ -2,7 +2,8 @@
  * `deno task bench [--filter name] [--json out.json] [--budget s] [--peers list]`:
  * deno-eager side by side with NumPy, TensorFlow (eager and tf.function) and
  * TensorFlow.js (cpu and wasm backends), each case measured in every runtime in the same
- * run on the same machine (issue 7). Prints the table; a full run
+ * run on the same machine (issue 7), then deno-eager's WebGPU device against tfjs-webgpu
+ * (bench/webgpu.ts, issue 18) when there is a GPU. Prints the tables; a full run
  * (no --filter, all peers) also writes bench/RESULTS.md.
  *
  * - Cases: bench/cases/*.ts (ours is timed in this process).
@@ -27,6 +28,15 @@ import {
 } from "./harness.ts";
 import { BENCH_LOCK_FLAG } from "./lock.ts";
 import {
+  type GpuOutcome,
+  runWebGpu,
+  sectionOf,
+  webgpuSection,
+  webgpuTable,
+  withSection,
+} from "./webgpu.ts";
+import { WEBGPU_CASES, WEBGPU_PROCESS_CASES } from "./cases/webgpu.ts";
+import {
   machine,
   resultsMarkdown,
   type Row,
@@ -47,19 +57,51 @@ const PEER_COLUMNS: Record<Peer, Column[]> = {
   "tfjs-wasm": ["tfjs-wasm"],
 };
 
+/** The --peers name of the WebGPU comparison, which runs its own two processes. */
+const WEBGPU = "webgpu";
+const GPU_CASES = [...WEBGPU_CASES, ...WEBGPU_PROCESS_CASES];
+
 const HELP = `deno task bench [flags]: deno-eager vs NumPy, TensorFlow and TensorFlow.js.
 
   --filter TEXT   run the cases whose id contains TEXT (or matches it as a regex)
   --json FILE     also write every measurement as JSON
   --budget S      seconds of sampling per case and runtime after warm-up (default 1)
-  --peers LIST    comma-separated subset of ${PEERS.join(",")} (default: all)
+  --peers LIST    comma-separated subset of ${PEERS.join(",")},${WEBGPU} (default: all;
+                  ${WEBGPU}: deno-eager's WebGPU device against tfjs-webgpu, when a GPU exists)
   --help          this text
 
 A full run (no --filter, all peers) writes bench/RESULTS.md. Case ids: ${
-  CASES.map((c) => c.id).join(", ")
+  [...CASES, ...GPU_CASES].map((c) => c.id).join(", ")
 }`;
 
 const log = (text: string) => console.error(`[bench] ${text}`);
+
+/**
+ * The WebGPU comparison, after the CPU cases. NOTE: a software adapter (llvmpipe here) counts
+ * only with EAGER_ALLOW_SOFTWARE_GPU=1, so on this machine a plain run prints why it skipped
+ * and costs about a second; with it, about two minutes.
+ */
+async function webgpuPart(
+  budget: number,
+  matches: (id: string) => boolean,
+): Promise<GpuOutcome> {
+  log("webgpu ...");
+  const outcome = await runWebGpu({ budget, matches, log: (text) => log(`webgpu: ${text}`) });
+  if ("skipped" in outcome) log(`WebGPU: skipped: ${outcome.skipped}`);
+  else if ("failed" in outcome) log(`WebGPU: failed: ${outcome.failed}`);
+  return outcome;
+}
+
+/**
+ * bench/RESULTS.md's text: this run's CPU tables and its WebGPU section, or the file's old
+ * WebGPU section when this run measured none (it carries its own date, adapter and command).
+ */
+async function resultsText(rows: Row[], info: RunInfo, gpu: GpuOutcome | undefined) {
+  const text = resultsMarkdown(rows, info);
+  const old = await Deno.readTextFile(`${ROOT}bench/RESULTS.md`).catch(() => "");
+  const section = gpu && "run" in gpu ? webgpuSection(gpu.run, "deno task bench") : sectionOf(old);
+  return section ? withSection(text, section) : text;
+}
 
 async function startPeer(peer: Peer): Promise<PeerProcess | undefined> {
   try {
@@ -206,7 +248,7 @@ async function main(): Promise<void> {
       filter: { type: "string" },
       json: { type: "string" },
       budget: { type: "string", default: "1" },
-      peers: { type: "string", default: PEERS.join(",") },
+      peers: { type: "string", default: [...PEERS, WEBGPU].join(",") },
       help: { type: "boolean", default: false },
     },
   });
@@ -214,8 +256,10 @@ async function main(): Promise<void> {
   const budget = Number(values.budget);
   if (!(budget > 0)) throw new Error(`bench: --budget must be a positive number of seconds`);
   const wanted = values.peers.split(",").map((p) => p.trim()).filter(Boolean);
-  const unknown = wanted.filter((p) => !(PEERS as readonly string[]).includes(p));
-  if (unknown.length) throw new Error(`bench: unknown peers ${unknown} (known: ${PEERS})`);
+  const known: readonly string[] = [...PEERS, WEBGPU];
+  const unknown = wanted.filter((p) => !known.includes(p));
+  if (unknown.length) throw new Error(`bench: unknown peers ${unknown} (known: ${known})`);
+  const cpuPeers = PEERS.filter((p) => wanted.includes(p));
   const filter = values.filter;
   const matches = (id: string) =>
     !filter || id.includes(filter) || (() => {
@@ -226,13 +270,14 @@ async function main(): Promise<void> {
       }
     })();
   const cases = CASES.filter((c) => matches(c.id));
-  if (cases.length === 0) throw new Error(`bench: no case matches ${filter}`);
+  const gpuWanted = wanted.includes(WEBGPU) && GPU_CASES.some((c) => matches(c.id));
+  if (cases.length === 0 && !gpuWanted) throw new Error(`bench: no case matches ${filter}`);
 
   const loadBefore = await loadAverage();
   log(`deno-eager: ${nativeSide()}`);
   const peers = new Map<Peer, PeerProcess>();
   const inProcess = cases.some((c) => !c.process);
-  for (const peer of wanted as Peer[]) {
+  for (const peer of cpuPeers) {
     if (!inProcess) break;
     const process = await startPeer(peer);
     if (process) peers.set(peer, process);
@@ -246,9 +291,10 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const c of cases) {
     log(`${c.id} ...`);
-    rows.push(await runCase(c, peers, wanted as Peer[], budget));
+    rows.push(await runCase(c, peers, cpuPeers, budget));
   }
   for (const p of peers.values()) await p.close();
+  const gpu = gpuWanted ? await webgpuPart(budget, matches) : undefined;
 
   const info: RunInfo = {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
@@ -259,14 +305,21 @@ async function main(): Promise<void> {
     versions,
     budget,
   };
-  console.log(`\ndeno-eager: ${info.native}\n\n${summaryTable(rows)}\n\n${targetTable(rows)}`);
+  if (rows.length) {
+    console.log(`\ndeno-eager: ${info.native}\n\n${summaryTable(rows)}\n\n${targetTable(rows)}`);
+  }
+  if (gpu && "run" in gpu) {
+    console.log(`\nWebGPU on ${gpu.run.adapter} (ours / tfjs: below 1, deno-eager is faster)\n`);
+    console.log(webgpuTable(gpu.run.rows));
+  }
   if (values.json) {
-    await Deno.writeTextFile(values.json, JSON.stringify({ info, rows }, null, 2) + "\n");
+    const json = JSON.stringify({ info, rows, webgpu: gpu }, null, 2);
+    await Deno.writeTextFile(values.json, json + "\n");
     log(`wrote ${values.json}`);
   }
-  if (!filter && wanted.length === PEERS.length) {
+  if (!filter && known.every((p) => wanted.includes(p))) {
     const results = `${ROOT}bench/RESULTS.md`;
-    await Deno.writeTextFile(results, resultsMarkdown(rows, info));
+    await Deno.writeTextFile(results, await resultsText(rows, info, gpu));
     // Line breaks depend on the numbers: let deno fmt wrap it, as `deno task check` expects.
     await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", results], cwd: ROOT })
       .output();

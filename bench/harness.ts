@@ -129,6 +129,11 @@ export interface TimingRule {
   sampleS: number;
   /** A call slower than this is timed once more, and that is the round's only sample. */
   slowCallS: number;
+  /**
+   * In rounds after the first, a slow first call is itself the round's sample instead of
+   * being timed once more (for calls whose first-call costs are paid once, in round 0).
+   */
+  reuseSlowFirst?: boolean;
   /** Samples over all rounds: at least minSamples, at most maxSamples. */
   minSamples: number;
   maxSamples: number;
@@ -231,7 +236,10 @@ function* timingPlan(
   rule: TimingRule,
 ): Generator<number, Stats, number> {
   const first: number = yield 1;
-  if (first > rule.slowCallS) return statsOf([(yield 1) / inner]);
+  if (first > rule.slowCallS) {
+    const again = round > 0 && rule.reuseSlowFirst ? first : yield 1;
+    return statsOf([again / inner]);
+  }
   const [warmS, warmCalls, fewest] = round === 0
     ? [rule.warmupS, rule.warmupCalls, 3]
     : [rule.rewarmS, 1, 1];

@@ -13,10 +13,19 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type CaseSpec, PeerProcess, pooled, type Result, schedule, spread, statsOf } from "./harness.ts";
+import {
+  type CaseSpec,
+  PeerProcess,
+  pooled,
+  type Result,
+  schedule,
+  spread,
+  statsOf,
+} from "./harness.ts";
 import { BENCH_LOCK_FLAG } from "./lock.ts";
 import { formatValue, machine } from "./report.ts";
 import {
+  GPU_CASE_CAP_S,
   GPU_ROUNDS,
   type GpuCase,
   type GpuHello,
@@ -50,10 +59,12 @@ export interface GpuRun {
   /** Adapter mismatches, a side that failed to start. */
   notes: string[];
   seconds: number;
+  /** Load averages (1, 5, 15 min) before and after: the machine may be shared. */
+  load: [string, string];
 }
 
-/** What runWebGpu gives back: a run, or why nothing was measured. */
-export type GpuOutcome = { run: GpuRun } | { skipped: string };
+/** What runWebGpu gives back: a run, why nothing was measured, or why our side failed. */
+export type GpuOutcome = { run: GpuRun } | { skipped: string } | { failed: string };
 
 /** Options of runWebGpu. */
 export interface GpuOptions {
@@ -84,17 +95,23 @@ async function start(side: Side): Promise<{ process: PeerProcess; hello: GpuHell
   return { process, hello: process.hello as unknown as GpuHello };
 }
 
-/** Runs one case in its rounds; a side that skips or fails runs no more rounds. */
+/**
+ * Runs one case in its rounds; a side that skips or fails runs no more rounds, nor one that
+ * has spent GPU_CASE_CAP_S on the case.
+ */
 async function runCase(c: GpuCase, sides: Map<Side, PeerProcess>, budget: number) {
   const rounds = new Map<Side, Result[]>();
+  const spent = new Map<Side, number>();
   const done = new Set<Side>();
   for (const { runner: side, round } of schedule([...sides.keys()], () => false, GPU_ROUNDS)) {
     if (done.has(side)) continue;
     const spec: CaseSpec = { ...c, budget: budget / GPU_ROUNDS, round, rounds: GPU_ROUNDS };
+    const began = performance.now();
     const [answer] = await sides.get(side)!.run(spec).catch((e): Result[] => [
       { column: side === "ours" ? "webgpu" : "tfjs-webgpu", error: (e as Error).message },
     ]);
-    if (!answer.stats) done.add(side);
+    spent.set(side, (spent.get(side) ?? 0) + (performance.now() - began) / 1000);
+    if (!answer.stats || spent.get(side)! > GPU_CASE_CAP_S) done.add(side);
     rounds.set(side, [...(rounds.get(side) ?? []), answer]);
   }
   const row: GpuRow = { case: c };
@@ -142,7 +159,13 @@ export async function runWebGpu(options: GpuOptions = {}): Promise<GpuOutcome> {
   const log = options.log ?? ((text: string) => console.error(`[webgpu] ${text}`));
   const matches = options.matches ?? (() => true);
   const began = performance.now();
-  const ours = await start("ours");
+  const loadBefore = await loadAverage();
+  let ours;
+  try {
+    ours = await start("ours");
+  } catch (error) {
+    return { failed: `deno-eager's WebGPU runner did not start: ${(error as Error).message}` };
+  }
   if (!ours.hello.adapter) {
     await ours.process.close();
     return { skipped: ours.hello.reason ?? "no adapter" };
@@ -183,7 +206,13 @@ export async function runWebGpu(options: GpuOptions = {}): Promise<GpuOutcome> {
   }
   const date = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const seconds = (performance.now() - began) / 1000;
-  return { run: { date, machine: await machine(), adapter, versions, rows, notes, seconds } };
+  const load: [string, string] = [loadBefore, await loadAverage()];
+  return { run: { date, machine: await machine(), adapter, versions, rows, notes, seconds, load } };
+}
+
+async function loadAverage(): Promise<string> {
+  const text = await Deno.readTextFile("/proc/loadavg").catch(() => "unknown");
+  return text.split(" ").slice(0, 3).join(", ");
 }
 
 async function ourVersion(): Promise<string> {
@@ -200,7 +229,7 @@ function cell(r: Result | undefined): string {
   if (!r) return "-";
   if (r.stats) {
     const iqr = (100 * spread(r.stats)).toFixed(0);
-    return `${formatValue({}, r.stats.median)} (${iqr}%)`;
+    return `${formatValue({}, r.stats.median)} (${iqr}%, n=${r.stats.samples})`;
   }
   if (r.skipped?.startsWith("not yet: ")) return `not yet (${r.skipped.slice(9)})`;
   return r.error ? "error" : r.skipped ?? "-";
@@ -212,11 +241,16 @@ export function gpuRatio(row: GpuRow): number | undefined {
   return ours && theirs ? ours.median / theirs.median : undefined;
 }
 
-/** The table: median (IQR / median) per side and the ratio ours / tfjs. */
+/** The table: median (IQR / median, samples) per side and the ratio ours / tfjs. */
 export function webgpuTable(rows: GpuRow[]): string {
   const body = rows.map((row) => {
     const x = gpuRatio(row);
-    return [row.case.label, cell(row.ours), cell(row.tfjs), x === undefined ? "-" : `${x.toFixed(2)}x`];
+    return [
+      row.case.label,
+      cell(row.ours),
+      cell(row.tfjs),
+      x === undefined ? "-" : `${x.toFixed(2)}x`,
+    ];
   });
   const header = ["case", "deno-eager WebGPU", "tfjs-webgpu", "ours / tfjs"];
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
@@ -245,17 +279,21 @@ export function webgpuSection(run: GpuRun, command: string): string {
 Written by \`${command}\` on ${run.date} (${run.seconds.toFixed(0)} s).
 
 - Adapter: ${run.adapter}
-- Machine: ${run.machine}
+- Machine: ${run.machine}; load average (1, 5, 15 min) ${run.load[0]} before the run,
+  ${run.load[1]} after
 - Versions: ${versions}
 - Method: deno-eager's WebGPU device and TensorFlow.js's webgpu backend, each in its own
   process on the same adapter, one case at a time, in ${GPU_ROUNDS} rounds alternating the two
-  sides. Inputs are on the GPU before timing; every timed call ends with a read back
+  sides. Inputs are on the GPU before timing (tfjs computes an op whose inputs are small and
+  still on the CPU in JS); every timed call ends with a read back
   (\`await t.data()\` on both sides) and disposes its result. Each side warms a case up (0.3 s
-  and 3 calls) and takes 2 or 3 samples a round; a call over 1 s is timed once more per round
-  instead. The fresh-process rows are the medians of ${COLD_PROCESSES} processes of each side.
+  and 3 calls) and takes 2 or 3 samples a round; a call over 1 s is instead timed once more in
+  the first round and once in later ones, and a side takes no more rounds of a case after
+  ${GPU_CASE_CAP_S} s on it. The fresh-process rows are the medians of ${COLD_PROCESSES} processes of each side.
 
-Median time per call, IQR / median in parentheses; the last column is ours / tfjs, so below
-1 deno-eager is faster. "not yet (op)": our device has no kernel for that op yet.
+Median time per call; in parentheses the IQR over the median and the number of samples. The
+last column is ours / tfjs, so below 1 deno-eager is faster. "not yet (op)": our device has no
+kernel for that op yet.
 
 ${webgpuTable(run.rows)}
 ${notes ? `\n${notes}\n` : ""}`;
@@ -301,6 +339,15 @@ On a software adapter (llvmpipe) set EAGER_ALLOW_SOFTWARE_GPU=1. Case ids: ${
   [...WEBGPU_CASES, ...WEBGPU_PROCESS_CASES].map((c) => c.id).join(", ")
 }`;
 
+/** Whether `pattern`, read as a regular expression, matches `id` (false when it is not one). */
+export function regexMatches(pattern: string, id: string): boolean {
+  try {
+    return new RegExp(pattern).test(id);
+  } catch {
+    return false;
+  }
+}
+
 /** The command line of this run, as the results show it. */
 function thisCommand(): string {
   const env = Deno.env.get("EAGER_ALLOW_SOFTWARE_GPU") === "1" ? "EAGER_ALLOW_SOFTWARE_GPU=1 " : "";
@@ -322,9 +369,13 @@ async function main(): Promise<void> {
   const budget = Number(values.budget);
   if (!(budget > 0)) throw new Error(`webgpu: --budget must be a positive number of seconds`);
   const filter = values.filter;
-  const matches = (id: string) => !filter || id.includes(filter) || new RegExp(filter).test(id);
+  const matches = (id: string) => !filter || id.includes(filter) || regexMatches(filter, id);
   const outcome = await runWebGpu({ budget, matches });
   if ("skipped" in outcome) return console.log(`WebGPU: skipped: ${outcome.skipped}`);
+  if ("failed" in outcome) {
+    console.log(`WebGPU: failed: ${outcome.failed}`);
+    Deno.exit(1);
+  }
   const { run } = outcome;
   console.log(`\nWebGPU on ${run.adapter} (ours / tfjs: below 1, deno-eager is faster)\n`);
   console.log(webgpuTable(run.rows));

@@ -60,5 +60,9 @@ Deno.test({
 });
 
 if (ignore) {
-  Deno.test({ name: "WebGPU training: no adapter found (install mesa-vulkan-drivers)", ignore, fn() {} });
+  Deno.test({
+    name: "WebGPU training: no adapter found (install mesa-vulkan-drivers)",
+    ignore,
+    fn() {},
+  });
 }

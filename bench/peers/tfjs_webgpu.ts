@@ -14,9 +14,12 @@
  * @module
  */
 // NOTE: full npm: specifiers, not deno.json's import map: TensorFlow.js is bench-only and its
-// lock entries live in bench/deno.lock (bench/lock.ts says why).
+// lock entries live in bench/deno.lock (bench/lock.ts says why). The union package, as
+// tfjs-backend-webgpu's README imports it, not tfjs-core alone: only the union's bundle
+// registers the gradients (tfjs-core's register_all_gradients is ESM with extensionless
+// imports, which Deno cannot load) and the chained ops. Its tfjs-core is 4.22.0 too.
 // deno-lint-ignore no-import-prefix
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 // deno-lint-ignore no-import-prefix
 import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 import {
@@ -77,14 +80,16 @@ function mnistStep(p: Params): AsyncTimed {
   const optimizer = keep(tf.train.adam(p.learningRate as number));
   const images = uniform([batch, 784]);
   const labels = onGpu(keep(tf.tidy(() => {
-    return tf.oneHot(tf.randomUniform([batch], 0, 10, "int32"), 10).toFloat();
+    return tf.cast(tf.oneHot(tf.randomUniform([batch], 0, 10, "int32"), 10), "float32");
   })));
-  const block = (x: tf.Tensor4D, w: tf.Variable, b: tf.Variable) =>
-    tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w as tf.Tensor4D, 1, "same"), b)), 2, 2, "same");
+  const block = (x: tf.Tensor4D, w: tf.Variable, b: tf.Variable): tf.Tensor4D => {
+    const y = tf.relu(tf.add(tf.conv2d(x, w as tf.Tensor4D, 1, "same"), b)) as tf.Tensor4D;
+    return tf.maxPool(y, 2, 2, "same");
+  };
   const logits = () => {
-    let x = block(images.reshape([batch, 28, 28, 1]), w1, b1);
+    let x = block(tf.reshape(images, [batch, 28, 28, 1]), w1, b1);
     x = block(x, w2, b2);
-    const h = tf.dropout(tf.relu(tf.add(tf.matMul(x.reshape([batch, 3136]), w3), b3)), 0.5);
+    const h = tf.dropout(tf.relu(tf.add(tf.matMul(tf.reshape(x, [batch, 3136]), w3), b3)), 0.5);
     return tf.add(tf.matMul(h, w4), b4);
   };
   return {

@@ -152,6 +152,6 @@ async function start(): Promise<GpuHello> {
 
 if (import.meta.main) {
   const hello = await start();
-  const versions = { "deno-eager": "this checkout", deno: Deno.version.deno };
+  const versions = { deno: Deno.version.deno };
   await serve(column, versions, hello.adapter ? handle : () => [], { ...hello });
 }
