@@ -10,7 +10,7 @@
  * @module
  */
 import { arrayType, type DType, type TypedArray } from "../../dtype.ts";
-import { broadcastStrides, denseStrides } from "../../shape.ts";
+import { broadcastStrides } from "../../shape.ts";
 import type { Backend, DeviceBuffer, MatrixOperand } from "../backend.ts";
 import { cpuBackend } from "../cpu/backend.ts";
 import { noteBorn } from "../release_scope.ts";
@@ -24,7 +24,8 @@ import {
   whereShader,
   WORKGROUP,
 } from "./elementwise.ts";
-import { MATMUL_BLOCK, matmulShader, matmulWords, reduceShader, reduceWords } from "./reduce.ts";
+import { reduceShader, reduceWords } from "./reduce.ts";
+import { matmulShader, matmulWords, TILE, TILE_THREADS } from "./matmul.ts";
 import { deviceItemSize, deviceType } from "./types.ts";
 import { CommandQueue } from "./queue.ts";
 import { BufferPool } from "./memory.ts";
@@ -300,42 +301,19 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     if (dtype !== "float32" && dtype !== "int32") this.unsupported(op, `${dtype} ${op}`);
     const type = dtype === "float32" ? "f32" : "i32";
     this.#checkRank(op, batch.length);
-    const blocks = batch.reduce(
-      (x, y) => x * y,
-      Math.ceil(m / MATMUL_BLOCK) * Math.ceil(n / MATMUL_BLOCK),
-    );
-    if (blocks === 0) return;
-    // The kernel runs fastest when both operands run along k in unit steps (measured on
-    // llvmpipe, 50x3136x1024: 74 ms that way, 283 ms with b's rows along k): a large
-    // product first copies an operand that does not (the copy is O(mk + kn) of O(mnk)).
-    const temps: GpuStorage[] = [];
-    const large = m * n * k >= 1 << 20;
-    const along = (t: Tensor, rows: number, rs: number, cs: number, strides: readonly number[]) => {
-      if (!large || cs === 1) return { t, rs, cs, strides };
-      const shape = [...batch, rows, k];
-      const storage = this.allocateOutput(t.dtype, shape.reduce((x, y) => x * y, 1), op);
-      temps.push(storage);
-      const view = new Tensor(t.storage, t.dtype, shape, [...strides, rs, cs], t.offset);
-      const dense = denseStrides(shape);
-      this.copyStrided(op, storage, t.dtype, dense, 0, view);
-      const copy = new Tensor(storage, t.dtype, shape);
-      return { t: copy, rs: k, cs: 1, strides: dense.slice(0, batch.length) };
-    };
-    const left = along(a.t, m, a.rs, a.cs, aBatchStrides);
-    const right = along(b.t, n, b.cs, b.rs, bBatchStrides); // b's columns as rows along k
+    const tiles = batch.reduce((x, y) => x * y, Math.ceil(m / TILE) * Math.ceil(n / TILE));
+    if (tiles === 0) return;
     const words = matmulWords(
       batch,
       [m, n, k],
-      { offset: left.t.offset, rs: left.rs, cs: left.cs, batchStrides: left.strides },
-      { offset: right.t.offset, rs: right.cs, cs: right.rs, batchStrides: right.strides },
+      { offset: a.t.offset, rs: a.rs, cs: a.cs, batchStrides: aBatchStrides },
+      { offset: b.t.offset, rs: b.rs, cs: b.cs, batchStrides: bBatchStrides },
     );
-    this.dispatch(`mm${type}`, () => matmulShader(type), words, blocks, [
+    this.dispatch(`mm${type}`, () => matmulShader(type), words, tiles * TILE_THREADS, [
       out,
-      left.t.storage as GpuStorage,
-      right.t.storage as GpuStorage,
+      a.t.storage as GpuStorage,
+      b.t.storage as GpuStorage,
     ]);
-    // The pool keeps the queue's order: a buffer reused later is written after this reads it.
-    for (const storage of temps) this.free(storage);
   }
 
   // --- the families not built yet: each an error naming the op and the device

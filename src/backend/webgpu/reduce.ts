@@ -1,5 +1,5 @@
 /**
- * WGSL for reductions and matrix products on the WebGPU device.
+ * WGSL for reductions on the WebGPU device.
  *
  * Reductions: one thread an output element loops over its reduced elements, walking any
  * layout. Parameters: [outputs, keepRank, rank, offset, shape[0..7], strides[0..7]], the
@@ -178,88 +178,5 @@ export function reduceWords(
   words.set([outputs, keepRank, shape.length, offset]);
   words.set(shape, 4);
   words.set(strides, 4 + MAX_RANK);
-  return words;
-}
-
-/** Outputs a matmul thread computes along rows and along columns (a 4 x 4 block). */
-export const MATMUL_BLOCK = 4;
-
-/**
- * The shader of a batched matrix product over `type`: one thread a 4 x 4 block of outputs,
- * a loop over k reading four elements of a and four of b for sixteen products (measured on
- * llvmpipe: a thread per output made 0.25 GFLOP/s, bound by its two loads a product).
- * Rows and columns past the edge read a clamped element and store nothing. Parameters:
- * [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset, bRowStride, bColStride,
- * batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
- */
-export function matmulShader(type: "f32" | "i32"): string {
-  const B = MATMUL_BLOCK;
-  const lanes = [...Array(B).keys()];
-  const each = (f: (r: number) => string) => lanes.map(f).join("\n  ");
-  const pairs = lanes.flatMap((r) => lanes.map((c) => [r, c]));
-  return `
-@group(0) @binding(0) var<storage, read> p: array<i32>;
-@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
-@group(0) @binding(2) var<storage, read> a: array<${type}>;
-@group(0) @binding(3) var<storage, read> b: array<${type}>;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
-  let m = p[0];
-  let n = p[1];
-  let k = p[2];
-  let rowBlocks = (m + ${B - 1}) / ${B};
-  let colBlocks = (n + ${B - 1}) / ${B};
-  var blocks = rowBlocks * colBlocks;
-  for (var d = 0; d < p[3]; d++) { blocks *= p[10 + d]; }
-  if (i >= blocks) { return; }
-  let col = (i % colBlocks) * ${B};
-  let row = ((i / colBlocks) % rowBlocks) * ${B};
-  var rest = i / (rowBlocks * colBlocks);
-  var ai = p[4];
-  var bi = p[7];
-  var oi = 0;
-  var size = 1;
-  for (var d = p[3] - 1; d >= 0; d--) {
-    let c = rest % p[10 + d];
-    rest = rest / p[10 + d];
-    ai += c * p[${10 + MAX_RANK} + d];
-    bi += c * p[${10 + 2 * MAX_RANK} + d];
-    oi += c * size;
-    size *= p[10 + d];
-  }
-  oi *= m * n;
-  let ac = p[6];
-  let br = p[8];
-  ${each((r) => `var a${r} = ai + min(row + ${r}, m - 1) * p[5];`)}
-  ${each((c) => `var b${c} = bi + min(col + ${c}, n - 1) * p[9];`)}
-  ${pairs.map(([r, c]) => `var c${r}${c}: ${type} = ${type}(0);`).join(" ")}
-  for (var j = 0; j < k; j++) {
-    ${each((r) => `let x${r} = a[a${r}]; a${r} += ac;`)}
-    ${each((c) => `let y${c} = b[b${c}]; b${c} += br;`)}
-    ${pairs.map(([r, c]) => `c${r}${c} += x${r} * y${c};`).join(" ")}
-  }
-  ${
-    pairs.map(([r, c]) =>
-      `if (row + ${r} < m && col + ${c} < n) { out[oi + (row + ${r}) * n + col + ${c}] = c${r}${c}; }`
-    ).join("\n  ")
-  }
-}
-`;
-}
-
-/** The parameter words of a matrix product (see matmulShader). */
-export function matmulWords(
-  batch: readonly number[],
-  [m, n, k]: readonly number[],
-  a: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
-  b: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
-): Int32Array {
-  const words = new Int32Array(10 + 3 * MAX_RANK);
-  words.set([m, n, k, batch.length, a.offset, a.rs, a.cs, b.offset, b.rs, b.cs]);
-  words.set(batch, 10);
-  words.set(a.batchStrides, 10 + MAX_RANK);
-  words.set(b.batchStrides, 10 + 2 * MAX_RANK);
   return words;
 }

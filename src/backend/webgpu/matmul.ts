@@ -1,0 +1,117 @@
+/**
+ * The WebGPU device's matrix product: batched, with batch broadcasting and any operand
+ * strides (transposes are strides), float32 and int32.
+ *
+ * A workgroup of 64 threads computes a 32 x 32 tile of the output, each thread a 4 x 4 block
+ * of it; the operands pass through workgroup memory 32 steps of k at a time, so each element
+ * read from a buffer serves 32 products. Measured on llvmpipe (docs/webgpu.md, "Matmul"): a
+ * thread an output with no tiles made 0.25 GFLOP/s; 4 x 4 blocks read straight from the
+ * buffers made 1-3 GFLOP/s and depended on the operands' layouts.
+ *
+ * Parameters: [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset, bRowStride,
+ * bColStride, batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
+ * @module
+ */
+import { MAX_RANK } from "./elementwise.ts";
+
+/** Output rows and columns of one workgroup's tile, and the steps of k it stages at once. */
+export const TILE = 32;
+/** Threads of a workgroup: 8 x 8, each computing a 4 x 4 block of the tile. */
+export const TILE_THREADS = 64;
+
+/** The WGSL of the tiled product over `type`. */
+export function matmulShader(type: "f32" | "i32"): string {
+  const lanes = [0, 1, 2, 3];
+  const pairs = lanes.flatMap((r) => lanes.map((c) => [r, c]));
+  const zero = `${type}(0)`;
+  return `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
+@group(0) @binding(2) var<storage, read> a: array<${type}>;
+@group(0) @binding(3) var<storage, read> b: array<${type}>;
+
+var<workgroup> tileA: array<${type}, ${TILE * TILE}>; // [row][step of k]
+var<workgroup> tileB: array<vec4<${type}>, ${TILE * TILE / 4}>; // [step of k][4 columns]
+
+@compute @workgroup_size(${TILE_THREADS})
+fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) local: u32) {
+  let m = p[0];
+  let n = p[1];
+  let k = p[2];
+  let rowTiles = (m + ${TILE - 1}) / ${TILE};
+  let colTiles = (n + ${TILE - 1}) / ${TILE};
+  var tiles = rowTiles * colTiles;
+  for (var d = 0; d < p[3]; d++) { tiles *= p[10 + d]; }
+  let t = i32(group.x + group.y * groups.x);
+  if (t >= tiles) { return; } // the whole workgroup: t is the same for all its threads
+  let col0 = (t % colTiles) * ${TILE};
+  let row0 = ((t / colTiles) % rowTiles) * ${TILE};
+  var rest = t / (rowTiles * colTiles);
+  var ai = p[4];
+  var bi = p[7];
+  var oi = 0;
+  var size = 1;
+  for (var d = p[3] - 1; d >= 0; d--) {
+    let c = rest % p[10 + d];
+    rest = rest / p[10 + d];
+    ai += c * p[${10 + MAX_RANK} + d];
+    bi += c * p[${10 + 2 * MAX_RANK} + d];
+    oi += c * size;
+    size *= p[10 + d];
+  }
+  oi *= m * n;
+  let ar = p[5];
+  let ac = p[6];
+  let br = p[8];
+  let bc = p[9];
+  let li = i32(local);
+  let tx = (li % 8) * 4;
+  let ty = (li / 8) * 4;
+  ${lanes.map((r) => `var c${r} = vec4<${type}>(${zero});`).join(" ")}
+  for (var k0 = 0; k0 < k; k0 += ${TILE}) {
+    // Stage a [32 rows x 32 steps] and b [32 steps x 32 columns]; past an edge, zeros.
+    for (var e = li; e < ${TILE * TILE}; e += ${TILE_THREADS}) {
+      let hi = e / ${TILE};
+      let lo = e % ${TILE};
+      let ra = row0 + hi;
+      let ka = k0 + lo;
+      let va = a[ai + min(ra, m - 1) * ar + min(ka, k - 1) * ac];
+      tileA[e] = select(${zero}, va, ra < m && ka < k);
+      let kb = k0 + hi;
+      let cb = col0 + lo;
+      let vb = b[bi + min(kb, k - 1) * br + min(cb, n - 1) * bc];
+      tileB[e / 4][e % 4] = select(${zero}, vb, kb < k && cb < n);
+    }
+    workgroupBarrier();
+    for (var s = 0; s < ${TILE}; s++) {
+      ${lanes.map((r) => `let x${r} = tileA[(ty + ${r}) * ${TILE} + s];`).join(" ")}
+      let y = tileB[s * ${TILE / 4} + tx / 4];
+      ${lanes.map((r) => `c${r} += x${r} * y;`).join(" ")}
+    }
+    workgroupBarrier();
+  }
+  ${
+    pairs.map(([r, c]) =>
+      `if (row0 + ty + ${r} < m && col0 + tx + ${c} < n) { ` +
+      `out[oi + (row0 + ty + ${r}) * n + col0 + tx + ${c}] = c${r}[${c}]; }`
+    ).join("\n  ")
+  }
+}
+`;
+}
+
+/** The parameter words of a matrix product (see matmulShader). */
+export function matmulWords(
+  batch: readonly number[],
+  [m, n, k]: readonly number[],
+  a: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
+  b: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
+): Int32Array {
+  const words = new Int32Array(10 + 3 * MAX_RANK);
+  words.set([m, n, k, batch.length, a.offset, a.rs, a.cs, b.offset, b.rs, b.cs]);
+  words.set(batch, 10);
+  words.set(a.batchStrides, 10 + MAX_RANK);
+  words.set(b.batchStrides, 10 + 2 * MAX_RANK);
+  return words;
+}
