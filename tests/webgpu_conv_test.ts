@@ -83,7 +83,9 @@ interface ConvCase {
   padding: tf.Padding;
 }
 
-/** The input size for a window of effective size `ek` under `padding` (VALID needs room). */
+/** A random conv: kernels 1-3 or 5, strides or dilations 1-2 (not both > 1), SAME, VALID or
+ * explicit pads, inputs large enough for the padding; a batch of 0 one time in ten, and one
+ * time in five wide channels (a thread's 32-channel block then overhangs or splits them). */
 function convCase(r: Rng): ConvCase {
   const [k1, k2] = [pick(r, [1, 2, 3, 5]), pick(r, [1, 2, 3, 5])];
   const strides = int(r, 1, 2);
@@ -96,7 +98,8 @@ function convCase(r: Rng): ConvCase {
   const h = Math.max(int(r, 1, 7), room(eh, kind === "explicit" ? pt + pb : 0));
   const w = Math.max(int(r, 1, 7), room(ew, kind === "explicit" ? pl + pr : 0));
   const n = r() < 0.1 ? 0 : int(r, 1, 2);
-  const [c, oc] = [int(r, 1, 4), int(r, 1, 4)];
+  const channels = () => r() < 0.2 ? pick(r, [8, 12, 36]) : int(r, 1, 4);
+  const [c, oc] = [channels(), channels()];
   return { xs: [n, h, w, c], fs: [k1, k2, c, oc], strides, dilations, padding };
 }
 

@@ -21,23 +21,10 @@ import { checkFloat32, unpack } from "./conv.ts";
 type Shapes = [readonly number[], PoolGeometry];
 
 /** The geometry words, in order (see poolWords); ao / bo: the offsets of the two operands. */
+// deno-fmt-ignore
 const NAMES = [
-  "n",
-  "h",
-  "w",
-  "c",
-  "kh",
-  "kw",
-  "oh",
-  "ow",
-  "sh",
-  "sw",
-  "pt",
-  "pl",
-  "ao",
-  "bo",
-  "count",
-] as const; // deno-fmt-ignore
+  "n", "h", "w", "c", "kh", "kw", "oh", "ow", "sh", "sw", "pt", "pl", "ao", "bo", "count",
+] as const;
 
 function poolWords([xs, g]: Shapes, ao: number, bo: number, count: number): Int32Array {
   const q = g.params;
@@ -57,30 +44,49 @@ function poolWords([xs, g]: Shapes, ao: number, bo: number, count: number): Int3
   );
 }
 
-/** A kernel over `count` threads: bindings (output first), helpers, then the body with the
- * words unpacked and (b, row, col, ch) of element i of an NHWC grid of rows x cols x c. */
-function kernel(bindings: string[], rows: string, cols: string, body: string): string {
+/** The shaders' element types: V channels a thread (4 where the channels and offsets allow
+ * vec4 loads, which llvmpipe does about 3x faster a float than scalar ones). */
+interface Types {
+  V: 1 | 4;
+  F: string;
+  I: string;
+  U: string;
+}
+
+function typesOf(V: 1 | 4): Types {
+  const vec = (t: string) => V === 4 ? `vec4<${t}>` : t;
+  return { V, F: vec("f32"), I: vec("i32"), U: vec("u32") };
+}
+
+/** A kernel over `count` / V threads: bindings (output first), then the body with the words
+ * unpacked, (b, row, col) of a pixel of an NHWC grid of rows x cols and its channels ch ..
+ * ch + V - 1. `is_nan` tests the bits, since a compiler may fold v != v away. */
+function kernel(t: Types, bindings: string[], rows: string, cols: string, body: string): string {
   return `
 @group(0) @binding(0) var<storage, read> p: array<i32>;
 ${bindings.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, ${b};`).join("\n")}
 
-fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn is_nan(v: ${t.F}) -> ${t.V === 4 ? "vec4<bool>" : "bool"} {
+  return (bitcast<${t.U}>(v) & ${t.U}(0x7fffffffu)) > ${t.U}(0x7f800000u);
+}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   ${unpack(NAMES)}
   let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
   if (i >= count) { return; }
-  let ch = i % c;
-  let col = (i / c) % ${cols};
-  let row = (i / (c * ${cols})) % ${rows};
-  let b = i / (c * ${cols} * ${rows});
+  let cv = c / ${t.V};
+  let ch = (i % cv) * ${t.V};
+  let col = (i / cv) % ${cols};
+  let row = (i / (cv * ${cols})) % ${rows};
+  let b = i / (cv * ${cols} * ${rows});
   ${body}
 }
 `;
 }
 
-/** The in-bounds window [y0, y1) x [x0, x1) of output pixel (row, col). */
+/** The in-bounds window [y0, y1) x [x0, x1) of output pixel (row, col); `base`, the element
+ * of channel ch of x's image b. */
 const WINDOW = `let ys = row * sh - pt;
   let xs = col * sw - pl;
   let y0 = max(ys, 0); let y1 = min(ys + kh, h);
@@ -95,23 +101,24 @@ const COVERING = `let r0 = select(0, (row + pt - kh + sh) / sh, row + pt - kh + 
   let c1 = min((col + pl) / sw, ow - 1);`;
 
 /** Max (NaN wins, -inf where empty) or average (0 where empty) of each window. */
-function forwardShader(max: boolean): string {
+function forwardShader(t: Types, max: boolean): string {
   const reduce = max
-    ? `var acc = bitcast<f32>(0xff800000u);
+    ? `var acc = ${t.F}(bitcast<f32>(0xff800000u));
   for (var y = y0; y < y1; y++) {
     for (var x = x0; x < x1; x++) {
-      let v = x_[base + (y * w + x) * c];
-      if (!is_nan(acc) && (v > acc || is_nan(v))) { acc = v; }
+      let v = x_[(base + (y * w + x) * c) / ${t.V}];
+      acc = select(acc, v, !is_nan(acc) & (v > acc | is_nan(v)));
     }
   }`
-    : `var acc = 0.0;
+    : `var acc = ${t.F}(0.0);
   for (var y = y0; y < y1; y++) {
-    for (var x = x0; x < x1; x++) { acc += x_[base + (y * w + x) * c]; }
+    for (var x = x0; x < x1; x++) { acc += x_[(base + (y * w + x) * c) / ${t.V}]; }
   }
   let m = (y1 - y0) * (x1 - x0);
   if (m > 0) { acc *= 1.0 / f32(m); }`;
   return kernel(
-    ["read_write> out: array<f32>", "read> x_: array<f32>"],
+    t,
+    [`read_write> out: array<${t.F}>`, `read> x_: array<${t.F}>`],
     "oh",
     "ow",
     `${WINDOW}\n  ${reduce}\n  out[i] = acc;`,
@@ -120,69 +127,110 @@ function forwardShader(max: boolean): string {
 
 /** Each window's argmax as the CPU's pool_argmax picks it (the first maximum in row-major
  * order, or the first NaN), as y * w + x; -1 for an empty window. */
-const ARGMAX = kernel(
-  ["read_write> out: array<i32>", "read> x_: array<f32>"],
-  "oh",
-  "ow",
-  `${WINDOW}
-  var at = -1;
-  var best = 0.0;
+function argmaxShader(t: Types): string {
+  return kernel(
+    t,
+    [`read_write> out: array<${t.I}>`, `read> x_: array<${t.F}>`],
+    "oh",
+    "ow",
+    `${WINDOW}
+  var at = ${t.I}(-1);
+  var best = ${t.F}(0.0);
   for (var y = y0; y < y1; y++) {
     for (var x = x0; x < x1; x++) {
-      let v = x_[base + (y * w + x) * c];
-      if (at < 0 || (!is_nan(best) && (v > best || is_nan(v)))) {
-        best = v;
-        at = y * w + x;
-      }
+      let v = x_[(base + (y * w + x) * c) / ${t.V}];
+      let take = at < ${t.I}(0) | (!is_nan(best) & (v > best | is_nan(v)));
+      best = select(best, v, take);
+      at = select(at, ${t.I}(y * w + x), take);
     }
   }
   out[i] = at;`,
-);
+  );
+}
 
-/** Max pooling's gradient from the argmaxes: dx sums dy over the windows won by its pixel. */
-const MAX_GRAD = kernel(
-  ["read_write> out: array<f32>", "read> arg: array<i32>", "read> dy: array<f32>"],
-  "h",
-  "w",
-  `${COVERING}
-  var acc = 0.0;
+/** Max pooling's gradient from the argmaxes: dx sums dy over the windows its pixel won. */
+function maxGradShader(t: Types): string {
+  return kernel(
+    t,
+    [`read_write> out: array<${t.F}>`, `read> arg: array<${t.I}>`, `read> dy: array<${t.F}>`],
+    "h",
+    "w",
+    `${COVERING}
+  var acc = ${t.F}(0.0);
   for (var y = r0; y <= r1; y++) {
     for (var x = c0; x <= c1; x++) {
       let o = ((b * oh + y) * ow + x) * c + ch;
-      if (arg[o] == row * w + col) { acc += dy[bo + o]; }
+      acc += select(${t.F}(0.0), dy[(bo + o) / ${t.V}], arg[o / ${t.V}] == ${t.I}(row * w + col));
     }
   }
   out[i] = acc;`,
-);
+  );
+}
 
-/** Max pooling's second-order gradient: ddx at each window's argmax (0 where empty). */
-const MAX_GRAD_GRAD = kernel(
-  ["read_write> out: array<f32>", "read> arg: array<i32>", "read> ddx: array<f32>"],
-  "oh",
-  "ow",
-  `let at = arg[i];
-  out[i] = select(0.0, ddx[bo + (b * h * w + max(at, 0)) * c + ch], at >= 0);`,
-);
+/** Max pooling's second-order gradient: ddx at each window's argmax, 0 where the window is
+ * empty; read a float at a time, since the argmaxes of a thread's channels differ. */
+function maxGradGradShader(t: Types): string {
+  const at = (e: number) => t.V === 4 ? `at[${e}]` : "at";
+  const load = (e: number) => `ddx[bo + (b * h * w + max(${at(e)}, 0)) * c + ch + ${e}]`;
+  const value = t.V === 4 ? `vec4<f32>(${[0, 1, 2, 3].map(load).join(", ")})` : load(0);
+  return kernel(
+    t,
+    [`read_write> out: array<${t.F}>`, `read> arg: array<${t.I}>`, "read> ddx: array<f32>"],
+    "oh",
+    "ow",
+    `let at = arg[i];
+  out[i] = select(${t.F}(0.0), ${value}, at >= ${t.I}(0));`,
+  );
+}
 
 /** Average pooling's gradient: dx sums dy / (in-bounds window size) over the windows that
  * contain it (which are never empty). */
-const AVG_GRAD = kernel(
-  ["read_write> out: array<f32>", "read> dy: array<f32>"],
-  "h",
-  "w",
-  `${COVERING}
-  var acc = 0.0;
+function avgGradShader(t: Types): string {
+  return kernel(
+    t,
+    [`read_write> out: array<${t.F}>`, `read> dy: array<${t.F}>`],
+    "h",
+    "w",
+    `${COVERING}
+  var acc = ${t.F}(0.0);
   for (var y = r0; y <= r1; y++) {
     for (var x = c0; x <= c1; x++) {
       let m = (min(y * sh - pt + kh, h) - max(y * sh - pt, 0)) *
         (min(x * sw - pl + kw, w) - max(x * sw - pl, 0));
-      acc += dy[bo + ((b * oh + y) * ow + x) * c + ch] * (1.0 / f32(m));
+      acc += dy[(bo + ((b * oh + y) * ow + x) * c + ch) / ${t.V}] * (1.0 / f32(m));
     }
   }
   out[i] = acc;`,
-);
+  );
+}
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+
+/** Loop iterations an invocation may run in all: llvmpipe ends its loops there, silently. */
+const LOOP_LIMIT = 65535;
+
+/**
+ * Checks the dtype and the window (a thread loops over a window, or over the windows that
+ * cover a pixel, which must stay under LOOP_LIMIT); returns the element types: 4 channels a
+ * thread where every operand allows vec4 loads, else 1.
+ */
+function prepare(
+  gpu: WebGpuBackend,
+  op: string,
+  what: string,
+  dtype: DType,
+  shapes: Shapes,
+  operands: Tensor[],
+): Types {
+  checkFloat32(gpu, op, what, dtype);
+  const { windowH: kh, windowW: kw, strideH: sh, strideW: sw } = shapes[1].params;
+  const covering = (Math.ceil(kh / sh) + 1) * (Math.ceil(kw / sw) + 1);
+  if (Math.max(kh * (kw + 1), covering) >= LOOP_LIMIT) {
+    gpu.unsupported(op, `${what} over ${kh}x${kw} windows (llvmpipe ends longer loops early)`);
+  }
+  const aligned = (t: Tensor) => t.offset % 4 === 0 && (t.storage as GpuStorage).bytes >= 16;
+  return typesOf(shapes[0][3] % 4 === 0 && operands.every(aligned) ? 4 : 1);
+}
 
 /** Max (or average) pooling of x into `result` [N, OH, OW, C]. */
 export function poolForward(
@@ -194,23 +242,16 @@ export function poolForward(
   result: GpuStorage,
   x: Tensor,
 ): void {
-  checkFloat32(gpu, op, max ? "max pooling" : "average pooling", dtype);
-  const count = sizeOf(shapes[1].out);
-  if (count === 0) return;
-  gpu.dispatch(
-    max ? "maxpool" : "avgpool",
-    () => forwardShader(max),
-    poolWords(shapes, x.offset, 0, count),
-    count,
-    [
-      result,
-      x.storage as GpuStorage,
-    ],
-  );
+  const t = prepare(gpu, op, max ? "max pooling" : "average pooling", dtype, shapes, [x]);
+  const threads = sizeOf(shapes[1].out) / t.V;
+  if (threads === 0) return;
+  const words = poolWords(shapes, x.offset, 0, threads);
+  const key = `${max ? "maxpool" : "avgpool"}${t.V}`;
+  gpu.dispatch(key, () => forwardShader(t, max), words, threads, [result, x.storage as GpuStorage]);
 }
 
 /** Max pooling's gradient from (x, dy) into dx, or (secondOrder) its gradient from (x, ddx)
- * into a y-shaped result. */
+ * into a y-shaped result; both from an int32 scratch of each window's argmax. */
 export function maxPoolGradPass(
   gpu: WebGpuBackend,
   op: string,
@@ -221,20 +262,22 @@ export function maxPoolGradPass(
   x: Tensor,
   other: Tensor,
 ): void {
-  checkFloat32(gpu, op, "max pooling's gradient", dtype);
-  const windows = sizeOf(shapes[1].out), count = secondOrder ? windows : sizeOf(shapes[0]);
-  if (count === 0) return;
-  const arg = gpu.allocateOutput("int32", windows, op);
-  if (windows > 0) {
-    gpu.dispatch("pool-argmax", () => ARGMAX, poolWords(shapes, x.offset, 0, windows), windows, [
-      arg,
-      x.storage as GpuStorage,
-    ]);
-  }
+  const t = prepare(gpu, op, "max pooling's gradient", dtype, shapes, [x, other]);
+  // Never 0 while x is not empty: a window always fits the padded input.
+  const windows = sizeOf(shapes[1].out) / t.V;
+  const threads = secondOrder ? windows : sizeOf(shapes[0]) / t.V;
+  if (threads === 0) return;
+  const arg = gpu.allocateOutput("int32", windows * t.V, op);
+  const argWords = poolWords(shapes, x.offset, 0, windows);
+  gpu.dispatch(`pool-argmax${t.V}`, () => argmaxShader(t), argWords, windows, [
+    arg,
+    x.storage as GpuStorage,
+  ]);
   const [key, source] = secondOrder
-    ? ["maxpool-gradgrad", MAX_GRAD_GRAD]
-    : ["maxpool-grad", MAX_GRAD];
-  gpu.dispatch(key, () => source, poolWords(shapes, 0, other.offset, count), count, [
+    ? ["maxpool-gradgrad", maxGradGradShader]
+    : ["maxpool-grad", maxGradShader];
+  const words = poolWords(shapes, 0, other.offset, threads);
+  gpu.dispatch(`${key}${t.V}`, () => source(t), words, threads, [
     result,
     arg,
     other.storage as GpuStorage,
@@ -251,10 +294,11 @@ export function avgPoolGradPass(
   result: GpuStorage,
   dy: Tensor,
 ): void {
-  checkFloat32(gpu, op, "average pooling's gradient", dtype);
-  const count = sizeOf(shapes[0]);
-  if (count === 0) return;
-  gpu.dispatch("avgpool-grad", () => AVG_GRAD, poolWords(shapes, 0, dy.offset, count), count, [
+  const t = prepare(gpu, op, "average pooling's gradient", dtype, shapes, [dy]);
+  const threads = sizeOf(shapes[0]) / t.V;
+  if (threads === 0) return;
+  const words = poolWords(shapes, 0, dy.offset, threads);
+  gpu.dispatch(`avgpool-grad${t.V}`, () => avgGradShader(t), words, threads, [
     result,
     dy.storage as GpuStorage,
   ]);
