@@ -181,6 +181,43 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: long reductions run in passes (llvmpipe stops a thread's loops at 65,535)",
+  ignore,
+  async fn() {
+    const r = rng(31);
+    const n = 150_000;
+    const ints = tf.device(
+      CPU,
+      () => tf.constant(Int32Array.from({ length: n }, () => int(r, -9, 9))),
+    );
+    const cases: [string, Tensor, (t: Tensor) => Tensor][] = [
+      ["float32 sum", tf.cast(ints, "float32"), (t) => tf.reduceSum(t)],
+      [
+        "float32 mean of columns",
+        tf.reshape(tf.cast(ints, "float32"), [-1, 3]),
+        (t) => tf.reduceMean(t, 0),
+      ],
+      [
+        "float32 max of a transposed view",
+        tf.reshape(tf.cast(ints, "float32"), [3, -1]),
+        (t) => tf.reduceMax(tf.transpose(t), 0, { keepDims: true }),
+      ],
+      ["int32 sum and min", ints, (t) => tf.stack([tf.reduceSum(t), tf.reduceMin(t)])],
+      ["int32 mean", ints, (t) => tf.reduceMean(t)],
+      ["int64 sum", tf.cast(ints, "int64"), (t) => tf.reduceSum(t)],
+      ["uint8 sum (wraps)", tf.cast(tf.abs(ints), "uint8"), (t) => tf.reduceSum(t)],
+      ["bool any and all", tf.greater(ints, 8), (t) => tf.stack([tf.reduceAny(t), tf.reduceAll(t)])],
+    ];
+    for (const [what, x, f] of cases) await same(what, [x], ([t]) => f(t), 1e-5);
+    // An argmax past one thread's chunk is an error naming the op, not a wrong index.
+    assertThrowsMatch(
+      () => tf.argMax(tf.cast(ints, "float32").gpu()),
+      /^argMax: argMax over more than 4096 elements an output is not implemented on \S+GPU:0/,
+    );
+  },
+});
+
+Deno.test({
   name: "WebGPU: the guide's GPU section runs (placement, a timed matmul, x.gpu(), x.cpu())",
   ignore,
   async fn() {

@@ -24,7 +24,7 @@ import {
   whereShader,
   WORKGROUP,
 } from "./elementwise.ts";
-import { reduceShader, reduceWords } from "./reduce.ts";
+import { REDUCE_CHUNK, reduceShader, reduceWords } from "./reduce.ts";
 import { matmulShader, matmulWords, TILE, TILE_THREADS } from "./matmul.ts";
 import { deviceItemSize, deviceType } from "./types.ts";
 import { CommandQueue } from "./queue.ts";
@@ -273,15 +273,42 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     keepRank: number,
     out: GpuStorage,
   ): void {
-    const source = reduceShader(code, x.dtype) ?? this.unsupported(op, `${x.dtype} ${op}`);
+    if (!reduceShader(code, x.dtype)) this.unsupported(op, `${x.dtype} ${op}`);
     this.#checkRank(op, shape.length);
     const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
     if (outputs === 0) return;
-    const words = reduceWords(outputs, keepRank, shape, strides, x.offset);
-    this.dispatch(`r${code}${x.dtype}`, () => source, words, outputs, [
-      out,
-      x.storage as GpuStorage,
-    ]);
+    const divisor = shape.slice(keepRank).reduce((a, b) => a * b, 1);
+    // Passes of at most REDUCE_CHUNK elements a thread: each before the last writes a partial
+    // a chunk, [outputs, parts], which the next reduces with the same rule.
+    let source = x.storage as GpuStorage, walk = { shape, strides, keepRank, offset: x.offset };
+    for (;;) {
+      const count = walk.shape.slice(walk.keepRank).reduce((a, b) => a * b, 1);
+      const parts = Math.max(1, Math.ceil(count / REDUCE_CHUNK));
+      const partial = parts > 1;
+      const shader = reduceShader(code, x.dtype, partial) ??
+        this.unsupported(op, `${op} over more than ${REDUCE_CHUNK} elements an output`);
+      const target = partial ? this.allocateOutput(x.dtype, outputs * parts, op) : out;
+      const words = reduceWords(
+        outputs * parts,
+        walk.keepRank,
+        walk.shape,
+        walk.strides,
+        walk.offset,
+        [
+          parts,
+          REDUCE_CHUNK,
+          divisor,
+        ],
+      );
+      this.dispatch(`r${code}${x.dtype}${partial}`, () => shader, words, outputs * parts, [
+        target,
+        source,
+      ]);
+      if (source !== x.storage) this.free(source); // the queue keeps order: safe to reuse
+      if (!partial) return;
+      source = target;
+      walk = { shape: [outputs, parts], strides: [parts, 1], keepRank: 1, offset: 0 };
+    }
   }
 
   /** out [batch..., m, n] = a [batch..., m, k] . b [batch..., k, n] (a naive kernel). */

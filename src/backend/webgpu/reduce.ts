@@ -110,7 +110,7 @@ function argBody(dtype: DType, better: string): Reducer & { first: string } {
   return {
     acc: "i32",
     start: "0",
-    first: `var best = ${load(dtype, "x", "base")};`,
+    first: `var best = ${load(dtype, "x", "xi")};`,
     // Once best is NaN it stays (floats only: other types have no NaN).
     step: `select(acc, j, (${better})${dtype === "float32" ? " && best == best" : ""})`,
     result: "vec2<i32>(acc, 0)",
@@ -119,16 +119,27 @@ function argBody(dtype: DType, better: string): Reducer & { first: string } {
 }
 
 /**
- * The shader of reduction `code` over dtype, or undefined where the device has none.
+ * Elements one thread reduces at most. NOTE: llvmpipe stops an invocation's loops silently
+ * after 65,535 iterations in all (a sum of 70,000 ones gave 21,844): a longer reduction runs
+ * in passes, each thread of the first reducing a chunk into a partial (see `reducePasses`).
  */
-export function reduceShader(code: number, dtype: DType): string | undefined {
+export const REDUCE_CHUNK = 4096;
+
+/**
+ * The shader of reduction `code` over dtype, or undefined where the device has none.
+ * `partial`: write each chunk's accumulator (a pass before the last) instead of the result.
+ * Thread i reduces chunk i % parts of output i / parts; the reduced elements are walked with
+ * an odometer over the reduced dims (about two loop iterations an element).
+ */
+export function reduceShader(code: number, dtype: DType, partial = false): string | undefined {
   const arg = code === Reduce.ARGMAX || code === Reduce.ARGMIN;
   const better = arg ? ARG_BETTER[dtype]?.[code - Reduce.ARGMAX] : undefined;
   const rule = arg ? (better ? argBody(dtype, better) : undefined) : REDUCERS[dtype]?.[code];
-  if (!rule) return undefined;
-  const out = rule.out ?? dtype;
+  if (!rule || (arg && partial)) return undefined;
+  const out = partial ? dtype : rule.out ?? dtype;
   // argmax keeps `best` beside the index: each step that moves the index moves it too.
   const keepBest = arg ? "if (acc == j) { best = v; }" : "";
+  const S = 4 + MAX_RANK; // where the strides start
   return `${PRELUDE}
 @group(0) @binding(0) var<storage, read> p: array<i32>;
 ${declare(out, "out", 1, true)}
@@ -140,43 +151,62 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   if (i >= p[0]) { return; }
   let keep = p[1];
   let rank = p[2];
-  var rest = i;
+  let parts = p[${S + MAX_RANK}];
+  let chunk = p[${S + MAX_RANK + 1}];
+  let m = p[${S + MAX_RANK + 2}]; // the count a mean divides by: the first pass's
+  var rest = i / parts;
   var base = p[3];
   for (var d = keep - 1; d >= 0; d--) {
-    base += (rest % p[4 + d]) * p[${4 + MAX_RANK} + d];
+    base += (rest % p[4 + d]) * p[${S} + d];
     rest = rest / p[4 + d];
   }
-  var m = 1;
-  for (var d = keep; d < rank; d++) { m *= p[4 + d]; }
+  var count = 1;
+  for (var d = keep; d < rank; d++) { count *= p[4 + d]; }
+  let first = (i % parts) * chunk;
+  let last = min(count, first + chunk);
+  var at: array<i32, ${MAX_RANK}>;
+  var r = first;
+  var xi = base;
+  for (var d = rank - 1; d >= keep; d--) {
+    at[d] = r % p[4 + d];
+    r = r / p[4 + d];
+    xi += at[d] * p[${S} + d];
+  }
   var acc: ${rule.acc} = ${rule.start};
   ${"first" in rule ? rule.first : ""}
-  for (var j = 0; j < m; j++) {
-    var r = j;
-    var xi = base;
-    for (var d = rank - 1; d >= keep; d--) {
-      xi += (r % p[4 + d]) * p[${4 + MAX_RANK} + d];
-      r = r / p[4 + d];
-    }
+  for (var j = first; j < last; j++) {
     let v = ${load(dtype, "x", "xi")};
     acc = ${rule.step};
     ${keepBest}
+    var d = rank - 1;
+    loop {
+      if (d < keep) { break; }
+      at[d] += 1;
+      xi += p[${S} + d];
+      if (at[d] < p[4 + d]) { break; }
+      xi -= at[d] * p[${S} + d];
+      at[d] = 0;
+      d -= 1;
+    }
   }
-  ${store(out, "out", "i", rule.result)}
+  ${store(out, "out", "i", partial ? "acc" : rule.result)}
 }
 `;
 }
 
 /** The parameter words of a reduction (see reduceShader). */
 export function reduceWords(
-  outputs: number,
+  threads: number,
   keepRank: number,
   shape: readonly number[],
   strides: readonly number[],
   offset: number,
+  [parts, chunk, divisor]: readonly number[],
 ): Int32Array {
-  const words = new Int32Array(4 + 2 * MAX_RANK);
-  words.set([outputs, keepRank, shape.length, offset]);
+  const words = new Int32Array(4 + 2 * MAX_RANK + 3);
+  words.set([threads, keepRank, shape.length, offset]);
   words.set(shape, 4);
   words.set(strides, 4 + MAX_RANK);
+  words.set([parts, chunk, divisor], 4 + 2 * MAX_RANK);
   return words;
 }
