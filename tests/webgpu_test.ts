@@ -206,7 +206,11 @@ Deno.test({
       ["int32 mean", ints, (t) => tf.reduceMean(t)],
       ["int64 sum", tf.cast(ints, "int64"), (t) => tf.reduceSum(t)],
       ["uint8 sum (wraps)", tf.cast(tf.abs(ints), "uint8"), (t) => tf.reduceSum(t)],
-      ["bool any and all", tf.greater(ints, 8), (t) => tf.stack([tf.reduceAny(t), tf.reduceAll(t)])],
+      [
+        "bool any and all",
+        tf.greater(ints, 8),
+        (t) => tf.stack([tf.reduceAny(t), tf.reduceAll(t)]),
+      ],
     ];
     for (const [what, x, f] of cases) await same(what, [x], ([t]) => f(t), 1e-5);
     // An argmax past one thread's chunk is an error naming the op, not a wrong index.
@@ -214,6 +218,39 @@ Deno.test({
       () => tf.argMax(tf.cast(ints, "float32").gpu()),
       /^argMax: argMax over more than 4096 elements an output is not implemented on \S+GPU:0/,
     );
+  },
+});
+
+Deno.test({
+  name: "WebGPU: long k, long index lists and long softmax rows run in pieces",
+  ignore,
+  async fn() {
+    const r = rng(41);
+    const floats = (shape: number[]) => cpuTensor(r, "float32", shape);
+    const ints = (n: number, below: number) =>
+      tf.device(CPU, () => tf.constant(Int32Array.from({ length: n }, () => int(r, 0, below - 1))));
+    await same(
+      "matmul with k = 40,000",
+      [floats([3, 40_000]), floats([40_000, 5])],
+      ([a, b]) => tf.matmul(a, b),
+      1e-3,
+    );
+    await same("matmul with k = 0", [floats([2, 0]), floats([0, 3])], ([a, b]) => tf.matmul(a, b));
+    await same(
+      "a segment sum of 70,000 rows",
+      [floats([70_000, 2]), ints(70_000, 7)],
+      ([data, ids]) => tf.unsortedSegmentSum(data, ids, 7),
+      1e-4,
+    );
+    await same(
+      "a scatter of 40,000 updates",
+      [floats([40_000]), tf.reshape(ints(80_000, 3), [40_000, 2])],
+      ([u, ij]) => tf.scatterNd(ij, u, [3, 3]),
+      1e-4,
+    );
+    for (const f of [tf.nn.softmax, tf.nn.logSoftmax]) {
+      await same(`${f.name} of 20,000 columns`, [floats([3, 20_000])], ([z]) => f(z), 1e-5);
+    }
   },
 });
 

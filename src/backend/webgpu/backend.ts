@@ -25,7 +25,7 @@ import {
   WORKGROUP,
 } from "./elementwise.ts";
 import { REDUCE_CHUNK, reduceShader, reduceWords } from "./reduce.ts";
-import { matmulShader, matmulWords, TILE, TILE_THREADS } from "./matmul.ts";
+import { K_PIECE, matmulShader, matmulWords, TILE, TILE_THREADS } from "./matmul.ts";
 import { deviceItemSize, deviceType } from "./types.ts";
 import { CommandQueue } from "./queue.ts";
 import { BufferPool } from "./memory.ts";
@@ -330,17 +330,21 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     this.#checkRank(op, batch.length);
     const tiles = batch.reduce((x, y) => x * y, Math.ceil(m / TILE) * Math.ceil(n / TILE));
     if (tiles === 0) return;
-    const words = matmulWords(
-      batch,
-      [m, n, k],
-      { offset: a.t.offset, rs: a.rs, cs: a.cs, batchStrides: aBatchStrides },
-      { offset: b.t.offset, rs: b.rs, cs: b.cs, batchStrides: bBatchStrides },
-    );
-    this.dispatch(`mm${type}`, () => matmulShader(type), words, tiles * TILE_THREADS, [
-      out,
-      a.t.storage as GpuStorage,
-      b.t.storage as GpuStorage,
-    ]);
+    // k = 0 still runs once: the kernel writes the zeros.
+    for (let k0 = 0; k0 === 0 || k0 < k; k0 += K_PIECE) {
+      const words = matmulWords(
+        batch,
+        [m, n, Math.min(K_PIECE, k - k0)],
+        { offset: a.t.offset + k0 * a.cs, rs: a.rs, cs: a.cs, batchStrides: aBatchStrides },
+        { offset: b.t.offset + k0 * b.rs, rs: b.rs, cs: b.cs, batchStrides: bBatchStrides },
+        k0 > 0,
+      );
+      this.dispatch(`mm${type}`, () => matmulShader(type), words, tiles * TILE_THREADS, [
+        out,
+        a.t.storage as GpuStorage,
+        b.t.storage as GpuStorage,
+      ]);
+    }
   }
 
   // --- the families not built yet: each an error naming the op and the device

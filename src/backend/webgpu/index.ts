@@ -135,17 +135,25 @@ export function gatherNd(
   return -1;
 }
 
-/** WGSL adding the element `at_src` of src into `acc`, for dtype. */
+/**
+ * Rows one dispatch of a scatter or segment sum walks at most (times the index depth plus
+ * one): llvmpipe stops an invocation's loops after 65,535 iterations in all. Longer inputs
+ * take several dispatches, each adding its rows, in order, to what the last one wrote.
+ */
+const ROW_BUDGET = 30_000;
+
+/** WGSL of the accumulator (its type, its start from `out`, its step by element `at_src` of
+ * src), for dtype. */
 function accumulate(gpu: WebGpuBackend, op: string, dtype: DType): [string, string, string] {
   switch (dtype) {
     case "float32":
-      return ["f32", "0.0", "acc += bitcast<f32>(src[at_src]);"];
+      return ["f32", "bitcast<f32>(out[i])", "acc += bitcast<f32>(src[at_src]);"];
     case "int32":
-      return ["i32", "0", "acc += bitcast<i32>(src[at_src]);"];
+      return ["i32", "bitcast<i32>(out[i])", "acc += bitcast<i32>(src[at_src]);"];
     case "int64":
       return [
         "vec2<i32>",
-        "vec2<i32>(0)",
+        "vec2<i32>(bitcast<i32>(out[2 * i]), bitcast<i32>(out[2 * i + 1]))",
         "acc = add64(acc, vec2<i32>(bitcast<i32>(src[2 * at_src]), bitcast<i32>(src[2 * at_src + 1])));",
       ];
     default:
@@ -182,10 +190,9 @@ export function scatterNd(
       "u32",
       `  let inner = p[2];
   let depth = p[3];
-  let rows = p[4];
   let dest = i / inner;
   var acc: ${acc} = ${start};
-  for (var r = 0; r < rows; r++) {
+  for (var r = p[4]; r < p[7]; r++) {
     var at = 0;
     var inside = true;
     for (var d = 0; d < depth; d++) {
@@ -200,14 +207,26 @@ export function scatterNd(
   }
   ${storeAcc(updates.dtype)}`,
     );
-  const words = new Int32Array(8 + MAX_RANK);
-  words.set([n, iw, inner, depth, rows, updates.offset, idx.offset]);
-  words.set(outShape.slice(0, depth), 8);
-  gpu.dispatch(`scatterNd${updates.dtype}`, source, words, n, [
-    out,
-    updates.storage as GpuStorage,
-    idx.storage as GpuStorage,
-  ]);
+  const step = Math.max(1, Math.floor(ROW_BUDGET / (depth + 1)));
+  for (let first = 0; first < rows; first += step) {
+    const words = new Int32Array(8 + MAX_RANK);
+    words.set([
+      n,
+      iw,
+      inner,
+      depth,
+      first,
+      updates.offset,
+      idx.offset,
+      Math.min(rows, first + step),
+    ]);
+    words.set(outShape.slice(0, depth), 8);
+    gpu.dispatch(`scatterNd${updates.dtype}`, source, words, n, [
+      out,
+      updates.storage as GpuStorage,
+      idx.storage as GpuStorage,
+    ]);
+  }
   return -1;
 }
 
@@ -230,10 +249,9 @@ export function segmentSum(
       "u32",
       "u32",
       `  let inner = p[2];
-  let rows = p[3];
   let segment = i / inner;
   var acc: ${acc} = ${start};
-  for (var r = 0; r < rows; r++) {
+  for (var r = p[3]; r < p[6]; r++) {
     if (idx[iw * (p[5] + r)] == segment) {
       let at_src = p[4] + r * inner + i % inner;
       ${add}
@@ -241,12 +259,15 @@ export function segmentSum(
   }
   ${storeAcc(data.dtype)}`,
     );
-  const words = Int32Array.of(n, iw, inner, ids.size, data.offset, ids.offset);
-  gpu.dispatch(`segmentSum${data.dtype}`, source, words, n, [
-    out,
-    data.storage as GpuStorage,
-    ids.storage as GpuStorage,
-  ]);
+  for (let first = 0; first < ids.size; first += ROW_BUDGET) {
+    const last = Math.min(ids.size, first + ROW_BUDGET);
+    const words = Int32Array.of(n, iw, inner, first, data.offset, ids.offset, last);
+    gpu.dispatch(`segmentSum${data.dtype}`, source, words, n, [
+      out,
+      data.storage as GpuStorage,
+      ids.storage as GpuStorage,
+    ]);
+  }
 }
 
 /** out[o, d, i] = idx[o, i] == d ? on : off, the values converted to dtype on the host. */

@@ -9,7 +9,10 @@
  * buffers made 1-3 GFLOP/s and depended on the operands' layouts.
  *
  * Parameters: [m, n, k, batchRank, aOffset, aRowStride, aColStride, bOffset, bRowStride,
- * bColStride, batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7]].
+ * bColStride, batch[0..7], aBatchStrides[0..7], bBatchStrides[0..7], accumulate].
+ *
+ * NOTE: llvmpipe stops an invocation's loops after 65,535 iterations in all, about 49 for
+ * each 32 steps of k here: a longer k runs in pieces of K_PIECE, each adding to the output.
  * @module
  */
 import { MAX_RANK } from "./elementwise.ts";
@@ -18,6 +21,8 @@ import { MAX_RANK } from "./elementwise.ts";
 export const TILE = 32;
 /** Threads of a workgroup: 8 x 8, each computing a 4 x 4 block of the tile. */
 export const TILE_THREADS = 64;
+/** Steps of k one dispatch takes at most (see the note above). */
+export const K_PIECE = 16384;
 
 /** The WGSL of the tiled product over `type`. */
 export function matmulShader(type: "f32" | "i32"): string {
@@ -69,6 +74,14 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   let tx = (li % 8) * 4;
   let ty = (li / 8) * 4;
   ${lanes.map((r) => `var c${r} = vec4<${type}>(${zero});`).join(" ")}
+  if (p[${10 + 3 * MAX_RANK}] != 0) { // a later piece of k: add to what the last one wrote
+    ${
+    pairs.map(([r, c]) =>
+      `if (row0 + ty + ${r} < m && col0 + tx + ${c} < n) { ` +
+      `c${r}[${c}] = out[oi + (row0 + ty + ${r}) * n + col0 + tx + ${c}]; }`
+    ).join("\n    ")
+  }
+  }
   for (var k0 = 0; k0 < k; k0 += ${TILE}) {
     // Stage a [32 rows x 32 steps] and b [32 steps x 32 columns]; past an edge, zeros.
     for (var e = li; e < ${TILE * TILE}; e += ${TILE_THREADS}) {
@@ -107,9 +120,11 @@ export function matmulWords(
   [m, n, k]: readonly number[],
   a: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
   b: { offset: number; rs: number; cs: number; batchStrides: readonly number[] },
+  accumulate = false,
 ): Int32Array {
-  const words = new Int32Array(10 + 3 * MAX_RANK);
+  const words = new Int32Array(11 + 3 * MAX_RANK);
   words.set([m, n, k, batch.length, a.offset, a.rs, a.cs, b.offset, b.rs, b.cs]);
+  words[10 + 3 * MAX_RANK] = accumulate ? 1 : 0;
   words.set(batch, 10);
   words.set(a.batchStrides, 10 + MAX_RANK);
   words.set(b.batchStrides, 10 + 2 * MAX_RANK);

@@ -5,8 +5,8 @@
  * @module
  */
 import type { DType } from "../../dtype.ts";
-import { Activation, UpdateRule } from "../../native/codes.ts";
-import type { Tensor } from "../../tensor.ts";
+import { Activation, Binary, Reduce, Unary, UpdateRule } from "../../native/codes.ts";
+import { Tensor } from "../../tensor.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { WORKGROUP } from "./elementwise.ts";
 
@@ -31,6 +31,13 @@ function float32Only(gpu: WebGpuBackend, op: string, dtype: DType): void {
   if (dtype !== "float32") gpu.unsupported(op, `${dtype} ${op}`);
 }
 
+/**
+ * Columns one thread takes (three loops over them). NOTE: llvmpipe stops an invocation's
+ * loops after 65,535 iterations in all; longer rows go through the reduction and
+ * elementwise kernels instead (`softmaxInSteps`).
+ */
+const ROW_COLS = 8192;
+
 /** softmax (or log-softmax) of each row of the dense [rows, cols] x: one thread a row. */
 export function softmaxRows(
   gpu: WebGpuBackend,
@@ -43,6 +50,7 @@ export function softmaxRows(
 ): void {
   float32Only(gpu, op, x.dtype);
   if (rows === 0 || cols === 0) return;
+  if (cols > ROW_COLS) return softmaxInSteps(gpu, op, x, rows, cols, log, out);
   const result = log ? "v - top - log(total)" : "exp(v - top) / total";
   const source = () =>
     kernel(
@@ -64,6 +72,47 @@ export function softmaxRows(
     out,
     x.storage as GpuStorage,
   ]);
+}
+
+/**
+ * softmax as its steps: the row max (a reduction in passes), x - max, exp, the row sum, and
+ * a division (or for log-softmax x - max - log(sum)); then a copy into out.
+ */
+function softmaxInSteps(
+  gpu: WebGpuBackend,
+  op: string,
+  x: Tensor,
+  rows: number,
+  cols: number,
+  log: boolean,
+  out: GpuStorage,
+): void {
+  const shape = [rows, cols], n = rows * cols;
+  const matrix = (s: GpuStorage) => new Tensor(s, "float32", shape);
+  const column = (s: GpuStorage) => new Tensor(s, "float32", [rows, 1]);
+  const rowReduce = (code: number, t: Tensor) => {
+    const result = gpu.allocateOutput("float32", rows, op);
+    gpu.reduce(op, code, t, shape, [cols, 1], 1, result);
+    return result;
+  };
+  const view = new Tensor(x.storage, "float32", shape, [cols, 1], x.offset);
+  const top = rowReduce(Reduce.MAX, view);
+  const shifted = gpu.binary(op, Binary.SUB, view, column(top), shape, n, "float32");
+  const exps = gpu.unary(op, Unary.EXP, matrix(shifted), "float32");
+  const total = rowReduce(Reduce.SUM, matrix(exps));
+  const temps = [top, shifted, exps, total];
+  let result: GpuStorage;
+  if (log) {
+    const logTotal = gpu.unary(op, Unary.LOG, column(total), "float32");
+    temps.push(logTotal);
+    result = gpu.binary(op, Binary.SUB, matrix(shifted), column(logTotal), shape, n, "float32");
+  } else {
+    result = gpu.binary(op, Binary.DIV, matrix(exps), column(total), shape, n, "float32");
+  }
+  temps.push(result);
+  gpu.copyStrided(op, out, "float32", [cols, 1], 0, matrix(result));
+  // The queue keeps order: the buffers go back to the pool after the kernels that read them.
+  for (const storage of temps) gpu.free(storage);
 }
 
 /** z [rows, cols] = activation(z + bias), in place in z's storage. */
