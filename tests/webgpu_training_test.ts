@@ -17,9 +17,11 @@ Deno.test({
   name: "WebGPU: the MNIST model trains on /gpu:0 (200 steps) to above 80% test accuracy",
   ignore,
   async fn() {
+    // Batches of 20 (0.4 s a step on llvmpipe, 2 cores); 200 steps of Adam 1e-3 reach about
+    // 94% on the held-out digits.
     const result = await trainMnist({
       steps: 200,
-      batchSize: 50,
+      batchSize: 20,
       learningRate: 1e-3,
       device: "/gpu:0",
       progress: null,

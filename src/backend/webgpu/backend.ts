@@ -25,7 +25,16 @@ import {
   WORKGROUP,
 } from "./elementwise.ts";
 import { REDUCE_CHUNK, reduceShader, reduceWords } from "./reduce.ts";
-import { K_PIECE, matmulShader, matmulWords, TILE, TILE_THREADS } from "./matmul.ts";
+import {
+  blockedMatmulShader,
+  blockOf,
+  isThin,
+  K_PIECE,
+  matmulShader,
+  matmulWords,
+  TILE,
+  TILE_THREADS,
+} from "./matmul.ts";
 import { deviceItemSize, deviceType } from "./types.ts";
 import { CommandQueue } from "./queue.ts";
 import { BufferPool } from "./memory.ts";
@@ -328,8 +337,13 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     if (dtype !== "float32" && dtype !== "int32") this.unsupported(op, `${dtype} ${op}`);
     const type = dtype === "float32" ? "f32" : "i32";
     this.#checkRank(op, batch.length);
-    const tiles = batch.reduce((x, y) => x * y, Math.ceil(m / TILE) * Math.ceil(n / TILE));
-    if (tiles === 0) return;
+    const thin = isThin(m, n, k), block = blockOf(m, n);
+    const [rowsPer, colsPer] = thin ? block : [TILE, TILE];
+    const units = batch.reduce((x, y) => x * y, Math.ceil(m / rowsPer) * Math.ceil(n / colsPer));
+    if (units === 0) return;
+    const [key, source, threads] = thin
+      ? [`mm${type}${block}`, () => blockedMatmulShader(type, block), units]
+      : [`mm${type}`, () => matmulShader(type), units * TILE_THREADS];
     // k = 0 still runs once: the kernel writes the zeros.
     for (let k0 = 0; k0 === 0 || k0 < k; k0 += K_PIECE) {
       const words = matmulWords(
@@ -339,7 +353,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
         { offset: b.t.offset + k0 * b.rs, rs: b.rs, cs: b.cs, batchStrides: bBatchStrides },
         k0 > 0,
       );
-      this.dispatch(`mm${type}`, () => matmulShader(type), words, tiles * TILE_THREADS, [
+      this.dispatch(key, source, words, threads, [
         out,
         a.t.storage as GpuStorage,
         b.t.storage as GpuStorage,

@@ -15,7 +15,7 @@
  * each 32 steps of k here: a longer k runs in pieces of K_PIECE, each adding to the output.
  * @module
  */
-import { MAX_RANK } from "./elementwise.ts";
+import { MAX_RANK, WORKGROUP } from "./elementwise.ts";
 
 /** Output rows and columns of one workgroup's tile, and the steps of k it stages at once. */
 export const TILE = 32;
@@ -110,6 +110,80 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
       `out[oi + (row0 + ty + ${r}) * n + col0 + tx + ${c}] = c${r}[${c}]; }`
     ).join("\n  ")
   }
+}
+`;
+}
+
+/** Whether a product is too thin for 32 x 32 tiles (most of a tile would be wasted, or k is
+ * too short to repay staging it): it runs `blockedMatmulShader` instead. Measured on llvmpipe:
+ * 1 x 3136 x 1024 took 127 ms in tiles, 3136 x 1 x 1024 168 ms. */
+export function isThin(m: number, n: number, k: number): boolean {
+  return m < TILE || n < TILE || k < TILE;
+}
+
+/** Rows and columns of the block a thread of `blockedMatmulShader` computes. */
+export function blockOf(m: number, n: number): [number, number] {
+  return [m < 4 ? 1 : 4, n < 4 ? 1 : 4];
+}
+
+/**
+ * The product without workgroup memory: one thread an R x C block of outputs, reading R
+ * elements of a and C of b for each step of k straight from the buffers. Rows and columns
+ * past an edge read a clamped element and store nothing. Same parameters as matmulShader.
+ */
+export function blockedMatmulShader(type: "f32" | "i32", [R, C]: readonly number[]): string {
+  const rows = [...Array(R).keys()], cols = [...Array(C).keys()];
+  const pairs = rows.flatMap((r) => cols.map((c) => [r, c]));
+  const zero = `${type}(0)`;
+  const at = (r: number, c: number) => `oi + (row + ${r}) * n + col + ${c}`;
+  const inside = (r: number, c: number) => `row + ${r} < m && col + ${c} < n`;
+  return `
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+@group(0) @binding(1) var<storage, read_write> out: array<${type}>;
+@group(0) @binding(2) var<storage, read> a: array<${type}>;
+@group(0) @binding(3) var<storage, read> b: array<${type}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
+  let m = p[0];
+  let n = p[1];
+  let k = p[2];
+  let rowBlocks = (m + ${R - 1}) / ${R};
+  let colBlocks = (n + ${C - 1}) / ${C};
+  var blocks = rowBlocks * colBlocks;
+  for (var d = 0; d < p[3]; d++) { blocks *= p[10 + d]; }
+  if (i >= blocks) { return; }
+  let col = (i % colBlocks) * ${C};
+  let row = ((i / colBlocks) % rowBlocks) * ${R};
+  var rest = i / (rowBlocks * colBlocks);
+  var ai = p[4];
+  var bi = p[7];
+  var oi = 0;
+  var size = 1;
+  for (var d = p[3] - 1; d >= 0; d--) {
+    let c = rest % p[10 + d];
+    rest = rest / p[10 + d];
+    ai += c * p[${10 + MAX_RANK} + d];
+    bi += c * p[${10 + 2 * MAX_RANK} + d];
+    oi += c * size;
+    size *= p[10 + d];
+  }
+  oi *= m * n;
+  let ac = p[6];
+  let br = p[8];
+  ${rows.map((r) => `var a${r} = ai + min(row + ${r}, m - 1) * p[5];`).join(" ")}
+  ${cols.map((c) => `var b${c} = bi + min(col + ${c}, n - 1) * p[9];`).join(" ")}
+  ${pairs.map(([r, c]) => `var c${r}${c}: ${type} = ${zero};`).join(" ")}
+  if (p[${10 + 3 * MAX_RANK}] != 0) { // a later piece of k: add to what the last one wrote
+    ${pairs.map(([r, c]) => `if (${inside(r, c)}) { c${r}${c} = out[${at(r, c)}]; }`).join(" ")}
+  }
+  for (var j = 0; j < k; j++) {
+    ${rows.map((r) => `let x${r} = a[a${r}]; a${r} += ac;`).join(" ")}
+    ${cols.map((c) => `let y${c} = b[b${c}]; b${c} += br;`).join(" ")}
+    ${pairs.map(([r, c]) => `c${r}${c} += x${r} * y${c};`).join(" ")}
+  }
+  ${pairs.map(([r, c]) => `if (${inside(r, c)}) { out[${at(r, c)}] = c${r}${c}; }`).join("\n  ")}
 }
 `;
 }
