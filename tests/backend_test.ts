@@ -373,7 +373,9 @@ Deno.test("inputs on two devices are an error naming both; nothing moves implici
 });
 
 Deno.test("tf.device places new tensors; cpu(), gpu() and to() move them", () => {
-  const device = DEVICES.at(-1)!; // the stand-in: read synchronously, so cpu() works
+  // A device read synchronously (a stand-in), so that cpu() works: the default one when the
+  // suites run on the stand-in.
+  const device = DEVICES.find((d) => tf.device(d, () => tf.zeros([]).backend.readsSynchronously))!;
   const index = Number(device.split(":").at(-1));
   assertEquals(tf.numGpus(), DEVICES.length);
   const x = tf.device(`/gpu:${index}`, () => tf.ones([2, 2]));

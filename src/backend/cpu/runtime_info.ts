@@ -53,4 +53,10 @@ export function runtimeInfo(): RuntimeInfo {
   };
 }
 
+/** The eager_cpu code of the level the CPU kernels run at now (the WebGPU random fills round
+ * as its float32 uniforms do). */
+export function cpuLevelCode(): number {
+  return native.eager_cpu_level();
+}
+
 export { ensureLibrary, setNumThreads } from "../../native/lib.ts";

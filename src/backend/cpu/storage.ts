@@ -22,6 +22,10 @@
 import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
 import { native } from "../../native/lib.ts";
 import { takeBuffer } from "../../native/buffers.ts";
+
+/** One full garbage collection now, through the output buffer helper (for memory V8 does not
+ * see: the GPU's); false without the helper. */
+export { requestCollection } from "../../native/buffers.ts";
 import { noteBorn } from "../release_scope.ts";
 
 /**

@@ -38,23 +38,14 @@ import {
 import { deviceItemSize, deviceType } from "./types.ts";
 import { CommandQueue } from "./queue.ts";
 import { BufferPool } from "./memory.ts";
+import { GpuStorage } from "./storage.ts";
+
+export { GpuStorage };
 import { convPass } from "./conv.ts";
 import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
 import { randomFill } from "./random.ts";
 import { biasActivation, fusedUpdate, softmaxRows } from "./nn.ts";
 import { gather, gatherNd, oneHot, scatterNd, segmentSum } from "./index.ts";
-
-/** A tensor's storage on the device: a pooled GPU buffer of at least `bytes` bytes. */
-export class GpuStorage implements DeviceBuffer {
-  holders = 0;
-  /** Whether the buffer went back to the pool (disposed, released or freed). */
-  returned = false;
-  constructor(
-    readonly backend: WebGpuBackend,
-    readonly buffer: GPUBuffer,
-    readonly bytes: number,
-  ) {}
-}
 
 /** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
  * without WebGPU can still load this module. */

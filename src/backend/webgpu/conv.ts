@@ -30,7 +30,8 @@
 import type { DType } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { ConvGeometry, ConvPass } from "../backend.ts";
-import { GpuStorage, type WebGpuBackend } from "./backend.ts";
+import type { WebGpuBackend } from "./backend.ts";
+import { GpuStorage } from "./storage.ts";
 import { WORKGROUP } from "./elementwise.ts";
 
 /** The error for a dtype other than float32, naming the op and the dtype. */

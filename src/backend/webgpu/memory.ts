@@ -17,7 +17,7 @@
  *   trimmed only after a flush); reuse is safe without that, since the queue keeps order.
  * @module
  */
-import { requestCollection } from "../../native/buffers.ts";
+import { requestCollection } from "../cpu/storage.ts";
 
 const HEADROOM_MIN_BYTES = 256 * 2 ** 20;
 

@@ -16,7 +16,7 @@
  *   but for a sticky bit far below every rounding, then come the double rounding(s) and the
  *   rounding to float32, subnormals and overflow included, and the CPU's clamp into
  *   [lo, below hi]. Whether to round the product first follows the level the CPU's kernels run
- *   at in this process (`native.eager_cpu_level()`).
+ *   at in this process (`cpuLevelCode()`).
  * - float32 normals (Box-Muller in float32 on the CPU too), to 3 ulps of z: the shader has its
  *   own log, sin and cos (WGSL's builtins promise only 2^-11 absolute for sin and cos), within
  *   1.3 ulps over every input a draw can give and correctly rounded for 99.4% (log) and 96.6%
@@ -33,7 +33,7 @@
  */
 import type { DType } from "../../dtype.ts";
 import { Cpu, RandomDist } from "../../native/codes.ts";
-import { native } from "../../native/lib.ts";
+import { cpuLevelCode } from "../cpu/runtime_info.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { WORKGROUP } from "./elementwise.ts";
 
@@ -164,7 +164,7 @@ function uniformF32Words(a: number, b: number): number[] {
   const d = b - a; // a double, as the CPU's (b - a)
   const mode = !Number.isFinite(d)
     ? Mode.ALL_BELOW
-    : native.eager_cpu_level() === Cpu.V2
+    : cpuLevelCode() === Cpu.V2
     ? Mode.TWO_ROUNDINGS
     : Mode.FMA;
   const [, dLo, dHi, dExp] = doubleParts(mode === Mode.ALL_BELOW ? 0 : d);
