@@ -9,6 +9,7 @@
 import { env } from "../../env.ts";
 import { backendForDevice, gpuBackends, registerGpu } from "../registry.ts";
 import { canonicalDevice } from "../../device.ts";
+import { describe } from "../../shape.ts";
 import { WebGpuBackend } from "./backend.ts";
 
 /** What discovery reads of an adapter. */
@@ -82,8 +83,18 @@ export interface MemoryInfo {
  * if (await tf.initGpus() > 0) console.log(tf.getMemoryInfo("/gpu:0").current);
  * ```
  */
-export function getMemoryInfo(device = "/gpu:0"): MemoryInfo {
-  const backend = backendForDevice(canonicalDevice(device));
+export function getMemoryInfo(device: string = "/gpu:0"): MemoryInfo {
+  if (typeof device !== "string") {
+    throw new TypeError(
+      `getMemoryInfo: device must be a name such as "/gpu:0", got ${describe(device)}`,
+    );
+  }
+  let backend;
+  try {
+    backend = backendForDevice(canonicalDevice(device));
+  } catch (error) {
+    throw new Error(`getMemoryInfo: ${(error as Error).message}`, { cause: error });
+  }
   if (!(backend instanceof WebGpuBackend)) {
     throw new Error(
       `getMemoryInfo: ${device} is not a GPU (for the CPU see Deno.memoryUsage())`,
