@@ -24,7 +24,11 @@ import {
   whereShader,
   WORKGROUP,
 } from "./elementwise.ts";
-import { REDUCE_CHUNK, reduceShader, reduceWords } from "./reduce.ts";
+import { argChooseShader, REDUCE_CHUNK, reduceShader, reduceWords } from "./reduce.ts";
+import { Reduce } from "../../native/codes.ts";
+
+/** Chunks an argmax in chunks chooses among at most (one thread loops over them). */
+const ARG_MAX_PARTS = 4096;
 import {
   blockedMatmulShader,
   blockOf,
@@ -278,6 +282,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
     if (outputs === 0) return;
     const divisor = shape.slice(keepRank).reduce((a, b) => a * b, 1);
+    if ((code === Reduce.ARGMAX || code === Reduce.ARGMIN) && divisor > REDUCE_CHUNK) {
+      return this.#argInChunks(op, code, x, shape, strides, keepRank, out);
+    }
     // Passes of at most REDUCE_CHUNK elements a thread: each before the last writes a partial
     // a chunk, [outputs, parts], which the next reduces with the same rule.
     let source = x.storage as GpuStorage, walk = { shape, strides, keepRank, offset: x.offset };
@@ -309,6 +316,49 @@ export class WebGpuBackend implements Backend<GpuStorage> {
       source = target;
       walk = { shape: [outputs, parts], strides: [parts, 1], keepRank: 1, offset: 0 };
     }
+  }
+
+  /**
+   * argmax / argmin past one chunk: each chunk's index (int32), then one thread an output
+   * choosing among its chunks (argChooseShader). That last thread loops over the chunks, so
+   * ARG_MAX_PARTS bounds them (llvmpipe's loop limit).
+   */
+  #argInChunks(
+    op: string,
+    code: number,
+    x: Tensor,
+    shape: readonly number[],
+    strides: readonly number[],
+    keepRank: number,
+    out: GpuStorage,
+  ): void {
+    const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
+    const count = shape.slice(keepRank).reduce((a, b) => a * b, 1);
+    const parts = Math.ceil(count / REDUCE_CHUNK);
+    if (parts > ARG_MAX_PARTS) {
+      this.unsupported(
+        op,
+        `${op} over more than ${ARG_MAX_PARTS * REDUCE_CHUNK} elements an output`,
+      );
+    }
+    const chunks = this.allocateOutput("int32", outputs * parts, op);
+    const first = reduceShader(code, x.dtype, true)!;
+    const words = reduceWords(outputs * parts, keepRank, shape, strides, x.offset, [
+      parts,
+      REDUCE_CHUNK,
+      count,
+    ]);
+    this.dispatch(`r${code}${x.dtype}true`, () => first, words, outputs * parts, [
+      chunks,
+      x.storage as GpuStorage,
+    ]);
+    const choose = reduceWords(outputs, keepRank, shape, strides, x.offset, [parts, 0, count]);
+    this.dispatch(`a${code}${x.dtype}`, () => argChooseShader(code, x.dtype)!, choose, outputs, [
+      out,
+      x.storage as GpuStorage,
+      chunks,
+    ]);
+    this.free(chunks); // the queue keeps order: reused only after the kernel above read it
   }
 
   /** out [batch..., m, n] = a [batch..., m, k] . b [batch..., k, n] (a naive kernel). */

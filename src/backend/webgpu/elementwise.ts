@@ -112,9 +112,10 @@ const BINARY: Partial<Record<DType, Rules>> = {
     [Binary.MUL]: "a * b",
     [Binary.DIV]: "a / b",
     [Binary.POW]: "pow_f32(a, b)",
-    // NaN from either side propagates, as NumPy's maximum (and the CPU's).
-    [Binary.MAX]: "select(b, a, a > b || a != a)",
-    [Binary.MIN]: "select(b, a, a < b || a != a)",
+    // NaN from either side propagates, as NumPy's maximum (and the CPU's): b wins unless a
+    // is greater or NaN, and a NaN b is never smaller.
+    [Binary.MAX]: "select(b, a, a > b || is_nan_f32(a))",
+    [Binary.MIN]: "select(b, a, a < b || is_nan_f32(a))",
     [Binary.SQUARED_DIFFERENCE]: "(a - b) * (a - b)",
     [Binary.FLOOR_DIV]: "floor(a / b)",
     [Binary.MOD]: "fmod_floor_f32(a, b)",

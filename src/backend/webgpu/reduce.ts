@@ -35,13 +35,13 @@ const REDUCERS: Partial<Record<DType, Partial<Record<number, Reducer>>>> = {
     [Reduce.MAX]: {
       acc: "f32",
       start: F32_LOWEST,
-      step: "select(acc, v, v > acc || v != v || acc != acc)",
+      step: "select(acc, v, (v > acc || is_nan_f32(v)) && !is_nan_f32(acc))",
       result: "acc",
     },
     [Reduce.MIN]: {
       acc: "f32",
       start: F32_HIGHEST,
-      step: "select(acc, v, v < acc || v != v || acc != acc)",
+      step: "select(acc, v, (v < acc || is_nan_f32(v)) && !is_nan_f32(acc))",
       result: "acc",
     },
   },
@@ -99,7 +99,7 @@ const REDUCERS: Partial<Record<DType, Partial<Record<number, Reducer>>>> = {
 
 /** argmax / argmin: whether v beats best (the first extreme wins; the first NaN wins). */
 const ARG_BETTER: Partial<Record<DType, [string, string]>> = {
-  float32: ["v > best || v != v", "v < best || v != v"],
+  float32: ["v > best || is_nan_f32(v)", "v < best || is_nan_f32(v)"],
   int32: ["v > best", "v < best"],
   uint8: ["v > best", "v < best"],
   int64: ["lt64(best, v)", "lt64(v, best)"],
@@ -109,10 +109,10 @@ const ARG_BETTER: Partial<Record<DType, [string, string]>> = {
 function argBody(dtype: DType, better: string): Reducer & { first: string } {
   return {
     acc: "i32",
-    start: "0",
+    start: "first", // the chunk's first index (0 unless the reduction runs in chunks)
     first: `var best = ${load(dtype, "x", "xi")};`,
     // Once best is NaN it stays (floats only: other types have no NaN).
-    step: `select(acc, j, (${better})${dtype === "float32" ? " && best == best" : ""})`,
+    step: `select(acc, j, (${better})${dtype === "float32" ? " && !is_nan_f32(best)" : ""})`,
     result: "vec2<i32>(acc, 0)",
     out: "int64",
   };
@@ -135,8 +135,9 @@ export function reduceShader(code: number, dtype: DType, partial = false): strin
   const arg = code === Reduce.ARGMAX || code === Reduce.ARGMIN;
   const better = arg ? ARG_BETTER[dtype]?.[code - Reduce.ARGMAX] : undefined;
   const rule = arg ? (better ? argBody(dtype, better) : undefined) : REDUCERS[dtype]?.[code];
-  if (!rule || (arg && partial)) return undefined;
-  const out = partial ? dtype : rule.out ?? dtype;
+  if (!rule) return undefined;
+  // A chunk of an argmax writes its index (int32; argChooseShader picks among them).
+  const out = partial ? (arg ? "int32" : dtype) : rule.out ?? dtype;
   // argmax keeps `best` beside the index: each step that moves the index moves it too.
   const keepBest = arg ? "if (acc == j) { best = v; }" : "";
   const S = 4 + MAX_RANK; // where the strides start
@@ -190,6 +191,57 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
     }
   }
   ${store(out, "out", "i", partial ? "acc" : rule.result)}
+}
+`;
+}
+
+/**
+ * The last pass of an argmax / argmin in chunks: thread o reads the index each chunk of
+ * output o chose (`idx`, [outputs, parts]), looks up its value in x (same parameters as the
+ * first pass) and keeps the best, the earlier chunk winning ties, as the first index does in
+ * one pass. Undefined where the device has no argmax of dtype.
+ */
+export function argChooseShader(code: number, dtype: DType): string | undefined {
+  const better = ARG_BETTER[dtype]?.[code - Reduce.ARGMAX];
+  if (!better) return undefined;
+  const S = 4 + MAX_RANK;
+  const stillNumber = dtype === "float32" ? " && !is_nan_f32(best)" : "";
+  return `${PRELUDE}
+@group(0) @binding(0) var<storage, read> p: array<i32>;
+${declare("int64", "out", 1, true)}
+${declare(dtype, "x", 2)}
+@group(0) @binding(3) var<storage, read> idx: array<i32>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = i32(id.x + id.y * groups.x * ${WORKGROUP}u);
+  if (i >= p[0]) { return; }
+  let keep = p[1];
+  let rank = p[2];
+  let parts = p[${S + MAX_RANK}];
+  var rest = i;
+  var base = p[3];
+  for (var d = keep - 1; d >= 0; d--) {
+    base += (rest % p[4 + d]) * p[${S} + d];
+    rest = rest / p[4 + d];
+  }
+  var acc = 0;
+  var best = ${load(dtype, "x", "base")};
+  for (var q = 0; q < parts; q++) {
+    let j = idx[i * parts + q];
+    var r = j;
+    var xi = base;
+    for (var d = rank - 1; d >= keep; d--) {
+      xi += (r % p[4 + d]) * p[${S} + d];
+      r = r / p[4 + d];
+    }
+    let v = ${load(dtype, "x", "xi")};
+    if (q == 0 || ((${better})${stillNumber})) {
+      acc = j;
+      best = v;
+    }
+  }
+  ${store("int64", "out", "i", "vec2<i32>(acc, 0)")}
 }
 `;
 }

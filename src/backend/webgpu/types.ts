@@ -76,7 +76,11 @@ export function convert(from: DType, to: DType, v: string): string {
   const src = from === "float32" ? "f" : from === "int64" ? "l" : from === "int32" ? "i" : "u";
   switch (to) {
     case "bool":
-      return src === "l" ? `u32(any(${v} != vec2<i32>(0)))` : `u32(${v} != ${zero(from)})`;
+      return src === "l"
+        ? `u32(any(${v} != vec2<i32>(0)))`
+        : src === "f"
+        ? `u32(${v} != 0.0 || is_nan_f32(${v}))`
+        : `u32(${v} != ${zero(from)})`;
     case "float32":
       return src === "l" ? `i64_to_f32(${v})` : `f32(${v})`;
     case "int32":
@@ -110,8 +114,12 @@ export function zero(dtype: DType): string {
  * WGSL's i32 and u32 arithmetic wraps, which the carries below rely on.
  */
 export const PRELUDE = `
+// NaN by its bits: llvmpipe folds v != v to false.
+fn is_nan_f32(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
 fn f32_to_i32(v: f32) -> i32 {
-  if (!(v == v)) { return 0; }
+  if (is_nan_f32(v)) { return 0; }
   if (v >= 2147483648.0) { return 2147483647; }
   if (v <= -2147483648.0) { return -2147483647 - 1; }
   return i32(v);
@@ -123,7 +131,7 @@ fn f32_to_u8(v: f32) -> u32 {
 }
 // |v| split into 32-bit halves is exact: a float32 of 2^32 or more has no bits below 2^8.
 fn f32_to_i64(v: f32) -> vec2<i32> {
-  if (!(v == v)) { return vec2<i32>(0); }
+  if (is_nan_f32(v)) { return vec2<i32>(0); }
   if (v >= 9223372036854775808.0) { return vec2<i32>(-1, 2147483647); }
   if (v <= -9223372036854775808.0) { return vec2<i32>(0, -2147483647 - 1); }
   let t = trunc(abs(v));
