@@ -11,7 +11,7 @@
  */
 import { arrayType, type DType, type TypedArray } from "../../dtype.ts";
 import { broadcastStrides } from "../../shape.ts";
-import type { Backend, DeviceBuffer, MatrixOperand } from "../backend.ts";
+import type { Backend, MatrixOperand } from "../backend.ts";
 import { cpuBackend } from "../cpu/backend.ts";
 import { noteBorn } from "../release_scope.ts";
 import { Tensor } from "../../tensor.ts";
