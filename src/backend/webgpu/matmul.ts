@@ -2,7 +2,7 @@
  * The WebGPU device's matrix product: batched, with batch broadcasting and any operand
  * strides (transposes are strides), float32 and int32.
  *
- * A workgroup of 64 threads computes a 32 x 32 tile of the output, each thread a 4 x 4 block
+ * A workgroup of 64 threads computes a 64 x 32 tile of the output, each thread an 8 x 4 block
  * of it; the operands pass through workgroup memory 32 steps of k at a time, so each element
  * read from a buffer serves 32 products. Measured on llvmpipe (docs/webgpu.md, "Matmul"): a
  * thread an output with no tiles made 0.25 GFLOP/s; 4 x 4 blocks read straight from the
@@ -23,11 +23,15 @@ export const TILE = 32;
 export const TILE_THREADS = 64;
 /** Steps of k one dispatch takes at most (see the note above). */
 export const K_PIECE = 16384;
+/** Output rows of a tile: each thread computes ROWS_PER_THREAD of them, by 4 columns. */
+export const TILE_ROWS = 64;
+const ROWS_PER_THREAD = TILE_ROWS / 8;
 
 /** The WGSL of the tiled product over `type`. */
 export function matmulShader(type: "f32" | "i32"): string {
   const lanes = [0, 1, 2, 3];
-  const pairs = lanes.flatMap((r) => lanes.map((c) => [r, c]));
+  const rows = [...Array(ROWS_PER_THREAD).keys()];
+  const pairs = rows.flatMap((r) => lanes.map((c) => [r, c]));
   const zero = `${type}(0)`;
   return `
 @group(0) @binding(0) var<storage, read> p: array<i32>;
@@ -35,7 +39,7 @@ export function matmulShader(type: "f32" | "i32"): string {
 @group(0) @binding(2) var<storage, read> a: array<${type}>;
 @group(0) @binding(3) var<storage, read> b: array<${type}>;
 
-var<workgroup> tileA: array<${type}, ${TILE * TILE}>; // [row][step of k]
+var<workgroup> tileA: array<vec4<${type}>, ${TILE_ROWS * TILE / 4}>; // [row][4 steps of k]
 var<workgroup> tileB: array<vec4<${type}>, ${TILE * TILE / 4}>; // [step of k][4 columns]
 
 @compute @workgroup_size(${TILE_THREADS})
@@ -44,14 +48,14 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   let m = p[0];
   let n = p[1];
   let k = p[2];
-  let rowTiles = (m + ${TILE - 1}) / ${TILE};
+  let rowTiles = (m + ${TILE_ROWS - 1}) / ${TILE_ROWS};
   let colTiles = (n + ${TILE - 1}) / ${TILE};
   var tiles = rowTiles * colTiles;
   for (var d = 0; d < p[3]; d++) { tiles *= p[10 + d]; }
   let t = i32(group.x + group.y * groups.x);
   if (t >= tiles) { return; } // the whole workgroup: t is the same for all its threads
   let col0 = (t % colTiles) * ${TILE};
-  let row0 = ((t / colTiles) % rowTiles) * ${TILE};
+  let row0 = ((t / colTiles) % rowTiles) * ${TILE_ROWS};
   var rest = t / (rowTiles * colTiles);
   var ai = p[4];
   var bi = p[7];
@@ -72,8 +76,8 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   let bc = p[9];
   let li = i32(local);
   let tx = (li % 8) * 4;
-  let ty = (li / 8) * 4;
-  ${lanes.map((r) => `var c${r} = vec4<${type}>(${zero});`).join(" ")}
+  let ty = (li / 8) * ${ROWS_PER_THREAD};
+  ${rows.map((r) => `var c${r} = vec4<${type}>(${zero});`).join(" ")}
   if (p[${10 + 3 * MAX_RANK}] != 0) { // a later piece of k: add to what the last one wrote
     ${
     pairs.map(([r, c]) =>
@@ -83,24 +87,31 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   }
   }
   for (var k0 = 0; k0 < k; k0 += ${TILE}) {
-    // Stage a [32 rows x 32 steps] and b [32 steps x 32 columns]; past an edge, zeros.
+    // Stage a [64 rows x 32 steps] and b [32 steps x 32 columns]; past an edge, zeros.
+    for (var e = li; e < ${TILE_ROWS * TILE}; e += ${TILE_THREADS}) {
+      let ra = row0 + e / ${TILE};
+      let ka = k0 + e % ${TILE};
+      let va = a[ai + min(ra, m - 1) * ar + min(ka, k - 1) * ac];
+      tileA[e / 4][e % 4] = select(${zero}, va, ra < m && ka < k);
+    }
     for (var e = li; e < ${TILE * TILE}; e += ${TILE_THREADS}) {
       let hi = e / ${TILE};
       let lo = e % ${TILE};
-      let ra = row0 + hi;
-      let ka = k0 + lo;
-      let va = a[ai + min(ra, m - 1) * ar + min(ka, k - 1) * ac];
-      tileA[e] = select(${zero}, va, ra < m && ka < k);
       let kb = k0 + hi;
       let cb = col0 + lo;
       let vb = b[bi + min(kb, k - 1) * br + min(cb, n - 1) * bc];
       tileB[e / 4][e % 4] = select(${zero}, vb, kb < k && cb < n);
     }
     workgroupBarrier();
-    for (var s = 0; s < ${TILE}; s++) {
-      ${lanes.map((r) => `let x${r} = tileA[(ty + ${r}) * ${TILE} + s];`).join(" ")}
-      let y = tileB[s * ${TILE / 4} + tx / 4];
-      ${lanes.map((r) => `c${r} += x${r} * y;`).join(" ")}
+    for (var s = 0; s < ${TILE / 4}; s++) {
+      // Four steps of k at once: four rows of b's tile, and each row of a's as one vec4.
+      ${lanes.map((q) => `let y${q} = tileB[(s * 4 + ${q}) * ${TILE / 4} + tx / 4];`).join(" ")}
+      ${
+    rows.map((r) =>
+      `let x${r} = tileA[(ty + ${r}) * ${TILE / 4} + s]; ` +
+      `c${r} += y0 * x${r}.x + y1 * x${r}.y + y2 * x${r}.z + y3 * x${r}.w;`
+    ).join("\n      ")
+  }
     }
     workgroupBarrier();
   }
