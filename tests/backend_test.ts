@@ -18,12 +18,10 @@ import { gpuBackends } from "../src/backend/registry.ts";
 import { WebGpuBackend } from "../src/backend/webgpu/backend.ts";
 import { useStandIn } from "./backends/stand_in.ts";
 import { assertClose, assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+import { useWebGpu } from "./backends/webgpu.ts";
 
 const CPU = "/cpu:0";
-Deno.env.set("EAGER_ALLOW_SOFTWARE_GPU", "1");
-// Mesa prints an error line without a runtime directory (and works all the same).
-if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
-await tf.initGpus();
+await useWebGpu();
 useStandIn();
 /** The devices under test: every registered GPU (the stand-in at least). */
 const DEVICES = gpuBackends().map((b) => b.device);

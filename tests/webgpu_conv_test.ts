@@ -11,11 +11,9 @@ import * as tf from "../mod.ts";
 import type { Tensor } from "../src/tensor.ts";
 import type { WebGpuBackend } from "../src/backend/webgpu/backend.ts";
 import { assertClose, assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+import { useWebGpu } from "./backends/webgpu.ts";
 
-Deno.env.set("EAGER_ALLOW_SOFTWARE_GPU", "1");
-// Mesa prints an error line without a runtime directory (and works all the same).
-if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
-const ignore = (await tf.initGpus()) === 0;
+const ignore = (await useWebGpu()) === 0;
 const CPU = "/cpu:0";
 
 type Rng = () => number;

@@ -16,11 +16,9 @@ import { gpuBackends } from "../src/backend/registry.ts";
 import { Cpu, RandomDist } from "../src/native/codes.ts";
 import { native } from "../src/native/lib.ts";
 import { assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+import { useWebGpu } from "./backends/webgpu.ts";
 
-Deno.env.set("EAGER_ALLOW_SOFTWARE_GPU", "1");
-// Mesa prints an error line without a runtime directory (and works all the same).
-if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
-const GPUS = await tf.initGpus();
+const GPUS = await useWebGpu();
 const GPU = "/gpu:0";
 const CPU = "/cpu:0";
 const ignore = GPUS === 0;

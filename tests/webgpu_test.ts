@@ -12,11 +12,9 @@ import { arrayType, type DType } from "../src/dtype.ts";
 import type { Tensor } from "../src/tensor.ts";
 import { isSoftwareAdapter } from "../src/backend/webgpu/discovery.ts";
 import { assertClose, assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
+import { useWebGpu } from "./backends/webgpu.ts";
 
-Deno.env.set("EAGER_ALLOW_SOFTWARE_GPU", "1");
-// Mesa prints an error line without a runtime directory (and works all the same).
-if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
-const GPUS = await tf.initGpus();
+const GPUS = await useWebGpu();
 const GPU = "/gpu:0";
 const CPU = "/cpu:0";
 const ignore = GPUS === 0;

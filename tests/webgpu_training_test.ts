@@ -5,13 +5,10 @@
  * EAGER_ALLOW_SOFTWARE_GPU=1); without one the tests are reported as ignored, by name.
  * @module
  */
-import * as tf from "../mod.ts";
 import { trainMnist } from "../examples/mnist.ts";
+import { useWebGpu } from "./backends/webgpu.ts";
 
-Deno.env.set("EAGER_ALLOW_SOFTWARE_GPU", "1");
-// Mesa prints an error line without a runtime directory (and works all the same).
-if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.makeTempDirSync());
-const ignore = await tf.initGpus() === 0;
+const ignore = await useWebGpu() === 0;
 
 Deno.test({
   name: "WebGPU: the MNIST model trains on /gpu:0 (200 steps) to above 80% test accuracy",

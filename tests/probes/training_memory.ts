@@ -3,15 +3,7 @@
  * network with Adam and dropout, printing memory samples as JSON.
  */
 import * as tf from "../../mod.ts";
-
-class Mlp extends tf.Network {
-  hidden = this.trackLayer(new tf.layers.Dense(64, { activation: tf.nn.relu }));
-  dropout = this.trackLayer(new tf.layers.Dropout(0.2));
-  logits = this.trackLayer(new tf.layers.Dense(10));
-  call(x: tf.Tensor, training: boolean) {
-    return this.logits.apply(this.dropout.apply(this.hidden.apply(x), { training }));
-  }
-}
+import { Mlp } from "./mlp.ts";
 
 tf.random.setSeed(5);
 const model = new Mlp();

@@ -4,15 +4,7 @@
  * memory (tf.getMemoryInfo) as JSON. Reads the loss each step, as a training loop does.
  */
 import * as tf from "../../mod.ts";
-
-class Mlp extends tf.Network {
-  hidden = this.trackLayer(new tf.layers.Dense(64, { activation: tf.nn.relu }));
-  dropout = this.trackLayer(new tf.layers.Dropout(0.2));
-  logits = this.trackLayer(new tf.layers.Dense(10));
-  call(x: tf.Tensor, training: boolean) {
-    return this.logits.apply(this.dropout.apply(this.hidden.apply(x), { training }));
-  }
-}
+import { Mlp } from "./mlp.ts";
 
 const steps = Number(Deno.args[0] ?? 3000);
 if (await tf.initGpus() === 0) throw new Error("no GPU adapter");

@@ -27,6 +27,21 @@ export const K_PIECE = 16384;
 export const TILE_ROWS = 64;
 const ROWS_PER_THREAD = TILE_ROWS / 8;
 
+/** WGSL of where batch entry `rest` starts in a (ai), b (bi) and the output (oi). */
+const BATCH_OFFSETS = `var ai = p[4];
+  var bi = p[7];
+  var oi = 0;
+  var size = 1;
+  for (var d = p[3] - 1; d >= 0; d--) {
+    let c = rest % p[10 + d];
+    rest = rest / p[10 + d];
+    ai += c * p[${10 + MAX_RANK} + d];
+    bi += c * p[${10 + 2 * MAX_RANK} + d];
+    oi += c * size;
+    size *= p[10 + d];
+  }
+  oi *= m * n;`;
+
 /** The WGSL of the tiled product over `type`. */
 export function matmulShader(type: "f32" | "i32"): string {
   const lanes = [0, 1, 2, 3];
@@ -57,19 +72,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   let col0 = (t % colTiles) * ${TILE};
   let row0 = ((t / colTiles) % rowTiles) * ${TILE_ROWS};
   var rest = t / (rowTiles * colTiles);
-  var ai = p[4];
-  var bi = p[7];
-  var oi = 0;
-  var size = 1;
-  for (var d = p[3] - 1; d >= 0; d--) {
-    let c = rest % p[10 + d];
-    rest = rest / p[10 + d];
-    ai += c * p[${10 + MAX_RANK} + d];
-    bi += c * p[${10 + 2 * MAX_RANK} + d];
-    oi += c * size;
-    size *= p[10 + d];
-  }
-  oi *= m * n;
+  ${BATCH_OFFSETS}
   let ar = p[5];
   let ac = p[6];
   let br = p[8];
@@ -168,19 +171,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) group
   let col = (i % colBlocks) * ${C};
   let row = ((i / colBlocks) % rowBlocks) * ${R};
   var rest = i / (rowBlocks * colBlocks);
-  var ai = p[4];
-  var bi = p[7];
-  var oi = 0;
-  var size = 1;
-  for (var d = p[3] - 1; d >= 0; d--) {
-    let c = rest % p[10 + d];
-    rest = rest / p[10 + d];
-    ai += c * p[${10 + MAX_RANK} + d];
-    bi += c * p[${10 + 2 * MAX_RANK} + d];
-    oi += c * size;
-    size *= p[10 + d];
-  }
-  oi *= m * n;
+  ${BATCH_OFFSETS}
   let ac = p[6];
   let br = p[8];
   ${rows.map((r) => `var a${r} = ai + min(row + ${r}, m - 1) * p[5];`).join(" ")}
