@@ -36,7 +36,7 @@ import {
   K_PIECE,
   matmulShader,
   matmulWords,
-  TILE,
+  TILE_COLS,
   TILE_ROWS,
   TILE_THREADS,
 } from "./matmul.ts";
@@ -380,7 +380,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     const type = dtype === "float32" ? "f32" : "i32";
     this.#checkRank(op, batch.length);
     const thin = isThin(m, n, k), block = blockOf(m, n);
-    const [rowsPer, colsPer] = thin ? block : [TILE_ROWS, TILE];
+    const [rowsPer, colsPer] = thin ? block : [TILE_ROWS, TILE_COLS];
     const units = batch.reduce((x, y) => x * y, Math.ceil(m / rowsPer) * Math.ceil(n / colsPer));
     if (units === 0) return;
     const [key, source, threads] = thin

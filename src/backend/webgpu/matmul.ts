@@ -2,7 +2,7 @@
  * The WebGPU device's matrix product: batched, with batch broadcasting and any operand
  * strides (transposes are strides), float32 and int32.
  *
- * A workgroup of 64 threads computes a 64 x 32 tile of the output, each thread an 8 x 4 block
+ * A workgroup of 64 threads computes a 64 x 64 tile of the output, each thread an 8 x 8 block
  * of it; the operands pass through workgroup memory 32 steps of k at a time, so each element
  * read from a buffer serves 32 products. Measured on llvmpipe (docs/webgpu.md, "Matmul"): a
  * thread an output with no tiles made 0.25 GFLOP/s; 4 x 4 blocks read straight from the
@@ -26,6 +26,9 @@ export const K_PIECE = 16384;
 /** Output rows of a tile: each thread computes ROWS_PER_THREAD of them, by 4 columns. */
 export const TILE_ROWS = 64;
 const ROWS_PER_THREAD = TILE_ROWS / 8;
+/** Output columns of a tile: each thread computes COLS_PER_THREAD of them, as vec4 groups. */
+export const TILE_COLS = 64;
+const COLS_PER_THREAD = TILE_COLS / 8;
 
 /** WGSL of where batch entry `rest` starts in a (ai), b (bi) and the output (oi). */
 const BATCH_OFFSETS = `var ai = p[4];
@@ -46,8 +49,13 @@ const BATCH_OFFSETS = `var ai = p[4];
 export function matmulShader(type: "f32" | "i32"): string {
   const lanes = [0, 1, 2, 3];
   const rows = [...Array(ROWS_PER_THREAD).keys()];
-  const pairs = rows.flatMap((r) => lanes.map((c) => [r, c]));
+  const groups = [...Array(COLS_PER_THREAD / 4).keys()];
+  const cells = rows.flatMap((r) => groups.flatMap((g) => lanes.map((c) => [r, g, c])));
   const zero = `${type}(0)`;
+  const inside = (r: number, g: number, c: number) =>
+    `row0 + ty + ${r} < m && col0 + tx + ${4 * g + c} < n`;
+  const at = (r: number, g: number, c: number) =>
+    `oi + (row0 + ty + ${r}) * n + col0 + tx + ${4 * g + c}`;
   return `
 @group(0) @binding(0) var<storage, read> p: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<${type}>;
@@ -55,7 +63,7 @@ export function matmulShader(type: "f32" | "i32"): string {
 @group(0) @binding(3) var<storage, read> b: array<${type}>;
 
 var<workgroup> tileA: array<vec4<${type}>, ${TILE_ROWS * TILE / 4}>; // [row][4 steps of k]
-var<workgroup> tileB: array<vec4<${type}>, ${TILE * TILE / 4}>; // [step of k][4 columns]
+var<workgroup> tileB: array<vec4<${type}>, ${TILE * TILE_COLS / 4}>; // [step of k][4 columns]
 
 @compute @workgroup_size(${TILE_THREADS})
 fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
@@ -64,12 +72,12 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   let n = p[1];
   let k = p[2];
   let rowTiles = (m + ${TILE_ROWS - 1}) / ${TILE_ROWS};
-  let colTiles = (n + ${TILE - 1}) / ${TILE};
+  let colTiles = (n + ${TILE_COLS - 1}) / ${TILE_COLS};
   var tiles = rowTiles * colTiles;
   for (var d = 0; d < p[3]; d++) { tiles *= p[10 + d]; }
   let t = i32(group.x + group.y * groups.x);
   if (t >= tiles) { return; } // the whole workgroup: t is the same for all its threads
-  let col0 = (t % colTiles) * ${TILE};
+  let col0 = (t % colTiles) * ${TILE_COLS};
   let row0 = ((t / colTiles) % rowTiles) * ${TILE_ROWS};
   var rest = t / (rowTiles * colTiles);
   ${BATCH_OFFSETS}
@@ -78,15 +86,13 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   let br = p[8];
   let bc = p[9];
   let li = i32(local);
-  let tx = (li % 8) * 4;
+  let tx = (li % 8) * ${COLS_PER_THREAD};
   let ty = (li / 8) * ${ROWS_PER_THREAD};
-  ${rows.map((r) => `var c${r} = vec4<${type}>(${zero});`).join(" ")}
+  ${rows.flatMap((r) => groups.map((g) => `var c${r}_${g} = vec4<${type}>(${zero});`)).join(" ")}
   if (p[${10 + 3 * MAX_RANK}] != 0) { // a later piece of k: add to what the last one wrote
     ${
-    pairs.map(([r, c]) =>
-      `if (row0 + ty + ${r} < m && col0 + tx + ${c} < n) { ` +
-      `c${r}[${c}] = out[oi + (row0 + ty + ${r}) * n + col0 + tx + ${c}]; }`
-    ).join("\n    ")
+    cells.map(([r, g, c]) => `if (${inside(r, g, c)}) { c${r}_${g}[${c}] = out[${at(r, g, c)}]; }`)
+      .join("\n    ")
   }
   }
   for (var k0 = 0; k0 < k; k0 += ${TILE}) {
@@ -97,9 +103,9 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
       let va = a[ai + min(ra, m - 1) * ar + min(ka, k - 1) * ac];
       tileA[e / 4][e % 4] = select(${zero}, va, ra < m && ka < k);
     }
-    for (var e = li; e < ${TILE * TILE}; e += ${TILE_THREADS}) {
-      let hi = e / ${TILE};
-      let lo = e % ${TILE};
+    for (var e = li; e < ${TILE * TILE_COLS}; e += ${TILE_THREADS}) {
+      let hi = e / ${TILE_COLS};
+      let lo = e % ${TILE_COLS};
       let kb = k0 + hi;
       let cb = col0 + lo;
       let vb = b[bi + min(kb, k - 1) * br + min(cb, n - 1) * bc];
@@ -108,21 +114,27 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
     workgroupBarrier();
     for (var s = 0; s < ${TILE / 4}; s++) {
       // Four steps of k at once: four rows of b's tile, and each row of a's as one vec4.
-      ${lanes.map((q) => `let y${q} = tileB[(s * 4 + ${q}) * ${TILE / 4} + tx / 4];`).join(" ")}
+      ${
+    lanes.flatMap((q) =>
+      groups.map((g) =>
+        `let y${q}_${g} = tileB[(s * 4 + ${q}) * ${TILE_COLS / 4} + tx / 4 + ${g}];`
+      )
+    ).join(" ")
+  }
       ${
     rows.map((r) =>
       `let x${r} = tileA[(ty + ${r}) * ${TILE / 4} + s]; ` +
-      `c${r} += y0 * x${r}.x + y1 * x${r}.y + y2 * x${r}.z + y3 * x${r}.w;`
+      groups.map((g) =>
+        `c${r}_${g} += y0_${g} * x${r}.x + y1_${g} * x${r}.y + y2_${g} * x${r}.z + y3_${g} * x${r}.w;`
+      ).join(" ")
     ).join("\n      ")
   }
     }
     workgroupBarrier();
   }
   ${
-    pairs.map(([r, c]) =>
-      `if (row0 + ty + ${r} < m && col0 + tx + ${c} < n) { ` +
-      `out[oi + (row0 + ty + ${r}) * n + col0 + tx + ${c}] = c${r}[${c}]; }`
-    ).join("\n  ")
+    cells.map(([r, g, c]) => `if (${inside(r, g, c)}) { out[${at(r, g, c)}] = c${r}_${g}[${c}]; }`)
+      .join("\n  ")
   }
 }
 `;
