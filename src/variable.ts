@@ -13,6 +13,7 @@ import { notifyRead, type Watchable } from "./tape.ts";
 import { castTensor, contiguous } from "./ops/cast.ts";
 import { constant } from "./ops/convert.ts";
 import { add, subtract } from "./ops/math.ts";
+import { withPlacement } from "./backend/registry.ts";
 
 /** Options of new tf.Variable. */
 export interface VariableOptions {
@@ -172,7 +173,11 @@ export class Variable implements Watchable {
 
   /** Replaces the value; the new one must have the variable's shape. Returns this. */
   assign(value: TensorLike): this {
-    const t = constant(value);
+    // The variable keeps its device, as in TensorFlow: JS values are made there, and a tensor
+    // of another device is copied there (to() names toAsync where that cannot be done now).
+    const here = this.#value.backend;
+    const made = value instanceof Tensor ? value : withPlacement(here, () => constant(value));
+    const t = made.backend === here ? made : made.to(this.device);
     if (!sameShape(t.shape, this.shape)) {
       throw new RangeError(
         `Variable ${this.name}: cannot assign a value of shape ${showShape(t.shape)} to a ` +

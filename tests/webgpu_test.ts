@@ -291,6 +291,39 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: variables keep their device; saveAsync checkpoints them, restore refills them",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const w = tf.device(GPU, () => new tf.Variable([[1, 2], [3, 4]], { name: "w" }));
+      const step = tf.device(GPU, () => new tf.Variable(7, { dtype: "int32", name: "step" }));
+      const saver = new tf.Saver([w]);
+      assertThrowsMatch(
+        () => saver.save(`${dir}/ckpt`),
+        /^Saver.save: variable w lives on \S+GPU:0, which is read asynchronously: use `await saver.saveAsync\(prefix\)`/,
+      );
+      const path = await saver.saveAsync(`${dir}/ckpt`, { globalStep: step });
+      assertEquals(path, `${dir}/ckpt-7`);
+      // A CPU value assigned to a GPU variable is copied to the GPU; JS values are made there.
+      w.assign(tf.device(CPU, () => tf.zeros([2, 2])));
+      assertEquals(w.device.endsWith("GPU:0"), true);
+      w.assign([[5, 5], [5, 5]]);
+      assertEquals([...await w.read().data()], [5, 5, 5, 5]);
+      saver.restore(path);
+      assertEquals(w.device.endsWith("GPU:0"), true);
+      assertEquals([...await w.read().data()], [1, 2, 3, 4]);
+      // The checkpoint is the CPU's: a CPU saver reads the same values back.
+      const v = new tf.Variable(tf.zeros([2, 2]));
+      new tf.Saver({ w: v }).restore(path);
+      assertEquals(v.read().numpy(), [[1, 2], [3, 4]]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "WebGPU: the guide's GPU section runs (placement, a timed matmul, x.gpu(), x.cpu())",
   ignore,
   async fn() {

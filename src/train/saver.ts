@@ -102,6 +102,13 @@ function checkMaxToKeep(value: unknown): number {
   return value;
 }
 
+/** A scalar step variable's value read without blocking (any device); other shapes are left
+ * for stepText to refuse. */
+async function stepOnCpu(step: Variable): Promise<Variable | number | bigint> {
+  if (step.size !== 1 || step.rank !== 0) return step;
+  return (await step.peek().data())[0];
+}
+
 /** The integer step of `globalStep`, as text. */
 function stepText(op: string, step: unknown): string {
   let value: unknown = step;
@@ -156,7 +163,40 @@ export class Saver {
    * checkpoints past maxToKeep. Returns the checkpoint's path.
    */
   save(prefix: string, options: SaveOptions = {}): string {
-    const op = "Saver.save";
+    const tensors = new Map<string, Tensor>();
+    for (const [key, v] of this.variables) {
+      if (!v.peek().backend.readsSynchronously) {
+        throw new Error(
+          `Saver.save: variable ${v.name} lives on ${v.device}, which is read asynchronously: ` +
+            "use `await saver.saveAsync(prefix)`",
+        );
+      }
+      tensors.set(key, v.peek());
+    }
+    return this.#write("Saver.save", prefix, options, tensors);
+  }
+
+  /**
+   * save() without blocking: the way to checkpoint variables that live on a device read
+   * asynchronously (a WebGPU GPU), whose values it first copies to the CPU.
+   * @example
+   * ```ts
+   * import * as tf from "../../mod.ts";
+   * const saver = new tf.Saver([new tf.Variable([1, 2], { name: "w" })]);
+   * const path = await saver.saveAsync("/tmp/demo/ckpt-async");
+   * ```
+   */
+  async saveAsync(prefix: string, options: SaveOptions = {}): Promise<string> {
+    const tensors = new Map<string, Tensor>();
+    for (const [key, v] of this.variables) tensors.set(key, await v.peek().cpuAsync());
+    const step = options?.globalStep;
+    const onCpu = step instanceof Variable
+      ? { ...options, globalStep: await stepOnCpu(step) }
+      : options;
+    return this.#write("Saver.saveAsync", prefix, onCpu, tensors);
+  }
+
+  #write(op: string, prefix: string, options: SaveOptions, tensors: Map<string, Tensor>): string {
     checkPath(op, prefix, "prefix");
     if (options === null || typeof options !== "object") {
       throw new TypeError(`${op}: options must be an object, got ${describe(options)}`);
@@ -166,8 +206,6 @@ export class Saver {
       ? prefix
       : `${prefix}-${stepText(op, options.globalStep)}`;
     const dir = dirname(path);
-    const tensors = new Map<string, Tensor>();
-    for (const [key, v] of this.variables) tensors.set(key, v.peek());
     const wrap = (what: string, error: unknown): Error =>
       new Error(`${op}: ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     try {
