@@ -10,7 +10,7 @@
  * @module
  */
 import { arrayType, type DType, type TypedArray } from "../../dtype.ts";
-import { broadcastStrides } from "../../shape.ts";
+import { broadcastStrides, sizeOf } from "../../shape.ts";
 import type { Backend, MatrixOperand } from "../backend.ts";
 import { cpuBackend } from "../cpu/backend.ts";
 import { noteBorn } from "../release_scope.ts";
@@ -24,7 +24,7 @@ import {
   whereShader,
   WORKGROUP,
 } from "./elementwise.ts";
-import { argChooseShader, REDUCE_CHUNK, reduceShader, reduceWords } from "./reduce.ts";
+import { argChooseShader, hasReducer, REDUCE_CHUNK, reduceShader, reduceWords } from "./reduce.ts";
 import { Reduce } from "../../native/codes.ts";
 
 /** Chunks an argmax in chunks chooses among at most (one thread loops over them). */
@@ -229,7 +229,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     shape: readonly number[],
     out: GpuStorage,
   ): void {
-    const n = shape.reduce((p, d) => p * d, 1);
+    const n = sizeOf(shape);
     if (n === 0) return;
     this.#checkRank(op, shape.length);
     const operands = [cond, a, b].map((t) => broadcastOperand(t, shape));
@@ -278,11 +278,11 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     keepRank: number,
     out: GpuStorage,
   ): void {
-    if (!reduceShader(code, x.dtype)) this.unsupported(op, `${x.dtype} ${op}`);
+    if (!hasReducer(code, x.dtype)) this.unsupported(op, `${x.dtype} ${op}`);
     this.#checkRank(op, shape.length);
-    const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
+    const outputs = sizeOf(shape.slice(0, keepRank));
     if (outputs === 0) return;
-    const divisor = shape.slice(keepRank).reduce((a, b) => a * b, 1);
+    const divisor = sizeOf(shape.slice(keepRank));
     if ((code === Reduce.ARGMAX || code === Reduce.ARGMIN) && divisor > REDUCE_CHUNK) {
       return this.#argInChunks(op, code, x, shape, strides, keepRank, out);
     }
@@ -290,11 +290,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     // a chunk, [outputs, parts], which the next reduces with the same rule.
     let source = x.storage as GpuStorage, walk = { shape, strides, keepRank, offset: x.offset };
     for (;;) {
-      const count = walk.shape.slice(walk.keepRank).reduce((a, b) => a * b, 1);
+      const count = sizeOf(walk.shape.slice(walk.keepRank));
       const parts = Math.max(1, Math.ceil(count / REDUCE_CHUNK));
       const partial = parts > 1;
-      const shader = reduceShader(code, x.dtype, partial) ??
-        this.unsupported(op, `${op} over more than ${REDUCE_CHUNK} elements an output`);
       const target = partial ? this.allocateOutput(x.dtype, outputs * parts, op) : out;
       const words = reduceWords(
         outputs * parts,
@@ -308,7 +306,8 @@ export class WebGpuBackend implements Backend<GpuStorage> {
           divisor,
         ],
       );
-      this.dispatch(`r${code}${x.dtype}${partial}`, () => shader, words, outputs * parts, [
+      const shader = () => reduceShader(code, x.dtype, partial)!; // built on a cache miss only
+      this.dispatch(`r${code}${x.dtype}${partial}`, shader, words, outputs * parts, [
         target,
         source,
       ]);
@@ -333,8 +332,8 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     keepRank: number,
     out: GpuStorage,
   ): void {
-    const outputs = shape.slice(0, keepRank).reduce((a, b) => a * b, 1);
-    const count = shape.slice(keepRank).reduce((a, b) => a * b, 1);
+    const outputs = sizeOf(shape.slice(0, keepRank));
+    const count = sizeOf(shape.slice(keepRank));
     const parts = Math.ceil(count / REDUCE_CHUNK);
     if (parts > ARG_MAX_PARTS) {
       this.unsupported(
@@ -343,13 +342,13 @@ export class WebGpuBackend implements Backend<GpuStorage> {
       );
     }
     const chunks = this.allocateOutput("int32", outputs * parts, op);
-    const first = reduceShader(code, x.dtype, true)!;
     const words = reduceWords(outputs * parts, keepRank, shape, strides, x.offset, [
       parts,
       REDUCE_CHUNK,
       count,
     ]);
-    this.dispatch(`r${code}${x.dtype}true`, () => first, words, outputs * parts, [
+    const first = () => reduceShader(code, x.dtype, true)!;
+    this.dispatch(`r${code}${x.dtype}true`, first, words, outputs * parts, [
       chunks,
       x.storage as GpuStorage,
     ]);
@@ -381,7 +380,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     this.#checkRank(op, batch.length);
     const thin = isThin(m, n, k), block = blockOf(m, n);
     const [rowsPer, colsPer] = thin ? block : [TILE_ROWS, TILE_COLS];
-    const units = batch.reduce((x, y) => x * y, Math.ceil(m / rowsPer) * Math.ceil(n / colsPer));
+    const units = sizeOf(batch) * Math.ceil(m / rowsPer) * Math.ceil(n / colsPer);
     if (units === 0) return;
     const [key, source, threads] = thin
       ? [`mm${type}${block}`, () => blockedMatmulShader(type, block), units]

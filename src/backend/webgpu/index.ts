@@ -15,6 +15,7 @@
  * @module
  */
 import type { DType } from "../../dtype.ts";
+import { sizeOf } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { MAX_RANK, WORKGROUP } from "./elementwise.ts";
@@ -106,7 +107,7 @@ export function gatherNd(
   out: GpuStorage,
 ): number {
   const iw = indexWords(gpu, op, idx), w = wordsOf(params.dtype);
-  const inner = paramsShape.slice(depth).reduce((a, b) => a * b, 1);
+  const inner = sizeOf(paramsShape.slice(depth));
   const rowWords = inner * w, n = rows * rowWords;
   if (n === 0) return -1;
   const source = () =>
@@ -181,8 +182,8 @@ export function scatterNd(
 ): number {
   const iw = indexWords(gpu, op, idx);
   const [acc, start, add] = accumulate(gpu, op, updates.dtype);
-  const inner = outShape.slice(depth).reduce((a, b) => a * b, 1);
-  const n = outShape.reduce((a, b) => a * b, 1);
+  const inner = sizeOf(outShape.slice(depth));
+  const n = sizeOf(outShape);
   if (n === 0 || rows === 0) return -1;
   const source = () =>
     kernel(

@@ -12,6 +12,7 @@
  * @module
  */
 import type { DType } from "../../dtype.ts";
+import { sizeOf } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { PoolGeometry } from "../backend.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
@@ -203,8 +204,6 @@ function avgGradShader(t: Types): string {
   out[i] = acc;`,
   );
 }
-
-const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 /** Loop iterations an invocation may run in all: llvmpipe ends its loops there, silently. */
 const LOOP_LIMIT = 65535;

@@ -118,6 +118,12 @@ function argBody(dtype: DType, better: string): Reducer & { first: string } {
   };
 }
 
+/** Whether the device has reduction `code` over dtype (without building its shader). */
+export function hasReducer(code: number, dtype: DType): boolean {
+  const arg = code === Reduce.ARGMAX || code === Reduce.ARGMIN;
+  return arg ? ARG_BETTER[dtype]?.[code - Reduce.ARGMAX] !== undefined : !!REDUCERS[dtype]?.[code];
+}
+
 /**
  * Elements one thread reduces at most. NOTE: llvmpipe stops an invocation's loops silently
  * after 65,535 iterations in all (a sum of 70,000 ones gave 21,844): a longer reduction runs
