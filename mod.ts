@@ -118,6 +118,7 @@ export {
   reduceVariance,
 } from "./src/ops/reduce.ts";
 export type { ArgOptions, Axis, NormOptions, ReduceOptions } from "./src/ops/reduce.ts";
+export { clipByGlobalNorm, clipByNorm, globalNorm } from "./src/ops/clip.ts";
 export { matmul, tensordot } from "./src/ops/matmul.ts";
 export type { MatmulOptions } from "./src/ops/matmul.ts";
 export {

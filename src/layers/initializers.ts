@@ -12,6 +12,8 @@ import type { DType } from "../dtype.ts";
 import { describe } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { fill } from "../ops/creation.ts";
+import { constant as constantOp } from "../ops/convert.ts";
+import { CPU_DEVICE, device } from "../device.ts";
 import {
   randomNormal as normalOp,
   randomUniform as uniformOp,
@@ -200,4 +202,76 @@ export function randomUniform(options: UniformInitializerOptions = {}): Initiali
   const { minval = 0, maxval = 1, seed } = optionsOf("randomUniform", options);
   return (shape, dtype = "float32") =>
     uniformOp(shapeOf("randomUniform", shape), { minval, maxval, seed, dtype });
+}
+
+/** Options of orthogonal. */
+export interface OrthogonalOptions {
+  /** Multiplies the orthogonal matrix (default 1). */
+  gain?: number;
+  /** Op seed (see tf.random.setSeed). */
+  seed?: Seed;
+}
+
+/**
+ * A (semi-)orthogonal matrix, as Keras's Orthogonal (the default of recurrent kernels):
+ * the Q of a QR factorisation of a normal matrix [rows, cols] (rows = the product of all
+ * but the last dimension), its columns' signs fixed by R's diagonal, transposed when
+ * rows < cols, times `gain`. QR runs in float64 here (modified Gram-Schmidt, twice) on
+ * the CPU: weights are small and made once.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * new tf.layers.LSTMCell(8, { recurrentInitializer: tf.initializers.orthogonal({ gain: 1 }) });
+ * ```
+ */
+export function orthogonal(options: OrthogonalOptions = {}): Initializer {
+  const { gain = 1, seed } = optionsOf("orthogonal", options);
+  if (typeof gain !== "number" || !Number.isFinite(gain)) {
+    throw new TypeError(
+      `initializers.orthogonal: gain must be a finite number, got ${describe(gain)}`,
+    );
+  }
+  return (given, dtype = "float32") => {
+    const shape = shapeOf("orthogonal", given);
+    if (shape.length < 2) {
+      throw new RangeError(
+        `initializers.orthogonal: needs a shape of rank >= 2, got [${shape.join(", ")}]`,
+      );
+    }
+    const cols = shape[shape.length - 1];
+    const rows = shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    const [n, m] = [Math.max(rows, cols), Math.min(rows, cols)];
+    const draw = device(CPU_DEVICE, () => normalOp([n, m], { seed, dtype: "float64" }));
+    const q = orthonormalColumns(Float64Array.from(draw.dataSync() as Float64Array), n, m);
+    const out = new Float64Array(rows * cols);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        const v = gain * q[i * m + j];
+        if (rows >= cols) out[i * cols + j] = v;
+        else out[j * cols + i] = v;
+      }
+    }
+    return constantOp(out, dtype, { shape });
+  };
+}
+
+/** Q of the thin QR of a [n, m] row-major matrix (n >= m), signs as diag(R) > 0. */
+function orthonormalColumns(a: Float64Array, n: number, m: number): Float64Array {
+  for (let j = 0; j < m; j++) {
+    let rjj = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < j; k++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += a[i * m + k] * a[i * m + j];
+        for (let i = 0; i < n; i++) a[i * m + j] -= dot * a[i * m + k];
+      }
+      let norm = 0;
+      for (let i = 0; i < n; i++) norm += a[i * m + j] ** 2;
+      norm = Math.sqrt(norm);
+      if (pass === 0) rjj = norm;
+      for (let i = 0; i < n; i++) a[i * m + j] /= norm || 1;
+    }
+    if (rjj === 0) throw new Error("initializers.orthogonal: a degenerate random draw");
+  }
+  return a;
 }

@@ -247,25 +247,42 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
    */
   apply(inputs: ApplyInput<In>, options: ApplyOptions = {}): Out {
     const training = trainingOf(this, options);
-    const x = toTensor(this.name, inputs as TensorLike);
-    const s = this[STATE];
-    if (!s.built) {
-      s.dtype ??= isFloat(x.dtype) ? x.dtype : "float32";
-      fixScope(this);
-      try {
-        this.build(x.shape);
-      } catch (error) {
-        this.#trainableWeights = [];
-        this.#nonTrainableWeights = [];
-        throw withLayerName(this.name, error);
-      }
-      s.built = true;
-    }
+    const [value, x] = this.prepareInputs(inputs);
+    this.buildFor(x.shape, x.dtype);
     try {
-      return this.call(x as In, training);
+      return this.call(value, training);
     } catch (error) {
       throw withLayerName(this.name, error);
     }
+  }
+
+  /**
+   * Builds the layer for inputs of this shape and dtype unless it is built (apply does
+   * this on the first call); a failed build leaves no weights behind.
+   */
+  protected buildFor(shape: readonly number[], dtype: DType): void {
+    const s = this[STATE];
+    if (s.built) return;
+    s.dtype ??= isFloat(dtype) ? dtype : "float32";
+    fixScope(this);
+    try {
+      this.build(shape);
+    } catch (error) {
+      this.#trainableWeights = [];
+      this.#nonTrainableWeights = [];
+      throw withLayerName(this.name, error);
+    }
+    s.built = true;
+  }
+
+  /**
+   * Converts apply's inputs for `call` and picks the tensor whose shape and dtype `build`
+   * and the weights' default dtype come from: by default the input made a tensor.
+   * Layers whose input is not one tensor (recurrent cells: `[x, states]`) override it.
+   */
+  protected prepareInputs(inputs: ApplyInput<In>): [In, Tensor] {
+    const x = toTensor(this.name, inputs as TensorLike);
+    return [x as In, x];
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * `tf.layers`: TensorFlow 1's layer classes (Dense, Conv2D, pooling, Dropout, Flatten,
- * BatchNormalization, Embedding), the Layer base class for custom layers, and the
+ * BatchNormalization, Embedding), Keras's recurrent layers and cells (RNN, LSTM, GRU,
+ * LSTMCell, GRUCell, StackedRNNCells), the Layer base class for custom layers, and the
  * functional forms of the stateless layers.
  * @module
  */
@@ -35,3 +36,19 @@ export { Embedding } from "../layers/embedding.ts";
 export type { EmbeddingOptions } from "../layers/embedding.ts";
 export type { LayerDataFormat, LayerPadding, Size2D } from "../layers/utils.ts";
 export { withNameScope } from "../layers/scope.ts";
+export { RNNCell } from "../layers/recurrent/cell.ts";
+export type { CellInput, CellInputLike, CellOutput, CellState } from "../layers/recurrent/cell.ts";
+export { LSTMCell } from "../layers/recurrent/lstm.ts";
+export type { LSTMCellOptions } from "../layers/recurrent/lstm.ts";
+export { GRUCell } from "../layers/recurrent/gru.ts";
+export type { GRUCellOptions } from "../layers/recurrent/gru.ts";
+export { StackedRNNCells, StackedRNNCells as MultiRNNCell } from "../layers/recurrent/stacked.ts";
+export type { StackedRNNCellsOptions } from "../layers/recurrent/stacked.ts";
+export { GRU, LSTM, RNN } from "../layers/recurrent/rnn.ts";
+export type {
+  GRUOptions,
+  LSTMOptions,
+  RNNApplyOptions,
+  RNNOptions,
+  SequenceLength,
+} from "../layers/recurrent/rnn.ts";

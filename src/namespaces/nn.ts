@@ -18,3 +18,5 @@ export {
 export { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dTranspose } from "../ops/conv.ts";
 export { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "../ops/pool.ts";
 export { dropout } from "../ops/random.ts";
+export { dynamicRnn } from "../layers/recurrent/rnn.ts";
+export type { DynamicRnnOptions } from "../layers/recurrent/rnn.ts";
