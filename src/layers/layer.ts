@@ -329,7 +329,7 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
  * layer already. Only plain Error, TypeError and RangeError are rewritten (the original
  * is the cause); other errors pass unchanged.
  */
-function withLayerName(name: string, error: unknown): unknown {
+export function withLayerName(name: string, error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const message = error.message;
   if (message.startsWith(`${name}:`) || message.startsWith(`${name}.`)) return error;

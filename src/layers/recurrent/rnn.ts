@@ -21,7 +21,7 @@ import { zeros } from "../../ops/creation.ts";
 import { where } from "../../ops/math.ts";
 import { device } from "../../device.ts";
 import { isInteger } from "../../dtype.ts";
-import type { ApplyInput, ApplyOptions } from "../layer.ts";
+import { type ApplyInput, type ApplyOptions, withLayerName } from "../layer.ts";
 import { Network } from "../network.ts";
 import type { CellState, RNNCell } from "./cell.ts";
 import { LSTMCell, type LSTMCellOptions } from "./lstm.ts";
@@ -256,11 +256,16 @@ export class RNN extends Network {
   }
 
   call(x: Tensor, training: boolean): Tensor {
-    const run = unroll(this.cell, this.name, x, {
-      ...this.#pending,
-      timeMajor: this.timeMajor,
-      training,
-    }, this.returnSequences);
+    let run: Unrolled;
+    try {
+      run = unroll(this.cell, this.name, x, {
+        ...this.#pending,
+        timeMajor: this.timeMajor,
+        training,
+      }, this.returnSequences);
+    } catch (error) {
+      throw withLayerName(this.name, error);
+    }
     this.#state = run.state;
     return this.returnSequences ? run.outputs! : run.last;
   }
