@@ -131,6 +131,29 @@ Deno.test("float32 exp is within 1 ulp of the correctly rounded value over its w
   if (!Number.isNaN(got[specials.length - 1])) throw new Error("exp(NaN) is not NaN");
 });
 
+Deno.test("float32 tanh is within 1 ulp over its whole range, signs and specials kept", () => {
+  // The vectorised tanh (elementwise_ops.h): a polynomial below 1/16, (1 - e) / (1 + e)
+  // with e = e^(-2|x|) above; both within 1e-9 before the final rounding to float.
+  const n = 1 << 18, xs = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = i / n;
+    xs[i] = (i % 2 ? -1 : 1) * (u < 0.25 ? 10 ** (-40 + 160 * u) : (u - 0.25) * 16);
+  }
+  const ys = tf.tanh(tf.constant(xs)).dataSync() as Float32Array;
+  let exact = 0;
+  for (let i = 0; i < n; i++) {
+    const want = Math.fround(Math.tanh(xs[i]));
+    if (ulpsApart(ys[i], want) > 1) throw new Error(`tanh(${xs[i]}) = ${ys[i]}, want ${want}`);
+    if (ys[i] === want) exact++;
+  }
+  if (exact < n * 0.99) throw new Error(`only ${exact} of ${n} tanh values correctly rounded`);
+  const specials = [0, -0, 0.0625, -0.0625, 9.5, 10, 11, Infinity, -Infinity, NaN];
+  const got = Array.from(tf.tanh(tf.constant(specials, "float32")).dataSync() as Float32Array);
+  assertStrictEquals(Object.is(got[1], -0), true);
+  assertEquals(got.slice(5, 9), [1, 1, 1, -1]);
+  if (!Number.isNaN(got[9])) throw new Error("tanh(NaN) is not NaN");
+});
+
 Deno.test("one-element float arithmetic (computed in JS) equals the kernels' bit for bit", () => {
   const specials = [
     0,
