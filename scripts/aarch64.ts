@@ -77,6 +77,7 @@ export const AARCH64_SUITES = [
   "nn_test.ts",
   "optimizers_test.ts",
   "random_test.ts",
+  "recurrent_test.ts",
   "reduce_test.ts",
   "tensor_test.ts",
   "tf_fixtures_test.ts",

@@ -37,6 +37,7 @@ export const KERNEL_SUITES = [
   "nn_test.ts",
   "optimizers_test.ts",
   "random_test.ts",
+  "recurrent_test.ts",
   "reduce_test.ts",
   "tape_test.ts",
   "tf_fixtures_test.ts",

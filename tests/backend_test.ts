@@ -234,6 +234,23 @@ const FAMILIES: Record<string, (r: Rng) => Case> = {
       rtol: 1e-5,
     };
   },
+  lstm(r) {
+    const dtype = pick(r, FLOATS);
+    const [rows, units] = [int(r, 1, 4), int(r, 1, 5)];
+    const z = tensorOf(r, dtype, [rows, 4 * units]), c = tensorOf(r, dtype, [rows, units]);
+    const forgetBias = pick(r, [0, 1]);
+    return {
+      inputs: [z, c],
+      run: ([p, q]) => {
+        const [outs, grads] = gradientsOf(() => {
+          const [h, c2] = tf.nn.lstmStep(p, q, forgetBias);
+          return tf.concat([h, c2.mul(0.5)], 1);
+        }, [p, q]);
+        return [outs, ...grads];
+      },
+      rtol: 1e-5,
+    };
+  },
   indexing(r) {
     const dtype = pick(r, ["float32", "float64", "int32", "int64"] as DType[]);
     const rows = int(r, 1, 5), cols = int(r, 1, 3);

@@ -10,7 +10,8 @@
 import * as tf from "../mod.ts";
 import fixtures from "./fixtures/rnn.json" with { type: "json" };
 import { assertClose, assertEquals, assertThrowsMatch, randomValues } from "./helpers.ts";
-import { checkGradients, rand } from "./grad_helpers.ts";
+import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
+import { lstmStepComposite } from "../src/ops/lstm.ts";
 
 type Json = { shape: number[]; values: number[] };
 const tensor = (j: Json) => tf.constant(j.values, "float32", { shape: j.shape });
@@ -250,4 +251,58 @@ Deno.test("clipByNorm and clipByGlobalNorm follow TensorFlow's clip_ops", () => 
     rand([2], 12),
     rand([2], 13),
   ]);
+});
+
+Deno.test("the fused LSTM step equals its nine ops bit for bit; its gradient to rounding", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    for (const forgetBias of [0, 1]) {
+      const z = tf.randomNormal([5, 4 * 7], { seed: 1, dtype }).mul(3);
+      const c = tf.randomNormal([5, 7], { seed: 2, dtype });
+      const fused = tf.nn.lstmStep(z, c, forgetBias);
+      const composite = lstmStepComposite(z, c, forgetBias);
+      fused.forEach((t, i) => assertEquals(t.dataSync(), composite[i].dataSync()));
+      const grads = (step: (z: tf.Tensor, c: tf.Tensor, fb: number) => tf.Tensor[]) =>
+        tf.gradientsFunction((zz: tf.Tensor, cc: tf.Tensor) => {
+          const [h, c2] = step(zz, cc, forgetBias);
+          return tf.addN([tf.reduceSum(h.mul(h)), tf.reduceSum(c2.mul(0.3))]);
+        })(z, c);
+      const tol = dtype === "float32" ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-12, atol: 1e-13 };
+      grads(tf.nn.lstmStep).forEach((g, i) => assertClose(g, grads(lstmStepComposite)[i], tol));
+    }
+  }
+});
+
+Deno.test("the fused LSTM step's first and second derivatives match finite differences", () => {
+  const z = rand([2, 12], 31, -2, 2), c = rand([2, 3], 32);
+  const both = (zz: tf.Tensor, cc: tf.Tensor) => tf.concat(tf.nn.lstmStep(zz, cc, 1), 1);
+  checkGradients(both, [z, c]);
+  checkSecondDerivative(both, [z, c]);
+  const dh = rand([2, 3], 33), dc = rand([2, 3], 34);
+  checkGradients(
+    (zz, cc, a, b) => tf.concat(tf.nn.lstmStepGrad(zz, cc, a, b, 1), 1),
+    [z, c, dh, dc],
+  );
+});
+
+Deno.test("lstmStep rejects bad shapes; fused needs the default activations", () => {
+  assertThrowsMatch(
+    () => tf.nn.lstmStep(tf.zeros([2, 10]), tf.zeros([2, 3])),
+    /lstmStep: expected z \[batch, 4 units\]/,
+  );
+  assertThrowsMatch(() => tf.nn.lstmStep(tf.zeros([2, 12]), tf.zeros([3, 3])), /lstmStep/);
+  assertThrowsMatch(
+    () => tf.nn.lstmStep(tf.zeros([2, 4], "int32"), tf.zeros([2, 1], "int32")),
+    /lstmStep: z and c must be float/,
+  );
+  assertThrowsMatch(
+    () =>
+      tf.nn.lstmStepGrad(tf.zeros([2, 4]), tf.zeros([2, 1]), tf.zeros([2, 2]), tf.zeros([2, 1])),
+    /lstmStepGrad: dh must be float32 \[2, 1\]/,
+  );
+  assertThrowsMatch(
+    () => new tf.layers.LSTMCell(2, { activation: tf.nn.relu, fused: true }),
+    /fused must be a boolean, and true only with the default activations/,
+  );
+  assertEquals(new tf.layers.LSTMCell(2, { activation: tf.nn.relu }).fused, false);
+  assertEquals(new tf.layers.LSTMCell(2).fused, true);
 });

@@ -181,6 +181,18 @@ EAGER_API int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t col
       activation);
 }
 
+EAGER_API int32_t eager_lstm_step(int32_t dtype, int64_t rows, int64_t units, const void *z,
+                                  const void *c, double forget_bias, void *h_out, void *c_out) {
+  return eager_active_kernels->lstm_step(dtype, rows, units, z, c, forget_bias, h_out, c_out);
+}
+
+EAGER_API int32_t eager_lstm_step_grad(int32_t dtype, int64_t rows, int64_t units, const void *z,
+                                       const void *c, const void *dh, const void *dc_next,
+                                       double forget_bias, void *dz_out, void *dc_out) {
+  return eager_active_kernels->lstm_step_grad(dtype, rows, units, z, c, dh, dc_next, forget_bias,
+      dz_out, dc_out);
+}
+
 EAGER_API int32_t eager_apply_update(int32_t rule, int32_t dtype, int64_t n, const double *hyper,
                                      void *var_out, const void *var, const void *g, void *s0_out,
                                      const void *s0, void *s1_out, const void *s1, void *s2_out,

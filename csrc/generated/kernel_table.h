@@ -80,6 +80,11 @@ typedef struct {
                      int64_t x_offset, int32_t log);
   int32_t (*bias_activation)(int32_t dtype, int64_t rows, int64_t cols, void *data,
                              const void *bias, int64_t bias_offset, int32_t activation);
+  int32_t (*lstm_step)(int32_t dtype, int64_t rows, int64_t units, const void *z, const void *c,
+                       double forget_bias, void *h_out, void *c_out);
+  int32_t (*lstm_step_grad)(int32_t dtype, int64_t rows, int64_t units, const void *z,
+                            const void *c, const void *dh, const void *dc_next, double forget_bias,
+                            void *dz_out, void *dc_out);
   int32_t (*apply_update)(int32_t rule, int32_t dtype, int64_t n, const double *hyper,
                           void *var_out, const void *var, const void *g, void *s0_out,
                           const void *s0, void *s1_out, const void *s1, void *s2_out,
@@ -114,6 +119,8 @@ typedef struct {
     .avg_pool2d_grad = eager_avg_pool2d_grad, \
     .softmax = eager_softmax, \
     .bias_activation = eager_bias_activation, \
+    .lstm_step = eager_lstm_step, \
+    .lstm_step_grad = eager_lstm_step_grad, \
     .apply_update = eager_apply_update, \
   }
 

@@ -26,6 +26,8 @@
 #define eager_iter_next_row EAGER_LEVEL_NAME(eager_iter_next_row)
 #define eager_iter_row_offsets EAGER_LEVEL_NAME(eager_iter_row_offsets)
 #define eager_iter_seek EAGER_LEVEL_NAME(eager_iter_seek)
+#define eager_lstm_step EAGER_LEVEL_NAME(eager_lstm_step)
+#define eager_lstm_step_grad EAGER_LEVEL_NAME(eager_lstm_step_grad)
 #define eager_matmul EAGER_LEVEL_NAME(eager_matmul)
 #define eager_max_pool2d EAGER_LEVEL_NAME(eager_max_pool2d)
 #define eager_max_pool2d_grad EAGER_LEVEL_NAME(eager_max_pool2d_grad)

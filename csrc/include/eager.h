@@ -432,6 +432,22 @@ EAGER_API int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t col
                                         const void *bias, int64_t bias_offset,
                                         int32_t activation);
 
+/* ---- recurrent cells (lstm.c) --------------------------------------------------------- */
+
+/* One LSTM step over dense float rows, Keras's gate order i, f, c, o: from the
+ * pre-activations z [rows, 4 units] and the cell state c [rows, units] writes
+ *   c_out = sigmoid(z_f + forget_bias) * c + sigmoid(z_i) * tanh(z_c)
+ *   h_out = sigmoid(z_o) * tanh(c_out)                                 (both [rows, units]). */
+EAGER_API int32_t eager_lstm_step(int32_t dtype, int64_t rows, int64_t units, const void *z,
+                                  const void *c, double forget_bias, void *h_out, void *c_out);
+
+/* The gradient of eager_lstm_step from the upstream dh and dc_next ([rows, units], dense):
+ * dz_out [rows, 4 units] and dc_out [rows, units]. The gates are recomputed from z. */
+EAGER_API int32_t eager_lstm_step_grad(int32_t dtype, int64_t rows, int64_t units,
+                                       const void *z, const void *c, const void *dh,
+                                       const void *dc_next, double forget_bias, void *dz_out,
+                                       void *dc_out);
+
 /* ---- optimizers (optimizer.c) ------------------------------------------------------- */
 
 /* One optimizer step over n contiguous elements of a float variable: var_out (a buffer

@@ -154,6 +154,30 @@ export interface Backend<S = Storage> {
     activation: number,
   ): void;
   /**
+   * One LSTM step (Keras's gate order i, f, c, o) over dense rows: from z [rows, 4 units]
+   * and c [rows, units] into hOut and cOut ([rows, units]); z and c are dense.
+   */
+  lstmStep(
+    op: string,
+    rows: number,
+    units: number,
+    forgetBias: number,
+    z: Tensor,
+    c: Tensor,
+    hOut: S,
+    cOut: S,
+  ): void;
+  /** lstmStep's gradient from dense dh and dcNext: dzOut [rows, 4 units], dcOut [rows, units]. */
+  lstmStepGrad(
+    op: string,
+    rows: number,
+    units: number,
+    forgetBias: number,
+    tensors: readonly [z: Tensor, c: Tensor, dh: Tensor, dcNext: Tensor],
+    dzOut: S,
+    dcOut: S,
+  ): void;
+  /**
    * One fused optimizer update of `rule` over n elements: the variable's `value` and `grad`
    * into varOut, each slot from slotIns[i] into slotOuts[i] (a slot's own storage for an
    * update in place). `hyper`: the rule's hyperparameters.

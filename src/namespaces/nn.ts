@@ -20,3 +20,4 @@ export { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "../ops/pool.ts";
 export { dropout } from "../ops/random.ts";
 export { dynamicRnn } from "../layers/recurrent/rnn.ts";
 export type { DynamicRnnOptions } from "../layers/recurrent/rnn.ts";
+export { lstmStep, lstmStepGrad } from "../ops/lstm.ts";

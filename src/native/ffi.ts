@@ -314,6 +314,29 @@ export const symbols = {
     parameters: ["i32", "i64", "i64", "buffer", "buffer", "i64", "i32"],
     result: "i32",
   },
+  // int32_t eager_lstm_step(int32_t dtype, int64_t rows, int64_t units, const void *z, const void
+  //   *c, double forget_bias, void *h_out, void *c_out)
+  eager_lstm_step: {
+    parameters: ["i32", "i64", "i64", "buffer", "buffer", "f64", "buffer", "buffer"],
+    result: "i32",
+  },
+  // int32_t eager_lstm_step_grad(int32_t dtype, int64_t rows, int64_t units, const void *z, const
+  //   void *c, const void *dh, const void *dc_next, double forget_bias, void *dz_out, void *dc_out)
+  eager_lstm_step_grad: {
+    parameters: [
+      "i32",
+      "i64",
+      "i64",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "f64",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
   // int32_t eager_apply_update(int32_t rule, int32_t dtype, int64_t n, const double *hyper, void
   //   *var_out, const void *var, const void *g, void *s0_out, const void *s0, void *s1_out, const
   //   void *s1, void *s2_out, const void *s2)

@@ -19,6 +19,8 @@ import { binaryKernel, unaryKernel, whereKernel } from "./elementwise.ts";
 import {
   biasActivationInPlace,
   fusedUpdateKernel,
+  lstmStepGradRows,
+  lstmStepRows,
   matmulInto,
   randomFill,
   reduceInto,
@@ -58,6 +60,8 @@ export const cpuBackend: Backend<TypedArray> = {
   randomFill,
   biasActivation: biasActivationInPlace,
   fusedUpdate: fusedUpdateKernel,
+  lstmStep: lstmStepRows,
+  lstmStepGrad: lstmStepGradRows,
   conv: convPass,
   pool: poolForward,
   maxPoolGrad: maxPoolGradPass,

@@ -175,3 +175,51 @@ export function fusedUpdateKernel(
 interface DenseView {
   dataSync(): TypedArray;
 }
+
+/** The typed array of a dense operand from its first element. */
+function from(x: Operand): TypedArray {
+  const array = host(x);
+  return x.offset === 0 ? array : array.subarray(x.offset);
+}
+
+/** One LSTM step over dense rows (csrc/kernels/lstm.c). */
+export function lstmStepRows(
+  op: string,
+  rows: number,
+  units: number,
+  forgetBias: number,
+  z: Operand,
+  c: Operand,
+  hOut: TypedArray,
+  cOut: TypedArray,
+): void {
+  const dtype = dtypeCode(z.dtype);
+  check(native.eager_lstm_step(dtype, rows, units, from(z), from(c), forgetBias, hOut, cOut), op);
+}
+
+/** The LSTM step's gradient over dense rows (csrc/kernels/lstm.c). */
+export function lstmStepGradRows(
+  op: string,
+  rows: number,
+  units: number,
+  forgetBias: number,
+  [z, c, dh, dcNext]: readonly [Operand, Operand, Operand, Operand],
+  dzOut: TypedArray,
+  dcOut: TypedArray,
+): void {
+  check(
+    native.eager_lstm_step_grad(
+      dtypeCode(z.dtype),
+      rows,
+      units,
+      from(z),
+      from(c),
+      from(dh),
+      from(dcNext),
+      forgetBias,
+      dzOut,
+      dcOut,
+    ),
+    op,
+  );
+}

@@ -51,6 +51,7 @@ import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
 import { randomFill } from "./random.ts";
 import { biasActivation, fusedUpdate, softmaxRows } from "./nn.ts";
 import { gather, gatherNd, oneHot, scatterNd, segmentSum } from "./index.ts";
+import { lstmStep, lstmStepGrad } from "./recurrent.ts";
 
 /** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
  * without WebGPU can still load this module. */
@@ -427,6 +428,12 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
   fusedUpdate(...args: Parameters<Backend<GpuStorage>["fusedUpdate"]>): void {
     fusedUpdate(this, ...args);
+  }
+  lstmStep(...args: Parameters<Backend<GpuStorage>["lstmStep"]>): void {
+    lstmStep(this, ...args);
+  }
+  lstmStepGrad(...args: Parameters<Backend<GpuStorage>["lstmStepGrad"]>): void {
+    lstmStepGrad(this, ...args);
   }
   gather(...args: Parameters<Backend<GpuStorage>["gather"]>): number {
     return gather(this, ...args);

@@ -11,7 +11,7 @@ import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { WORKGROUP } from "./elementwise.ts";
 
 /** The shader header: parameters at binding 0, then `bindings`, and the thread index `i`. */
-function kernel(bindings: string[], body: string): string {
+export function kernel(bindings: string[], body: string): string {
   return `
 @group(0) @binding(0) var<storage, read> p: array<i32>;
 ${bindings.map((b, k) => b.replace("@@", `@group(0) @binding(${k + 1})`)).join("\n")}
@@ -27,7 +27,7 @@ ${body}
 const OUT = "@@ var<storage, read_write> out: array<f32>;";
 const X = "@@ var<storage, read> x: array<f32>;";
 
-function float32Only(gpu: WebGpuBackend, op: string, dtype: DType): void {
+export function float32Only(gpu: WebGpuBackend, op: string, dtype: DType): void {
   if (dtype !== "float32") gpu.unsupported(op, `${dtype} ${op}`);
 }
 

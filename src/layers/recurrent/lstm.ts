@@ -16,8 +16,9 @@
  */
 import { describe } from "../../shape.ts";
 import type { Tensor } from "../../tensor.ts";
-import { add, multiply, sigmoid, tanh } from "../../ops/math.ts";
-import { concat, split } from "../../ops/array.ts";
+import { add, sigmoid, tanh } from "../../ops/math.ts";
+import { concat } from "../../ops/array.ts";
+import { lstmStep, lstmStepComposite } from "../../ops/lstm.ts";
 import { fill } from "../../ops/creation.ts";
 import { type Initializer, orthogonal, zeros } from "../initializers.ts";
 import { type Activation, checkActivation, type LayerOptions } from "../layer.ts";
@@ -43,6 +44,11 @@ export interface LSTMCellOptions extends LayerOptions {
   unitForgetBias?: boolean;
   /** Added to the forget gate's pre-activation at every step, as TensorFlow 1 (default 0). */
   forgetBias?: number;
+  /**
+   * Run a step's gate arithmetic as one kernel (tf.nn.lstmStep) rather than nine ops
+   * (default: whenever the activations are tanh and sigmoid; true otherwise is an error).
+   */
+  fused?: boolean;
 }
 
 /**
@@ -61,6 +67,8 @@ export class LSTMCell extends RNNCell {
   readonly useBias: boolean;
   readonly unitForgetBias: boolean;
   readonly forgetBias: number;
+  /** Whether steps run as one kernel (see LSTMCellOptions.fused). */
+  readonly fused: boolean;
   /** [inputDim, 4 units]. */
   kernel: Variable | null = null;
   /** [units, 4 units]. */
@@ -83,6 +91,15 @@ export class LSTMCell extends RNNCell {
       );
     }
     this.forgetBias = forgetBias;
+    const fusable = this.activation === tanh && this.recurrentActivation === sigmoid;
+    const fused = options.fused ?? fusable;
+    if (typeof fused !== "boolean" || (fused && !fusable)) {
+      throw new TypeError(
+        `${this.name}: fused must be a boolean, and true only with the default activations ` +
+          `(tanh, sigmoid)`,
+      );
+    }
+    this.fused = fused;
     this.#options = options;
   }
 
@@ -119,11 +136,9 @@ export class LSTMCell extends RNNCell {
 
   step(projected: Tensor, [h, c]: CellState, _training: boolean): CellOutput {
     const z = add(projected, denseLast(h, this.recurrentKernel!.read()));
-    const [zi, zf, zg, zo] = split(z, 4, 1);
-    const act = this.activation, gate = this.recurrentActivation;
-    const f = gate(this.forgetBias === 0 ? zf : add(zf, this.forgetBias));
-    const c2 = add(multiply(f, c), multiply(gate(zi), act(zg)));
-    const h2 = multiply(gate(zo), act(c2));
+    const [h2, c2] = this.fused
+      ? lstmStep(z, c, this.forgetBias)
+      : lstmStepComposite(z, c, this.forgetBias, this.activation, this.recurrentActivation);
     return [h2, [h2, c2]];
   }
 }
