@@ -306,3 +306,23 @@ Deno.test("lstmStep rejects bad shapes; fused needs the default activations", ()
   assertEquals(new tf.layers.LSTMCell(2, { activation: tf.nn.relu }).fused, false);
   assertEquals(new tf.layers.LSTMCell(2).fused, true);
 });
+
+Deno.test("a stack unrolled layer by layer equals the stacked cell stepped through time", () => {
+  tf.random.setSeed(9);
+  const stack = new tf.layers.StackedRNNCells([
+    new tf.layers.LSTMCell(4),
+    new tf.layers.GRUCell(3),
+    new tf.layers.LSTMCell(2),
+  ]);
+  const rnn = new tf.layers.RNN(stack, { returnSequences: true });
+  const x = tf.randomNormal([2, 5, 3]);
+  const [outputs, final] = rnn.applyWithState(x);
+  let state: tf.Tensor[] = stack.zeroState(2);
+  const stepped = tf.unstack(x, 1).map((xt) => {
+    const [out, next] = stack.apply([xt, state]);
+    state = next;
+    return out;
+  });
+  assertClose(outputs, tf.stack(stepped, 1));
+  final.forEach((s, i) => assertClose(s, state[i]));
+});

@@ -19,6 +19,7 @@ import { stack, unstack } from "../../ops/array.ts";
 import { constant } from "../../ops/convert.ts";
 import { zeros } from "../../ops/creation.ts";
 import { where } from "../../ops/math.ts";
+import { dropout } from "../../ops/random.ts";
 import { device } from "../../device.ts";
 import { isInteger } from "../../dtype.ts";
 import { type ApplyInput, type ApplyOptions, withLayerName } from "../layer.ts";
@@ -111,6 +112,9 @@ function unroll(
   const longest = lengths ? Math.max(...lengths) : steps;
   const shortest = lengths ? Math.min(...lengths) : steps;
   const training = options.training ?? false;
+  if (cell instanceof StackedRNNCells) {
+    return unrollLayers(cell, op, x, options, state, keepOutputs);
+  }
 
   const projected = unstack(cell.projectInputs(x), timeAxis);
   const outputs: Tensor[] = [];
@@ -135,6 +139,38 @@ function unroll(
     last: last ?? zerosLikeOutput(cell, state[0]),
     state: [...state],
   };
+}
+
+/**
+ * Stacked cells run layer by layer, each over the whole sequence: one input product per
+ * layer and sequence instead of one per step, and dropout between layers on whole output
+ * sequences. The values are those of stepping the stack (StackedRNNCells.step), since a
+ * layer's step t depends only on the layers below at steps <= t; only the order in which
+ * dropout masks are drawn differs.
+ */
+function unrollLayers(
+  stack: StackedRNNCells,
+  op: string,
+  x: Tensor,
+  options: DynamicRnnOptions,
+  state: CellState,
+  keepOutputs: boolean,
+): Unrolled {
+  const finals: Tensor[] = [];
+  let input = x, at = 0, run: Unrolled | null = null;
+  stack.cells.forEach((cell, i) => {
+    const own = state.slice(at, at + cell.stateSize.length);
+    at += own.length;
+    const top = i === stack.cells.length - 1;
+    run = unroll(cell, op, input, { ...options, initialState: own }, keepOutputs || !top);
+    finals.push(...run.state);
+    if (!top) {
+      const outputs = run.outputs!;
+      input = options.training && stack.dropout > 0 ? dropout(outputs, stack.dropout) : outputs;
+    }
+  });
+  const { outputs, last } = run!;
+  return { outputs, last, state: finals };
 }
 
 function zerosFor(like: Tensor): Tensor {
