@@ -46,9 +46,9 @@ export const CONFIGS: Record<"tiny" | "small" | "medium", PTBConfig> = {
     maxGradNorm: 5,
     initScale: 0.1,
     keepProb: 1,
-    decayAfter: 1,
+    decayAfter: 2,
     lrDecay: 0.5,
-    epochs: 2,
+    epochs: 3,
   },
   small: {
     hiddenSize: 200,

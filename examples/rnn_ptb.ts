@@ -181,7 +181,7 @@ const HELP = `Trains a word-level LSTM language model (Zaremba et al. 2014) and 
 
 Usage: deno run -A examples/rnn_ptb.ts [flags]
 
-  --config NAME        tiny (default: 2x128, 2 epochs of 200,000 words, a few minutes),
+  --config NAME        tiny (default: 2x128, 3 epochs of 200,000 words, 2-3 minutes),
                        small (2x200, 13 epochs) or medium (2x650, dropout 0.5, 39 epochs),
                        the paper's
   --data-dir DIR       ptb.train.txt, ptb.valid.txt and ptb.test.txt (PTB format: one
