@@ -93,14 +93,33 @@ async function webgpuPart(
 }
 
 /**
+ * Hand-written sections of bench/RESULTS.md that a run keeps as they are, at the end (each
+ * says its own date and commands): the LSTM language model's profile (bench/profile_lstm_lm.ts).
+ */
+const KEPT_HEADINGS = ["## LSTM language model"];
+
+/** The sections of `markdown` under KEPT_HEADINGS, each up to the next "## " heading. */
+function keptSections(markdown: string): string[] {
+  return KEPT_HEADINGS.flatMap((heading) => {
+    const start = markdown.indexOf(`\n${heading}`);
+    if (start < 0) return [];
+    const next = markdown.slice(start + 1 + heading.length).search(/^## /m);
+    const end = next < 0 ? undefined : start + 1 + heading.length + next;
+    return [markdown.slice(start + 1, end).trimEnd()];
+  });
+}
+
+/**
  * bench/RESULTS.md's text: this run's CPU tables and its WebGPU section, or the file's old
- * WebGPU section when this run measured none (it carries its own date, adapter and command).
+ * WebGPU section when this run measured none (it carries its own date, adapter and command);
+ * then the kept sections (KEPT_HEADINGS).
  */
 async function resultsText(rows: Row[], info: RunInfo, gpu: GpuOutcome | undefined) {
   const text = resultsMarkdown(rows, info);
   const old = await Deno.readTextFile(`${ROOT}bench/RESULTS.md`).catch(() => "");
   const section = gpu && "run" in gpu ? webgpuSection(gpu.run, "deno task bench") : sectionOf(old);
-  return section ? withSection(text, section) : text;
+  const withGpu = section ? withSection(text, section) : text;
+  return [withGpu.trimEnd(), ...keptSections(old)].join("\n\n") + "\n";
 }
 
 async function startPeer(peer: Peer): Promise<PeerProcess | undefined> {

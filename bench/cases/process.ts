@@ -1,7 +1,8 @@
 /**
  * Whole-process cases, measured by spawning processes: time from process start to the
  * first matmul result (each runtime loads its library and prints a 2x2 matmul), the peak
- * resident memory of a 200-step MNIST training loop (ours vs TensorFlow eager), and the
+ * resident memory of a 200-step MNIST training loop and of a 50-step LSTM language-model
+ * loop (ours vs TensorFlow eager), and the
  * first 10 calls and peak memory of a fresh process's loop of 16M-element adds whose
  * results are dropped (ours vs NumPy).
  * @module
@@ -9,12 +10,14 @@
 import { interopPython } from "../../tests/python_env.ts";
 import { type Case, type Column, lines, MARK, type Result, statsOf } from "../harness.ts";
 import { BENCH_LOCK_FLAG } from "../lock.ts";
+import { LSTM_LM } from "./training.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const ENV = { TF_CPP_MIN_LOG_LEVEL: "3" };
 const STARTS = 5;
 const MEMORY_STEPS = 200;
+const LSTM_MEMORY_STEPS = 50;
 
 async function startCommand(column: Column): Promise<string[]> {
   switch (column) {
@@ -80,9 +83,23 @@ async function startup(column: Column): Promise<Result> {
 }
 
 async function peakMemory(column: Column): Promise<Result> {
-  const [cmd, ...args] = column === "ours"
+  const command = column === "ours"
     ? [DENO, "run", "--allow-all", "bench/procs/memory_ours.ts", `${MEMORY_STEPS}`]
     : [await interopPython(), "bench/peers/tf_memory.py", `${MEMORY_STEPS}`];
+  return await peakOf(column, command, MEMORY_STEPS);
+}
+
+/** The LSTM language model's training loop (bench/cases/training.ts's LSTM_LM). */
+async function lstmPeakMemory(column: Column): Promise<Result> {
+  const params = JSON.stringify(LSTM_LM), steps = `${LSTM_MEMORY_STEPS}`;
+  const command = column === "ours"
+    ? [DENO, "run", "--allow-all", "bench/procs/lstm_memory_ours.ts", steps]
+    : [await interopPython(), "bench/peers/tf_lstm_memory.py", steps, params];
+  return await peakOf(column, command, LSTM_MEMORY_STEPS);
+}
+
+/** Runs a command that prints `@@bench {"peakBytes", "seconds"}`; one run. */
+async function peakOf(column: Column, [cmd, ...args]: string[], steps: number): Promise<Result> {
   const out = await new Deno.Command(cmd, { args, cwd: ROOT, env: ENV, stderr: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout);
   const line = text.split("\n").find((l) => l.startsWith(MARK));
@@ -94,7 +111,7 @@ async function peakMemory(column: Column): Promise<Result> {
   return {
     column,
     stats: statsOf([peakBytes]),
-    note: `one run; ${MEMORY_STEPS} steps in ${seconds.toFixed(1)} s`,
+    note: `one run; ${steps} steps in ${seconds.toFixed(1)} s`,
   };
 }
 
@@ -166,6 +183,17 @@ export const processCases: Case[] = [
     processColumns: ["ours", "tensorflow"],
     process: peakMemory,
     targets: [{ column: "tensorflow", atLeast: 2, text: "peak memory <= half of TF's" }],
+  },
+  {
+    id: "lstm_lm_peak_memory",
+    label: `peak RSS, ${LSTM_MEMORY_STEPS}-step LSTM language-model training loop`,
+    group: "process",
+    kind: "peak_memory",
+    params: { steps: LSTM_MEMORY_STEPS },
+    unit: "bytes",
+    processColumns: ["ours", "tensorflow"],
+    process: lstmPeakMemory,
+    targets: [{ column: "tensorflow", atLeast: 1, text: "LSTM LM peak memory <= TF's" }],
   },
   addLoopCase(0, {
     id: "add_16m_fresh",

@@ -1,6 +1,6 @@
 # The TensorFlow peer of `deno task bench` (CPU build from PyPI, oneDNN, default
-# threads): eager ops, ops under tf.GradientTape, and the MNIST training step both
-# eager and inside tf.function. Protocol and timing rule: timing.py.
+# threads): eager ops, ops under tf.GradientTape, and the MNIST and LSTM language-model
+# training steps both eager and inside tf.function. Protocol and timing rule: timing.py.
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tf_lstm_lm import train_step as lm_train_step, zero_state  # noqa: E402
 from tf_mnist import train_step  # noqa: E402
 from timing import Timed, serve  # noqa: E402
 
@@ -118,6 +119,24 @@ def mnist_step(p):
     ]
 
 
+def lstm_lm_step(p):
+    shape = (p["batch"], p["steps"])
+    ids = tf.constant(RNG.integers(0, p["vocab"], shape, dtype=np.int32))
+    targets = tf.constant(RNG.integers(0, p["vocab"], shape[0] * shape[1], dtype=np.int32))
+    eager, graph = lm_train_step(p), tf.function(lm_train_step(p))
+    states = {"eager": zero_state(p), "graph": zero_state(p)}
+
+    def run(which, step):
+        # Truncated backprop through time: the final state is the next step's initial one.
+        loss, states[which] = step(ids, targets, states[which])
+        return float(loss)
+
+    return [
+        Timed(lambda: run("eager", eager), note="Keras 3 LSTM layers, keras.optimizers.SGD"),
+        Timed(lambda: run("graph", graph), column="tf.function"),
+    ]
+
+
 serve(COLUMN, {"tensorflow": tf.__version__, "numpy": np.__version__}, {
     "small_add": small_add,
     "small_add_tape": small_add_tape,
@@ -131,4 +150,5 @@ serve(COLUMN, {"tensorflow": tf.__version__, "numpy": np.__version__}, {
     "conv2d_backprop_input": conv2d_backprop_input,
     "conv2d_backprop_filter": conv2d_backprop_filter,
     "mnist_step": mnist_step,
+    "lstm_lm_step": lstm_lm_step,
 })
