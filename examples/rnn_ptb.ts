@@ -35,8 +35,10 @@ export interface PtbOptions {
   temperature?: number;
   /** Where lines go (default console.log; null: silent). */
   log?: ((line: string) => void) | null;
-  /** Progress within an epoch (default: a bar on a terminal, lines otherwise; null: none). */
+  /** Progress within an epoch (default: a bar on a terminal, lines otherwise; false: none). */
   progress?: boolean;
+  /** Writes TensorBoard summaries (perplexities per epoch, test perplexity) into this directory. */
+  logdir?: string;
 }
 
 /** What a run measured. */
@@ -134,6 +136,15 @@ export async function runPtb(options: PtbOptions = {}): Promise<PtbResult> {
   );
   tf.random.setSeed(seed);
   const trainer = new PTBTrainer(vocab, config);
+  const writer = options.logdir ? tf.summary.createSummaryFileWriter(options.logdir) : null;
+  const summarize = (values: Record<string, number>, step: number) =>
+    writer?.asDefault(() =>
+      tf.summary.alwaysRecordSummaries(() => {
+        for (const [name, value] of Object.entries(values)) {
+          tf.summary.scalar(name, value, { step });
+        }
+      })
+    );
   const epochs: PtbResult["epochs"] = [];
   const start = performance.now();
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
@@ -153,6 +164,11 @@ export async function runPtb(options: PtbOptions = {}): Promise<PtbResult> {
       train: train.perplexity,
       valid: valid.perplexity,
     });
+    summarize({
+      train_perplexity: train.perplexity,
+      valid_perplexity: valid.perplexity,
+      learning_rate: trainer.learningRate,
+    }, epoch);
     log(
       `epoch ${epoch}: learning rate ${trainer.learningRate.toPrecision(3)}, train perplexity ` +
         `${train.perplexity.toFixed(2)}, valid perplexity ${valid.perplexity.toFixed(2)} ` +
@@ -161,6 +177,8 @@ export async function runPtb(options: PtbOptions = {}): Promise<PtbResult> {
   }
   const trainSeconds = (performance.now() - start) / 1000;
   const test = trainer.runEpoch(corpus.test, false).perplexity;
+  summarize({ test_perplexity: test, unigram_test_perplexity: unigramTest }, config.epochs);
+  writer?.close();
   log(
     `test perplexity ${test.toFixed(2)} (unigram ${unigramTest.toFixed(1)}); trained in ` +
       `${trainSeconds.toFixed(0)} s`,
@@ -200,6 +218,7 @@ Usage: deno run -A examples/rnn_ptb.ts [flags]
   --sample-words N     words to sample after training (default 30; 0: none)
   --prime TEXT         the words the sample starts from (default "the")
   --temperature X      sampling temperature (default 1; lower: likelier words)
+  --logdir DIR         TensorBoard summaries: train and valid perplexity a epoch, test
   --help               this text
 `;
 
@@ -245,6 +264,7 @@ async function main(args: string[]): Promise<void> {
       "sample-words": { type: "string" },
       prime: { type: "string", default: "the" },
       temperature: { type: "string" },
+      logdir: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -277,6 +297,7 @@ async function main(args: string[]): Promise<void> {
     sampleWords: numberFlag("sample-words", values["sample-words"], "non-negative integer"),
     prime: values.prime,
     temperature: numberFlag("temperature", values.temperature, "positive number"),
+    logdir: values.logdir,
   });
   if (result.sample) console.log(`sample (prime "${values.prime}"):\n${result.sample}`);
 }
