@@ -167,6 +167,7 @@ export type { PoolOptions } from "./src/ops/pool.ts";
 export * as nn from "./src/namespaces/nn.ts";
 export * as random from "./src/namespaces/random.ts";
 export * as layers from "./src/namespaces/layers.ts";
+export * as applications from "./src/namespaces/applications.ts";
 export * as initializers from "./src/layers/initializers.ts";
 export { Network } from "./src/layers/network.ts";
 export type { NetworkOptions } from "./src/layers/network.ts";
