@@ -229,6 +229,9 @@ const FAMILIES: Record<string, (r: Rng) => Case> = {
         tf.nn.softmax(z),
         tf.nn.logSoftmax(z),
         tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: l, logits: z }),
+        ...gradientsOf(() => tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: l, logits: z }), [
+          z,
+        ])[1],
         tf.nn.softmaxCrossEntropyWithLogits({ labels: tf.nn.softmax(tf.neg(z)), logits: z }),
       ],
       rtol: 1e-5,

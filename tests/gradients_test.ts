@@ -376,6 +376,19 @@ Deno.test("sparseSoftmaxCrossEntropyWithLogits w.r.t. logits", () => {
   ]);
   const labels = tf.constant([[1, 0], [2, 2]], "int64");
   check((x) => tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels, logits: x }), [rand([2, 2, 3])]);
+  // Its gradient is one fused kernel; differentiable again through ops.
+  checkSecondDerivative(
+    (x) => tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels, logits: x }),
+    rand([2, 2, 3], 6),
+  );
+  const x = rand([3, 4], 7, -2, 2), ids = tf.constant([3, 1, 0], "int32");
+  const [g] = tf.gradientsFunction((z: tf.Tensor) =>
+    tf.reduceSum(
+      tf.nn.sparseSoftmaxCrossEntropyWithLogits({ labels: ids, logits: z }).mul([1, 2, 3]),
+    )
+  )(x);
+  const want = tf.nn.softmax(x).sub(tf.oneHot(ids, 4, { dtype: "float64" })).mul([[1], [2], [3]]);
+  assertClose(g, want, { rtol: 1e-14, atol: 1e-15 });
 });
 
 Deno.test("sigmoidCrossEntropyWithLogits w.r.t. logits (also at 0) and labels", () => {

@@ -175,6 +175,13 @@ EAGER_API int32_t eager_softmax(int32_t dtype, int64_t rows, int64_t cols, void 
   return eager_active_kernels->softmax(dtype, rows, cols, out, x, x_offset, log);
 }
 
+EAGER_API int32_t eager_sparse_xent_grad(int32_t dtype, int32_t label_dtype, int64_t rows,
+                                         int64_t cols, const void *logp, const void *labels,
+                                         const void *dy, void *out) {
+  return eager_active_kernels->sparse_xent_grad(dtype, label_dtype, rows, cols, logp, labels, dy,
+      out);
+}
+
 EAGER_API int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t cols, void *data,
                                         const void *bias, int64_t bias_offset, int32_t activation) {
   return eager_active_kernels->bias_activation(dtype, rows, cols, data, bias, bias_offset,

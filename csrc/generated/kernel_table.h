@@ -78,6 +78,8 @@ typedef struct {
                              int64_t dy_offset);
   int32_t (*softmax)(int32_t dtype, int64_t rows, int64_t cols, void *out, const void *x,
                      int64_t x_offset, int32_t log);
+  int32_t (*sparse_xent_grad)(int32_t dtype, int32_t label_dtype, int64_t rows, int64_t cols,
+                              const void *logp, const void *labels, const void *dy, void *out);
   int32_t (*bias_activation)(int32_t dtype, int64_t rows, int64_t cols, void *data,
                              const void *bias, int64_t bias_offset, int32_t activation);
   int32_t (*lstm_step)(int32_t dtype, int64_t rows, int64_t units, const void *z, const void *c,
@@ -118,6 +120,7 @@ typedef struct {
     .max_pool2d_grad_grad = eager_max_pool2d_grad_grad, \
     .avg_pool2d_grad = eager_avg_pool2d_grad, \
     .softmax = eager_softmax, \
+    .sparse_xent_grad = eager_sparse_xent_grad, \
     .bias_activation = eager_bias_activation, \
     .lstm_step = eager_lstm_step, \
     .lstm_step_grad = eager_lstm_step_grad, \

@@ -44,6 +44,7 @@
 #define eager_short_matmul_fits EAGER_LEVEL_NAME(eager_short_matmul_fits)
 #define eager_small_dfilter EAGER_LEVEL_NAME(eager_small_dfilter)
 #define eager_softmax EAGER_LEVEL_NAME(eager_softmax)
+#define eager_sparse_xent_grad EAGER_LEVEL_NAME(eager_sparse_xent_grad)
 #define eager_unary EAGER_LEVEL_NAME(eager_unary)
 #define eager_unary_flat EAGER_LEVEL_NAME(eager_unary_flat)
 #define eager_unsorted_segment_sum EAGER_LEVEL_NAME(eager_unsorted_segment_sum)

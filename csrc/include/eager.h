@@ -418,6 +418,14 @@ EAGER_API int32_t eager_avg_pool2d_grad(int32_t dtype, const int64_t *x_shape,
 EAGER_API int32_t eager_softmax(int32_t dtype, int64_t rows, int64_t cols, void *out,
                                 const void *x, int64_t x_offset, int32_t log);
 
+/* The gradient of sparse softmax cross-entropy from the log-probabilities: out[r, j] =
+ * (exp(logp[r, j]) - (j == labels[r])) * dy[r], logp and out dense float [rows, cols],
+ * labels int32 or int64 (`label_dtype`) and dy [rows], all dense from their offsets. A
+ * label outside [0, cols) is EAGER_ERR_INDEX (the op checked them already). */
+EAGER_API int32_t eager_sparse_xent_grad(int32_t dtype, int32_t label_dtype, int64_t rows,
+                                         int64_t cols, const void *logp, const void *labels,
+                                         const void *dy, void *out);
+
 /* ---- layer epilogue (bias.c) ---------------------------------------------------------- */
 
 typedef enum {

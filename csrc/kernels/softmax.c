@@ -4,6 +4,7 @@
  * cache, into one output buffer, instead of five ops each writing a fresh tensor.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -103,5 +104,55 @@ EAGER_API int32_t eager_softmax(int32_t dtype, int64_t rows, int64_t cols, void 
   softmax_job job = {rows, cols, out, (const char *)x + x_offset * (int64_t)size, log != 0};
   eager_parallel(dtype == EAGER_F32 ? softmax_f32 : softmax_f64, &job,
                  eager_threads_for(rows * cols, EAGER_GRAIN_COSTLY));
+  return EAGER_OK;
+}
+
+typedef struct {
+  int64_t rows, cols;
+  const void *logp, *dy;
+  const int64_t *labels; /* checked, widened to int64 */
+  void *out;
+} xent_grad_job;
+
+/* One read of logp and one write of out: (softmax - one_hot) * dy, the five passes of its
+ * op-by-op form (a scatter into zeros, exp, a row sum, a product, a difference) in one. */
+#define XENT_GRAD_TASK(SFX, T)                                                    \
+  static void xent_grad_##SFX(void *arg, int ith, int nth) {                      \
+    const xent_grad_job *job = arg;                                               \
+    int64_t begin, end, n = job->cols;                                            \
+    eager_split(job->rows, ith, nth, &begin, &end);                               \
+    for (int64_t r = begin; r < end; r++) {                                       \
+      const T *restrict lp = (const T *)job->logp + r * n;                        \
+      T *restrict o = (T *)job->out + r * n;                                      \
+      T d = ((const T *)job->dy)[r];                                              \
+      for (int64_t i = 0; i < n; i++) o[i] = softmax_exp(lp[i]) * d;              \
+      int64_t label = job->labels[r];                                             \
+      o[label] = (softmax_exp(lp[label]) - (T)1) * d;                             \
+    }                                                                             \
+  }
+XENT_GRAD_TASK(f32, float)
+XENT_GRAD_TASK(f64, double)
+
+EAGER_API int32_t eager_sparse_xent_grad(int32_t dtype, int32_t label_dtype, int64_t rows,
+                                         int64_t cols, const void *logp, const void *labels,
+                                         const void *dy, void *out) {
+  if (rows < 0 || cols < 0 || (label_dtype != EAGER_I32 && label_dtype != EAGER_I64))
+    return EAGER_ERR_ARGUMENT;
+  if (dtype != EAGER_F32 && dtype != EAGER_F64)
+    return eager_dtype_valid(dtype) ? EAGER_ERR_DTYPE : EAGER_ERR_ARGUMENT;
+  if (rows == 0 || cols == 0) return rows == 0 ? EAGER_OK : EAGER_ERR_INDEX;
+  int64_t *wide = malloc((size_t)rows * sizeof *wide);
+  if (!wide) return EAGER_ERR_NO_MEMORY;
+  for (int64_t r = 0; r < rows; r++) {
+    wide[r] = label_dtype == EAGER_I32 ? ((const int32_t *)labels)[r] : ((const int64_t *)labels)[r];
+    if (wide[r] < 0 || wide[r] >= cols) {
+      free(wide);
+      return EAGER_ERR_INDEX;
+    }
+  }
+  xent_grad_job job = {rows, cols, logp, dy, wide, out};
+  eager_parallel(dtype == EAGER_F32 ? xent_grad_f32 : xent_grad_f64, &job,
+                 eager_threads_for(rows * cols, EAGER_GRAIN_COSTLY));
+  free(wide);
   return EAGER_OK;
 }

@@ -144,6 +144,19 @@ export interface Backend<S = Storage> {
     out: S,
     n: number,
   ): void;
+  /**
+   * out [rows, cols] = (exp(logp) - oneHot(labels)) * dy[row]: sparse softmax
+   * cross-entropy's gradient from the log-probabilities (labels in range: the op checked).
+   */
+  sparseXentGrad(
+    op: string,
+    rows: number,
+    cols: number,
+    logp: Tensor,
+    labels: Tensor,
+    dy: Tensor,
+    out: S,
+  ): void;
   /** z [rows, cols] = activation(z + bias), in place in z's storage (z dense, unshared). */
   biasActivation(
     op: string,

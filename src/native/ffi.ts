@@ -308,6 +308,12 @@ export const symbols = {
     parameters: ["i32", "i64", "i64", "buffer", "buffer", "i64", "i32"],
     result: "i32",
   },
+  // int32_t eager_sparse_xent_grad(int32_t dtype, int32_t label_dtype, int64_t rows, int64_t cols,
+  //   const void *logp, const void *labels, const void *dy, void *out)
+  eager_sparse_xent_grad: {
+    parameters: ["i32", "i32", "i64", "i64", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
   // int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t cols, void *data, const void
   //   *bias, int64_t bias_offset, int32_t activation)
   eager_bias_activation: {

@@ -5,7 +5,8 @@
  * @module
  */
 import { isFloat } from "../dtype.ts";
-import { active, record1 } from "../tape.ts";
+import { active, record1, withoutRecording } from "../tape.ts";
+import { backendOf } from "../backend/backend.ts";
 import { describe, normalizeAxis, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { castTensor, contiguous } from "./cast.ts";
@@ -27,7 +28,8 @@ import {
 } from "./math.ts";
 import { type Axis, logSumExp, reduceMax, reduceMean, reduceSum } from "./reduce.ts";
 import { zerosLike } from "./creation.ts";
-import { reshape } from "./views.ts";
+import { expandDims, reshape } from "./views.ts";
+import { oneHot } from "./one_hot.ts";
 
 function checkArgs(op: string, args: unknown): void {
   if (typeof args !== "object" || args === null || !("labels" in args) || !("logits" in args)) {
@@ -156,8 +158,44 @@ export function sparseSoftmaxCrossEntropyWithLogits(
     );
   }
   // Each row's log-probability at its label: a gather whose kernel checks the labels (no
-  // label is read here), batched over the leading dims.
-  return neg(gatherAs(op, "labels", logSoftmax(logits), labels, { batchDims: labels.rank }));
+  // label is read here), batched over the leading dims. NOTE: recorded as one op whose
+  // gradient is one kernel pass, (softmax - oneHot) * dy, instead of the five passes over
+  // [rows, classes] of differentiating logSoftmax and the gather op by op.
+  const logp = withoutRecording(() => logSoftmax(logits));
+  const loss = withoutRecording(() =>
+    neg(gatherAs(op, "labels", logp, labels, { batchDims: labels.rank }))
+  );
+  if (active.length !== 0) {
+    record1(op, [logits], loss, (dy) => [() => {
+      // Under an outer tape (higher derivatives) logp is recomputed where it can see it.
+      const lp = active.length !== 0 ? logSoftmax(logits) : logp;
+      return sparseXentGrad(lp, labels, dy);
+    }]);
+  }
+  return loss;
+}
+
+/** (exp(logp) - oneHot(labels)) * dy[..., None] in one kernel, differentiable in ops. */
+function sparseXentGrad(logp: Tensor, labels: Tensor, dy: Tensor): Tensor {
+  const op = "sparseSoftmaxCrossEntropyWithLogits";
+  const cols = logp.shape[logp.rank - 1], rows = labels.size;
+  const d = castTensor(dy, logp.dtype);
+  const backend = backendOf(op, logp, labels, d);
+  const out = backend.allocateOutput(logp.dtype, logp.size, op);
+  const [lp, l, g] = [logp, labels, d].map((t) => contiguous(t, op));
+  backend.sparseXentGrad(op, rows, cols, lp, l, g, out);
+  const grad = new Tensor(out, logp.dtype, logp.shape);
+  if (active.length !== 0) {
+    record1(op, [logp, d], grad, (ddx) => [
+      () => multiply(multiply(ddx, exp(logp)), expandDims(d, -1)),
+      () =>
+        reduceSum(
+          multiply(ddx, subtract(exp(logp), oneHot(labels, cols, { dtype: logp.dtype }))),
+          -1,
+        ),
+    ]);
+  }
+  return grad;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   randomFill,
   reduceInto,
   softmaxRows,
+  sparseXentGradRows,
 } from "./math.ts";
 import { convPass } from "./conv.ts";
 import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
@@ -57,6 +58,7 @@ export const cpuBackend: Backend<TypedArray> = {
   reduce: reduceInto,
   matmul: matmulInto,
   softmax: softmaxRows,
+  sparseXentGrad: sparseXentGradRows,
   randomFill,
   biasActivation: biasActivationInPlace,
   fusedUpdate: fusedUpdateKernel,

@@ -223,3 +223,28 @@ export function lstmStepGradRows(
     op,
   );
 }
+
+/** Sparse softmax cross-entropy's gradient over dense rows (csrc/kernels/softmax.c). */
+export function sparseXentGradRows(
+  op: string,
+  rows: number,
+  cols: number,
+  logp: Operand,
+  labels: Operand,
+  dy: Operand,
+  out: TypedArray,
+): void {
+  check(
+    native.eager_sparse_xent_grad(
+      dtypeCode(logp.dtype),
+      dtypeCode(labels.dtype),
+      rows,
+      cols,
+      from(logp),
+      from(labels),
+      from(dy),
+      out,
+    ),
+    op,
+  );
+}

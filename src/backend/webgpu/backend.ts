@@ -49,7 +49,7 @@ export { GpuStorage };
 import { convPass } from "./conv.ts";
 import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
 import { randomFill } from "./random.ts";
-import { biasActivation, fusedUpdate, softmaxRows } from "./nn.ts";
+import { biasActivation, fusedUpdate, softmaxRows, sparseXentGrad } from "./nn.ts";
 import { gather, gatherNd, oneHot, scatterNd, segmentSum } from "./index.ts";
 import { lstmStep, lstmStepGrad } from "./recurrent.ts";
 
@@ -422,6 +422,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
   softmax(...args: Parameters<Backend<GpuStorage>["softmax"]>): void {
     softmaxRows(this, ...args);
+  }
+  sparseXentGrad(...args: Parameters<Backend<GpuStorage>["sparseXentGrad"]>): void {
+    sparseXentGrad(this, ...args);
   }
   biasActivation(...args: Parameters<Backend<GpuStorage>["biasActivation"]>): void {
     biasActivation(this, ...args);

@@ -245,3 +245,44 @@ export function fusedUpdate(
     );
   gpu.dispatch(`update${rule}:${inPlace.join()}`, source, words, n, buffers);
 }
+
+/**
+ * out [rows, cols] = (exp(logp) - oneHot(labels)) * dy[row], one thread an element. int64
+ * labels are i32 pairs (types.ts): the low word holds a label, the op having checked them.
+ */
+export function sparseXentGrad(
+  gpu: WebGpuBackend,
+  op: string,
+  rows: number,
+  cols: number,
+  logp: Tensor,
+  labels: Tensor,
+  dy: Tensor,
+  out: GpuStorage,
+): void {
+  float32Only(gpu, op, logp.dtype);
+  const n = rows * cols;
+  if (n === 0) return;
+  const words = labels.dtype === "int64" ? 2 : 1;
+  const source = () =>
+    kernel(
+      [
+        OUT,
+        "@@ var<storage, read> lp: array<f32>;",
+        "@@ var<storage, read> labels: array<i32>;",
+        "@@ var<storage, read> dy: array<f32>;",
+      ],
+      `  if (i >= p[0]) { return; }
+  let r = i / p[1];
+  let j = i - r * p[1];
+  let label = labels[(p[3] + r) * ${words}];
+  out[i] = (exp(lp[p[2] + i]) - select(0.0, 1.0, j == label)) * dy[p[4] + r];`,
+    );
+  gpu.dispatch(
+    `sparseXentGrad${words}`,
+    source,
+    Int32Array.of(n, cols, logp.offset, labels.offset, dy.offset),
+    n,
+    [out, logp.storage as GpuStorage, labels.storage as GpuStorage, dy.storage as GpuStorage],
+  );
+}
