@@ -323,8 +323,8 @@ async function main(args: string[]): Promise<void> {
         Number.isNaN(s.examplesPerSecond) ? "-" : s.examplesPerSecond.toFixed(2)
       } examples/s over ${s.stepSeconds.length - 1} steps`,
     );
-  if (result.train) {
-    report("train", result.train);
+  if (result.train) report("train", result.train);
+  if (result.train && fashion) {
     const losses = result.train.losses, n = Math.min(10, losses.length);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     console.log(

@@ -6,13 +6,15 @@ import { convCases } from "./conv.ts";
 import { trainingCases } from "./training.ts";
 import { processCases } from "./process.ts";
 import { dataCases } from "./data.ts";
+import { resnet50Cases } from "./resnet50.ts";
 
-/** All cases: dispatch, kernels, conv2d, training, input pipelines, whole-process. */
+/** All cases: dispatch, kernels, conv2d, training, ResNet-50, input pipelines, whole-process. */
 export const CASES: Case[] = [
   ...dispatchCases,
   ...mathCases,
   ...convCases,
   ...trainingCases,
+  ...resnet50Cases,
   ...dataCases,
   ...processCases,
 ];
