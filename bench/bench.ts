@@ -94,9 +94,10 @@ async function webgpuPart(
 
 /**
  * Hand-written sections of bench/RESULTS.md that a run keeps as they are, at the end (each
- * says its own date and commands): the LSTM language model's profile (bench/profile_lstm_lm.ts).
+ * says its own date and commands): the LSTM language model's profile (bench/profile_lstm_lm.ts)
+ * and ResNet-50's (bench/profile_resnet50.ts).
  */
-const KEPT_HEADINGS = ["## LSTM language model"];
+const KEPT_HEADINGS = ["## LSTM language model", "## ResNet-50"];
 
 /** The sections of `markdown` under KEPT_HEADINGS, each up to the next "## " heading. */
 function keptSections(markdown: string): string[] {
