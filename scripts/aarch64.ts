@@ -62,6 +62,7 @@ const QEMU = "qemu-aarch64";
  */
 export const AARCH64_SUITES = [
   "array_test.ts",
+  "batch_norm_test.ts",
   "conv_grad_test.ts",
   "conv_test.ts",
   "epilogue_test.ts",

@@ -25,6 +25,7 @@ import {
  * reductions, softmax, gradients, indexing, random numbers and the fused updates. */
 export const KERNEL_SUITES = [
   "array_test.ts",
+  "batch_norm_test.ts",
   "conv_grad_test.ts",
   "conv_test.ts",
   "epilogue_test.ts",

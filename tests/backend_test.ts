@@ -237,6 +237,23 @@ const FAMILIES: Record<string, (r: Rng) => Case> = {
       rtol: 1e-5,
     };
   },
+  batchNorm(r) {
+    const dtype = pick(r, FLOATS);
+    const shape = [int(r, 1, 3), int(r, 1, 4), int(r, 1, 3)];
+    const axis = int(r, 0, 2), c = shape[axis];
+    const x = tensorOf(r, dtype, shape), scale = tensorOf(r, dtype, [c]);
+    const training = pick(r, [true, false]);
+    const variance = tf.device(CPU, () => tf.abs(tensorOf(r, dtype, [c])).add(0.5));
+    return {
+      inputs: [x, scale, tensorOf(r, dtype, [c]), variance],
+      run: ([p, g, m, v]) => {
+        const options = { axis, isTraining: training, mean: m, variance: v };
+        const [y, grads] = gradientsOf(() => tf.nn.fusedBatchNorm(p, g, null, options)[0], [p, g]);
+        return [y, ...grads];
+      },
+      rtol: 1e-4,
+    };
+  },
   lstm(r) {
     const dtype = pick(r, FLOATS);
     const [rows, units] = [int(r, 1, 4), int(r, 1, 5)];

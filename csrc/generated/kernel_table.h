@@ -80,6 +80,13 @@ typedef struct {
                      int64_t x_offset, int32_t log);
   int32_t (*sparse_xent_grad)(int32_t dtype, int32_t label_dtype, int64_t rows, int64_t cols,
                               const void *logp, const void *labels, const void *dy, void *out);
+  int32_t (*batch_norm)(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
+                        const void *x, const void *scale, const void *offset, double epsilon,
+                        int32_t training, void *mean, void *variance, void *y);
+  int32_t (*batch_norm_grad)(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
+                             const void *x, const void *dy, const void *scale, const void *mean,
+                             const void *variance, double epsilon, int32_t training, void *dx,
+                             void *dscale, void *doffset);
   int32_t (*bias_activation)(int32_t dtype, int64_t rows, int64_t cols, void *data,
                              const void *bias, int64_t bias_offset, int32_t activation);
   int32_t (*lstm_step)(int32_t dtype, int64_t rows, int64_t units, const void *z, const void *c,
@@ -121,6 +128,8 @@ typedef struct {
     .avg_pool2d_grad = eager_avg_pool2d_grad, \
     .softmax = eager_softmax, \
     .sparse_xent_grad = eager_sparse_xent_grad, \
+    .batch_norm = eager_batch_norm, \
+    .batch_norm_grad = eager_batch_norm_grad, \
     .bias_activation = eager_bias_activation, \
     .lstm_step = eager_lstm_step, \
     .lstm_step_grad = eager_lstm_step_grad, \

@@ -3,6 +3,8 @@
 #define eager_apply_update EAGER_LEVEL_NAME(eager_apply_update)
 #define eager_avg_pool2d EAGER_LEVEL_NAME(eager_avg_pool2d)
 #define eager_avg_pool2d_grad EAGER_LEVEL_NAME(eager_avg_pool2d_grad)
+#define eager_batch_norm EAGER_LEVEL_NAME(eager_batch_norm)
+#define eager_batch_norm_grad EAGER_LEVEL_NAME(eager_batch_norm_grad)
 #define eager_bias_activation EAGER_LEVEL_NAME(eager_bias_activation)
 #define eager_binary EAGER_LEVEL_NAME(eager_binary)
 #define eager_binary_flat EAGER_LEVEL_NAME(eager_binary_flat)

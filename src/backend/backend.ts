@@ -191,6 +191,37 @@ export interface Backend<S = Storage> {
     dcOut: S,
   ): void;
   /**
+   * Batch normalisation of dense x viewed as `dims` [outer, channels, inner], per channel:
+   * `y = (x - mean) * scale / sqrt(variance + epsilon) + offset` into yOut. With
+   * `stats[0]` (given) the mean and variance are read from it; otherwise the batch's (biased)
+   * ones are computed into meanOut and varianceOut. Optional: a backend without it runs the
+   * op-by-op form (src/ops/batch_norm.ts).
+   */
+  batchNorm?(
+    op: string,
+    dims: readonly [number, number, number],
+    epsilon: number,
+    tensors: readonly [x: Tensor, scale: Tensor | null, offset: Tensor | null],
+    stats: readonly [
+      given: readonly [mean: Tensor, variance: Tensor] | null,
+      meanOut: S,
+      varianceOut: S,
+    ],
+    yOut: S,
+  ): void;
+  /**
+   * batchNorm's gradient from dy: dx, dscale, doffset; `training` says whether mean and
+   * variance were the batch's. Optional, with batchNorm.
+   */
+  batchNormGrad?(
+    op: string,
+    dims: readonly [number, number, number],
+    epsilon: number,
+    training: boolean,
+    tensors: readonly [x: Tensor, dy: Tensor, scale: Tensor | null, mean: Tensor, variance: Tensor],
+    outs: readonly [dx: S, dscale: S, doffset: S],
+  ): void;
+  /**
    * One fused optimizer update of `rule` over n elements: the variable's `value` and `grad`
    * into varOut, each slot from slotIns[i] into slotOuts[i] (a slot's own storage for an
    * update in place). `hyper`: the rule's hyperparameters.

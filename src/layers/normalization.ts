@@ -16,6 +16,7 @@ import { withoutRecording } from "../tape.ts";
 import type { Variable } from "../variable.ts";
 import { multiply, subtract } from "../ops/math.ts";
 import { batchNormalization, moments } from "../ops/nn.ts";
+import { fusedBatchNorm } from "../ops/batch_norm.ts";
 import { reshape } from "../ops/views.ts";
 import { type Initializer, ones, zeros } from "./initializers.ts";
 import { Layer, type LayerOptions } from "./layer.ts";
@@ -155,6 +156,23 @@ export class BatchNormalization extends Layer {
         } on axes ${showShape(this.#axes)}, got shape ${showShape(x.shape)}`,
       );
     }
+    if (this.#axes.length === 1) {
+      // One channel axis: the fused op (one kernel pass in inference, three in training).
+      const [y, mean, variance] = fusedBatchNorm(
+        x,
+        this.gamma?.read() ?? null,
+        this.beta?.read() ?? null,
+        {
+          axis: this.#axes[0],
+          epsilon: this.#epsilon,
+          isTraining: training,
+          mean: training ? undefined : mm.read(),
+          variance: training ? undefined : mv.read(),
+        },
+      );
+      if (training) this.#updateMoving(x, mean, variance);
+      return y;
+    }
     const b = (v: Tensor) => (this.#broadcast ? reshape(v, this.#broadcast) : v);
     const offset = this.beta ? b(this.beta.read()) : null;
     const scale = this.gamma ? b(this.gamma.read()) : null;
@@ -163,6 +181,13 @@ export class BatchNormalization extends Layer {
     }
     const [mean, variance] = moments(x, this.#reduction, { keepDims: this.#axes.length > 1 });
     const y = batchNormalization(x, b(mean), b(variance), offset, scale, this.#epsilon);
+    this.#updateMoving(x, mean, variance);
+    return y;
+  }
+
+  /** moving -= (moving - batch) * (1 - momentum), unrecorded (see the module comment). */
+  #updateMoving(x: Tensor, mean: Tensor, variance: Tensor): void {
+    const mm = this.movingMean!, mv = this.movingVariance!;
     withoutRecording(() => {
       const n = x.size / mean.size;
       const batchVariance = this.#fused && n > 1 ? multiply(variance, n / (n - 1)) : variance;
@@ -170,7 +195,6 @@ export class BatchNormalization extends Layer {
       mm.assign(subtract(mm.peek(), multiply(subtract(mm.peek(), mean), decay)));
       mv.assign(subtract(mv.peek(), multiply(subtract(mv.peek(), batchVariance), decay)));
     });
-    return y;
   }
 
   #sameFeatures(x: Tensor): boolean {

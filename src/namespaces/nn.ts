@@ -21,3 +21,5 @@ export { dropout } from "../ops/random.ts";
 export { dynamicRnn } from "../layers/recurrent/rnn.ts";
 export type { DynamicRnnOptions } from "../layers/recurrent/rnn.ts";
 export { lstmStep, lstmStepGrad } from "../ops/lstm.ts";
+export { fusedBatchNorm } from "../ops/batch_norm.ts";
+export type { FusedBatchNormOptions } from "../ops/batch_norm.ts";

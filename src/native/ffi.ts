@@ -314,6 +314,48 @@ export const symbols = {
     parameters: ["i32", "i32", "i64", "i64", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
   },
+  // int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channels, int64_t inner, const
+  //   void *x, const void *scale, const void *offset, double epsilon, int32_t training, void *mean,
+  //   void *variance, void *y)
+  eager_batch_norm: {
+    parameters: [
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "buffer",
+      "buffer",
+      "buffer",
+      "f64",
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  // int32_t eager_batch_norm_grad(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
+  //   const void *x, const void *dy, const void *scale, const void *mean, const void *variance,
+  //   double epsilon, int32_t training, void *dx, void *dscale, void *doffset)
+  eager_batch_norm_grad: {
+    parameters: [
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "f64",
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
   // int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t cols, void *data, const void
   //   *bias, int64_t bias_offset, int32_t activation)
   eager_bias_activation: {

@@ -17,6 +17,8 @@ import {
 import { copyStrided, denseElements } from "./copy.ts";
 import { binaryKernel, unaryKernel, whereKernel } from "./elementwise.ts";
 import {
+  batchNormGradRows,
+  batchNormRows,
   biasActivationInPlace,
   fusedUpdateKernel,
   lstmStepGradRows,
@@ -61,6 +63,8 @@ export const cpuBackend: Backend<TypedArray> = {
   sparseXentGrad: sparseXentGradRows,
   randomFill,
   biasActivation: biasActivationInPlace,
+  batchNorm: batchNormRows,
+  batchNormGrad: batchNormGradRows,
   fusedUpdate: fusedUpdateKernel,
   lstmStep: lstmStepRows,
   lstmStepGrad: lstmStepGradRows,

@@ -248,3 +248,68 @@ export function sparseXentGradRows(
     op,
   );
 }
+
+/** Batch normalisation over dense [outer, channels, inner] (csrc/kernels/batch_norm.c). */
+export function batchNormRows(
+  op: string,
+  [outer, channels, inner]: readonly [number, number, number],
+  epsilon: number,
+  [x, scale, offset]: readonly [Operand, Operand | null, Operand | null],
+  [given, meanOut, varianceOut]: readonly [
+    readonly [Operand, Operand] | null,
+    TypedArray,
+    TypedArray,
+  ],
+  yOut: TypedArray,
+): void {
+  const training = given === null;
+  const mean = given ? from(given[0]) : meanOut;
+  const variance = given ? from(given[1]) : varianceOut;
+  check(
+    native.eager_batch_norm(
+      dtypeCode(x.dtype),
+      outer,
+      channels,
+      inner,
+      from(x),
+      scale && from(scale),
+      offset && from(offset),
+      epsilon,
+      training ? 1 : 0,
+      mean,
+      variance,
+      yOut,
+    ),
+    op,
+  );
+}
+
+/** batchNormRows's gradient (csrc/kernels/batch_norm.c). */
+export function batchNormGradRows(
+  op: string,
+  [outer, channels, inner]: readonly [number, number, number],
+  epsilon: number,
+  training: boolean,
+  [x, dy, scale, mean, variance]: readonly [Operand, Operand, Operand | null, Operand, Operand],
+  [dx, dscale, doffset]: readonly [TypedArray, TypedArray, TypedArray],
+): void {
+  check(
+    native.eager_batch_norm_grad(
+      dtypeCode(x.dtype),
+      outer,
+      channels,
+      inner,
+      from(x),
+      from(dy),
+      scale && from(scale),
+      from(mean),
+      from(variance),
+      epsilon,
+      training ? 1 : 0,
+      dx,
+      dscale,
+      doffset,
+    ),
+    op,
+  );
+}
