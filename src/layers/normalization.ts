@@ -7,7 +7,8 @@
  * and rank-5 float32 inputs normalised over axis 1 or the last axis) feeds the moving
  * variance the unbiased batch variance (times n / (n - 1), n = elements per channel) and
  * clamps epsilon to at least 1.001e-5; otherwise the moving variance gets the biased one.
- * The computation is otherwise the same; `fused: false` opts out.
+ * The computation is otherwise the same; `fused: false` opts out of that rule. Either way a
+ * normalisation over one channel axis runs as tf.nn.fusedBatchNorm's kernels (src/ops/batch_norm.ts).
  * @module
  */
 import { describe, normalizeAxis, showShape } from "../shape.ts";
