@@ -55,7 +55,9 @@ for (const mode of ["forward", "training"] as const) {
   }
   const [f, o] = [median(times.fused), median(times.ops)];
   console.log(
-    `${mode.padEnd(8)} batch ${batch}, ${steps} steps, ${hidden} units: fused ${f.toFixed(2)} ms, ` +
+    `${mode.padEnd(8)} batch ${batch}, ${steps} steps, ${hidden} units: fused ${
+      f.toFixed(2)
+    } ms, ` +
       `nine ops ${o.toFixed(2)} ms, ${(o / f).toFixed(2)}x`,
   );
 }
