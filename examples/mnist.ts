@@ -10,6 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { shuffledIndices } from "./shuffle.ts";
 import * as tf from "../mod.ts";
 import { type Dataset, IMAGE_SIZE, loadFashionMnist, loadMnist, type Split } from "./mnist_data.ts";
 import { Progress } from "./progress.ts";
@@ -81,22 +82,6 @@ export interface MnistResult {
   examplesPerSecond: number;
 }
 
-/** A deterministic shuffle (xorshift32), so a seed gives the same batches. */
-function shuffled(count: number, seed: number): Int32Array {
-  const order = Int32Array.from({ length: count }, (_, i) => i);
-  let state = (seed * 2654435761) >>> 0 || 1;
-  for (let i = count - 1; i > 0; i--) {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    const j = state % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
-
 /** Batches of a split, cycling through reshuffled epochs. */
 class Batches {
   #order: Int32Array;
@@ -104,7 +89,7 @@ class Batches {
   #epoch = 0;
 
   constructor(readonly split: Split, readonly batchSize: number, readonly seed: number) {
-    this.#order = shuffled(split.count, seed);
+    this.#order = shuffledIndices(split.count, seed);
   }
 
   take(): [tf.Tensor, tf.Tensor] {
@@ -113,7 +98,7 @@ class Batches {
     const labels = new Int32Array(batchSize);
     for (let i = 0; i < batchSize; i++) {
       if (this.#next === split.count) {
-        this.#order = shuffled(split.count, this.seed + ++this.#epoch);
+        this.#order = shuffledIndices(split.count, this.seed + ++this.#epoch);
         this.#next = 0;
       }
       const k = this.#order[this.#next++];

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "../mod.ts";
+import { shuffledIndices } from "./shuffle.ts";
 import type { Dataset, Split } from "./mnist_data.ts";
 
 /** "channels_last" (NHWC) or "channels_first" (NCHW). */
@@ -31,22 +32,6 @@ export function syntheticBatch(n: number, size: number, classes: number, format:
     tf.randomUniform(shape),
     tf.randomUniform([n], { dtype: "int32", maxval: classes }),
   ];
-}
-
-/** A deterministic permutation (xorshift32) of 0..count-1. */
-function permutation(count: number, seed: number): Int32Array {
-  const order = Int32Array.from({ length: count }, (_, i) => i);
-  let state = (seed * 2654435761) >>> 0 || 1;
-  for (let i = count - 1; i > 0; i--) {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    const j = state % (i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 /** Mean and standard deviation of a split's pixels (the padding is not counted). */
@@ -108,7 +93,7 @@ export class FashionBatches {
     readonly seed: number,
   ) {
     this.stats = pixelStats(data.train);
-    this.#order = permutation(data.train.count, seed);
+    this.#order = shuffledIndices(data.train.count, seed);
   }
 
   /** The next batch of the training split. */
@@ -116,7 +101,7 @@ export class FashionBatches {
     const indices = new Int32Array(this.batchSize);
     for (let i = 0; i < this.batchSize; i++) {
       if (this.#next === this.#order.length) {
-        this.#order = permutation(this.#order.length, this.seed + ++this.#epoch);
+        this.#order = shuffledIndices(this.#order.length, this.seed + ++this.#epoch);
         this.#next = 0;
       }
       indices[i] = this.#order[this.#next++];

@@ -26,7 +26,6 @@ import {
   type NamedColour,
   SYMBOLS,
 } from "./colorbot_data.ts";
-import { encodePng } from "./png.ts";
 import { Progress } from "./progress.ts";
 
 /** A batch of names: one-hot characters padded to the longest name, and the lengths. */
@@ -262,7 +261,7 @@ export function swatchImage(colours: readonly (readonly number[])[], size = 64):
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < width; x++) rgb.set(colours[Math.floor(x / size)], (y * width + x) * 3);
   }
-  return encodePng(width, size, rgb);
+  return tf.io.encodePng(tf.constant(rgb, "uint8", { shape: [size, width, 3] }));
 }
 
 const HELP = `Trains the colorbot (a character-level LSTM: colour name -> RGB), reports its test

@@ -3,6 +3,7 @@
  * writer (decoded back here), its errors for bad files and flags, and a short training
  * run on npm's color-name-list that must beat the mean-colour baseline on the test split.
  */
+import * as tf from "../mod.ts";
 import { inflateSync } from "node:zlib";
 import {
   encodeName,
@@ -13,7 +14,7 @@ import {
   parseRgbTxt,
   SYMBOLS,
 } from "../examples/colorbot_data.ts";
-import { crc32, encodePng } from "../examples/png.ts";
+import { crc32 } from "../src/summary/png.ts";
 import {
   encodeNames,
   epochBatches,
@@ -158,15 +159,18 @@ function decodePng(png: Uint8Array): { width: number; height: number; rgb: Uint8
   return { width, height, rgb };
 }
 
-Deno.test("PNG writer: CRC-32's check value; a file that decodes back to its pixels", () => {
+Deno.test("tf.io.encodePng: CRC-32's check value; a file that decodes back to its pixels", () => {
   assertEquals(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
   assertEquals(crc32(new Uint8Array(0)), 0);
   const pixels = Uint8Array.from({ length: 5 * 3 * 3 }, (_, i) => (i * 37) & 0xff);
-  const decoded = decodePng(encodePng(5, 3, pixels));
+  const decoded = decodePng(tf.io.encodePng(tf.constant(pixels, "uint8", { shape: [3, 5, 3] })));
   assertEquals([decoded.width, decoded.height], [5, 3]);
   assertEquals(Array.from(decoded.rgb), Array.from(pixels));
-  assertThrowsMatch(() => encodePng(2, 2, new Uint8Array(11)), /^png\.ts: 2x2 RGB needs 12 bytes/);
-  assertThrowsMatch(() => encodePng(0, 2, new Uint8Array(0)), /^png\.ts: width must be/);
+  assertThrowsMatch(() => tf.io.encodePng(tf.zeros([2, 2])), /^encodePng: expected a uint8 image/);
+  assertThrowsMatch(
+    () => tf.io.encodePng(tf.zeros([2, 2, 5], "uint8")),
+    /^encodePng: expected a uint8 image \[height, width, 1 to 4 channels\], got uint8 \[2,2,5\]/,
+  );
 });
 
 Deno.test("colorbot swatches: PNG squares left to right; terminal escapes only on a TTY", () => {

@@ -1,5 +1,5 @@
 /**
- * `tf.io`: record files, tf.train.Example, NumPy and IDX arrays (docs/data.md).
+ * `tf.io`: record files, tf.train.Example, NumPy and IDX arrays (docs/data.md), PNG images.
  * @module
  */
 export {
@@ -29,3 +29,4 @@ export { decodeNpz, encodeNpz, loadNpz, saveNpz } from "./npz.ts";
 export { ZipError } from "./zip.ts";
 export { decodeIdx, IdxError, loadIdx } from "./idx.ts";
 export type { Compression } from "./chunks.ts";
+export { encodePng } from "./png.ts";
