@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import * as tf from "../mod.ts";
-import { cpuBackend } from "../src/backend/cpu/backend.ts";
+import { instrumentBackend } from "./backend_calls.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -24,30 +24,13 @@ const tidy = !values["no-tidy"];
 
 /** Backend calls while `fn` runs: count and milliseconds by method. */
 async function backendCalls(fn: () => Promise<unknown>): Promise<Map<string, [number, number]>> {
-  const calls = new Map<string, [number, number]>();
-  const backend = cpuBackend as unknown as Record<string, unknown>;
-  const saved = new Map<string, unknown>();
-  for (const [name, method] of Object.entries(backend)) {
-    if (typeof method !== "function") continue;
-    saved.set(name, method);
-    backend[name] = function (this: unknown, ...args: unknown[]) {
-      const start = performance.now();
-      try {
-        return (method as (...a: unknown[]) => unknown).apply(this, args);
-      } finally {
-        const entry = calls.get(name) ?? [0, 0];
-        entry[0]++;
-        entry[1] += performance.now() - start;
-        calls.set(name, entry);
-      }
-    };
-  }
+  const probe = instrumentBackend();
   try {
     await fn();
   } finally {
-    for (const [name, method] of saved) backend[name] = method;
+    probe.restore();
   }
-  return calls;
+  return probe.calls;
 }
 
 tf.random.setSeed(0);
