@@ -94,6 +94,9 @@ export function clipByGlobalNorm<T extends TensorLike | null | undefined>(
   useNorm?: TensorLike,
 ): [(Tensor | Extract<T, null | undefined>)[], Tensor] {
   const op = "clipByGlobalNorm";
+  if (!Array.isArray(tensors)) {
+    throw new TypeError(`${op}: expected an array of tensors (or nulls), got ${describe(tensors)}`);
+  }
   checkClipNorm(op, clipNorm);
   const norm = useNorm === undefined ? globalNorm(tensors) : floatTensor(op, useNorm);
   // scale = clipNorm * min(1 / norm, 1 / clipNorm): 1 / 0 = inf gives scale 1 for a zero norm.

@@ -12,7 +12,7 @@
  * @module
  */
 import { isFloat } from "../dtype.ts";
-import { showShape } from "../shape.ts";
+import { describe, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { backendOf, backendOfAll } from "../backend/backend.ts";
 import { active, record, TapeRecord, withTape } from "../tape.ts";
@@ -21,6 +21,14 @@ import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import { add, multiply, sigmoid, subtract, tanh } from "./math.ts";
 import { concat, split } from "./array.ts";
+
+/** The forget bias, checked to be a finite number. */
+function checkForgetBias(op: string, forgetBias: unknown): number {
+  if (typeof forgetBias !== "number" || !Number.isFinite(forgetBias)) {
+    throw new TypeError(`${op}: forgetBias must be a finite number, got ${describe(forgetBias)}`);
+  }
+  return forgetBias;
+}
 
 /** Checks z [batch, 4 units] and c [batch, units] of one float dtype; returns [batch, units]. */
 function checkStep(op: string, z: Tensor, c: Tensor): [number, number] {
@@ -53,6 +61,7 @@ function checkStep(op: string, z: Tensor, c: Tensor): [number, number] {
  */
 export function lstmStep(z: TensorLike, c: TensorLike, forgetBias = 0): [Tensor, Tensor] {
   const op = "lstmStep";
+  checkForgetBias(op, forgetBias);
   const zt = toTensor(op, z), ct = toTensor(op, c, zt.dtype);
   const [rows, units] = checkStep(op, zt, ct);
   const backend = backendOf(op, zt, ct);
@@ -88,6 +97,7 @@ export function lstmStepGrad(
   forgetBias = 0,
 ): [Tensor, Tensor] {
   const op = "lstmStepGrad";
+  checkForgetBias(op, forgetBias);
   const zt = toTensor(op, z), ct = toTensor(op, c, zt.dtype);
   const dht = toTensor(op, dh, zt.dtype), dct = toTensor(op, dcNext, zt.dtype);
   const [rows, units] = checkStep(op, zt, ct);

@@ -24,7 +24,7 @@ import { device } from "../../device.ts";
 import { isInteger } from "../../dtype.ts";
 import { type ApplyInput, type ApplyOptions, withLayerName } from "../layer.ts";
 import { Network } from "../network.ts";
-import type { CellState, RNNCell } from "./cell.ts";
+import { type CellState, RNNCell } from "./cell.ts";
 import { LSTMCell, type LSTMCellOptions } from "./lstm.ts";
 import { GRUCell, type GRUCellOptions } from "./gru.ts";
 import { adoptCell, StackedRNNCells } from "./stacked.ts";
@@ -61,6 +61,12 @@ export function dynamicRnn(
   inputs: TensorLike,
   options: DynamicRnnOptions = {},
 ): [Tensor, Tensor[]] {
+  if (!(cell instanceof RNNCell)) {
+    throw new TypeError(
+      `dynamicRnn: cell must be a recurrent cell (tf.layers.LSTMCell, GRUCell, StackedRNNCells), ` +
+        `got ${describe(cell)}`,
+    );
+  }
   const run = unroll(cell, cell.name, inputs, options, true);
   return [run.outputs!, run.state];
 }
