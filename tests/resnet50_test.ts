@@ -143,3 +143,31 @@ Deno.test("ResNet50: bad input and options are clear errors naming the model", (
     /kerasVariables: resnet50 has no variables yet: apply it to a batch first/,
   );
 });
+
+Deno.test("ResNet50: inference with conv + batch norm folded equals the layers run apart", () => {
+  for (const dataFormat of ["channels_last", "channels_first"] as const) {
+    tf.random.setSeed(11);
+    const model = new tf.applications.ResNet50({ classes: 10, dataFormat });
+    const x0 = images(2, 32);
+    const x = dataFormat === "channels_first" ? tf.transpose(x0, [0, 3, 1, 2]) : x0;
+    model.apply(x, { training: true }); // builds, and moves the moving statistics off 0 and 1
+    // Folding is skipped while a tape records: that is the unfolded reference.
+    const unfolded = () => {
+      const tape = new tf.GradientTape();
+      return tape.record(() => model.apply(x));
+    };
+    const scale = (t: tf.Tensor) => tf.reduceMax(tf.abs(t)).numpy() as number;
+    const want = unfolded();
+    assertClose(model.apply(x), want, { rtol: 0, atol: 1e-4 * scale(want) });
+    // A training step changes the variables: the next inference folds them again.
+    const optimizer = new tf.train.GradientDescentOptimizer(0.1);
+    optimizer.minimize(() =>
+      tf.losses.sparseSoftmaxCrossEntropy(
+        tf.constant([1, 2], "int32"),
+        model.apply(x, { training: true }),
+      )
+    );
+    const after = unfolded();
+    assertClose(model.apply(x), after, { rtol: 0, atol: 1e-4 * scale(after) });
+  }
+});

@@ -23,7 +23,7 @@
 import { describe, showShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
-import { relu } from "../ops/math.ts";
+import { FoldedConvBn } from "./fold.ts";
 import { reduceMax, reduceMean } from "../ops/reduce.ts";
 import { tidy } from "../tidy.ts";
 import { Conv2D } from "../layers/convolutional.ts";
@@ -133,6 +133,8 @@ export class ResNet50 extends Network {
     }
   }
 
+  #stem: FoldedConvBn | null = null;
+
   /** Logits [batch, classes] with the top; else the features (see ResNet50Options.pooling). */
   call(images: Tensor, training: boolean): Tensor {
     this.#checkInput(images);
@@ -141,9 +143,10 @@ export class ResNet50 extends Network {
     // temporaries are freed as soon as it returns, so the peak memory is one block's
     // working set, not the whole pass's (1.9 GiB at batch 8, 224x224, without). While a
     // GradientTape records, tidy frees nothing (the tape needs them): training is unchanged.
+    this.#stem ??= new FoldedConvBn(this.conv1Conv, this.conv1Bn);
     let x = tidy(() => {
-      const y = this.conv1Conv.apply(this.conv1Pad.apply(images));
-      return this.pool1Pool.apply(this.pool1Pad.apply(relu(this.conv1Bn.apply(y, o))));
+      const y = this.#stem!.apply(this.conv1Pad.apply(images), training, true);
+      return this.pool1Pool.apply(this.pool1Pad.apply(y));
     });
     for (const block of this.blocks) {
       const input = x;

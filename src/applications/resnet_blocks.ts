@@ -23,6 +23,7 @@ import { Conv2D } from "../layers/convolutional.ts";
 import { BatchNormalization } from "../layers/normalization.ts";
 import { type AnyLayer, Layer, type LayerOptions } from "../layers/layer.ts";
 import { Network } from "../layers/network.ts";
+import { FoldedConvBn } from "./fold.ts";
 import type { LayerDataFormat } from "../layers/utils.ts";
 
 /** Registers a layer with the model first, so that its variables are named there. */
@@ -92,12 +93,18 @@ abstract class Bottleneck extends Network {
     this.bn3 = bn("3");
   }
 
+  #folds: FoldedConvBn[] | null = null;
+
   call(x: Tensor, training: boolean): Tensor {
-    const o = { training };
-    let y = relu(this.bn1.apply(this.conv1.apply(x), o));
-    y = relu(this.bn2.apply(this.conv2.apply(y), o));
-    y = this.bn3.apply(this.conv3.apply(y), o);
-    const shortcut = this.conv0 ? this.bn0!.apply(this.conv0.apply(x), o) : x;
+    // Each conv + bn (+ relu) pair: folded into one convolution in inference (fold.ts).
+    this.#folds ??= [[this.conv1, this.bn1], [this.conv2, this.bn2], [this.conv3, this.bn3]]
+      .concat(this.conv0 ? [[this.conv0, this.bn0!]] : [])
+      .map(([conv, bn]) => new FoldedConvBn(conv as Conv2D, bn as BatchNormalization));
+    const [f1, f2, f3, f0] = this.#folds;
+    let y = f1.apply(x, training, true);
+    y = f2.apply(y, training, true);
+    y = f3.apply(y, training, false);
+    const shortcut = f0 ? f0.apply(x, training, false) : x;
     return relu(add(shortcut, y));
   }
 }

@@ -105,6 +105,16 @@ export class BatchNormalization extends Layer {
     return this.#fused;
   }
 
+  /** The epsilon the normalisation adds (epsilon, raised to 1.001e-5 on the fused path). */
+  get varianceEpsilon(): number {
+    return this.#epsilon;
+  }
+
+  /** The normalised axis when there is one (channels); null for several axes. */
+  get channelAxis(): number | null {
+    return this.#axes.length === 1 ? this.#axes[0] : null;
+  }
+
   override build(inputShape: readonly number[]): void {
     const op = this.name, rank = inputShape.length;
     const given = typeof this.axis === "number" ? [this.axis] : this.axis;
