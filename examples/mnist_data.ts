@@ -73,6 +73,15 @@ export async function loadMnist(): Promise<Dataset> {
 
 export const FASHION_DIR = "/usr/share/datasets/fashion-mnist";
 
+/** Whether Debian's dataset-fashion-mnist is installed (its training images are there). */
+export function fashionMnistInstalled(dir = FASHION_DIR): boolean {
+  try {
+    return Deno.statSync(`${dir}/train-images-idx3-ubyte.gz`).isFile;
+  } catch {
+    return false;
+  }
+}
+
 function loadIdxSplit(dir: string, prefix: string): Split {
   const imagesPath = `${dir}/${prefix}-images-idx3-ubyte.gz`;
   const labelsPath = `${dir}/${prefix}-labels-idx1-ubyte.gz`;

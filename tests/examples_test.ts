@@ -1,4 +1,4 @@
-import { FASHION_DIR, loadFashionMnist, loadMnist } from "../examples/mnist_data.ts";
+import { fashionMnistInstalled, loadFashionMnist, loadMnist } from "../examples/mnist_data.ts";
 import { Progress } from "../examples/progress.ts";
 import { fitWithDense, fitWithVariables } from "../examples/linear_regression.ts";
 
@@ -48,13 +48,7 @@ Deno.test("Fashion-MNIST: a missing directory says how to install Debian's packa
 
 // Debian's dataset-fashion-mnist is installed on the development machine, not in CI: the
 // real files are read when they are there.
-const fashionInstalled = (() => {
-  try {
-    return Deno.statSync(`${FASHION_DIR}/train-images-idx3-ubyte.gz`).isFile;
-  } catch {
-    return false;
-  }
-})();
+const fashionInstalled = fashionMnistInstalled();
 
 Deno.test({
   name: "Fashion-MNIST from Debian's IDX files: 60,000 + 10,000 images in [0, 1], 10 classes",

@@ -3,20 +3,14 @@
  * the loss of chance), a tiny synthetic run reports its speed in both data formats and writes
  * TensorBoard summaries, and the flags are checked.
  */
-import { FASHION_DIR, loadFashionMnist } from "../examples/mnist_data.ts";
+import { fashionMnistInstalled, loadFashionMnist } from "../examples/mnist_data.ts";
 import { runResNet50 } from "../examples/resnet50.ts";
 import { assertEquals } from "./helpers.ts";
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 // Debian's dataset-fashion-mnist (installed by `deno run -A scripts/toolchain.ts test-data`).
-const fashionInstalled = (() => {
-  try {
-    return Deno.statSync(`${FASHION_DIR}/train-images-idx3-ubyte.gz`).isFile;
-  } catch {
-    return false;
-  }
-})();
+const fashionInstalled = fashionMnistInstalled();
 
 Deno.test({
   name: "the ResNet-50 example learns Fashion-MNIST: 60 steps bring the loss below chance",
