@@ -84,3 +84,44 @@ Deno.test("fusedBatchNorm rejects bad arguments, naming the op", () => {
   assertThrowsMatch(() => tf.nn.fusedBatchNorm(x, null, null, { axis: 2 }), /fusedBatchNorm/);
   assertThrowsMatch(() => tf.nn.fusedBatchNorm(x, null, null, { epsilon: -1 }), /epsilon must be/);
 });
+
+Deno.test("fusedBatchNorm with relu equals relu of it; gradients through the fused mask", () => {
+  for (const { shape, axis } of CASES) {
+    const c = shape[axis];
+    const x = tf.randomNormal(shape, { seed: 8, dtype: "float64" });
+    const scale = tf.randomNormal([c], { seed: 9, dtype: "float64" });
+    const offset = tf.randomNormal([c], { seed: 10, dtype: "float64" });
+    const [y] = tf.nn.fusedBatchNorm(x, scale, offset, { axis, relu: true });
+    const [plain] = tf.nn.fusedBatchNorm(x, scale, offset, { axis });
+    assertClose(y, tf.nn.relu(plain), { rtol: 1e-14, atol: 1e-15 });
+  }
+  for (const { shape, axis } of [{ shape: [3, 2, 2], axis: 2 }, { shape: [2, 3, 2], axis: 1 }]) {
+    const c = shape[axis];
+    const x = rand(shape, 21), scale = rand([c], 22), offset = rand([c], 23, -0.2, 0.2);
+    checkGradients((a, g, b) => tf.nn.fusedBatchNorm(a, g, b, { axis, relu: true })[0], [
+      x,
+      scale,
+      offset,
+    ]);
+    const mean = rand([c], 24), variance = rand([c], 25, 0.5, 2);
+    checkGradients(
+      (a, g) =>
+        tf.nn.fusedBatchNorm(a, g, null, {
+          axis,
+          relu: true,
+          isTraining: false,
+          mean,
+          variance,
+        })[0],
+      [x, scale],
+    );
+  }
+  const bn = new tf.layers.BatchNormalization({ fused: false });
+  const x = tf.randomNormal([4, 3], { seed: 12 });
+  const a = bn.applyWithRelu(x, { training: false });
+  assertClose(a, tf.nn.relu(bn.apply(x)));
+  assertThrowsMatch(
+    () => tf.nn.fusedBatchNorm(x, null, null, { relu: 1 as unknown as boolean }),
+    /relu must be a boolean/,
+  );
+});

@@ -184,19 +184,19 @@ EAGER_API int32_t eager_sparse_xent_grad(int32_t dtype, int32_t label_dtype, int
 
 EAGER_API int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
                                    const void *x, const void *scale, const void *offset,
-                                   double epsilon, int32_t training, void *mean, void *variance,
-                                   void *y) {
+                                   double epsilon, int32_t training, int32_t relu, void *mean,
+                                   void *variance, void *y) {
   return eager_active_kernels->batch_norm(dtype, outer, channels, inner, x, scale, offset, epsilon,
-      training, mean, variance, y);
+      training, relu, mean, variance, y);
 }
 
 EAGER_API int32_t eager_batch_norm_grad(int32_t dtype, int64_t outer, int64_t channels,
                                         int64_t inner, const void *x, const void *dy,
                                         const void *scale, const void *mean, const void *variance,
-                                        double epsilon, int32_t training, void *dx, void *dscale,
-                                        void *doffset) {
+                                        const void *y, double epsilon, int32_t training, void *dx,
+                                        void *dscale, void *doffset) {
   return eager_active_kernels->batch_norm_grad(dtype, outer, channels, inner, x, dy, scale, mean,
-      variance, epsilon, training, dx, dscale, doffset);
+      variance, y, epsilon, training, dx, dscale, doffset);
 }
 
 EAGER_API int32_t eager_bias_activation(int32_t dtype, int64_t rows, int64_t cols, void *data,

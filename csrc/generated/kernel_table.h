@@ -82,11 +82,11 @@ typedef struct {
                               const void *logp, const void *labels, const void *dy, void *out);
   int32_t (*batch_norm)(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
                         const void *x, const void *scale, const void *offset, double epsilon,
-                        int32_t training, void *mean, void *variance, void *y);
+                        int32_t training, int32_t relu, void *mean, void *variance, void *y);
   int32_t (*batch_norm_grad)(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
                              const void *x, const void *dy, const void *scale, const void *mean,
-                             const void *variance, double epsilon, int32_t training, void *dx,
-                             void *dscale, void *doffset);
+                             const void *variance, const void *y, double epsilon, int32_t training,
+                             void *dx, void *dscale, void *doffset);
   int32_t (*bias_activation)(int32_t dtype, int64_t rows, int64_t cols, void *data,
                              const void *bias, int64_t bias_offset, int32_t activation);
   int32_t (*lstm_step)(int32_t dtype, int64_t rows, int64_t units, const void *z, const void *c,

@@ -430,23 +430,24 @@ EAGER_API int32_t eager_sparse_xent_grad(int32_t dtype, int32_t label_dtype, int
 
 /* Batch normalisation of the dense float x viewed as [outer, channels, inner] (channels
  * last: inner = 1; NCHW: outer = batch, inner = height x width), per channel:
- *   y = (x - mean) * scale / sqrt(variance + epsilon) + offset
+ *   y = (x - mean) * scale / sqrt(variance + epsilon) + offset, then max(y, 0) with `relu`
  * With `training` the batch's mean and biased variance are computed into mean and variance
  * ([channels]); otherwise they are read from there. scale and offset ([channels]) may be
  * NULL for 1 and 0. */
 EAGER_API int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
                                    const void *x, const void *scale, const void *offset,
-                                   double epsilon, int32_t training, void *mean,
+                                   double epsilon, int32_t training, int32_t relu, void *mean,
                                    void *variance, void *y);
 
 /* The gradient of eager_batch_norm from dy (x's shape): dx, and dscale and doffset
  * ([channels]); `training` says whether mean and variance were the batch's (so that they
- * depend on x) or given. scale may be NULL for 1. */
+ * depend on x) or given. scale may be NULL for 1; y is the relu-fused output (dy counts
+ * only where y > 0), or NULL without relu. */
 EAGER_API int32_t eager_batch_norm_grad(int32_t dtype, int64_t outer, int64_t channels,
                                         int64_t inner, const void *x, const void *dy,
                                         const void *scale, const void *mean,
-                                        const void *variance, double epsilon, int32_t training,
-                                        void *dx, void *dscale, void *doffset);
+                                        const void *variance, const void *y, double epsilon,
+                                        int32_t training, void *dx, void *dscale, void *doffset);
 
 /* ---- layer epilogue (bias.c) ---------------------------------------------------------- */
 

@@ -18,6 +18,8 @@
 typedef struct {
   int64_t outer, channels, inner, chunks;
   const void *x, *dy;
+  const void *y; /* the output of a relu-fused normalisation, for the gradient's mask; or NULL */
+  int relu;      /* NORMALIZE: apply relu */
   double *partial_a, *partial_b; /* [chunks, channels] */
   const double *center;          /* mean, per channel, for the second passes */
   /* Per channel, in the dtype: NORMALIZE y = (x - p0) * p1 + p2; DX dx = dy * p1 +
@@ -35,36 +37,70 @@ enum { SUM_X, SUM_SQ, NORMALIZE, SUM_GRAD, DX };
   static void bn_apply_##SFX(const bn_job *job, int ith, int nth) {                       \
     int64_t c_n = job->channels, inner = job->inner, row = c_n * inner, begin, end;       \
     eager_split(job->outer, ith, nth, &begin, &end);                                      \
-    const T *x = job->x, *dy = job->dy, *p0 = job->params[0], *p1 = job->params[1],       \
-            *p2 = job->params[2], *p3 = job->params[3];                                   \
+    const T *x = job->x, *dy = job->dy, *mask = job->y, *p0 = job->params[0],            \
+            *p1 = job->params[1], *p2 = job->params[2], *p3 = job->params[3];             \
+    const T zero = 0;                                                                     \
+    int relu = job->relu;                                                                 \
     T *out = job->out;                                                                    \
     int dx = job->pass == DX;                                                             \
     for (int64_t o = begin; o < end; o++) {                                               \
       const T *restrict xr = x + o * row;                                                 \
       T *restrict yr = out + o * row;                                                     \
-      if (inner == 1 && !dx)                                                              \
-        for (int64_t c = 0; c < c_n; c++) yr[c] = (xr[c] - p0[c]) * p1[c] + p2[c];        \
-      else if (inner == 1)                                                                \
-        for (int64_t c = 0; c < c_n; c++)                                                 \
-          yr[c] = dy[o * row + c] * p1[c] + (xr[c] - p0[c]) * p2[c] + p3[c];              \
-      else                                                                                \
-        for (int64_t c = 0; c < c_n; c++) {                                               \
-          const T *restrict xc = xr + c * inner;                                          \
-          T *restrict yc = yr + c * inner;                                                \
-          if (!dx)                                                                        \
-            for (int64_t i = 0; i < inner; i++) yc[i] = (xc[i] - p0[c]) * p1[c] + p2[c];  \
-          else {                                                                          \
-            const T *restrict gc = dy + o * row + c * inner;                              \
-            for (int64_t i = 0; i < inner; i++)                                           \
-              yc[i] = gc[i] * p1[c] + (xc[i] - p0[c]) * p2[c] + p3[c];                    \
+      if (inner == 1) { /* channels last: the loops run along the channels */            \
+        const T *restrict gr = dx ? dy + o * row : NULL;                                  \
+        const T *restrict mr = dx && mask ? mask + o * row : NULL;                        \
+        if (!dx && relu)                                                                  \
+          for (int64_t c = 0; c < c_n; c++) {                                             \
+            T v = (xr[c] - p0[c]) * p1[c] + p2[c];                                        \
+            yr[c] = v < zero ? zero : v;                                                  \
           }                                                                               \
+        else if (!dx)                                                                     \
+          for (int64_t c = 0; c < c_n; c++) yr[c] = (xr[c] - p0[c]) * p1[c] + p2[c];      \
+        else if (mr)                                                                      \
+          for (int64_t c = 0; c < c_n; c++) {                                             \
+            T g = mr[c] > zero ? gr[c] : zero;                                            \
+            yr[c] = g * p1[c] + (xr[c] - p0[c]) * p2[c] + p3[c];                          \
+          }                                                                               \
+        else                                                                              \
+          for (int64_t c = 0; c < c_n; c++)                                               \
+            yr[c] = gr[c] * p1[c] + (xr[c] - p0[c]) * p2[c] + p3[c];                      \
+        continue;                                                                         \
+      }                                                                                   \
+      for (int64_t c = 0; c < c_n; c++) {                                                 \
+        const T *restrict xc = xr + c * inner;                                            \
+        T *restrict yc = yr + c * inner;                                                  \
+        T c0 = p0[c], c1 = p1[c], c2 = p2[c];                                             \
+        /* NOTE: the relu and the mask are tested outside the element loops, which then  \
+         * vectorise (a test inside cost 3x on ResNet-50's gradient). */                 \
+        if (!dx && relu) {                                                                \
+          for (int64_t i = 0; i < inner; i++) {                                           \
+            T v = (xc[i] - c0) * c1 + c2;                                                 \
+            yc[i] = v < zero ? zero : v; /* NaN stays NaN, as relu */                     \
+          }                                                                               \
+          continue;                                                                       \
         }                                                                                 \
+        if (!dx) {                                                                        \
+          for (int64_t i = 0; i < inner; i++) yc[i] = (xc[i] - c0) * c1 + c2;             \
+          continue;                                                                       \
+        }                                                                                 \
+        const T *restrict gc = dy + o * row + c * inner;                                  \
+        T c3 = p3[c];                                                                     \
+        if (mask) {                                                                       \
+          const T *restrict mc = mask + o * row + c * inner;                              \
+          for (int64_t i = 0; i < inner; i++) {                                           \
+            T g = mc[i] > zero ? gc[i] : zero;                                            \
+            yc[i] = g * c1 + (xc[i] - c0) * c2 + c3;                                      \
+          }                                                                               \
+        } else {                                                                          \
+          for (int64_t i = 0; i < inner; i++) yc[i] = gc[i] * c1 + (xc[i] - c0) * c2 + c3; \
+        }                                                                                 \
+      }                                                                                   \
     }                                                                                     \
   }                                                                                       \
   static void bn_sum_##SFX(const bn_job *job, int ith, int nth) {                         \
     int64_t c_n = job->channels, inner = job->inner, row = c_n * inner, first, last;      \
     eager_split(job->chunks, ith, nth, &first, &last);                                    \
-    const T *x = job->x, *dy = job->dy;                                                   \
+    const T *x = job->x, *dy = job->dy, *mask = job->y;                                  \
     const double *center = job->center;                                                   \
     int pass = job->pass;                                                                 \
     for (int64_t k = first; k < last; k++) {                                              \
@@ -74,6 +110,7 @@ enum { SUM_X, SUM_SQ, NORMALIZE, SUM_GRAD, DX };
       for (int64_t o = k * CHUNK; o < o_end; o++) {                                       \
         const T *restrict xr = x + o * row;                                               \
         const T *restrict gr = dy ? dy + o * row : NULL;                                  \
+        const T *restrict mr = mask ? mask + o * row : NULL;                              \
         if (inner == 1) {                                                                 \
           if (pass == SUM_X)                                                              \
             for (int64_t c = 0; c < c_n; c++) a[c] += (double)xr[c];                      \
@@ -81,6 +118,13 @@ enum { SUM_X, SUM_SQ, NORMALIZE, SUM_GRAD, DX };
             for (int64_t c = 0; c < c_n; c++) {                                           \
               double v = (double)xr[c] - center[c];                                       \
               a[c] += v * v;                                                              \
+            }                                                                             \
+          else                                                                            \
+          if (mr)                                                                         \
+            for (int64_t c = 0; c < c_n; c++) {                                           \
+              double g = mr[c] > 0 ? (double)gr[c] : 0.0;                                 \
+              a[c] += g;                                                                  \
+              b[c] += g * ((double)xr[c] - center[c]);                                    \
             }                                                                             \
           else                                                                            \
             for (int64_t c = 0; c < c_n; c++) {                                           \
@@ -103,6 +147,7 @@ enum { SUM_X, SUM_SQ, NORMALIZE, SUM_GRAD, DX };
           else                                                                            \
             for (int64_t i = 0; i < inner; i++) {                                         \
               double g = (double)gr[c * inner + i];                                       \
+              if (mr && !(mr[c * inner + i] > 0)) g = 0.0;                                \
               sa += g;                                                                    \
               sb += g * ((double)xc[i] - m);                                              \
             }                                                                             \
@@ -156,7 +201,7 @@ static int32_t bn_check(int32_t dtype, int64_t outer, int64_t channels, int64_t 
 
 EAGER_API int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
                                    const void *x, const void *scale, const void *offset,
-                                   double epsilon, int32_t training, void *mean,
+                                   double epsilon, int32_t training, int32_t relu, void *mean,
                                    void *variance, void *y) {
   int32_t status = bn_check(dtype, outer, channels, inner);
   if (status != EAGER_OK || channels == 0) return status;
@@ -197,6 +242,7 @@ EAGER_API int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channel
   job.params[0] = center;
   job.params[1] = mul;
   job.params[2] = add;
+  job.relu = relu != 0;
   job.out = y;
   if (m) bn_pass(dtype, &job, NORMALIZE, NULL, NULL);
   free(work);
@@ -206,8 +252,8 @@ EAGER_API int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channel
 EAGER_API int32_t eager_batch_norm_grad(int32_t dtype, int64_t outer, int64_t channels,
                                         int64_t inner, const void *x, const void *dy,
                                         const void *scale, const void *mean,
-                                        const void *variance, double epsilon, int32_t training,
-                                        void *dx, void *dscale, void *doffset) {
+                                        const void *variance, const void *y, double epsilon,
+                                        int32_t training, void *dx, void *dscale, void *doffset) {
   int32_t status = bn_check(dtype, outer, channels, inner);
   if (status != EAGER_OK || channels == 0) return status;
   int64_t m = outer * inner, chunks = (outer + CHUNK - 1) / CHUNK;
@@ -220,6 +266,7 @@ EAGER_API int32_t eager_batch_norm_grad(int32_t dtype, int64_t outer, int64_t ch
                 .x = x, .dy = dy, .partial_a = work + 6 * channels,
                 .partial_b = work + 6 * channels + chunks * channels};
   job.center = center;
+  job.y = y;
   bn_pass(dtype, &job, SUM_GRAD, sum_dy, sum_dyx);
   for (int64_t c = 0; c < channels; c++) {
     double inv = 1.0 / __builtin_sqrt(value_at(dtype, variance, c, 0) + epsilon);

@@ -36,8 +36,8 @@ export class FoldedConvBn {
     const foldable = !training && active.length === 0 && conv.built && bn.built &&
       conv.activation === null && bn.channelAxis === (conv.dataFormat === "channels_first" ? 1 : 3);
     if (!foldable) {
-      const y = bn.apply(conv.apply(x), { training });
-      return reluAfter ? relu(y) : y;
+      const z = conv.apply(x);
+      return reluAfter ? bn.applyWithRelu(z, { training }) : bn.apply(z, { training });
     }
     const [kernel, bias] = this.#folded();
     const format = conv.dataFormat === "channels_first" ? "NCHW" : "NHWC";

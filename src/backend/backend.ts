@@ -192,7 +192,8 @@ export interface Backend<S = Storage> {
   ): void;
   /**
    * Batch normalisation of dense x viewed as `dims` [outer, channels, inner], per channel:
-   * `y = (x - mean) * scale / sqrt(variance + epsilon) + offset` into yOut. With
+   * `y = (x - mean) * scale / sqrt(variance + epsilon) + offset` (then relu, with `relu`) into
+   * yOut. With
    * `stats[0]` (given) the mean and variance are read from it; otherwise the batch's (biased)
    * ones are computed into meanOut and varianceOut. Optional: a backend without it runs the
    * op-by-op form (src/ops/batch_norm.ts).
@@ -201,6 +202,7 @@ export interface Backend<S = Storage> {
     op: string,
     dims: readonly [number, number, number],
     epsilon: number,
+    relu: boolean,
     tensors: readonly [x: Tensor, scale: Tensor | null, offset: Tensor | null],
     stats: readonly [
       given: readonly [mean: Tensor, variance: Tensor] | null,
@@ -211,14 +213,22 @@ export interface Backend<S = Storage> {
   ): void;
   /**
    * batchNorm's gradient from dy: dx, dscale, doffset; `training` says whether mean and
-   * variance were the batch's. Optional, with batchNorm.
+   * variance were the batch's; reluOutput is y of a relu-fused batchNorm (dy counts where it
+   * is > 0). Optional, with batchNorm.
    */
   batchNormGrad?(
     op: string,
     dims: readonly [number, number, number],
     epsilon: number,
     training: boolean,
-    tensors: readonly [x: Tensor, dy: Tensor, scale: Tensor | null, mean: Tensor, variance: Tensor],
+    tensors: readonly [
+      x: Tensor,
+      dy: Tensor,
+      scale: Tensor | null,
+      mean: Tensor,
+      variance: Tensor,
+      reluOutput: Tensor | null,
+    ],
     outs: readonly [dx: S, dscale: S, doffset: S],
   ): void;
   /**

@@ -15,12 +15,12 @@ import { describe, normalizeAxis, showShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { withoutRecording } from "../tape.ts";
 import type { Variable } from "../variable.ts";
-import { multiply, subtract } from "../ops/math.ts";
+import { multiply, relu, subtract } from "../ops/math.ts";
 import { batchNormalization, moments } from "../ops/nn.ts";
 import { fusedBatchNorm } from "../ops/batch_norm.ts";
 import { reshape } from "../ops/views.ts";
 import { type Initializer, ones, zeros } from "./initializers.ts";
-import { Layer, type LayerOptions } from "./layer.ts";
+import { type ApplyOptions, Layer, type LayerOptions } from "./layer.ts";
 import { checkBoolean } from "./utils.ts";
 
 /** Options of BatchNormalization. */
@@ -80,6 +80,7 @@ export class BatchNormalization extends Layer {
   #rank = 0;
   #broadcast: number[] | null = null;
   #fused = false;
+  #reluNext = false;
   #epsilon: number;
 
   constructor(options: BatchNormalizationOptions = {}) {
@@ -158,7 +159,26 @@ export class BatchNormalization extends Layer {
     });
   }
 
+  /**
+   * relu(apply(x, options)), the relu fused into the normalisation's pass when it runs as
+   * one kernel (a single channel axis): the pattern of ResNet's blocks.
+   */
+  applyWithRelu(x: Tensor, options: ApplyOptions = {}): Tensor {
+    this.#reluNext = true;
+    try {
+      return this.apply(x, options);
+    } finally {
+      this.#reluNext = false;
+    }
+  }
+
   call(x: Tensor, training: boolean): Tensor {
+    const y = this.#normalize(x, training);
+    // The op-by-op forms (several axes) apply the asked-for relu afterwards.
+    return this.#reluNext && this.#axes.length !== 1 ? relu(y) : y;
+  }
+
+  #normalize(x: Tensor, training: boolean): Tensor {
     const mm = this.movingMean!, mv = this.movingVariance!;
     if (x.rank !== this.#rank || !this.#sameFeatures(x)) {
       throw new RangeError(
@@ -179,6 +199,7 @@ export class BatchNormalization extends Layer {
           isTraining: training,
           mean: training ? undefined : mm.read(),
           variance: training ? undefined : mv.read(),
+          relu: this.#reluNext,
         },
       );
       if (training) this.#updateMoving(x, mean, variance);

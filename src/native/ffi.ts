@@ -315,8 +315,8 @@ export const symbols = {
     result: "i32",
   },
   // int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channels, int64_t inner, const
-  //   void *x, const void *scale, const void *offset, double epsilon, int32_t training, void *mean,
-  //   void *variance, void *y)
+  //   void *x, const void *scale, const void *offset, double epsilon, int32_t training, int32_t
+  //   relu, void *mean, void *variance, void *y)
   eager_batch_norm: {
     parameters: [
       "i32",
@@ -328,6 +328,7 @@ export const symbols = {
       "buffer",
       "f64",
       "i32",
+      "i32",
       "buffer",
       "buffer",
       "buffer",
@@ -336,13 +337,14 @@ export const symbols = {
   },
   // int32_t eager_batch_norm_grad(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
   //   const void *x, const void *dy, const void *scale, const void *mean, const void *variance,
-  //   double epsilon, int32_t training, void *dx, void *dscale, void *doffset)
+  //   const void *y, double epsilon, int32_t training, void *dx, void *dscale, void *doffset)
   eager_batch_norm_grad: {
     parameters: [
       "i32",
       "i64",
       "i64",
       "i64",
+      "buffer",
       "buffer",
       "buffer",
       "buffer",

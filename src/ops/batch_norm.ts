@@ -18,6 +18,7 @@ import { backprop } from "../backprop.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import { batchNormalization, moments } from "./nn.ts";
+import { relu as reluOp } from "./math.ts";
 import { reshape } from "./views.ts";
 
 /** Options of fusedBatchNorm. */
@@ -32,6 +33,8 @@ export interface FusedBatchNormOptions {
   mean?: TensorLike;
   /** See mean. */
   variance?: TensorLike;
+  /** Apply relu to the result in the same pass (default false; TensorFlow's _FusedBatchNormEx). */
+  relu?: boolean;
 }
 
 type Dims = [number, number, number];
@@ -83,6 +86,8 @@ export function fusedBatchNorm(
     throw new RangeError(`${op}: epsilon must be a number >= 0, got ${describe(epsilon)}`);
   }
   const training = options.isTraining ?? true;
+  const relu = options.relu ?? false;
+  if (typeof relu !== "boolean") throw new TypeError(`${op}: relu must be a boolean`);
   const c = t.shape[axis];
   const dims: Dims = [sizeOf(t.shape.slice(0, axis)), c, sizeOf(t.shape.slice(axis + 1))];
   const g = channelVector(op, "scale", scale, t, c), b = channelVector(op, "offset", offset, t, c);
@@ -96,13 +101,14 @@ export function fusedBatchNorm(
     given = [mean, variance];
   }
   const backend = t.backend;
-  if (!backend.batchNorm) return composite(t, g, b, given, axis, epsilon);
+  if (!backend.batchNorm) return composite(t, g, b, given, axis, epsilon, relu);
   const xd = contiguous(t, op);
   const stats = given?.map((s) => contiguous(s, op)) as [Tensor, Tensor] | undefined;
   const meanOut = backend.allocateOutput(t.dtype, c, op);
   const varianceOut = backend.allocateOutput(t.dtype, c, op);
   const yOut = backend.allocateOutput(t.dtype, t.size, op);
-  backend.batchNorm(op, dims, epsilon, [xd, g, b], [stats ?? null, meanOut, varianceOut], yOut);
+  const outs = [stats ?? null, meanOut, varianceOut] as const;
+  backend.batchNorm(op, dims, epsilon, relu, [xd, g, b], outs, yOut);
   const y = new Tensor(yOut, t.dtype, t.shape);
   const [mean, variance] = given ?? [
     new Tensor(meanOut, t.dtype, [c]),
@@ -115,20 +121,12 @@ export function fusedBatchNorm(
         // Recorded by an outer tape: the gradient of the op-by-op form, itself made of ops.
         const tape = new TapeRecord(false);
         for (const i of inputs) tape.watchTensor(i);
-        const [again] = withTape(tape, () => composite(t, g, b, given, axis, epsilon));
+        const [again] = withTape(tape, () => composite(t, g, b, given, axis, epsilon, relu));
         const grads = backprop(tape.nodes, [again], [dy], inputs.map((i) => i.id));
         return inputs.map((i) => grads.get(i.id));
       }
-      const [dx, dscale, doffset] = batchNormGrad(
-        t,
-        dy,
-        g,
-        mean,
-        variance,
-        dims,
-        epsilon,
-        training,
-      );
+      const stats: [Tensor, Tensor, Tensor | null] = [mean, variance, relu ? y : null];
+      const [dx, dscale, doffset] = batchNormGrad(t, dy, g, stats, dims, { epsilon, training });
       return [dx, ...(g ? [dscale] : []), ...(b ? [doffset] : [])];
     });
   }
@@ -140,11 +138,9 @@ function batchNormGrad(
   x: Tensor,
   dy: Tensor,
   scale: Tensor | null,
-  mean: Tensor,
-  variance: Tensor,
+  [mean, variance, reluOutput]: [Tensor, Tensor, Tensor | null],
   dims: Dims,
-  epsilon: number,
-  training: boolean,
+  { epsilon, training }: { epsilon: number; training: boolean },
 ): [Tensor, Tensor, Tensor] {
   const op = "fusedBatchNormGrad";
   const backend = x.backend;
@@ -154,13 +150,13 @@ function batchNormGrad(
     backend.allocateOutput(x.dtype, c, op),
     backend.allocateOutput(x.dtype, c, op),
   ] as const;
-  const dense = [x, dy, scale, mean, variance].map((v) => v && contiguous(v, op));
+  const dense = [x, dy, scale, mean, variance, reluOutput].map((v) => v && contiguous(v, op));
   backend.batchNormGrad!(
     op,
     dims,
     epsilon,
     training,
-    dense as [Tensor, Tensor, Tensor | null, Tensor, Tensor],
+    dense as [Tensor, Tensor, Tensor | null, Tensor, Tensor, Tensor | null],
     outs,
   );
   return [
@@ -178,6 +174,7 @@ function composite(
   given: [Tensor, Tensor] | null,
   axis: number,
   epsilon: number,
+  relu = false,
 ): [Tensor, Tensor, Tensor] {
   const c = x.shape[axis];
   const along = x.shape.map((_, i) => (i === axis ? c : 1));
@@ -194,5 +191,5 @@ function composite(
     scale && b(scale),
     epsilon,
   );
-  return [y, mean, variance];
+  return [relu ? reluOp(y) : y, mean, variance];
 }

@@ -254,6 +254,7 @@ export function batchNormRows(
   op: string,
   [outer, channels, inner]: readonly [number, number, number],
   epsilon: number,
+  relu: boolean,
   [x, scale, offset]: readonly [Operand, Operand | null, Operand | null],
   [given, meanOut, varianceOut]: readonly [
     readonly [Operand, Operand] | null,
@@ -276,6 +277,7 @@ export function batchNormRows(
       offset && from(offset),
       epsilon,
       training ? 1 : 0,
+      relu ? 1 : 0,
       mean,
       variance,
       yOut,
@@ -290,7 +292,14 @@ export function batchNormGradRows(
   [outer, channels, inner]: readonly [number, number, number],
   epsilon: number,
   training: boolean,
-  [x, dy, scale, mean, variance]: readonly [Operand, Operand, Operand | null, Operand, Operand],
+  [x, dy, scale, mean, variance, y]: readonly [
+    Operand,
+    Operand,
+    Operand | null,
+    Operand,
+    Operand,
+    Operand | null,
+  ],
   [dx, dscale, doffset]: readonly [TypedArray, TypedArray, TypedArray],
 ): void {
   check(
@@ -304,6 +313,7 @@ export function batchNormGradRows(
       scale && from(scale),
       from(mean),
       from(variance),
+      y && from(y),
       epsilon,
       training ? 1 : 0,
       dx,
