@@ -112,15 +112,16 @@ function unroll(
     ? device(x.device, () => cell.zeroState(batch, x.dtype))
     : options.initialState.map((s) => toTensor(op, s, x.dtype));
   cell.checkState(state, batch);
+  // Each layer of a stack is unrolled by this function again, which reads the lengths.
+  if (cell instanceof StackedRNNCells) {
+    return unrollLayers(cell, op, x, options, state, keepOutputs);
+  }
   const lengths = options.sequenceLength === undefined
     ? null
     : readLengths(op, options.sequenceLength, batch, steps);
   const longest = lengths ? Math.max(...lengths) : steps;
   const shortest = lengths ? Math.min(...lengths) : steps;
   const training = options.training ?? false;
-  if (cell instanceof StackedRNNCells) {
-    return unrollLayers(cell, op, x, options, state, keepOutputs);
-  }
 
   const projected = unstack(cell.projectInputs(x), timeAxis);
   const outputs: Tensor[] = [];
@@ -128,10 +129,10 @@ function unroll(
   for (let t = 0; t < longest; t++) {
     let [out, next] = cell.step(projected[t], state, training);
     if (t >= shortest) {
-      const live = stepMask(x, lengths!, t);
+      const live = stepMask(x, lengths!, t), zero = zerosFor(out);
       next = next.map((s, i) => where(live, s, state[i]));
-      out = where(live, out, zerosFor(out));
-      if (!keepOutputs) last = where(live, out, last ?? zerosFor(out));
+      out = where(live, out, zero);
+      if (!keepOutputs) last = where(live, out, last ?? zero);
     } else if (!keepOutputs) last = out;
     state = next;
     if (keepOutputs) outputs.push(out);
