@@ -62,16 +62,55 @@ interface Run {
   files: string[];
 }
 
-async function denoTest(run: Run): Promise<boolean> {
+/** What one run left for the closing summary: whether it passed, how it ended, and the lines
+ * that name its failures (CI shows only the tail of the log, so they are repeated there). */
+interface Outcome {
+  name: string;
+  ok: boolean;
+  ending?: string;
+  failures?: string[];
+}
+
+// deno test colours its output; failures are found in the text without the colour codes.
+// deno-lint-ignore no-control-regex
+const COLOUR = /\x1b\[[0-9;]*m/g;
+const MAX_ERROR_LINES = 60;
+
+/** The lines naming failed tests, and the start of deno test's ERRORS section. */
+function failureLines(log: string): string[] {
+  const lines = log.replace(COLOUR, "").split("\n");
+  const failed = lines.filter((line) => / \.\.\. FAILED/.test(line));
+  const errors = lines.indexOf("ERRORS");
+  const section = errors < 0 ? [] : lines.slice(errors, errors + MAX_ERROR_LINES);
+  return [...failed, ...section];
+}
+
+/** Runs deno test with its output streamed through, keeping a copy to find failures in. */
+async function denoTest(run: Run): Promise<Outcome> {
   console.log(`\n[test] ${run.name}`);
-  const { code } = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-all", "--parallel", ...run.files],
     cwd: root,
     env: { EAGER_POISON_OUTPUTS: "1", ...run.env },
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  return code === 0;
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const decoder = new TextDecoder();
+  const copy = async (stream: ReadableStream<Uint8Array>, sink: typeof Deno.stdout) => {
+    for await (const chunk of stream) {
+      await sink.write(chunk);
+      log += decoder.decode(chunk, { stream: true });
+    }
+  };
+  const [status] = await Promise.all([
+    child.status,
+    copy(child.stdout, Deno.stdout),
+    copy(child.stderr, Deno.stderr),
+  ]);
+  if (status.success) return { name: run.name, ok: true };
+  const ending = status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
+  return { name: run.name, ok: false, ending, failures: failureLines(log) };
 }
 
 function runs(): Run[] {
@@ -95,14 +134,14 @@ function runs(): Run[] {
 }
 
 /** Step 4: the aarch64 build, and its suites under emulation. */
-async function aarch64(results: [string, boolean][]): Promise<void> {
+async function aarch64(results: Outcome[]): Promise<void> {
   console.log("\n[test] aarch64: cross-build");
   try {
     await buildAarch64Library();
-    results.push(["aarch64 cross-build", true]);
+    results.push({ name: "aarch64 cross-build", ok: true });
   } catch (error) {
     console.log(`[test] aarch64 build failed: ${(error as Error).message}`);
-    results.push(["aarch64 cross-build", false]);
+    results.push({ name: "aarch64 cross-build", ok: false });
     return;
   }
   try {
@@ -112,14 +151,22 @@ async function aarch64(results: [string, boolean][]): Promise<void> {
     return;
   }
   console.log("\n[test] aarch64 suites under qemu (EAGER_BLAS=none: no arm64 BLAS here)");
-  results.push(["aarch64 suites under qemu", (await runAarch64Tests(AARCH64_SUITES)) === 0]);
+  const code = await runAarch64Tests(AARCH64_SUITES);
+  results.push({ name: "aarch64 suites under qemu", ok: code === 0, ending: `exit code ${code}` });
 }
 
 if (import.meta.main) {
-  const results: [string, boolean][] = [];
-  for (const run of runs()) results.push([run.name, await denoTest(run)]);
+  const results: Outcome[] = [];
+  for (const run of runs()) results.push(await denoTest(run));
   await aarch64(results);
   console.log("\n[test] runs:");
-  for (const [name, ok] of results) console.log(`[test]   ${ok ? "ok    " : "FAILED"} ${name}`);
-  if (results.some(([, ok]) => !ok)) Deno.exit(1);
+  for (const { name, ok, ending } of results) {
+    console.log(`[test]   ${ok ? "ok    " : "FAILED"} ${name}${ok ? "" : ` (${ending})`}`);
+  }
+  for (const { name, ok, failures } of results) {
+    if (ok || !failures?.length) continue;
+    console.log(`\n[test] what failed in ${name}:`);
+    for (const line of failures) console.log(`[test]   ${line}`);
+  }
+  if (results.some(({ ok }) => !ok)) Deno.exit(1);
 }
