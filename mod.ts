@@ -20,6 +20,9 @@ await ensureLibrary();
 export { Tensor } from "./src/tensor.ts";
 export { Variable } from "./src/variable.ts";
 export { keep, tidy } from "./src/tidy.ts";
+export { tfFunction as defun, tfFunction as function } from "./src/graph/function.ts";
+export type { FunctionOptions, TracedFunction } from "./src/graph/function.ts";
+export type { GraphStats } from "./src/graph/replay.ts";
 export type { VariableOptions } from "./src/variable.ts";
 export {
   customGradient,

@@ -70,6 +70,8 @@ export interface MnistOptions {
   progress?: Progress | null;
   /** Where the model trains: "/cpu:0" (default) or "/gpu:0" (after `await tf.initGpus()`). */
   device?: string;
+  /** Runs the training step as a graph (tf.function) instead of eagerly (default false). */
+  graph?: boolean;
 }
 
 /** What a run measured. */
@@ -80,6 +82,8 @@ export interface MnistResult {
   lastLoss: number;
   trainSeconds: number;
   examplesPerSecond: number;
+  /** The trained model. */
+  model: MNISTModel;
 }
 
 /** Batches of a split, cycling through reshuffled epochs. */
@@ -153,18 +157,19 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
   const globalStep = new tf.Variable(0, { name: "global_step", dtype: "int64", trainable: false });
   const batches = new Batches(data.train, batchSize, seed);
   const writer = options.logdir ? tf.summary.createSummaryFileWriter(options.logdir) : null;
+  const trainStep = (images: tf.Tensor, labels: tf.Tensor) =>
+    optimizer.minimize(() => {
+      const logits = model.apply(images, { training: true });
+      return tf.losses.sparseSoftmaxCrossEntropy(labels, logits);
+    }, { globalStep });
+  // The same step as a graph: traced at its first call, the graph run by the others.
+  const runStep = options.graph ? tf.function(trainStep) : trainStep;
   const losses: number[] = [];
   const start = performance.now();
   for (let step = 1; step <= steps; step++) {
     // The batch, the model's variables (made at its first call), the optimizer's slots and
     // every op of the step are placed on `device`.
-    const loss = tf.device(device, () => {
-      const [images, labels] = batches.take();
-      return optimizer.minimize(() => {
-        const logits = model.apply(images, { training: true });
-        return tf.losses.sparseSoftmaxCrossEntropy(labels, logits);
-      }, { globalStep });
-    });
+    const loss = tf.device(device, () => runStep(...batches.take()));
     const value = (await loss.data())[0] as number; // the one read a step: any device
     if (!Number.isFinite(value)) throw new Error(`mnist: the loss is ${value} at step ${step}`);
     losses.push(value);
@@ -191,6 +196,7 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
     lastLoss: mean(losses.slice(-50)),
     trainSeconds,
     examplesPerSecond: (steps * batchSize) / trainSeconds,
+    model,
   };
 }
 
@@ -207,6 +213,7 @@ Usage: deno run -A examples/mnist.ts [flags]
                        (default runs/; view with: tensorboard --logdir runs)
   --device D           /cpu:0 (default) or /gpu:0 (WebGPU; a software adapter
                        such as llvmpipe needs EAGER_ALLOW_SOFTWARE_GPU=1)
+  --graph              run the training step as a graph (tf.function)
   --help               this text
 `;
 
@@ -229,6 +236,7 @@ async function main(args: string[]): Promise<void> {
       data: { type: "string", default: "mnist" },
       logdir: { type: "string", default: "runs" },
       device: { type: "string", default: "/cpu:0" },
+      graph: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -252,7 +260,8 @@ async function main(args: string[]): Promise<void> {
   const learningRate = positive("learning-rate", values["learning-rate"], 1e-4, false);
   console.log(
     `${data.name}: ${data.train.count} training and ${data.test.count} test images; ` +
-      `${steps} steps of ${batchSize}, Adam ${learningRate}, on ${device}`,
+      `${steps} steps of ${batchSize}, Adam ${learningRate}, on ${device}` +
+      (values.graph ? ", the step as a graph" : ""),
   );
   const result = await trainMnist({
     steps,
@@ -261,6 +270,7 @@ async function main(args: string[]): Promise<void> {
     data,
     logdir: values.logdir,
     device,
+    graph: values.graph,
   });
   console.log(
     `test accuracy ${(100 * result.testAccuracy).toFixed(2)}% ` +

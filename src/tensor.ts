@@ -14,6 +14,7 @@ import { cpuBackend } from "./backend/cpu/backend.ts";
 import { backendForDevice } from "./backend/registry.ts";
 import { formatTensor } from "./format.ts";
 import { isPinned, track } from "./lifetime.ts";
+import { activeTrace } from "./graph/hooks.ts";
 import { hold, RELEASE_MIN_BYTES } from "./backend/cpu/storage.ts";
 
 /** A JS scalar a tensor can be made from. */
@@ -152,6 +153,7 @@ export class Tensor {
    */
   dataSync(): TypedArray {
     const storage = this.storage;
+    activeTrace()?.hostRead(this, "dataSync");
     if (this.contiguous && ArrayBuffer.isView(storage)) {
       if (this.offset === 0 && storage.length === this.size) return storage;
       return storage.subarray(this.offset, this.offset + this.size);

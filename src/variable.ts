@@ -14,6 +14,7 @@ import { castTensor, contiguous } from "./ops/cast.ts";
 import { constant } from "./ops/convert.ts";
 import { add, subtract } from "./ops/math.ts";
 import { withPlacement } from "./backend/registry.ts";
+import { activeTrace, hostStep, variableValue } from "./graph/hooks.ts";
 
 /** Options of new tf.Variable. */
 export interface VariableOptions {
@@ -96,7 +97,7 @@ export class Variable implements Watchable {
   read(): Tensor {
     this.#owned = false;
     notifyRead(this, this.#value);
-    return this.#value;
+    return variableValue(this, this.#value, "read");
   }
 
   /** Same as read(). */
@@ -111,7 +112,7 @@ export class Variable implements Watchable {
   /** The value without telling the tapes (for optimizers and checkpoints). */
   peek(): Tensor {
     this.#owned = false;
-    return this.#value;
+    return variableValue(this, this.#value, "peek");
   }
 
   /**
@@ -124,7 +125,7 @@ export class Variable implements Watchable {
 
   /** For optimizers: the value, read by an update without handing it out (replaceOwned). */
   updateInput(): Tensor {
-    return this.#value;
+    return variableValue(this, this.#value, "internal");
   }
 
   /**
@@ -162,13 +163,13 @@ export class Variable implements Watchable {
 
   /** The value as JS data, as Tensor.numpy(). */
   numpy(): NestedArray {
-    return this.#value.numpy();
+    return variableValue(this, this.#value, "peek").numpy();
   }
 
   /** The value's flat typed array, as Tensor.dataSync(). */
   dataSync(): TypedArray {
     this.#owned = false;
-    return this.#value.dataSync();
+    return variableValue(this, this.#value, "peek").dataSync();
   }
 
   /** Replaces the value; the new one must have the variable's shape. Returns this. */
@@ -178,6 +179,11 @@ export class Variable implements Watchable {
     const here = this.#value.backend;
     const made = value instanceof Tensor ? value : withPlacement(here, () => constant(value));
     const t = made.backend === here ? made : made.to(this.device);
+    // In a traced function the assignment runs again at each call, with that call's value.
+    if (activeTrace() !== null) {
+      hostStep(`${this.name}.assign`, [t], ([x]) => (this.assign(x), []));
+      return this;
+    }
     if (!sameShape(t.shape, this.shape)) {
       throw new RangeError(
         `Variable ${this.name}: cannot assign a value of shape ${showShape(t.shape)} to a ` +
@@ -212,12 +218,12 @@ export class Variable implements Watchable {
 
   /** this += delta. Returns this. */
   assignAdd(delta: TensorLike): this {
-    return this.assign(add(this.#value, delta));
+    return this.assign(add(this.updateInput(), delta));
   }
 
   /** this -= delta. Returns this. */
   assignSub(delta: TensorLike): this {
-    return this.assign(subtract(this.#value, delta));
+    return this.assign(subtract(this.updateInput(), delta));
   }
 
   /**

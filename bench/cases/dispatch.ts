@@ -57,14 +57,26 @@ export const dispatchCases: Case[] = [
     params: { size: 1, length: 100 },
     ours: ({ size, length }) => {
       const x = small(size as number), c = tf.fill([size as number], 1.01);
-      const rounds = (length as number) / 4;
-      return {
-        fn: () => {
-          let y = x;
-          for (let i = 0; i < rounds; i++) y = tf.exp(tf.tanh(tf.add(tf.multiply(y, c), c)));
-          return y;
-        },
-      };
+      return { fn: () => chain(x, c, (length as number) / 4) };
+    },
+  },
+  {
+    id: "chain_100_traced",
+    label: "chain of 100 small ops, ours as tf.function",
+    group,
+    kind: "chain",
+    params: { size: 1, length: 100 },
+    ours: ({ size, length }) => {
+      const x = small(size as number), c = tf.fill([size as number], 1.01);
+      const traced = tf.function((y: tf.Tensor) => chain(y, c, (length as number) / 4));
+      return { fn: () => traced(x) };
     },
   },
 ];
+
+/** `rounds` times y = exp(tanh(y * c + c)). */
+function chain(x: tf.Tensor, c: tf.Tensor, rounds: number): tf.Tensor {
+  let y = x;
+  for (let i = 0; i < rounds; i++) y = tf.exp(tf.tanh(tf.add(tf.multiply(y, c), c)));
+  return y;
+}

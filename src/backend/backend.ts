@@ -95,8 +95,10 @@ export interface Backend<S = Storage> {
   /**
    * Unary `code` of x into new dense storage of x's size, as `outDtype`. NOTE: the
    * elementwise families allocate their own output: one call per small op, not two.
+   * `into`: storage to write instead (a traced graph's planned buffer; only the CPU's graphs
+   * pass it).
    */
-  unary(op: string, code: number, x: Tensor, outDtype: DType): S;
+  unary(op: string, code: number, x: Tensor, outDtype: DType, into?: S): S;
   /** Binary `code` of x and y, broadcast to `shape` (n elements), into new dense storage. */
   binary(
     op: string,
@@ -106,6 +108,7 @@ export interface Backend<S = Storage> {
     shape: readonly number[],
     n: number,
     outDtype: DType,
+    into?: S,
   ): S;
   /** out (dense, `shape`) = cond ? a : b, broadcast. */
   where(op: string, cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[], out: S): void;

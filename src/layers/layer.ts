@@ -4,6 +4,7 @@
  * `<scope>/<layer scope>/<weight>` (see scope.ts).
  * @module
  */
+import { withoutTrace } from "../graph/hooks.ts";
 import { type DType, isFloat } from "../dtype.ts";
 import { describe, sameShape, showShape } from "../shape.ts";
 import type { Tensor, TensorLike } from "../tensor.ts";
@@ -297,7 +298,11 @@ export abstract class Layer<In = Tensor, Out = Tensor> {
     if (typeof initializer !== "function") {
       throw new TypeError(`${op}: initializer of ${name} must be a function (shape, dtype)`);
     }
-    const value = withoutRecording(() => toTensor(op, initializer([...shape], dtype)));
+    // A weight's initial value is made outside any tape and any trace (TensorFlow's
+    // init_scope): a layer built inside a traced function draws it once, not at every call.
+    const value = withoutRecording(() =>
+      withoutTrace(() => toTensor(op, initializer([...shape], dtype)))
+    );
     if (!sameShape(value.shape, shape)) {
       throw new RangeError(
         `${op}: the initializer of ${name} gave shape ${showShape(value.shape)}, expected ${

@@ -25,6 +25,7 @@
  */
 import { checkDType, type DType, isFloat, itemSize, numberFits } from "../dtype.ts";
 import { RandomDist } from "../native/codes.ts";
+import { hostStep1 } from "../graph/hooks.ts";
 import type { Backend } from "../backend/backend.ts";
 import { placement } from "../backend/registry.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
@@ -125,6 +126,14 @@ export function setSeed(seed: Seed | null): void {
 
 // ---- the kernel call -------------------------------------------------------------------
 
+/**
+ * A draw: in a traced function, a host step run again at each call with that call's seeds
+ * (dropped from the graph when its values are unused).
+ */
+function draw(op: string, make: () => Tensor): Tensor {
+  return hostStep1(op, [], make, { pure: true });
+}
+
 function fill(
   op: string,
   dist: number,
@@ -218,7 +227,7 @@ export function randomUniform(shape: number[], options: RandomUniformOptions = {
       })${a === b && dtype === "float32" ? " after rounding to float32" : ""}`,
     );
   }
-  return fill(op, RandomDist.UNIFORM, s, dtype, a, b, nextSeeds(op, options.seed));
+  return draw(op, () => fill(op, RandomDist.UNIFORM, s, dtype, a, b, nextSeeds(op, options.seed)));
 }
 
 /** Options of randomNormal and truncatedNormal. */
@@ -239,7 +248,7 @@ function normal(op: string, dist: number, shape: number[], options: RandomNormal
   const mean = checkFinite(op, "mean", options.mean ?? 0);
   const stddev = checkFinite(op, "stddev", options.stddev ?? 1);
   if (stddev < 0) throw new RangeError(`${op}: stddev must be >= 0, got ${stddev}`);
-  return fill(op, dist, s, dtype, mean, stddev, nextSeeds(op, options.seed));
+  return draw(op, () => fill(op, dist, s, dtype, mean, stddev, nextSeeds(op, options.seed)));
 }
 
 /**
@@ -288,7 +297,10 @@ export interface RandomShuffleOptions {
  */
 export function randomShuffle(x: TensorLike, options: RandomShuffleOptions = {}): Tensor {
   const op = "randomShuffle";
-  const t = toTensor(op, x);
+  return hostStep1(op, [toTensor(op, x)], ([t]) => shuffleRows(op, t, options));
+}
+
+function shuffleRows(op: string, t: Tensor, options: RandomShuffleOptions): Tensor {
   const seeds = nextSeeds(op, options.seed);
   const rows = t.rank === 0 ? 1 : t.shape[0];
   if (rows <= 1) return t;
@@ -370,8 +382,13 @@ export function dropout(x: TensorLike, rate: number, options: DropoutOptions = {
       );
     }
   }
-  const seeds = nextSeeds(op, options.seed);
-  if (rate === 0) return t;
-  const u = fill(op, RandomDist.UNIFORM, noise, t.dtype, 0, 1, seeds);
+  if (rate === 0) {
+    nextSeeds(op, options.seed); // as eager does; a traced function draws nothing
+    return t;
+  }
+  const u = draw(
+    op,
+    () => fill(op, RandomDist.UNIFORM, noise, t.dtype, 0, 1, nextSeeds(op, options.seed)),
+  );
   return where(greaterEqual(u, rate), multiply(t, 1 / (1 - rate)), 0);
 }

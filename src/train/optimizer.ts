@@ -15,6 +15,7 @@
  *   name.
  * @module
  */
+import { hostStep } from "../graph/hooks.ts";
 import { isFloat } from "../dtype.ts";
 import { describe, sameShape, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
@@ -301,15 +302,21 @@ export abstract class Optimizer {
         }]`,
       );
     }
-    const lr = this.#currentLearningRate(globalStep);
-    withoutRecording(() => {
-      this.createSlots([...new Set(updates.map(([, v]) => v))]);
-      this.prepare(lr);
-      for (const [grad, v] of updates) this.applyDense(grad, v, lr);
-      this.finish();
-      globalStep?.assignAdd(1);
-    });
-    this.#applied++;
+    // In a traced function the updates run again at each call (a host step): the learning
+    // rate, the step count and whether a slot is updated in place are decided then.
+    const variables = updates.map(([, v]) => v);
+    hostStep(what, updates.map(([grad]) => grad), (grads) => {
+      const lr = this.#currentLearningRate(globalStep);
+      withoutRecording(() => {
+        this.createSlots([...new Set(variables)]);
+        this.prepare(lr);
+        for (const [i, grad] of grads.entries()) this.applyDense(grad, variables[i], lr);
+        this.finish();
+        globalStep?.assignAdd(1);
+      });
+      this.#applied++;
+      return [];
+    }, { retainsInputs: !GRADIENT_READERS.has(this.applyDense) });
   }
 
   /**

@@ -20,8 +20,9 @@ export function unaryKernel(
   code: number,
   x: StridedView & { readonly contiguous: boolean },
   outDtype: DType,
+  into?: TypedArray,
 ): TypedArray {
-  const out = allocateOutput(outDtype, x.size, op);
+  const out = into ?? allocateOutput(outDtype, x.size, op);
   if (!x.contiguous) return unaryStrided(op, code, x, out);
   check(native.eager_unary_flat(code, dtypeCode(x.dtype), x.size, out, host(x), x.offset), op);
   return out;
@@ -72,8 +73,9 @@ export function binaryKernel(
   shape: readonly number[],
   n: number,
   outDtype: DType,
+  into?: TypedArray,
 ): TypedArray {
-  const out = allocateOutput(outDtype, n, op);
+  const out = into ?? allocateOutput(outDtype, n, op);
   // Dense operands that each span the output (the same elements in the same order: their
   // shapes differ at most by 1s) or hold one value take the flat path, without shape arrays.
   const xStep = x.size === n ? 1 : 0, yStep = y.size === n ? 1 : 0;
