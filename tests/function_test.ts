@@ -165,14 +165,34 @@ Deno.test("reading a computed value on the host while tracing is an error naming
   assertEquals(f.tracingCount, 0);
 });
 
-Deno.test("under a gradient tape a traced function runs eagerly, so gradients flow", () => {
-  const f = tf.function((x: tf.Tensor) => x.square().sum());
-  const x = tf.constant([1, 2, 3]);
-  f(x);
-  const tape = new tf.GradientTape();
-  tape.watch(x);
-  const y = tape.record(() => f(x));
-  assertEquals([...tape.gradient(y, x)!.dataSync()], [2, 4, 6]);
+Deno.test("under a tape a traced function is one op whose gradient is a traced graph", () => {
+  const w = new tf.Variable([[0.5, -1], [2, 0.25]]);
+  const f = (x: tf.Tensor, k: number) => tf.matmul(x, w).tanh().mul(k).sum();
+  const traced = tf.function(f);
+  const gradients = (g: typeof f, x: tf.Tensor) => {
+    const tape = new tf.GradientTape();
+    tape.watch(x);
+    const y = tape.record(() => g(x, 3));
+    return [y, ...tape.gradient(y, [x, w])];
+  };
+  for (const x of [tf.constant([[1, 2]]), tf.constant([[-1, 0.5]]), tf.constant([[3, 1]])]) {
+    assertEquals(values(gradients(traced, x)), values(gradients(f, x)));
+  }
+  assertEquals(traced.tracingCount, 1);
+  // Second derivatives: the backward graph, under an outer tape, is one op in turn.
+  const x = tf.constant([[1, 2]]);
+  const second = (g: typeof f) => {
+    const outer = new tf.GradientTape();
+    outer.watch(x);
+    const dx = outer.record(() => {
+      const inner = new tf.GradientTape();
+      inner.watch(x);
+      return inner.gradient(inner.record(() => g(x, 3)), x)!.sum();
+    });
+    return outer.gradient(dx, x);
+  };
+  const expected = values(second(f));
+  assertEquals(values(second(traced)), expected);
 });
 
 Deno.test("views and shared storage among the arguments are handled", () => {

@@ -17,7 +17,11 @@
  */
 import { Tensor } from "../tensor.ts";
 import { Variable } from "../variable.ts";
-import { active as activeTapes } from "../tape.ts";
+import { active as activeTapes, record, withoutRecording } from "../tape.ts";
+import { GradientTape } from "../gradients.ts";
+import { isFloat } from "../dtype.ts";
+import { zerosLike } from "../ops/creation.ts";
+import type { Graph } from "./graph.ts";
 import { denseStrides } from "../shape.ts";
 import { env } from "../env.ts";
 import { activeTrace } from "./hooks.ts";
@@ -54,11 +58,13 @@ let nextObjectId = 0;
 interface Flattened {
   readonly signature: string;
   readonly tensors: Tensor[];
+  /** The caller's tensors, of which `tensors` may be dense copies. */
+  readonly originals: Tensor[];
   readonly args: unknown[];
 }
 
 function flatten(args: readonly unknown[]): Flattened {
-  const tensors: Tensor[] = [];
+  const tensors: Tensor[] = [], originals: Tensor[] = [];
   const storages = new Set<unknown>();
   const parts: string[] = [];
   const walk = (a: unknown): unknown => {
@@ -68,6 +74,7 @@ function flatten(args: readonly unknown[]): Flattened {
       const dense = a.contiguous && !storages.has(a.storage) ? a : denseCopy(a);
       storages.add(dense.storage);
       tensors.push(dense);
+      originals.push(a);
       parts.push(`T(${a.dtype}[${a.shape.join(",")}]@${a.device})`);
       return dense;
     }
@@ -103,7 +110,7 @@ function flatten(args: readonly unknown[]): Flattened {
     parts.push(",");
     return w;
   });
-  return { signature: parts.join(""), tensors, args: out };
+  return { signature: parts.join(""), tensors, originals, args: out };
 }
 
 function denseCopy(t: Tensor): Tensor {
@@ -139,29 +146,127 @@ export function tfFunction<A extends unknown[], R>(
     throw new TypeError(`tf.function: expected a function, got ${typeof fn}`);
   }
   const name = options.name ?? (fn.name || "function");
-  const graphs = new Map<string, CompiledGraph>();
+  const graphs = new Map<string, Signature>();
   const log = env("EAGER_LOG_TRACES") === "1";
   let tracingCount = 0;
 
-  const traced = (...args: A): R => {
-    if (activeTrace() !== null || tapeRecording()) return fn(...args);
-    const flat = flatten(args);
-    const graph = graphs.get(flat.signature);
-    if (graph !== undefined && !graph.running) return graph.run(flat.tensors) as R;
-    if (graph !== undefined) return fn(...args); // called from its own host step
-    const { result, graph: recorded } = traceRun(flat.tensors, () => fn(...(flat.args as A)));
-    graphs.set(flat.signature, new CompiledGraph(recorded));
+  /** The graph of flat's signature, traced now (returning the eager result) if new. */
+  const graphFor = (flat: Flattened): { entry: Signature; result?: R } => {
+    const known = graphs.get(flat.signature);
+    if (known !== undefined) return { entry: known };
+    const { result, graph } = traceRun(flat.tensors, () => fn(...(flat.args as A)));
+    const entry = new Signature(new CompiledGraph(graph), variablesOf(graph));
+    graphs.set(flat.signature, entry);
     tracingCount++;
     if (log) console.error(`tf.function ${name}: trace ${tracingCount} for (${flat.signature})`);
     options.onTrace?.(flat.signature, tracingCount);
-    return result;
+    return { entry, result };
+  };
+
+  /** Under a recording tape: the graph's run, recorded as one op (see differentiated). */
+  const differentiated = (flat: Flattened): R => {
+    const { entry, result } = withoutRecording(() => {
+      const found = graphFor(flat);
+      return found.result !== undefined || found.entry.graph.running
+        ? found
+        : { entry: found.entry, result: found.entry.graph.run(flat.tensors) as R };
+    });
+    const outputs = resultTensors(result).filter((t) => isFloat(t.dtype));
+    const values = entry.variables.map((v) => v.read()); // the tapes watch them now
+    entry.backward ??= backwardFunction(fn, flat, entry.variables, `${name}.backward`);
+    const backward = entry.backward;
+    record(
+      `tf.function:${name}`,
+      [...flat.originals, ...values],
+      outputs,
+      (dys) => backward(flat.tensors, outputs.map((o, i) => dys[i] ?? zerosLike(o))),
+    );
+    return result as R;
+  };
+
+  const traced = (...args: A): R => {
+    if (activeTrace() !== null) return fn(...args);
+    const flat = flatten(args);
+    if (tapeRecording()) return differentiated(flat);
+    const { entry, result } = graphFor(flat);
+    if (result !== undefined) return result;
+    // A call from the graph's own host step (a function that calls itself) runs eagerly.
+    return entry.graph.running ? fn(...args) : entry.graph.run(flat.tensors) as R;
   };
   Object.defineProperties(traced, {
     name: { value: name },
     tracingCount: { get: () => tracingCount },
     graphs: {
-      value: () => [...graphs].map(([signature, g]) => ({ signature, stats: g.stats })),
+      value: () => [...graphs].map(([signature, g]) => ({ signature, stats: g.graph.stats })),
     },
   });
   return traced as TracedFunction<A, R>;
+}
+
+/** One signature's graph, the variables it reads, and its gradient function once needed. */
+class Signature {
+  backward?: (tensors: Tensor[], dys: Tensor[]) => Tensor[];
+  constructor(readonly graph: CompiledGraph, readonly variables: readonly Variable[]) {}
+}
+
+/** The variables a graph reads, once each, in the order it first reads them. */
+function variablesOf(graph: Graph): Variable[] {
+  const found = new Set<Variable>();
+  for (const node of graph.nodes) {
+    if (node.kind === "variable" && node.variable instanceof Variable) found.add(node.variable);
+  }
+  return [...found];
+}
+
+/** The tensors of a result (any structure), in order. */
+function resultTensors(r: unknown, out: Tensor[] = []): Tensor[] {
+  if (r instanceof Tensor) out.push(r);
+  else if (Array.isArray(r)) { for (const item of r) resultTensors(item, out); }
+  else if (typeof r === "object" && r !== null && Object.getPrototypeOf(r) === Object.prototype) {
+    for (const v of Object.values(r)) resultTensors(v, out);
+  }
+  return out;
+}
+
+/** `flat.args` with its tensors replaced, in order, by `tensors`. */
+function withTensors(args: readonly unknown[], tensors: readonly Tensor[]): unknown[] {
+  let next = 0;
+  const walk = (a: unknown): unknown => {
+    if (a instanceof Tensor) return tensors[next++];
+    if (Array.isArray(a)) return a.map(walk);
+    if (typeof a === "object" && a !== null && Object.getPrototypeOf(a) === Object.prototype) {
+      return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, walk(v)]));
+    }
+    return a;
+  };
+  return args.map(walk);
+}
+
+/**
+ * The gradient of a traced function as a traced function of its tensor arguments and the
+ * gradients of its floating-point results: it runs the function again under a tape (the
+ * forward pass is recomputed, not kept) and returns the gradients of the arguments and of
+ * `variables`, zeros where unconnected. NOTE: traced itself, so a tape recording while it
+ * runs (a second derivative) records it as one op in turn.
+ */
+function backwardFunction(
+  fn: (...args: never[]) => unknown,
+  flat: Flattened,
+  variables: readonly Variable[],
+  name: string,
+): (tensors: Tensor[], dys: Tensor[]) => Tensor[] {
+  return tfFunction((tensors: Tensor[], dys: Tensor[]) => {
+    const tape = new GradientTape();
+    for (const t of tensors) if (isFloat(t.dtype)) tape.watch(t);
+    const result = tape.record(() => fn(...(withTensors(flat.args, tensors) as never[])));
+    const outputs = resultTensors(result).filter((t) => isFloat(t.dtype));
+    const sources = [...tensors.filter((t) => isFloat(t.dtype)), ...variables];
+    const grads = tape.gradient(outputs, sources, {
+      outputGradients: outputs.length === 1 ? dys[0] : dys,
+      unconnectedGradients: "zero",
+    });
+    let k = 0;
+    const forArgs = tensors.map((t) => isFloat(t.dtype) ? grads[k++]! : zerosLike(t));
+    return [...forArgs, ...grads.slice(k).map((g) => g!)];
+  }, { name });
 }
