@@ -5,7 +5,8 @@
  *    one CI run covers v4, v3 and v2 on an AVX-512 machine;
  * 3. the GEMM suites with no BLAS at all (EAGER_BLAS=none: libeager's built-in GEMM), and
  *    the kernel suites again on the stand-in GPU backend (EAGER_TEST_BACKEND=stand-in,
- *    tests/backends/stand_in.ts), which checks that every op goes through the backend seam;
+ *    tests/backends/stand_in.ts), which checks that every op goes through the backend seam
+ *    (and tf.function's graphs off the CPU);
  * 4. the aarch64 library: cross-built always (a build failure fails the tests), and its
  *    suites run under qemu (scripts/aarch64.ts) unless the emulator cannot be installed
  *    (no root), which is said and skipped.
@@ -128,7 +129,7 @@ function runs(): Run[] {
   list.push({
     name: "kernel suites on the stand-in GPU backend (the backend seam)",
     env: { EAGER_TEST_BACKEND: "stand-in" },
-    files: [...kernels, "tests/backend_test.ts", "tests/dispose_test.ts"],
+    files: [...kernels, "tests/backend_test.ts", "tests/dispose_test.ts", "tests/function_test.ts"],
   });
   return list;
 }

@@ -310,7 +310,7 @@ function buildResult(t: ResultTemplate, env: Env): unknown {
 // --- planning ------------------------------------------------------------------------------
 
 /** Indices of the nodes that something kept or returned depends on, in order. */
-function keptNodes(graph: Graph): number[] {
+export function keptNodes(graph: Graph): number[] {
   const live = new Set(resultValues(graph.result));
   const keep: number[] = [];
   for (let i = graph.nodes.length - 1; i >= 0; i--) {

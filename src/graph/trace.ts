@@ -197,8 +197,11 @@ export class Trace implements TraceHooks {
     }
     if (method === "upload") {
       const storage = original.apply(backend, args) as Storage;
-      const copy = (args[0] as TypedArray).slice();
-      const id = this.#newValueOf({ kind: "constant", storage: copy }, backend, copy);
+      // The CPU keeps the caller's array itself, which the caller may change: a copy. A
+      // device's upload copied already.
+      const values = args[0] as TypedArray;
+      const kept = storage === values ? values.slice() : storage;
+      const id = this.#newValueOf({ kind: "constant", storage: kept }, backend, values);
       this.#ids.set(storage, id);
       return storage;
     }

@@ -40,7 +40,8 @@ export function standInBackend(device: string, options: StandInOptions = {}): Ba
     return s.host;
   };
   const unwrap = (arg: unknown): unknown => {
-    if (arg instanceof Tensor) {
+    // A tensor, or a traced graph's view of one (src/graph/replay.ts: a Tensor's fields).
+    if (arg instanceof Tensor || isView(arg)) {
       if (arg.backend !== self) {
         throw new Error(`stand-in ${device}: received a tensor on ${arg.device}`);
       }
@@ -48,7 +49,10 @@ export function standInBackend(device: string, options: StandInOptions = {}): Ba
     }
     if (arg instanceof StandInBuffer) return storageOf(arg);
     if (Array.isArray(arg)) return arg.map(unwrap);
-    if (arg !== null && typeof arg === "object" && "t" in arg && arg.t instanceof Tensor) {
+    if (
+      arg !== null && typeof arg === "object" && "t" in arg &&
+      (arg.t instanceof Tensor || isView(arg.t))
+    ) {
       return { ...arg, t: unwrap(arg.t) }; // a matmul operand
     }
     return arg;
@@ -75,6 +79,11 @@ export function standInBackend(device: string, options: StandInOptions = {}): Ba
  * dtype, shape, strides, size, contiguity, dense elements). NOTE: a plain object, not a
  * Tensor, so that it takes no part in dispose counting or tf.tidy.
  */
+/** Whether `x` has what a backend reads of a tensor, without being one. */
+function isView(x: unknown): x is Tensor {
+  return typeof x === "object" && x !== null && "storage" in x && "strides" in x && "backend" in x;
+}
+
 function cpuView(t: Tensor, host: TypedArray) {
   const view = {
     storage: host,
