@@ -1,0 +1,87 @@
+"""Writes SavedModels with TensorFlow 2 and runs them, for tf.savedModel.load's tests.
+
+Usage: saved_model_write.py DIR
+Writes under DIR: module/ (a tf.Module: relu(x @ w + b), signature input x [None, 4]),
+convnet/ (the guide's MNIST convnet as a Keras model, exported), dense_bn/ (Keras Dense,
+BatchNormalization with moved statistics, Dropout and softmax, exported). Prints JSON: for
+each, the input it was run on and TensorFlow's outputs (name -> shape and flat values).
+"""
+import json
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+class DenseRelu(tf.Module):
+    def __init__(self):
+        self.w = tf.Variable(tf.random.normal([4, 3], seed=1), name="w")
+        self.b = tf.Variable(tf.constant([0.1, -0.2, 0.3]), name="b")
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+    def __call__(self, x):
+        return {"y": tf.nn.relu(tf.matmul(x, self.w) + self.b)}
+
+
+def convnet():
+    conv = {"padding": "same", "activation": "relu"}
+    pool = {"pool_size": 2, "strides": 2, "padding": "same"}
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(8, 5, **conv),
+        keras.layers.MaxPooling2D(**pool),
+        keras.layers.Conv2D(16, 5, **conv),
+        keras.layers.MaxPooling2D(**pool),
+        keras.layers.Flatten(),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10),
+    ])
+
+
+def dense_bn():
+    model = keras.Sequential([
+        keras.Input(shape=(6,)),
+        keras.layers.Dense(5),
+        keras.layers.BatchNormalization(),
+        keras.layers.Activation("relu"),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+    rng = np.random.default_rng(0)
+    model(rng.normal(size=(16, 6)).astype(np.float32), training=True)  # moves the statistics
+    return model
+
+
+def run(fn, x):
+    (name,) = fn.structured_input_signature[1].keys()
+    out = fn(**{name: tf.constant(x)})
+    return name, {k: {"shape": list(v.shape), "data": v.numpy().astype(np.float64).ravel().tolist()}
+                  for k, v in out.items()}
+
+
+def main(root):
+    tf.random.set_seed(7)
+    keras.utils.set_random_seed(7)
+    rng = np.random.default_rng(1)
+    result = {}
+    module = DenseRelu()
+    tf.saved_model.save(module, f"{root}/module", signatures=module.__call__)
+    cases = [("module", rng.normal(size=(2, 4)).astype(np.float32))]
+    convnet().export(f"{root}/convnet", verbose=False)
+    cases.append(("convnet", rng.uniform(size=(3, 28, 28, 1)).astype(np.float32)))
+    dense_bn().export(f"{root}/dense_bn", verbose=False)
+    cases.append(("dense_bn", rng.normal(size=(4, 6)).astype(np.float32)))
+    for name, x in cases:
+        loaded = tf.saved_model.load(f"{root}/{name}")
+        key, outputs = run(loaded.signatures["serving_default"], x)
+        result[name] = {
+            "input": {"name": key, "shape": list(x.shape), "data": x.ravel().tolist()},
+            "outputs": outputs,
+        }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
