@@ -82,9 +82,16 @@ async function startup(column: Column): Promise<Result> {
   return { column, stats: statsOf(samples) };
 }
 
-async function peakMemory(column: Column): Promise<Result> {
+async function peakMemory(column: Column, graph = false): Promise<Result> {
   const command = column === "ours"
-    ? [DENO, "run", "--allow-all", "bench/procs/memory_ours.ts", `${MEMORY_STEPS}`]
+    ? [
+      DENO,
+      "run",
+      "--allow-all",
+      "bench/procs/memory_ours.ts",
+      `${MEMORY_STEPS}`,
+      graph ? "graph" : "eager",
+    ]
     : [await interopPython(), "bench/peers/tf_memory.py", `${MEMORY_STEPS}`];
   return await peakOf(column, command, MEMORY_STEPS);
 }
@@ -183,6 +190,16 @@ export const processCases: Case[] = [
     processColumns: ["ours", "tensorflow"],
     process: peakMemory,
     targets: [{ column: "tensorflow", atLeast: 2, text: "peak memory <= half of TF's" }],
+  },
+  {
+    id: "mnist_peak_memory_traced",
+    label: `peak RSS, ${MEMORY_STEPS}-step MNIST training loop, ours as tf.function`,
+    group: "process",
+    kind: "peak_memory",
+    params: { steps: MEMORY_STEPS },
+    unit: "bytes",
+    processColumns: ["ours", "tensorflow"],
+    process: (column) => peakMemory(column, true),
   },
   {
     id: "lstm_lm_peak_memory",

@@ -3,7 +3,8 @@
 Usage: saved_model_write.py DIR
 Writes under DIR: module/ (a tf.Module: relu(x @ w + b), signature input x [None, 4]),
 convnet/ (the guide's MNIST convnet as a Keras model, exported), dense_bn/ (Keras Dense,
-BatchNormalization with moved statistics, Dropout and softmax, exported). Prints JSON: for
+BatchNormalization with moved statistics, Dropout and softmax, exported), lstm/ (Keras LSTM and
+Dense, exported: a While loop over TensorLists). Prints JSON: for
 each, the input it was run on and TensorFlow's outputs (name -> shape and flat values).
 """
 import json
@@ -54,6 +55,14 @@ def dense_bn():
     return model
 
 
+def lstm():
+    return keras.Sequential([
+        keras.Input(shape=(7, 3)),
+        keras.layers.LSTM(6),
+        keras.layers.Dense(2),
+    ])
+
+
 def run(fn, x):
     (name,) = fn.structured_input_signature[1].keys()
     out = fn(**{name: tf.constant(x)})
@@ -73,6 +82,8 @@ def main(root):
     cases.append(("convnet", rng.uniform(size=(3, 28, 28, 1)).astype(np.float32)))
     dense_bn().export(f"{root}/dense_bn", verbose=False)
     cases.append(("dense_bn", rng.normal(size=(4, 6)).astype(np.float32)))
+    lstm().export(f"{root}/lstm", verbose=False)
+    cases.append(("lstm", rng.normal(size=(2, 7, 3)).astype(np.float32)))
     for name, x in cases:
         loaded = tf.saved_model.load(f"{root}/{name}")
         key, outputs = run(loaded.signatures["serving_default"], x)

@@ -198,17 +198,13 @@ function checkOps(meta: MetaGraph, roots: readonly string[], what: string): void
           `tf.savedModel.load: ${what}: node ${node.name}${where} uses op ${node.op}, which this library cannot run`,
         );
       }
-      const f = node.attrs.get("f");
-      if (f && "func" in f && !seenFunctions.has(f.func)) {
+      for (const f of node.attrs.values()) {
+        if (!("func" in f) || seenFunctions.has(f.func)) continue; // f, or a While's cond and body
         seenFunctions.add(f.func);
         const fn = meta.functions.get(f.func);
-        if (fn) {
-          check(
-            new Map(fn.nodes.map((n) => [n.name, n])),
-            [...fn.ret.values()],
-            ` (in function ${fn.name})`,
-          );
-        }
+        if (!fn) continue;
+        const nodes = new Map(fn.nodes.map((n) => [n.name, n]));
+        check(nodes, [...fn.ret.values()], ` (in function ${fn.name})`);
       }
       stack.push(...node.inputs);
     }

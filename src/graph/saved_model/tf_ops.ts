@@ -15,7 +15,7 @@ import * as a from "../../ops/array.ts";
 import { matmul } from "../../ops/matmul.ts";
 import { castTensor } from "../../ops/cast.ts";
 import { constant } from "../../ops/convert.ts";
-import { fill } from "../../ops/creation.ts";
+import { fill, range } from "../../ops/creation.ts";
 import { gather } from "../../ops/gather_scatter.ts";
 import { oneHot } from "../../ops/one_hot.ts";
 import { tile } from "../../ops/tile.ts";
@@ -37,7 +37,15 @@ export interface Strings {
   readonly shape: number[];
 }
 
-export type Value = Tensor | VariableHandle | Strings | null;
+/**
+ * A TensorList (the variant Keras's recurrent loops keep their steps in): tensors by index.
+ * Lists are values: SetItem makes a new list, as in TensorFlow.
+ */
+export class TensorList {
+  constructor(readonly items: readonly (Tensor | undefined)[], readonly dtype: DType) {}
+}
+
+export type Value = Tensor | VariableHandle | Strings | TensorList | null;
 
 /** What an op implementation sees of its node. */
 export interface OpContext {
@@ -74,6 +82,17 @@ function stringsIn(c: OpContext, i: number): string[] {
   }
   return x.strings;
 }
+
+function listIn(c: OpContext, i: number): TensorList {
+  const x = c.inputs[i];
+  if (!(x instanceof TensorList)) {
+    throw new TypeError(`${c.op} ${c.name}: input ${i} is not a TensorList`);
+  }
+  return x;
+}
+
+/** Loops at most this many times: a While that never ends is an error, not a hang. */
+const MAX_ITERATIONS = 10_000_000;
 
 function handleIn(c: OpContext, i: number): VariableHandle {
   const x = c.inputs[i];
@@ -298,6 +317,54 @@ export const TF_OPS: Record<string, Impl> = {
       batchDims: int(c, "batch_dims"),
     }),
   ],
+  Split: (c) => a.split(tensorIn(c, 1), int(c, "num_split"), numbersIn(c, 0)[0]),
+  Range: (c) => {
+    const [start, limit, delta] = [0, 1, 2].map((i) => Number(tensorIn(c, i).dataSync()[0]));
+    return [range(start, limit, delta, tensorIn(c, 0).dtype)];
+  },
+  // Loops (Keras's recurrent layers)
+  While: (c) => {
+    const cond = funcAttr(c, "cond"), body = funcAttr(c, "body");
+    let vars: Value[] = [...c.inputs];
+    for (let i = 0;; i++) {
+      const [go] = c.call(cond, vars);
+      if (!(go instanceof Tensor) || !Number(go.dataSync()[0])) return vars;
+      if (i === MAX_ITERATIONS) {
+        throw new Error(`While ${c.name}: more than ${MAX_ITERATIONS} iterations`);
+      }
+      vars = c.call(body, vars);
+    }
+  },
+  TensorListReserve: (
+    c,
+  ) => [
+    new TensorList(new Array(numbersIn(c, 1)[0]).fill(undefined), dtypeAttr(c, "element_dtype")),
+  ],
+  TensorListFromTensor: (c) => [new TensorList(a.unstack(tensorIn(c, 0)), tensorIn(c, 0).dtype)],
+  TensorListGetItem: (c) => {
+    const list = listIn(c, 0), i = numbersIn(c, 1)[0];
+    const item = list.items[i];
+    if (!item) {
+      throw new Error(`TensorListGetItem ${c.name}: item ${i} of ${list.items.length} is unset`);
+    }
+    return [item];
+  },
+  TensorListSetItem: (c) => {
+    const list = listIn(c, 0), i = numbersIn(c, 1)[0];
+    const items = [...list.items];
+    items[i] = tensorIn(c, 2);
+    return [new TensorList(items, list.dtype)];
+  },
+  TensorListStack: (c) => {
+    const list = listIn(c, 0);
+    const items = list.items.map((t, i) => {
+      if (!t) {
+        throw new Error(`TensorListStack ${c.name}: item ${i} of ${list.items.length} is unset`);
+      }
+      return t;
+    });
+    return [a.stack(items, 0)];
+  },
   OneHot: (c) => [oneHot(tensorIn(c, 0), numbersIn(c, 1)[0], {
     onValue: Number(tensorIn(c, 2).dataSync()[0]),
     offValue: Number(tensorIn(c, 3).dataSync()[0]),
@@ -306,9 +373,9 @@ export const TF_OPS: Record<string, Impl> = {
   })],
 };
 
-function funcAttr(c: OpContext): string {
-  const f = c.attr("f");
-  if (!f || !("func" in f)) throw new TypeError(`${c.op} ${c.name}: no function attr f`);
+function funcAttr(c: OpContext, name = "f"): string {
+  const f = c.attr(name);
+  if (!f || !("func" in f)) throw new TypeError(`${c.op} ${c.name}: no function attr ${name}`);
   return f.func;
 }
 
