@@ -188,7 +188,7 @@ export const processCases: Case[] = [
     params: { steps: MEMORY_STEPS },
     unit: "bytes",
     processColumns: ["ours", "tensorflow"],
-    process: peakMemory,
+    process: (column) => peakMemory(column),
     targets: [{ column: "tensorflow", atLeast: 2, text: "peak memory <= half of TF's" }],
   },
   {
