@@ -14,6 +14,7 @@
  */
 import type { Backend, Storage } from "../backend/backend.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
+import { requestCollection } from "../backend/cpu/storage.ts";
 import { type DType, itemSize, type TypedArray } from "../dtype.ts";
 import { pin } from "../lifetime.ts";
 import { sameShape, showShape } from "../shape.ts";
@@ -130,7 +131,12 @@ export class CompiledGraph {
     const env = this.#env;
     this.#running = true;
     try {
-      this.#arena ??= this.#allocateArena();
+      if (this.#arena === undefined) {
+        // The trace's own eager run left its intermediates to the collector: collected
+        // before the planned buffers are made, they do not add to the peak.
+        requestCollection();
+        this.#arena = this.#allocateArena();
+      }
       for (const v of this.#graph.values) {
         const tensor = v.source.kind === "constant" ? v.source.tensor : undefined;
         if (tensor?.isDisposed) {

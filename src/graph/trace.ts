@@ -61,7 +61,8 @@ function isStorage(v: unknown): v is Storage {
 export class Trace implements TraceHooks {
   readonly values: Value[] = [];
   readonly nodes: Node[] = [];
-  readonly #ids = new Map<Storage, number>();
+  /** NOTE: weak, so that the trace's own run frees what it no longer uses, as eagerly. */
+  readonly #ids = new WeakMap<Storage, number>();
   #depth = 0;
   #paused = 0;
 
