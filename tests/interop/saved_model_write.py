@@ -4,7 +4,8 @@ Usage: saved_model_write.py DIR
 Writes under DIR: module/ (a tf.Module: relu(x @ w + b), signature input x [None, 4]),
 convnet/ (the guide's MNIST convnet as a Keras model, exported), dense_bn/ (Keras Dense,
 BatchNormalization with moved statistics, Dropout and softmax, exported), lstm/ (Keras LSTM and
-Dense, exported: a While loop over TensorLists). Prints JSON: for
+Dense, exported: a While loop over TensorLists), resnet50/ (keras.applications.ResNet50 with
+random weights, exported). Prints JSON: for
 each, the input it was run on and TensorFlow's outputs (name -> shape and flat values).
 """
 import json
@@ -84,6 +85,8 @@ def main(root):
     cases.append(("dense_bn", rng.normal(size=(4, 6)).astype(np.float32)))
     lstm().export(f"{root}/lstm", verbose=False)
     cases.append(("lstm", rng.normal(size=(2, 7, 3)).astype(np.float32)))
+    keras.applications.ResNet50(weights=None).export(f"{root}/resnet50", verbose=False)
+    cases.append(("resnet50", rng.uniform(size=(1, 224, 224, 3)).astype(np.float32)))
     for name, x in cases:
         loaded = tf.saved_model.load(f"{root}/{name}")
         key, outputs = run(loaded.signatures["serving_default"], x)
