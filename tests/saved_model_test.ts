@@ -46,9 +46,17 @@ Deno.test("an op with no TensorFlow form is an error naming it, and nothing is w
     assertThrowsMatch(
       () =>
         tf.savedModel.save(dense, `${dir}/m`, {
-          signatures: { fn: (x: tf.Tensor) => x, inputs: [{ shape: [-1, 3] }] },
+          signatures: { fn: (x: tf.Tensor) => x, inputs: [{ shape: [-2, 3] }] },
         }),
-      /input 0 of serving_default needs a shape of non-negative integers.*unknown dimensions/,
+      /input 0 of serving_default needs a shape of non-negative integers and null/,
+    );
+    // A graph that depends on the unknown batch size beyond shapes cannot be written.
+    assertThrowsMatch(
+      () =>
+        tf.savedModel.save(dense, `${dir}/m`, {
+          signatures: { fn: (x: tf.Tensor) => tf.reverse(x, 0), inputs: [{ shape: [null, 3] }] },
+        }),
+      /serving_default: node .* changes with the unknown dimension's size; give the input a fixed shape/,
     );
     assertThrowsMatch(
       () => tf.savedModel.save(dense, `${dir}/m`, {} as tf.savedModel.SaveOptions),

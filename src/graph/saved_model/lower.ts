@@ -121,6 +121,23 @@ export class GraphDefBuilder {
     this.nodes.push({ name, op, inputs, attrs });
     return name;
   }
+
+  /** A builder that continues this one's names and variables, with no nodes yet. */
+  fork(): GraphDefBuilder {
+    const f = new GraphDefBuilder();
+    for (const name of this.#used) f.#used.add(name);
+    for (const [k, v] of this.#counts) f.#counts.set(k, v);
+    for (const [k, v] of this.variables) f.variables.set(k, v);
+    return f;
+  }
+
+  /** Takes a fork's names and variables, and `nodes` (its nodes, perhaps rewritten). */
+  adopt(fork: GraphDefBuilder, nodes: readonly NodeDef[]): void {
+    for (const name of fork.#used) this.#used.add(name);
+    for (const [k, v] of fork.#counts) this.#counts.set(k, v);
+    for (const [k, v] of fork.variables) this.variables.set(k, v);
+    this.nodes.push(...nodes);
+  }
 }
 
 /** Error for what cannot be written as a GraphDef, naming the op. */

@@ -8,7 +8,7 @@
  *   (one without an object graph) by running that restore op on `variables/variables`;
  * - variables/: the variables' values in the tensor bundle format of our checkpoints, keyed
  *   by variable name.
- * The signatures have the shapes they were traced with (no unknown dimensions yet).
+ * Unknown dimensions (null) are found by tracing twice (unknown_dims.ts).
  * Everything is checked and encoded before anything is written; the directory is written
  * beside its place and renamed into it, so a failed save leaves no half-written model.
  * @module
@@ -27,10 +27,14 @@ import { traceRun } from "../trace.ts";
 import { keptNodes } from "../replay.ts";
 import { GraphDefBuilder, Lowering, type TfTensor } from "./lower.ts";
 import { DT_STRING, encodeSavedModel, type Signature, type TensorInfo } from "./protos.ts";
+import { mergeDims, mergeProbes, PROBES } from "./unknown_dims.ts";
 
-/** An input of a signature: its shape, dtype (default float32) and name (default x, x_1, ...). */
+/**
+ * An input of a signature: its shape (null or -1 for a size known only at run time, such as
+ * the batch), dtype (default float32) and name (default x, x_1, ...).
+ */
 export interface TensorSpec {
-  shape: readonly number[];
+  shape: readonly (number | null)[];
   dtype?: DType;
   name?: string;
 }
@@ -112,7 +116,10 @@ function namedSignatures(
   return named;
 }
 
-/** Traces one signature on zeros of its specs and lowers it; returns its SignatureDef. */
+/**
+ * Traces one signature on zeros of its specs and lowers it into `def`; returns its
+ * SignatureDef. With unknown dimensions it is traced at both probe sizes (unknown_dims.ts).
+ */
 function lowerSignature(
   op: string,
   def: GraphDefBuilder,
@@ -120,14 +127,45 @@ function lowerSignature(
   signature: SignatureFunction,
 ): Signature {
   const specs = signature.inputs.map((spec, i) => checkSpec(op, name, spec, i));
-  const examples = specs.map((s) => zeros(s.shape, s.dtype));
+  if (!specs.some((s) => s.shape.includes(null))) {
+    return lowerAt(op, def, name, signature, specs, 0);
+  }
+  const [a, b] = [def.fork(), def.fork()];
+  const sa = lowerAt(op, a, name, signature, specs, PROBES[0]);
+  const sb = lowerAt(op, b, name, signature, specs, PROBES[1]);
+  def.adopt(a, mergeProbes(name, a.nodes, b.nodes));
+  const merge = (x: Record<string, TensorInfo>, y: Record<string, TensorInfo>) =>
+    Object.fromEntries(
+      Object.entries(x).map(([key, info]) => {
+        const dims = mergeDims(info.shape, y[key].shape);
+        if (!dims) {
+          throw new TypeError(`${op}: ${name}: output ${key}'s rank depends on the unknown size`);
+        }
+        return [key, { ...info, shape: dims }];
+      }),
+    );
+  return {
+    inputs: merge(sa.inputs, sb.inputs),
+    outputs: merge(sa.outputs, sb.outputs),
+    methodName: PREDICT,
+  };
+}
+
+/** lowerSignature at one size of the unknown dimensions. */
+function lowerAt(
+  op: string,
+  def: GraphDefBuilder,
+  name: string,
+  signature: SignatureFunction,
+  specs: { shape: (number | null)[]; dtype: DType; name: string }[],
+  unknownSize: number,
+): Signature {
+  const shapes = specs.map((s) => s.shape.map((d) => d ?? unknownSize));
+  const examples = specs.map((s, i) => zeros(shapes[i], s.dtype));
   const { graph } = withoutRecording(() => traceRun(examples, () => signature.fn(...examples)));
   const outputs = resultOperands(op, name, graph.result);
   const lowering = new Lowering(def, graph, name);
-  const placeholders = lowering.placeholders(
-    specs.map((s) => `${name}_${s.name}`),
-    specs.map((s) => s.shape),
-  );
+  const placeholders = lowering.placeholders(specs.map((s) => `${name}_${s.name}`), shapes);
   const results = lowering.lower(keptNodes(graph), outputs.map(([, o]) => o));
   const info = (t: TfTensor): TensorInfo => ({
     name: t.ref,
@@ -150,20 +188,20 @@ function checkSpec(
   signature: string,
   spec: TensorSpec,
   i: number,
-): { shape: number[]; dtype: DType; name: string } {
+): { shape: (number | null)[]; dtype: DType; name: string } {
   const shape = spec?.shape;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+  const dim = (d: unknown) => d === null || d === -1 || (Number.isInteger(d) && (d as number) >= 0);
+  if (!Array.isArray(shape) || !shape.every(dim)) {
     throw new TypeError(
-      `${op}: input ${i} of ${signature} needs a shape of non-negative integers, got ${
-        describe(shape)
-      } (unknown dimensions are not supported yet)`,
+      `${op}: input ${i} of ${signature} needs a shape of non-negative integers and null ` +
+        `(or -1) for unknown sizes, got ${describe(shape)}`,
     );
   }
   const name = spec.name ?? (i === 0 ? "x" : `x_${i}`);
   if (!/^[A-Za-z0-9_]+$/.test(name)) {
     throw new TypeError(`${op}: input name ${JSON.stringify(name)} must match [A-Za-z0-9_]+`);
   }
-  return { shape: [...shape], dtype: spec.dtype ?? "float32", name };
+  return { shape: shape.map((d) => (d === -1 ? null : d)), dtype: spec.dtype ?? "float32", name };
 }
 
 /** A result's tensors with their output names: output_0, ... or the object's keys. */
