@@ -141,6 +141,27 @@ Deno.test("dead work is dropped and intermediates share planned buffers", () => 
   assertEquals([...f(x).dataSync()], [...y.dataSync()]);
 });
 
+Deno.test("duplicate elementwise work is computed once", () => {
+  const f = (x: tf.Tensor) => {
+    const a = x.exp().add(1), b = x.exp().add(1); // the same twice
+    return a.mul(b).sub(x.exp());
+  };
+  const traced = tf.function(f);
+  const x = tf.randomNormal([50], { seed: 5 });
+  traced(x);
+  const [{ stats }] = traced.graphs();
+  assertEquals([stats.nodes, stats.duplicates, stats.kept], [7, 3, 4]);
+  assertEquals([...traced(x).dataSync()], [...f(x).dataSync()]);
+  // A value written again in place between the two calls is not folded: a product's output
+  // gets its bias and activation in place (Dense), so two reads of it are two values.
+  const dense = new tf.layers.Dense(4, { activation: tf.nn.relu });
+  const g = (v: tf.Tensor) => dense.apply(v).add(dense.apply(v).neg());
+  const tg = tf.function(g);
+  const v = tf.randomNormal([3, 2], { seed: 6 });
+  tg(v);
+  assertEquals([...tg(v).dataSync()], [...g(v).dataSync()]);
+});
+
 Deno.test("results are fresh tensors: disposing one leaves the next call whole", () => {
   const f = tf.function((x: tf.Tensor) => x.square().add(1));
   const x = tf.randomNormal([200, 200]);

@@ -6,7 +6,7 @@
  * once the trace ends.
  * @module
  */
-import type { DType } from "../dtype.ts";
+import type { DType, TypedArray } from "../dtype.ts";
 import type { Backend, Storage } from "../backend/backend.ts";
 import type { Tensor } from "../tensor.ts";
 import type { TracedVariable, VariableAccess } from "./hooks.ts";
@@ -15,8 +15,16 @@ import type { TracedVariable, VariableAccess } from "./hooks.ts";
 export type ValueSource =
   /** The call's tensor argument `index` (dense; its offset may differ between calls). */
   | { readonly kind: "argument"; readonly index: number }
-  /** Fixed across calls: data uploaded while tracing (copied), or a tensor made outside. */
-  | { readonly kind: "constant"; readonly storage: Storage; readonly tensor?: Tensor }
+  /**
+   * Fixed across calls: data uploaded while tracing (copied; `values` on the host when small),
+   * or a tensor made outside.
+   */
+  | {
+    readonly kind: "constant";
+    readonly storage: Storage;
+    readonly tensor?: Tensor;
+    readonly values?: TypedArray;
+  }
   /** Allocated by kernel node `node`: zero-filled when `zeroed`. */
   | { readonly kind: "kernel"; readonly node: number; readonly zeroed: boolean }
   /** Result `output` of host step or variable node `node`, made anew at each call. */

@@ -1,6 +1,7 @@
 /**
  * Running a traced graph (src/graph/graph.ts) on new arguments. Before the first run the
  * graph is planned once:
+ * - duplicate elementwise calls are folded into their first (src/graph/duplicates.ts);
  * - dead work is dropped: a node is kept only when something kept or returned uses what it
  *   writes (host steps with effects, an optimizer's update, always are);
  * - buffers are planned by liveness: on the CPU, each intermediate value that does not
@@ -17,6 +18,7 @@ import { cpuBackend } from "../backend/cpu/backend.ts";
 import { requestCollection } from "../backend/cpu/storage.ts";
 import { type DType, itemSize, type TypedArray } from "../dtype.ts";
 import { pin } from "../lifetime.ts";
+import { withoutDuplicates } from "./duplicates.ts";
 import { sameShape, showShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import {
@@ -76,9 +78,10 @@ class GraphView {
 
 /** What planning found, for tests and the debug log. */
 export interface GraphStats {
-  /** Nodes recorded, and kept after dropping dead work. */
+  /** Nodes recorded, kept after dropping dead work, and folded as duplicates. */
   readonly nodes: number;
   readonly kept: number;
+  readonly duplicates: number;
   /** Values given a planned buffer, the buffers, and their bytes. */
   readonly planned: number;
   readonly buffers: number;
@@ -99,7 +102,8 @@ export class CompiledGraph {
   #arena: Storage[] | undefined;
   #running = false;
 
-  constructor(graph: Graph) {
+  constructor(traced: Graph) {
+    const { graph, removed } = withoutDuplicates(traced);
     this.#graph = graph;
     const n = graph.values.length;
     this.#env = { storage: new Array(n).fill(undefined), offset: new Array(n).fill(0) };
@@ -115,6 +119,7 @@ export class CompiledGraph {
     this.stats = {
       nodes: graph.nodes.length,
       kept: kept.length,
+      duplicates: removed,
       planned: plan.slotOf.filter((s) => s >= 0).length,
       buffers: plan.slots.length,
       bufferBytes: plan.slots.reduce((s, b) => s + b.capacity * itemSize(b.dtype), 0),

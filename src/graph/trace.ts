@@ -48,6 +48,8 @@ const ALLOCATING: Record<string, boolean> = {
   unary: false,
   binary: false,
 };
+/** Uploads of at most this many elements keep their values on the host too (to compare). */
+const SMALL_CONSTANT = 64;
 /** Methods that write into one of their tensor operands, by argument position. */
 const IN_PLACE_OPERAND: Record<string, number> = { biasActivation: 1 };
 
@@ -202,7 +204,12 @@ export class Trace implements TraceHooks {
       // device's upload copied already.
       const values = args[0] as TypedArray;
       const kept = storage === values ? values.slice() : storage;
-      const id = this.#newValueOf({ kind: "constant", storage: kept }, backend, values);
+      const small = values.length <= SMALL_CONSTANT ? values.slice() : undefined;
+      const id = this.#newValueOf(
+        { kind: "constant", storage: kept, values: small },
+        backend,
+        values,
+      );
       this.#ids.set(storage, id);
       return storage;
     }

@@ -5,7 +5,8 @@ Writes under DIR: module/ (a tf.Module: relu(x @ w + b), signature input x [None
 convnet/ (the guide's MNIST convnet as a Keras model, exported), dense_bn/ (Keras Dense,
 BatchNormalization with moved statistics, Dropout and softmax, exported), lstm/ (Keras LSTM and
 Dense, exported: a While loop over TensorLists), resnet50/ (keras.applications.ResNet50 with
-random weights, exported). Prints JSON: for
+random weights, exported), cond/ (a tf.Module whose function branches with tf.cond: an If or
+StatelessIf node). Prints JSON: for
 each, the input it was run on and TensorFlow's outputs (name -> shape and flat values).
 """
 import json
@@ -24,6 +25,13 @@ class DenseRelu(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
     def __call__(self, x):
         return {"y": tf.nn.relu(tf.matmul(x, self.w) + self.b)}
+
+
+class Branching(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+    def __call__(self, x):
+        y = tf.cond(tf.reduce_sum(x) > 0, lambda: tf.nn.relu(x) * 2.0, lambda: -x)
+        return {"y": y}
 
 
 def convnet():
@@ -85,6 +93,9 @@ def main(root):
     cases.append(("dense_bn", rng.normal(size=(4, 6)).astype(np.float32)))
     lstm().export(f"{root}/lstm", verbose=False)
     cases.append(("lstm", rng.normal(size=(2, 7, 3)).astype(np.float32)))
+    branching = Branching()
+    tf.saved_model.save(branching, f"{root}/cond", signatures=branching.__call__)
+    cases.append(("cond", np.array([[1, -2, 3], [0.5, 1, -1]], dtype=np.float32)))
     keras.applications.ResNet50(weights=None).export(f"{root}/resnet50", verbose=False)
     cases.append(("resnet50", rng.uniform(size=(1, 224, 224, 3)).astype(np.float32)))
     for name, x in cases:

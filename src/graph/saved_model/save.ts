@@ -25,6 +25,7 @@ import type { OperandTemplate, ResultTemplate } from "../graph.ts";
 import type { TracedVariable } from "../hooks.ts";
 import { traceRun } from "../trace.ts";
 import { keptNodes } from "../replay.ts";
+import { withoutDuplicates } from "../duplicates.ts";
 import { GraphDefBuilder, Lowering, type TfTensor } from "./lower.ts";
 import { DT_STRING, encodeSavedModel, type Signature, type TensorInfo } from "./protos.ts";
 import { mergeDims, mergeProbes, PROBES } from "./unknown_dims.ts";
@@ -162,7 +163,8 @@ function lowerAt(
 ): Signature {
   const shapes = specs.map((s) => s.shape.map((d) => d ?? unknownSize));
   const examples = specs.map((s, i) => zeros(shapes[i], s.dtype));
-  const { graph } = withoutRecording(() => traceRun(examples, () => signature.fn(...examples)));
+  const traced = withoutRecording(() => traceRun(examples, () => signature.fn(...examples)));
+  const { graph } = withoutDuplicates(traced.graph);
   const outputs = resultOperands(op, name, graph.result);
   const lowering = new Lowering(def, graph, name);
   const placeholders = lowering.placeholders(specs.map((s) => `${name}_${s.name}`), shapes);

@@ -335,6 +335,13 @@ export const TF_OPS: Record<string, Impl> = {
       vars = c.call(body, vars);
     }
   },
+  StatelessWhile: (c) => TF_OPS.While(c),
+  If: (c) => {
+    const cond = tensorIn(c, 0);
+    const taken = Number(cond.size === 1 ? cond.dataSync()[0] : cond.size) !== 0;
+    return c.call(funcAttr(c, taken ? "then_branch" : "else_branch"), c.inputs.slice(1));
+  },
+  StatelessIf: (c) => TF_OPS.If(c),
   TensorListReserve: (
     c,
   ) => [
