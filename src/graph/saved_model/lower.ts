@@ -624,31 +624,12 @@ export class Lowering {
     };
     const a = side(5, m, k, lit(6) as number[]), b = side(7, k, n, lit(8) as number[]);
     const shape = [...batch, m, n];
-    const t = batch.length === 0
-      ? this.add(
-        `${this.scope}/MatMul`,
-        "MatMul",
-        [a.ref, b.ref],
-        {
-          T: type(a.dtype),
-          transpose_a: { b: false },
-          transpose_b: { b: false },
-        },
-        a.dtype,
-        shape,
-      )
-      : this.add(
-        `${this.scope}/BatchMatMulV2`,
-        "BatchMatMulV2",
-        [a.ref, b.ref],
-        {
-          T: type(a.dtype),
-          adj_x: { b: false },
-          adj_y: { b: false },
-        },
-        a.dtype,
-        shape,
-      );
+    // MatMul for one product, BatchMatMulV2 for a batch; transposes are already in the views.
+    const [tfOp, flags] = batch.length === 0
+      ? ["MatMul", ["transpose_a", "transpose_b"]]
+      : ["BatchMatMulV2", ["adj_x", "adj_y"]];
+    const attrs = { T: type(a.dtype), [flags[0]]: { b: false }, [flags[1]]: { b: false } };
+    const t = this.add(`${this.scope}/${tfOp}`, tfOp, [a.ref, b.ref], attrs, a.dtype, shape);
     this.#set(out, t);
   }
 
