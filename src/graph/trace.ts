@@ -167,7 +167,8 @@ export class Trace implements TraceHooks {
   #patch(backend: Backend): Record<string, unknown> {
     const target = backend as unknown as Record<string, unknown>;
     const saved: Record<string, unknown> = {};
-    for (const [name, member] of Object.entries(target)) {
+    for (const name of methodNames(backend)) {
+      const member = target[name];
       if (typeof member !== "function" || PASSED_THROUGH.has(name)) continue;
       saved[name] = member;
       const original = member as (...args: unknown[]) => unknown;
@@ -340,6 +341,19 @@ function dtypeOfArray(array: TypedArray | undefined): DType {
   if (array instanceof BigInt64Array) return "int64";
   if (array instanceof Uint8Array) return "uint8";
   return "float32";
+}
+
+/**
+ * A backend's method names: its own properties (an object literal, as the CPU's) and its
+ * class's (the WebGPU backend). NOTE: a class method is restored after the trace as an own
+ * property holding the same function, so the object's shape changes once, at its first trace.
+ */
+function methodNames(backend: Backend): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = backend; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) if (name !== "constructor") names.add(name);
+  }
+  return [...names];
 }
 
 /** The values a kernel's arguments read (operands) and write (storage). */
