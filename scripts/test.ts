@@ -23,13 +23,15 @@ import {
 } from "./aarch64.ts";
 
 /** Test files of the kernels that differ between CPU levels: ops, conv, matmul, pooling,
- * reductions, softmax, gradients, indexing, random numbers and the fused updates. */
+ * reductions, softmax, gradients, indexing, random numbers, the fused updates and the fused
+ * elementwise chains of traced graphs. */
 export const KERNEL_SUITES = [
   "array_test.ts",
   "batch_norm_test.ts",
   "conv_grad_test.ts",
   "conv_test.ts",
   "epilogue_test.ts",
+  "function_test.ts",
   "gradients_test.ts",
   "indexing_grad_test.ts",
   "indexing_test.ts",
@@ -129,7 +131,7 @@ function runs(): Run[] {
   list.push({
     name: "kernel suites on the stand-in GPU backend (the backend seam)",
     env: { EAGER_TEST_BACKEND: "stand-in" },
-    files: [...kernels, "tests/backend_test.ts", "tests/dispose_test.ts", "tests/function_test.ts"],
+    files: [...kernels, "tests/backend_test.ts", "tests/dispose_test.ts"],
   });
   return list;
 }

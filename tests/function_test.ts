@@ -162,6 +162,31 @@ Deno.test("duplicate elementwise work is computed once", () => {
   assertEquals([...tg(v).dataSync()], [...g(v).dataSync()]);
 });
 
+Deno.test("elementwise chains are fused into one pass with the unfused values", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    const c = tf.fill([1], 1.01, dtype);
+    const f = (x: tf.Tensor, y: tf.Tensor) => {
+      let z = x;
+      for (let i = 0; i < 40; i++) z = z.mul(c).add(y).tanh(); // 120 steps: two runs
+      const mid = z.exp(); // read after the runs as well as inside them
+      return [mid.sub(x).sqrt().add(mid), mid];
+    };
+    const traced = tf.function(f);
+    for (const n of [1, 7, 3000]) {
+      const x = tf.randomUniform([n], { seed: n, dtype }), y = tf.randomUniform([n], { dtype });
+      assertEquals(values(traced(x, y)), values(f(x, y)), `${dtype} n=${n}`);
+      assertEquals(values(traced(x, y)), values(f(x, y)), `${dtype} n=${n}, again`);
+    }
+    for (const { stats } of traced.graphs()) assertEquals(stats.fused, stats.kept, dtype);
+  }
+  // Above the fused size the unfused kernels (threaded) run.
+  const big = tf.function((x: tf.Tensor) => x.exp().add(1));
+  const x = tf.randomUniform([40000]);
+  big(x);
+  assertEquals(big.graphs()[0].stats.fused, 0);
+  assertEquals([...big(x).dataSync()], [...x.exp().add(1).dataSync()]);
+});
+
 Deno.test("results are fresh tensors: disposing one leaves the next call whole", () => {
   const f = tf.function((x: tf.Tensor) => x.square().add(1));
   const x = tf.randomNormal([200, 200]);

@@ -19,6 +19,14 @@ EAGER_API int32_t eager_binary_flat(int32_t op, int32_t dtype, int64_t n, void *
       b_step);
 }
 
+EAGER_API int32_t eager_fused_elementwise(int32_t dtype, int64_t n, int32_t n_steps,
+                                          const int32_t *program, int32_t n_inputs,
+                                          const uint64_t *inputs, const int32_t *input_steps,
+                                          const uint64_t *outputs, const int32_t *output_slots) {
+  return eager_active_kernels->fused_elementwise(dtype, n, n_steps, program, n_inputs, inputs,
+      input_steps, outputs, output_slots);
+}
+
 EAGER_API int32_t eager_binary(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape,
                                void *out, const void *a, int64_t a_offset, const int64_t *a_strides,
                                const void *b, int64_t b_offset, const int64_t *b_strides) {

@@ -13,6 +13,9 @@ typedef struct {
   int32_t (*binary_flat)(int32_t op, int32_t dtype, int64_t n, void *out, const void *a,
                          int64_t a_offset, int32_t a_step, const void *b, int64_t b_offset,
                          int32_t b_step);
+  int32_t (*fused_elementwise)(int32_t dtype, int64_t n, int32_t n_steps, const int32_t *program,
+                               int32_t n_inputs, const uint64_t *inputs, const int32_t *input_steps,
+                               const uint64_t *outputs, const int32_t *output_slots);
   int32_t (*binary)(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape, void *out,
                     const void *a, int64_t a_offset, const int64_t *a_strides, const void *b,
                     int64_t b_offset, const int64_t *b_strides);
@@ -106,6 +109,7 @@ typedef struct {
     .unary_flat = eager_unary_flat, \
     .unary = eager_unary, \
     .binary_flat = eager_binary_flat, \
+    .fused_elementwise = eager_fused_elementwise, \
     .binary = eager_binary, \
     .where = eager_where, \
     .cast = eager_cast, \

@@ -18,6 +18,7 @@
 #define eager_conv_geometry EAGER_LEVEL_NAME(eager_conv_geometry)
 #define eager_dense_strides EAGER_LEVEL_NAME(eager_dense_strides)
 #define eager_direct_conv EAGER_LEVEL_NAME(eager_direct_conv)
+#define eager_fused_elementwise EAGER_LEVEL_NAME(eager_fused_elementwise)
 #define eager_gather EAGER_LEVEL_NAME(eager_gather)
 #define eager_gather_nd EAGER_LEVEL_NAME(eager_gather_nd)
 #define eager_gemm EAGER_LEVEL_NAME(eager_gemm)

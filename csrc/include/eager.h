@@ -230,6 +230,19 @@ EAGER_API int32_t eager_unary(int32_t op, int32_t dtype, int32_t rank, const int
 EAGER_API int32_t eager_binary_flat(int32_t op, int32_t dtype, int64_t n, void *out,
                                     const void *a, int64_t a_offset, int32_t a_step,
                                     const void *b, int64_t b_offset, int32_t b_step);
+/* Longest chain eager_fused_elementwise runs in one call. */
+#define EAGER_MAX_FUSED_STEPS 64
+/* A chain of elementwise steps over n elements in one pass, blockwise, for traced graphs
+ * (src/graph/fusion.ts). Step s is program[4s..4s+3] = {kind (0 unary, 1 binary), op, a, b}:
+ * operand k < n_inputs is input k (the address of its first element; input_steps[k] is 1 for
+ * n elements or 0 for one value repeated), else the result of step k - n_inputs. A step with
+ * output_slots[s] >= 0 writes its n results at outputs[output_slots[s]]; the others live in
+ * block-sized temporaries. Every step computes as its unfused kernel does, value for value.
+ * Predicates and comparisons (other output dtypes) are not accepted. */
+EAGER_API int32_t eager_fused_elementwise(int32_t dtype, int64_t n, int32_t n_steps,
+                                          const int32_t *program, int32_t n_inputs,
+                                          const uint64_t *inputs, const int32_t *input_steps,
+                                          const uint64_t *outputs, const int32_t *output_slots);
 /* out (dense, `shape`) = op(a, b) with broadcasting expressed as stride 0. `dtype` is
  * the dtype of a and b; comparisons write bool. */
 EAGER_API int32_t eager_binary(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape,

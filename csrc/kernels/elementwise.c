@@ -3,6 +3,8 @@
  * instantiated from the rules in elementwise_ops.h; each loop has a contiguous fast
  * path the compiler vectorises, and the strided walk (eager_walk) feeds it segments.
  */
+#include <stdlib.h>
+
 #include "elementwise_ops.h"
 #include "internal.h"
 
@@ -324,4 +326,74 @@ EAGER_API int32_t eager_where(int32_t dtype, int32_t rank, const int64_t *shape,
                    (char *)b + b_offset * size};
   eager_segment_fn fn = size == 8 ? where_8 : size == 4 ? where_4 : where_1;
   return eager_walk(&it, base, sizes, EAGER_GRAIN_CHEAP, fn, NULL);
+}
+
+/* ---- fused chains (eager_fused_elementwise) ------------------------------------------- */
+
+/* Elements per block: a chain's intermediates live in block-sized temporaries (L1-resident)
+ * instead of whole arrays. */
+#define FUSED_BLOCK 512
+#define FUSED_STACK_BYTES 16384
+
+static const char *fused_operand(int32_t k, int32_t n_inputs, const uint64_t *inputs,
+                                 const int32_t *input_steps, char *const *results,
+                                 int64_t start, size_t size, int64_t *step) {
+  if (k < n_inputs) {
+    *step = input_steps[k];
+    return (const char *)(uintptr_t)inputs[k] + (input_steps[k] ? start * (int64_t)size : 0);
+  }
+  *step = 1;
+  return results[k - n_inputs];
+}
+
+EAGER_API int32_t eager_fused_elementwise(int32_t dtype, int64_t n, int32_t n_steps,
+                                          const int32_t *program, int32_t n_inputs,
+                                          const uint64_t *inputs, const int32_t *input_steps,
+                                          const uint64_t *outputs, const int32_t *output_slots) {
+  if (n < 0 || n_steps < 1 || n_steps > EAGER_MAX_FUSED_STEPS || n_inputs < 1 ||
+      !eager_dtype_valid(dtype))
+    return EAGER_ERR_ARGUMENT;
+  for (int32_t s = 0; s < n_steps; s++) {
+    const int32_t *p = program + 4 * s;
+    int unary = p[0] == 0;
+    if (p[0] != 0 && p[0] != 1) return EAGER_ERR_ARGUMENT;
+    if (unary ? (p[1] < 0 || p[1] >= EAGER_UNARY_COUNT || unary_is_predicate(p[1]) ||
+                 !unary_table[p[1]][dtype])
+              : (p[1] < 0 || p[1] >= EAGER_BINARY_COUNT || binary_is_compare(p[1]) ||
+                 !binary_table[p[1]][dtype]))
+      return EAGER_ERR_ARGUMENT;
+    for (int o = 0; o < (unary ? 1 : 2); o++) {
+      if (p[2 + o] < 0 || p[2 + o] >= n_inputs + s) return EAGER_ERR_ARGUMENT;
+    }
+  }
+  size_t size = eager_dtype_size(dtype);
+  /* Temporaries of one block per step: on the stack when small (a short chain of small
+   * tensors, where a malloc would cost more than the arithmetic). */
+  int64_t block = n < FUSED_BLOCK ? (n > 0 ? n : 1) : FUSED_BLOCK;
+  size_t temp_bytes = (size_t)n_steps * (size_t)block * size;
+  _Alignas(64) char local[FUSED_STACK_BYTES];
+  char *temps = temp_bytes <= sizeof local ? local : malloc(temp_bytes);
+  if (!temps) return EAGER_ERR_NO_MEMORY;
+  char *results[EAGER_MAX_FUSED_STEPS];
+  int32_t status = EAGER_OK;
+  for (int64_t start = 0; start < n && status == EAGER_OK; start += block) {
+    int64_t count = n - start < block ? n - start : block;
+    for (int32_t s = 0; s < n_steps && status == EAGER_OK; s++) {
+      const int32_t *p = program + 4 * s;
+      results[s] = output_slots[s] >= 0
+                       ? (char *)(uintptr_t)outputs[output_slots[s]] + start * (int64_t)size
+                       : temps + (size_t)s * (size_t)block * size;
+      int64_t sa, sb;
+      const char *a = fused_operand(p[2], n_inputs, inputs, input_steps, results, start, size, &sa);
+      if (p[0] == 0) {
+        unary_table[p[1]][dtype](count, results[s], a, sa);
+      } else {
+        const char *b = fused_operand(p[3], n_inputs, inputs, input_steps, results, start, size,
+                                      &sb);
+        status = binary_table[p[1]][dtype](count, results[s], a, sa, b, sb);
+      }
+    }
+  }
+  if (temps != local) free(temps);
+  return status;
 }

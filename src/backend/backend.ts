@@ -110,6 +110,22 @@ export interface Backend<S = Storage> {
     outDtype: DType,
     into?: S,
   ): S;
+  /**
+   * A chain of elementwise steps over n elements in one pass (a traced graph's fusion,
+   * src/graph/fusion.ts): `program` holds 4 int32 a step (kind 0 unary / 1 binary, op code,
+   * operand a, operand b; operand k < inputs.length is input k, else step k - inputs.length's
+   * result); inputs are dense, of n elements or one; step s writes outputs[outputSlots[s]]
+   * when that is >= 0. Every step computes as its own kernel would. Optional.
+   */
+  fusedElementwise?(
+    op: string,
+    dtype: DType,
+    n: number,
+    program: Int32Array,
+    inputs: readonly Tensor[],
+    outputs: readonly S[],
+    outputSlots: Int32Array,
+  ): void;
   /** out (dense, `shape`) = cond ? a : b, broadcast. */
   where(op: string, cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[], out: S): void;
   /** Reduces x walked as shape / strides (kept dims first, `keepRank` of them) into out. */

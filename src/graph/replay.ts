@@ -4,6 +4,7 @@
  * - duplicate elementwise calls are folded into their first (src/graph/duplicates.ts);
  * - dead work is dropped: a node is kept only when something kept or returned uses what it
  *   writes (host steps with effects, an optimizer's update, always are);
+ * - runs of elementwise calls are fused into one pass (src/graph/fusion.ts);
  * - buffers are planned by liveness: on the CPU, each intermediate value that does not
  *   escape (returned, or kept by a host step) gets a slice of one of a few buffers, made at
  *   the first run and reused by every later one; two values share a buffer when their lives
@@ -19,6 +20,7 @@ import { requestCollection } from "../backend/cpu/storage.ts";
 import { type DType, itemSize, type TypedArray } from "../dtype.ts";
 import { pin } from "../lifetime.ts";
 import { withoutDuplicates } from "./duplicates.ts";
+import { fuse, type FusedRun } from "./fusion.ts";
 import { sameShape, showShape } from "../shape.ts";
 import { Tensor } from "../tensor.ts";
 import {
@@ -82,6 +84,8 @@ export interface GraphStats {
   readonly nodes: number;
   readonly kept: number;
   readonly duplicates: number;
+  /** Elementwise nodes run inside fused chains (src/graph/fusion.ts). */
+  readonly fused: number;
   /** Values given a planned buffer, the buffers, and their bytes. */
   readonly planned: number;
   readonly buffers: number;
@@ -100,6 +104,8 @@ export class CompiledGraph {
   readonly #slotOf: Int32Array;
   readonly #slots: { dtype: DType; capacity: number }[];
   #arena: Storage[] | undefined;
+  /** Tensors made outside the function that the graph reads (checked at each run). */
+  readonly #captured: Tensor[] = [];
   #running = false;
 
   constructor(traced: Graph) {
@@ -113,13 +119,22 @@ export class CompiledGraph {
     this.#slotOf = plan.slotOf;
     this.#slots = plan.slots;
     for (const v of graph.values) {
-      if (v.source.kind === "constant") this.#env.storage[v.id] = v.source.storage;
+      if (v.source.kind !== "constant") continue;
+      this.#env.storage[v.id] = v.source.storage;
+      if (v.source.tensor) this.#captured.push(v.source.tensor);
     }
-    this.#steps = kept.map((i) => this.#step(graph.nodes[i]));
+    const steps = fuse(graph, kept, escaping);
+    this.#steps = steps.map((
+      x,
+    ) => (typeof x === "number" ? this.#step(graph.nodes[x]) : this.#fusedStep(x)));
     this.stats = {
       nodes: graph.nodes.length,
       kept: kept.length,
       duplicates: removed,
+      fused: steps.filter((x) => typeof x !== "number").reduce(
+        (t, r) => t + (r as FusedRun).nodes.length,
+        0,
+      ),
       planned: plan.slotOf.filter((s) => s >= 0).length,
       buffers: plan.slots.length,
       bufferBytes: plan.slots.reduce((s, b) => s + b.capacity * itemSize(b.dtype), 0),
@@ -142,9 +157,8 @@ export class CompiledGraph {
         requestCollection();
         this.#arena = this.#allocateArena();
       }
-      for (const v of this.#graph.values) {
-        const tensor = v.source.kind === "constant" ? v.source.tensor : undefined;
-        if (tensor?.isDisposed) {
+      for (const tensor of this.#captured) {
+        if (tensor.isDisposed) {
           throw new Error(
             "tf.function: a tensor the function captured when it was traced has been " +
               "disposed; pass it as an argument instead",
@@ -175,6 +189,31 @@ export class CompiledGraph {
   #plannedStorage(id: number): TypedArray {
     const buffer = this.#arena![this.#slotOf[id]] as TypedArray;
     return buffer.subarray(0, this.#graph.values[id].length);
+  }
+
+  /** A fused run: one backend call; its outputs get planned or fresh storage as single calls do. */
+  #fusedStep(run: FusedRun): Step {
+    const env = this.#env;
+    const views = run.inputs.map((o) => new GraphView(env, o, run.backend) as unknown as Tensor);
+    const storages: Storage[] = new Array(run.outputs.length);
+    const backend = run.backend;
+    return () => {
+      run.outputs.forEach((id, k) => {
+        storages[k] = this.#slotOf[id] >= 0
+          ? this.#plannedStorage(id)
+          : backend.allocateOutput(run.dtype, run.n, "tf.function");
+        env.storage[id] = storages[k];
+      });
+      backend.fusedElementwise!(
+        "tf.function",
+        run.dtype,
+        run.n,
+        run.program,
+        views,
+        storages,
+        run.outputSlots,
+      );
+    };
   }
 
   #step(node: Node): Step {

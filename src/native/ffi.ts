@@ -43,6 +43,13 @@ export const symbols = {
     parameters: ["i32", "i32", "i64", "buffer", "buffer", "i64", "i32", "buffer", "i64", "i32"],
     result: "i32",
   },
+  // int32_t eager_fused_elementwise(int32_t dtype, int64_t n, int32_t n_steps, const int32_t
+  //   *program, int32_t n_inputs, const uint64_t *inputs, const int32_t *input_steps, const
+  //   uint64_t *outputs, const int32_t *output_slots)
+  eager_fused_elementwise: {
+    parameters: ["i32", "i64", "i32", "buffer", "i32", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
   // int32_t eager_binary(int32_t op, int32_t dtype, int32_t rank, const int64_t *shape, void *out,
   //   const void *a, int64_t a_offset, const int64_t *a_strides, const void *b, int64_t b_offset,
   //   const int64_t *b_strides)

@@ -15,7 +15,7 @@ import {
   RELEASE_MIN_BYTES,
 } from "./storage.ts";
 import { copyStrided, denseElements } from "./copy.ts";
-import { binaryKernel, unaryKernel, whereKernel } from "./elementwise.ts";
+import { binaryKernel, fusedElementwiseKernel, unaryKernel, whereKernel } from "./elementwise.ts";
 import {
   batchNormGradRows,
   batchNormRows,
@@ -56,6 +56,7 @@ export const cpuBackend: Backend<TypedArray> = {
   copyStrided,
   unary: unaryKernel,
   binary: binaryKernel,
+  fusedElementwise: fusedElementwiseKernel,
   where: whereKernel,
   reduce: reduceInto,
   matmul: matmulInto,

@@ -162,3 +162,68 @@ export function whereKernel(
     op,
   );
 }
+
+/** The address of a typed array's first element, cached per array (graphs reuse theirs). */
+const addresses = new WeakMap<ArrayBufferView, bigint>();
+
+function addressOf(array: TypedArray): bigint {
+  let a = addresses.get(array);
+  if (a === undefined) {
+    a = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(array as BufferSource)));
+    addresses.set(array, a);
+  }
+  return a;
+}
+
+/**
+ * A chain of elementwise steps in one pass (eager_fused_elementwise): `program` as eager.h
+ * lays it out, `inputs` dense operands of n elements or of one (repeated), `outputs` the
+ * storage each output slot writes (n elements each).
+ */
+export function fusedElementwiseKernel(
+  op: string,
+  dtype: DType,
+  n: number,
+  program: Int32Array,
+  inputs: readonly (StridedView & { readonly contiguous: boolean })[],
+  outputs: readonly TypedArray[],
+  outputSlots: Int32Array,
+): void {
+  // NOTE: the address arrays are made once per program (a graph calls it again and again).
+  let scratch = fusedScratch.get(program);
+  if (scratch === undefined) {
+    scratch = {
+      inputs: new BigUint64Array(inputs.length),
+      steps: new Int32Array(inputs.length),
+      outputs: new BigUint64Array(outputs.length),
+    };
+    fusedScratch.set(program, scratch);
+  }
+  const size = host(inputs[0]).BYTES_PER_ELEMENT;
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i];
+    const base = addressOf(host(x));
+    scratch.inputs[i] = x.offset === 0 ? base : base + BigInt(x.offset * size);
+    scratch.steps[i] = x.size === 1 && n !== 1 ? 0 : 1;
+  }
+  for (let k = 0; k < outputs.length; k++) scratch.outputs[k] = addressOf(outputs[k]);
+  check(
+    native.eager_fused_elementwise(
+      dtypeCode(dtype),
+      n,
+      program.length / 4,
+      program,
+      inputs.length,
+      scratch.inputs,
+      scratch.steps,
+      scratch.outputs,
+      outputSlots,
+    ),
+    op,
+  );
+}
+
+const fusedScratch = new WeakMap<
+  Int32Array,
+  { inputs: BigUint64Array; steps: Int32Array; outputs: BigUint64Array }
+>();
