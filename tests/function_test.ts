@@ -187,6 +187,27 @@ Deno.test("elementwise chains are fused into one pass with the unfused values", 
   assertEquals([...big(x).dataSync()], [...x.exp().add(1).dataSync()]);
 });
 
+Deno.test("nested traced functions, tidy scopes and non-tensor results behave as eagerly", () => {
+  const inner = tf.function((x: tf.Tensor) => x.square().add(1));
+  const v = new tf.Variable([2, 3]);
+  const outer = (x: tf.Tensor) =>
+    tf.tidy(() => {
+      const y = inner(x).mul(v); // inner is traced inline into outer's graph
+      return { y, label: "done", weights: v.read() };
+    });
+  const traced = tf.function(outer);
+  for (const data of [[1, 2], [3, -1], [0.5, 0.25]]) {
+    const x = tf.constant(data);
+    const got = tf.tidy(() => traced(x)); // an outer tidy keeps what the call returns
+    const want = outer(x);
+    assertEquals(values(got), values(want));
+    assertEquals(got.label, "done");
+  }
+  assertEquals(traced.tracingCount, 1);
+  v.assign([1, 1]); // the returned value is the variable's current one
+  assertEquals([...traced(tf.constant([1, 2])).weights.dataSync()], [1, 1]);
+});
+
 Deno.test("results are fresh tensors: disposing one leaves the next call whole", () => {
   const f = tf.function((x: tf.Tensor) => x.square().add(1));
   const x = tf.randomNormal([200, 200]);
