@@ -199,20 +199,32 @@ static int32_t bn_check(int32_t dtype, int64_t outer, int64_t channels, int64_t 
   return EAGER_OK;
 }
 
+/* Scratch for `arrays` per-channel doubles, followed by the two per-chunk partial sums that
+ * bn_pass fills (pointed to from job); NULL when the memory cannot be had. */
+static double *bn_scratch(bn_job *job, int64_t arrays) {
+  int64_t channels = job->channels, chunks = job->chunks;
+  double *work =
+      malloc((size_t)(channels * (arrays + 2 * (chunks ? chunks : 1))) * sizeof(double));
+  if (work) {
+    job->partial_a = work + arrays * channels;
+    job->partial_b = work + arrays * channels + chunks * channels;
+  }
+  return work;
+}
+
 EAGER_API int32_t eager_batch_norm(int32_t dtype, int64_t outer, int64_t channels, int64_t inner,
                                    const void *x, const void *scale, const void *offset,
                                    double epsilon, int32_t training, int32_t relu, void *mean,
                                    void *variance, void *y) {
   int32_t status = bn_check(dtype, outer, channels, inner);
   if (status != EAGER_OK || channels == 0) return status;
-  int64_t m = outer * inner, chunks = (outer + CHUNK - 1) / CHUNK;
-  double *work = malloc((size_t)(channels * (4 + 2 * (chunks ? chunks : 1))) * sizeof(double));
+  int64_t m = outer * inner;
+  bn_job job = {.outer = outer, .channels = channels, .inner = inner,
+                .chunks = (outer + CHUNK - 1) / CHUNK, .x = x};
+  double *work = bn_scratch(&job, 4);
   if (!work) return EAGER_ERR_NO_MEMORY;
   double *center = work, *var = work + channels, *mul = work + 2 * channels,
          *add = work + 3 * channels;
-  bn_job job = {.outer = outer, .channels = channels, .inner = inner, .chunks = chunks,
-                .x = x, .partial_a = work + 4 * channels,
-                .partial_b = work + 4 * channels + chunks * channels};
   if (training) {
     bn_pass(dtype, &job, SUM_X, center, NULL);
     for (int64_t c = 0; c < channels; c++) center[c] = m ? center[c] / (double)m : 0.0 / 0.0;
@@ -256,15 +268,14 @@ EAGER_API int32_t eager_batch_norm_grad(int32_t dtype, int64_t outer, int64_t ch
                                         int32_t training, void *dx, void *dscale, void *doffset) {
   int32_t status = bn_check(dtype, outer, channels, inner);
   if (status != EAGER_OK || channels == 0) return status;
-  int64_t m = outer * inner, chunks = (outer + CHUNK - 1) / CHUNK;
-  double *work = malloc((size_t)(channels * (6 + 2 * (chunks ? chunks : 1))) * sizeof(double));
+  int64_t m = outer * inner;
+  bn_job job = {.outer = outer, .channels = channels, .inner = inner,
+                .chunks = (outer + CHUNK - 1) / CHUNK, .x = x, .dy = dy};
+  double *work = bn_scratch(&job, 6);
   if (!work) return EAGER_ERR_NO_MEMORY;
   double *center = work, *sum_dy = work + channels, *sum_dyx = work + 2 * channels,
          *ga = work + 3 * channels, *gb = work + 4 * channels, *gc = work + 5 * channels;
   for (int64_t c = 0; c < channels; c++) center[c] = value_at(dtype, mean, c, 0);
-  bn_job job = {.outer = outer, .channels = channels, .inner = inner, .chunks = chunks,
-                .x = x, .dy = dy, .partial_a = work + 6 * channels,
-                .partial_b = work + 6 * channels + chunks * channels};
   job.center = center;
   job.y = y;
   bn_pass(dtype, &job, SUM_GRAD, sum_dy, sum_dyx);
