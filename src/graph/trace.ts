@@ -14,7 +14,7 @@
  *   reproduce what the JS did with it. Constants and captured tensors may be read.
  * @module
  */
-import type { DType, TypedArray } from "../dtype.ts";
+import { type DType, dtypeOfArray, type TypedArray } from "../dtype.ts";
 import type { Backend, Storage } from "../backend/backend.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
 import { gpuBackends } from "../backend/registry.ts";
@@ -328,19 +328,11 @@ export class Trace implements TraceHooks {
       id,
       source,
       backend,
-      dtype: dtype ?? dtypeOfArray(array), // an upload's values: its dtype's array
+      dtype: dtype ?? (array && dtypeOfArray(array)) ?? "float32", // an upload's values
       length: length ?? array?.length ?? 0,
     });
     return id;
   }
-}
-
-function dtypeOfArray(array: TypedArray | undefined): DType {
-  if (array instanceof Float64Array) return "float64";
-  if (array instanceof Int32Array) return "int32";
-  if (array instanceof BigInt64Array) return "int64";
-  if (array instanceof Uint8Array) return "uint8";
-  return "float32";
 }
 
 /**

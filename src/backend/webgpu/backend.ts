@@ -9,7 +9,7 @@
  * (docs/webgpu.md, "Batching").
  * @module
  */
-import { arrayType, type DType, type TypedArray } from "../../dtype.ts";
+import { arrayType, type DType, dtypeOfArray, type TypedArray } from "../../dtype.ts";
 import { broadcastStrides, sizeOf } from "../../shape.ts";
 import type { Backend, MatrixOperand } from "../backend.ts";
 import { cpuBackend } from "../cpu/backend.ts";
@@ -106,7 +106,8 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
 
   upload(values: TypedArray, op: string): GpuStorage {
-    const storage = this.allocateOutput(dtypeOf(values), values.length, op);
+    // Uint8Array holds uint8 and bool alike: one byte each.
+    const storage = this.allocateOutput(dtypeOfArray(values) ?? "uint8", values.length, op);
     if (values.length > 0) {
       // writeBuffer runs before kernels still recorded: submit them first, since the pooled
       // buffer may be one they read.
@@ -509,13 +510,4 @@ function hostArray(dtype: DType, bytes: ArrayBuffer): TypedArray {
   if (dtype === "bool" || dtype === "uint8") return Uint8Array.from(new Uint32Array(bytes));
   const ArrayType = arrayType(dtype) as unknown as new (buffer: ArrayBuffer) => TypedArray;
   return new ArrayType(bytes);
-}
-
-/** The dtype of a host array handed to upload. */
-function dtypeOf(values: TypedArray): DType {
-  if (values instanceof Float32Array) return "float32";
-  if (values instanceof Float64Array) return "float64";
-  if (values instanceof Int32Array) return "int32";
-  if (values instanceof BigInt64Array) return "int64";
-  return "uint8"; // Uint8Array: uint8 and bool alike, one byte each
 }

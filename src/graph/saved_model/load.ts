@@ -8,7 +8,7 @@
  * of named tensors that evaluates its outputs eagerly with this library's ops.
  * @module
  */
-import type { DType } from "../../dtype.ts";
+import { arrayType, type DType, type TypedArray } from "../../dtype.ts";
 import { Tensor, type TensorLike } from "../../tensor.ts";
 import { Variable } from "../../variable.ts";
 import { constant, toTensor } from "../../ops/convert.ts";
@@ -159,24 +159,17 @@ function constantOf(attr: unknown, what: string): Value {
 }
 
 function viewBytes(bytes: Uint8Array, dtype: DType, shape: number[], what: string): Tensor {
-  const arrays: Partial<
-    Record<DType, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer): ArrayLike<unknown> }>
-  > = {
-    float32: Float32Array,
-    float64: Float64Array,
-    int32: Int32Array,
-    int64: BigInt64Array,
-    uint8: Uint8Array,
-    bool: Uint8Array,
+  const T = arrayType(dtype) as unknown as {
+    new (buffer: ArrayBuffer): TypedArray;
+    BYTES_PER_ELEMENT: number;
   };
-  const T = arrays[dtype];
   const size = shape.reduce((p, d) => p * d, 1);
-  if (!T || bytes.length !== size * T.BYTES_PER_ELEMENT) {
+  if (bytes.length !== size * T.BYTES_PER_ELEMENT) {
     throw new TypeError(
       `${what}: a ${dtype} constant of shape [${shape}] with ${bytes.length} bytes`,
     );
   }
-  return constant(new T(bytes.buffer as ArrayBuffer) as never, dtype, { shape });
+  return constant(new T(bytes.buffer as ArrayBuffer), dtype, { shape });
 }
 
 /** Every op that the signatures and the restore op can reach must be one we run. */

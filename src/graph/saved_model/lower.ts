@@ -14,7 +14,7 @@
  * file is written.
  * @module
  */
-import type { DType, TypedArray } from "../../dtype.ts";
+import { arrayType, type DType, type TypedArray } from "../../dtype.ts";
 import { denseStrides, sameShape, sizeOf } from "../../shape.ts";
 import { Binary, type ConvParams, type PoolParams, Reduce, Unary } from "../../native/codes.ts";
 import type { ConvGeometry, PoolGeometry } from "../../backend/backend.ts";
@@ -185,7 +185,9 @@ export class Lowering {
   }
 
   scalar(v: number, dtype: DType): TfTensor {
-    const data = dtype === "int64" ? BigInt64Array.of(BigInt(v)) : new (arrayOf(dtype))(1).fill(v);
+    const data = dtype === "int64"
+      ? BigInt64Array.of(BigInt(v))
+      : new (arrayType(dtype))(1).fill(v as never);
     return this.constant(data as TypedArray, dtype, []);
   }
 
@@ -279,7 +281,7 @@ export class Lowering {
     if (v.source.kind === "constant") {
       if (!ArrayBuffer.isView(v.source.storage)) throw unsupported("a constant off the CPU");
       const data = v.source.storage as TypedArray;
-      t = this.constant(data, v.dtype === "bool" ? "bool" : dtypeOfData(data, v.dtype), [
+      t = this.constant(data, v.dtype, [
         data.length,
       ]);
     } else {
@@ -706,7 +708,9 @@ export class Lowering {
     const perChannel = (t: ArgTemplate, fill: number) =>
       t.kind === "operand"
         ? this.reshape(this.view(t.operand), [channels])
-        : this.constant(new (arrayOf(x.dtype))(channels).fill(fill), x.dtype, [channels]);
+        : this.constant(new (arrayType(x.dtype))(channels).fill(fill as never), x.dtype, [
+          channels,
+        ]);
     const inputs = [
       this.reshape(x, shape4).ref,
       perChannel(tensors[1], 1).ref,
@@ -759,29 +763,6 @@ export const RESOURCE: AttrValue = { type: DT_RESOURCE };
 
 function isBoolOp(tfOp: string): boolean {
   return tfOp === "IsNan" || tfOp === "IsFinite" || tfOp === "IsInf" || tfOp === "LogicalNot";
-}
-
-/** The array type of a numeric dtype (int64 is handled by the caller). */
-function arrayOf(dtype: DType) {
-  switch (dtype) {
-    case "float64":
-      return Float64Array;
-    case "int32":
-      return Int32Array;
-    case "uint8":
-    case "bool":
-      return Uint8Array;
-    default:
-      return Float32Array;
-  }
-}
-
-function dtypeOfData(data: TypedArray, fallback: DType): DType {
-  if (data instanceof Float32Array) return "float32";
-  if (data instanceof Float64Array) return "float64";
-  if (data instanceof Int32Array) return "int32";
-  if (data instanceof BigInt64Array) return "int64";
-  return fallback;
 }
 
 /** The flat positions of a view's elements, in row-major order of its shape. */
