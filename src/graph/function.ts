@@ -21,8 +21,8 @@ import { active as activeTapes, record, withoutRecording } from "../tape.ts";
 import { GradientTape } from "../gradients.ts";
 import { isFloat } from "../dtype.ts";
 import { zerosLike } from "../ops/creation.ts";
+import { copyAs } from "../ops/cast.ts";
 import type { Graph } from "./graph.ts";
-import { denseStrides } from "../shape.ts";
 import { env } from "../env.ts";
 import { activeTrace } from "./hooks.ts";
 import { traceRun } from "./trace.ts";
@@ -71,7 +71,9 @@ function flatten(args: readonly unknown[]): Flattened {
     if (a instanceof Tensor) {
       // NOTE: an argument is one dense value of its own: a view, or a second tensor over
       // the same storage, is copied (a graph addresses each argument's storage alone).
-      const dense = a.contiguous && !storages.has(a.storage) ? a : denseCopy(a);
+      const dense = a.contiguous && !storages.has(a.storage)
+        ? a
+        : copyAs(a, a.dtype, "tf.function");
       storages.add(dense.storage);
       tensors.push(dense);
       originals.push(a);
@@ -111,13 +113,6 @@ function flatten(args: readonly unknown[]): Flattened {
     return w;
   });
   return { signature: parts.join(""), tensors, originals, args: out };
-}
-
-function denseCopy(t: Tensor): Tensor {
-  const op = "tf.function";
-  const out = t.backend.allocateOutput(t.dtype, t.size, op);
-  t.backend.copyStrided(op, out, t.dtype, denseStrides(t.shape), 0, t);
-  return new Tensor(out, t.dtype, t.shape);
 }
 
 function tapeRecording(): boolean {
