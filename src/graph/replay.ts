@@ -104,6 +104,8 @@ export class CompiledGraph {
   readonly #slotOf: Int32Array;
   readonly #slots: { dtype: DType; capacity: number }[];
   #arena: Storage[] | undefined;
+  /** Each planned value's view of its buffer, once the arena exists (#plannedStorage). */
+  readonly #planned: (TypedArray | undefined)[] = [];
   /** Tensors made outside the function that the graph reads (checked at each run). */
   readonly #captured: Tensor[] = [];
   #running = false;
@@ -185,10 +187,14 @@ export class CompiledGraph {
     return arena;
   }
 
-  /** The planned storage of value `id`: its buffer's first `length` elements. */
+  /** The planned storage of value `id`: its buffer's first `length` elements, made once. */
   #plannedStorage(id: number): TypedArray {
-    const buffer = this.#arena![this.#slotOf[id]] as TypedArray;
-    return buffer.subarray(0, this.#graph.values[id].length);
+    let storage = this.#planned[id];
+    if (storage === undefined) {
+      const buffer = this.#arena![this.#slotOf[id]] as TypedArray;
+      storage = this.#planned[id] = buffer.subarray(0, this.#graph.values[id].length);
+    }
+    return storage;
   }
 
   /** A fused run: one backend call; its outputs get planned or fresh storage as single calls do. */
@@ -233,22 +239,19 @@ export class CompiledGraph {
     const result = node.result;
     const planned = result !== undefined && this.#slotOf[result] >= 0;
     if (planned) {
-      // Lazily bound: the arena is made at the first run.
-      let storage: TypedArray | undefined;
-      const zeroed = this.#graph.values[result].source;
+      const source = this.#graph.values[result].source;
       if (method === "allocate" || method === "allocateOutput") {
-        const zero = zeroed.kind === "kernel" && zeroed.zeroed;
+        const zero = source.kind === "kernel" && source.zeroed;
         return (env) => {
-          storage ??= this.#plannedStorage(result);
+          const storage = this.#plannedStorage(result);
           if (zero) storage.fill(0 as never);
           env.storage[result] = storage;
         };
       }
       const into = args.length; // unary and binary take their output last
       return (env) => {
-        storage ??= this.#plannedStorage(result);
         for (const [container, index, id] of patches) container[index] = env.storage[id];
-        args[into] = storage;
+        args[into] = this.#plannedStorage(result);
         env.storage[result] = backend[method](...args) as Storage;
       };
     }
