@@ -204,8 +204,10 @@ export class Trace implements TraceHooks {
       // The CPU keeps the caller's array itself, which the caller may change: a copy. A
       // device's upload copied already.
       const values = args[0] as TypedArray;
-      const kept = storage === values ? values.slice() : storage;
-      const small = values.length <= SMALL_CONSTANT ? values.slice() : undefined;
+      const copy = storage === values ? values.slice() : undefined;
+      const kept = copy ?? storage;
+      // The host values of a small one, to compare constants by (the CPU's copy serves).
+      const small = values.length <= SMALL_CONSTANT ? copy ?? values.slice() : undefined;
       const id = this.#newValueOf(
         { kind: "constant", storage: kept, values: small },
         backend,
