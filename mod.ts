@@ -176,6 +176,7 @@ export { Network } from "./src/layers/network.ts";
 export type { NetworkOptions } from "./src/layers/network.ts";
 export * as train from "./src/namespaces/train.ts";
 export * as savedModel from "./src/namespaces/saved_model.ts";
+export * as distribute from "./src/namespaces/distribute.ts";
 export * as losses from "./src/namespaces/losses.ts";
 export * as summary from "./src/summary/mod.ts";
 export * as metrics from "./src/metrics/mod.ts";

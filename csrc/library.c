@@ -2,7 +2,7 @@
 #include "internal.h"
 
 _Static_assert(EAGER_DTYPE_COUNT == 6, "update the dtype tables when adding a dtype");
-_Static_assert(EAGER_STATUS_COUNT == 7, "update eager_status_message");
+_Static_assert(EAGER_STATUS_COUNT == 8, "update eager_status_message");
 
 EAGER_API int32_t eager_abi_version(void) { return EAGER_ABI_VERSION; }
 
@@ -22,6 +22,8 @@ EAGER_API const char *eager_status_message(int32_t status) {
       return "index out of range";
     case EAGER_ERR_NEGATIVE_POWER:
       return "integers to negative integer powers are not allowed";
+    case EAGER_ERR_MPI:
+      return "MPI failed (see eager_mpi_error)";
     default:
       return "unknown status";
   }

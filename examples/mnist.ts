@@ -72,6 +72,12 @@ export interface MnistOptions {
   device?: string;
   /** Runs the training step as a graph (tf.function) instead of eagerly (default false). */
   graph?: boolean;
+  /**
+   * Trains data-parallel over the ranks of an MPI job (started by mpirun; default false):
+   * each rank takes its share of every global batch of `batchSize` x ranks examples and a
+   * DistributedOptimizer averages the gradients; rank 0 writes the summaries.
+   */
+  distributed?: boolean;
 }
 
 /** What a run measured. */
@@ -82,30 +88,44 @@ export interface MnistResult {
   lastLoss: number;
   trainSeconds: number;
   examplesPerSecond: number;
+  /** Every rank's examples/s, in rank order (one entry without `distributed`). */
+  rankExamplesPerSecond: number[];
   /** The trained model. */
   model: MNISTModel;
 }
 
-/** Batches of a split, cycling through reshuffled epochs. */
+/**
+ * Batches of a split, cycling through reshuffled epochs. Rank `rank` of `ranks` takes the
+ * rank-th share of each global batch of batchSize x ranks examples, so that the ranks
+ * together see what one process with the global batch would.
+ */
 class Batches {
   #order: Int32Array;
   #next = 0;
   #epoch = 0;
 
-  constructor(readonly split: Split, readonly batchSize: number, readonly seed: number) {
+  constructor(
+    readonly split: Split,
+    readonly batchSize: number,
+    readonly seed: number,
+    readonly rank = 0,
+    readonly ranks = 1,
+  ) {
     this.#order = shuffledIndices(split.count, seed);
   }
 
   take(): [tf.Tensor, tf.Tensor] {
-    const { split, batchSize } = this;
+    const { split, batchSize, rank } = this;
     const images = new Float32Array(batchSize * IMAGE_SIZE);
     const labels = new Int32Array(batchSize);
-    for (let i = 0; i < batchSize; i++) {
+    for (let g = 0; g < batchSize * this.ranks; g++) {
       if (this.#next === split.count) {
         this.#order = shuffledIndices(split.count, this.seed + ++this.#epoch);
         this.#next = 0;
       }
       const k = this.#order[this.#next++];
+      const i = g - rank * batchSize;
+      if (i < 0 || i >= batchSize) continue;
       images.set(split.images.subarray(k * IMAGE_SIZE, (k + 1) * IMAGE_SIZE), i * IMAGE_SIZE);
       labels[i] = split.labels[k];
     }
@@ -124,9 +144,12 @@ export async function evaluate(
   model: MNISTModel,
   split: Split,
   device = "/cpu:0",
+  distributed = false,
 ): Promise<number> {
+  // Distributed, each rank scores every ranks-th batch of 500 and the counts are summed.
+  const [rank, ranks] = distributed ? [tf.distribute.rank(), tf.distribute.size()] : [0, 1];
   let correct = 0;
-  for (let start = 0; start < split.count; start += 500) {
+  for (let start = rank * 500; start < split.count; start += 500 * ranks) {
     const end = Math.min(split.count, start + 500);
     const pixels = split.images.subarray(start * IMAGE_SIZE, end * IMAGE_SIZE);
     const predicted = await tf.device(device, () => {
@@ -137,6 +160,7 @@ export async function evaluate(
       if (Number(predicted[i]) === split.labels[start + i]) correct++;
     }
   }
+  if (distributed) correct = Number(tf.distribute.allReduce(tf.constant(correct, "int32"), "sum"));
   return correct / split.count;
 }
 
@@ -148,14 +172,22 @@ function mean(values: number[]): number {
 export async function trainMnist(options: MnistOptions = {}): Promise<MnistResult> {
   const { steps = 2500, batchSize = 100, learningRate = 1e-4, seed = 1 } = options;
   const data = options.data ?? await loadMnist();
-  const progress = options.progress === undefined ? new Progress() : options.progress;
-  tf.random.setSeed(seed);
+  const distributed = options.distributed ?? false;
+  // Joined before the writer is made: only rank 0 writes summaries.
+  const { rank, size: ranks } = distributed ? tf.distribute.init() : { rank: 0, size: 1 };
+  const progress = rank !== 0
+    ? null
+    : options.progress === undefined
+    ? new Progress()
+    : options.progress;
+  tf.random.setSeed(seed + rank); // each rank its own dropout; the weights come from rank 0
   const device = options.device ?? "/cpu:0";
   const model = new MNISTModel();
-  const optimizer = new tf.train.AdamOptimizer(learningRate);
+  const adam = new tf.train.AdamOptimizer(learningRate);
+  const optimizer = distributed ? new tf.distribute.DistributedOptimizer(adam) : adam;
   // The step lives on the CPU: the summary policy reads it before each summary.
   const globalStep = new tf.Variable(0, { name: "global_step", dtype: "int64", trainable: false });
-  const batches = new Batches(data.train, batchSize, seed);
+  const batches = new Batches(data.train, batchSize, seed, rank, ranks);
   const writer = options.logdir ? tf.summary.createSummaryFileWriter(options.logdir) : null;
   const trainStep = (images: tf.Tensor, labels: tf.Tensor) =>
     optimizer.minimize(() => {
@@ -164,6 +196,11 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
     }, { globalStep });
   // The same step as a graph: traced at its first call, the graph run by the others.
   const runStep = options.graph ? tf.function(trainStep) : trainStep;
+  if (distributed) {
+    // The variables exist after a first call; every rank then starts from rank 0's.
+    tf.device(device, () => model.apply(tf.zeros([1, IMAGE_SIZE])));
+    tf.distribute.broadcastVariables(model.variables);
+  }
   const losses: number[] = [];
   const start = performance.now();
   for (let step = 1; step <= steps; step++) {
@@ -179,14 +216,22 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
         globalStep,
       })
     );
-    progress?.update({ step, steps, loss: value, examples: step * batchSize });
+    progress?.update({ step, steps, loss: value, examples: step * batchSize * ranks });
   }
   const trainSeconds = (performance.now() - start) / 1000;
-  const testAccuracy = await evaluate(model, data.test, device);
+  const rankRate = (steps * batchSize) / trainSeconds;
+  const rankExamplesPerSecond = distributed
+    ? Array.from(
+      tf.distribute.allGather(tf.constant([rankRate], "float64")).dataSync() as Float64Array,
+    )
+    : [rankRate];
+  const testAccuracy = await evaluate(model, data.test, device, distributed);
   writer?.asDefault(() =>
     tf.summary.alwaysRecordSummaries(() => {
       tf.summary.scalar("test_accuracy", testAccuracy, { step: steps });
-      tf.summary.scalar("examples_per_second", (steps * batchSize) / trainSeconds, { step: steps });
+      tf.summary.scalar("examples_per_second", (steps * batchSize * ranks) / trainSeconds, {
+        step: steps,
+      });
     })
   );
   writer?.close();
@@ -195,7 +240,8 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
     firstLoss: mean(losses.slice(0, 50)),
     lastLoss: mean(losses.slice(-50)),
     trainSeconds,
-    examplesPerSecond: (steps * batchSize) / trainSeconds,
+    examplesPerSecond: rankExamplesPerSecond.reduce((a, b) => a + b, 0),
+    rankExamplesPerSecond,
     model,
   };
 }
@@ -214,6 +260,9 @@ Usage: deno run -A examples/mnist.ts [flags]
   --device D           /cpu:0 (default) or /gpu:0 (WebGPU; a software adapter
                        such as llvmpipe needs EAGER_ALLOW_SOFTWARE_GPU=1)
   --graph              run the training step as a graph (tf.function)
+  --distributed        data-parallel over the ranks of an MPI job, batch-size
+                       examples per rank: mpirun -np 2 deno run -A examples/mnist.ts
+                       --distributed (docs/distribute.md)
   --help               this text
 `;
 
@@ -237,6 +286,7 @@ async function main(args: string[]): Promise<void> {
       logdir: { type: "string", default: "runs" },
       device: { type: "string", default: "/cpu:0" },
       graph: { type: "boolean", default: false },
+      distributed: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -258,10 +308,15 @@ async function main(args: string[]): Promise<void> {
   const steps = positive("steps", values.steps, 2500, true);
   const batchSize = positive("batch-size", values["batch-size"], 100, true);
   const learningRate = positive("learning-rate", values["learning-rate"], 1e-4, false);
-  console.log(
+  const distributed = values.distributed;
+  const world = distributed ? tf.distribute.init() : undefined;
+  const chief = !world || world.rank === 0;
+  const log = (line: string) => chief && console.log(line);
+  log(
     `${data.name}: ${data.train.count} training and ${data.test.count} test images; ` +
-      `${steps} steps of ${batchSize}, Adam ${learningRate}, on ${device}` +
-      (values.graph ? ", the step as a graph" : ""),
+      `${steps} steps of ${batchSize}` + (world ? ` per rank on ${world.size} ranks` : "") +
+      `, Adam ${learningRate}, on ${device}` + (values.graph ? ", the step as a graph" : "") +
+      (world ? ` (${world.library})` : ""),
   );
   const result = await trainMnist({
     steps,
@@ -271,11 +326,17 @@ async function main(args: string[]): Promise<void> {
     logdir: values.logdir,
     device,
     graph: values.graph,
+    distributed,
   });
-  console.log(
+  if (world) {
+    result.rankExamplesPerSecond.forEach((rate, r) =>
+      log(`rank ${r}: ${rate.toFixed(0)} examples/s`)
+    );
+  }
+  log(
     `test accuracy ${(100 * result.testAccuracy).toFixed(2)}% ` +
       `(${data.test.count} held-out images); trained in ${result.trainSeconds.toFixed(0)} s, ` +
-      `${result.examplesPerSecond.toFixed(0)} examples/s`,
+      `${result.examplesPerSecond.toFixed(0)} examples/s` + (world ? " in all" : ""),
   );
 }
 

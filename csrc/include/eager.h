@@ -34,7 +34,7 @@ extern "C" {
 #endif
 #define EAGER_MAX_RANK 8
 /* Bumped when a signature in this header changes; the loader checks it. */
-#define EAGER_ABI_VERSION 7
+#define EAGER_ABI_VERSION 8
 
 typedef enum {
   EAGER_F32 = 0,
@@ -54,6 +54,7 @@ typedef enum {
   EAGER_ERR_DIVISION_BY_ZERO = 4, /* integer division or modulo by zero */
   EAGER_ERR_INDEX = 5,            /* an index outside [0, dim) */
   EAGER_ERR_NEGATIVE_POWER = 6,   /* an integer raised to a negative integer power */
+  EAGER_ERR_MPI = 7,              /* MPI failed or is missing; eager_mpi_error() says how */
   EAGER_STATUS_COUNT
 } eager_status;
 
@@ -505,6 +506,51 @@ EAGER_API int32_t eager_apply_update(int32_t rule, int32_t dtype, int64_t n, con
                                      void *var_out, const void *var, const void *g,
                                      void *s0_out, const void *s0, void *s1_out, const void *s1,
                                      void *s2_out, const void *s2);
+
+/* ---- collectives over MPI (mpi.c) -------------------------------------------------------- */
+
+/* The MPI library eager_mpi_init found (its ABI decides how handles are spelled). */
+typedef enum {
+  EAGER_MPI_NONE,
+  EAGER_MPI_OPEN_MPI,
+  EAGER_MPI_MPICH, /* and libraries of MPICH's ABI: Intel MPI, MVAPICH */
+  EAGER_MPI_FLAVOR_COUNT
+} eager_mpi_flavor;
+
+/* Loads libmpi at run time (EAGER_MPI names the file, else libmpi.so.40, libmpi.so.12,
+ * libmpich.so.12, libmpi.so), initialises MPI from the environment mpirun set (unless the
+ * process already did) asking for MPI_THREAD_SERIALIZED, and duplicates MPI_COMM_WORLD with
+ * errors returned, not fatal. info[0..3] receive the rank, the number of ranks, the
+ * eager_mpi_flavor and the thread level MPI provided. Repeated calls only fill info.
+ * Every eager_mpi_ function returns EAGER_ERR_MPI with eager_mpi_error() set on failure. */
+EAGER_API int32_t eager_mpi_init(int32_t *info);
+/* What the calling thread's last failed eager_mpi_ call said. */
+EAGER_API const char *eager_mpi_error(void);
+/* MPI's own name for itself and the file it came from, e.g. "Open MPI v4.1.4 (libmpi.so.40)". */
+EAGER_API const char *eager_mpi_library(void);
+/* Reduces `count` elements over every rank with op SUM, PROD, MAX or MIN (eager_reduce_op;
+ * bool and uint8 reduce as uint8), into recv; send NULL reduces recv in place. */
+EAGER_API int32_t eager_mpi_allreduce(int32_t op, int32_t dtype, int64_t count, const void *send,
+                                      void *recv);
+/* Queues an in-place eager_mpi_allreduce of data for the communication thread and returns its
+ * ticket (>= 0), or minus a status. data must stay alive and untouched until
+ * eager_mpi_wait(ticket) returns; tickets are waited for in the order they were started. */
+EAGER_API int32_t eager_mpi_allreduce_start(int32_t op, int32_t dtype, int64_t count,
+                                            void *data);
+/* Blocks until the reduction of `ticket` is done; returns its status. */
+EAGER_API int32_t eager_mpi_wait(int32_t ticket);
+/* Copies `count` elements of root's data into every other rank's data. */
+EAGER_API int32_t eager_mpi_broadcast(int32_t dtype, int64_t count, void *data, int32_t root);
+/* Concatenates every rank's send (counts[r] elements from rank r; counts holds one entry per
+ * rank, the same on every rank) into recv in rank order. */
+EAGER_API int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, const void *send,
+                                      void *recv);
+/* Returns when every rank has called it. */
+EAGER_API int32_t eager_mpi_barrier(void);
+/* Ends every rank of the job with exit code `code` (MPI_Abort): for a rank that cannot go on. */
+EAGER_API int32_t eager_mpi_abort(int32_t code);
+/* Finalises MPI if eager_mpi_init initialised it; it cannot be initialised again after. */
+EAGER_API int32_t eager_mpi_finalize(void);
 
 /* ---- checksums (crc32c.c) --------------------------------------------------------------- */
 

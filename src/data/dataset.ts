@@ -23,6 +23,7 @@ import {
   filterStage,
   mapStage,
   padWith,
+  shardStage,
   ShuffleRng,
   shuffleStage,
   skipStage,
@@ -383,6 +384,27 @@ export class Dataset<T extends Element = Element> implements Iterable<T>, AsyncI
     const op = "Dataset.skip";
     const k = n === -1 ? Infinity : checkCount(op, "count", n, 0);
     return new Dataset(staged(this.source, op, () => skipStage<T>(k)));
+  }
+
+  /**
+   * Every `numShards`-th element from the `index`-th (tf.data.Dataset.shard): shard `index`
+   * of `numShards` equal parts, for one worker of several (`ds.shard(tf.distribute.size(),
+   * tf.distribute.rank())`). Shard before shuffling or augmenting, so that each worker reads
+   * only its own part of the input.
+   * @example
+   * ```ts
+   * import * as tf from "../../mod.ts";
+   * tf.data.Dataset.range(10).shard(3, 1); // 1, 4, 7
+   * ```
+   */
+  shard(numShards: number, index: number): Dataset<T> {
+    const op = "Dataset.shard";
+    const count = checkCount(op, "numShards", numShards, 1);
+    const at = checkCount(op, "index", index, 0);
+    if (at >= count) {
+      throw new RangeError(`${op}: index must be less than numShards (${count}), got ${at}`);
+    }
+    return new Dataset(staged(this.source, op, () => shardStage<T>(count, at)));
   }
 
   /**

@@ -190,6 +190,16 @@ export function skipStage<T>(n: number): Stage<T, T> {
   };
 }
 
+/** Every `count`-th element from the `index`-th (Dataset.shard). */
+export function shardStage<T>(count: number, index: number): Stage<T, T> {
+  let seen = 0;
+  return {
+    push(x) {
+      return seen++ % count === index ? [x] : NONE;
+    },
+  };
+}
+
 /** [index, element] pairs, the index an int64 scalar from `start`. */
 export function enumerateStage<T>(start: number): Stage<T, [Tensor, T]> {
   let i = start;

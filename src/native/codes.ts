@@ -25,6 +25,7 @@ export const Status = {
   ERR_DIVISION_BY_ZERO: 4,
   ERR_INDEX: 5,
   ERR_NEGATIVE_POWER: 6,
+  ERR_MPI: 7,
 } as const;
 
 /** eager_unary_op */
@@ -139,6 +140,13 @@ export const GemmBackend = {
 export const Activation = {
   NONE: 0,
   RELU: 1,
+} as const;
+
+/** eager_mpi_flavor */
+export const MpiFlavor = {
+  NONE: 0,
+  OPEN_MPI: 1,
+  MPICH: 2,
 } as const;
 
 /** eager_conv_params: its fields by name (int64 values). */

@@ -415,9 +415,32 @@ export const symbols = {
     ],
     result: "i32",
   },
+  // int32_t eager_mpi_init(int32_t *info)
+  eager_mpi_init: { parameters: ["buffer"], result: "i32" },
+  // const char *eager_mpi_error(void)
+  eager_mpi_error: { parameters: [], result: "pointer" },
+  // const char *eager_mpi_library(void)
+  eager_mpi_library: { parameters: [], result: "pointer" },
+  // int32_t eager_mpi_allreduce(int32_t op, int32_t dtype, int64_t count, const void *send, void
+  //   *recv)
+  eager_mpi_allreduce: { parameters: ["i32", "i32", "i64", "buffer", "buffer"], result: "i32" },
+  // int32_t eager_mpi_allreduce_start(int32_t op, int32_t dtype, int64_t count, void *data)
+  eager_mpi_allreduce_start: { parameters: ["i32", "i32", "i64", "buffer"], result: "i32" },
+  // int32_t eager_mpi_wait(int32_t ticket)
+  eager_mpi_wait: { parameters: ["i32"], result: "i32" },
+  // int32_t eager_mpi_broadcast(int32_t dtype, int64_t count, void *data, int32_t root)
+  eager_mpi_broadcast: { parameters: ["i32", "i64", "buffer", "i32"], result: "i32" },
+  // int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, const void *send, void *recv)
+  eager_mpi_allgather: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
+  // int32_t eager_mpi_barrier(void)
+  eager_mpi_barrier: { parameters: [], result: "i32" },
+  // int32_t eager_mpi_abort(int32_t code)
+  eager_mpi_abort: { parameters: ["i32"], result: "i32" },
+  // int32_t eager_mpi_finalize(void)
+  eager_mpi_finalize: { parameters: [], result: "i32" },
   // uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, int64_t n)
   eager_crc32c: { parameters: ["u32", "buffer", "i64", "i64"], result: "u32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was generated for; the loader checks the library's. */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;

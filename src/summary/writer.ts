@@ -12,6 +12,7 @@ import { Variable } from "../variable.ts";
 import { getGlobalStep, getOrCreateGlobalStep } from "../train/global_step.ts";
 import { EventFileWriter } from "./event_file_writer.ts";
 import type { SummaryValue } from "./protos.ts";
+import { writesSharedFiles } from "../distribute/role.ts";
 
 /** Options of createSummaryFileWriter. */
 export interface SummaryFileWriterOptions {
@@ -37,7 +38,9 @@ export const WRITE: unique symbol = Symbol("summary.write");
  * ```
  */
 export class SummaryWriter {
-  #file: EventFileWriter;
+  /** Null on an MPI rank other than 0, which records nothing (docs/distribute.md). */
+  #file: EventFileWriter | null = null;
+  readonly #logdir: string;
 
   constructor(logdir: string, options: SummaryFileWriterOptions = {}) {
     const op = "createSummaryFileWriter";
@@ -61,6 +64,8 @@ export class SummaryWriter {
         `${op}: filenameSuffix must be a string without "/", got ${describe(filenameSuffix)}`,
       );
     }
+    this.#logdir = logdir;
+    if (!writesSharedFiles()) return;
     try {
       this.#file = new EventFileWriter(logdir, { flushMillis, maxQueue, filenameSuffix });
     } catch (error) {
@@ -72,18 +77,19 @@ export class SummaryWriter {
 
   /** The directory given at creation. */
   get logdir(): string {
-    return this.#file.logdir;
+    return this.#file?.logdir ?? this.#logdir;
   }
 
-  /** The event file being written. */
+  /** The event file being written ("" on an MPI rank other than 0, which writes none). */
   get path(): string {
-    return this.#file.path;
+    return this.#file?.path ?? "";
   }
 
   /** Whether close() was called. */
   get closed(): boolean {
-    return this.#file.closed;
+    return this.#closed || (this.#file?.closed ?? false);
   }
+  #closed = false;
 
   /** Runs fn (synchronously) with this writer as the default; returns fn's value. */
   asDefault<T>(fn: () => T): T {
@@ -103,7 +109,7 @@ export class SummaryWriter {
   /** Writes the queued events now. */
   flush(): void {
     try {
-      this.#file.flush();
+      this.#file?.flush();
     } catch (error) {
       throw new Error(`flush: ${this.path}: ${(error as Error).message}`, { cause: error });
     }
@@ -111,8 +117,9 @@ export class SummaryWriter {
 
   /** Flushes and closes the writer; closing twice is harmless. */
   close(): void {
+    this.#closed = true;
     try {
-      this.#file.close();
+      this.#file?.close();
     } catch (error) {
       throw new Error(`close: ${this.path}: ${(error as Error).message}`, { cause: error });
     }
@@ -121,7 +128,7 @@ export class SummaryWriter {
   /** Queues one summary value at `step`. */
   [WRITE](op: string, step: bigint, value: SummaryValue): void {
     try {
-      this.#file.add({ wallTime: Date.now() / 1000, step, summary: [value] });
+      this.#file?.add({ wallTime: Date.now() / 1000, step, summary: [value] });
     } catch (error) {
       throw new Error(`${op}: ${(error as Error).message}`, { cause: error });
     }
@@ -255,7 +262,7 @@ export function shouldRecordSummaries(): boolean {
 
 /** The writer summaries go to now, or null when they are not recorded. */
 export function recordingWriter(): SummaryWriter | null {
-  if (defaultWriter === null || policy === null) return null;
+  if (defaultWriter === null || policy === null || !writesSharedFiles()) return null;
   return policy.shouldRecord() ? defaultWriter : null;
 }
 

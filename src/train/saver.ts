@@ -10,6 +10,8 @@
  *   state file the same way, and only then deletes checkpoints past maxToKeep. A crash
  *   or a full disk at any point leaves every earlier checkpoint and the state file
  *   intact (see docs/checkpoints.md for saving twice to one path).
+ * - In an MPI job of several ranks (tf.distribute) only rank 0 writes; save on another rank
+ *   returns the same path and writes nothing.
  * - maxToKeep counts per folder. On its first save into a folder, a Saver adopts the
  *   checkpoints the state file lists (as TensorFlow 2's CheckpointManager does), so a
  *   resumed run keeps pruning the old run's checkpoints.
@@ -17,6 +19,7 @@
  *   variable: it restores all of them or none.
  * @module
  */
+import { writesSharedFiles } from "../distribute/role.ts";
 import { describe, sameShape, showShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import { Variable } from "../variable.ts";
@@ -205,6 +208,8 @@ export class Saver {
     const path = options.globalStep === undefined
       ? prefix
       : `${prefix}-${stepText(op, options.globalStep)}`;
+    // In an MPI job rank 0 writes; the others name the same checkpoint (docs/distribute.md).
+    if (!writesSharedFiles()) return path;
     const dir = dirname(path);
     const wrap = (what: string, error: unknown): Error =>
       new Error(`${op}: ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });

@@ -1,0 +1,438 @@
+/*
+ * Collectives over MPI, for data-parallel training (src/distribute/). libmpi is found at
+ * run time with dlopen, never linked: the library builds without MPI and loads on a
+ * machine without it; only eager_mpi_init fails there, with a message saying what to
+ * install.
+ *
+ * Two ABIs are spoken, chosen by what the loaded library exports:
+ * - Open MPI: a handle (MPI_Comm, MPI_Datatype, MPI_Op, MPI_Errhandler) is the address of
+ *   a predefined global (`ompi_mpi_comm_world`, `ompi_mpi_float`, ...), taken with dlsym;
+ *   MPI_IN_PLACE is (void *)1.
+ * - MPICH and its ABI kin (Intel MPI, MVAPICH): a handle is an int constant from mpi.h
+ *   (MPICH 4.0's values below); MPI_IN_PLACE is (void *)-1.
+ * Handles are held as intptr_t and passed where MPI declares int or a pointer: both are
+ * one integer register in the x86-64 and AArch64 calling conventions, and the callee of
+ * an int reads only its low 32 bits. The one handle MPI writes back (MPI_Comm_dup's) goes
+ * into a zeroed intptr_t, whose low half is an int on these little-endian targets.
+ *
+ * Threads: MPI is asked for MPI_THREAD_SERIALIZED. Blocking calls run on the caller's
+ * thread; eager_mpi_allreduce_start queues a reduction for one communication thread (as
+ * Horovod's background thread does), so the caller computes while it runs. A blocking
+ * call first waits for the queue to drain, so every rank issues collectives in the order
+ * its program called them, and two threads never call MPI at once.
+ *
+ * Errors: the duplicated communicator returns errors instead of aborting; each failure
+ * leaves a message for eager_mpi_error (per thread) and returns EAGER_ERR_MPI.
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef intptr_t handle;
+
+enum { THREAD_SERIALIZED = 2 }; /* the same value in every MPI */
+
+typedef struct {
+  int (*initialized)(int *flag);
+  int (*finalized)(int *flag);
+  int (*init_thread)(int *argc, char ***argv, int required, int *provided);
+  int (*query_thread)(int *provided);
+  int (*finalize)(void);
+  int (*comm_dup)(handle comm, handle *out);
+  int (*comm_rank)(handle comm, int *rank);
+  int (*comm_size)(handle comm, int *size);
+  int (*comm_set_errhandler)(handle comm, handle errhandler);
+  int (*allreduce)(const void *send, void *recv, int count, handle dtype, handle op,
+                   handle comm);
+  int (*bcast)(void *data, int count, handle dtype, int root, handle comm);
+  int (*allgatherv)(const void *send, int count, handle dtype, void *recv, const int *counts,
+                    const int *displacements, handle rtype, handle comm);
+  int (*barrier)(handle comm);
+  int (*abort)(handle comm, int code);
+  int (*error_string)(int code, char *text, int *length);
+  int (*library_version)(char *text, int *length);
+} mpi_fns;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static mpi_fns mpi;
+static int flavor = EAGER_MPI_NONE;
+static handle world, dtypes[EAGER_DTYPE_COUNT], ops[EAGER_REDUCE_COUNT], errors_return;
+static void *in_place;
+static int rank_ = -1, size_ = 0, thread_level = -1, we_initialized = 0;
+static char load_failure[512];
+static char library_text[512] = "no MPI library loaded";
+static _Thread_local char last_error[1024];
+
+static int32_t fail(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(last_error, sizeof last_error, format, args);
+  va_end(args);
+  return EAGER_ERR_MPI;
+}
+
+/* Turns an MPI return code into a status, with MPI's own words in the message. */
+static int32_t mpi_status(int code, const char *call) {
+  if (code == 0) return EAGER_OK;
+  char text[1024] = "";
+  int length = 0;
+  if (mpi.error_string && mpi.error_string(code, text, &length) != 0) text[0] = 0;
+  return fail("%s failed: %s (MPI error %d)", call, text[0] ? text : "no description", code);
+}
+
+#define TAKE(field, name)                                            \
+  do {                                                               \
+    *(void **)&mpi.field = dlsym(library, name);                     \
+    if (!mpi.field) {                                                \
+      snprintf(load_failure, sizeof load_failure, "%s lacks %s", file, name); \
+      return 0;                                                      \
+    }                                                                \
+  } while (0)
+
+/* Takes Open MPI's predefined handles; 0 when one is missing. */
+static int open_mpi_handles(void *library) {
+  static const char *const types[EAGER_DTYPE_COUNT] = {
+      [EAGER_F32] = "ompi_mpi_float",    [EAGER_F64] = "ompi_mpi_double",
+      [EAGER_I32] = "ompi_mpi_int32_t",  [EAGER_I64] = "ompi_mpi_int64_t",
+      [EAGER_U8] = "ompi_mpi_uint8_t",   [EAGER_BOOL] = "ompi_mpi_uint8_t"};
+  for (int d = 0; d < EAGER_DTYPE_COUNT; d++)
+    if (!(dtypes[d] = (handle)dlsym(library, types[d]))) return 0;
+  ops[EAGER_REDUCE_SUM] = (handle)dlsym(library, "ompi_mpi_op_sum");
+  ops[EAGER_REDUCE_PROD] = (handle)dlsym(library, "ompi_mpi_op_prod");
+  ops[EAGER_REDUCE_MAX] = (handle)dlsym(library, "ompi_mpi_op_max");
+  ops[EAGER_REDUCE_MIN] = (handle)dlsym(library, "ompi_mpi_op_min");
+  world = (handle)dlsym(library, "ompi_mpi_comm_world");
+  errors_return = (handle)dlsym(library, "ompi_mpi_errors_return");
+  in_place = (void *)1;
+  return world && errors_return && ops[EAGER_REDUCE_SUM] && ops[EAGER_REDUCE_PROD] &&
+         ops[EAGER_REDUCE_MAX] && ops[EAGER_REDUCE_MIN];
+}
+
+/* MPICH's handles are constants of its ABI (mpi.h of MPICH 4.0, unchanged since 3.x). */
+static void mpich_handles(void) {
+  dtypes[EAGER_F32] = 0x4c00040a;
+  dtypes[EAGER_F64] = 0x4c00080b;
+  dtypes[EAGER_I32] = 0x4c000439;
+  dtypes[EAGER_I64] = 0x4c00083a;
+  dtypes[EAGER_U8] = dtypes[EAGER_BOOL] = 0x4c00013b;
+  ops[EAGER_REDUCE_MAX] = 0x58000001;
+  ops[EAGER_REDUCE_MIN] = 0x58000002;
+  ops[EAGER_REDUCE_SUM] = 0x58000003;
+  ops[EAGER_REDUCE_PROD] = 0x58000004;
+  world = 0x44000000;
+  errors_return = 0x54000001;
+  in_place = (void *)-1;
+}
+
+/* Loads one candidate library; 1 when it has every entry point and handle we use. */
+static int try_library(const char *file) {
+  void *library = dlopen(file, RTLD_NOW | RTLD_GLOBAL); /* MPI's plugins need its symbols */
+  if (!library) {
+    snprintf(load_failure, sizeof load_failure, "%s", dlerror());
+    return 0;
+  }
+  TAKE(initialized, "MPI_Initialized");
+  TAKE(finalized, "MPI_Finalized");
+  TAKE(init_thread, "MPI_Init_thread");
+  TAKE(query_thread, "MPI_Query_thread");
+  TAKE(finalize, "MPI_Finalize");
+  TAKE(comm_dup, "MPI_Comm_dup");
+  TAKE(comm_rank, "MPI_Comm_rank");
+  TAKE(comm_size, "MPI_Comm_size");
+  TAKE(comm_set_errhandler, "MPI_Comm_set_errhandler");
+  TAKE(allreduce, "MPI_Allreduce");
+  TAKE(bcast, "MPI_Bcast");
+  TAKE(allgatherv, "MPI_Allgatherv");
+  TAKE(barrier, "MPI_Barrier");
+  TAKE(abort, "MPI_Abort");
+  TAKE(error_string, "MPI_Error_string");
+  TAKE(library_version, "MPI_Get_library_version");
+  if (dlsym(library, "ompi_mpi_comm_world")) {
+    if (!open_mpi_handles(library)) {
+      snprintf(load_failure, sizeof load_failure, "%s lacks Open MPI's predefined handles", file);
+      return 0;
+    }
+    flavor = EAGER_MPI_OPEN_MPI;
+  } else {
+    mpich_handles();
+    flavor = EAGER_MPI_MPICH;
+  }
+  char version[8192] = "";
+  int length = 0;
+  mpi.library_version(version, &length);
+  version[strcspn(version, "\n,")] = 0; /* the first line, up to its build details */
+  snprintf(library_text, sizeof library_text, "%s (%s)", version, file);
+  return 1;
+}
+
+static void load_library(void) {
+  const char *asked = getenv("EAGER_MPI");
+  if (asked && *asked) {
+    if (!try_library(asked)) flavor = EAGER_MPI_NONE;
+    return;
+  }
+  static const char *const candidates[] = {"libmpi.so.40", "libmpi.so.12", "libmpich.so.12",
+                                           "libmpi.so"};
+  for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+    memset(&mpi, 0, sizeof mpi);
+    if (try_library(candidates[i])) return;
+  }
+  flavor = EAGER_MPI_NONE;
+  snprintf(load_failure, sizeof load_failure, "no MPI library found (tried libmpi.so.40, "
+           "libmpi.so.12, libmpich.so.12, libmpi.so)");
+}
+
+/* ---- the communication thread ---------------------------------------------------------- */
+
+enum { QUEUE = 256 };
+typedef struct {
+  int32_t op, dtype, status;
+  int64_t count;
+  void *data;
+  char error[256];
+} job;
+
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_changed = PTHREAD_COND_INITIALIZER;
+static job jobs[QUEUE];
+static int64_t submitted, finished, collected; /* tickets: queued, run, waited for */
+static int worker_started;
+
+static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void *send,
+                            void *recv);
+
+static void *communicate(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&queue_lock);
+  for (;;) {
+    while (finished == submitted) pthread_cond_wait(&queue_changed, &queue_lock);
+    job *j = &jobs[finished % QUEUE];
+    pthread_mutex_unlock(&queue_lock);
+    j->status = allreduce_on(j->op, j->dtype, j->count, NULL, j->data);
+    if (j->status) snprintf(j->error, sizeof j->error, "%s", last_error);
+    pthread_mutex_lock(&queue_lock);
+    finished++;
+    pthread_cond_broadcast(&queue_changed);
+  }
+  return NULL;
+}
+
+/* Waits until every queued job has run: the caller may then call MPI itself. */
+static void drain(void) {
+  pthread_mutex_lock(&queue_lock);
+  while (finished != submitted) pthread_cond_wait(&queue_changed, &queue_lock);
+  pthread_mutex_unlock(&queue_lock);
+}
+
+/* ---- the ABI --------------------------------------------------------------------------- */
+
+EAGER_API const char *eager_mpi_error(void) { return last_error; }
+
+EAGER_API const char *eager_mpi_library(void) {
+  pthread_once(&load_once, load_library);
+  return library_text;
+}
+
+EAGER_API int32_t eager_mpi_init(int32_t *info) {
+  pthread_once(&load_once, load_library);
+  if (flavor == EAGER_MPI_NONE)
+    return fail("cannot load MPI: %s. Install Open MPI (Debian and Ubuntu: apt-get install "
+                "openmpi-bin libopenmpi3) or MPICH, or point EAGER_MPI at libmpi",
+                load_failure);
+  pthread_mutex_lock(&init_lock);
+  int32_t status = EAGER_OK;
+  if (rank_ < 0) {
+    int done = 0, ended = 0;
+    mpi.initialized(&done);
+    mpi.finalized(&ended);
+    if (ended) {
+      status = fail("MPI was already finalized in this process; it cannot start again");
+    } else if (!done) {
+      int code = mpi.init_thread(NULL, NULL, THREAD_SERIALIZED, &thread_level);
+      status = mpi_status(code, "MPI_Init_thread");
+      we_initialized = status == EAGER_OK;
+    } else {
+      status = mpi_status(mpi.query_thread(&thread_level), "MPI_Query_thread");
+    }
+    handle comm = 0;
+    if (!status) status = mpi_status(mpi.comm_dup(world, &comm), "MPI_Comm_dup");
+    if (!status)
+      status = mpi_status(mpi.comm_set_errhandler(comm, errors_return), "MPI_Comm_set_errhandler");
+    int r = -1, s = 0;
+    if (!status) status = mpi_status(mpi.comm_rank(comm, &r), "MPI_Comm_rank");
+    if (!status) status = mpi_status(mpi.comm_size(comm, &s), "MPI_Comm_size");
+    if (!status) {
+      world = comm;
+      size_ = s;
+      rank_ = r;
+    }
+  }
+  pthread_mutex_unlock(&init_lock);
+  if (status) return status;
+  info[0] = rank_;
+  info[1] = size_;
+  info[2] = flavor;
+  info[3] = thread_level;
+  return EAGER_OK;
+}
+
+static int32_t check_ready(int32_t dtype) {
+  if (rank_ < 0) return fail("MPI is not initialised (call eager_mpi_init first)");
+  if (dtype < 0 || dtype >= EAGER_DTYPE_COUNT) return EAGER_ERR_DTYPE;
+  return EAGER_OK;
+}
+
+/* MPI counts are int: larger arrays go in pieces of at most INT_MAX elements. */
+static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void *send,
+                            void *recv) {
+  int64_t size = eager_dtype_size(dtype);
+  for (int64_t done = 0; done < count;) {
+    int piece = (int)(count - done < INT_MAX ? count - done : INT_MAX);
+    const void *from = send ? (const char *)send + done * size : in_place;
+    int code = mpi.allreduce(from, (char *)recv + done * size, piece, dtypes[dtype], ops[op],
+                             world);
+    if (code) return mpi_status(code, "MPI_Allreduce");
+    done += piece;
+  }
+  return EAGER_OK;
+}
+
+static int known_op(int32_t op) {
+  return op == EAGER_REDUCE_SUM || op == EAGER_REDUCE_PROD || op == EAGER_REDUCE_MAX ||
+         op == EAGER_REDUCE_MIN;
+}
+
+EAGER_API int32_t eager_mpi_allreduce(int32_t op, int32_t dtype, int64_t count,
+                                      const void *send, void *recv) {
+  int32_t status = check_ready(dtype);
+  if (status) return status;
+  if (!known_op(op) || count < 0) return EAGER_ERR_ARGUMENT;
+  drain();
+  return allreduce_on(op, dtype, count, send, recv);
+}
+
+EAGER_API int32_t eager_mpi_allreduce_start(int32_t op, int32_t dtype, int64_t count,
+                                            void *data) {
+  int32_t status = check_ready(dtype);
+  if (status) return -status;
+  if (!known_op(op) || count < 0) return -EAGER_ERR_ARGUMENT;
+  pthread_mutex_lock(&queue_lock);
+  if (submitted - collected >= QUEUE) {
+    pthread_mutex_unlock(&queue_lock);
+    return -fail("more than %d reductions are started and not waited for", QUEUE);
+  }
+  if (!worker_started && thread_level >= THREAD_SERIALIZED) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, communicate, NULL) == 0) {
+      pthread_detach(thread);
+      worker_started = 1;
+    }
+  }
+  int64_t ticket = submitted;
+  job *j = &jobs[ticket % QUEUE];
+  *j = (job){.op = op, .dtype = dtype, .count = count, .data = data};
+  if (worker_started) {
+    submitted++;
+    pthread_cond_broadcast(&queue_changed);
+    pthread_mutex_unlock(&queue_lock);
+  } else { /* MPI without thread support: run it now, on this thread */
+    pthread_mutex_unlock(&queue_lock);
+    j->status = allreduce_on(op, dtype, count, NULL, data);
+    if (j->status) snprintf(j->error, sizeof j->error, "%s", last_error);
+    pthread_mutex_lock(&queue_lock);
+    submitted++;
+    finished++;
+    pthread_mutex_unlock(&queue_lock);
+  }
+  return (int32_t)(ticket & INT32_MAX);
+}
+
+EAGER_API int32_t eager_mpi_wait(int32_t ticket) {
+  pthread_mutex_lock(&queue_lock);
+  if (collected == submitted || ticket != (int32_t)(collected & INT32_MAX)) {
+    pthread_mutex_unlock(&queue_lock);
+    return fail("eager_mpi_wait: ticket %d is not the oldest reduction not waited for "
+                "(reductions are waited for in the order they were started)", ticket);
+  }
+  while (finished <= collected) pthread_cond_wait(&queue_changed, &queue_lock);
+  job *j = &jobs[collected % QUEUE];
+  int32_t status = j->status;
+  if (status) snprintf(last_error, sizeof last_error, "%s", j->error);
+  collected++;
+  pthread_mutex_unlock(&queue_lock);
+  return status;
+}
+
+EAGER_API int32_t eager_mpi_broadcast(int32_t dtype, int64_t count, void *data, int32_t root) {
+  int32_t status = check_ready(dtype);
+  if (status) return status;
+  if (count < 0 || root < 0 || root >= size_) return EAGER_ERR_ARGUMENT;
+  drain();
+  int64_t size = eager_dtype_size(dtype);
+  for (int64_t done = 0; done < count;) {
+    int piece = (int)(count - done < INT_MAX ? count - done : INT_MAX);
+    int code = mpi.bcast((char *)data + done * size, piece, dtypes[dtype], root, world);
+    if (code) return mpi_status(code, "MPI_Bcast");
+    done += piece;
+  }
+  return EAGER_OK;
+}
+
+EAGER_API int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, const void *send,
+                                      void *recv) {
+  int32_t status = check_ready(dtype);
+  if (status) return status;
+  int *sizes = malloc(2 * sizeof(int) * (size_t)size_);
+  if (!sizes) return EAGER_ERR_NO_MEMORY;
+  int *displacements = sizes + size_;
+  int64_t total = 0;
+  for (int r = 0; r < size_; r++) {
+    if (counts[r] < 0 || total + counts[r] > INT_MAX) {
+      free(sizes);
+      return fail("allGather: %lld elements in all are more than MPI_Allgatherv takes (%d)",
+                  (long long)(total + counts[r]), INT_MAX);
+    }
+    sizes[r] = (int)counts[r];
+    displacements[r] = (int)total;
+    total += counts[r];
+  }
+  drain();
+  int code = mpi.allgatherv(send, sizes[rank_], dtypes[dtype], recv, sizes, displacements,
+                            dtypes[dtype], world);
+  free(sizes);
+  return mpi_status(code, "MPI_Allgatherv");
+}
+
+EAGER_API int32_t eager_mpi_barrier(void) {
+  int32_t status = check_ready(EAGER_F32);
+  if (status) return status;
+  drain();
+  return mpi_status(mpi.barrier(world), "MPI_Barrier");
+}
+
+EAGER_API int32_t eager_mpi_abort(int32_t code) {
+  if (rank_ < 0) return fail("MPI is not initialised");
+  return mpi_status(mpi.abort(world, code), "MPI_Abort");
+}
+
+EAGER_API int32_t eager_mpi_finalize(void) {
+  pthread_mutex_lock(&init_lock);
+  int32_t status = EAGER_OK;
+  if (rank_ >= 0 && we_initialized) {
+    drain();
+    int ended = 0;
+    mpi.finalized(&ended);
+    if (!ended) status = mpi_status(mpi.finalize(), "MPI_Finalize");
+    rank_ = -1;
+  }
+  pthread_mutex_unlock(&init_lock);
+  return status;
+}

@@ -1,0 +1,281 @@
+/**
+ * Collectives over the ranks of the MPI job: allReduce, broadcast, allGather, barrier.
+ *
+ * Decisions:
+ * - No copy where MPI can take the tensor's memory: a dense CPU tensor is handed to MPI as
+ *   the send buffer and the result is received straight into the new tensor's storage. A
+ *   strided view is made dense first; a tensor on another device goes through the CPU and
+ *   the result goes back to that device (a GPU library would use NCCL instead; docs/distribute.md).
+ * - Before each collective the ranks exchange what they are about to do (op, dtype, shape,
+ *   root: one small MPI_Allgatherv), so ranks that disagree get an Error naming every
+ *   rank's call instead of a hang or garbage. `{ check: false }` skips the exchange for hot
+ *   loops whose agreement is already known (DistributedOptimizer checks once per step).
+ * - With one rank, nothing is sent: allReduce and broadcast return their input.
+ * - Collectives are not differentiated (tapes see their results as constants) and run as
+ *   host steps in tf.function graphs, so each call of a graph communicates anew.
+ * @module
+ */
+import { type DType, dtypeCode, DTYPES, isFloat } from "../dtype.ts";
+import { showShape, sizeOf } from "../shape.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { toTensor } from "../ops/convert.ts";
+import { divide } from "../ops/math.ts";
+import { hostStep1 } from "../graph/hooks.ts";
+import { native } from "../native/lib.ts";
+import { Reduce } from "../native/codes.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
+import { checkMpi, init } from "./mpi.ts";
+
+/** How allReduce combines the ranks' tensors. */
+export type ReduceOp = "sum" | "mean" | "max" | "min" | "prod";
+
+/** Options of every collective. */
+export interface CollectiveOptions {
+  /**
+   * Whether the ranks first confirm that they make the same call on tensors of the same
+   * dtype and shape (default true). Without the check, a disagreement is undefined
+   * behaviour of MPI: a hang, an MPI error or wrong values.
+   */
+  check?: boolean;
+}
+
+const OP_CODES: Record<ReduceOp, number> = {
+  sum: Reduce.SUM,
+  mean: Reduce.SUM,
+  max: Reduce.MAX,
+  min: Reduce.MIN,
+  prod: Reduce.PROD,
+};
+const KINDS = ["allReduce", "broadcast", "allGather", "barrier", "gradients"] as const;
+type Kind = (typeof KINDS)[number];
+const SIGNATURE = 12; // kind, dtype, argument (op or root), rank, up to 8 dims
+
+/** A call as the ranks compare it. */
+interface Call {
+  kind: Kind;
+  dtype?: DType;
+  shape?: readonly number[];
+  argument: number;
+  /** Whether the first dim may differ between ranks (allGather). */
+  anyFirstDim?: boolean;
+}
+
+function encode(call: Call): Float64Array {
+  const signature = new Float64Array(SIGNATURE);
+  signature[0] = KINDS.indexOf(call.kind);
+  signature[1] = call.dtype ? dtypeCode(call.dtype) : -1;
+  signature[2] = call.argument;
+  signature[3] = call.shape?.length ?? -1;
+  call.shape?.forEach((d, i) => signature[4 + i] = d);
+  return signature;
+}
+
+function describeCall(signature: Float64Array): string {
+  const kind = KINDS[signature[0]];
+  if (kind === "barrier") return "barrier()";
+  if (kind === "gradients") {
+    return `gradients(${signature[4]} tensors, ${signature[5]} elements, layout #${signature[2]})`;
+  }
+  const shape = Array.from(signature.subarray(4, 4 + signature[3]));
+  const argument = kind === "allReduce"
+    ? `"${Object.keys(OP_CODES)[signature[2]]}"`
+    : kind === "broadcast"
+    ? `root ${signature[2]}`
+    : "";
+  return `${kind}(${DTYPES[signature[1]]} ${showShape(shape)}${argument ? `, ${argument}` : ""})`;
+}
+
+/**
+ * Every rank's signature of this call (size x SIGNATURE numbers); throws, on every rank
+ * alike, when they disagree.
+ */
+function agree(op: string, call: Call, size: number): Float64Array {
+  const mine = encode(call);
+  const all = new Float64Array(SIGNATURE * size);
+  const counts = new BigInt64Array(size).fill(BigInt(SIGNATURE));
+  checkMpi(native.eager_mpi_allgather(dtypeCode("float64"), counts, mine, all), op);
+  const first = all.subarray(0, SIGNATURE);
+  for (let r = 1; r < size; r++) {
+    const other = all.subarray(r * SIGNATURE, (r + 1) * SIGNATURE);
+    const differs = other.some((v, i) => v !== first[i] && !(call.anyFirstDim && i === 4));
+    if (!differs) continue;
+    const calls = Array.from(
+      { length: size },
+      (_, k) => `rank ${k}: ${describeCall(all.subarray(k * SIGNATURE, (k + 1) * SIGNATURE))}`,
+    );
+    const what = call.anyFirstDim ? "dtype, rank or dims after the first" : "dtype or shape";
+    throw new Error(`${op}: the ranks disagree on the call, its ${what} (${calls.join("; ")})`);
+  }
+  return all;
+}
+
+/** FNV-1a, 32 bits: a short fingerprint of a layout that fits a float64 exactly. */
+function fingerprint(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * Checks that every rank holds gradients of the same count, dtypes and shapes, with nulls in
+ * the same places (DistributedOptimizer, once per step); throws on every rank otherwise.
+ */
+export function agreeOnLayout(op: string, nulls: readonly boolean[], grads: readonly Tensor[]) {
+  const layout = nulls.map((n) => (n ? "-" : "+")).join("") + "|" +
+    grads.map((g) => `${g.dtype}${showShape(g.shape)}`).join(",");
+  const elements = grads.reduce((sum, g) => sum + g.size, 0);
+  const { size } = init();
+  agree(
+    op,
+    { kind: "gradients", shape: [grads.length, elements], argument: fingerprint(layout) },
+    size,
+  );
+}
+
+/** x as a dense CPU tensor whose storage MPI may read (itself when it is one). */
+function denseOnCpu(x: Tensor): Tensor {
+  const onCpu = x.cpu();
+  if (onCpu.contiguous) return onCpu;
+  return new Tensor(cpuBackend.upload(onCpu.dataSync().slice(), "copy"), x.dtype, x.shape);
+}
+
+/** A new CPU tensor's storage for `shape`, which MPI fills whole. */
+function receiveBuffer(dtype: DType, shape: readonly number[], op: string) {
+  return cpuBackend.allocateOutput(dtype, sizeOf(shape), op);
+}
+
+function checkOp(op: string, reduce: unknown, dtype: DType): ReduceOp {
+  if (typeof reduce !== "string" || !(reduce in OP_CODES)) {
+    throw new TypeError(
+      `${op}: op must be one of ${Object.keys(OP_CODES).join(", ")}, got ${String(reduce)}`,
+    );
+  }
+  const r = reduce as ReduceOp;
+  if (r === "mean" && !isFloat(dtype)) {
+    throw new TypeError(`${op}: "mean" needs a float tensor, got ${dtype}: use "sum"`);
+  }
+  if (dtype === "bool" && r !== "max" && r !== "min") {
+    throw new TypeError(`${op}: a bool tensor reduces with "max" (any) or "min" (all), not "${r}"`);
+  }
+  return r;
+}
+
+/**
+ * The elementwise `op` ("sum", "mean", "max", "min" or "prod") of `x` over every rank: each
+ * rank gets the same result. Every rank calls it with a tensor of the same dtype and shape.
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.distribute.allReduce(tf.constant([1, 2]), "sum"); // [2, 4] on each of 2 ranks
+ * ```
+ */
+export function allReduce(
+  x: TensorLike,
+  op: ReduceOp = "sum",
+  options: CollectiveOptions = {},
+): Tensor {
+  const name = "allReduce";
+  const t = toTensor(name, x);
+  const reduce = checkOp(name, op, t.dtype);
+  const { size } = init();
+  return hostStep1(`distribute.${name}`, [t], ([input]) => {
+    if (options.check !== false && size > 1) {
+      agree(name, {
+        kind: name,
+        dtype: input.dtype,
+        shape: input.shape,
+        argument: argIndex(reduce),
+      }, size);
+    }
+    if (size === 1) return input;
+    const dense = denseOnCpu(input);
+    const out = receiveBuffer(input.dtype, input.shape, name);
+    checkMpi(
+      native.eager_mpi_allreduce(
+        OP_CODES[reduce],
+        dtypeCode(input.dtype),
+        input.size,
+        dense.dataSync(),
+        out,
+      ),
+      name,
+    );
+    const summed = new Tensor(out, input.dtype, input.shape);
+    const result = reduce === "mean" ? divide(summed, size) : summed;
+    return result.to(input.device);
+  }, { retainsInputs: false });
+}
+
+function argIndex(op: ReduceOp): number {
+  return Object.keys(OP_CODES).indexOf(op);
+}
+
+/**
+ * `x` as rank `root` has it, on every rank (Horovod's broadcast). Every rank passes a
+ * tensor of the same dtype and shape; the others' values are ignored.
+ */
+export function broadcast(x: TensorLike, root = 0, options: CollectiveOptions = {}): Tensor {
+  const name = "broadcast";
+  const t = toTensor(name, x);
+  const { size, rank } = init();
+  if (!Number.isInteger(root) || root < 0 || root >= size) {
+    throw new RangeError(`${name}: root must be a rank in [0, ${size}), got ${root}`);
+  }
+  return hostStep1(`distribute.${name}`, [t], ([input]) => {
+    if (options.check !== false && size > 1) {
+      agree(name, { kind: name, dtype: input.dtype, shape: input.shape, argument: root }, size);
+    }
+    if (size === 1) return input;
+    const dense = denseOnCpu(input);
+    // The root sends from its own tensor's memory (MPI only reads it there).
+    const data = rank === root ? dense.dataSync() : receiveBuffer(input.dtype, input.shape, name);
+    checkMpi(native.eager_mpi_broadcast(dtypeCode(input.dtype), input.size, data, root), name);
+    if (rank === root) return input;
+    return new Tensor(data, input.dtype, input.shape).to(input.device);
+  }, { retainsInputs: false });
+}
+
+/**
+ * Every rank's `x` concatenated along the first axis, in rank order. The ranks' tensors
+ * agree in dtype and in every dim but the first (a scalar counts as shape [1]).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * tf.distribute.allGather(tf.constant([[1, 2]])); // [[1, 2], [1, 2]] on 2 ranks
+ * ```
+ */
+export function allGather(x: TensorLike): Tensor {
+  const name = "allGather";
+  const t = toTensor(name, x);
+  const { size } = init();
+  return hostStep1(`distribute.${name}`, [t], ([input]) => {
+    const shape = input.rank === 0 ? [1] : input.shape;
+    if (size === 1) return input.rank === 0 ? input.reshape([1]) : input;
+    // The first dims are needed to size the result, so the exchange always happens.
+    const all = agree(name, {
+      kind: name,
+      dtype: input.dtype,
+      shape,
+      argument: 0,
+      anyFirstDim: true,
+    }, size);
+    const rows = Array.from({ length: size }, (_, r) => all[r * SIGNATURE + 4]);
+    const inner = sizeOf(shape.slice(1));
+    const outShape = [rows.reduce((a, b) => a + b, 0), ...shape.slice(1)];
+    const dense = denseOnCpu(input);
+    const out = receiveBuffer(input.dtype, outShape, name);
+    const counts = BigInt64Array.from(rows, (n) => BigInt(n * inner));
+    checkMpi(
+      native.eager_mpi_allgather(dtypeCode(input.dtype), counts, dense.dataSync(), out),
+      name,
+    );
+    return new Tensor(out, input.dtype, outShape).to(input.device);
+  }, { retainsInputs: false });
+}
+
+/** Returns when every rank has called barrier(). */
+export function barrier(): void {
+  const { size } = init();
+  if (size === 1) return;
+  checkMpi(native.eager_mpi_barrier(), "barrier");
+}
