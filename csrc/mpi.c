@@ -55,6 +55,7 @@ typedef struct {
   int (*allgatherv)(const void *send, int count, handle dtype, void *recv, const int *counts,
                     const int *displacements, handle rtype, handle comm);
   int (*barrier)(handle comm);
+  int (*op_create)(void (*fn)(void *, void *, int *, void *), int commute, handle *op);
   int (*abort)(handle comm, int code);
   int (*error_string)(int code, char *text, int *length);
   int (*library_version)(char *text, int *length);
@@ -65,6 +66,7 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static mpi_fns mpi;
 static int flavor = EAGER_MPI_NONE;
 static handle world, dtypes[EAGER_DTYPE_COUNT], ops[EAGER_REDUCE_COUNT], errors_return;
+static handle wrapping_u8[EAGER_REDUCE_COUNT]; /* SUM and PROD of bytes: see wrapping_sum_u8 */
 static void *in_place;
 static int rank_ = -1, size_ = 0, thread_level = -1, we_initialized = 0;
 static char load_failure[512];
@@ -152,6 +154,7 @@ static int try_library(const char *file) {
   TAKE(bcast, "MPI_Bcast");
   TAKE(allgatherv, "MPI_Allgatherv");
   TAKE(barrier, "MPI_Barrier");
+  TAKE(op_create, "MPI_Op_create");
   TAKE(abort, "MPI_Abort");
   TAKE(error_string, "MPI_Error_string");
   TAKE(library_version, "MPI_Get_library_version");
@@ -188,6 +191,25 @@ static void load_library(void) {
   flavor = EAGER_MPI_NONE;
   snprintf(load_failure, sizeof load_failure, "no MPI library found (tried libmpi.so.40, "
            "libmpi.so.12, libmpich.so.12, libmpi.so)");
+}
+
+/*
+ * Byte sums and products as our own MPI ops, which wrap around as uint8 arithmetic does:
+ * Open MPI 4.1's AVX reduction component saturates 8-bit sums instead (found here: 91 + 188
+ * gave 255; Open MPI issue #8045, closed as won't fix), for arrays long enough to take it.
+ */
+static void wrapping_sum_u8(void *in, void *inout, int *length, void *dtype) {
+  (void)dtype;
+  const uint8_t *a = in;
+  uint8_t *b = inout;
+  for (int i = 0; i < *length; i++) b[i] = (uint8_t)(a[i] + b[i]);
+}
+
+static void wrapping_prod_u8(void *in, void *inout, int *length, void *dtype) {
+  (void)dtype;
+  const uint8_t *a = in;
+  uint8_t *b = inout;
+  for (int i = 0; i < *length; i++) b[i] = (uint8_t)(a[i] * b[i]);
 }
 
 /* ---- the communication thread ---------------------------------------------------------- */
@@ -269,6 +291,12 @@ EAGER_API int32_t eager_mpi_init(int32_t *info) {
     int r = -1, s = 0;
     if (!status) status = mpi_status(mpi.comm_rank(comm, &r), "MPI_Comm_rank");
     if (!status) status = mpi_status(mpi.comm_size(comm, &s), "MPI_Comm_size");
+    if (!status)
+      status = mpi_status(mpi.op_create(wrapping_sum_u8, 1, &wrapping_u8[EAGER_REDUCE_SUM]),
+                          "MPI_Op_create");
+    if (!status)
+      status = mpi_status(mpi.op_create(wrapping_prod_u8, 1, &wrapping_u8[EAGER_REDUCE_PROD]),
+                          "MPI_Op_create");
     if (!status) {
       world = comm;
       size_ = s;
@@ -294,10 +322,12 @@ static int32_t check_ready(int32_t dtype) {
 static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void *send,
                             void *recv) {
   int64_t size = eager_dtype_size(dtype);
+  int bytes = size == 1 && (op == EAGER_REDUCE_SUM || op == EAGER_REDUCE_PROD);
+  handle reduce = bytes ? wrapping_u8[op] : ops[op];
   for (int64_t done = 0; done < count;) {
     int piece = (int)(count - done < INT_MAX ? count - done : INT_MAX);
     const void *from = send ? (const char *)send + done * size : in_place;
-    int code = mpi.allreduce(from, (char *)recv + done * size, piece, dtypes[dtype], ops[op],
+    int code = mpi.allreduce(from, (char *)recv + done * size, piece, dtypes[dtype], reduce,
                              world);
     if (code) return mpi_status(code, "MPI_Allreduce");
     done += piece;

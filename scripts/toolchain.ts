@@ -4,6 +4,7 @@
  * - Zig from PyPI (the `ziglang` wheel, pinned) into .toolchain/ (git-ignored);
  * - OpenBLAS (libopenblas0, optional: csrc/blas.c loads it at run time) from Debian when
  *   missing and this runs as root;
+ * - (for the tests) Fashion-MNIST, Mesa's software Vulkan and Open MPI, the same way;
  * - libdnnl2 (oneDNN, optional: csrc/kernels/gemm.c loads it at run time for large float32
  *   GEMMs) from Debian when missing and this runs as root.
  * @module
@@ -155,7 +156,26 @@ export function ensureSoftwareVulkan(): Promise<void> {
   );
 }
 
+/** Whether Open MPI's launcher and library (or another MPI's mpirun) are installed. */
+export function mpiInstalled(): boolean {
+  return exists("/usr/bin/mpirun");
+}
+
+/**
+ * Debian's Open MPI (csrc/mpi.c loads libmpi at run time; tf.distribute's tests start ranks
+ * with its mpirun). Without it those tests are reported as ignored.
+ */
+export function ensureOpenMpi(): Promise<void> {
+  return ensureOptionalPackage(
+    "openmpi-bin",
+    "Open MPI",
+    mpiInstalled(),
+    "the tf.distribute tests are reported as ignored",
+  );
+}
+
 if (import.meta.main && Deno.args[0] === "test-data") {
   await ensureFashionMnist();
   await ensureSoftwareVulkan();
+  await ensureOpenMpi();
 }

@@ -607,3 +607,24 @@ Deno.test("a TFRecord pipeline over a file of many chunks: parse, shuffle, batch
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("Dataset.shard keeps every n-th element from the index-th; bad arguments are named", () => {
+  assertEquals(nums(Dataset.range(10).shard(3, 1).batch(10).toArray()[0]), [1, 4, 7]);
+  assertEquals(nums(Dataset.range(10).shard(3, 0).batch(10).toArray()[0]), [0, 3, 6, 9]);
+  assertEquals(nums(Dataset.range(5).shard(1, 0).batch(10).toArray()[0]), [0, 1, 2, 3, 4]);
+  // The shards of a dataset partition it.
+  const all = [0, 1, 2, 3].flatMap((i) => Dataset.range(23).shard(4, i).toArray().map(num));
+  assertEquals(sorted(all), Array.from({ length: 23 }, (_, i) => i));
+  assertThrowsMatch(
+    () => Dataset.range(4).shard(0, 0),
+    /^Dataset\.shard: numShards must be an integer >= 1, got 0/,
+  );
+  assertThrowsMatch(
+    () => Dataset.range(4).shard(2, 2),
+    /^Dataset\.shard: index must be less than numShards \(2\), got 2/,
+  );
+  assertThrowsMatch(
+    () => Dataset.range(4).shard(2, -1),
+    /^Dataset\.shard: index must be an integer >= 0/,
+  );
+});

@@ -143,7 +143,7 @@ export function reduceGradients(
  * const w = new tf.Variable([1, 2]);
  * const opt = new tf.distribute.DistributedOptimizer(new tf.train.GradientDescentOptimizer(0.1));
  * tf.distribute.broadcastVariables([w]);
- * opt.minimize(() => w.square().reduceSum()); // the same update on every rank
+ * opt.minimize(() => w.square().sum()); // the same update on every rank
  * ```
  */
 export class DistributedOptimizer {

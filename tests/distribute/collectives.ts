@@ -1,0 +1,243 @@
+/**
+ * One rank of tests/distribute_test.ts's collective checks, started by mpirun: every
+ * collective on every dtype and shape against values computed here, then calls the ranks
+ * disagree on. Prints "ok rank R: N cases" or each failure, and exits 1 on any.
+ * @module
+ */
+import * as tf from "../../mod.ts";
+
+const { rank, size } = tf.distribute.init();
+const failures: string[] = [];
+let cases = 0;
+
+type Value = number | bigint | boolean;
+
+/** The value rank r holds at position i, exact in its dtype's arithmetic. */
+function valueOf(dtype: tf.DType, r: number, i: number): Value {
+  switch (dtype) {
+    case "float32":
+    case "float64":
+      return (r + 1) * 0.5 + (i % 20);
+    case "int32":
+      return (r + 1) * 3 - (i % 25);
+    case "int64":
+      return BigInt((r + 1) * 3 - (i % 25)) * 1000000007n;
+    case "uint8":
+      return (r * 97 + i * 13) % 256;
+    case "bool":
+      return (r + i) % 2 === 0;
+  }
+}
+
+function tensorOf(dtype: tf.DType, shape: number[], r: number): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = Array.from({ length: n }, (_, i) => valueOf(dtype, r, i));
+  return tf.constant(values as number[], dtype, { shape });
+}
+
+/** The reduction of a and b as the dtype computes it (uint8 wraps, int64 is bigint). */
+function combine(dtype: tf.DType, op: string, a: Value, b: Value): Value {
+  if (dtype === "bool") return op === "max" ? (a || b) : (a && b);
+  if (dtype === "int64") {
+    const [x, y] = [a as bigint, b as bigint];
+    const v = op === "max"
+      ? (x > y ? x : y)
+      : op === "min"
+      ? (x < y ? x : y)
+      : op === "prod"
+      ? x * y
+      : x + y;
+    return BigInt.asIntN(64, v);
+  }
+  const [x, y] = [a as number, b as number];
+  let v = op === "max"
+    ? Math.max(x, y)
+    : op === "min"
+    ? Math.min(x, y)
+    : op === "prod"
+    ? x * y
+    : x + y;
+  if (dtype === "uint8") v = ((v % 256) + 256) % 256;
+  if (dtype === "int32") v = v | 0;
+  if (dtype === "float32") v = Math.fround(v);
+  return v;
+}
+
+function check(
+  what: string,
+  got: tf.Tensor,
+  dtype: tf.DType,
+  shape: number[],
+  want: (i: number) => Value,
+) {
+  cases++;
+  const fail = (why: string) => failures.push(`${what}: ${why}`);
+  if (got.dtype !== dtype) return fail(`dtype ${got.dtype}, wanted ${dtype}`);
+  if (got.shape.join() !== shape.join()) return fail(`shape [${got.shape}], wanted [${shape}]`);
+  const flat = got.dataSync();
+  for (let i = 0; i < flat.length; i++) {
+    const w = want(i);
+    const g = dtype === "bool" ? flat[i] !== 0 : flat[i];
+    if (g !== w) return fail(`element ${i} is ${g}, wanted ${w}`);
+  }
+}
+
+const DTYPES: tf.DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
+const SHAPES = [[], [0], [0, 3], [5], [2, 3], [4, 1, 3], [70001]];
+
+for (const dtype of DTYPES) {
+  const ops = dtype === "bool" ? ["max", "min"] : ["sum", "max", "min", "prod"];
+  if (dtype.startsWith("float")) ops.push("mean");
+  for (const shape of SHAPES) {
+    const x = tensorOf(dtype, shape, rank);
+    for (const op of ops) {
+      const got = tf.distribute.allReduce(x, op as tf.distribute.ReduceOp);
+      const expected = (i: number) => {
+        let v = valueOf(dtype, 0, i);
+        for (let r = 1; r < size; r++) {
+          v = combine(dtype, op === "mean" ? "sum" : op, v, valueOf(dtype, r, i));
+        }
+        if (op === "mean") {
+          v = dtype === "float32" ? Math.fround((v as number) / size) : (v as number) / size;
+        }
+        return v;
+      };
+      check(`allReduce(${dtype} [${shape}], ${op})`, got, dtype, shape, expected);
+    }
+    for (let root = 0; root < size; root++) {
+      const got = tf.distribute.broadcast(x, root);
+      check(
+        `broadcast(${dtype} [${shape}], ${root})`,
+        got,
+        dtype,
+        shape,
+        (i) => valueOf(dtype, root, i),
+      );
+    }
+  }
+  // allGather: rank r contributes r + 1 rows (rank 1 none when there are 3), or one scalar.
+  const rows = (r: number) => (size === 3 && r === 1 ? 0 : r + 1);
+  const mine = tensorOf(dtype, [rows(rank), 2], rank);
+  const gathered = tf.distribute.allGather(mine);
+  const owners: [number, number][] = [];
+  for (let r = 0; r < size; r++) for (let i = 0; i < rows(r) * 2; i++) owners.push([r, i]);
+  check(
+    `allGather(${dtype} rows)`,
+    gathered,
+    dtype,
+    [owners.length / 2, 2],
+    (k) => valueOf(dtype, ...owners[k]),
+  );
+  const scalars = tf.distribute.allGather(tensorOf(dtype, [], rank));
+  check(`allGather(${dtype} scalar)`, scalars, dtype, [size], (r) => valueOf(dtype, r, 0));
+}
+
+// A strided view (a transpose) is sent as its values in row-major order.
+const base = tensorOf("float32", [3, 2], rank);
+const view = base.transpose();
+const summed = tf.distribute.allReduce(view, "sum");
+const dense = tf.distribute.allReduce(tf.constant(view.numpy() as number[][]), "sum");
+check(
+  "allReduce(transposed view)",
+  summed,
+  "float32",
+  [2, 3],
+  (i) => dense.dataSync()[i] as number,
+);
+
+// In a traced function each call communicates anew (a host step, not a constant).
+const traced = tf.function((t: tf.Tensor) => tf.distribute.allReduce(t.mul(2), "sum"));
+for (const k of [1, 5]) {
+  const got = traced(tf.constant([k + rank]));
+  let want = 0;
+  for (let r = 0; r < size; r++) want += 2 * (k + r);
+  check(`tf.function allReduce call ${k}`, got, "float32", [1], () => want);
+}
+
+tf.distribute.barrier();
+
+/** Runs fn, which must throw on every rank with a message matching each of `patterns`. */
+function expectError(what: string, fn: () => unknown, patterns: RegExp[]) {
+  cases++;
+  try {
+    fn();
+    failures.push(`${what}: no error`);
+  } catch (error) {
+    const message = (error as Error).message;
+    for (const p of patterns) {
+      if (!p.test(message)) failures.push(`${what}: "${message}" lacks ${p}`);
+    }
+  }
+}
+
+const each = (f: (r: number) => string) => Array.from({ length: size }, (_, r) => f(r)).join("; ");
+expectError(
+  "shapes that differ",
+  () => tf.distribute.allReduce(tf.zeros([rank + 1]), "sum"),
+  [
+    /^allReduce: the ranks disagree/,
+    new RegExp(each((r) => `rank ${r}: allReduce\\(float32 \\[${r + 1}\\], "sum"\\)`)),
+  ],
+);
+expectError(
+  "dtypes that differ",
+  () => tf.distribute.allReduce(tf.zeros([2], rank === 0 ? "float32" : "int32"), "max"),
+  [
+    /^allReduce: the ranks disagree/,
+    /rank 0: allReduce\(float32 \[2\], "max"\)/,
+    /rank 1: allReduce\(int32 \[2\], "max"\)/,
+  ],
+);
+expectError(
+  "different collectives",
+  () =>
+    rank === 0 ? tf.distribute.broadcast(tf.zeros([2]), 0) : tf.distribute.allReduce(tf.zeros([2])),
+  [
+    /the ranks disagree/,
+    /rank 0: broadcast\(float32 \[2\], root 0\)/,
+    /rank 1: allReduce\(float32 \[2\], "sum"\)/,
+  ],
+);
+expectError("an unknown op", () => tf.distribute.allReduce(tf.zeros([2]), "avg" as "sum"), [
+  /^allReduce: op must be one of/,
+]);
+expectError("mean of integers", () => tf.distribute.allReduce(tf.zeros([2], "int32"), "mean"), [
+  /"mean" needs a float tensor/,
+]);
+expectError("sum of bools", () => tf.distribute.allReduce(tf.zeros([2], "bool"), "sum"), [
+  /bool tensor reduces with "max"/,
+]);
+expectError("a root past the ranks", () => tf.distribute.broadcast(tf.zeros([2]), size), [
+  /root must be a rank in \[0, /,
+]);
+expectError(
+  "allGather of other inner dims",
+  () => tf.distribute.allGather(tf.zeros([1, rank + 1])),
+  [/^allGather: the ranks disagree on the call, its dtype, rank or dims after the first/],
+);
+// Gradients that disagree between ranks: DistributedOptimizer names the step's layouts.
+const w = new tf.Variable(tf.zeros([rank + 2]), { name: "w" });
+const opt = new tf.distribute.DistributedOptimizer(new tf.train.GradientDescentOptimizer(0.1));
+expectError(
+  "gradients that disagree",
+  () => opt.applyGradients([[tf.onesLike(w.peek()), w]]),
+  [
+    /^DistributedOptimizer.applyGradients: the ranks disagree/,
+    /rank 0: gradients\(1 tensors, 2 elements/,
+  ],
+);
+
+// The job is still usable after every error above.
+check(
+  "allReduce after the errors",
+  tf.distribute.allReduce(tf.ones([3]), "sum"),
+  "float32",
+  [3],
+  () => size,
+);
+
+if (failures.length > 0) {
+  console.log(`FAILED rank ${rank}:\n${failures.join("\n")}`);
+  Deno.exit(1);
+}
+console.log(`ok rank ${rank}: ${cases} cases`);
