@@ -9,6 +9,8 @@
  *   bucket, not one per variable. Packing a bucket is a copy (the buckets' own memory is
  *   what MPI reduces in place); unpacking is free: each averaged gradient is a view of its
  *   bucket.
+ * - With "mean", a DistributedOptimizer packs each step into the previous step's bucket
+ *   buffers (the division leaves them unreferenced): no fresh pages to fault in per step.
  * - The reduction of bucket k runs on libeager's communication thread while this thread
  *   packs bucket k + 1 (and, in minimize, while the backward pass still computes the
  *   gradients of earlier layers; see ./overlap.ts).
@@ -18,7 +20,7 @@
  *   minimize (= computeGradients + applyGradients) averages once.
  * @module
  */
-import { type DType, dtypeCode, itemSize } from "../dtype.ts";
+import { type DType, dtypeCode, dtypeOfArray, itemSize, type TypedArray } from "../dtype.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { Variable } from "../variable.ts";
 import { toTensor } from "../ops/convert.ts";
@@ -81,13 +83,19 @@ export function reduceGradients(
   grads: readonly Tensor[],
   op: "mean" | "sum" = "mean",
   bucketBytes = 32 << 20,
+  reuse?: TypedArray[],
 ): Tensor[] {
   const { size } = init();
   if (size === 1 || grads.length === 0) return [...grads];
   const buckets = planBuckets(grads, bucketBytes);
-  const packed = buckets.map((b) =>
-    cpuBackend.allocateOutput(b.dtype, b.elements, "reduceGradients")
-  );
+  const packed = buckets.map((b, k) => {
+    const kept = reuse?.[k];
+    if (kept && kept.length === b.elements && dtypeOfArray(kept) === b.dtype) return kept;
+    return cpuBackend.allocateOutput(b.dtype, b.elements, "reduceGradients");
+  });
+  // With "mean" the buckets are read only by the division below, so the caller may hand
+  // them back next time: the same pages, already mapped, instead of fresh ones each step.
+  if (reuse && op === "mean") reuse.splice(0, reuse.length, ...packed);
   const tickets: number[] = [];
   buckets.forEach((bucket, k) => {
     let at = 0;
@@ -149,6 +157,8 @@ export function reduceGradients(
 export class DistributedOptimizer {
   readonly #op: "mean" | "sum";
   readonly #bucketBytes: number;
+  /** The previous step's bucket buffers, reused when the layout repeats (see reduceGradients). */
+  readonly #buckets: TypedArray[] = [];
 
   constructor(readonly optimizer: Optimizer, options: DistributedOptimizerOptions = {}) {
     const owner = "DistributedOptimizer";
@@ -202,7 +212,9 @@ export class DistributedOptimizer {
     });
     const reduced = hostStep(what, present, (grads) => {
       if (init().size > 1) agreeOnLayout(what, pairs.map(([g]) => g === null), grads);
-      return withoutRecording(() => reduceGradients(grads, this.#op, this.#bucketBytes));
+      return withoutRecording(() =>
+        reduceGradients(grads, this.#op, this.#bucketBytes, this.#buckets)
+      );
     }, { retainsInputs: false });
     const averaged = pairs.map(([, v]) => [null, v] as [Tensor | null, Variable]);
     where.forEach((i, k) => averaged[i][0] = reduced[k]);

@@ -1,0 +1,179 @@
+/**
+ * `deno task bench:distribute`: tf.distribute over Open MPI on this machine, in one run.
+ * 1. allReduce bandwidth, float32 sums of 4 KiB to 64 MiB on 2 ranks: tf.distribute.allReduce
+ *    (a new result tensor per call; with the ranks' agreement check, the default, and with
+ *    `{ check: false }`) against MPI_Allreduce called directly from C (bench/peers/
+ *    mpi_allreduce.c, built with Open MPI's mpicc), timed alike. Goal: at least 0.9x.
+ * 2. MNIST training throughput (examples/mnist.ts): 1 rank against 2 ranks with the same
+ *    per-rank batch (100) and with the same global batch (50 per rank).
+ * Writes bench/RESULTS-distribute.md. Both use `--bind-to none`: bound to one core each, a
+ * Deno rank's own threads (V8's, the kernel pool) share that core with its main thread.
+ * @module
+ */
+import { machine } from "./report.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const SIZES = [4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20];
+const MPIRUN_FLAGS = [
+  ...(Deno.uid() === 0 ? ["--allow-run-as-root"] : []),
+  "--bind-to",
+  "none",
+  "--mca",
+  "btl",
+  "self,vader",
+];
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    env,
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return text;
+}
+
+/** Open MPI's mpicc, from Debian's libopenmpi-dev (installed here when missing, as root). */
+async function buildBaseline(): Promise<string> {
+  const exe = `${root}bench/.mpi_allreduce`;
+  try {
+    Deno.statSync("/usr/bin/mpicc");
+  } catch {
+    await run("apt-get", ["update", "-qq"]);
+    await run("apt-get", ["install", "-y", "-qq", "libopenmpi-dev"]);
+  }
+  await run("mpicc", ["-O2", "-o", exe, `${root}bench/peers/mpi_allreduce.c`]);
+  return exe;
+}
+
+function parse(text: string): Map<number, number[]> {
+  const rows = new Map<number, number[]>();
+  for (const line of text.trim().split("\n")) {
+    const [bytes, ...seconds] = line.trim().split(/\s+/).map(Number);
+    if (Number.isFinite(bytes) && seconds.length) rows.set(bytes, seconds);
+  }
+  return rows;
+}
+
+const size = (bytes: number) => bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${bytes >> 10} KiB`;
+const gbps = (bytes: number, seconds: number) => (bytes / seconds / 1e9).toFixed(2);
+const us = (seconds: number) =>
+  seconds >= 1e-3 ? `${(seconds * 1e3).toFixed(2)} ms` : `${(seconds * 1e6).toFixed(1)} us`;
+
+const deno = Deno.execPath();
+const baseline = await buildBaseline();
+const sizes = SIZES.map(String);
+console.error("[bench] allReduce: C baseline, then tf.distribute");
+const c = parse(await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", baseline, ...sizes]));
+const ours = parse(
+  await run("mpirun", [
+    ...MPIRUN_FLAGS,
+    "-np",
+    "2",
+    deno,
+    "run",
+    "-A",
+    "bench/procs/allreduce_ours.ts",
+    ...sizes,
+  ]),
+);
+const bandwidth = [
+  "| size | MPI_Allreduce from C | tf.distribute.allReduce | ratio | with `{ check: false }` | ratio |",
+  "| --- | --- | --- | --- | --- | --- |",
+  ...SIZES.map((bytes) => {
+    const [base] = c.get(bytes)!;
+    const [checked, unchecked] = ours.get(bytes)!;
+    return `| ${size(bytes)} | ${us(base)} (${gbps(bytes, base)} GB/s) | ${us(checked)} (${
+      gbps(bytes, checked)
+    } GB/s) | ${(base / checked).toFixed(2)}x | ${us(unchecked)} | ${
+      (base / unchecked).toFixed(2)
+    }x |`;
+  }),
+];
+
+console.error("[bench] MNIST: 1 rank, then 2 ranks");
+const STEPS = "300";
+const rate = (text: string) => {
+  const all = text.match(/([\d.]+) examples\/s( in all)?\n*$/);
+  const ranks = [...text.matchAll(/^rank (\d+): (\d+) examples\/s/gm)].map((m) => Number(m[2]));
+  return { total: Number(all?.[1]), ranks };
+};
+const mnist = [
+  "run",
+  "-A",
+  "examples/mnist.ts",
+  "--steps",
+  STEPS,
+  "--logdir",
+  "/tmp/bench_distribute_runs",
+];
+const one = rate(await run(deno, mnist));
+const twoSame = rate(
+  await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", deno, ...mnist, "--distributed"]),
+);
+const twoHalf = rate(
+  await run("mpirun", [
+    ...MPIRUN_FLAGS,
+    "-np",
+    "2",
+    deno,
+    ...mnist,
+    "--distributed",
+    "--batch-size",
+    "50",
+  ]),
+);
+const oneThread = ["-x", "EAGER_NUM_THREADS=1", "-x", "OPENBLAS_NUM_THREADS=1"];
+const twoSingle = rate(
+  await run("mpirun", [...MPIRUN_FLAGS, ...oneThread, "-np", "2", deno, ...mnist, "--distributed"]),
+);
+const training = [
+  "| run | examples/s in all | per rank | vs 1 rank |",
+  "| --- | --- | --- | --- |",
+  `| 1 rank, batch 100 (2 kernel threads) | ${one.total} | - | 1.00x |`,
+  `| 2 ranks, batch 100 each (global 200) | ${twoSame.total} | ${twoSame.ranks.join(", ")} | ${
+    (twoSame.total / one.total).toFixed(2)
+  }x |`,
+  `| 2 ranks, batch 100 each, 1 kernel thread each | ${twoSingle.total} | ${
+    twoSingle.ranks.join(", ")
+  } | ${(twoSingle.total / one.total).toFixed(2)}x |`,
+  `| 2 ranks, batch 50 each (global 100) | ${twoHalf.total} | ${twoHalf.ranks.join(", ")} | ${
+    (twoHalf.total / one.total).toFixed(2)
+  }x |`,
+];
+
+const library = (await run(deno, [
+  "eval",
+  `import * as tf from "${root}mod.ts"; console.log(tf.distribute.init().library)`,
+])).trim();
+const report = `# tf.distribute benchmark results
+
+Written by \`deno task bench:distribute\` (bench/distribute.ts) on ${
+  new Date().toISOString().slice(0, 16).replace("T", " ")
+} UTC.
+
+- Machine: ${await machine()}; ${library}; 2 ranks on this one machine over shared memory
+  (\`mpirun --bind-to none --mca btl self,vader\`).
+- Both ranks share the machine's cores with each other: each rank's kernels use a pool of as many
+  threads as there are cores, so 2 ranks on 2 cores oversubscribe them.
+
+## allReduce, float32 sums, 2 ranks
+
+Median time per call over 7 batches (bandwidth = bytes / time). Ratio: C time / ours, at
+least 0.9x is the goal. Ours returns a new tensor each call; C reuses its receive buffer.
+
+${bandwidth.join("\n")}
+
+## MNIST training (examples/mnist.ts, ${STEPS} steps)
+
+${training.join("\n")}
+`;
+Deno.writeTextFileSync(`${root}bench/RESULTS-distribute.md`, report);
+console.log(report);
