@@ -69,7 +69,9 @@ class GradientReleaser {
 /**
  * Reverse-mode accumulation over `nodes` from `targets` (seeded with `seeds`) back to
  * the tensors with ids `sourceIds`. Returns the gradient of each source id reached.
- * With a `scope` (see GradientReleaser) it frees intermediate gradients as it goes.
+ * With a `scope` (see GradientReleaser) it frees intermediate gradients as it goes. With
+ * `onFinal`, it reports each source id (once) as soon as no later step can add to its gradient,
+ * so callers can start using it while the walk goes on; ids no node reads are not reported.
  */
 export function backprop(
   nodes: readonly TapeNode[],
@@ -77,8 +79,23 @@ export function backprop(
   seeds: readonly Tensor[],
   sourceIds: readonly number[],
   scope?: ReleaseScope,
+  onFinal?: (id: number, gradient: Tensor | undefined) => void,
 ): Map<number, Tensor> {
   const reach = dependents(nodes, sourceIds);
+  // A source's gradient is final once the backward walk has passed the first node that
+  // reads it (nodes run in reverse); `finalAt` lists the sources each node finalises.
+  const finalAt = new Map<number, number[]>();
+  if (onFinal) {
+    const seen = new Set<number>();
+    const wanted = new Set(sourceIds);
+    nodes.forEach((node, n) => {
+      for (const x of node.inputs) {
+        if (!wanted.has(x.id) || seen.has(x.id)) continue;
+        seen.add(x.id);
+        finalAt.set(n, [...(finalAt.get(n) ?? []), x.id]);
+      }
+    });
+  }
   const grads = new Map<number, Tensor>();
   const releaser = new GradientReleaser(scope, grads);
   const accumulate = (id: number, g: Tensor) => {
@@ -93,6 +110,8 @@ export function backprop(
   });
   const keep = new Set(sourceIds);
   for (let n = nodes.length - 1; n >= 0; n--) {
+    // Sources read first at node n + 1 are final now (`continue` below skips the end).
+    for (const id of finalAt.get(n + 1) ?? []) onFinal!(id, grads.get(id));
     const node = nodes[n];
     if (!node.outputs.some((y) => grads.has(y.id))) continue;
     const needs = node.inputs.map((x) => reach.has(x.id) && isFloat(x.dtype));
@@ -116,5 +135,6 @@ export function backprop(
     });
     releaser.flush();
   }
+  for (const id of finalAt.get(0) ?? []) onFinal!(id, grads.get(id));
   return grads;
 }

@@ -47,6 +47,14 @@ export interface GradientOptions {
   outputGradients?: TensorLike | TensorLike[];
   /** "none" (default): null for unconnected sources; "zero": zeros. */
   unconnectedGradients?: "none" | "zero";
+  /**
+   * Called once per source with its gradient (as gradient() returns it) as soon as the
+   * backward pass can no longer add to it, in that order, while the pass goes on: for work
+   * that overlaps the rest of the pass (tf.distribute's DistributedOptimizer starts reducing
+   * the last layers' gradients while the first layers' are computed). `index` is the source's
+   * position in `sources`.
+   */
+  onGradient?: (index: number, gradient: Tensor | null) => void;
 }
 
 /**
@@ -150,7 +158,13 @@ export class GradientTape {
       }
       return dy;
     });
-    const grads = this.#compute(targets, seeds, list, options.unconnectedGradients ?? "none");
+    const grads = this.#compute(
+      targets,
+      seeds,
+      list,
+      options.unconnectedGradients ?? "none",
+      options.onGradient,
+    );
     if (!this.persistent) {
       this.#used = true;
       this.#tape.nodes = [];
@@ -165,6 +179,7 @@ export class GradientTape {
     seeds: readonly Tensor[],
     sources: readonly Source[],
     unconnected: "none" | "zero",
+    onGradient?: (index: number, gradient: Tensor | null) => void,
   ): (Tensor | null)[] {
     const ids = (s: Source): number[] => {
       if (s instanceof Variable) return (this.#tape.variables.get(s) ?? []).map((t) => t.id);
@@ -172,24 +187,53 @@ export class GradientTape {
       throw new TypeError("GradientTape.gradient: sources must be tensors or variables");
     };
     const sourceIds = sources.map(ids);
+    const results: (Tensor | null | undefined)[] = new Array(sources.length);
+    let grads = new Map<number, Tensor>();
+    const total = (i: number): Tensor | null => {
+      let sum: Tensor | null = null;
+      for (const id of sourceIds[i]) {
+        const g = grads.get(id);
+        if (g) sum = sum ? sum.add(g) : g;
+      }
+      if (sum || unconnected === "none") return sum;
+      const s = sources[i];
+      return zerosLike(s instanceof Variable ? s.peek() : s);
+    };
+    const finish = (i: number) => {
+      results[i] = total(i);
+      onGradient?.(i, results[i]!);
+    };
+    // With onGradient, a source is finished when its last id is final.
+    let onFinal: ((id: number) => void) | undefined;
+    if (onGradient) {
+      const pending = sourceIds.map((list) => new Set(list));
+      const owners = new Map<number, number[]>();
+      sourceIds.forEach((list, i) =>
+        list.forEach((id) => owners.set(id, [...(owners.get(id) ?? []), i]))
+      );
+      onFinal = (id) => {
+        for (const i of owners.get(id) ?? []) {
+          pending[i].delete(id);
+          if (pending[i].size === 0 && results[i] === undefined) finish(i);
+        }
+      };
+    }
     // NOTE: this tape is paused while it differentiates, so its own backward ops are not
     // appended to it; outer tapes keep recording them (higher-order derivatives).
     const scope = new ReleaseScope();
-    const grads = this.stopRecording(() =>
+    const report = onFinal && ((id: number, g: Tensor | undefined) => {
+      if (g) grads.set(id, g);
+      onFinal(id);
+    });
+    grads = this.stopRecording(() =>
       inReleaseScope(
         scope,
-        () => backprop(this.#tape.nodes, targets, seeds, sourceIds.flat(), scope),
+        () => backprop(this.#tape.nodes, targets, seeds, sourceIds.flat(), scope, report),
       )
     );
-    return sources.map((s, i) => {
-      let total: Tensor | null = null;
-      for (const id of sourceIds[i]) {
-        const g = grads.get(id);
-        if (g) total = total ? total.add(g) : g;
-      }
-      if (total || unconnected === "none") return total;
-      return zerosLike(s instanceof Variable ? s.peek() : s);
-    });
+    // The rest (all of them without onGradient; else those no node reads) finish here.
+    sources.forEach((_, i) => results[i] === undefined && finish(i));
+    return results as (Tensor | null)[];
   }
 
   /**

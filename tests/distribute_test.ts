@@ -5,7 +5,7 @@
  * not installed (`deno task test` installs it as root: scripts/toolchain.ts).
  */
 import * as tf from "../mod.ts";
-import { planBuckets } from "../src/distribute/optimizer.ts";
+import { planBuckets } from "../src/distribute/buckets.ts";
 import { setWritesSharedFiles } from "../src/distribute/role.ts";
 import { assertClose, assertEquals, assertThrowsMatch, denoOutput } from "./helpers.ts";
 
@@ -84,7 +84,7 @@ for (const ranks of [2, 3]) {
 
 Deno.test({
   name:
-    "distribute: 2 ranks with batch 16 end where 1 rank with batch 32 does; rank 0 alone writes",
+    "distribute: 2 ranks with batch 16 end where 1 rank with batch 32 does, reducing during the backward pass or after; rank 0 alone writes",
   ignore: !haveMpi,
   async fn() {
     const dir = Deno.makeTempDirSync({ prefix: "distribute_train_" });
@@ -105,6 +105,15 @@ Deno.test({
           message: name,
         });
       }
+      // Reducing during the backward pass or after it gives the same bits (2 ranks: one sum).
+      const plain = await mpirun(2, "tests/distribute/train.ts", [
+        "20",
+        "16",
+        `${dir}/plain`,
+        "--no-overlap",
+      ]);
+      expectRanks(plain, 2, (r) => new RegExp(`ok rank ${r}: 20 steps`));
+      assertEquals(read("plain").values, distributed.values);
       // Rank 0 wrote one event file and its checkpoint; rank 1 wrote nothing.
       assertEquals([...Deno.readDirSync(`${dir}/two/logs`)].length, 1);
       assertThrowsMatch(() => Deno.statSync(`${dir}/two/rank1`), /No such file/);
@@ -124,7 +133,7 @@ Deno.test({
   async fn() {
     const dir = Deno.makeTempDirSync({ prefix: "distribute_kill_" });
     try {
-      const job = await mpirun(2, "tests/distribute/train.ts", ["40", "16", dir, "6"]);
+      const job = await mpirun(2, "tests/distribute/train.ts", ["40", "16", dir, "--kill-at", "6"]);
       if (job.code === 0) throw new Error(`the job went on after a rank died:\n${job.output}`);
       if (!/process rank 1 .* exited on signal 9/.test(job.output)) {
         throw new Error(`mpirun did not name the killed rank:\n${job.output}`);
@@ -141,6 +150,20 @@ Deno.test({
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name:
+    "distribute: a rank whose gradients stop matching the first step's ends the job with an Error",
+  ignore: !haveMpi,
+  async fn() {
+    const job = await mpirun(2, "tests/distribute/plan_change.ts");
+    if (job.code === 0) throw new Error(`the job went on:\n${job.output}`);
+    const expected =
+      /DistributedOptimizer\.minimize: the gradients no longer match the first step's \(gradient 0 is a's, float32 \[3\], the first step had b's, float32 \[2,2\]\)/;
+    if (!expected.test(job.output)) throw new Error(`no clear error:\n${job.output}`);
+    if (job.seconds > 120) throw new Error(`the job took ${job.seconds} s to end`);
   },
 });
 
@@ -197,15 +220,15 @@ Deno.test("distribute: without an MPI library, init names what is missing and wh
   }
 });
 
-Deno.test("distribute: gradients go into buckets of one dtype, in order, up to the byte limit", () => {
+Deno.test("distribute: gradients go into buckets of one dtype, in order, closed at the byte limit", () => {
   const g = (n: number, dtype: tf.DType = "float32") => tf.zeros([n], dtype);
   const grads = [g(10), g(10), g(4, "float64"), g(30), g(2, "float64"), g(100)];
   const buckets = planBuckets(grads, 80).map((b) => [b.dtype, b.members, b.elements]);
   assertEquals(buckets, [
-    ["float32", [0, 1], 20],
-    ["float64", [2, 4], 6],
-    ["float32", [3], 30], // 20 + 30 floats are past 80 bytes
-    ["float32", [5], 100], // one gradient past the limit has a bucket of its own
+    ["float32", [0, 1], 20], // 80 bytes: closed
+    ["float64", [2, 4], 6], // 48 bytes: still open at the end
+    ["float32", [3], 30], // one gradient past the limit closes its bucket at once
+    ["float32", [5], 100],
   ]);
 });
 

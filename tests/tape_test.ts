@@ -236,3 +236,24 @@ Deno.test("a hundred thousand gradients keep memory flat", async () => {
   // A leaked tape (nodes, closures, saved tensors) per call would be hundreds of MB.
   if (peak > 96e6) throw new Error(`JS heap reached ${peak} bytes`);
 });
+
+Deno.test("gradient's onGradient reports each source once, as soon as it is final, last layer first", () => {
+  const w1 = new tf.Variable([[0.5, -1], [2, 1]], { name: "w1" });
+  const w2 = new tf.Variable([[1], [-2]], { name: "w2" });
+  const unused = new tf.Variable([3], { name: "unused" });
+  const x = tf.constant([[1, 2]]);
+  const tape = new tf.GradientTape();
+  // w2 is read twice: its gradient is final only once both reads are differentiated.
+  const loss = tape.record(() =>
+    tf.nn.relu(x.matmul(w1)).matmul(w2).add(x.matmul(w2.read().mul(0))).sum()
+  );
+  const reports: [number, tf.Tensor | null][] = [];
+  const grads = tape.gradient(loss, [w1, w2, unused], {
+    onGradient: (i, g) => reports.push([i, g]),
+  });
+  assertEquals(reports.map(([i]) => i), [1, 0, 2]); // w2 (the last layer), then w1, then unused
+  reports.forEach(([i, g]) => assertStrictEquals(g, grads[i]));
+  assertStrictEquals(grads[2], null);
+  assertClose(grads[0]!, [[1, -2], [2, -4]]);
+  assertClose(grads[1]!, [[4.5], [1]]);
+});

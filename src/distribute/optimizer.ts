@@ -4,33 +4,32 @@
  * values.
  *
  * Decisions:
- * - Gradients are fused into buckets of at most `bucketBytes` (one dtype each, in the order
- *   given), as Horovod's tensor fusion and DDP's buckets do: a step makes one MPI call per
- *   bucket, not one per variable. Packing a bucket is a copy (the buckets' own memory is
- *   what MPI reduces in place); unpacking is free: each averaged gradient is a view of its
- *   bucket.
- * - With "mean", a DistributedOptimizer packs each step into the previous step's bucket
- *   buffers (the division leaves them unreferenced): no fresh pages to fault in per step.
- * - The reduction of bucket k runs on libeager's communication thread while this thread
- *   packs bucket k + 1 (and, in minimize, while the backward pass still computes the
- *   gradients of earlier layers; see ./overlap.ts).
- * - The ranks check once per step that their gradients agree (count, dtypes, shapes, which
- *   are null), with one small exchange; a disagreement is an Error on every rank.
+ * - Gradients are fused into buckets (./buckets.ts), as Horovod's tensor fusion and DDP's
+ *   buckets do: a step makes one MPI call per bucket, not one per variable.
  * - applyGradients averages; computeGradients returns this rank's own gradients, so that
- *   minimize (= computeGradients + applyGradients) averages once.
+ *   computeGradients + applyGradients averages once. applyGradients checks every step that
+ *   the ranks' gradients agree (count, dtypes, shapes, which are null), with one small
+ *   exchange; a disagreement is an Error on every rank.
+ * - minimize overlaps communication with the backward pass: the tape reports each gradient
+ *   as soon as it is final (GradientTape's onGradient), and a bucket's reduction starts on
+ *   the communication thread once its gradients are in, while the earlier layers' gradients
+ *   are still computed. Its first step runs as applyGradients does and the ranks agree on the
+ *   order gradients arrive in (the *plan*); later steps follow the plan, and a rank whose
+ *   gradients stop matching it (a different variable, shape or null) raises an Error after
+ *   waiting for the reductions it started, so its exit ends the job instead of a hang. In a
+ *   traced tf.function, minimize runs as computeGradients + applyGradients.
+ * - With "mean" each step packs into the previous step's bucket buffers (the division leaves
+ *   them unreferenced): no fresh pages to fault in per step.
  * @module
  */
-import { type DType, dtypeCode, dtypeOfArray, itemSize, type TypedArray } from "../dtype.ts";
+import type { TypedArray } from "../dtype.ts";
+import { sameShape, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { Variable } from "../variable.ts";
 import { toTensor } from "../ops/convert.ts";
 import { castTensor } from "../ops/cast.ts";
-import { divide } from "../ops/math.ts";
 import { withoutRecording } from "../tape.ts";
-import { hostStep } from "../graph/hooks.ts";
-import { native } from "../native/lib.ts";
-import { Reduce } from "../native/codes.ts";
-import { cpuBackend } from "../backend/cpu/backend.ts";
+import { activeTrace, hostStep } from "../graph/hooks.ts";
 import type {
   ApplyGradientsOptions,
   ComputeGradientsOptions,
@@ -38,106 +37,47 @@ import type {
   MinimizeOptions,
   Optimizer,
 } from "../train/optimizer.ts";
-import { checkMpi, init } from "./mpi.ts";
+import { init } from "./mpi.ts";
 import { agreeOnLayout, broadcast } from "./collectives.ts";
+import { type Bucket, BucketReduction, type GradientLayout, planBuckets } from "./buckets.ts";
 
 /** Options of DistributedOptimizer. */
 export interface DistributedOptimizerOptions {
-  /** The most bytes one fused reduction carries (default 32 MiB). */
+  /** Bytes at which a bucket of gradients closes and its reduction starts (default 4 MiB). */
   bucketBytes?: number;
   /** "mean" (default) averages the ranks' gradients, "sum" adds them. */
   op?: "mean" | "sum";
+  /** Whether minimize reduces buckets during the backward pass (default true). */
+  overlap?: boolean;
 }
 
-/** Gradients of one dtype packed into one buffer that MPI reduces in place. */
-interface Bucket {
-  dtype: DType;
-  /** Positions in the step's list of non-null gradients. */
-  members: number[];
-  elements: number;
-}
-
-/** Splits the gradients into buckets: consecutive gradients of one dtype, up to `limit` bytes. */
-export function planBuckets(grads: readonly Tensor[], limit: number): Bucket[] {
-  const buckets: Bucket[] = [];
-  const open = new Map<DType, Bucket>();
-  grads.forEach((g, i) => {
-    let bucket = open.get(g.dtype);
-    const bytes = (bucket ? bucket.elements + g.size : g.size) * itemSize(g.dtype);
-    if (!bucket || (bytes > limit && bucket.members.length > 0)) {
-      bucket = { dtype: g.dtype, members: [], elements: 0 };
-      buckets.push(bucket);
-      open.set(g.dtype, bucket);
-    }
-    bucket.members.push(i);
-    bucket.elements += g.size;
-  });
-  return buckets;
-}
+const DEFAULT_BUCKET_BYTES = 4 << 20;
 
 /**
  * Every rank's gradients reduced over the ranks (mean or sum), in the order given, as views
  * of the reduced buckets. All ranks call it with gradients of the same dtypes and shapes.
+ * `reuse` keeps bucket buffers from one call to the next (see BucketReduction).
  */
 export function reduceGradients(
   grads: readonly Tensor[],
   op: "mean" | "sum" = "mean",
-  bucketBytes = 32 << 20,
+  bucketBytes = DEFAULT_BUCKET_BYTES,
   reuse?: TypedArray[],
 ): Tensor[] {
   const { size } = init();
   if (size === 1 || grads.length === 0) return [...grads];
-  const buckets = planBuckets(grads, bucketBytes);
-  const packed = buckets.map((b, k) => {
-    const kept = reuse?.[k];
-    if (kept && kept.length === b.elements && dtypeOfArray(kept) === b.dtype) return kept;
-    return cpuBackend.allocateOutput(b.dtype, b.elements, "reduceGradients");
-  });
-  // With "mean" the buckets are read only by the division below, so the caller may hand
-  // them back next time: the same pages, already mapped, instead of fresh ones each step.
-  if (reuse && op === "mean") reuse.splice(0, reuse.length, ...packed);
-  const tickets: number[] = [];
-  buckets.forEach((bucket, k) => {
-    let at = 0;
-    for (const i of bucket.members) {
-      const g = grads[i].cpu();
-      // dataSync is a view for dense tensors and a dense copy of strided ones.
-      (packed[k] as Float32Array).set(g.dataSync() as Float32Array, at);
-      at += g.size;
-    }
-    const ticket = native.eager_mpi_allreduce_start(
-      Reduce.SUM,
-      dtypeCode(bucket.dtype),
-      bucket.elements,
-      packed[k],
-    );
-    if (ticket < 0) {
-      for (const t of tickets) native.eager_mpi_wait(t);
-      checkMpi(-ticket, "reduceGradients");
-    }
-    tickets.push(ticket);
-  });
-  const out: Tensor[] = new Array(grads.length);
-  let failure: Error | undefined;
-  buckets.forEach((bucket, k) => {
-    const status = native.eager_mpi_wait(tickets[k]);
-    try {
-      checkMpi(status, "reduceGradients");
-    } catch (error) {
-      failure ??= error as Error;
-      return;
-    }
-    let reduced = new Tensor(packed[k], bucket.dtype, [bucket.elements]);
-    if (op === "mean") reduced = divide(reduced, size);
-    let at = 0;
-    for (const i of bucket.members) {
-      const g = grads[i];
-      out[i] = new Tensor(reduced.storage, g.dtype, g.shape, undefined, at).to(g.device);
-      at += g.size;
-    }
-  });
-  if (failure) throw failure;
-  return out;
+  const reduction = new BucketReduction(planBuckets(grads, bucketBytes), grads, op, reuse);
+  grads.forEach((g, i) => reduction.put(i, g));
+  return reduction.finish();
+}
+
+/** The order and layout gradients arrived in at the first step, which every rank agreed on. */
+interface Plan {
+  /** Each arrival: its variable, and its layout (null for a null gradient). */
+  arrivals: { variable: Variable; layout: GradientLayout | null }[];
+  /** The non-null arrivals' layouts, in order, and their buckets. */
+  layout: GradientLayout[];
+  buckets: Bucket[];
 }
 
 /**
@@ -157,15 +97,17 @@ export function reduceGradients(
 export class DistributedOptimizer {
   readonly #op: "mean" | "sum";
   readonly #bucketBytes: number;
-  /** The previous step's bucket buffers, reused when the layout repeats (see reduceGradients). */
-  readonly #buckets: TypedArray[] = [];
+  readonly #overlap: boolean;
+  /** The previous step's bucket buffers, reused when the layout repeats. */
+  readonly #buffers: TypedArray[] = [];
+  #plan: Plan | undefined;
 
   constructor(readonly optimizer: Optimizer, options: DistributedOptimizerOptions = {}) {
     const owner = "DistributedOptimizer";
     if (!optimizer || typeof optimizer.applyGradients !== "function") {
       throw new TypeError(`${owner}: expected an optimizer (tf.train.*Optimizer)`);
     }
-    const bytes = options.bucketBytes ?? 32 << 20;
+    const bytes = options.bucketBytes ?? DEFAULT_BUCKET_BYTES;
     if (!Number.isSafeInteger(bytes) || bytes < 1) {
       throw new RangeError(`${owner}: bucketBytes must be a positive integer, got ${bytes}`);
     }
@@ -175,6 +117,7 @@ export class DistributedOptimizer {
     }
     this.#op = op;
     this.#bucketBytes = bytes;
+    this.#overlap = options.overlap ?? true;
   }
 
   /** The wrapped optimizer's name (slot variables are named after it). */
@@ -203,17 +146,15 @@ export class DistributedOptimizer {
     }
     const present: Tensor[] = [];
     const where: number[] = [];
-    pairs.forEach((pair, i) => {
-      const [g, v] = pair;
+    pairs.forEach(([g, v], i) => {
       if (g === null || g === undefined || !(v instanceof Variable)) return;
-      const grad = toTensor(what, g as TensorLike, v.dtype);
-      present.push(grad.dtype === v.dtype ? grad : castTensor(grad, v.dtype));
+      present.push(asGradientOf(what, g as TensorLike, v));
       where.push(i);
     });
     const reduced = hostStep(what, present, (grads) => {
       if (init().size > 1) agreeOnLayout(what, pairs.map(([g]) => g === null), grads);
       return withoutRecording(() =>
-        reduceGradients(grads, this.#op, this.#bucketBytes, this.#buckets)
+        reduceGradients(grads, this.#op, this.#bucketBytes, this.#buffers)
       );
     }, { retainsInputs: false });
     const averaged = pairs.map(([, v]) => [null, v] as [Tensor | null, Variable]);
@@ -224,14 +165,114 @@ export class DistributedOptimizer {
   /** Computes this rank's gradients of `lossFn()`, averages and applies them; returns the loss. */
   minimize(lossFn: () => Tensor | Variable, options: MinimizeOptions = {}): Tensor {
     let loss: Tensor | undefined;
-    const pairs = this.optimizer.computeGradients(() => {
+    const recordLoss = () => {
       const out = lossFn();
       loss = out instanceof Variable ? out.read() : out;
       return out;
-    }, options);
-    this.applyGradients(pairs, { globalStep: options.globalStep });
+    };
+    const { varList, globalStep } = options;
+    if (!this.#overlap || activeTrace() !== null || init().size === 1) {
+      this.applyGradients(this.optimizer.computeGradients(recordLoss, { varList }), { globalStep });
+      return loss!;
+    }
+    const pairs = this.#plan
+      ? this.#reduceAsTheyArrive(recordLoss, varList)
+      : this.#reduceAndPlan(recordLoss, varList);
+    this.optimizer.applyGradients(pairs, { globalStep });
     return loss!;
   }
+
+  /** The first step: gradients reduced after the backward pass; the ranks agree on the plan. */
+  #reduceAndPlan(
+    lossFn: () => Tensor | Variable,
+    varList: readonly Variable[] | undefined,
+  ): [Tensor | null, Variable][] {
+    const what = "DistributedOptimizer.minimize";
+    const arrivals: [Tensor | null, Variable][] = [];
+    const pairs = this.optimizer.computeGradients(lossFn, {
+      varList,
+      onGradient: (g, v) => arrivals.push([g === null ? null : asGradientOf(what, g, v), v]),
+    });
+    const present = arrivals.flatMap(([g]) => (g ? [g] : []));
+    agreeOnLayout(what, arrivals.map(([g]) => g === null), present);
+    const reduced = withoutRecording(() =>
+      reduceGradients(present, this.#op, this.#bucketBytes, this.#buffers)
+    );
+    this.#plan = {
+      arrivals: arrivals.map(([g, variable]) => ({ variable, layout: g && layoutOf(g) })),
+      layout: present.map(layoutOf),
+      buckets: planBuckets(present, this.#bucketBytes),
+    };
+    const byVariable = new Map<Variable, Tensor>();
+    let k = 0;
+    for (const [g, v] of arrivals) if (g) byVariable.set(v, reduced[k++]);
+    return pairs.map(([, v]) => [byVariable.get(v) ?? null, v]);
+  }
+
+  /** Later steps: each bucket's reduction starts as soon as the tape has its gradients. */
+  #reduceAsTheyArrive(
+    lossFn: () => Tensor | Variable,
+    varList: readonly Variable[] | undefined,
+  ): [Tensor | null, Variable][] {
+    const what = "DistributedOptimizer.minimize";
+    const plan = this.#plan!;
+    const reduction = new BucketReduction(plan.buckets, plan.layout, this.#op, this.#buffers);
+    const arrived: Variable[] = [];
+    let next = 0, member = 0;
+    const onGradient = (g: Tensor | null, v: Variable) => {
+      const expected = plan.arrivals[next++];
+      const layout = g && layoutOf(g);
+      if (!expected || expected.variable !== v || !sameLayout(layout, expected.layout)) {
+        throw new Error(
+          `${what}: the gradients no longer match the first step's (gradient ${next - 1} is ` +
+            `${describeArrival(v, layout)}, the first step had ${
+              expected ? describeArrival(expected.variable, expected.layout) : "none"
+            }); every step must differentiate the same variables (or pass { overlap: false })`,
+        );
+      }
+      arrived.push(v);
+      if (g) withoutRecording(() => reduction.put(member++, asGradientOf(what, g, v)));
+    };
+    let pairs: [Tensor | null, Variable][];
+    let reduced: Tensor[];
+    try {
+      pairs = this.optimizer.computeGradients(lossFn, { varList, onGradient });
+      if (next !== plan.arrivals.length) {
+        throw new Error(
+          `${what}: ${next} gradients arrived where the first step had ${plan.arrivals.length}; ` +
+            "every step must differentiate the same variables (or pass { overlap: false })",
+        );
+      }
+      reduced = withoutRecording(() => reduction.finish());
+    } catch (error) {
+      reduction.abandon(); // the started reductions finish before this rank gives up
+      throw error;
+    }
+    const byVariable = new Map<Variable, Tensor>();
+    let k = 0;
+    plan.arrivals.forEach(({ variable, layout }) => {
+      if (layout) byVariable.set(variable, reduced[k++]);
+    });
+    return pairs.map(([, v]) => [byVariable.get(v) ?? null, v]);
+  }
+}
+
+function asGradientOf(what: string, g: TensorLike, v: Variable): Tensor {
+  const grad = toTensor(what, g, v.dtype);
+  return grad.dtype === v.dtype ? grad : castTensor(grad, v.dtype);
+}
+
+function layoutOf(g: Tensor): GradientLayout {
+  return { dtype: g.dtype, shape: g.shape, size: g.size };
+}
+
+function sameLayout(a: GradientLayout | null, b: GradientLayout | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.dtype === b.dtype && sameShape(a.shape, b.shape);
+}
+
+function describeArrival(v: Variable, layout: GradientLayout | null): string {
+  return `${v.name}'s, ${layout ? `${layout.dtype} ${showShape(layout.shape)}` : "null"}`;
 }
 
 /**

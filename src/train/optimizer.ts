@@ -45,6 +45,11 @@ export interface ApplyGradientsOptions {
 export interface ComputeGradientsOptions {
   /** The variables to differentiate (default: the trainable variables the loss reads). */
   varList?: readonly Variable[];
+  /**
+   * Called with each variable's gradient as soon as the backward pass has finished it,
+   * while the pass goes on (GradientTape.gradient's onGradient), in that order.
+   */
+  onGradient?: (gradient: Tensor | null, variable: Variable) => void;
 }
 
 /** Options of minimize. */
@@ -199,6 +204,7 @@ export abstract class Optimizer {
     varList: readonly Variable[] | undefined,
     what: string,
     scope?: ReleaseScope,
+    onGradient?: ComputeGradientsOptions["onGradient"],
   ): [Tensor, [Tensor | null, Variable][]] {
     if (typeof lossFn !== "function") {
       throw new TypeError(`${this.owner}.${what}: the loss must be a function returning a tensor`);
@@ -223,9 +229,12 @@ export abstract class Optimizer {
     if (variables.length === 0) {
       throw new Error(`${this.owner}.${what}: the loss read no trainable variable`);
     }
+    const options = onGradient
+      ? { onGradient: (i: number, g: Tensor | null) => onGradient(g, variables[i]) }
+      : {};
     const grads = scope
-      ? inReleaseScope(scope, () => tape.gradient(loss, [...variables]))
-      : tape.gradient(loss, [...variables]);
+      ? inReleaseScope(scope, () => tape.gradient(loss, [...variables], options))
+      : tape.gradient(loss, [...variables], options);
     return [loss, variables.map((v, i) => [grads[i], v])];
   }
 
@@ -243,7 +252,13 @@ export abstract class Optimizer {
     lossFn: () => Tensor | Variable,
     options: ComputeGradientsOptions = {},
   ): [Tensor | null, Variable][] {
-    return this.#lossAndGradients(lossFn, options.varList, "computeGradients")[1];
+    return this.#lossAndGradients(
+      lossFn,
+      options.varList,
+      "computeGradients",
+      undefined,
+      options.onGradient,
+    )[1];
   }
 
   /**

@@ -4,12 +4,13 @@
  * with Adam through a DistributedOptimizer on `Dataset.shard(size, rank).batch(batch)`, so
  * that R ranks with batch b see at each step what one rank with batch R x b sees.
  *
- * Usage: train.ts <steps> <batch> <out dir> [kill-at-step]
+ * Usage: train.ts <steps> <batch> <out dir> [--kill-at N] [--no-overlap]
  * - Each rank seeds its initial weights differently: only broadcastVariables makes them
  *   agree. Rank 0 writes <out>/variables.json (the final values), a checkpoint under
  *   <out>/ckpt and summaries under <out>/logs; every rank also asks to save into
  *   <out>/rank<R>/ckpt, which only rank 0 may write.
- * - With kill-at-step, rank 0 checkpoints after every step and rank 1 kills itself (SIGKILL)
+ * - --no-overlap reduces the gradients after the backward pass instead of during it.
+ * - With --kill-at, rank 0 checkpoints after every step and rank 1 kills itself (SIGKILL)
  *   at that step, while the others wait for its gradients.
  * @module
  */
@@ -18,7 +19,9 @@ import { IMAGE_SIZE, loadMnist } from "../../examples/mnist_data.ts";
 
 const [steps, batch] = [Number(Deno.args[0]), Number(Deno.args[1])];
 const out = Deno.args[2];
-const killAt = Deno.args[3] === undefined ? -1 : Number(Deno.args[3]);
+const flag = (name: string) => Deno.args.indexOf(name);
+const killAt = flag("--kill-at") < 0 ? -1 : Number(Deno.args[flag("--kill-at") + 1]);
+const overlap = flag("--no-overlap") < 0;
 const { rank, size } = tf.distribute.init();
 
 const { train } = await loadMnist();
@@ -41,6 +44,7 @@ tf.distribute.broadcastVariables(variables);
 
 const opt = new tf.distribute.DistributedOptimizer(new tf.train.AdamOptimizer(1e-3), {
   bucketBytes: 16 << 10, // several buckets for this small model
+  overlap,
 });
 const globalStep = new tf.Variable(0, { name: "global_step", dtype: "int64", trainable: false });
 const saver = new tf.Saver([...variables, globalStep], { maxToKeep: 3 });
