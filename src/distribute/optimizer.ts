@@ -24,7 +24,7 @@
  */
 import type { TypedArray } from "../dtype.ts";
 import { sameShape, showShape } from "../shape.ts";
-import { Tensor, type TensorLike } from "../tensor.ts";
+import type { Tensor, TensorLike } from "../tensor.ts";
 import { Variable } from "../variable.ts";
 import { toTensor } from "../ops/convert.ts";
 import { castTensor } from "../ops/cast.ts";
