@@ -66,7 +66,7 @@ static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static mpi_fns mpi;
 static int flavor = EAGER_MPI_NONE;
 static handle world, dtypes[EAGER_DTYPE_COUNT], ops[EAGER_REDUCE_COUNT], errors_return;
-static handle wrapping_u8[EAGER_REDUCE_COUNT]; /* SUM and PROD of bytes: see wrapping_sum_u8 */
+static handle byte_ops[EAGER_REDUCE_COUNT]; /* reductions of bytes: see wrapping_sum_u8 */
 static void *in_place;
 static int rank_ = -1, size_ = 0, thread_level = -1, we_initialized = 0;
 static char load_failure[512];
@@ -194,9 +194,11 @@ static void load_library(void) {
 }
 
 /*
- * Byte sums and products as our own MPI ops, which wrap around as uint8 arithmetic does:
- * Open MPI 4.1's AVX reduction component saturates 8-bit sums instead (found here: 91 + 188
- * gave 255; Open MPI issue #8045, closed as won't fix), for arrays long enough to take it.
+ * Every reduction of bytes (uint8, bool) is one of our own MPI ops: Open MPI 4.1's AVX
+ * reduction component saturates 8-bit sums instead of wrapping around (found here: 91 + 188
+ * gave 255; Open MPI issue #8045, closed as won't fix), for arrays long enough to take it,
+ * and MPICH 4.0.2 compares MPI_UINT8_T as signed in MAX and MIN (found here: max(39, 136)
+ * gave 39).
  */
 static void wrapping_sum_u8(void *in, void *inout, int *length, void *dtype) {
   (void)dtype;
@@ -210,6 +212,20 @@ static void wrapping_prod_u8(void *in, void *inout, int *length, void *dtype) {
   const uint8_t *a = in;
   uint8_t *b = inout;
   for (int i = 0; i < *length; i++) b[i] = (uint8_t)(a[i] * b[i]);
+}
+
+static void max_u8(void *in, void *inout, int *length, void *dtype) {
+  (void)dtype;
+  const uint8_t *a = in;
+  uint8_t *b = inout;
+  for (int i = 0; i < *length; i++) b[i] = a[i] > b[i] ? a[i] : b[i];
+}
+
+static void min_u8(void *in, void *inout, int *length, void *dtype) {
+  (void)dtype;
+  const uint8_t *a = in;
+  uint8_t *b = inout;
+  for (int i = 0; i < *length; i++) b[i] = a[i] < b[i] ? a[i] : b[i];
 }
 
 /* ---- the communication thread ---------------------------------------------------------- */
@@ -292,11 +308,15 @@ EAGER_API int32_t eager_mpi_init(int32_t *info) {
     if (!status) status = mpi_status(mpi.comm_rank(comm, &r), "MPI_Comm_rank");
     if (!status) status = mpi_status(mpi.comm_size(comm, &s), "MPI_Comm_size");
     if (!status)
-      status = mpi_status(mpi.op_create(wrapping_sum_u8, 1, &wrapping_u8[EAGER_REDUCE_SUM]),
+      status = mpi_status(mpi.op_create(wrapping_sum_u8, 1, &byte_ops[EAGER_REDUCE_SUM]),
                           "MPI_Op_create");
     if (!status)
-      status = mpi_status(mpi.op_create(wrapping_prod_u8, 1, &wrapping_u8[EAGER_REDUCE_PROD]),
+      status = mpi_status(mpi.op_create(wrapping_prod_u8, 1, &byte_ops[EAGER_REDUCE_PROD]),
                           "MPI_Op_create");
+    if (!status)
+      status = mpi_status(mpi.op_create(max_u8, 1, &byte_ops[EAGER_REDUCE_MAX]), "MPI_Op_create");
+    if (!status)
+      status = mpi_status(mpi.op_create(min_u8, 1, &byte_ops[EAGER_REDUCE_MIN]), "MPI_Op_create");
     if (!status) {
       world = comm;
       size_ = s;
@@ -322,8 +342,7 @@ static int32_t check_ready(int32_t dtype) {
 static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void *send,
                             void *recv) {
   int64_t size = eager_dtype_size(dtype);
-  int bytes = size == 1 && (op == EAGER_REDUCE_SUM || op == EAGER_REDUCE_PROD);
-  handle reduce = bytes ? wrapping_u8[op] : ops[op];
+  handle reduce = size == 1 ? byte_ops[op] : ops[op];
   for (int64_t done = 0; done < count;) {
     int piece = (int)(count - done < INT_MAX ? count - done : INT_MAX);
     const void *from = send ? (const char *)send + done * size : in_place;

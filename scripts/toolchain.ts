@@ -174,8 +174,56 @@ export function ensureOpenMpi(): Promise<void> {
   );
 }
 
+/** Where ensureMpich unpacks Debian's MPICH (git-ignored). */
+export const MPICH_DIR = `${root}.toolchain/mpich`;
+
+/** MPICH's library, launcher and proxy, if ensureMpich unpacked them. */
+export function mpichPaths(): { lib: string; bin: string } | undefined {
+  const arch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+  const lib = `${MPICH_DIR}/usr/lib/${arch}-linux-gnu`, bin = `${MPICH_DIR}/usr/bin`;
+  return exists(`${lib}/libmpich.so.12`) && exists(`${bin}/mpiexec.hydra`)
+    ? { lib, bin }
+    : undefined;
+}
+
+/**
+ * Debian's MPICH (libmpich12, its hydra launcher and the libslurm it links) unpacked into
+ * .toolchain/mpich without installing it: installed, its alternatives would take over
+ * Open MPI's mpicc and mpiexec. The tests run the collectives under MPICH's ABI with it; its
+ * other libraries (hwloc, UCX) come with Open MPI's packages. Without it that test is ignored.
+ */
+export async function ensureMpich(): Promise<void> {
+  if (mpichPaths() || !exists("/usr/bin/apt-get")) return;
+  const debs = `${MPICH_DIR}/debs`;
+  Deno.mkdirSync(debs, { recursive: true });
+  const download = () =>
+    new Deno.Command("apt-get", {
+      args: ["download", "-qq", "libmpich12", "mpich", "libslurm38"],
+      cwd: debs,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+  try {
+    console.error("[toolchain] unpacking Debian's MPICH into .toolchain/mpich (for its test)");
+    let out = await download();
+    if (!out.success && Deno.uid() === 0) {
+      await run("apt-get", ["update", "-qq"], "updating Debian's package lists");
+      out = await download();
+    }
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+    for (const entry of Deno.readDirSync(debs)) {
+      await run("dpkg-deb", ["-x", `${debs}/${entry.name}`, MPICH_DIR], `unpacking ${entry.name}`);
+    }
+  } catch (error) {
+    console.error(
+      `[toolchain] MPICH could not be unpacked (${(error as Error).message}): its test is ignored`,
+    );
+  }
+}
+
 if (import.meta.main && Deno.args[0] === "test-data") {
   await ensureFashionMnist();
   await ensureSoftwareVulkan();
   await ensureOpenMpi();
+  await ensureMpich();
 }

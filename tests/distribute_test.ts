@@ -2,11 +2,13 @@
  * tf.distribute: collectives and data-parallel training over MPI. The multi-rank checks start
  * `mpirun` with 2 and 3 ranks on this machine only (shared memory and loopback) and run the
  * worker scripts in tests/distribute/; they are reported as ignored where Open MPI's mpirun is
- * not installed (`deno task test` installs it as root: scripts/toolchain.ts).
+ * not installed (`deno task test` installs it as root: scripts/toolchain.ts). The collectives
+ * also run under MPICH's ABI where scripts/toolchain.ts could unpack Debian's MPICH.
  */
 import * as tf from "../mod.ts";
 import { planBuckets } from "../src/distribute/buckets.ts";
 import { setWritesSharedFiles } from "../src/distribute/role.ts";
+import { mpichPaths } from "../scripts/toolchain.ts";
 import { assertClose, assertEquals, assertThrowsMatch, denoOutput } from "./helpers.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -25,31 +27,21 @@ interface Job {
   seconds: number;
 }
 
-/** Runs `deno run -A <script> ...args` as `ranks` MPI ranks on this machine. */
-async function mpirun(ranks: number, script: string, args: string[] = []): Promise<Job> {
-  const flags = [
-    ...(Deno.uid() === 0 ? ["--allow-run-as-root"] : []),
-    "--oversubscribe", // more ranks than this machine's cores
-    "--mca",
-    "btl",
-    "self,vader", // shared memory between the ranks: no network
-    "--mca",
-    "oob_tcp_if_include",
-    "lo", // mpirun talks to its ranks over loopback
-  ];
+/** Runs `launcher ...flags -np <ranks> deno run -A <script> ...args` on this machine. */
+async function launch(
+  launcher: string,
+  flags: string[],
+  ranks: number,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Job> {
   const start = performance.now();
-  const out = await new Deno.Command(MPIRUN, {
-    args: [
-      ...flags,
-      "-np",
-      String(ranks),
-      Deno.execPath(),
-      "run",
-      "-A",
-      `${root}${script}`,
-      ...args,
-    ],
+  const deno = [Deno.execPath(), "run", "-A", `${root}${script}`];
+  const out = await new Deno.Command(launcher, {
+    args: [...flags, "-np", String(ranks), ...deno, ...args],
     cwd: root,
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -59,6 +51,25 @@ async function mpirun(ranks: number, script: string, args: string[] = []): Promi
     output: text.decode(out.stdout) + text.decode(out.stderr),
     seconds: (performance.now() - start) / 1000,
   };
+}
+
+/** Runs `deno run -A <script> ...args` as `ranks` Open MPI ranks on this machine. */
+function mpirun(ranks: number, script: string, args: string[] = []): Promise<Job> {
+  const flags = [
+    ...(Deno.uid() === 0 ? ["--allow-run-as-root"] : []),
+    "--oversubscribe", // more ranks than this machine's cores
+    ...["--mca", "btl", "self,vader"], // shared memory between the ranks: no network
+    ...["--mca", "oob_tcp_if_include", "lo"], // mpirun talks to its ranks over loopback
+  ];
+  return launch(MPIRUN, flags, ranks, script, args);
+}
+
+/** The same under Debian's MPICH, unpacked by scripts/toolchain.ts (its hydra launcher). */
+function mpichRun(ranks: number, script: string, args: string[] = []): Promise<Job> {
+  const { lib, bin } = mpichPaths()!;
+  const env = { PATH: `${bin}:${Deno.env.get("PATH")}`, LD_LIBRARY_PATH: lib };
+  const flags = ["-genv", "EAGER_MPI", "libmpich.so.12", "-genv", "LD_LIBRARY_PATH", lib];
+  return launch(`${bin}/mpiexec.hydra`, flags, ranks, script, args, env);
 }
 
 function expectRanks(job: Job, ranks: number, pattern: (r: number) => RegExp) {
@@ -77,6 +88,18 @@ for (const ranks of [2, 3]) {
     ignore: !haveMpi,
     async fn() {
       const job = await mpirun(ranks, "tests/distribute/collectives.ts");
+      expectRanks(job, ranks, (r) => new RegExp(`ok rank ${r}: \\d+ cases`));
+    },
+  });
+}
+
+for (const ranks of [2, 3]) {
+  Deno.test({
+    name:
+      `distribute: the same collectives under MPICH's ABI (Debian's MPICH 4.0), on ${ranks} ranks`,
+    ignore: !haveMpi || !mpichPaths(),
+    async fn() {
+      const job = await mpichRun(ranks, "tests/distribute/collectives.ts");
       expectRanks(job, ranks, (r) => new RegExp(`ok rank ${r}: \\d+ cases`));
     },
   });
