@@ -15,7 +15,7 @@
 import { type DType, dtypeCode, dtypeOfArray, itemSize, type TypedArray } from "../dtype.ts";
 import { Tensor } from "../tensor.ts";
 import { divide } from "../ops/math.ts";
-import { native } from "../native/lib.ts";
+import { mpi } from "../backend/cpu/mpi.ts";
 import { Reduce } from "../native/codes.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
 import { checkMpi, init } from "./mpi.ts";
@@ -105,7 +105,7 @@ export class BucketReduction {
     this.#devices[i] = g.device;
     if (--this.#missing[k] > 0) return;
     const bucket = this.#buckets[k];
-    const ticket = native.eager_mpi_allreduce_start(
+    const ticket = mpi.allreduceStart(
       Reduce.SUM,
       dtypeCode(bucket.dtype),
       bucket.elements,
@@ -120,7 +120,7 @@ export class BucketReduction {
 
   /** Waits for every started reduction, ignoring failures (before an error is raised). */
   abandon(): void {
-    for (const [, ticket] of this.#started.splice(0)) native.eager_mpi_wait(ticket);
+    for (const [, ticket] of this.#started.splice(0)) mpi.wait(ticket);
   }
 
   /** Waits for every bucket; the reduced gradients, by position, on their devices. */
@@ -134,7 +134,7 @@ export class BucketReduction {
     const out: Tensor[] = new Array(this.#layout.length);
     for (const [k, ticket] of this.#started.splice(0)) {
       try {
-        checkMpi(native.eager_mpi_wait(ticket), "reduceGradients");
+        checkMpi(mpi.wait(ticket), "reduceGradients");
       } catch (error) {
         failure ??= error as Error;
         continue;

@@ -21,7 +21,7 @@ import { Tensor, type TensorLike } from "../tensor.ts";
 import { toTensor } from "../ops/convert.ts";
 import { divide } from "../ops/math.ts";
 import { hostStep1 } from "../graph/hooks.ts";
-import { native } from "../native/lib.ts";
+import { mpi } from "../backend/cpu/mpi.ts";
 import { Reduce } from "../native/codes.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
 import { checkMpi, init } from "./mpi.ts";
@@ -93,7 +93,7 @@ function agree(op: string, call: Call, size: number): Float64Array {
   const mine = encode(call);
   const all = new Float64Array(SIGNATURE * size);
   const counts = new BigInt64Array(size).fill(BigInt(SIGNATURE));
-  checkMpi(native.eager_mpi_allgather(dtypeCode("float64"), counts, mine, all), op);
+  checkMpi(mpi.allgather(dtypeCode("float64"), counts, mine, all), op);
   const first = all.subarray(0, SIGNATURE);
   for (let r = 1; r < size; r++) {
     const other = all.subarray(r * SIGNATURE, (r + 1) * SIGNATURE);
@@ -191,7 +191,7 @@ export function allReduce(
     const dense = denseOnCpu(input);
     const out = receiveBuffer(input.dtype, input.shape, name);
     checkMpi(
-      native.eager_mpi_allreduce(
+      mpi.allreduce(
         OP_CODES[reduce],
         dtypeCode(input.dtype),
         input.size,
@@ -229,7 +229,7 @@ export function broadcast(x: TensorLike, root = 0, options: CollectiveOptions = 
     const dense = denseOnCpu(input);
     // The root sends from its own tensor's memory (MPI only reads it there).
     const data = rank === root ? dense.dataSync() : receiveBuffer(input.dtype, input.shape, name);
-    checkMpi(native.eager_mpi_broadcast(dtypeCode(input.dtype), input.size, data, root), name);
+    checkMpi(mpi.broadcast(dtypeCode(input.dtype), input.size, data, root), name);
     if (rank === root) return input;
     return new Tensor(data, input.dtype, input.shape).to(input.device);
   }, { retainsInputs: false });
@@ -266,7 +266,7 @@ export function allGather(x: TensorLike): Tensor {
     const out = receiveBuffer(input.dtype, outShape, name);
     const counts = BigInt64Array.from(rows, (n) => BigInt(n * inner));
     checkMpi(
-      native.eager_mpi_allgather(dtypeCode(input.dtype), counts, dense.dataSync(), out),
+      mpi.allgather(dtypeCode(input.dtype), counts, dense.dataSync(), out),
       name,
     );
     return new Tensor(out, input.dtype, outShape).to(input.device);
@@ -277,5 +277,5 @@ export function allGather(x: TensorLike): Tensor {
 export function barrier(): void {
   const { size } = init();
   if (size === 1) return;
-  checkMpi(native.eager_mpi_barrier(), "barrier");
+  checkMpi(mpi.barrier(), "barrier");
 }

@@ -14,7 +14,7 @@
  *   the other ranks instead of leaving them waiting.
  * @module
  */
-import { native } from "../native/lib.ts";
+import { mpi } from "../backend/cpu/mpi.ts";
 import { MpiFlavor } from "../native/codes.ts";
 import { setWritesSharedFiles } from "./role.ts";
 
@@ -38,8 +38,7 @@ let world: World | undefined;
 
 /** What the last failed eager_mpi_ call said, on this thread. */
 export function mpiError(): string {
-  const pointer = native.eager_mpi_error();
-  return pointer ? new Deno.UnsafePointerView(pointer).getCString() : "unknown MPI failure";
+  return mpi.error();
 }
 
 /** Throws an Error naming `op` with MPI's message when a call returned a non-zero status. */
@@ -57,11 +56,6 @@ function envInt(names: readonly string[], fallback: number): number {
   return fallback;
 }
 
-function describeLibrary(): string {
-  const pointer = native.eager_mpi_library();
-  return pointer ? new Deno.UnsafePointerView(pointer).getCString() : "MPI";
-}
-
 /**
  * Joins the MPI job (once; later calls return the same World). Throws when libmpi cannot be
  * loaded or MPI fails to start.
@@ -74,7 +68,7 @@ function describeLibrary(): string {
 export function init(): World {
   if (world) return world;
   const info = new Int32Array(4);
-  checkMpi(native.eager_mpi_init(info), "tf.distribute.init");
+  checkMpi(mpi.init(info), "tf.distribute.init");
   const [rank, size, flavor, threadLevel] = info;
   const local = flavor === MpiFlavor.OPEN_MPI
     ? ["OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"]
@@ -84,11 +78,11 @@ export function init(): World {
     size,
     localRank: envInt([local[0]], rank),
     localSize: envInt([local[1]], size),
-    library: describeLibrary(),
+    library: mpi.library(),
     threadLevel,
   };
   setWritesSharedFiles(rank === 0);
-  globalThis.addEventListener("unload", () => native.eager_mpi_finalize());
+  globalThis.addEventListener("unload", () => mpi.finalize());
   return world;
 }
 
@@ -118,12 +112,12 @@ export function isChief(): boolean {
  */
 export function abort(code = 1): never {
   init();
-  native.eager_mpi_abort(code);
+  mpi.abort(code);
   Deno.exit(code); // MPI_Abort returned: end this rank at least
 }
 
 /** Finalises MPI now (it also happens at exit); no collective may follow. */
 export function finalize(): void {
   if (!world) return;
-  checkMpi(native.eager_mpi_finalize(), "tf.distribute.finalize");
+  checkMpi(mpi.finalize(), "tf.distribute.finalize");
 }
