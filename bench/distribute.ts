@@ -70,19 +70,36 @@ const us = (seconds: number) =>
 const deno = Deno.execPath();
 const baseline = await buildBaseline();
 const sizes = SIZES.map(String);
-console.error("[bench] allReduce: C baseline, then tf.distribute");
-const c = parse(await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", baseline, ...sizes]));
-const ours = parse(
-  await run("mpirun", [
-    ...MPIRUN_FLAGS,
-    "-np",
-    "2",
-    deno,
-    "run",
-    "-A",
-    "bench/procs/allreduce_ours.ts",
-    ...sizes,
-  ]),
+// Alternate rounds (C, ours, ours, C, ...) so that drift in this shared machine's speed falls
+// on both alike; each size's time is the median over the rounds of each round's median.
+const ROUNDS = 6;
+const cRounds: Map<number, number[]>[] = [], ourRounds: Map<number, number[]>[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  console.error(`[bench] allReduce round ${round + 1} of ${ROUNDS}`);
+  const runC = async () =>
+    cRounds.push(parse(await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", baseline, ...sizes])));
+  const runOurs = async () =>
+    ourRounds.push(parse(
+      await run("mpirun", [
+        ...MPIRUN_FLAGS,
+        ...["-np", "2", deno, "run", "-A", "bench/procs/allreduce_ours.ts", ...sizes],
+      ]),
+    ));
+  if (round % 2 === 0) await runC().then(runOurs);
+  else await runOurs().then(runC);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const across = (rounds: Map<number, number[]>[], bytes: number, column: number) =>
+  rounds.map((r) => r.get(bytes)![column]);
+const spreadOf = (xs: number[]) => `${us(Math.min(...xs))}-${us(Math.max(...xs))}`;
+const c = new Map(SIZES.map((b) => [b, [median(across(cRounds, b, 0))]]));
+const ours = new Map(
+  SIZES.map((b) => [b, [median(across(ourRounds, b, 0)), median(across(ourRounds, b, 1))]]),
+);
+const spreads = SIZES.map((b) =>
+  `| ${size(b)} | ${spreadOf(across(cRounds, b, 0))} | ${spreadOf(across(ourRounds, b, 0))} | ${
+    spreadOf(across(ourRounds, b, 1))
+  } |`
 );
 const bandwidth = [
   "| size | MPI_Allreduce from C | tf.distribute.allReduce | ratio | with `{ check: false }` | ratio |",
@@ -166,10 +183,17 @@ Written by \`deno task bench:distribute\` (bench/distribute.ts) on ${
 
 ## allReduce, float32 sums, 2 ranks
 
-Median time per call over 7 batches (bandwidth = bytes / time). Ratio: C time / ours, at
+Each process times 7 batches of calls per size and reports the median batch; the table shows
+the median of ${ROUNDS} alternating rounds (bandwidth = bytes / time). Ratio: C time / ours; at
 least 0.9x is the goal. Ours returns a new tensor each call; C reuses its receive buffer.
 
 ${bandwidth.join("\n")}
+
+Spread over the rounds (fastest-slowest round):
+
+| size | C | ours | ours, \`check: false\` |
+| --- | --- | --- | --- |
+${spreads.join("\n")}
 
 ## MNIST training (examples/mnist.ts, ${STEPS} steps)
 

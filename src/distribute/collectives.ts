@@ -15,7 +15,7 @@
  *   host steps in tf.function graphs, so each call of a graph communicates anew.
  * @module
  */
-import { type DType, dtypeCode, DTYPES, isFloat } from "../dtype.ts";
+import { arrayType, type DType, dtypeCode, DTYPES, isFloat } from "../dtype.ts";
 import { showShape, sizeOf } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { toTensor } from "../ops/convert.ts";
@@ -133,11 +133,34 @@ export function agreeOnLayout(op: string, nulls: readonly boolean[], grads: read
 }
 
 /** x as a dense CPU tensor whose storage MPI may read (itself when it is one). */
-function denseOnCpu(x: Tensor): Tensor {
-  const onCpu = x.cpu();
+function denseOnCpu(x: Tensor, op: string): Tensor {
+  if (!x.backend.readsSynchronously) throw asyncDeviceError(op, x);
+  const onCpu = x.backend === cpuBackend ? x : x.cpu();
   if (onCpu.contiguous) return onCpu;
   return new Tensor(cpuBackend.upload(onCpu.dataSync().slice(), "copy"), x.dtype, x.shape);
 }
+
+/** The error for a tensor on a device read asynchronously (WebGPU): MPI cannot wait for it. */
+export function asyncDeviceError(op: string, x: Tensor): Error {
+  return new Error(
+    `${op}: the tensor is on ${x.device}, which is read asynchronously, so a collective cannot ` +
+      "reach it: move it with `await t.cpuAsync()` first (docs/distribute.md)",
+  );
+}
+
+/** A result made on the CPU, on `like`'s device. */
+function placedLike(result: Tensor, like: Tensor): Tensor {
+  return like.backend === cpuBackend ? result : result.to(like.device);
+}
+
+/**
+ * Small results are received into this one buffer and copied out: MPI writing straight into
+ * a fresh small output (a new page of a slab, src/backend/cpu/storage.ts) took 7.0-7.3 us
+ * per 4 KiB call here, receiving here and copying 4.2-4.3 us (the same buffer every call
+ * 3.6-3.8 us); from 64 KiB the copy costs more than it saves.
+ */
+const SCRATCH_BYTES = 16 << 10;
+const scratch = new ArrayBuffer(SCRATCH_BYTES);
 
 /** A new CPU tensor's storage for `shape`, which MPI fills whole. */
 function receiveBuffer(dtype: DType, shape: readonly number[], op: string) {
@@ -188,21 +211,16 @@ export function allReduce(
       }, size);
     }
     if (size === 1) return input;
-    const dense = denseOnCpu(input);
+    const dense = denseOnCpu(input, name);
     const out = receiveBuffer(input.dtype, input.shape, name);
-    checkMpi(
-      mpi.allreduce(
-        OP_CODES[reduce],
-        dtypeCode(input.dtype),
-        input.size,
-        dense.dataSync(),
-        out,
-      ),
-      name,
-    );
+    const small = out.byteLength <= SCRATCH_BYTES;
+    const into = small ? new (arrayType(input.dtype))(scratch, 0, input.size) : out;
+    const code = OP_CODES[reduce];
+    checkMpi(mpi.allreduce(code, dtypeCode(input.dtype), input.size, dense.dataSync(), into), name);
+    if (small) (out as Float32Array).set(into as Float32Array);
     const summed = new Tensor(out, input.dtype, input.shape);
     const result = reduce === "mean" ? divide(summed, size) : summed;
-    return result.to(input.device);
+    return placedLike(result, input);
   }, { retainsInputs: false });
 }
 
@@ -226,12 +244,12 @@ export function broadcast(x: TensorLike, root = 0, options: CollectiveOptions = 
       agree(name, { kind: name, dtype: input.dtype, shape: input.shape, argument: root }, size);
     }
     if (size === 1) return input;
-    const dense = denseOnCpu(input);
+    const dense = denseOnCpu(input, name);
     // The root sends from its own tensor's memory (MPI only reads it there).
     const data = rank === root ? dense.dataSync() : receiveBuffer(input.dtype, input.shape, name);
     checkMpi(mpi.broadcast(dtypeCode(input.dtype), input.size, data, root), name);
     if (rank === root) return input;
-    return new Tensor(data, input.dtype, input.shape).to(input.device);
+    return placedLike(new Tensor(data, input.dtype, input.shape), input);
   }, { retainsInputs: false });
 }
 
@@ -262,14 +280,14 @@ export function allGather(x: TensorLike): Tensor {
     const rows = Array.from({ length: size }, (_, r) => all[r * SIGNATURE + 4]);
     const inner = sizeOf(shape.slice(1));
     const outShape = [rows.reduce((a, b) => a + b, 0), ...shape.slice(1)];
-    const dense = denseOnCpu(input);
+    const dense = denseOnCpu(input, name);
     const out = receiveBuffer(input.dtype, outShape, name);
     const counts = BigInt64Array.from(rows, (n) => BigInt(n * inner));
     checkMpi(
       mpi.allgather(dtypeCode(input.dtype), counts, dense.dataSync(), out),
       name,
     );
-    return new Tensor(out, input.dtype, outShape).to(input.device);
+    return placedLike(new Tensor(out, input.dtype, outShape), input);
   }, { retainsInputs: false });
 }
 
