@@ -91,10 +91,14 @@ for (let round = 0; round < ROUNDS; round++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const across = (rounds: Map<number, number[]>[], bytes: number, column: number) =>
   rounds.map((r) => r.get(bytes)![column]);
-const spreadOf = (xs: number[]) => `${us(Math.min(...xs))}-${us(Math.max(...xs))}`;
-const c = new Map(SIZES.map((b) => [b, [median(across(cRounds, b, 0))]]));
+const spreadOf = (xs: number[]) =>
+  `${us(median(xs))} (${us(Math.min(...xs))}-${us(Math.max(...xs))})`;
+// The best round: this VM drops into a mode 3-4x slower for C and ours alike in some rounds
+// (docs/distribute.md), a disturbance from outside that a median of few rounds can land in.
+const best = (xs: number[]) => Math.min(...xs);
+const c = new Map(SIZES.map((b) => [b, [best(across(cRounds, b, 0))]]));
 const ours = new Map(
-  SIZES.map((b) => [b, [median(across(ourRounds, b, 0)), median(across(ourRounds, b, 1))]]),
+  SIZES.map((b) => [b, [best(across(ourRounds, b, 0)), best(across(ourRounds, b, 1))]]),
 );
 const spreads = SIZES.map((b) =>
   `| ${size(b)} | ${spreadOf(across(cRounds, b, 0))} | ${spreadOf(across(ourRounds, b, 0))} | ${
@@ -184,12 +188,12 @@ Written by \`deno task bench:distribute\` (bench/distribute.ts) on ${
 ## allReduce, float32 sums, 2 ranks
 
 Each process times 7 batches of calls per size and reports the median batch; the table shows
-the median of ${ROUNDS} alternating rounds (bandwidth = bytes / time). Ratio: C time / ours; at
+the best of ${ROUNDS} alternating rounds (bandwidth = bytes / time). Ratio: C time / ours; at
 least 0.9x is the goal. Ours returns a new tensor each call; C reuses its receive buffer.
 
 ${bandwidth.join("\n")}
 
-Spread over the rounds (fastest-slowest round):
+Over the rounds: median (fastest-slowest round):
 
 | size | C | ours | ours, \`check: false\` |
 | --- | --- | --- | --- |
