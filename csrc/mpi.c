@@ -345,7 +345,9 @@ static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void
   handle reduce = size == 1 ? byte_ops[op] : ops[op];
   for (int64_t done = 0; done < count;) {
     int piece = (int)(count - done < INT_MAX ? count - done : INT_MAX);
-    const void *from = send ? (const char *)send + done * size : in_place;
+    /* send == recv is in place too: Open MPI 4.1 aborts the job on aliased buffers, raising
+     * the error on MPI_COMM_WORLD (fatal) whatever our communicator's handler says. */
+    const void *from = send && send != recv ? (const char *)send + done * size : in_place;
     int code = mpi.allreduce(from, (char *)recv + done * size, piece, dtypes[dtype], reduce,
                              world);
     if (code) return mpi_status(code, "MPI_Allreduce");

@@ -53,12 +53,17 @@ async function launch(
   };
 }
 
-/** Runs `deno run -A <script> ...args` as `ranks` Open MPI ranks on this machine. */
-function mpirun(ranks: number, script: string, args: string[] = []): Promise<Job> {
+/**
+ * Runs `deno run -A <script> ...args` as `ranks` Open MPI ranks on this machine: over shared
+ * memory, or with `tcp` over TCP on loopback, the transport ranks on other machines use.
+ */
+function mpirun(ranks: number, script: string, args: string[] = [], tcp = false): Promise<Job> {
   const flags = [
     ...(Deno.uid() === 0 ? ["--allow-run-as-root"] : []),
     "--oversubscribe", // more ranks than this machine's cores
-    ...["--mca", "btl", "self,vader"], // shared memory between the ranks: no network
+    ...(tcp
+      ? ["--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo"]
+      : ["--mca", "btl", "self,vader"]), // shared memory between the ranks: no network
     ...["--mca", "oob_tcp_if_include", "lo"], // mpirun talks to its ranks over loopback
   ];
   return launch(MPIRUN, flags, ranks, script, args);
@@ -92,6 +97,15 @@ for (const ranks of [2, 3]) {
     },
   });
 }
+
+Deno.test({
+  name: "distribute: the same collectives over TCP on loopback (as between machines), on 2 ranks",
+  ignore: !haveMpi,
+  async fn() {
+    const job = await mpirun(2, "tests/distribute/collectives.ts", [], true);
+    expectRanks(job, 2, (r) => new RegExp(`ok rank ${r}: \\d+ cases`));
+  },
+});
 
 for (const ranks of [2, 3]) {
   Deno.test({

@@ -529,7 +529,8 @@ EAGER_API const char *eager_mpi_error(void);
 /* MPI's own name for itself and the file it came from, e.g. "Open MPI v4.1.4 (libmpi.so.40)". */
 EAGER_API const char *eager_mpi_library(void);
 /* Reduces `count` elements over every rank with op SUM, PROD, MAX or MIN (eager_reduce_op;
- * bool and uint8 reduce as uint8), into recv; send NULL reduces recv in place. */
+ * bool and uint8 reduce as uint8), into recv; send NULL, or equal to recv, reduces recv in
+ * place. */
 EAGER_API int32_t eager_mpi_allreduce(int32_t op, int32_t dtype, int64_t count, const void *send,
                                       void *recv);
 /* Queues an in-place eager_mpi_allreduce of data for the communication thread and returns its

@@ -5,6 +5,8 @@
  * @module
  */
 import * as tf from "../../mod.ts";
+import { mpi } from "../../src/backend/cpu/mpi.ts";
+import { Dtype, Reduce } from "../../src/native/codes.ts";
 
 const { rank, size } = tf.distribute.init();
 const failures: string[] = [];
@@ -152,6 +154,14 @@ for (const k of [1, 5]) {
   let want = 0;
   for (let r = 0; r < size; r++) want += 2 * (k + r);
   check(`tf.function allReduce call ${k}`, got, "float32", [1], () => want);
+}
+
+// libeager's entry point given one buffer as send and receive reduces it in place (Open MPI
+// itself aborts the job on aliased buffers).
+const both = new Float32Array([rank, 1]);
+cases++;
+if (mpi.allreduce(Reduce.SUM, Dtype.F32, 2, both, both) !== 0 || both[1] !== size) {
+  failures.push(`aliased send and receive: status or values wrong (${both})`);
 }
 
 tf.distribute.barrier();
