@@ -11,8 +11,12 @@
  *   rank's call instead of a hang or garbage. `{ check: false }` skips the exchange for hot
  *   loops whose agreement is already known (DistributedOptimizer checks once per step).
  * - With one rank, nothing is sent: allReduce and broadcast return their input.
- * - Collectives are not differentiated (tapes see their results as constants) and run as
- *   host steps in tf.function graphs, so each call of a graph communicates anew.
+ * - Collectives are differentiated as Horovod's are: allReduce (sum, mean) reduces the upstream
+ *   gradients the same way; broadcast gives the root the sum of every rank's upstream gradient
+ *   and the others zero; allGather gives each rank its rows of the summed upstream gradient.
+ *   Every rank must run the backward pass (the gradient is itself a collective); max, min and
+ *   prod have no gradient. In tf.function graphs collectives are host steps, so each call of
+ *   a graph communicates anew.
  * @module
  */
 import { arrayType, type DType, dtypeCode, DTYPES, isFloat } from "../dtype.ts";
@@ -20,6 +24,9 @@ import { showShape, sizeOf } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { toTensor } from "../ops/convert.ts";
 import { divide } from "../ops/math.ts";
+import { identity, reshape, slice } from "../ops/views.ts";
+import { zerosLike } from "../ops/creation.ts";
+import { record1, withoutRecording } from "../tape.ts";
 import { hostStep1 } from "../graph/hooks.ts";
 import { mpi } from "../backend/cpu/mpi.ts";
 import { Reduce } from "../native/codes.ts";
@@ -201,7 +208,7 @@ export function allReduce(
   const t = toTensor(name, x);
   const reduce = checkOp(name, op, t.dtype);
   const { size } = init();
-  return hostStep1(`distribute.${name}`, [t], ([input]) => {
+  const result = hostStep1(`distribute.${name}`, [t], ([input]) => {
     if (options.check !== false && size > 1) {
       agree(name, {
         kind: name,
@@ -222,6 +229,11 @@ export function allReduce(
     const result = reduce === "mean" ? divide(summed, size) : summed;
     return placedLike(result, input);
   }, { retainsInputs: false });
+  // Horovod's gradient: the ranks' upstream gradients reduced the same way (sum or mean).
+  if (result !== t && (reduce === "sum" || reduce === "mean")) {
+    record1(name, [t], result, (dy) => [() => allReduce(dy, reduce, options)]);
+  }
+  return result;
 }
 
 function argIndex(op: ReduceOp): number {
@@ -239,7 +251,7 @@ export function broadcast(x: TensorLike, root = 0, options: CollectiveOptions = 
   if (!Number.isInteger(root) || root < 0 || root >= size) {
     throw new RangeError(`${name}: root must be a rank in [0, ${size}), got ${root}`);
   }
-  return hostStep1(`distribute.${name}`, [t], ([input]) => {
+  const result = hostStep1(`distribute.${name}`, [t], ([input]) => {
     if (options.check !== false && size > 1) {
       agree(name, { kind: name, dtype: input.dtype, shape: input.shape, argument: root }, size);
     }
@@ -248,9 +260,20 @@ export function broadcast(x: TensorLike, root = 0, options: CollectiveOptions = 
     // The root sends from its own tensor's memory (MPI only reads it there).
     const data = rank === root ? dense.dataSync() : receiveBuffer(input.dtype, input.shape, name);
     checkMpi(mpi.broadcast(dtypeCode(input.dtype), input.size, data, root), name);
-    if (rank === root) return input;
+    // The root's result is a new tensor object over its input's storage, so a tape can tell
+    // them apart.
+    if (rank === root) return withoutRecording(() => identity(input));
     return placedLike(new Tensor(data, input.dtype, input.shape), input);
   }, { retainsInputs: false });
+  // The root's gradient is every rank's upstream gradient summed; the others' is zero. Every
+  // rank takes part in the sum.
+  if (result !== t) {
+    record1(name, [t], result, (dy) => [() => {
+      const summed = allReduce(dy, "sum", options);
+      return rank === root ? summed : zerosLike(summed);
+    }]);
+  }
+  return result;
 }
 
 /**
@@ -265,8 +288,9 @@ export function broadcast(x: TensorLike, root = 0, options: CollectiveOptions = 
 export function allGather(x: TensorLike): Tensor {
   const name = "allGather";
   const t = toTensor(name, x);
-  const { size } = init();
-  return hostStep1(`distribute.${name}`, [t], ([input]) => {
+  const { size, rank } = init();
+  let rows: number[] = [];
+  const result = hostStep1(`distribute.${name}`, [t], ([input]) => {
     const shape = input.rank === 0 ? [1] : input.shape;
     if (size === 1) return input.rank === 0 ? input.reshape([1]) : input;
     // The first dims are needed to size the result, so the exchange always happens.
@@ -277,7 +301,7 @@ export function allGather(x: TensorLike): Tensor {
       argument: 0,
       anyFirstDim: true,
     }, size);
-    const rows = Array.from({ length: size }, (_, r) => all[r * SIGNATURE + 4]);
+    rows = Array.from({ length: size }, (_, r) => all[r * SIGNATURE + 4]);
     const inner = sizeOf(shape.slice(1));
     const outShape = [rows.reduce((a, b) => a + b, 0), ...shape.slice(1)];
     const dense = denseOnCpu(input, name);
@@ -289,6 +313,15 @@ export function allGather(x: TensorLike): Tensor {
     );
     return placedLike(new Tensor(out, input.dtype, outShape), input);
   }, { retainsInputs: false });
+  // Each rank's gradient is its own rows of every rank's upstream gradient summed.
+  if (size > 1) {
+    record1(name, [t], result, (dy) => [() => {
+      const start = rows.slice(0, rank).reduce((a, b) => a + b, 0);
+      const mine = slice(allReduce(dy, "sum"), [start], [rows[rank]]);
+      return reshape(mine, t.shape);
+    }]);
+  }
+  return result;
 }
 
 /** Returns when every rank has called barrier(). */

@@ -156,6 +156,45 @@ for (const k of [1, 5]) {
   check(`tf.function allReduce call ${k}`, got, "float32", [1], () => want);
 }
 
+// Gradients, as Horovod defines them: each rank's loss weighs the result by (rank + 1), so
+// the summed upstream gradient is S = 1 + 2 + ... + size.
+const S = (size * (size + 1)) / 2;
+function gradientOf(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): tf.Tensor {
+  const tape = new tf.GradientTape();
+  tape.watch(x);
+  const loss = tape.record(() => f(x).mul(rank + 1).sum());
+  return tape.gradient(loss, x)!;
+}
+const x2 = tf.constant([1, 2]).mul(rank + 1);
+check(
+  "d allReduce sum",
+  gradientOf((x) => tf.distribute.allReduce(x, "sum"), x2),
+  "float32",
+  [2],
+  () => S,
+);
+check(
+  "d allReduce mean",
+  gradientOf((x) => tf.distribute.allReduce(x, "mean"), x2),
+  "float32",
+  [2],
+  () => Math.fround(S / size),
+);
+const last = size - 1;
+check(
+  "d broadcast",
+  gradientOf((x) => tf.distribute.broadcast(x, last), x2),
+  "float32",
+  [2],
+  () => (rank === last ? S : 0),
+);
+const rowsOf = (r: number) => r + 1;
+const x3 = tf.ones([rowsOf(rank), 2]);
+check("d allGather", gradientOf((x) => tf.distribute.allGather(x), x3), "float32", [
+  rowsOf(rank),
+  2,
+], () => S);
+
 // libeager's entry point given one buffer as send and receive reduces it in place (Open MPI
 // itself aborts the job on aliased buffers).
 const both = new Float32Array([rank, 1]);
