@@ -64,6 +64,9 @@ function mpirun(ranks: number, script: string, args: string[] = [], tcp = false)
     ...(tcp
       ? ["--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo"]
       : ["--mca", "btl", "self,vader"]), // shared memory between the ranks: no network
+    // Copies through shared memory, not CMA (process_vm_readv), which containers without
+    // ptrace rights refuse ("Read -1, expected ..., errno = 1").
+    ...["--mca", "btl_vader_single_copy_mechanism", "none"],
     ...["--mca", "oob_tcp_if_include", "lo"], // mpirun talks to its ranks over loopback
   ];
   return launch(MPIRUN, flags, ranks, script, args);
