@@ -242,7 +242,8 @@ static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_changed = PTHREAD_COND_INITIALIZER;
 static job jobs[QUEUE];
 static int64_t submitted, finished, collected; /* tickets: queued, run, waited for */
-static int worker_started;
+static int worker_started, worker_quit;
+static pthread_t worker;
 
 static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void *send,
                             void *recv);
@@ -251,7 +252,8 @@ static void *communicate(void *unused) {
   (void)unused;
   pthread_mutex_lock(&queue_lock);
   for (;;) {
-    while (finished == submitted) pthread_cond_wait(&queue_changed, &queue_lock);
+    while (finished == submitted && !worker_quit) pthread_cond_wait(&queue_changed, &queue_lock);
+    if (finished == submitted) break; /* asked to quit, and nothing is queued */
     job *j = &jobs[finished % QUEUE];
     pthread_mutex_unlock(&queue_lock);
     j->status = allreduce_on(j->op, j->dtype, j->count, NULL, j->data);
@@ -260,8 +262,32 @@ static void *communicate(void *unused) {
     finished++;
     pthread_cond_broadcast(&queue_changed);
   }
+  pthread_mutex_unlock(&queue_lock);
   return NULL;
 }
+
+/*
+ * Ends the communication thread once it is idle. It must not outlive this library: Deno
+ * unloads it at exit, and a thread still waiting on queue_changed (memory of this library)
+ * then crashed the process (found when a rank exited on an uncaught error: SIGSEGV in
+ * pthread_cond_wait). A thread inside an MPI call (a peer died mid-reduction) is left alone:
+ * joining it could hang the exit forever.
+ */
+static void stop_worker(void) {
+  pthread_mutex_lock(&queue_lock);
+  int join = worker_started && finished == submitted;
+  if (join) {
+    worker_quit = 1;
+    pthread_cond_broadcast(&queue_changed);
+  }
+  pthread_mutex_unlock(&queue_lock);
+  if (!join) return;
+  pthread_join(worker, NULL);
+  worker_started = 0;
+  worker_quit = 0;
+}
+
+__attribute__((destructor)) static void stop_worker_at_unload(void) { stop_worker(); }
 
 /* Waits until every queued job has run: the caller may then call MPI itself. */
 static void drain(void) {
@@ -381,11 +407,7 @@ EAGER_API int32_t eager_mpi_allreduce_start(int32_t op, int32_t dtype, int64_t c
     return -fail("more than %d reductions are started and not waited for", QUEUE);
   }
   if (!worker_started && thread_level >= THREAD_SERIALIZED) {
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, communicate, NULL) == 0) {
-      pthread_detach(thread);
-      worker_started = 1;
-    }
+    if (pthread_create(&worker, NULL, communicate, NULL) == 0) worker_started = 1;
   }
   int64_t ticket = submitted;
   job *j = &jobs[ticket % QUEUE];
@@ -479,6 +501,7 @@ EAGER_API int32_t eager_mpi_finalize(void) {
   int32_t status = EAGER_OK;
   if (rank_ >= 0 && we_initialized) {
     drain();
+    stop_worker();
     int ended = 0;
     mpi.finalized(&ended);
     if (!ended) status = mpi_status(mpi.finalize(), "MPI_Finalize");
