@@ -7,6 +7,7 @@
 import * as tf from "../../mod.ts";
 import { mpi } from "../../src/backend/cpu/mpi.ts";
 import { Dtype, Reduce } from "../../src/native/codes.ts";
+import { useWebGpu } from "../backends/webgpu.ts";
 
 const { rank, size } = tf.distribute.init();
 const failures: string[] = [];
@@ -194,6 +195,15 @@ check("d allGather", gradientOf((x) => tf.distribute.allGather(x), x3), "float32
   rowsOf(rank),
   2,
 ], () => S);
+
+// A tensor on a device read asynchronously (WebGPU; llvmpipe here) is refused with the way out.
+if (await useWebGpu() > 0) {
+  expectError(
+    "a WebGPU tensor",
+    () => tf.distribute.allReduce(tf.device("/gpu:0", () => tf.ones([2])), "sum"),
+    [/^allReduce: the tensor is on \/job:localhost\/replica:0\/task:0\/device:GPU:0, which is read asynchronously.*await t\.cpuAsync\(\)/],
+  );
+}
 
 // libeager's entry point given one buffer as send and receive reduces it in place (Open MPI
 // itself aborts the job on aliased buffers).
