@@ -3,13 +3,16 @@
  *
  * Decisions:
  * - No copy where MPI can take the tensor's memory: a dense CPU tensor is handed to MPI as
- *   the send buffer and the result is received straight into the new tensor's storage. A
- *   strided view is made dense first; a tensor on another device goes through the CPU and
- *   the result goes back to that device (a GPU library would use NCCL instead; docs/distribute.md).
+ *   the send buffer and the result is received straight into the new tensor's storage (but
+ *   allReduce results of at most 16 KiB: see SCRATCH_BYTES). A strided view is made dense
+ *   first; a tensor on a device read synchronously goes through the CPU and the result goes
+ *   back to that device; one read asynchronously (WebGPU) is refused (a GPU library would use
+ *   NCCL instead; docs/distribute.md).
  * - Before each collective the ranks exchange what they are about to do (op, dtype, shape,
  *   root: one small MPI_Allgatherv), so ranks that disagree get an Error naming every
  *   rank's call instead of a hang or garbage. `{ check: false }` skips the exchange for hot
- *   loops whose agreement is already known (DistributedOptimizer checks once per step).
+ *   loops whose agreement is already known (DistributedOptimizer checks once per step, or once
+ *   per plan).
  * - With one rank, nothing is sent: allReduce and broadcast return their input.
  * - Collectives are differentiated as Horovod's are: allReduce (sum, mean) reduces the upstream
  *   gradients the same way; broadcast gives the root the sum of every rank's upstream gradient
