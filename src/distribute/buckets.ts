@@ -19,7 +19,7 @@ import { mpi } from "../backend/cpu/mpi.ts";
 import { Reduce } from "../native/codes.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
 import { checkMpi, init } from "./mpi.ts";
-import { asyncDeviceError } from "./collectives.ts";
+import { hostValues } from "./collectives.ts";
 
 /** Gradients of one dtype packed into one buffer that MPI reduces in place. */
 export interface Bucket {
@@ -100,13 +100,14 @@ export class BucketReduction {
   /** Packs gradient i (of layout[i]'s dtype and shape); starts its bucket if now full. */
   put(i: number, g: Tensor): void {
     const [k, at] = this.#place[i];
-    if (!g.backend.readsSynchronously) {
+    let values: TypedArray;
+    try {
+      values = hostValues(g, "reduceGradients");
+    } catch (error) {
       this.abandon();
-      throw asyncDeviceError("reduceGradients", g);
+      throw error;
     }
-    const onCpu = g.cpu();
-    // dataSync is a view of a dense tensor and a dense copy of a strided one.
-    (this.#packed[k] as Float32Array).set(onCpu.dataSync() as Float32Array, at);
+    (this.#packed[k] as Float32Array).set(values as Float32Array, at);
     this.#devices[i] = g.device;
     if (--this.#missing[k] > 0) return;
     const bucket = this.#buckets[k];

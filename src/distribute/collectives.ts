@@ -22,7 +22,7 @@
  *   a graph communicates anew.
  * @module
  */
-import { arrayType, type DType, dtypeCode, DTYPES, isFloat } from "../dtype.ts";
+import { arrayType, type DType, dtypeCode, DTYPES, isFloat, type TypedArray } from "../dtype.ts";
 import { showShape, sizeOf } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { toTensor } from "../ops/convert.ts";
@@ -142,20 +142,19 @@ export function agreeOnLayout(op: string, nulls: readonly boolean[], grads: read
   );
 }
 
-/** x as a dense CPU tensor whose storage MPI may read (itself when it is one). */
-function denseOnCpu(x: Tensor, op: string): Tensor {
-  if (!x.backend.readsSynchronously) throw asyncDeviceError(op, x);
-  const onCpu = x.backend === cpuBackend ? x : x.cpu();
-  if (onCpu.contiguous) return onCpu;
-  return new Tensor(cpuBackend.upload(onCpu.dataSync().slice(), "copy"), x.dtype, x.shape);
-}
-
-/** The error for a tensor on a device read asynchronously (WebGPU): MPI cannot wait for it. */
-export function asyncDeviceError(op: string, x: Tensor): Error {
-  return new Error(
-    `${op}: the tensor is on ${x.device}, which is read asynchronously, so a collective cannot ` +
-      "reach it: move it with `await t.cpuAsync()` first (docs/distribute.md)",
-  );
+/**
+ * x's values, dense and row-major, in CPU memory MPI may read: for a dense CPU tensor a view
+ * of its storage (no copy), else a copy (dataSync makes strided views dense). A tensor on a
+ * device read asynchronously (WebGPU) is refused: MPI cannot wait for it.
+ */
+export function hostValues(x: Tensor, op: string): TypedArray {
+  if (!x.backend.readsSynchronously) {
+    throw new Error(
+      `${op}: the tensor is on ${x.device}, which is read asynchronously, so a collective ` +
+        "cannot reach it: move it with `await t.cpuAsync()` first (docs/distribute.md)",
+    );
+  }
+  return (x.backend === cpuBackend ? x : x.cpu()).dataSync();
 }
 
 /** A result made on the CPU, on `like`'s device. */
@@ -221,12 +220,12 @@ export function allReduce(
       }, size);
     }
     if (size === 1) return input;
-    const dense = denseOnCpu(input, name);
+    const values = hostValues(input, name);
     const out = receiveBuffer(input.dtype, input.shape, name);
     const small = out.byteLength <= SCRATCH_BYTES;
     const into = small ? new (arrayType(input.dtype))(scratch, 0, input.size) : out;
     const code = OP_CODES[reduce];
-    checkMpi(mpi.allreduce(code, dtypeCode(input.dtype), input.size, dense.dataSync(), into), name);
+    checkMpi(mpi.allreduce(code, dtypeCode(input.dtype), input.size, values, into), name);
     if (small) (out as Float32Array).set(into as Float32Array);
     const summed = new Tensor(out, input.dtype, input.shape);
     const result = reduce === "mean" ? divide(summed, size) : summed;
@@ -259,9 +258,9 @@ export function broadcast(x: TensorLike, root = 0, options: CollectiveOptions = 
       agree(name, { kind: name, dtype: input.dtype, shape: input.shape, argument: root }, size);
     }
     if (size === 1) return input;
-    const dense = denseOnCpu(input, name);
+    const values = hostValues(input, name);
     // The root sends from its own tensor's memory (MPI only reads it there).
-    const data = rank === root ? dense.dataSync() : receiveBuffer(input.dtype, input.shape, name);
+    const data = rank === root ? values : receiveBuffer(input.dtype, input.shape, name);
     checkMpi(mpi.broadcast(dtypeCode(input.dtype), input.size, data, root), name);
     // The root's result is a new tensor object over its input's storage, so a tape can tell
     // them apart.
@@ -307,11 +306,11 @@ export function allGather(x: TensorLike): Tensor {
     rows = Array.from({ length: size }, (_, r) => all[r * SIGNATURE + 4]);
     const inner = sizeOf(shape.slice(1));
     const outShape = [rows.reduce((a, b) => a + b, 0), ...shape.slice(1)];
-    const dense = denseOnCpu(input, name);
+    const values = hostValues(input, name);
     const out = receiveBuffer(input.dtype, outShape, name);
     const counts = BigInt64Array.from(rows, (n) => BigInt(n * inner));
     checkMpi(
-      mpi.allgather(dtypeCode(input.dtype), counts, dense.dataSync(), out),
+      mpi.allgather(dtypeCode(input.dtype), counts, values, out),
       name,
     );
     return placedLike(new Tensor(out, input.dtype, outShape), input);
