@@ -203,10 +203,7 @@ export class DistributedOptimizer {
       layout: present.map(layoutOf),
       buckets: planBuckets(present, this.#bucketBytes),
     };
-    const byVariable = new Map<Variable, Tensor>();
-    let k = 0;
-    for (const [g, v] of arrivals) if (g) byVariable.set(v, reduced[k++]);
-    return pairs.map(([, v]) => [byVariable.get(v) ?? null, v]);
+    return inPairOrder(pairs, this.#plan.arrivals, reduced);
   }
 
   /** Later steps: each bucket's reduction starts as soon as the tape has its gradients. */
@@ -217,7 +214,6 @@ export class DistributedOptimizer {
     const what = "DistributedOptimizer.minimize";
     const plan = this.#plan!;
     const reduction = new BucketReduction(plan.buckets, plan.layout, this.#op, this.#buffers);
-    const arrived: Variable[] = [];
     let next = 0, member = 0;
     const onGradient = (g: Tensor | null, v: Variable) => {
       const expected = plan.arrivals[next++];
@@ -230,7 +226,6 @@ export class DistributedOptimizer {
             }); every step must differentiate the same variables (or pass { overlap: false })`,
         );
       }
-      arrived.push(v);
       if (g) withoutRecording(() => reduction.put(member++, asGradientOf(what, g, v)));
     };
     let pairs: [Tensor | null, Variable][];
@@ -248,13 +243,23 @@ export class DistributedOptimizer {
       reduction.abandon(); // the started reductions finish before this rank gives up
       throw error;
     }
-    const byVariable = new Map<Variable, Tensor>();
-    let k = 0;
-    plan.arrivals.forEach(({ variable, layout }) => {
-      if (layout) byVariable.set(variable, reduced[k++]);
-    });
-    return pairs.map(([, v]) => [byVariable.get(v) ?? null, v]);
+    return inPairOrder(pairs, plan.arrivals, reduced);
   }
+}
+
+/**
+ * The reduced gradients (one per non-null arrival, in arrival order) as [gradient, variable]
+ * pairs in the order of `pairs`, computeGradients's.
+ */
+function inPairOrder(
+  pairs: readonly [Tensor | null, Variable][],
+  arrivals: Plan["arrivals"],
+  reduced: readonly Tensor[],
+): [Tensor | null, Variable][] {
+  const byVariable = new Map<Variable, Tensor>();
+  let k = 0;
+  for (const { variable, layout } of arrivals) if (layout) byVariable.set(variable, reduced[k++]);
+  return pairs.map(([, v]) => [byVariable.get(v) ?? null, v]);
 }
 
 function asGradientOf(what: string, g: TensorLike, v: Variable): Tensor {
