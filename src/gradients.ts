@@ -203,15 +203,16 @@ export class GradientTape {
       results[i] = total(i);
       onGradient?.(i, results[i]!);
     };
-    // With onGradient, a source is finished when its last id is final.
-    let onFinal: ((id: number) => void) | undefined;
+    // With onGradient, a source is finished when backprop reports its last id final.
+    let report: ((id: number, g: Tensor | undefined) => void) | undefined;
     if (onGradient) {
       const pending = sourceIds.map((list) => new Set(list));
       const owners = new Map<number, number[]>();
       sourceIds.forEach((list, i) =>
         list.forEach((id) => owners.set(id, [...(owners.get(id) ?? []), i]))
       );
-      onFinal = (id) => {
+      report = (id, g) => {
+        if (g) grads.set(id, g);
         for (const i of owners.get(id) ?? []) {
           pending[i].delete(id);
           if (pending[i].size === 0 && results[i] === undefined) finish(i);
@@ -221,10 +222,6 @@ export class GradientTape {
     // NOTE: this tape is paused while it differentiates, so its own backward ops are not
     // appended to it; outer tapes keep recording them (higher-order derivatives).
     const scope = new ReleaseScope();
-    const report = onFinal && ((id: number, g: Tensor | undefined) => {
-      if (g) grads.set(id, g);
-      onFinal(id);
-    });
     grads = this.stopRecording(() =>
       inReleaseScope(
         scope,
