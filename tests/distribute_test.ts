@@ -9,6 +9,7 @@ import * as tf from "../mod.ts";
 import { planBuckets } from "../src/distribute/buckets.ts";
 import { setWritesSharedFiles } from "../src/distribute/role.ts";
 import { mpichPaths } from "../scripts/toolchain.ts";
+import { tempDir } from "./checkpoint_helpers.ts";
 import { assertClose, assertEquals, assertThrowsMatch, denoOutput } from "./helpers.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -127,7 +128,7 @@ Deno.test({
     "distribute: 2 ranks with batch 16 end where 1 rank with batch 32 does, reducing during the backward pass or after; rank 0 alone writes",
   ignore: !haveMpi,
   async fn() {
-    const dir = Deno.makeTempDirSync({ prefix: "distribute_train_" });
+    const [dir, cleanup] = tempDir("distribute_train_");
     try {
       const two = await mpirun(2, "tests/distribute/train.ts", ["20", "16", `${dir}/two`]);
       expectRanks(two, 2, (r) => new RegExp(`ok rank ${r}: 20 steps`));
@@ -161,7 +162,7 @@ Deno.test({
       new tf.Saver([restored]).restore(`${dir}/two/rank0/ckpt`);
       assertClose(restored.peek(), distributed.values["dense_1/bias"], { rtol: 0, atol: 0 });
     } finally {
-      Deno.removeSync(dir, { recursive: true });
+      cleanup();
     }
   },
 });
@@ -171,7 +172,7 @@ Deno.test({
     "distribute: a rank killed mid-step ends the job with an error naming it; the last checkpoint restores",
   ignore: !haveMpi,
   async fn() {
-    const dir = Deno.makeTempDirSync({ prefix: "distribute_kill_" });
+    const [dir, cleanup] = tempDir("distribute_kill_");
     try {
       const job = await mpirun(2, "tests/distribute/train.ts", ["40", "16", dir, "--kill-at", "6"]);
       if (job.code === 0) throw new Error(`the job went on after a rank died:\n${job.output}`);
@@ -188,7 +189,7 @@ Deno.test({
       assertEquals(`model-${step.numpy()}`, latest.slice(latest.lastIndexOf("/") + 1));
       if (!kernel.peek().dataSync().every(Number.isFinite)) throw new Error("non-finite weights");
     } finally {
-      Deno.removeSync(dir, { recursive: true });
+      cleanup();
     }
   },
 });
@@ -211,7 +212,7 @@ Deno.test({
   name: "distribute: examples/mnist.ts --distributed prints each rank's and the global examples/s",
   ignore: !haveMpi,
   async fn() {
-    const dir = Deno.makeTempDirSync({ prefix: "distribute_mnist_" });
+    const [dir, cleanup] = tempDir("distribute_mnist_");
     try {
       const job = await mpirun(2, "examples/mnist.ts", [
         "--distributed",
@@ -229,7 +230,7 @@ Deno.test({
       }
       assertEquals([...Deno.readDirSync(dir)].length, 1); // rank 0's event file only
     } finally {
-      Deno.removeSync(dir, { recursive: true });
+      cleanup();
     }
   },
 });
@@ -273,7 +274,7 @@ Deno.test("distribute: gradients go into buckets of one dtype, in order, closed 
 });
 
 Deno.test("distribute: a rank that does not write shared files saves and summarises nothing", () => {
-  const dir = Deno.makeTempDirSync({ prefix: "distribute_role_" });
+  const [dir, cleanup] = tempDir("distribute_role_");
   setWritesSharedFiles(false);
   try {
     const v = new tf.Variable([1, 2], { name: "v" });
@@ -291,6 +292,6 @@ Deno.test("distribute: a rank that does not write shared files saves and summari
     assertEquals([...Deno.readDirSync(dir)], []);
   } finally {
     setWritesSharedFiles(true);
-    Deno.removeSync(dir, { recursive: true });
+    cleanup();
   }
 });
