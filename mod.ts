@@ -166,8 +166,16 @@ export type {
   Seed,
 } from "./src/ops/random.ts";
 export type { Conv2DOptions, DataFormat, Padding } from "./src/ops/conv.ts";
+// -- issue 22 top-level aliases: scans, sorting, segments (helper A) --
+// -- einsum, structure, activations (helper B) --
+// -- linalg (helper C) --
+// -- convolutions (helper D) --
+// -- images, random (helper E) --
 export type { PoolOptions } from "./src/ops/pool.ts";
 export * as nn from "./src/namespaces/nn.ts";
+export * as math from "./src/namespaces/math.ts";
+export * as linalg from "./src/namespaces/linalg.ts";
+export * as image from "./src/namespaces/image.ts";
 export * as random from "./src/namespaces/random.ts";
 export * as layers from "./src/namespaces/layers.ts";
 export * as applications from "./src/namespaces/applications.ts";

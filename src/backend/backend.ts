@@ -371,6 +371,29 @@ export function backendOfAll(op: string, ts: readonly Tensor[]): Backend {
   return backend;
 }
 
+/** The methods of Backend that a backend may lack (kernels added after the WebGPU device). */
+type OptionalKernel = {
+  [K in keyof Backend]-?: undefined extends Backend[K] ? K : never;
+}[keyof Backend];
+
+/**
+ * `backend`'s optional kernel `name`, bound to it, or an Error naming the op and the device
+ * that lacks it. NOTE: never a silent copy to the CPU: the user moves the tensor.
+ */
+export function kernelOf<K extends OptionalKernel>(
+  op: string,
+  backend: Backend,
+  name: K,
+): NonNullable<Backend[K]> {
+  const method = backend[name];
+  if (typeof method !== "function") {
+    throw new Error(
+      `${op}: not available on ${backend.device} yet; move the tensor with .cpu() first`,
+    );
+  }
+  return method.bind(backend) as NonNullable<Backend[K]>;
+}
+
 function twoDevices(op: string, a: Tensor, b: Tensor): Error {
   return new Error(
     `${op}: inputs are on two devices, ${a.device} and ${b.device}; ` +

@@ -23,3 +23,6 @@ export type { DynamicRnnOptions } from "../layers/recurrent/rnn.ts";
 export { lstmStep, lstmStepGrad } from "../ops/lstm.ts";
 export { fusedBatchNorm } from "../ops/batch_norm.ts";
 export type { FusedBatchNormOptions } from "../ops/batch_norm.ts";
+// -- activations, l2Normalize, embeddingLookup (helper B) --
+// -- convolutions (helper D) --
+// -- topK (helper A) --

@@ -10,3 +10,4 @@ export {
   setSeed,
   truncatedNormal,
 } from "../ops/random.ts";
+// -- categorical, gamma, poisson, stateless (helper E) --
