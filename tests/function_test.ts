@@ -38,6 +38,8 @@ Deno.test("traced graphs equal eager results across the op families", () => {
     elementwise: (a, b) => a.mul(b).add(a.exp()).sub(b.sqrt()).div(b).tanh().maximum(0.1),
     comparisons: (a, b) => tf.where(a.greater(b), a, b.neg()),
     reductions: (a, b) => [a.sum(), b.mean(1), a.max(0, true), b.argMax(1)],
+    // argMax to int32 goes through zeroed int64 storage (a BigInt64Array on the CPU).
+    int64Scratch: (a) => tf.argMax(a, 1, { outputType: "int32" }),
     matmul: (a, b) => tf.matmul(a, b, { transposeB: true }).matmul(a),
     views: (a, b) => [a.transpose().reshape([6]), b.slice([0, 1], [2, 2]), tf.concat([a, b], 1)],
     softmax: (a) => [tf.nn.softmax(a), tf.nn.logSoftmax(a)],

@@ -244,7 +244,8 @@ export class CompiledGraph {
         const zero = source.kind === "kernel" && source.zeroed;
         return (env) => {
           const storage = this.#plannedStorage(result);
-          if (zero) storage.fill(0 as never);
+          // NOTE: int64 storage is a BigInt64Array, which takes 0n, not 0.
+          if (zero) storage.fill((storage instanceof BigInt64Array ? 0n : 0) as never);
           env.storage[result] = storage;
         };
       }
