@@ -167,7 +167,29 @@ export type {
 } from "./src/ops/random.ts";
 export type { Conv2DOptions, DataFormat, Padding } from "./src/ops/conv.ts";
 // -- issue 22 top-level aliases: scans, sorting, segments (helper A) --
+export { cumsum } from "./src/ops/scan.ts";
+export type { ScanOptions } from "./src/ops/scan.ts";
+export { argsort, searchsorted, sort, unique } from "./src/ops/sort.ts";
+export type {
+  ArgsortOptions,
+  SearchSortedOptions,
+  SortOptions,
+  TopK,
+  TopKOptions,
+  Unique,
+  UniqueOptions,
+} from "./src/ops/sort.ts";
+export { histogramFixedWidth, meshgrid } from "./src/ops/counting.ts";
+export type { BincountOptions, HistogramOptions, MeshgridOptions } from "./src/ops/counting.ts";
 // -- einsum, structure, activations (helper B) --
+export { einsum } from "./src/ops/einsum.ts";
+export type { MatvecOptions } from "./src/ops/linalg_structure.ts";
+export type {
+  GeluOptions,
+  L2NormalizeOptions,
+  LeakyReluOptions,
+  SiluOptions,
+} from "./src/ops/activations.ts";
 // -- linalg (helper C) --
 // -- convolutions (helper D) --
 // -- images, random (helper E) --

@@ -46,6 +46,19 @@ export const KERNEL_SUITES = [
   "tape_test.ts",
   "tf_fixtures_test.ts",
   "tf_grads_test.ts",
+  // issue 22's ops: their kernels, and the compositions the stand-in GPU checks at the seam
+  "activations_test.ts",
+  "counting_test.ts",
+  "einsum_test.ts",
+  "image_test.ts",
+  "linalg_grad_test.ts",
+  "linalg_structure_test.ts",
+  "linalg_test.ts",
+  "ops_fuzz_test.ts",
+  "random_more_test.ts",
+  "scan_test.ts",
+  "segment_test.ts",
+  "sort_test.ts",
 ];
 
 /** Test files whose products go through eager_gemm (matmul, conv's im2col paths, layers). */

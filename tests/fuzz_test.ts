@@ -88,6 +88,10 @@ const OPS: [string, (...args: any[]) => unknown][] = Object.entries(tf)
 for (
   const [prefix, namespace] of Object.entries({
     nn: tf.nn,
+    math: tf.math,
+    linalg: tf.linalg,
+    image: tf.image,
+    random: tf.random,
     losses: tf.losses,
     layers: tf.layers,
     train: tf.train,

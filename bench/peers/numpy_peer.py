@@ -60,6 +60,46 @@ def softmax(p):
     return [Timed(run, note="composed: exp(x - max) / sum")]
 
 
+def einsum(p):
+    a, b = (uniform(tuple(s)) for s in p["shapes"])
+    return [Timed(lambda: np.einsum(p["equation"], a, b, optimize=True), note="optimize=True")]
+
+
+def top_k(p):
+    x, k = uniform(p["size"]), p["k"]
+
+    def run():
+        part = np.argpartition(x, -k)[-k:]
+        return part[np.argsort(-x[part], kind="stable")]
+
+    return [Timed(run, note="argpartition, then argsort of the k")]
+
+
+def sort(p):
+    x = uniform(p["size"])
+    return [Timed(lambda: np.sort(x))]
+
+
+def cumsum(p):
+    x = uniform(p["size"])
+    return [Timed(lambda: np.cumsum(x))]
+
+
+def spd(n):
+    m = uniform((n, n))
+    return (m @ m.T / n + np.eye(n, dtype=np.float32)).astype(np.float32)
+
+
+def cholesky(p):
+    a = spd(p["n"])
+    return [Timed(lambda: np.linalg.cholesky(a))]
+
+
+def solve(p):
+    a, b = spd(p["n"]), uniform((p["n"], 1))
+    return [Timed(lambda: np.linalg.solve(a, b))]
+
+
 serve(COLUMN, {"numpy": np.__version__}, {
     "small_add": small_add,
     "chain": chain,
@@ -68,4 +108,10 @@ serve(COLUMN, {"numpy": np.__version__}, {
     "exp": exp,
     "reduce_sum": reduce_sum,
     "softmax": softmax,
+    "einsum": einsum,
+    "top_k": top_k,
+    "sort": sort,
+    "cumsum": cumsum,
+    "cholesky": cholesky,
+    "solve": solve,
 })

@@ -137,6 +137,46 @@ def lstm_lm_step(p):
     ]
 
 
+def einsum(p):
+    a, b = (uniform(tuple(s)) for s in p["shapes"])
+    return [Timed(lambda: tf.einsum(p["equation"], a, b))]
+
+
+def top_k(p):
+    x, k = uniform(p["size"]), p["k"]
+    return [Timed(lambda: tf.math.top_k(x, k=k).values)]
+
+
+def sort(p):
+    x = uniform(p["size"])
+    return [Timed(lambda: tf.sort(x))]
+
+
+def cumsum(p):
+    x = uniform(p["size"])
+    return [Timed(lambda: tf.cumsum(x))]
+
+
+def spd(n):
+    m = uniform((n, n))
+    return tf.matmul(m, m, transpose_b=True) / n + tf.eye(n)
+
+
+def cholesky(p):
+    a = spd(p["n"])
+    return [Timed(lambda: tf.linalg.cholesky(a))]
+
+
+def solve(p):
+    a, b = spd(p["n"]), uniform((p["n"], 1))
+    return [Timed(lambda: tf.linalg.solve(a, b))]
+
+
+def resize_bilinear(p):
+    images = uniform(tuple(p["shape"]))
+    return [Timed(lambda: tf.image.resize(images, p["size"], method="bilinear"))]
+
+
 serve(COLUMN, {"tensorflow": tf.__version__, "numpy": np.__version__}, {
     "small_add": small_add,
     "small_add_tape": small_add_tape,
@@ -151,4 +191,11 @@ serve(COLUMN, {"tensorflow": tf.__version__, "numpy": np.__version__}, {
     "conv2d_backprop_filter": conv2d_backprop_filter,
     "mnist_step": mnist_step,
     "lstm_lm_step": lstm_lm_step,
+    "einsum": einsum,
+    "top_k": top_k,
+    "sort": sort,
+    "cumsum": cumsum,
+    "cholesky": cholesky,
+    "solve": solve,
+    "resize_bilinear": resize_bilinear,
 })

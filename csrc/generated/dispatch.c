@@ -232,3 +232,45 @@ EAGER_API int32_t eager_apply_update(int32_t rule, int32_t dtype, int64_t n, con
   return eager_active_kernels->apply_update(rule, dtype, n, hyper, var_out, var, g, s0_out, s0,
       s1_out, s1, s2_out, s2);
 }
+
+EAGER_API int32_t eager_resample2d(int32_t dtype, const int64_t *dims, const int32_t *row_start,
+                                   const int32_t *row_index, const double *row_weight,
+                                   const int32_t *col_start, const int32_t *col_index,
+                                   const double *col_weight, void *out, const void *x,
+                                   int64_t x_offset) {
+  return eager_active_kernels->resample2d(dtype, dims, row_start, row_index, row_weight, col_start,
+      col_index, col_weight, out, x, x_offset);
+}
+
+EAGER_API int32_t eager_scan(int32_t op, int32_t dtype, int64_t outer, int64_t n, int64_t inner,
+                             int32_t exclusive, int32_t reverse, void *out, const void *x,
+                             int64_t x_offset) {
+  return eager_active_kernels->scan(op, dtype, outer, n, inner, exclusive, reverse, out, x,
+      x_offset);
+}
+
+EAGER_API int32_t eager_sort(int32_t dtype, int64_t rows, int64_t n, int32_t descending,
+                             void *values, int32_t *indices, const void *x, int64_t x_offset) {
+  return eager_active_kernels->sort(dtype, rows, n, descending, values, indices, x, x_offset);
+}
+
+EAGER_API int32_t eager_top_k(int32_t dtype, int64_t rows, int64_t n, int64_t k, void *values,
+                              int32_t *indices, const void *x, int64_t x_offset) {
+  return eager_active_kernels->top_k(dtype, rows, n, k, values, indices, x, x_offset);
+}
+
+EAGER_API int32_t eager_search_sorted(int32_t dtype, int32_t out_dtype, int64_t rows, int64_t n,
+                                      int64_t m, int32_t right, void *out, const void *sorted,
+                                      int64_t sorted_offset, const void *values,
+                                      int64_t values_offset) {
+  return eager_active_kernels->search_sorted(dtype, out_dtype, rows, n, m, right, out, sorted,
+      sorted_offset, values, values_offset);
+}
+
+EAGER_API int32_t eager_segment_reduce(int32_t op, int32_t dtype, int32_t index_dtype, int64_t n,
+                                       int64_t inner, int64_t num_segments, int32_t empty_zero,
+                                       void *out, const void *data, int64_t data_offset,
+                                       const void *segment_ids, int64_t ids_offset) {
+  return eager_active_kernels->segment_reduce(op, dtype, index_dtype, n, inner, num_segments,
+      empty_zero, out, data, data_offset, segment_ids, ids_offset);
+}

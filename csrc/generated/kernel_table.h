@@ -101,6 +101,23 @@ typedef struct {
                           void *var_out, const void *var, const void *g, void *s0_out,
                           const void *s0, void *s1_out, const void *s1, void *s2_out,
                           const void *s2);
+  int32_t (*resample2d)(int32_t dtype, const int64_t *dims, const int32_t *row_start,
+                        const int32_t *row_index, const double *row_weight,
+                        const int32_t *col_start, const int32_t *col_index,
+                        const double *col_weight, void *out, const void *x, int64_t x_offset);
+  int32_t (*scan)(int32_t op, int32_t dtype, int64_t outer, int64_t n, int64_t inner,
+                  int32_t exclusive, int32_t reverse, void *out, const void *x, int64_t x_offset);
+  int32_t (*sort)(int32_t dtype, int64_t rows, int64_t n, int32_t descending, void *values,
+                  int32_t *indices, const void *x, int64_t x_offset);
+  int32_t (*top_k)(int32_t dtype, int64_t rows, int64_t n, int64_t k, void *values,
+                   int32_t *indices, const void *x, int64_t x_offset);
+  int32_t (*search_sorted)(int32_t dtype, int32_t out_dtype, int64_t rows, int64_t n, int64_t m,
+                           int32_t right, void *out, const void *sorted, int64_t sorted_offset,
+                           const void *values, int64_t values_offset);
+  int32_t (*segment_reduce)(int32_t op, int32_t dtype, int32_t index_dtype, int64_t n,
+                            int64_t inner, int64_t num_segments, int32_t empty_zero, void *out,
+                            const void *data, int64_t data_offset, const void *segment_ids,
+                            int64_t ids_offset);
 } eager_kernel_table;
 
 /* A level's table: csrc/kernels/table.c, where each name is that level's copy. */
@@ -138,6 +155,12 @@ typedef struct {
     .lstm_step = eager_lstm_step, \
     .lstm_step_grad = eager_lstm_step_grad, \
     .apply_update = eager_apply_update, \
+    .resample2d = eager_resample2d, \
+    .scan = eager_scan, \
+    .sort = eager_sort, \
+    .top_k = eager_top_k, \
+    .search_sorted = eager_search_sorted, \
+    .segment_reduce = eager_segment_reduce, \
   }
 
 /* The table in use (csrc/cpu.c); never NULL once the library is loaded. */

@@ -559,6 +559,110 @@ EAGER_API int32_t eager_mpi_finalize(void);
  * TensorFlow's checkpoints and record files (masking is the caller's). */
 EAGER_API uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, int64_t n);
 
+/* ---- image resampling (resize.c) -------------------------------------------------------- */
+
+/* out [batch, out_h, out_w, ch] (dims: batch, in_h, in_w, ch, out_h, out_w) from the dense
+ * x [batch, in_h, in_w, ch] at x + x_offset: out[b, y, x, c] = sum over the taps t of row y
+ * and s of column x of row_weight[t] * col_weight[s] * x[b, row_index[t], col_index[s], c].
+ * The taps are CSR matrices: row_start has out_h + 1 non-decreasing entries from 0, row y's
+ * taps are [row_start[y], row_start[y + 1]) with row_index in [0, in_h); likewise col_* for
+ * out_w over in_w (checked: EAGER_ERR_ARGUMENT). float32 or float64. */
+EAGER_API int32_t eager_resample2d(int32_t dtype, const int64_t *dims, const int32_t *row_start,
+                                   const int32_t *row_index, const double *row_weight,
+                                   const int32_t *col_start, const int32_t *col_index,
+                                   const double *col_weight, void *out, const void *x,
+                                   int64_t x_offset);
+
+/* ---- scans, sorting and segments (scan.c, sort.c, segment.c) ---------------------------- */
+
+typedef enum {
+  EAGER_SCAN_SUM,       /* float32, float64, int32, int64, uint8 (integers wrap) */
+  EAGER_SCAN_PROD,      /* the same dtypes */
+  EAGER_SCAN_LOGSUMEXP, /* float32, float64: log(e^a + e^b), stable */
+  EAGER_SCAN_OP_COUNT
+} eager_scan_op;
+
+/* out[o, i, j] = x[o, 0, j] op ... op x[o, i, j] for dense x and out [outer, n, inner] (x from
+ * x_offset): with `exclusive` element i itself is left out (the first is the identity: 0, 1
+ * or -inf), with `reverse` the scan runs from i = n - 1 down. Results do not depend on the
+ * thread count (long rows are summed in blocks of fixed length). */
+EAGER_API int32_t eager_scan(int32_t op, int32_t dtype, int64_t outer, int64_t n, int64_t inner,
+                             int32_t exclusive, int32_t reverse, void *out, const void *x,
+                             int64_t x_offset);
+/* A stable sort of each row of dense x [rows, n] (n < 2^31): values (NULL: not wanted) gets
+ * the sorted row, indices (NULL: not wanted) the int32 positions they came from. Ascending
+ * unless `descending`; ties keep input order either way; -0 equals +0; NaN sorts above +inf.
+ * float32, float64, int32, int64, uint8. */
+EAGER_API int32_t eager_sort(int32_t dtype, int64_t rows, int64_t n, int32_t descending,
+                             void *values, int32_t *indices, const void *x, int64_t x_offset);
+/* The k (<= n) largest of each row of dense x [rows, n] (n < 2^31), largest first, into values
+ * and their int32 positions into indices ([rows, k] each); equal values: lower position
+ * first. Orders as eager_sort does; same dtypes. */
+EAGER_API int32_t eager_top_k(int32_t dtype, int64_t rows, int64_t n, int64_t k, void *values,
+                              int32_t *indices, const void *x, int64_t x_offset);
+/* out[r, j] = the first position p in sorted row r (dense [rows, n]) with !(sorted[r, p] <
+ * values[r, j]) (or, with `right`, values[r, j] < sorted[r, p]), n when none: out [rows, m]
+ * of out_dtype int32 or int64. Rows are assumed sorted ascending. Same dtypes as the sort. */
+EAGER_API int32_t eager_search_sorted(int32_t dtype, int32_t out_dtype, int64_t rows, int64_t n,
+                                      int64_t m, int32_t right, void *out, const void *sorted,
+                                      int64_t sorted_offset, const void *values,
+                                      int64_t values_offset);
+/* out[s, :] = the max, min or product (op: EAGER_REDUCE_MAX, _MIN, _PROD) of data[i, :] over
+ * i with segment_ids[i] == s: data dense [n, inner], ids [n] int32 or int64 (`index_dtype`),
+ * out [num_segments, inner]. Ids outside [0, num_segments) are dropped. An empty segment
+ * gets the dtype's lowest value (max), highest (min) or 1 (prod), or 0 with `empty_zero`.
+ * Max and min propagate NaN. Every dtype but bool. */
+EAGER_API int32_t eager_segment_reduce(int32_t op, int32_t dtype, int32_t index_dtype,
+                                       int64_t n, int64_t inner, int64_t num_segments,
+                                       int32_t empty_zero, void *out, const void *data,
+                                       int64_t data_offset, const void *segment_ids,
+                                       int64_t ids_offset);
+
+/* ---- LAPACK: factorisations and solvers (lapack.c) ---------------------------------------
+ * LAPACK is found at run time (OpenBLAS, MKL or liblapack; EAGER_LAPACK=none or
+ * EAGER_BLAS=none: none). Every function takes dense row-major float32 or float64 operands
+ * batched over `batch` leading matrices and needs eager_lapack_available(); without one it
+ * returns EAGER_ERR_ARGUMENT. `bad` receives the first matrix whose factorisation failed
+ * (not positive definite, singular, no convergence), or -1. */
+
+/* 1 when a LAPACK library was found (loaded at the first call), else 0. */
+EAGER_API int32_t eager_lapack_available(void);
+/* out [batch, n, n] = the lower Cholesky factor L (L L^T = x) from x's lower triangle; a
+ * matrix that is not positive definite gets NaN everywhere (and sets `bad`). */
+EAGER_API int32_t eager_lapack_cholesky(int32_t dtype, int64_t batch, int64_t n, void *out,
+                                        const void *x, int64_t x_offset, int64_t *bad);
+/* out [batch, n, k] = a^-1 rhs (a^T with `adjoint`) by LU with partial pivoting; a singular
+ * matrix (an exact zero pivot) sets `bad` and leaves its out zeroed. */
+EAGER_API int32_t eager_lapack_solve(int32_t dtype, int64_t batch, int64_t n, int64_t k,
+                                     int32_t adjoint, void *out, const void *a,
+                                     int64_t a_offset, const void *rhs, int64_t rhs_offset,
+                                     int64_t *bad);
+/* sign [batch] and logabs [batch] of det(x) by LU; singular: sign 0, logabs -inf. */
+EAGER_API int32_t eager_lapack_slogdet(int32_t dtype, int64_t batch, int64_t n, void *sign,
+                                       void *logabs, const void *x, int64_t x_offset);
+/* out [batch, n, k] = a^-1 rhs (a^T with `adjoint`) for a triangular a: only its lower
+ * (`lower`) or upper triangle is read; a zero diagonal gives infinities or NaN, no error. */
+EAGER_API int32_t eager_lapack_triangular_solve(int32_t dtype, int64_t batch, int64_t n,
+                                                int64_t k, int32_t lower, int32_t adjoint,
+                                                void *out, const void *a, int64_t a_offset,
+                                                const void *rhs, int64_t rhs_offset);
+/* x [batch, m, n] = q r: q [batch, m, c] with orthonormal columns, r [batch, c, n] upper
+ * triangular, c = m with `full`, else min(m, n). */
+EAGER_API int32_t eager_lapack_qr(int32_t dtype, int64_t batch, int64_t m, int64_t n,
+                                  int32_t full, void *q, void *r, const void *x,
+                                  int64_t x_offset);
+/* e [batch, n] ascending eigenvalues of the symmetric x (its lower triangle read) and, when
+ * v is not NULL, v [batch, n, n] whose columns are the eigenvectors. NaN in x, or no
+ * convergence, sets `bad`. */
+EAGER_API int32_t eager_lapack_eigh(int32_t dtype, int64_t batch, int64_t n, void *e, void *v,
+                                    const void *x, int64_t x_offset, int64_t *bad);
+/* x [batch, m, n] = u diag(s) v^T, s [batch, k] descending (k = min(m, n)); mode 0: s only
+ * (u, v NULL), 1: u [m, k], v [n, k], 2: u [m, m], v [n, n]. A matrix that fails (NaN in it, or
+ * no convergence) gets NaN in s, u and v and sets `bad`. */
+EAGER_API int32_t eager_lapack_svd(int32_t dtype, int64_t batch, int64_t m, int64_t n,
+                                   int32_t mode, void *s, void *u, void *v, const void *x,
+                                   int64_t x_offset, int64_t *bad);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,6 +44,16 @@ export interface PoolGeometry {
   readonly params: PoolParams;
 }
 
+/**
+ * A sparse matrix in CSR form: row i's entries are index[start[i] .. start[i + 1]) with
+ * their weights (the taps of an image resampling, src/ops/image/resample.ts).
+ */
+export interface ResampleTaps {
+  readonly start: Int32Array;
+  readonly index: Int32Array;
+  readonly weight: Float64Array;
+}
+
 /** The three passes of a convolution: (x, filter) -> y, (filter, dy) -> dx, (x, dy) -> df. */
 export type ConvPass = "forward" | "inputGrad" | "filterGrad";
 
@@ -341,6 +351,90 @@ export interface Backend<S = Storage> {
     numSegments: number,
     out: S,
   ): void;
+  /**
+   * out [batch, outH, outW, c] (dims: batch, inH, inW, c, outH, outW) = sum of
+   * rows.weight * cols.weight * x[b, row index, column index, c] over each output pixel's taps;
+   * x dense, float. Optional (helper E).
+   */
+  resample2d?(
+    op: string,
+    dtype: DType,
+    dims: readonly number[],
+    rows: ResampleTaps,
+    cols: ResampleTaps,
+    x: Tensor,
+    out: S,
+  ): void;
+  /** out [outer, n, inner] = a scan (eager_scan_op `code`) of dense x along n. Optional. */
+  scan?(
+    op: string,
+    code: number,
+    x: Tensor,
+    dims: readonly number[],
+    flags: readonly [exclusive: boolean, reverse: boolean],
+    out: S,
+  ): void;
+  /** Stable sort of each row of dense x [rows, n]: values and / or int32 indices. Optional. */
+  sort?(
+    op: string,
+    x: Tensor,
+    dims: readonly number[],
+    descending: boolean,
+    values: S | null,
+    indices: S | null,
+  ): void;
+  /** The k largest of each row of dense x (dims rows, n, k), int32 positions. Optional. */
+  topK?(op: string, x: Tensor, dims: readonly number[], values: S, indices: S): void;
+  /** out [rows, m] = insertion points of values in sorted rows (dims rows, n, m). Optional. */
+  searchSorted?(
+    op: string,
+    sorted: Tensor,
+    values: Tensor,
+    dims: readonly number[],
+    right: boolean,
+    outDtype: DType,
+    out: S,
+  ): void;
+  /** out [numSegments, inner] = max, min or prod (`code`) over the rows of each id. Optional. */
+  segmentReduce?(
+    op: string,
+    code: number,
+    data: Tensor,
+    ids: Tensor,
+    dims: readonly number[],
+    emptyZero: boolean,
+    out: S,
+  ): void;
+  /** Whether a LAPACK was found for the linalg kernels below (helper C). Optional. */
+  lapackAvailable?(): boolean;
+  /** out = lower Cholesky factors of x (dims batch, n), NaN where not PD; first such or -1. */
+  cholesky?(op: string, x: Tensor, dims: readonly number[], out: S): number;
+  /** out = a^-1 rhs (dims batch, n, k; a^T with adjoint); first singular matrix or -1. */
+  solve?(
+    op: string,
+    a: Tensor,
+    rhs: Tensor,
+    dims: readonly number[],
+    adjoint: boolean,
+    out: S,
+  ): number;
+  /** sign and log|det| of dense square x (dims batch, n). Optional. */
+  slogdet?(op: string, x: Tensor, dims: readonly number[], sign: S, logAbs: S): void;
+  /** out = a^-1 rhs for triangular a (dims batch, n, k; flags lower, adjoint). Optional. */
+  triangularSolve?(
+    op: string,
+    a: Tensor,
+    rhs: Tensor,
+    dims: readonly number[],
+    flags: readonly [lower: boolean, adjoint: boolean],
+    out: S,
+  ): void;
+  /** q [batch, m, c], r [batch, c, n] of dense x (dims batch, m, n). Optional. */
+  qr?(op: string, x: Tensor, dims: readonly number[], full: boolean, q: S, r: S): void;
+  /** Ascending eigenvalues and eigenvectors (or null) of symmetric x; first failure or -1. */
+  eigh?(op: string, x: Tensor, dims: readonly number[], e: S, v: S | null): number;
+  /** s, u, v of x (dims batch, m, n, mode 0 none / 1 reduced / 2 full); failure or -1. */
+  svd?(op: string, x: Tensor, dims: readonly number[], s: S, u: S | null, v: S | null): number;
   /** out[o, d, i] = idx[o, i] == d ? on : off. */
   oneHot(
     op: string,

@@ -4,4 +4,24 @@
  * @module
  */
 // -- images (helper E) --
-export {};
+export { resize } from "../ops/image/resize.ts";
+export type { ResizeMethod, ResizeOptions } from "../ops/image/resize.ts";
+export {
+  convertImageDtype,
+  cropToBoundingBox,
+  flipLeftRight,
+  flipUpDown,
+  perImageStandardization,
+  rot90,
+} from "../ops/image/transforms.ts";
+export type { ConvertImageDtypeOptions } from "../ops/image/transforms.ts";
+export {
+  adjustBrightness,
+  adjustContrast,
+  centralCrop,
+  grayscaleToRgb,
+  padToBoundingBox,
+  rgbToGrayscale,
+} from "../ops/image/adjust.ts";
+export { decodePng, encodePng } from "../ops/image/png.ts";
+export type { DecodePngOptions } from "../ops/image/png.ts";

@@ -7,4 +7,22 @@ export { matmul, tensordot } from "../ops/matmul.ts";
 export { eye } from "../ops/creation.ts";
 export { norm } from "../ops/reduce.ts";
 // -- einsum and matrix structure (helper B) --
+export { einsum } from "../ops/einsum.ts";
+export { bandPart, diag, diagPart, matvec, setDiag, trace } from "../ops/linalg_structure.ts";
+export type { MatvecOptions } from "../ops/linalg_structure.ts";
+export { l2Normalize } from "../ops/activations.ts";
 // -- LAPACK (helper C) --
+export {
+  cholesky,
+  choleskySolve,
+  det,
+  inv,
+  slogdet,
+  solve,
+  triangularSolve,
+} from "../linalg/solve.ts";
+export type { Slogdet, SolveOptions, TriangularSolveOptions } from "../linalg/solve.ts";
+export { eigh, eigvalsh, qr, svd } from "../linalg/decompose.ts";
+export type { Eigh, Qr, QrOptions, Svd, SvdOptions } from "../linalg/decompose.ts";
+export { lstsq, pinv } from "../linalg/least_squares.ts";
+export type { LstsqOptions, PinvOptions } from "../linalg/least_squares.ts";

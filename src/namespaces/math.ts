@@ -73,4 +73,20 @@ export {
 } from "../ops/reduce.ts";
 export { unsortedSegmentSum } from "../ops/gather_scatter.ts";
 // -- scans, sorting, segments, counting (helper A) --
+export { cumprod, cumsum, cumulativeLogsumexp } from "../ops/scan.ts";
+export { topK } from "../ops/sort.ts";
+export {
+  segmentMax,
+  segmentMean,
+  segmentMin,
+  segmentProd,
+  segmentSum,
+  unsortedSegmentMax,
+  unsortedSegmentMean,
+  unsortedSegmentMin,
+  unsortedSegmentProd,
+} from "../ops/segment.ts";
+export { bincount } from "../ops/counting.ts";
 // -- activations (helper B) --
+export { l2Normalize, logSigmoid, softsign } from "../ops/activations.ts";
+export { softplus } from "../ops/math.ts";

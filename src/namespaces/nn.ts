@@ -24,5 +24,23 @@ export { lstmStep, lstmStepGrad } from "../ops/lstm.ts";
 export { fusedBatchNorm } from "../ops/batch_norm.ts";
 export type { FusedBatchNormOptions } from "../ops/batch_norm.ts";
 // -- activations, l2Normalize, embeddingLookup (helper B) --
+export {
+  embeddingLookup,
+  gelu,
+  hardSigmoid,
+  l2Normalize,
+  leakyRelu,
+  selu,
+  silu,
+  softsign,
+  swish,
+} from "../ops/activations.ts";
+export type {
+  GeluOptions,
+  L2NormalizeOptions,
+  LeakyReluOptions,
+  SiluOptions,
+} from "../ops/activations.ts";
 // -- convolutions (helper D) --
 // -- topK (helper A) --
+export { topK } from "../ops/sort.ts";

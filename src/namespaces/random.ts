@@ -11,3 +11,16 @@ export {
   truncatedNormal,
 } from "../ops/random.ts";
 // -- categorical, gamma, poisson, stateless (helper E) --
+export { categorical, statelessCategorical } from "../ops/random_more/categorical.ts";
+export type {
+  CategoricalOptions,
+  StatelessCategoricalOptions,
+} from "../ops/random_more/categorical.ts";
+export { gamma, poisson } from "../ops/random_more/gamma_poisson.ts";
+export type { GammaOptions, PoissonOptions } from "../ops/random_more/gamma_poisson.ts";
+export { statelessNormal, statelessUniform } from "../ops/random_more/stateless.ts";
+export type {
+  SeedPair,
+  StatelessNormalOptions,
+  StatelessUniformOptions,
+} from "../ops/random_more/stateless.ts";

@@ -149,6 +149,13 @@ export const MpiFlavor = {
   MPICH: 2,
 } as const;
 
+/** eager_scan_op */
+export const Scan = {
+  SUM: 0,
+  PROD: 1,
+  LOGSUMEXP: 2,
+} as const;
+
 /** eager_conv_params: its fields by name (int64 values). */
 export interface ConvParams {
   strideH: number;

@@ -440,6 +440,164 @@ export const symbols = {
   eager_mpi_finalize: { parameters: [], result: "i32" },
   // uint32_t eager_crc32c(uint32_t crc, const void *data, int64_t offset, int64_t n)
   eager_crc32c: { parameters: ["u32", "buffer", "i64", "i64"], result: "u32" },
+  // int32_t eager_resample2d(int32_t dtype, const int64_t *dims, const int32_t *row_start, const
+  //   int32_t *row_index, const double *row_weight, const int32_t *col_start, const int32_t
+  //   *col_index, const double *col_weight, void *out, const void *x, int64_t x_offset)
+  eager_resample2d: {
+    parameters: [
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  // int32_t eager_scan(int32_t op, int32_t dtype, int64_t outer, int64_t n, int64_t inner, int32_t
+  //   exclusive, int32_t reverse, void *out, const void *x, int64_t x_offset)
+  eager_scan: {
+    parameters: ["i32", "i32", "i64", "i64", "i64", "i32", "i32", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  // int32_t eager_sort(int32_t dtype, int64_t rows, int64_t n, int32_t descending, void *values,
+  //   int32_t *indices, const void *x, int64_t x_offset)
+  eager_sort: {
+    parameters: ["i32", "i64", "i64", "i32", "buffer", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  // int32_t eager_top_k(int32_t dtype, int64_t rows, int64_t n, int64_t k, void *values, int32_t
+  //   *indices, const void *x, int64_t x_offset)
+  eager_top_k: {
+    parameters: ["i32", "i64", "i64", "i64", "buffer", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  // int32_t eager_search_sorted(int32_t dtype, int32_t out_dtype, int64_t rows, int64_t n, int64_t
+  //   m, int32_t right, void *out, const void *sorted, int64_t sorted_offset, const void *values,
+  //   int64_t values_offset)
+  eager_search_sorted: {
+    parameters: [
+      "i32",
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "i32",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  // int32_t eager_segment_reduce(int32_t op, int32_t dtype, int32_t index_dtype, int64_t n, int64_t
+  //   inner, int64_t num_segments, int32_t empty_zero, void *out, const void *data, int64_t
+  //   data_offset, const void *segment_ids, int64_t ids_offset)
+  eager_segment_reduce: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "i32",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  // int32_t eager_lapack_available(void)
+  eager_lapack_available: { parameters: [], result: "i32" },
+  // int32_t eager_lapack_cholesky(int32_t dtype, int64_t batch, int64_t n, void *out, const void
+  //   *x, int64_t x_offset, int64_t *bad)
+  eager_lapack_cholesky: {
+    parameters: ["i32", "i64", "i64", "buffer", "buffer", "i64", "buffer"],
+    result: "i32",
+  },
+  // int32_t eager_lapack_solve(int32_t dtype, int64_t batch, int64_t n, int64_t k, int32_t adjoint,
+  //   void *out, const void *a, int64_t a_offset, const void *rhs, int64_t rhs_offset, int64_t
+  //   *bad)
+  eager_lapack_solve: {
+    parameters: [
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "i32",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  // int32_t eager_lapack_slogdet(int32_t dtype, int64_t batch, int64_t n, void *sign, void *logabs,
+  //   const void *x, int64_t x_offset)
+  eager_lapack_slogdet: {
+    parameters: ["i32", "i64", "i64", "buffer", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  // int32_t eager_lapack_triangular_solve(int32_t dtype, int64_t batch, int64_t n, int64_t k,
+  //   int32_t lower, int32_t adjoint, void *out, const void *a, int64_t a_offset, const void *rhs,
+  //   int64_t rhs_offset)
+  eager_lapack_triangular_solve: {
+    parameters: [
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+  // int32_t eager_lapack_qr(int32_t dtype, int64_t batch, int64_t m, int64_t n, int32_t full, void
+  //   *q, void *r, const void *x, int64_t x_offset)
+  eager_lapack_qr: {
+    parameters: ["i32", "i64", "i64", "i64", "i32", "buffer", "buffer", "buffer", "i64"],
+    result: "i32",
+  },
+  // int32_t eager_lapack_eigh(int32_t dtype, int64_t batch, int64_t n, void *e, void *v, const void
+  //   *x, int64_t x_offset, int64_t *bad)
+  eager_lapack_eigh: {
+    parameters: ["i32", "i64", "i64", "buffer", "buffer", "buffer", "i64", "buffer"],
+    result: "i32",
+  },
+  // int32_t eager_lapack_svd(int32_t dtype, int64_t batch, int64_t m, int64_t n, int32_t mode, void
+  //   *s, void *u, void *v, const void *x, int64_t x_offset, int64_t *bad)
+  eager_lapack_svd: {
+    parameters: [
+      "i32",
+      "i64",
+      "i64",
+      "i64",
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i64",
+      "buffer",
+    ],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was generated for; the loader checks the library's. */

@@ -32,6 +32,18 @@ import {
 import { convPass } from "./conv.ts";
 import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
 import { gatherNdRows, gatherRows, oneHotRows, scatterNdRows, segmentSumRows } from "./index.ts";
+import { scanInto, searchSortedRows, segmentReduceRows, sortRows, topKRows } from "./scan_sort.ts";
+import { resample2dRows } from "./resize.ts";
+import {
+  choleskyInto,
+  eighInto,
+  lapackAvailable,
+  qrInto,
+  slogdetInto,
+  solveInto,
+  svdInto,
+  triangularSolveInto,
+} from "./linalg.ts";
 
 /** The CPU's full name, as `tensor.device` reports it in TensorFlow. */
 export const CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0";
@@ -78,4 +90,18 @@ export const cpuBackend: Backend<TypedArray> = {
   scatterNd: scatterNdRows,
   segmentSum: segmentSumRows,
   oneHot: oneHotRows,
+  scan: scanInto,
+  sort: sortRows,
+  topK: topKRows,
+  searchSorted: searchSortedRows,
+  segmentReduce: segmentReduceRows,
+  resample2d: resample2dRows,
+  lapackAvailable,
+  cholesky: choleskyInto,
+  solve: solveInto,
+  slogdet: slogdetInto,
+  triangularSolve: triangularSolveInto,
+  qr: qrInto,
+  eigh: eighInto,
+  svd: svdInto,
 };

@@ -1,0 +1,91 @@
+/**
+ * Activations (leakyRelu, selu, gelu, silu/swish, softsign, hardSigmoid, logSigmoid),
+ * l2Normalize and embeddingLookup: values (NaN, infinities, signed zeros, large inputs) and
+ * gradients against TensorFlow (tests/fixtures/einsum.json), gradients and second
+ * derivatives against finite differences, and argument errors.
+ */
+import * as tf from "../mod.ts";
+import { replay } from "./einsum_fixtures.ts";
+import { assertClose, assertThrowsMatch } from "./helpers.ts";
+import { checkGradients, checkSecondDerivative, rand, randAway } from "./grad_helpers.ts";
+
+// float64 to 1e-7: TensorFlow keeps leakyRelu's alpha as a float32 attribute and rounds
+// gelu's constants to float32; deno-eager computes with the float64 constants.
+replay({
+  leakyRelu: ([x], o) => tf.nn.leakyRelu(x, { alpha: o.alpha as number | undefined }),
+  selu: ([x]) => tf.nn.selu(x),
+  gelu: ([x], o) => tf.nn.gelu(x, { approximate: o.approximate as boolean | undefined }),
+  silu: ([x], o) => tf.nn.silu(x, { beta: o.beta as number | undefined }),
+  swish: ([x]) => tf.nn.swish(x),
+  softsign: ([x]) => tf.math.softsign(x),
+  hardSigmoid: ([x]) => tf.nn.hardSigmoid(x),
+  logSigmoid: ([x]) => tf.math.logSigmoid(x),
+  softplus: ([x]) => tf.math.softplus(x),
+  l2Normalize: ([x], o) =>
+    tf.math.l2Normalize(x, {
+      axis: o.axis as number | number[] | undefined,
+      epsilon: o.epsilon as number | undefined,
+    }),
+  embeddingLookup: ([p, ids]) => tf.nn.embeddingLookup(p, ids),
+}, 1e-7);
+
+Deno.test("activations: gradients against finite differences (float64)", () => {
+  // Away from the kinks at 0 (leakyRelu, selu) and at +-3 (hardSigmoid).
+  const x = randAway([3, 4], 1, 0.05);
+  checkGradients((t) => tf.nn.leakyRelu(t, { alpha: 0.1 }), [x]);
+  checkGradients((t) => tf.nn.selu(t), [x]);
+  checkGradients((t) => tf.nn.gelu(t), [x]);
+  checkGradients((t) => tf.nn.gelu(t, { approximate: true }), [x]);
+  checkGradients((t) => tf.nn.silu(t, { beta: 1.5 }), [x]);
+  checkGradients((t) => tf.nn.softsign(t), [x]);
+  checkGradients((t) => tf.nn.hardSigmoid(t), [x]);
+  checkGradients((t) => tf.math.logSigmoid(t), [x]);
+  checkGradients((t) => tf.nn.l2Normalize(t, { axis: -1 }), [x]);
+  const ids = tf.constant([[2, 0], [2, 1]], "int32");
+  checkGradients((p) => tf.nn.embeddingLookup(p, ids), [rand([3, 2], 2)]);
+});
+
+Deno.test("activations: second derivatives (float64)", () => {
+  checkSecondDerivative((t) => tf.nn.gelu(t), rand([5], 3));
+  checkSecondDerivative((t) => tf.nn.silu(t), rand([5], 4));
+  checkSecondDerivative((t) => tf.nn.selu(t), randAway([5], 5, 0.05));
+  checkSecondDerivative((t) => tf.nn.l2Normalize(t), rand([4], 6));
+});
+
+Deno.test("activations: a big float32 tensor matches a float64 loop", () => {
+  const x = rand([300, 301], 7);
+  const v = x.dataSync() as Float64Array;
+  const want = Float64Array.from(v, (u) => u / (1 + Math.abs(u)));
+  assertClose(
+    tf.nn.softsign(tf.cast(x, "float32")),
+    tf.reshape(tf.constant(want, "float64"), [300, 301]),
+    {
+      rtol: 1e-6,
+      atol: 1e-7,
+    },
+  );
+});
+
+Deno.test("activations: argument errors name the op", () => {
+  const i = tf.constant([1, 2], "int32");
+  assertThrowsMatch(() => tf.nn.gelu(i), /^gelu: expected a floating-point tensor/);
+  assertThrowsMatch(() => tf.nn.selu(i), /^selu: expected a floating-point tensor/);
+  assertThrowsMatch(() => tf.nn.silu(i), /^silu: expected a floating-point tensor/);
+  assertThrowsMatch(() => tf.math.logSigmoid(i), /^logSigmoid: expected a floating-point/);
+  assertThrowsMatch(
+    () => tf.nn.leakyRelu(tf.constant([true])),
+    /^leakyRelu: expected a numeric tensor/,
+  );
+  assertThrowsMatch(
+    () => tf.nn.l2Normalize([1, 2], { axis: 2 }),
+    /^l2Normalize: axis 2 is out of range for a tensor of rank 1/,
+  );
+  assertThrowsMatch(
+    () => tf.nn.embeddingLookup([[1, 2]], tf.constant([3], "int32")),
+    /^embeddingLookup: /,
+  );
+  assertThrowsMatch(
+    () => tf.nn.embeddingLookup(1, tf.constant([0], "int32")),
+    /^embeddingLookup: params needs rank >= 1/,
+  );
+});

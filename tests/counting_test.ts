@@ -1,0 +1,139 @@
+/**
+ * bincount, histogramFixedWidth and meshgrid: values (and meshgrid's gradient) against
+ * TensorFlow (tests/fixtures/scan_sort.json, from make_scan_sort_fixtures.py), gradients
+ * against finite differences, and argument errors.
+ */
+import * as tf from "../mod.ts";
+import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
+import { assertClose, assertThrowsMatch, tensorFrom } from "./helpers.ts";
+import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
+import type { DType, TypedArray } from "../src/dtype.ts";
+
+type Attrs = {
+  minlength?: number;
+  maxlength?: number;
+  dtype?: DType;
+  nbins?: number;
+  indexing?: "xy" | "ij";
+};
+type Json = { dtype: string; shape: number[]; values: (number | string)[] };
+type Case = {
+  name: string;
+  op: string;
+  inputs: Json[];
+  attrs: Attrs;
+  outputs: Json[];
+  weights?: Json;
+  grad?: Json;
+};
+
+const ARRAYS: Record<string, (n: number) => TypedArray> = {
+  float32: (n) => new Float32Array(n),
+  float64: (n) => new Float64Array(n),
+  int32: (n) => new Int32Array(n),
+  int64: (n) => new BigInt64Array(n),
+  uint8: (n) => new Uint8Array(n),
+};
+const decode = (v: number | string) =>
+  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : Number(v);
+
+function tensorOf(j: Json): tf.Tensor {
+  const a = ARRAYS[j.dtype](j.values.length);
+  j.values.forEach((v, i) => {
+    if (a instanceof BigInt64Array) a[i] = BigInt(v);
+    else a[i] = decode(v);
+  });
+  return tensorFrom(a, j.dtype as DType, j.shape);
+}
+
+function expectMatches(got: tf.Tensor, want: Json, name: string, rtol: number): void {
+  if (got.dtype !== want.dtype) throw new Error(`${name}: dtype ${got.dtype}, want ${want.dtype}`);
+  const exact = !got.dtype.startsWith("float");
+  const dtype = want.dtype === "float32" ? "float32" : "float64"; // float32: its own rounding
+  assertClose(got, tf.constant(want.values.map(decode), dtype, { shape: want.shape }), {
+    rtol: exact ? 0 : rtol,
+    atol: exact ? 0 : rtol,
+    message: name,
+  });
+}
+
+type Run = (xs: tf.Tensor[], a: Attrs) => tf.Tensor[];
+const OPS: Record<string, Run> = {
+  bincount: ([arr, weights], a) => [tf.math.bincount(arr, { ...a, weights })],
+  histogramFixedWidth: ([v, range], a) => [
+    tf.histogramFixedWidth(v, range, { nbins: a.nbins, dtype: a.dtype as "int32" }),
+  ],
+  meshgrid: (xs, a) => tf.meshgrid(...xs, { indexing: a.indexing }),
+};
+
+for (const c of (fixtures.cases as unknown as Case[]).filter((c) => c.op in OPS)) {
+  Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
+    const xs = c.inputs.map(tensorOf);
+    const outs = OPS[c.op](xs, c.attrs);
+    if (outs.length !== c.outputs.length) throw new Error(`${c.name}: ${outs.length} outputs`);
+    outs.forEach((o, i) => expectMatches(o, c.outputs[i], `${c.name} output ${i}`, 0));
+    if (c.grad && c.weights) {
+      const w = tensorOf(c.weights);
+      const loss = (t: tf.Tensor) =>
+        tf.reduceSum(tf.multiply(w, OPS[c.op]([t, ...xs.slice(1)], c.attrs)[0]));
+      const [g] = tf.gradientsFunction(loss)(xs[0]);
+      expectMatches(g, c.grad, `${c.name} gradient`, 1e-12);
+    }
+  });
+}
+
+Deno.test("counting: gradients against finite differences (float64)", () => {
+  const arr = tf.constant([1, 3, 3, 0], "int32");
+  checkGradients((w) => tf.math.bincount(arr, { weights: w, minlength: 5 }), [rand([4], 1)]);
+  checkGradients((a, b) => tf.addN(tf.meshgrid(a, b, { indexing: "ij" })), [
+    rand([3], 2),
+    rand([2], 3),
+  ]);
+  checkSecondDerivative((a) => tf.square(tf.meshgrid(a, a)[1]), rand([3], 4));
+});
+
+Deno.test("counting: edge cases", () => {
+  assertClose(tf.math.bincount(tf.constant([], "int32"), { minlength: 3 }), [0, 0, 0]);
+  assertClose(tf.math.bincount(new Int32Array([4, 1]), { maxlength: 0 }), tf.zeros([0], "int32"));
+  assertClose(tf.histogramFixedWidth([], [0, 1], { nbins: 2 }), [0, 0]);
+  const single = tf.meshgrid([1, 2, 3]);
+  assertClose(single[0], [1, 2, 3]);
+  if (tf.meshgrid().length !== 0) throw new Error("meshgrid() is not empty");
+});
+
+Deno.test("counting: argument errors name the op", () => {
+  assertThrowsMatch(
+    () => tf.math.bincount(new Int32Array([1, -2])),
+    /^bincount: arr must be non-negative, got -2/,
+  );
+  assertThrowsMatch(() => tf.math.bincount([0.5]), /^bincount: arr must be int32 or int64/);
+  assertThrowsMatch(
+    () => tf.math.bincount(new Int32Array([1]), { weights: [1, 2] }),
+    /^bincount: weights \[2\] must have arr's shape \[1\]/,
+  );
+  assertThrowsMatch(
+    () => tf.math.bincount(new Int32Array([1]), { minlength: -1 }),
+    /^bincount: minlength/,
+  );
+  assertThrowsMatch(
+    () => tf.math.bincount(new Int32Array([1]), { dtype: "bool" }),
+    /^bincount: dtype/,
+  );
+  assertThrowsMatch(
+    () => tf.histogramFixedWidth([1], [0, 1, 2]),
+    /^histogramFixedWidth: valueRange/,
+  );
+  assertThrowsMatch(
+    () => tf.histogramFixedWidth([1], [0, 1], { nbins: 0 }),
+    /^histogramFixedWidth: nbins/,
+  );
+  assertThrowsMatch(
+    () => tf.histogramFixedWidth([true], [0, 1]),
+    /^histogramFixedWidth: values must be/,
+  );
+  assertThrowsMatch(
+    () => tf.meshgrid([1], new Int32Array([1])),
+    /^meshgrid: inputs must share one dtype/,
+  );
+  assertThrowsMatch(() => tf.meshgrid([1], { indexing: "xx" as "xy" }), /^meshgrid: indexing/);
+});

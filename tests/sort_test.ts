@@ -1,0 +1,207 @@
+/**
+ * topK, sort, argsort, searchsorted and unique: values (and sort's / topK's gradients)
+ * against TensorFlow (tests/fixtures/scan_sort.json, from make_scan_sort_fixtures.py),
+ * gradients against finite differences, NaN order, long rows against a JS sort, errors.
+ */
+import * as tf from "../mod.ts";
+import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
+import { assertClose, assertThrowsMatch, randomValues, tensorFrom } from "./helpers.ts";
+import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
+import type { DType, TypedArray } from "../src/dtype.ts";
+
+type Attrs = {
+  axis?: number;
+  direction?: "ASCENDING" | "DESCENDING";
+  k?: number;
+  side?: "left" | "right";
+  outType?: "int32" | "int64";
+  outIdx?: "int32" | "int64";
+};
+type Json = { dtype: string; shape: number[]; values: (number | string)[] };
+type Case = {
+  name: string;
+  op: string;
+  inputs: Json[];
+  attrs: Attrs;
+  outputs: Json[];
+  weights?: Json;
+  grad?: Json;
+};
+
+const ARRAYS: Record<string, (n: number) => TypedArray> = {
+  float32: (n) => new Float32Array(n),
+  float64: (n) => new Float64Array(n),
+  int32: (n) => new Int32Array(n),
+  int64: (n) => new BigInt64Array(n),
+  uint8: (n) => new Uint8Array(n),
+};
+const decode = (v: number | string) =>
+  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : Number(v);
+
+function tensorOf(j: Json): tf.Tensor {
+  const a = ARRAYS[j.dtype](j.values.length);
+  j.values.forEach((v, i) => {
+    if (a instanceof BigInt64Array) a[i] = BigInt(v);
+    else a[i] = decode(v);
+  });
+  return tensorFrom(a, j.dtype as DType, j.shape);
+}
+
+function expectMatches(got: tf.Tensor, want: Json, name: string, rtol: number): void {
+  if (got.dtype !== want.dtype) throw new Error(`${name}: dtype ${got.dtype}, want ${want.dtype}`);
+  const exact = !got.dtype.startsWith("float");
+  const dtype = want.dtype === "float32" ? "float32" : "float64"; // float32: its own rounding
+  assertClose(got, tf.constant(want.values.map(decode), dtype, { shape: want.shape }), {
+    rtol: exact ? 0 : rtol,
+    atol: exact ? 0 : rtol,
+    message: name,
+  });
+}
+
+type Run = (xs: tf.Tensor[], a: Attrs) => tf.Tensor[];
+const OPS: Record<string, Run> = {
+  sort: ([x], a) => [tf.sort(x, a)],
+  argsort: ([x], a) => [tf.argsort(x, a)],
+  topK: ([x], a) => {
+    const { values, indices } = tf.math.topK(x, { k: a.k });
+    return [values, indices];
+  },
+  searchsorted: ([s, v], a) => [tf.searchsorted(s, v, a)],
+  unique: ([x], a) => {
+    const { y, idx } = tf.unique(x, a);
+    return [y, idx];
+  },
+};
+
+for (const c of (fixtures.cases as unknown as Case[]).filter((c) => c.op in OPS)) {
+  Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
+    const xs = c.inputs.map(tensorOf);
+    const outs = OPS[c.op](xs, c.attrs);
+    outs.forEach((o, i) => expectMatches(o, c.outputs[i], `${c.name} output ${i}`, 0));
+    if (c.grad && c.weights) {
+      const w = tensorOf(c.weights);
+      const loss = (t: tf.Tensor) =>
+        tf.reduceSum(tf.multiply(w, OPS[c.op]([t, ...xs.slice(1)], c.attrs)[0]));
+      const [g] = tf.gradientsFunction(loss)(xs[0]);
+      expectMatches(g, c.grad, `${c.name} gradient`, 1e-6);
+    }
+  });
+}
+
+Deno.test("sort and topK: gradients against finite differences (float64)", () => {
+  const x = rand([3, 5], 1);
+  checkGradients((t) => tf.sort(t), [x]);
+  checkGradients((t) => tf.sort(t, { axis: 0, direction: "DESCENDING" }), [x]);
+  checkGradients((t) => tf.math.topK(t, { k: 2 }).values, [x]);
+  checkGradients((t) => tf.nn.topK(t, { k: 5 }).values, [rand([2, 3, 5], 2)]);
+  checkSecondDerivative((t) => tf.square(tf.math.topK(t, { k: 3 }).values), x);
+  checkSecondDerivative((t) => tf.multiply(tf.sort(t), t), rand([6], 3));
+});
+
+Deno.test("sort: NaN above +Infinity, -0 equal to +0, stable in both directions", () => {
+  const x = tf.constant([3, NaN, -Infinity, 1, -0, 0, NaN, Infinity, 1]);
+  assertClose(tf.sort(x), [-Infinity, 0, 0, 1, 1, 3, Infinity, NaN, NaN]);
+  assertClose(tf.argsort(x), [2, 4, 5, 3, 8, 0, 7, 1, 6]);
+  assertClose(tf.argsort(x, { direction: "DESCENDING" }), [1, 6, 7, 0, 3, 8, 4, 5, 2]);
+  const top = tf.math.topK(x, { k: 4 });
+  assertClose(top.values, [NaN, NaN, Infinity, 3]);
+  assertClose(top.indices, [1, 6, 7, 0]);
+  const signs = tf.sort(tf.constant([0, -0, -0, 0]), { direction: "DESCENDING" })
+    .dataSync() as Float32Array;
+  if (!Object.is(signs[0], 0) || !Object.is(signs[1], -0) || !Object.is(signs[3], 0)) {
+    throw new Error(`sort changed the signs of zeros: ${Array.from(signs)}`);
+  }
+});
+
+Deno.test("sort, argsort, topK: long rows match a JS sort", () => {
+  const n = 70_001;
+  const values = randomValues(n, 5, -1, 1).map((v) => Math.round(v * 5000) / 100); // ties
+  const f32 = Float32Array.from(values);
+  const order = [...f32.keys()].sort((a, b) => f32[a] - f32[b] || a - b);
+  const x = tf.constant(f32);
+  assertClose(tf.argsort(x), order);
+  const sortedValues = tf.sort(x).dataSync() as Float32Array;
+  // Bitwise: the -0s and +0s (Math.round makes both) keep their input order, as ties.
+  const same = order.every((i, k) => Object.is(sortedValues[k], f32[i]));
+  if (!same) throw new Error("sort of a long row differs bitwise from a stable JS sort");
+  const withNaN = Float32Array.from(f32, (v, i) => (i % 997 === 0 ? NaN : v));
+  const nanLast = tf.sort(tf.constant(withNaN)).dataSync() as Float32Array;
+  const nans = withNaN.filter((v) => v !== v).length;
+  if (!nanLast.slice(-nans).every((v) => v !== v) || nanLast.slice(0, -nans).some((v) => v !== v)) {
+    throw new Error("NaN does not sort last in a long row");
+  }
+  const down = [...f32.keys()].sort((a, b) => f32[b] - f32[a] || a - b);
+  assertClose(tf.argsort(x, { direction: "DESCENDING" }), down);
+  const top = tf.math.topK(x, { k: 300 });
+  assertClose(top.indices, down.slice(0, 300));
+  // Many short rows (the threaded row split), float64 and int64 keys.
+  const rows = tf.reshape(tf.constant(values.slice(0, 64 * 1000), "float64"), [64, 1000]);
+  const sorted = tf.sort(rows).dataSync() as Float64Array;
+  for (let r = 0; r < 64; r++) {
+    const want = values.slice(r * 1000, r * 1000 + 1000).sort((a, b) => a - b);
+    assertClose(tf.constant(sorted.slice(r * 1000, r * 1000 + 1000), "float64"), want);
+  }
+  // Another long row (11-bit digits from 65536 on), descending, and as int32.
+  const long = Float32Array.from(randomValues(80_021, 9, -1, 1), (v) => Math.round(v * 1e4));
+  const longOrder = [...long.keys()].sort((a, b) => long[b] - long[a] || a - b);
+  assertClose(tf.argsort(tf.constant(long), { direction: "DESCENDING" }), longOrder);
+  assertClose(
+    tf.sort(tf.constant(long), { direction: "DESCENDING" }),
+    longOrder.map((i) => long[i]),
+  );
+  const longInts = tf.reshape(tf.constant(Int32Array.from(long)), [1, 80_021]);
+  assertClose(tf.sort(longInts), [longOrder.map((i) => long[i]).reverse()]);
+  // topK over many rows (the threaded row split), of a transposed (strided) view.
+  const grid = tf.transpose(tf.reshape(tf.constant(f32.slice(0, 60_000)), [200, 300]));
+  const picked = tf.math.topK(grid, { k: 7 }).indices.dataSync() as Int32Array;
+  const columns = grid.dataSync() as Float32Array;
+  for (let r = 0; r < 300; r++) {
+    const row = columns.slice(r * 200, r * 200 + 200);
+    const best = [...row.keys()].sort((a, b) => row[b] - row[a] || a - b).slice(0, 7);
+    assertClose(tf.constant(picked.slice(r * 7, r * 7 + 7), "int32"), best);
+  }
+  const big = tf.constant([5n, -(2n ** 62n), 2n ** 62n, 0n, -1n], "int64");
+  assertClose(tf.argsort(big), [1, 4, 3, 0, 2]);
+});
+
+Deno.test("searchsorted and unique: edge cases", () => {
+  assertClose(tf.searchsorted([1, 3, 5], [0, 3, 6]), [0, 1, 3]);
+  assertClose(tf.searchsorted([1, 3, 5], [3], { side: "right" }), [2]);
+  assertClose(tf.searchsorted(tf.zeros([2, 0]), tf.ones([2, 3])), [[0, 0, 0], [0, 0, 0]]);
+  const { y, idx } = tf.unique(tf.constant([7, 7, 7], "int32"));
+  assertClose(y, [7]);
+  assertClose(idx, [0, 0, 0]);
+  // unique has no gradient: y is not connected to x.
+  const [g] = tf.gradientsFunction((t: tf.Tensor) => tf.reduceSum(tf.unique(t).y))(
+    tf.constant([1, 2, 1], "float64"),
+  );
+  assertClose(g, [0, 0, 0]);
+});
+
+Deno.test("sorting: argument errors name the op", () => {
+  assertThrowsMatch(() => tf.sort(3), /^sort: input must have rank >= 1/);
+  assertThrowsMatch(() => tf.sort([true, false]), /^sort: dtype bool is not supported/);
+  assertThrowsMatch(() => tf.sort([1, 2], { axis: 1 }), /^sort: axis 1 is out of range/);
+  assertThrowsMatch(
+    () => tf.argsort([1, 2], { direction: "UP" as "ASCENDING" }),
+    /^argsort: direction must be/,
+  );
+  assertThrowsMatch(
+    () => tf.math.topK([1, 2], { k: 3 }),
+    /^topK: k must be an integer in \[0, 2\]/,
+  );
+  assertThrowsMatch(() => tf.math.topK([1, 2], { k: -1 }), /^topK: k must be/);
+  assertThrowsMatch(() => tf.unique([[1, 2]]), /^unique: x must be 1-D/);
+  assertThrowsMatch(
+    () => tf.searchsorted([[1, 2]], [1, 2]),
+    /^searchsorted: sortedSequence \[1,2\] and values \[2\] must have the same rank/,
+  );
+  assertThrowsMatch(
+    () => tf.searchsorted([1, 2], new Int32Array([1])),
+    /^searchsorted: values \(int32\) must have sortedSequence's dtype \(float32\)/,
+  );
+  assertThrowsMatch(
+    () => tf.searchsorted([1, 2], [1], { side: "up" as "left" }),
+    /^searchsorted: side/,
+  );
+});
