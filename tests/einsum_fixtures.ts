@@ -5,11 +5,10 @@
  * activations tests.
  */
 import * as tf from "../mod.ts";
+import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
 import fixtures from "./fixtures/einsum.json" with { type: "json" };
-import { assertClose, tensorFrom } from "./helpers.ts";
-import type { DType, TypedArray } from "../src/dtype.ts";
 
-type Json = { dtype: string; shape: number[]; values: (number | string | boolean)[] };
+type Json = FixtureJson;
 /** One fixture case. */
 export type Case = {
   name: string;
@@ -20,37 +19,6 @@ export type Case = {
   weights?: Json;
   grads?: (Json | null)[];
 };
-
-const ARRAYS: Record<string, (n: number) => TypedArray> = {
-  float32: (n) => new Float32Array(n),
-  float64: (n) => new Float64Array(n),
-  int32: (n) => new Int32Array(n),
-  int64: (n) => new BigInt64Array(n),
-  uint8: (n) => new Uint8Array(n),
-  bool: (n) => new Uint8Array(n),
-};
-const decode = (v: number | string | boolean) =>
-  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : Number(v);
-
-function tensorOf(j: Json): tf.Tensor {
-  const a = ARRAYS[j.dtype](j.values.length);
-  j.values.forEach((v, i) => {
-    if (a instanceof BigInt64Array) a[i] = BigInt(v as string);
-    else a[i] = decode(v);
-  });
-  return tensorFrom(a, j.dtype as DType, j.shape);
-}
-
-function expectMatches(got: tf.Tensor, want: Json, name: string, rtol: number): void {
-  if (got.dtype !== want.dtype) throw new Error(`${name}: dtype ${got.dtype}, want ${want.dtype}`);
-  const exact = !got.dtype.startsWith("float");
-  const dtype = exact ? "float64" : want.dtype as DType;
-  assertClose(got, tf.constant(want.values.map(decode), dtype, { shape: want.shape }), {
-    rtol: exact ? 0 : rtol,
-    atol: exact ? 0 : rtol,
-    message: name,
-  });
-}
 
 /** The TensorFlow version that wrote the fixtures. */
 export const TF_VERSION: string = fixtures.tensorflow;

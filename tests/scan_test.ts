@@ -5,12 +5,12 @@
  * blocked and threaded paths), and argument errors.
  */
 import * as tf from "../mod.ts";
+import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
-import { assertClose, assertThrowsMatch, randomValues, tensorFrom } from "./helpers.ts";
+import { assertClose, assertThrowsMatch, randomValues } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
-import type { DType, TypedArray } from "../src/dtype.ts";
 
-type Json = { dtype: string; shape: number[]; values: (number | string)[] };
+type Json = FixtureJson;
 type Case = {
   name: string;
   op: string;
@@ -20,36 +20,6 @@ type Case = {
   weights?: Json;
   grad?: Json;
 };
-
-const ARRAYS: Record<string, (n: number) => TypedArray> = {
-  float32: (n) => new Float32Array(n),
-  float64: (n) => new Float64Array(n),
-  int32: (n) => new Int32Array(n),
-  int64: (n) => new BigInt64Array(n),
-  uint8: (n) => new Uint8Array(n),
-};
-const decode = (v: number | string) =>
-  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : Number(v);
-
-function tensorOf(j: Json): tf.Tensor {
-  const a = ARRAYS[j.dtype](j.values.length);
-  j.values.forEach((v, i) => {
-    if (a instanceof BigInt64Array) a[i] = BigInt(v);
-    else a[i] = decode(v);
-  });
-  return tensorFrom(a, j.dtype as DType, j.shape);
-}
-
-function expectMatches(got: tf.Tensor, want: Json, name: string, rtol: number): void {
-  if (got.dtype !== want.dtype) throw new Error(`${name}: dtype ${got.dtype}, want ${want.dtype}`);
-  const exact = !got.dtype.startsWith("float");
-  const dtype = want.dtype === "float32" ? "float32" : "float64"; // float32: its own rounding
-  assertClose(got, tf.constant(want.values.map(decode), dtype, { shape: want.shape }), {
-    rtol: exact ? 0 : rtol,
-    atol: exact ? 0 : rtol,
-    message: name,
-  });
-}
 
 type Scan = typeof tf.cumsum;
 const SCANS: Record<string, Scan> = {

@@ -1,0 +1,47 @@
+/**
+ * Tensors in the JSON form the fixture scripts (tests/fixtures/make_*_fixtures.py) write, and
+ * the comparison of an op's result with one: shared by the tests that replay TensorFlow's
+ * values.
+ */
+import * as tf from "../mod.ts";
+import { assertClose, tensorFrom } from "./helpers.ts";
+import type { DType, TypedArray } from "../src/dtype.ts";
+
+/** A tensor as JSON: non-finite floats as "nan", "inf", "-inf"; int64 values as strings. */
+export type FixtureJson = { dtype: string; shape: number[]; values: (number | string | boolean)[] };
+
+const ARRAYS: Record<string, (n: number) => TypedArray> = {
+  float32: (n) => new Float32Array(n),
+  float64: (n) => new Float64Array(n),
+  int32: (n) => new Int32Array(n),
+  int64: (n) => new BigInt64Array(n),
+  uint8: (n) => new Uint8Array(n),
+  bool: (n) => new Uint8Array(n),
+};
+
+/** A JSON value as a number ("nan", "inf" and "-inf" included; true is 1). */
+export const decode = (v: number | string | boolean): number =>
+  v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : Number(v);
+
+/** The tensor a fixture describes, in its own dtype. */
+export function tensorOf(j: FixtureJson): tf.Tensor {
+  const a = ARRAYS[j.dtype](j.values.length);
+  j.values.forEach((v, i) => {
+    if (a instanceof BigInt64Array) a[i] = BigInt(v as string);
+    else a[i] = decode(v);
+  });
+  return tensorFrom(a, j.dtype as DType, j.shape);
+}
+
+/** got has want's dtype and values: exactly for integers and bool, within rtol for floats
+ * (each compared in its own precision). */
+export function expectMatches(got: tf.Tensor, want: FixtureJson, name: string, rtol: number): void {
+  if (got.dtype !== want.dtype) throw new Error(`${name}: dtype ${got.dtype}, want ${want.dtype}`);
+  const exact = !got.dtype.startsWith("float");
+  const dtype = exact ? "float64" : want.dtype as DType;
+  assertClose(got, tf.constant(want.values.map(decode), dtype, { shape: want.shape }), {
+    rtol: exact ? 0 : rtol,
+    atol: exact ? 0 : rtol,
+    message: name,
+  });
+}
