@@ -15,7 +15,7 @@ import { reduceMean, reduceSum } from "../reduce.ts";
 import { concat, pad } from "../array.ts";
 import { constant } from "../convert.ts";
 import { slice } from "../views.ts";
-import { convertImageDtype } from "./transforms.ts";
+import { convertImageDtype, imageTensor } from "./transforms.ts";
 
 function lastDim(op: string, t: Tensor, want: number): void {
   if (t.rank === 0 || t.shape[t.rank - 1] !== want) {
@@ -124,13 +124,7 @@ export function adjustContrast(images: TensorLike, contrastFactor: number): Tens
  */
 export function centralCrop(image: TensorLike, centralFraction: number): Tensor {
   const op = "centralCrop";
-  const t = toTensor(op, image);
-  if (t.rank !== 3 && t.rank !== 4) {
-    throw new RangeError(
-      `${op}: image must be [batch, height, width, channels] or [height, width, channels], ` +
-        `got shape ${showShape(t.shape)}`,
-    );
-  }
+  const t = imageTensor(op, image);
   if (typeof centralFraction !== "number" || !(centralFraction > 0 && centralFraction <= 1)) {
     throw new RangeError(
       `${op}: centralFraction must be in (0, 1], got ${String(centralFraction)}`,
@@ -161,13 +155,7 @@ export function padToBoundingBox(
   targetWidth: number,
 ): Tensor {
   const op = "padToBoundingBox";
-  const t = toTensor(op, image);
-  if (t.rank !== 3 && t.rank !== 4) {
-    throw new RangeError(
-      `${op}: image must be [batch, height, width, channels] or [height, width, channels], ` +
-        `got shape ${showShape(t.shape)}`,
-    );
-  }
+  const t = imageTensor(op, image);
   const args = { offsetHeight, offsetWidth, targetHeight, targetWidth };
   for (const [name, v] of Object.entries(args)) {
     if (!Number.isInteger(v) || v < 0) {

@@ -16,7 +16,7 @@ import { reverse, slice, transpose } from "../views.ts";
 import { constant } from "../convert.ts";
 
 /** images as a tensor of rank 3 or 4 (`minRank` 3: at least 3), or an Error naming op. */
-function imageTensor(op: string, images: TensorLike, minRank = false): Tensor {
+export function imageTensor(op: string, images: TensorLike, minRank = false): Tensor {
   const t = toTensor(op, images);
   if (minRank ? t.rank < 3 : t.rank !== 3 && t.rank !== 4) {
     throw new RangeError(
