@@ -192,6 +192,7 @@ export type {
 } from "./src/ops/activations.ts";
 // -- linalg (helper C) --
 // -- convolutions (helper D) --
+export type { Conv1DOptions, DataFormat1D } from "./src/ops/conv1d.ts";
 // -- images, random (helper E) --
 export type { PoolOptions } from "./src/ops/pool.ts";
 export * as nn from "./src/namespaces/nn.ts";

@@ -189,6 +189,32 @@ const CALLS: Record<string, Call> = {
     return tf.linalg.lstsq(a, tensor(rhs, a.dtype), { l2Regularizer: pick([0, 0.1, -1]) });
   },
   pinv: () => tf.linalg.pinv(next() < 0.5 ? matrix() : tensor()),
+  conv1d: () =>
+    tf.nn.conv1d(
+      tensor([int(0, 2), int(0, 6), int(1, 3)]),
+      tensor([int(0, 3), int(1, 3), int(1, 2)]),
+      int(0, 2),
+      pick(["SAME", "VALID", "FULL"]) as "SAME",
+      { dataFormat: pick(["NWC", "NCW", "NHWC"]) as "NWC", dilations: int(0, 2) },
+    ),
+  depthwiseConv2d: () =>
+    tf.nn.depthwiseConv2d(
+      image(),
+      tensor([int(0, 3), int(1, 3), pick([1, 3, 4]), int(0, 2)]),
+      int(0, 2),
+      pick(["SAME", "VALID"]) as "SAME",
+      { dilations: int(1, 2) },
+    ),
+  separableConv2d: () => {
+    const c = pick([1, 3, 4]), m = int(1, 2);
+    return tf.nn.separableConv2d(
+      image(),
+      tensor([int(1, 3), int(1, 3), c, m]),
+      tensor([1, 1, c * m, int(0, 2)]),
+      int(1, 2),
+      pick(["SAME", "VALID"]) as "SAME",
+    );
+  },
   leakyRelu: () => tf.nn.leakyRelu(tensor(), { alpha: pick([0.2, -1, NaN]) }),
   gelu: () => tf.nn.gelu(tensor(), { approximate: next() < 0.5 }),
   silu: () => tf.nn.silu(tensor(), { beta: pick([1, 0, -2]) }),

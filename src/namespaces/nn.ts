@@ -42,5 +42,8 @@ export type {
   SiluOptions,
 } from "../ops/activations.ts";
 // -- convolutions (helper D) --
+export { conv1d } from "../ops/conv1d.ts";
+export type { Conv1DOptions, DataFormat1D } from "../ops/conv1d.ts";
+export { depthwiseConv2d, separableConv2d } from "../ops/depthwise.ts";
 // -- topK (helper A) --
 export { topK } from "../ops/sort.ts";

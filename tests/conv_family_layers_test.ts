@@ -1,0 +1,67 @@
+/**
+ * Layers of the convolution family (GlobalAveragePooling2D, UpSampling2D) against Keras 3
+ * in TensorFlow 2.21 (tests/fixtures/make_conv_family_fixtures.py wrote
+ * tests/fixtures/conv_family.json), their gradients against finite differences, and
+ * their argument errors.
+ */
+import * as tf from "../mod.ts";
+import fixtures from "./fixtures/conv_family.json" with { type: "json" };
+import { assertClose, assertStrictEquals, assertThrowsMatch } from "./helpers.ts";
+import { checkGradients, rand } from "./grad_helpers.ts";
+
+type Encoded = { shape: number[]; values: number[] };
+const f32 = (e: Encoded) => tf.constant(e.values, "float32", { shape: e.shape });
+const format = (first: boolean) => first ? "channels_first" as const : "channels_last" as const;
+
+Deno.test("GlobalAveragePooling2D matches Keras", () => {
+  assertStrictEquals(fixtures.layers.globalAveragePooling2d.length, 5);
+  for (const c of fixtures.layers.globalAveragePooling2d) {
+    const layer = new tf.layers.GlobalAveragePooling2D({
+      dataFormat: format(c.channelsFirst),
+      keepdims: c.keepdims,
+    });
+    assertClose(layer.apply(f32(c.x)), f32(c.y), { message: JSON.stringify(c.x.shape) });
+  }
+});
+
+Deno.test("UpSampling2D matches Keras (nearest)", () => {
+  assertStrictEquals(fixtures.layers.upSampling2d.length, 5);
+  for (const c of fixtures.layers.upSampling2d) {
+    const layer = new tf.layers.UpSampling2D(c.size, { dataFormat: format(c.channelsFirst) });
+    assertClose(layer.apply(f32(c.x)), f32(c.y), { message: JSON.stringify(c.size) });
+  }
+});
+
+Deno.test("GlobalAveragePooling2D and UpSampling2D gradients match finite differences", () => {
+  const gap = new tf.layers.GlobalAveragePooling2D({ dataFormat: "channels_first" });
+  checkGradients((x) => gap.apply(x), [rand([2, 3, 4, 2], 1)]);
+  const up = new tf.layers.UpSampling2D([2, 3]);
+  checkGradients((x) => up.apply(x), [rand([2, 3, 2, 2], 2)]);
+  const upFirst = new tf.layers.UpSampling2D([3, 2], { dataFormat: "channels_first" });
+  checkGradients((x) => upFirst.apply(x), [rand([1, 2, 2, 3], 3)]);
+});
+
+Deno.test("GlobalAveragePooling2D and UpSampling2D reject bad arguments", () => {
+  assertThrowsMatch(
+    () => new tf.layers.GlobalAveragePooling2D().apply(tf.ones([2, 3, 4])),
+    /^global_average_pooling2d\w*: expected a rank-4 input/,
+  );
+  assertThrowsMatch(
+    () => new tf.layers.GlobalAveragePooling2D({ keepdims: 1 as never }),
+    /^global_average_pooling2d\w*: keepdims must be a boolean/,
+  );
+  assertThrowsMatch(
+    () => new tf.layers.GlobalAveragePooling2D({ dataFormat: "NHWC" as never }),
+    /^global_average_pooling2d\w*: dataFormat must be/,
+  );
+  assertThrowsMatch(() => new tf.layers.UpSampling2D(0), /^up_sampling2d\w*: size must be/);
+  assertThrowsMatch(() => new tf.layers.UpSampling2D([2]), /^up_sampling2d\w*: size must be/);
+  assertThrowsMatch(
+    () => new tf.layers.UpSampling2D(2, { interpolation: "bilinear" as never }),
+    /^up_sampling2d\w*: interpolation must be "nearest"/,
+  );
+  assertThrowsMatch(
+    () => new tf.layers.UpSampling2D(2).apply(tf.ones([2, 3])),
+    /^up_sampling2d\w*: expected a rank-4 input/,
+  );
+});
