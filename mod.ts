@@ -166,7 +166,7 @@ export type {
   Seed,
 } from "./src/ops/random.ts";
 export type { Conv2DOptions, DataFormat, Padding } from "./src/ops/conv.ts";
-// -- issue 22 top-level aliases: scans, sorting, segments (helper A) --
+// scans, sorting, segments
 export { cumsum } from "./src/ops/scan.ts";
 export type { ScanOptions } from "./src/ops/scan.ts";
 export { argsort, searchsorted, sort, unique } from "./src/ops/sort.ts";
@@ -181,7 +181,7 @@ export type {
 } from "./src/ops/sort.ts";
 export { histogramFixedWidth, meshgrid } from "./src/ops/counting.ts";
 export type { BincountOptions, HistogramOptions, MeshgridOptions } from "./src/ops/counting.ts";
-// -- einsum, structure, activations (helper B) --
+// einsum, structure, activations
 export { einsum } from "./src/ops/einsum.ts";
 export type { MatvecOptions } from "./src/ops/linalg_structure.ts";
 export type {
@@ -190,10 +190,9 @@ export type {
   LeakyReluOptions,
   SiluOptions,
 } from "./src/ops/activations.ts";
-// -- linalg (helper C) --
-// -- convolutions (helper D) --
+// convolutions
 export type { Conv1DOptions, DataFormat1D } from "./src/ops/conv1d.ts";
-// -- images, random (helper E) --
+export type { Conv3DOptions, DataFormat3D } from "./src/ops/conv3d.ts";
 export type { PoolOptions } from "./src/ops/pool.ts";
 export * as nn from "./src/namespaces/nn.ts";
 export * as math from "./src/namespaces/math.ts";

@@ -48,6 +48,7 @@ export const KERNEL_SUITES = [
   "tf_grads_test.ts",
   // issue 22's ops: their kernels, and the compositions the stand-in GPU checks at the seam
   "activations_test.ts",
+  "conv3d_test.ts",
   "conv_more_test.ts",
   "counting_test.ts",
   "einsum_test.ts",

@@ -3,7 +3,6 @@
  * PNG coding of images in NHWC layout, as TensorFlow 2's namespace.
  * @module
  */
-// -- images (helper E) --
 export { resize } from "../ops/image/resize.ts";
 export type { ResizeMethod, ResizeOptions } from "../ops/image/resize.ts";
 export {

@@ -52,8 +52,10 @@ export type {
   RNNOptions,
   SequenceLength,
 } from "../layers/recurrent/rnn.ts";
-// -- convolutions (helper D) --
+// convolutions
 export { Conv1D } from "../layers/conv1d.ts";
 export type { Conv1DOptions, Size1D } from "../layers/conv1d.ts";
 export { GlobalAveragePooling2D, UpSampling2D } from "../layers/reshaping.ts";
 export type { GlobalAveragePooling2DOptions, UpSampling2DOptions } from "../layers/reshaping.ts";
+export { DepthwiseConv2D, SeparableConv2D } from "../layers/depthwise.ts";
+export type { DepthwiseConv2DOptions, SeparableConv2DOptions } from "../layers/depthwise.ts";

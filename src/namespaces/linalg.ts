@@ -6,12 +6,12 @@
 export { matmul, tensordot } from "../ops/matmul.ts";
 export { eye } from "../ops/creation.ts";
 export { norm } from "../ops/reduce.ts";
-// -- einsum and matrix structure (helper B) --
+// einsum and matrix structure
 export { einsum } from "../ops/einsum.ts";
 export { bandPart, diag, diagPart, matvec, setDiag, trace } from "../ops/linalg_structure.ts";
 export type { MatvecOptions } from "../ops/linalg_structure.ts";
 export { l2Normalize } from "../ops/activations.ts";
-// -- LAPACK (helper C) --
+// LAPACK
 export {
   cholesky,
   choleskySolve,

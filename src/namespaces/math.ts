@@ -72,7 +72,7 @@ export {
   reduceVariance,
 } from "../ops/reduce.ts";
 export { unsortedSegmentSum } from "../ops/gather_scatter.ts";
-// -- scans, sorting, segments, counting (helper A) --
+// scans, sorting, segments, counting
 export { cumprod, cumsum, cumulativeLogsumexp } from "../ops/scan.ts";
 export { topK } from "../ops/sort.ts";
 export {
@@ -87,6 +87,6 @@ export {
   unsortedSegmentProd,
 } from "../ops/segment.ts";
 export { bincount } from "../ops/counting.ts";
-// -- activations (helper B) --
+// activations
 export { l2Normalize, logSigmoid, softsign } from "../ops/activations.ts";
 export { softplus } from "../ops/math.ts";

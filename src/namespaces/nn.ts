@@ -23,7 +23,7 @@ export type { DynamicRnnOptions } from "../layers/recurrent/rnn.ts";
 export { lstmStep, lstmStepGrad } from "../ops/lstm.ts";
 export { fusedBatchNorm } from "../ops/batch_norm.ts";
 export type { FusedBatchNormOptions } from "../ops/batch_norm.ts";
-// -- activations, l2Normalize, embeddingLookup (helper B) --
+// activations, l2Normalize, embeddingLookup
 export {
   embeddingLookup,
   gelu,
@@ -41,9 +41,11 @@ export type {
   LeakyReluOptions,
   SiluOptions,
 } from "../ops/activations.ts";
-// -- convolutions (helper D) --
+// convolutions
 export { conv1d } from "../ops/conv1d.ts";
 export type { Conv1DOptions, DataFormat1D } from "../ops/conv1d.ts";
 export { depthwiseConv2d, separableConv2d } from "../ops/depthwise.ts";
-// -- topK (helper A) --
+// topK
 export { topK } from "../ops/sort.ts";
+export { conv3d } from "../ops/conv3d.ts";
+export type { Conv3DOptions, DataFormat3D } from "../ops/conv3d.ts";

@@ -10,7 +10,7 @@ export {
   setSeed,
   truncatedNormal,
 } from "../ops/random.ts";
-// -- categorical, gamma, poisson, stateless (helper E) --
+// categorical, gamma, poisson, stateless
 export { categorical, statelessCategorical } from "../ops/random_more/categorical.ts";
 export type {
   CategoricalOptions,

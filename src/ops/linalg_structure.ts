@@ -166,7 +166,7 @@ export function bandPart(x: TensorLike, numLower: number, numUpper: number): Ten
   const [m, n] = t.shape.slice(-2);
   for (const [name, v, most] of [["numLower", numLower, m], ["numUpper", numUpper, n]] as const) {
     if (typeof v !== "number" || !Number.isInteger(v) || v < -1) {
-      throw new RangeError(`${op}: ${name} must be an integer >= -1, got ${v}`);
+      throw new RangeError(`${op}: ${name} must be an integer >= -1, got ${String(v)}`);
     }
     if (v > most) {
       throw new RangeError(`${op}: ${name} ${v} exceeds the matrix size in ${showShape(t.shape)}`);
