@@ -1,6 +1,12 @@
 import * as tf from "../mod.ts";
 import { conv1d, type DataFormat1D } from "../src/ops/conv1d.ts";
-import { depthwiseConv2d, separableConv2d } from "../src/ops/depthwise.ts";
+import {
+  depthwiseConv2d,
+  depthwiseConv2dBackpropFilter,
+  depthwiseConv2dBackpropInput,
+  depthwiseConv2dComposed,
+  separableConv2d,
+} from "../src/ops/depthwise.ts";
 import type { DataFormat } from "../src/ops/conv_args.ts";
 import { constant } from "../src/ops/convert.ts";
 import type { DType } from "../src/dtype.ts";
@@ -163,4 +169,60 @@ Deno.test("conv1d rejects bad arguments with errors naming it", () => {
     () => conv1d(constant([1, 2], "int32", { shape: [1, 2, 1] }), f, 1, "SAME"),
     /^conv1d: /,
   );
+});
+
+Deno.test("depthwiseConv2d: the kernel gives the composition's values and gradients", () => {
+  const cases: [number[], number[], number, "SAME" | "VALID", number, DataFormat][] = [
+    [[2, 17, 19, 24], [3, 3, 24, 2], 2, "SAME", 1, "NHWC"],
+    [[2, 13, 11, 5], [3, 2, 5, 3], 1, "VALID", 2, "NHWC"],
+    [[1, 4, 9, 7], [2, 3, 4, 1], 1, "SAME", 1, "NCHW"],
+  ];
+  for (const [i, [xs, fs, strides, padding, dilations, dataFormat]] of cases.entries()) {
+    const x = rand(xs, 20 + i), f = rand(fs, 30 + i);
+    const opts = { dilations, dataFormat };
+    const ours = depthwiseConv2d(x, f, strides, padding, opts);
+    const composed = depthwiseConv2dComposed(x, f, strides, padding, opts);
+    const message = `case ${i}`;
+    assertClose(ours, composed, { rtol: 1e-10, atol: 1e-10, message });
+    const w = rand(ours.shape, 40 + i);
+    const loss = (conv: typeof depthwiseConv2d) => (a: Tensor, b: Tensor) =>
+      tf.reduceSum(tf.multiply(tf.square(conv(a, b, strides, padding, opts)), w));
+    const [dx, df] = tf.gradientsFunction(loss(depthwiseConv2d))(x, f);
+    const [cx, cf] = tf.gradientsFunction(loss(depthwiseConv2dComposed))(x, f);
+    assertClose(dx, cx, { rtol: 1e-10, atol: 1e-10, message: `${message} dx` });
+    assertClose(df, cf, { rtol: 1e-10, atol: 1e-10, message: `${message} df` });
+  }
+});
+
+Deno.test("depthwiseConv2dBackpropInput and BackpropFilter: derivatives and errors", () => {
+  const x = rand([1, 5, 5, 2]), f = rand([3, 3, 2, 2]), dy = rand([1, 3, 3, 4]);
+  checkGradients((a, b) => depthwiseConv2dBackpropInput([1, 5, 5, 2], a, b, 2, "SAME"), [
+    f,
+    dy,
+  ]);
+  checkGradients((a, b) => depthwiseConv2dBackpropFilter(a, [3, 3, 2, 2], b, 2, "SAME"), [
+    x,
+    dy,
+  ]);
+  const bi = (shape: number[], filter: Tensor, g: Tensor, strides = 2) => () =>
+    depthwiseConv2dBackpropInput(shape, filter, g, strides, "SAME");
+  const bf = (input: Tensor, shape: number[], g: Tensor, strides = 2) => () =>
+    depthwiseConv2dBackpropFilter(input, shape, g, strides, "SAME");
+  const input = /^depthwiseConv2dBackpropInput: /, filter = /^depthwiseConv2dBackpropFilter: /;
+  assertThrowsMatch(bi([1, 5, 5], f, dy), input);
+  assertThrowsMatch(bi([1, 5, 5, 3], f, dy), /^depthwiseConv2dBackpropInput: input has 3 channels/);
+  assertThrowsMatch(
+    bi([1, 5, 5, 2], f, rand([1, 4, 4, 4])),
+    /dy has shape \[1,4,4,4\] but the depthwise convolution gives \[1,3,3,4\]/,
+  );
+  assertThrowsMatch(bi([1, 5, 5, 2], f, rand([1, 3, 3, 2])), input);
+  assertThrowsMatch(bi([1, 5, 5, 2], rand([3, 3, 2]), dy), input);
+  assertThrowsMatch(bi([1, 5, 5, 2], f, dy, 0), input);
+  assertThrowsMatch(bf(x, [3, 3, 2], dy), filter);
+  assertThrowsMatch(bf(x, [0, 3, 2, 2], dy), /^depthwiseConv2dBackpropFilter: the filter's height/);
+  assertThrowsMatch(bi([1, 5, 5, 2], rand([3, 0, 2, 2]), dy), /width must be at least 1/);
+  assertThrowsMatch(bf(x, [3, 3, 3, 2], dy), /^depthwiseConv2dBackpropFilter: input has 2/);
+  assertThrowsMatch(bf(x, [3, 3, 2, 2], rand([1, 5, 5, 4])), filter);
+  assertThrowsMatch(bf(rand([5, 5, 2]), [3, 3, 2, 2], dy), filter);
+  assertThrowsMatch(bf(x, [3, 3, 2, 2], dy, 0), filter);
 });

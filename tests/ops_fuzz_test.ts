@@ -216,6 +216,25 @@ const CALLS: Record<string, Call> = {
       pick(["SAME", "VALID"]) as "SAME",
     );
   },
+  depthwiseConv2dBackpropInput: () => {
+    const x = image(), c = x.shape[3] ?? 1, m = int(1, 2), stride = int(1, 2);
+    const f = tensor([int(1, 3), int(1, 3), c, m]);
+    const y = tf.nn.depthwiseConv2d(tf.zeros([...x.shape], "float32"), f, stride, "SAME");
+    const dy = next() < 0.8 ? tensor([...y.shape]) : tensor();
+    return tf.nn.depthwiseConv2dBackpropInput(x.shape, f, dy, stride, "SAME");
+  },
+  depthwiseConv2dBackpropFilter: () => {
+    const x = image(), c = x.shape[3] ?? 1, m = int(1, 2), stride = int(1, 2);
+    const fShape = [int(1, 3), int(1, 3), c, m];
+    const dy = tf.nn.depthwiseConv2d(x.cast("float32"), tf.ones(fShape), stride, "VALID");
+    return tf.nn.depthwiseConv2dBackpropFilter(
+      x,
+      next() < 0.8 ? fShape : shape(),
+      dy,
+      stride,
+      "VALID",
+    );
+  },
   conv3d: () =>
     tf.nn.conv3d(
       tensor([int(0, 2), int(0, 4), int(0, 4), int(0, 4), int(1, 2)]),

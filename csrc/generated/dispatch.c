@@ -274,3 +274,10 @@ EAGER_API int32_t eager_segment_reduce(int32_t op, int32_t dtype, int32_t index_
   return eager_active_kernels->segment_reduce(op, dtype, index_dtype, n, inner, num_segments,
       empty_zero, out, data, data_offset, segment_ids, ids_offset);
 }
+
+EAGER_API int32_t eager_depthwise_conv2d(int32_t dtype, int32_t pass, const int64_t *geometry,
+                                         void *out, const void *a, int64_t a_offset, const void *b,
+                                         int64_t b_offset) {
+  return eager_active_kernels->depthwise_conv2d(dtype, pass, geometry, out, a, a_offset, b,
+      b_offset);
+}

@@ -118,6 +118,8 @@ typedef struct {
                             int64_t inner, int64_t num_segments, int32_t empty_zero, void *out,
                             const void *data, int64_t data_offset, const void *segment_ids,
                             int64_t ids_offset);
+  int32_t (*depthwise_conv2d)(int32_t dtype, int32_t pass, const int64_t *geometry, void *out,
+                              const void *a, int64_t a_offset, const void *b, int64_t b_offset);
 } eager_kernel_table;
 
 /* A level's table: csrc/kernels/table.c, where each name is that level's copy. */
@@ -161,6 +163,7 @@ typedef struct {
     .top_k = eager_top_k, \
     .search_sorted = eager_search_sorted, \
     .segment_reduce = eager_segment_reduce, \
+    .depthwise_conv2d = eager_depthwise_conv2d, \
   }
 
 /* The table in use (csrc/cpu.c); never NULL once the library is loaded. */

@@ -17,6 +17,7 @@
 #define eager_conv_gemm_input_grad EAGER_LEVEL_NAME(eager_conv_gemm_input_grad)
 #define eager_conv_geometry EAGER_LEVEL_NAME(eager_conv_geometry)
 #define eager_dense_strides EAGER_LEVEL_NAME(eager_dense_strides)
+#define eager_depthwise_conv2d EAGER_LEVEL_NAME(eager_depthwise_conv2d)
 #define eager_direct_conv EAGER_LEVEL_NAME(eager_direct_conv)
 #define eager_fused_elementwise EAGER_LEVEL_NAME(eager_fused_elementwise)
 #define eager_gather EAGER_LEVEL_NAME(eager_gather)

@@ -663,6 +663,21 @@ EAGER_API int32_t eager_lapack_svd(int32_t dtype, int64_t batch, int64_t m, int6
                                    int32_t mode, void *s, void *u, void *v, const void *x,
                                    int64_t x_offset, int64_t *bad);
 
+/* ---- depthwise convolution (depthwise.c) ---------------------------------------------
+ * NHWC float32 or float64, dense operands. geometry is 15 int64: n, h, w, c, m, kh, kw, oh,
+ * ow, sh, sw, dh, dw, pad_top, pad_left for x [n,h,w,c], filter [kh,kw,c,m] and
+ * y [n,oh,ow,c*m] with y[n,p,q,c*m+k] = sum over (i,j) of
+ * x[n, p*sh - pad_top + i*dh, q*sw - pad_left + j*dw, c] * filter[i,j,c,k], positions
+ * outside x reading as zeros. pass 0: out = y from (a = x, b = filter); 1: out = dx
+ * [n,h,w,c] from (a = filter, b = dy); 2: out = dfilter [kh,kw,c,m] from (a = x, b = dy).
+ * The caller sizes oh, ow (any value is memory-safe: every read is bounds-checked) and out.
+ * Results do not depend on the thread count. EAGER_ERR_DTYPE for another dtype;
+ * EAGER_ERR_ARGUMENT for an unknown pass, a negative count or offset, a stride or dilation
+ * below 1, or sizes that overflow. */
+EAGER_API int32_t eager_depthwise_conv2d(int32_t dtype, int32_t pass, const int64_t *geometry,
+                                         void *out, const void *a, int64_t a_offset,
+                                         const void *b, int64_t b_offset);
+
 #ifdef __cplusplus
 }
 #endif

@@ -287,6 +287,19 @@ export interface Backend<S = Storage> {
     a: Tensor,
     b: Tensor,
   ): void;
+  /**
+   * One pass of a depthwise convolution (NHWC, dense; geometry: n, h, w, c, m, kh, kw, oh, ow,
+   * sh, sw, dh, dw, padTop, padLeft) from (x, filter), (filter, dy) or (x, dy). Optional.
+   */
+  depthwiseConv?(
+    op: string,
+    pass: ConvPass,
+    dtype: DType,
+    geometry: readonly number[],
+    result: S,
+    a: Tensor,
+    b: Tensor,
+  ): void;
   /** Max (or average) pooling of x (NHWC shape xs) into `result`. */
   pool(
     op: string,

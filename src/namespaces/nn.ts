@@ -44,7 +44,12 @@ export type {
 // convolutions
 export { conv1d } from "../ops/conv1d.ts";
 export type { Conv1DOptions, DataFormat1D } from "../ops/conv1d.ts";
-export { depthwiseConv2d, separableConv2d } from "../ops/depthwise.ts";
+export {
+  depthwiseConv2d,
+  depthwiseConv2dBackpropFilter,
+  depthwiseConv2dBackpropInput,
+  separableConv2d,
+} from "../ops/depthwise.ts";
 // topK
 export { topK } from "../ops/sort.ts";
 export { conv3d } from "../ops/conv3d.ts";

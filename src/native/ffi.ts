@@ -598,6 +598,12 @@ export const symbols = {
     ],
     result: "i32",
   },
+  // int32_t eager_depthwise_conv2d(int32_t dtype, int32_t pass, const int64_t *geometry, void *out,
+  //   const void *a, int64_t a_offset, const void *b, int64_t b_offset)
+  eager_depthwise_conv2d: {
+    parameters: ["i32", "i32", "buffer", "buffer", "buffer", "i64", "buffer", "i64"],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** EAGER_ABI_VERSION this table was generated for; the loader checks the library's. */

@@ -30,6 +30,7 @@ import {
   sparseXentGradRows,
 } from "./math.ts";
 import { convPass } from "./conv.ts";
+import { depthwisePass } from "./depthwise.ts";
 import { avgPoolGradPass, maxPoolGradPass, poolForward } from "./pool.ts";
 import { gatherNdRows, gatherRows, oneHotRows, scatterNdRows, segmentSumRows } from "./index.ts";
 import { scanInto, searchSortedRows, segmentReduceRows, sortRows, topKRows } from "./scan_sort.ts";
@@ -82,6 +83,7 @@ export const cpuBackend: Backend<TypedArray> = {
   lstmStep: lstmStepRows,
   lstmStepGrad: lstmStepGradRows,
   conv: convPass,
+  depthwiseConv: depthwisePass,
   pool: poolForward,
   maxPoolGrad: maxPoolGradPass,
   avgPoolGrad: avgPoolGradPass,
