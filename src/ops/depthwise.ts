@@ -51,6 +51,16 @@ function diagonalBlocks(full: Tensor, fs: readonly number[]): Tensor {
   return reduceSum(multiply(reshape(full, [kh, kw, c, c, m]), mask), 2);
 }
 
+/** The checked input and filter of a depthwise convolution, and its data format. */
+function operands(op: string, input: TensorLike, filter: TensorLike, opts: Conv2DOptions) {
+  const format = formatOf(op, opts);
+  const x = floatInput(op, "input", input);
+  const f = floatInput(op, "filter", filter, x);
+  checkRank4(op, "input", x.shape, layoutOf(format));
+  checkRank4(op, "filter", f.shape, FILTER);
+  return { format, x, f };
+}
+
 /** The NHWC input shape, output shape and eager_depthwise_conv2d geometry of a call. */
 interface Plan {
   xs: number[];
@@ -114,11 +124,7 @@ export function depthwiseConv2d(
   opts: Conv2DOptions = {},
 ): Tensor {
   const op = "depthwiseConv2d";
-  const format = formatOf(op, opts);
-  const x = floatInput(op, "input", input);
-  const f = floatInput(op, "filter", filter, x);
-  checkRank4(op, "input", x.shape, layoutOf(format));
-  checkRank4(op, "filter", f.shape, FILTER);
+  const { format, x, f } = operands(op, input, filter, opts);
   const backend = backendOf(op, x, f);
   if (backend.depthwiseConv === undefined) {
     return depthwiseConv2dComposed(x, f, strides, padding, opts);
@@ -160,11 +166,7 @@ export function depthwiseConv2dComposed(
   opts: Conv2DOptions = {},
 ): Tensor {
   const op = "depthwiseConv2d";
-  const format = formatOf(op, opts);
-  const x = floatInput(op, "input", input);
-  const f = floatInput(op, "filter", filter, x);
-  checkRank4(op, "input", x.shape, layoutOf(format));
-  checkRank4(op, "filter", f.shape, FILTER);
+  const { format, x, f } = operands(op, input, filter, opts);
   const channels = format === "NHWC" ? x.shape[3] : x.shape[1];
   if (channels !== f.shape[2]) {
     throw new RangeError(
