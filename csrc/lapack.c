@@ -375,15 +375,25 @@ static const lapack_fns *fns_of(int32_t dtype) {
 LAPACK_KERNELS(float, f32)
 LAPACK_KERNELS(double, f64)
 
+/*
+ * One LAPACK call at a time in the process. NOTE: OpenBLAS 0.3.21's threaded LAPACK
+ * (potrf, getrf/getrs, syevd, gesdd) slows down when two threads (Deno workers, parallel
+ * test files) call it at once: measured 2026-12-05 on 2 cores, cholesky of 64x64 float64 ran
+ * 110k calls in 3 s alone and 22k + 23k with two workers calling together, svd 4.1k alone
+ * and 0.7k + 0.7k; queued behind this lock each worker keeps half of the lone rate. LAPACK
+ * threads each call itself, so the lock costs a lone caller nothing.
+ */
+static pthread_mutex_t lapack_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Every entry point: float32 or float64 only, and a LAPACK present (the ops check first). */
 #define LAPACK_DISPATCH(call32, call64)                                 \
   const lapack_fns *f = fns_of(dtype);                                  \
   if (!f) return EAGER_ERR_ARGUMENT;                                    \
-  switch (dtype) {                                                      \
-    case EAGER_F32: return call32;                                      \
-    case EAGER_F64: return call64;                                      \
-    default: return EAGER_ERR_DTYPE;                                    \
-  }
+  if (dtype != EAGER_F32 && dtype != EAGER_F64) return EAGER_ERR_DTYPE; \
+  pthread_mutex_lock(&lapack_lock);                                     \
+  int32_t status = dtype == EAGER_F32 ? (call32) : (call64);            \
+  pthread_mutex_unlock(&lapack_lock);                                   \
+  return status;
 
 EAGER_API int32_t eager_lapack_cholesky(int32_t dtype, int64_t batch, int64_t n, void *out,
                                         const void *x, int64_t x_offset, int64_t *bad) {
