@@ -8,6 +8,7 @@ import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
 import { assertClose, assertThrowsMatch, randomValues } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
+import { setNumThreads } from "../src/native/lib.ts";
 
 type Attrs = {
   axis?: number;
@@ -80,6 +81,73 @@ Deno.test("sort: NaN above +Infinity, -0 equal to +0, stable in both directions"
     .dataSync() as Float32Array;
   if (!Object.is(signs[0], 0) || !Object.is(signs[1], -0) || !Object.is(signs[3], 0)) {
     throw new Error(`sort changed the signs of zeros: ${Array.from(signs)}`);
+  }
+});
+
+/** The stable JS sort of `x`: NaN last, ties (and -0 / +0) in input order. */
+function stableSorted<T extends Float32Array | Int32Array | Uint8Array>(x: T, down: boolean): T {
+  const key = (v: number) => (v !== v ? Infinity : v);
+  const order = [...x.keys()].sort((a, b) => {
+    const [ka, kb] = [key(x[a]), key(x[b])];
+    if (x[a] !== x[a] && x[b] !== x[b]) return a - b;
+    if (x[a] !== x[a]) return down ? -1 : 1;
+    if (x[b] !== x[b]) return down ? 1 : -1;
+    return (down ? kb - ka : ka - kb) || a - b;
+  });
+  return x.map((_, i) => x[order[i]]) as T;
+}
+
+Deno.test("sort: a long row split over threads matches a stable JS sort bitwise, at any thread count", () => {
+  const n = 140_003; // from 65,536 on, fewer rows than threads split each row
+  const u = randomValues(n, 21, 0, 1);
+  const floats = Float32Array.from(u, (v, i) => {
+    const special = [NaN, -0, 0, Infinity, -Infinity, -NaN][i % 6];
+    return i % 89 === 0 ? special : Math.round((v * 2 - 1) * 3e4) / 7;
+  });
+  const rows: [string, Float32Array | Int32Array | Uint8Array][] = [
+    ["float32 with NaN, -0, infinities and ties", floats],
+    ["int32 over its whole range", Int32Array.from(u, (v) => Math.floor((v - 0.5) * 2 ** 32))],
+    ["int32 below 2048 (two digits shared)", Int32Array.from(u, (v) => Math.floor(v * 2048))],
+    ["int32, only the middle digit differs", Int32Array.from(u, (v) => Math.floor(v * 2048) << 11)],
+    ["uint8", Uint8Array.from(u, (v) => Math.floor(v * 256))],
+    [
+      "float32, all equal but for the sign of zero",
+      Float32Array.from(u, (v) => (v < 0.5 ? -0 : 0)),
+    ],
+    ["float32, all equal", new Float32Array(n).fill(2.5)],
+  ];
+  const halves = [0, 1].map((r) => stableSorted(floats.slice(r * 66_000, (r + 1) * 66_000), false));
+  const wants = rows.map(([, x]) => [false, true].map((down) => stableSorted(x, down)));
+  try {
+    for (const threads of [1, 2, 3, 5]) {
+      setNumThreads(threads);
+      for (const [r, [what, x]] of rows.entries()) {
+        for (const down of [false, true]) {
+          const got = tf.sort(tf.constant(x), { direction: down ? "DESCENDING" : "ASCENDING" })
+            .dataSync() as typeof x;
+          const want = wants[r][Number(down)];
+          const bad = want.findIndex((w, i) => !Object.is(w, got[i]));
+          if (bad >= 0) {
+            throw new Error(
+              `${what}, ${down ? "descending" : "ascending"}, ${threads} threads: at ${bad} ` +
+                `got ${got[bad]}, want ${want[bad]}`,
+            );
+          }
+        }
+      }
+      // Two long rows (fewer rows than threads when threads > 2): each row on its own.
+      const two = tf.reshape(tf.constant(floats.subarray(0, 2 * 66_000)), [2, 66_000]);
+      const both = tf.sort(two).dataSync() as Float32Array;
+      for (let r = 0; r < 2; r++) {
+        const want = halves[r];
+        const got = both.subarray(r * 66_000, (r + 1) * 66_000);
+        if (!want.every((w, i) => Object.is(w, got[i]))) {
+          throw new Error(`row ${r} of two long rows, ${threads} threads: wrong order`);
+        }
+      }
+    }
+  } finally {
+    setNumThreads(0);
   }
 });
 
