@@ -1,10 +1,18 @@
 /**
  * tf.random's categorical, gamma, poisson and stateless draws, tested statistically with
  * fixed seeds (means and variances within 5 standard errors, a chi-square on categorical
- * frequencies), for reproducibility, and for argument errors.
+ * frequencies), for reproducibility, and for argument errors; gamma's gradients against
+ * TensorFlow's RandomGammaGrad (tests/fixtures/gamma_grad.json) and Monte Carlo means.
  */
 import * as tf from "../mod.ts";
-import { assertEquals, assertThrowsMatch } from "./helpers.ts";
+import { randomGammaGrad } from "../src/ops/random_more/gamma_poisson.ts";
+import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
+import gammaGradJson from "./fixtures/gamma_grad.json" with { type: "json" };
+import { assertClose, assertEquals, assertThrowsMatch } from "./helpers.ts";
+
+const gammaGradFixtures = gammaGradJson as {
+  cases: { name: string; alpha: FixtureJson; sample: FixtureJson; grad: FixtureJson }[];
+};
 
 function moments(t: tf.Tensor): [number, number] {
   const v = Array.from(t.dataSync(), Number);
@@ -173,4 +181,51 @@ Deno.test("random sampling ops reject malformed arguments naming the op", () => 
   );
   assertThrowsMatch(() => tf.random.gamma([2], [1, 2], { beta: [1, 2, 3] }), /^gamma/);
   assertThrowsMatch(() => tf.random.poisson([2], 1, { dtype: "bool" }), /^poisson: dtype/);
+});
+
+Deno.test("randomGammaGrad: TensorFlow 2.21's values on a grid of alphas and samples, and its edges", () => {
+  for (const c of gammaGradFixtures.cases) {
+    const got = randomGammaGrad(tensorOf(c.alpha), tensorOf(c.sample));
+    // float32: TensorFlow's kernel computes in float32, ours in float64 then rounds
+    expectMatches(
+      got,
+      c.grad,
+      `randomGammaGrad ${c.name}`,
+      c.alpha.dtype === "float32" ? 2e-4 : 1e-9,
+    );
+  }
+});
+
+Deno.test("gamma: gradients w.r.t. alpha (implicit reparameterisation) and beta, as TensorFlow's", () => {
+  // d E[x] / d alpha = 1 / beta: the mean of many draws' gradients, within Monte Carlo error.
+  const alpha = tf.constant([0.3, 2, 7], "float64"), beta = tf.constant(2, "float64");
+  const tape = new tf.GradientTape({ persistent: true });
+  tape.watch([alpha, beta]);
+  const draws = tape.record(() =>
+    tf.random.gamma([100_000], alpha, { beta, seed: 5, dtype: "float64" })
+  );
+  const mean = tape.record(() => tf.reduceSum(tf.reduceMean(draws, 0)));
+  assertClose(tape.gradient(mean, alpha)!, [0.5, 0.5, 0.5], { rtol: 0, atol: 0.01 });
+  // Each draw is standard / beta: d/dbeta = -draw / beta, summed over every draw.
+  const drawSum = (draws.dataSync() as Float64Array).reduce((a, b) => a + b, 0);
+  assertClose(tape.gradient(tape.record(() => tf.reduceSum(draws)), beta)!, -drawSum / 2, {
+    rtol: 1e-9,
+  });
+  // Per draw, the alpha gradient is randomGammaGrad of the standard draw over beta, summed over
+  // the sample dims and back over alpha's broadcast against beta.
+  const a = tf.constant([0.5, 3]), b = tf.constant([[1], [2]]);
+  const t2 = new tf.GradientTape({ persistent: true });
+  t2.watch([a, b]);
+  const s = t2.record(() => tf.random.gamma([4], a, { beta: b, seed: 1 }));
+  assertEquals(s.shape, [4, 2, 2]);
+  const standard = tf.multiply(s, b);
+  const perDraw = tf.divide(randomGammaGrad(tf.broadcastTo(a, [2, 2]), standard), b);
+  assertClose(t2.gradient(s, a)!, tf.reduceSum(perDraw, [0, 1]), { rtol: 1e-5 });
+  assertClose(
+    t2.gradient(s, b)!,
+    tf.reshape(tf.reduceSum(tf.divide(tf.neg(s), b), [0, 2]), [2, 1]),
+    {
+      rtol: 1e-5,
+    },
+  );
 });

@@ -4,8 +4,9 @@
  * element first reads its own block of uniforms, then, if its sampler needs more, a shared
  * overflow stream drawn on demand and read in element order, so the result depends only on
  * the seeds. gamma: Marsaglia–Tsang (2000), with u^(1/alpha) boosting for alpha < 1; poisson:
- * Knuth's product of uniforms for lam < 10, Hörmann's PTRS (1993) for lam >= 10. No
- * gradients (TensorFlow's gamma has one w.r.t. alpha; it is not built).
+ * Knuth's product of uniforms for lam < 10, Hörmann's PTRS (1993) for lam >= 10. gamma has
+ * TensorFlow's gradients: w.r.t. alpha by implicit reparameterisation (gamma_grad.ts), w.r.t.
+ * beta through the division by it; poisson has none, as in TensorFlow.
  * @module
  */
 import { checkDType, type DType, isFloat } from "../../dtype.ts";
@@ -13,8 +14,12 @@ import { hostStep1 } from "../../graph/hooks.ts";
 import { broadcastShapes, checkShape, sizeOf } from "../../shape.ts";
 import type { Tensor, TensorLike } from "../../tensor.ts";
 import { placed, toTensor } from "../convert.ts";
-import { cast } from "../math.ts";
+import { cast, divide, multiply } from "../math.ts";
 import { broadcastTo } from "../views.ts";
+import { sumToShape } from "../sum_to_shape.ts";
+import { record1 } from "../../tape.ts";
+import { gammaSampleGrad } from "./gamma_grad.ts";
+import { logGamma } from "./special.ts";
 import { randomUniform, type Seed } from "../random.ts";
 import { allocate } from "../../backend/cpu/storage.ts";
 
@@ -73,31 +78,6 @@ function gammaDraw(alpha: number, u: Uniforms): number {
     const w = 1 - u.next();
     if (Math.log(w) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * boost;
   }
-}
-
-/** log Γ(x) for x >= 1 (the Stirling series numpy's PTRS uses). */
-function logGamma(x: number): number {
-  const a = [
-    8.333333333333333e-2,
-    -2.777777777777778e-3,
-    7.936507936507937e-4,
-    -5.952380952380952e-4,
-    8.417508417508418e-4,
-    -1.917526917526918e-3,
-    6.41025641025641e-3,
-    -2.955065359477124e-2,
-    1.796443723688307e-1,
-    -1.3924322169059,
-  ];
-  if (x === 1 || x === 2) return 0;
-  let x0 = x, n = 0;
-  if (x <= 7) (n = Math.floor(7 - x)), (x0 = x + n);
-  const x2 = 1 / (x0 * x0);
-  let g = a[9];
-  for (let k = 8; k >= 0; k--) g = g * x2 + a[k];
-  let gl = g / x0 + 0.5 * Math.log(2 * Math.PI) + (x0 - 0.5) * Math.log(x0) - x0;
-  for (let k = 1; k <= n; k++) gl -= Math.log(--x0);
-  return gl;
 }
 
 /** One Poisson(lam) draw; NaN for lam < 0 or NaN. */
@@ -188,15 +168,36 @@ export function gamma(shape: number[], alpha: TensorLike, options: GammaOptions 
   const op = "gamma";
   const dtype = checkDType(op, options.dtype ?? "float32");
   if (!isFloat(dtype)) throw new TypeError(`${op}: dtype must be float32 or float64, got ${dtype}`);
-  return sample(
-    op,
-    shape,
-    [alpha, options.beta ?? 1],
-    dtype,
-    8,
-    options.seed,
-    (u, [a, b]) => gammaDraw(a, u) / b,
-  );
+  const [a, b] = [alpha, options.beta ?? 1].map((p) => numericParameter(op, p, dtype));
+  // As TensorFlow: Gamma(alpha, 1) draws for alpha broadcast against beta, divided by beta.
+  const aB = broadcastTo(a, broadcastShapes(op, a.shape, b.shape));
+  const standard = sample(op, shape, [aB], dtype, 8, options.seed, (u, [x]) => gammaDraw(x, u));
+  record1(op, [aB], standard, (dy) => [
+    () => sumToShape(multiply(dy, randomGammaGrad(aB, standard)), aB.shape),
+  ]);
+  return divide(standard, b);
+}
+
+/** A distribution parameter as a tensor of the sample's float dtype (cast: differentiable). */
+function numericParameter(op: string, p: TensorLike, dtype: DType): Tensor {
+  const t = toTensor(op, p, dtype);
+  if (t.dtype === "bool") throw new TypeError(`${op}: parameters must be numeric, got bool`);
+  return t.dtype === dtype ? t : cast(t, dtype);
+}
+
+/**
+ * d sample / d alpha of Gamma(alpha, 1) samples at fixed quantile (TensorFlow's
+ * RandomGammaGrad), alpha broadcast against sample; the gradient of tf.random.gamma w.r.t.
+ * alpha. It has no gradient of its own, as in TensorFlow.
+ */
+export function randomGammaGrad(alpha: Tensor, sample: Tensor): Tensor {
+  const op = "randomGammaGrad";
+  return hostStep1(op, [alpha, sample], (ts) => {
+    const [shape, [a, x]] = hostParams(op, [...ts]);
+    const out = allocate(sample.dtype, x.length, op) as Float32Array | Float64Array;
+    for (let i = 0; i < x.length; i++) out[i] = gammaSampleGrad(a[i], x[i]);
+    return placed(op, out, sample.dtype, shape, ts[0].backend);
+  }, { pure: true });
 }
 
 /** Options of {@link poisson}. */
