@@ -4,7 +4,7 @@
  * against finite differences, and argument errors.
  */
 import * as tf from "../mod.ts";
-import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
+import { casesOf, expectMatches, type FixtureCase, tensorOf } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
 import { assertClose, assertThrowsMatch } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
@@ -17,16 +17,7 @@ type Attrs = {
   nbins?: number;
   indexing?: "xy" | "ij";
 };
-type Json = FixtureJson;
-type Case = {
-  name: string;
-  op: string;
-  inputs: Json[];
-  attrs: Attrs;
-  outputs: Json[];
-  weights?: Json;
-  grad?: Json;
-};
+type Case = FixtureCase<Attrs>;
 
 type Run = (xs: tf.Tensor[], a: Attrs) => tf.Tensor[];
 const OPS: Record<string, Run> = {
@@ -37,7 +28,7 @@ const OPS: Record<string, Run> = {
   meshgrid: (xs, a) => tf.meshgrid(...xs, { indexing: a.indexing }),
 };
 
-for (const c of (fixtures.cases as unknown as Case[]).filter((c) => c.op in OPS)) {
+for (const c of casesOf<Case["attrs"]>(fixtures, OPS)) {
   Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
     const xs = c.inputs.map(tensorOf);
     const outs = OPS[c.op](xs, c.attrs);

@@ -10,6 +10,23 @@ import type { DType, TypedArray } from "../src/dtype.ts";
 /** A tensor as JSON: non-finite floats as "nan", "inf", "-inf"; int64 values as strings. */
 export type FixtureJson = { dtype: string; shape: number[]; values: (number | string | boolean)[] };
 
+/** One op call of a fixture file: its inputs and attributes, TensorFlow's outputs and, for a
+ * differentiable op, the weights of the weighted sum whose gradient `grad` TensorFlow gave. */
+export type FixtureCase<Attrs> = {
+  name: string;
+  op: string;
+  inputs: FixtureJson[];
+  attrs: Attrs;
+  outputs: FixtureJson[];
+  weights?: FixtureJson;
+  grad?: FixtureJson;
+};
+
+/** The cases of a fixture file (`{ cases: [...] }`) whose op is a key of `ops`. */
+export function casesOf<Attrs>(file: { cases: unknown[] }, ops: object): FixtureCase<Attrs>[] {
+  return (file.cases as FixtureCase<Attrs>[]).filter((c) => c.op in ops);
+}
+
 const ARRAYS: Record<string, (n: number) => TypedArray> = {
   float32: (n) => new Float32Array(n),
   float64: (n) => new Float64Array(n),

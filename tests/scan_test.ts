@@ -5,21 +5,12 @@
  * blocked and threaded paths), and argument errors.
  */
 import * as tf from "../mod.ts";
-import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
+import { casesOf, expectMatches, type FixtureCase, tensorOf } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
 import { assertClose, assertThrowsMatch, randomValues } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
 
-type Json = FixtureJson;
-type Case = {
-  name: string;
-  op: string;
-  inputs: Json[];
-  attrs: { axis: number; exclusive?: boolean; reverse?: boolean };
-  outputs: Json[];
-  weights?: Json;
-  grad?: Json;
-};
+type Case = FixtureCase<{ axis: number; exclusive?: boolean; reverse?: boolean }>;
 
 type Scan = typeof tf.cumsum;
 const SCANS: Record<string, Scan> = {
@@ -28,7 +19,7 @@ const SCANS: Record<string, Scan> = {
   cumulativeLogsumexp: tf.math.cumulativeLogsumexp,
 };
 
-for (const c of (fixtures.cases as unknown as Case[]).filter((c) => c.op in SCANS)) {
+for (const c of casesOf<Case["attrs"]>(fixtures, SCANS)) {
   Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
     const { axis, exclusive, reverse } = c.attrs;
     const f = (x: tf.Tensor) => SCANS[c.op](x, axis, { exclusive, reverse });

@@ -5,22 +5,13 @@
  * differences away from ties, and argument errors.
  */
 import * as tf from "../mod.ts";
-import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
+import { casesOf, expectMatches, type FixtureCase, tensorOf } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
 import { assertClose, assertThrowsMatch } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
 
 type Attrs = { numSegments?: number };
-type Json = FixtureJson;
-type Case = {
-  name: string;
-  op: string;
-  inputs: Json[];
-  attrs: Attrs;
-  outputs: Json[];
-  weights?: Json;
-  grad?: Json;
-};
+type Case = FixtureCase<Attrs>;
 
 type Run = (data: tf.Tensor, ids: tf.Tensor, a: Attrs) => tf.Tensor;
 const sorted = (f: (d: tf.Tensor, i: tf.Tensor) => tf.Tensor): Run => (d, i) => f(d, i);
@@ -39,7 +30,7 @@ const OPS: Record<string, Run> = {
   unsortedSegmentProd: unsorted(tf.math.unsortedSegmentProd),
 };
 
-for (const c of (fixtures.cases as unknown as Case[]).filter((c) => c.op in OPS)) {
+for (const c of casesOf<Case["attrs"]>(fixtures, OPS)) {
   Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
     const [data, ids] = c.inputs.map(tensorOf);
     expectMatches(OPS[c.op](data, ids, c.attrs), c.outputs[0], c.name, 1e-6);

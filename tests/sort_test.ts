@@ -4,7 +4,7 @@
  * gradients against finite differences, NaN order, long rows against a JS sort, errors.
  */
 import * as tf from "../mod.ts";
-import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
+import { casesOf, expectMatches, type FixtureCase, tensorOf } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
 import { assertClose, assertThrowsMatch, randomValues } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
@@ -18,16 +18,7 @@ type Attrs = {
   outType?: "int32" | "int64";
   outIdx?: "int32" | "int64";
 };
-type Json = FixtureJson;
-type Case = {
-  name: string;
-  op: string;
-  inputs: Json[];
-  attrs: Attrs;
-  outputs: Json[];
-  weights?: Json;
-  grad?: Json;
-};
+type Case = FixtureCase<Attrs>;
 
 type Run = (xs: tf.Tensor[], a: Attrs) => tf.Tensor[];
 const OPS: Record<string, Run> = {
@@ -44,7 +35,7 @@ const OPS: Record<string, Run> = {
   },
 };
 
-for (const c of (fixtures.cases as unknown as Case[]).filter((c) => c.op in OPS)) {
+for (const c of casesOf<Case["attrs"]>(fixtures, OPS)) {
   Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
     const xs = c.inputs.map(tensorOf);
     const outs = OPS[c.op](xs, c.attrs);
