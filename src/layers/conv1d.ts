@@ -1,5 +1,7 @@
 /**
- * Conv1D (TensorFlow 1's tf.layers.Conv1D), over tf.nn.conv1d.
+ * Conv1D (TensorFlow 1's tf.layers.Conv1D), over tf.nn.conv1d. `padding: "causal"` is Keras's:
+ * (kernelSize - 1) * dilationRate zeros before the steps, then a valid convolution, so
+ * output[t] reads no input after t.
  * @module
  */
 import { describe, showShape } from "../shape.ts";
@@ -7,6 +9,7 @@ import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { conv1d, type DataFormat1D } from "../ops/conv1d.ts";
 import { biasAdd } from "../ops/nn.ts";
+import { pad } from "../ops/array.ts";
 import { biasActivation } from "./epilogue.ts";
 import { type Initializer, zeros } from "./initializers.ts";
 import { type Activation, checkActivation, Layer, type LayerOptions } from "./layer.ts";
@@ -25,8 +28,8 @@ export type Size1D = number | readonly [number] | readonly number[];
 export interface Conv1DOptions extends LayerOptions {
   /** Default 1. */
   strides?: Size1D;
-  /** "valid" (default) or "same". */
-  padding?: LayerPadding;
+  /** "valid" (default), "same" or "causal" (Keras's: zeros before the steps only). */
+  padding?: LayerPadding | "causal";
   /** "channels_last" (NWC, default) or "channels_first" (NCW). */
   dataFormat?: LayerDataFormat;
   /** Default 1; above 1 only with strides 1. */
@@ -39,6 +42,16 @@ export interface Conv1DOptions extends LayerOptions {
   kernelInitializer?: Initializer;
   /** Default zeros. */
   biasInitializer?: Initializer;
+}
+
+function conv1dPadding(op: string, padding: unknown): "valid" | "same" | "causal" {
+  if (typeof padding === "string" && padding.toLowerCase() === "causal") return "causal";
+  if (padding === undefined || ["valid", "same"].includes(String(padding).toLowerCase())) {
+    return normalizePadding(op, padding) === "SAME" ? "same" : "valid";
+  }
+  throw new TypeError(
+    `${op}: padding must be "valid", "same" or "causal", got ${describe(padding)}`,
+  );
 }
 
 function size1(op: string, what: string, value: unknown): number {
@@ -66,7 +79,7 @@ export class Conv1D extends Layer {
   readonly filters: number;
   readonly kernelSize: number;
   readonly strides: number;
-  readonly padding: "valid" | "same";
+  readonly padding: "valid" | "same" | "causal";
   readonly dataFormat: LayerDataFormat;
   readonly dilationRate: number;
   readonly activation: Activation | null;
@@ -88,7 +101,7 @@ export class Conv1D extends Layer {
     this.filters = filters;
     this.kernelSize = size1(op, "kernelSize", kernelSize);
     this.strides = size1(op, "strides", options.strides ?? 1);
-    this.padding = normalizePadding(op, options.padding) === "SAME" ? "same" : "valid";
+    this.padding = conv1dPadding(op, options.padding);
     this.#format = normalizeDataFormat(op, options.dataFormat) === "NCHW" ? "NCW" : "NWC";
     this.dataFormat = this.#format === "NCW" ? "channels_first" : "channels_last";
     this.dilationRate = size1(op, "dilationRate", options.dilationRate ?? 1);
@@ -127,6 +140,11 @@ export class Conv1D extends Layer {
         `${this.name}: expected a rank-3 ${this.#format} input with ${channels} channels, got ` +
           `shape ${showShape(x.shape)}`,
       );
+    }
+    if (this.padding === "causal") {
+      const before = (this.kernelSize - 1) * this.dilationRate;
+      const steps: [number, number] = [before, 0], none: [number, number] = [0, 0];
+      x = pad(x, this.#format === "NWC" ? [none, steps, none] : [none, none, steps]);
     }
     const y = conv1d(x, kernel.read(), this.strides, this.padding === "same" ? "SAME" : "VALID", {
       dataFormat: this.#format,

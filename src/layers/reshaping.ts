@@ -7,7 +7,8 @@ import { describe, showShape } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import type { DataFormat } from "../ops/conv_args.ts";
 import { reduceMean } from "../ops/reduce.ts";
-import { broadcastTo, reshape } from "../ops/views.ts";
+import { broadcastTo, reshape, transpose } from "../ops/views.ts";
+import { resize } from "../ops/image/resize.ts";
 import { Layer, type LayerOptions } from "./layer.ts";
 import {
   checkBoolean,
@@ -63,13 +64,24 @@ export class GlobalAveragePooling2D extends Layer {
 export interface UpSampling2DOptions extends LayerOptions {
   /** "channels_last" (NHWC, default) or "channels_first" (NCHW). */
   dataFormat?: LayerDataFormat;
-  /** Only "nearest" (the default) for now. */
-  interpolation?: "nearest";
+  /** "nearest" (the default: each pixel repeated), or Keras 3's resizing methods "bilinear",
+   * "bicubic", "lanczos3", "lanczos5" (tf.image.resize to the enlarged size). */
+  interpolation?: UpSamplingInterpolation;
 }
 
+/** UpSampling2D's interpolations, as Keras 3's. */
+export type UpSamplingInterpolation = "nearest" | "bilinear" | "bicubic" | "lanczos3" | "lanczos5";
+const INTERPOLATIONS: readonly string[] = [
+  "nearest",
+  "bilinear",
+  "bicubic",
+  "lanczos3",
+  "lanczos5",
+];
+
 /**
- * Nearest-neighbour upsampling: each row repeated size[0] times and each column
- * size[1] times.
+ * Upsampling by whole factors: with "nearest" each row repeated size[0] times and each column
+ * size[1] times; with another interpolation the image resized to that size.
  * @example
  * ```ts
  * import * as tf from "../../mod.ts";
@@ -79,7 +91,7 @@ export interface UpSampling2DOptions extends LayerOptions {
 export class UpSampling2D extends Layer {
   readonly size: [number, number];
   readonly dataFormat: LayerDataFormat;
-  readonly interpolation: "nearest";
+  readonly interpolation: UpSamplingInterpolation;
   #format: DataFormat;
 
   constructor(size: Size2D = 2, options: UpSampling2DOptions = {}) {
@@ -88,9 +100,11 @@ export class UpSampling2D extends Layer {
     this.#format = normalizeDataFormat(this.name, options.dataFormat);
     this.dataFormat = this.#format === "NCHW" ? "channels_first" : "channels_last";
     const interpolation = options.interpolation ?? "nearest";
-    if (interpolation !== "nearest") {
+    if (!INTERPOLATIONS.includes(interpolation)) {
       throw new RangeError(
-        `${this.name}: interpolation must be "nearest", got ${describe(interpolation)}`,
+        `${this.name}: interpolation must be one of ${INTERPOLATIONS.join(", ")}, got ${
+          describe(interpolation)
+        }`,
       );
     }
     this.interpolation = interpolation;
@@ -98,6 +112,7 @@ export class UpSampling2D extends Layer {
 
   call(x: Tensor): Tensor {
     checkRank4(this.name, x, this.#format);
+    if (this.interpolation !== "nearest") return this.#resized(x);
     const [sh, sw] = this.size;
     const [n, a, b, c] = x.shape;
     // Repeat = a size-1 axis after each spatial axis, broadcast to the factor, merged back.
@@ -107,5 +122,16 @@ export class UpSampling2D extends Layer {
     }
     const spread = broadcastTo(reshape(x, [n, a, b, 1, c, 1]), [n, a, b, sh, c, sw]);
     return reshape(spread, [n, a, b * sh, c * sw]);
+  }
+
+  /** Keras 3: tf.image.resize (antialias off) to the enlarged size, channels last. */
+  #resized(x: Tensor): Tensor {
+    const first = this.#format === "NCHW";
+    const nhwc = first ? transpose(x, [0, 2, 3, 1]) : x;
+    const [sh, sw] = this.size;
+    const y = resize(nhwc, [nhwc.shape[1] * sh, nhwc.shape[2] * sw], {
+      method: this.interpolation as Exclude<UpSamplingInterpolation, "nearest">,
+    });
+    return first ? transpose(y, [0, 3, 1, 2]) : y;
   }
 }
