@@ -91,6 +91,15 @@ test("linalg gradients match central differences", () => {
     square([2, 3, 3], 9),
     rand([2, 3, 2], 10),
   ]);
+  // batch dims broadcast: each operand's gradient summed back to its own shape
+  checkGradients((a, b) => tf.linalg.triangularSolve(a, b), [
+    square([3, 1, 3, 3], 21),
+    rand([2, 3, 2], 22),
+  ]);
+  checkGradients((a, b) => tf.linalg.lstsq(a, b, { fast: false }), [
+    rand([5, 3], 23),
+    rand([5, 2], 24),
+  ]);
   checkGradients((a) => tf.square(tf.linalg.qr(a).q), [rand([4, 3], 11)]);
   checkGradients((a) => tf.square(tf.linalg.qr(a).r), [rand([2, 4], 12)]);
   checkGradients((a) => tf.square(tf.linalg.eigh(a).v), [rand([3, 3], 13)], { rtol: 1e-4 });

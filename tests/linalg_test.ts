@@ -220,7 +220,7 @@ test("linalg ops name themselves in argument errors", () => {
     "solve: rhs of shape",
   );
   assertThrows(
-    () => tf.linalg.triangularSolve(tf.ones([2, 2, 2]), tf.ones([3, 2, 1])),
+    () => tf.linalg.triangularSolve(tf.ones([2, 2, 2]), tf.ones([2, 3, 1])),
     RangeError,
     "triangularSolve: rhs of shape",
   );

@@ -5,11 +5,11 @@
  */
 import { type Backend, kernelOf } from "../backend/backend.ts";
 import type { DType } from "../dtype.ts";
-import { showShape, sizeOf } from "../shape.ts";
+import { broadcastShapes, showShape, sizeOf } from "../shape.ts";
 import type { Tensor, TensorLike } from "../tensor.ts";
 import { contiguous } from "../ops/cast.ts";
 import { placed, toTensor } from "../ops/convert.ts";
-import { transpose } from "../ops/views.ts";
+import { broadcastTo, transpose } from "../ops/views.ts";
 
 /** A float matrix operand (rank >= 2), square when asked. */
 export function matrixInput(op: string, value: TensorLike, square: boolean): Tensor {
@@ -34,22 +34,60 @@ export function matrixInput(op: string, value: TensorLike, square: boolean): Ten
 
 /** The rhs of a solve: same dtype and batch dims as `matrix`, n rows. */
 export function rhsInput(op: string, matrix: Tensor, value: TensorLike): Tensor {
-  const rhs = toTensor(op, value, matrix.dtype);
-  if (rhs.dtype !== matrix.dtype) {
-    throw new TypeError(`${op}: rhs has dtype ${rhs.dtype}, matrix has ${matrix.dtype}`);
-  }
+  const rhs = rhsOfDtype(op, matrix, value);
   const batch = matrix.shape.slice(0, -2);
   const ok = rhs.rank === matrix.rank &&
     rhs.shape[rhs.rank - 2] === matrix.shape[matrix.rank - 1] &&
     rhs.shape.slice(0, -2).every((d, i) => d === batch[i]);
-  if (!ok) {
+  if (!ok) throw misfit(op, rhs, matrix, "with the same batch dims");
+  return rhs;
+}
+
+/**
+ * The operands of a solve whose batch dims broadcast (tf.linalg.triangularSolve, as
+ * TensorFlow's MatrixTriangularSolve since 2.2): matrix and rhs broadcast to their common
+ * batch dims; differentiable, so each gradient is summed back to its operand's shape.
+ */
+export function broadcastSolveOperands(
+  op: string,
+  matrix: Tensor,
+  value: TensorLike,
+): [Tensor, Tensor] {
+  const rhs = rhsOfDtype(op, matrix, value);
+  const n = matrix.shape[matrix.rank - 1];
+  if (rhs.rank < 2 || rhs.shape[rhs.rank - 2] !== n) {
+    throw misfit(op, rhs, matrix, "with batch dims that broadcast");
+  }
+  let batch: number[];
+  try {
+    batch = broadcastShapes(op, matrix.shape.slice(0, -2), rhs.shape.slice(0, -2));
+  } catch {
+    // TensorFlow's words, matrix and rhs as its In[0] and In[1]
+    const dims = (t: Tensor) => `[${t.shape.join(",")}]`;
     throw new RangeError(
-      `${op}: rhs of shape ${showShape(rhs.shape)} does not fit matrix of shape ${
-        showShape(matrix.shape)
-      } (needs [...batch, ${matrix.shape[matrix.rank - 1]}, k] with the same batch dims)`,
+      `${op}: In[0] and In[1] must have compatible batch dimensions: ${dims(matrix)} vs. ${
+        dims(rhs)
+      } (matrix and rhs)`,
     );
   }
+  const k = rhs.shape[rhs.rank - 1];
+  return [broadcastTo(matrix, [...batch, n, n]), broadcastTo(rhs, [...batch, n, k])];
+}
+
+function rhsOfDtype(op: string, matrix: Tensor, value: TensorLike): Tensor {
+  const rhs = toTensor(op, value, matrix.dtype);
+  if (rhs.dtype !== matrix.dtype) {
+    throw new TypeError(`${op}: rhs has dtype ${rhs.dtype}, matrix has ${matrix.dtype}`);
+  }
   return rhs;
+}
+
+function misfit(op: string, rhs: Tensor, matrix: Tensor, batch: string): RangeError {
+  return new RangeError(
+    `${op}: rhs of shape ${showShape(rhs.shape)} does not fit matrix of shape ${
+      showShape(matrix.shape)
+    } (needs [...batch, ${matrix.shape[matrix.rank - 1]}, k] ${batch})`,
+  );
 }
 
 /** The product of the leading (batch) dims. */

@@ -4,9 +4,11 @@
  *
  * lstsq follows TensorFlow's matrix_solve_ls: `fast` (the default) solves the regularised
  * normal equations by Cholesky (A^T A + l2 I for m >= n, else the minimum-norm
- * A^T (A A^T + l2 I)^-1 b); `fast: false` uses a QR of A (m >= n) or of A^T (m < n), full
- * rank assumed, and takes no l2Regularizer (TensorFlow's complete orthogonal decomposition
- * also handles rank-deficient A: not done here).
+ * A^T (A A^T + l2 I)^-1 b); `fast: false` gives the minimum-norm least-squares solution
+ * even for rank-deficient A, as TensorFlow's complete orthogonal decomposition does, here as
+ * pinv(A) b (singular values below pinv's default cutoff count as zero), and takes no
+ * l2Regularizer. NOTE: TensorFlow has no gradient for fast: false; this one differentiates
+ * through the SVD (distinct singular values).
  * @module
  */
 import type { Tensor, TensorLike } from "../tensor.ts";
@@ -15,9 +17,9 @@ import { add, divide, greater, multiply, where } from "../ops/math.ts";
 import { reduceMax } from "../ops/reduce.ts";
 import { fill } from "../ops/creation.ts";
 import { broadcastTo, reshape } from "../ops/views.ts";
-import { adjoint, identity, matrixInput } from "./common.ts";
-import { cholesky, choleskySolve, triangularSolve } from "./solve.ts";
-import { qr, svd } from "./decompose.ts";
+import { identity, matrixInput } from "./common.ts";
+import { cholesky, choleskySolve } from "./solve.ts";
+import { svd } from "./decompose.ts";
 import { showShape } from "../shape.ts";
 import { toTensor } from "../ops/convert.ts";
 
@@ -25,7 +27,8 @@ import { toTensor } from "../ops/convert.ts";
 export interface LstsqOptions {
   /** Ridge term l2 added to the normal equations' diagonal (fast only). Default 0. */
   l2Regularizer?: number;
-  /** Normal equations by Cholesky (default) or, false, a QR factorisation. */
+  /** Normal equations by Cholesky (default) or, false, the minimum-norm solution by SVD
+   * (rank-deficient matrices included). */
   fast?: boolean;
 }
 
@@ -71,12 +74,7 @@ export function lstsq(matrix: TensorLike, rhs: TensorLike, options: LstsqOptions
     const gram = ridge(matmul(a, a, { transposeB: true }), m);
     return matmul(a, choleskySolve(cholesky(gram), b), { transposeA: true });
   }
-  if (m >= n) {
-    const { q, r } = qr(a);
-    return triangularSolve(r, matmul(q, b, { transposeA: true }), { lower: false });
-  }
-  const { q, r } = qr(adjoint(a));
-  return matmul(q, triangularSolve(r, b, { lower: false, adjoint: true }));
+  return matmul(pinv(a), b);
 }
 
 /** Options of {@link pinv}. */

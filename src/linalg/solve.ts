@@ -6,8 +6,8 @@
  * cholesky of a matrix that is not positive definite gives NaN for that matrix (no error); det of a singular matrix
  * is 0 and slogdet's sign 0 with logAbsDeterminant -Infinity; triangularSolve reads one
  * triangle and a zero on its diagonal gives infinities, no error. cholesky reads the lower
- * triangle only. solve and triangularSolve need the same batch dims on both operands (no
- * broadcasting). Gradients are TensorFlow's (linalg_grad.py), written in these ops and
+ * triangle only. solve needs the same batch dims on both operands; triangularSolve's
+ * broadcast (both as TensorFlow's kernels). Gradients are TensorFlow's (linalg_grad.py), written in these ops and
  * matmul, so they differentiate again; det is sign * exp(logAbsDeterminant).
  * @module
  */
@@ -19,6 +19,7 @@ import { broadcastTo, reshape } from "../ops/views.ts";
 import {
   adjoint,
   batchOf,
+  broadcastSolveOperands,
   dense,
   identity,
   lapackBackend,
@@ -147,7 +148,8 @@ export interface TriangularSolveOptions {
 
 /**
  * X with matrix X = rhs for triangular matrix (only the triangle named by `lower` is read;
- * matrix^T X = rhs with `adjoint`); same batch dims on both (tf.linalg.triangular_solve).
+ * matrix^T X = rhs with `adjoint`); the batch dims of both broadcast, as TensorFlow's
+ * (tf.linalg.triangular_solve).
  * @example
  * ```ts
  * import * as tf from "../../mod.ts";
@@ -160,8 +162,7 @@ export function triangularSolve(
   options: TriangularSolveOptions = {},
 ): Tensor {
   const op = "triangularSolve";
-  const a = matrixInput(op, matrix, true);
-  const b = rhsInput(op, a, rhs);
+  const [a, b] = broadcastSolveOperands(op, matrixInput(op, matrix, true), rhs);
   const lower = options.lower ?? true, adj = options.adjoint ?? false;
   const backend = lapackBackend(op, a);
   const n = a.shape[a.rank - 1], k = b.shape[b.rank - 1];
