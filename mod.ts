@@ -185,6 +185,7 @@ export type { BincountOptions, HistogramOptions, MeshgridOptions } from "./src/o
 export { einsum } from "./src/ops/einsum.ts";
 export type { MatvecOptions } from "./src/ops/linalg_structure.ts";
 export type {
+  EmbeddingLookupOptions,
   GeluOptions,
   L2NormalizeOptions,
   LeakyReluOptions,

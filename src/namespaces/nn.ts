@@ -36,6 +36,7 @@ export {
   swish,
 } from "../ops/activations.ts";
 export type {
+  EmbeddingLookupOptions,
   GeluOptions,
   L2NormalizeOptions,
   LeakyReluOptions,

@@ -7,7 +7,10 @@
  * @module
  */
 import { isFloat } from "../dtype.ts";
-import type { Tensor, TensorLike } from "../tensor.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
+import { concat } from "./array.ts";
+import { showShape } from "../shape.ts";
+import { clipByNorm } from "./clip.ts";
 import { toTensor } from "./convert.ts";
 import { castTensor } from "./cast.ts";
 import { gatherAs } from "./gather_scatter.ts";
@@ -213,17 +216,72 @@ export function l2Normalize(x: TensorLike, options: L2NormalizeOptions = {}): Te
   return multiply(t, rsqrt(maximum(sumSq, epsilon)));
 }
 
+/** Options of {@link embeddingLookup}. */
+export interface EmbeddingLookupOptions {
+  /** Each looked-up embedding (the dims after ids') with an L2 norm above this is scaled
+   * down to it (tf.clipByNorm), as TensorFlow's max_norm. */
+  maxNorm?: number;
+}
+
 /**
- * Rows of `params` picked by `ids` (any shape): gather on axis 0, as
- * tf.nn.embedding_lookup with one params tensor. The result is ids.shape + params.shape[1:].
+ * Rows of `params` picked by `ids` (any shape), as tf.nn.embedding_lookup: the result is
+ * ids.shape + params.shape[1:]. `params` is one tensor, or an array of Tensors holding the
+ * table's rows split by TensorFlow 2's "div" strategy: contiguous blocks in order, the first
+ * (N mod P) shards one row longer than the rest (N rows over P shards). A nested JS array is one
+ * table, as before; only an array of Tensor objects is a list of shards.
  * @example
  * ```ts
  * import * as tf from "../../mod.ts";
  * tf.nn.embeddingLookup([[1, 2], [3, 4], [5, 6]], tf.constant([[2], [0]], "int32")); // [[[5, 6]], [[1, 2]]]
+ * const shards = [tf.constant([[1, 2], [3, 4]]), tf.constant([[5, 6]])];
+ * tf.nn.embeddingLookup(shards, tf.constant([2, 0], "int32")); // [[5, 6], [1, 2]]
  * ```
  */
-export function embeddingLookup(params: TensorLike, ids: TensorLike): Tensor {
-  const p = toTensor("embeddingLookup", params);
-  if (p.rank < 1) throw new RangeError("embeddingLookup: params needs rank >= 1, got a scalar");
-  return gatherAs("embeddingLookup", "ids", p, ids, { axis: 0 });
+export function embeddingLookup(
+  params: TensorLike | readonly Tensor[],
+  ids: TensorLike,
+  options: EmbeddingLookupOptions = {},
+): Tensor {
+  const op = "embeddingLookup";
+  const table = isShardList(params) ? divShards(op, params) : toTensor(op, params);
+  if (table.rank < 1) throw new RangeError(`${op}: params needs rank >= 1, got a scalar`);
+  const rows = gatherAs(op, "ids", table, ids, { axis: 0 });
+  if (options.maxNorm === undefined) return rows;
+  const idsRank = rows.rank - (table.rank - 1);
+  const axes = Array.from({ length: table.rank - 1 }, (_, i) => idsRank + i);
+  return clipByNorm(rows, options.maxNorm, axes.length === 0 ? undefined : axes);
+}
+
+function isShardList(params: unknown): params is readonly Tensor[] {
+  return Array.isArray(params) && params.length > 0 && params.every((p) => p instanceof Tensor);
+}
+
+/** The whole table from shards of a "div" partition, after checking their row counts. */
+function divShards(op: string, shards: readonly Tensor[]): Tensor {
+  if (shards.length === 1) return shards[0];
+  if (shards.some((s) => s.rank < 1)) {
+    throw new RangeError(`${op}: every params shard needs rank >= 1, got a scalar`);
+  }
+  const [first] = shards;
+  const misfit = shards.find((s) =>
+    s.dtype !== first.dtype || s.rank !== first.rank ||
+    s.shape.some((d, i) => i > 0 && d !== first.shape[i])
+  );
+  if (misfit) {
+    throw new RangeError(
+      `${op}: params shards must share dtype and row shape: ${first.dtype} ${
+        showShape(first.shape)
+      } and ${misfit.dtype} ${showShape(misfit.shape)}`,
+    );
+  }
+  const total = shards.reduce((n, s) => n + s.shape[0], 0), p = shards.length;
+  const want = shards.map((_, i) => Math.floor(total / p) + (i < total % p ? 1 : 0));
+  if (shards.some((s, i) => s.shape[0] !== want[i])) {
+    throw new RangeError(
+      `${op}: params shards must split their ${total} rows by the "div" strategy (rows ${
+        want.join(", ")
+      }), got rows ${shards.map((s) => s.shape[0]).join(", ")}`,
+    );
+  }
+  return concat(shards, 0);
 }
