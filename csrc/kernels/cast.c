@@ -80,15 +80,38 @@ CAST_FROM(bool, uint8_t, I)
 static const eager_segment_fn cast_table[EAGER_DTYPE_COUNT][EAGER_DTYPE_COUNT] = {
     CAST_ROW(f32), CAST_ROW(f64), CAST_ROW(i32), CAST_ROW(i64), CAST_ROW(u8), CAST_ROW(bool)};
 
-/* Same dtype: contiguous segments are a memcpy. */
+/* Strided moves of one element type W (source stride 0: a broadcast, written as a fill). */
+#define MOVE_LOOP(W)                                                                    \
+  static void move_##W(int64_t n, char *out, const char *x, int64_t so, int64_t sx) {  \
+    W *o = (W *)out;                                                                    \
+    const W *v = (const W *)x;                                                          \
+    if (sx == 0 && so == 1) {                                                           \
+      W fill = v[0];                                                                    \
+      for (int64_t i = 0; i < n; i++) o[i] = fill;                                      \
+    } else {                                                                            \
+      for (int64_t i = 0; i < n; i++) o[i * so] = v[i * sx];                            \
+    }                                                                                   \
+  }
+MOVE_LOOP(uint8_t)
+MOVE_LOOP(uint32_t)
+MOVE_LOOP(uint64_t)
+
+/* Same dtype: contiguous segments are a memcpy, others typed loops. NOTE: a memcpy call per
+ * element made densifying a broadcast [8,56,56,64] float32 take 2.7 ms (a fill: 0.3 ms). */
 static int copy_segment(void *ctx, int64_t n, char *const *p, const int64_t *s) {
   size_t size = (size_t)(uintptr_t)ctx;
   if (s[0] == 1 && s[1] == 1) {
     memcpy(p[0], p[1], (size_t)n * size);
     return EAGER_OK;
   }
-  for (int64_t i = 0; i < n; i++)
-    memcpy(p[0] + i * s[0] * (int64_t)size, p[1] + i * s[1] * (int64_t)size, size);
+  switch (size) {
+  case 1: move_uint8_t(n, p[0], p[1], s[0], s[1]); break;
+  case 4: move_uint32_t(n, p[0], p[1], s[0], s[1]); break;
+  case 8: move_uint64_t(n, p[0], p[1], s[0], s[1]); break;
+  default:
+    for (int64_t i = 0; i < n; i++)
+      memcpy(p[0] + i * s[0] * (int64_t)size, p[1] + i * s[1] * (int64_t)size, size);
+  }
   return EAGER_OK;
 }
 

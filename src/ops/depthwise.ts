@@ -138,10 +138,15 @@ export function depthwiseConv2d(
   }
   const result = fromNHWC(new Tensor(y, x.dtype, out), format);
   if (active.length !== 0) {
-    record1(op, [x, f], result, (dy) => [
-      () => depthwiseConv2dBackpropInput(x.shape, f, dy, strides, padding, opts),
-      () => depthwiseConv2dBackpropFilter(x, f.shape, dy, strides, padding, opts),
-    ]);
+    record1(op, [x, f], result, (dy) => {
+      // A broadcast dy (reduceSum's) is made dense once for both backprops, not once each.
+      let dense: Tensor | undefined;
+      const once = () => dense ??= format === "NHWC" ? contiguous(dy, op) : dy;
+      return [
+        () => depthwiseConv2dBackpropInput(x.shape, f, once(), strides, padding, opts),
+        () => depthwiseConv2dBackpropFilter(x, f.shape, once(), strides, padding, opts),
+      ];
+    });
   }
   return result;
 }
