@@ -4,44 +4,25 @@
  * output[t] reads no input after t.
  * @module
  */
-import { describe, showShape } from "../shape.ts";
+import { describe } from "../shape.ts";
 import type { Tensor } from "../tensor.ts";
 import type { Variable } from "../variable.ts";
 import { conv1d, type DataFormat1D } from "../ops/conv1d.ts";
-import { biasAdd } from "../ops/nn.ts";
 import { pad } from "../ops/array.ts";
-import { biasActivation } from "./epilogue.ts";
-import { type Initializer, zeros } from "./initializers.ts";
-import { type Activation, checkActivation, Layer, type LayerOptions } from "./layer.ts";
-import {
-  checkBoolean,
-  type LayerDataFormat,
-  type LayerPadding,
-  normalizeDataFormat,
-  normalizePadding,
-} from "./utils.ts";
+import type { Initializer } from "./initializers.ts";
+import { ConvLayer, type ConvLayerOptions } from "./conv_base.ts";
+import { checkFilters } from "./convolutional.ts";
+import { type LayerPadding, normalizePadding } from "./utils.ts";
 
 /** A 1-D size: one positive integer or a list holding one. */
 export type Size1D = number | readonly [number] | readonly number[];
 
 /** Options of Conv1D. */
-export interface Conv1DOptions extends LayerOptions {
-  /** Default 1. */
-  strides?: Size1D;
+export interface Conv1DOptions extends Omit<ConvLayerOptions<Size1D>, "padding"> {
   /** "valid" (default), "same" or "causal" (Keras's: zeros before the steps only). */
   padding?: LayerPadding | "causal";
-  /** "channels_last" (NWC, default) or "channels_first" (NCW). */
-  dataFormat?: LayerDataFormat;
-  /** Default 1; above 1 only with strides 1. */
-  dilationRate?: Size1D;
-  /** Applied to the output (default none). */
-  activation?: Activation | null;
-  /** Default true. */
-  useBias?: boolean;
   /** Default glorotUniform. */
   kernelInitializer?: Initializer;
-  /** Default zeros. */
-  biasInitializer?: Initializer;
 }
 
 function conv1dPadding(op: string, padding: unknown): "valid" | "same" | "causal" {
@@ -74,85 +55,41 @@ function size1(op: string, what: string, value: unknown): number {
  * conv.apply(tf.zeros([8, 50, 4])); // shape [8, 50, 16]
  * ```
  */
-export class Conv1D extends Layer {
+export class Conv1D extends ConvLayer<number, "valid" | "same" | "causal"> {
   /** Number of output channels. */
   readonly filters: number;
   readonly kernelSize: number;
-  readonly strides: number;
-  readonly padding: "valid" | "same" | "causal";
-  readonly dataFormat: LayerDataFormat;
-  readonly dilationRate: number;
-  readonly activation: Activation | null;
-  readonly useBias: boolean;
   readonly kernelInitializer: Initializer | undefined;
-  readonly biasInitializer: Initializer;
   /** [kernelSize, inChannels, filters]; created on the first apply. */
   kernel: Variable | null = null;
-  /** [filters], when useBias. */
-  bias: Variable | null = null;
-  #format: DataFormat1D;
 
   constructor(filters: number, kernelSize: Size1D, options: Conv1DOptions = {}) {
-    super(options);
-    const op = this.name;
-    if (!Number.isInteger(filters) || filters <= 0) {
-      throw new TypeError(`${op}: filters must be a positive integer, got ${describe(filters)}`);
-    }
-    this.filters = filters;
-    this.kernelSize = size1(op, "kernelSize", kernelSize);
-    this.strides = size1(op, "strides", options.strides ?? 1);
-    this.padding = conv1dPadding(op, options.padding);
-    this.#format = normalizeDataFormat(op, options.dataFormat) === "NCHW" ? "NCW" : "NWC";
-    this.dataFormat = this.#format === "NCW" ? "channels_first" : "channels_last";
-    this.dilationRate = size1(op, "dilationRate", options.dilationRate ?? 1);
-    this.activation = checkActivation(op, options.activation);
-    this.useBias = checkBoolean(op, "useBias", options.useBias, true);
+    super(options, { rank: 3, size: size1, padding: conv1dPadding });
+    this.filters = checkFilters(this.name, filters);
+    this.kernelSize = size1(this.name, "kernelSize", kernelSize);
     this.kernelInitializer = options.kernelInitializer;
-    this.biasInitializer = options.biasInitializer ?? zeros;
-  }
-
-  #channelAxis(): number {
-    return this.#format === "NCW" ? 1 : 2;
   }
 
   override build(inputShape: readonly number[]): void {
-    if (inputShape.length !== 3) {
-      throw new RangeError(
-        `${this.name}: expected a rank-3 input (${this.#format}), got shape ${
-          showShape(inputShape)
-        }`,
-      );
-    }
-    const channels = inputShape[this.#channelAxis()];
+    const channels = this.inputChannels(inputShape);
     this.kernel = this.addWeight("kernel", [this.kernelSize, channels, this.filters], {
       initializer: this.kernelInitializer,
     });
-    if (this.useBias) {
-      this.bias = this.addWeight("bias", [this.filters], { initializer: this.biasInitializer });
-    }
+    this.buildBias(this.filters);
   }
 
   call(x: Tensor): Tensor {
     const kernel = this.kernel!;
-    const channels = kernel.shape[1];
-    if (x.rank !== 3 || x.shape[this.#channelAxis()] !== channels) {
-      throw new RangeError(
-        `${this.name}: expected a rank-3 ${this.#format} input with ${channels} channels, got ` +
-          `shape ${showShape(x.shape)}`,
-      );
-    }
+    this.checkInput(x, kernel.shape[1]);
+    const first = this.dataFormat === "channels_first";
     if (this.padding === "causal") {
       const before = (this.kernelSize - 1) * this.dilationRate;
       const steps: [number, number] = [before, 0], none: [number, number] = [0, 0];
-      x = pad(x, this.#format === "NWC" ? [none, steps, none] : [none, none, steps]);
+      x = pad(x, first ? [none, none, steps] : [none, steps, none]);
     }
-    const y = conv1d(x, kernel.read(), this.strides, this.padding === "same" ? "SAME" : "VALID", {
-      dataFormat: this.#format,
-      dilations: this.dilationRate,
-    });
-    if (this.#format === "NWC") return biasActivation(y, this.bias?.read(), this.activation);
-    // biasAdd's "NCHW" adds along axis 1, which is NCW's channel axis.
-    const z = this.bias ? biasAdd(y, this.bias.read(), "NCHW") : y;
-    return this.activation ? this.activation(z) : z;
+    const padding = this.padding === "same" ? "SAME" : "VALID";
+    return this.finish(
+      conv1d(x, kernel.read(), this.strides, padding, this.convOptions<DataFormat1D>()),
+    );
   }
 }
