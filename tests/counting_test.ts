@@ -4,7 +4,7 @@
  * against finite differences, and argument errors.
  */
 import * as tf from "../mod.ts";
-import { casesOf, expectMatches, type FixtureCase, tensorOf } from "./fixture_json.ts";
+import { type CaseRun, testCases } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
 import { assertClose, assertThrowsMatch } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
@@ -17,9 +17,8 @@ type Attrs = {
   nbins?: number;
   indexing?: "xy" | "ij";
 };
-type Case = FixtureCase<Attrs>;
 
-type Run = (xs: tf.Tensor[], a: Attrs) => tf.Tensor[];
+type Run = CaseRun<Attrs>;
 const OPS: Record<string, Run> = {
   bincount: ([arr, weights], a) => [tf.math.bincount(arr, { ...a, weights })],
   histogramFixedWidth: ([v, range], a) => [
@@ -28,21 +27,7 @@ const OPS: Record<string, Run> = {
   meshgrid: (xs, a) => tf.meshgrid(...xs, { indexing: a.indexing }),
 };
 
-for (const c of casesOf<Case["attrs"]>(fixtures, OPS)) {
-  Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
-    const xs = c.inputs.map(tensorOf);
-    const outs = OPS[c.op](xs, c.attrs);
-    if (outs.length !== c.outputs.length) throw new Error(`${c.name}: ${outs.length} outputs`);
-    outs.forEach((o, i) => expectMatches(o, c.outputs[i], `${c.name} output ${i}`, 0));
-    if (c.grad && c.weights) {
-      const w = tensorOf(c.weights);
-      const loss = (t: tf.Tensor) =>
-        tf.reduceSum(tf.multiply(w, OPS[c.op]([t, ...xs.slice(1)], c.attrs)[0]));
-      const [g] = tf.gradientsFunction(loss)(xs[0]);
-      expectMatches(g, c.grad, `${c.name} gradient`, 1e-12);
-    }
-  });
-}
+testCases(fixtures, OPS, 1e-12);
 
 Deno.test("counting: gradients against finite differences (float64)", () => {
   const arr = tf.constant([1, 3, 3, 0], "int32");

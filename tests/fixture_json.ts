@@ -62,3 +62,33 @@ export function expectMatches(got: tf.Tensor, want: FixtureJson, name: string, r
     message: name,
   });
 }
+
+/** An op run on a case's inputs and attributes: its outputs. */
+export type CaseRun<Attrs> = (xs: tf.Tensor[], attrs: Attrs) => tf.Tensor[];
+
+/**
+ * One Deno test per case of `file` whose op is in `ops`: every output equal to TensorFlow's,
+ * and, where the case has weights, the gradient of sum(weights * first output) w.r.t. the first
+ * input within `gradRtol`.
+ */
+export function testCases<Attrs>(
+  file: { tensorflow: string; cases: unknown[] },
+  ops: Record<string, CaseRun<Attrs>>,
+  gradRtol: number,
+): void {
+  for (const c of casesOf<Attrs>(file, ops)) {
+    Deno.test(`${c.op} matches TensorFlow ${file.tensorflow}: ${c.name}`, () => {
+      const xs = c.inputs.map(tensorOf);
+      const outs = ops[c.op](xs, c.attrs);
+      if (outs.length !== c.outputs.length) throw new Error(`${c.name}: ${outs.length} outputs`);
+      outs.forEach((o, i) => expectMatches(o, c.outputs[i], `${c.name} output ${i}`, 0));
+      if (c.grad && c.weights) {
+        const w = tensorOf(c.weights);
+        const loss = (t: tf.Tensor) =>
+          tf.reduceSum(tf.multiply(w, ops[c.op]([t, ...xs.slice(1)], c.attrs)[0]));
+        const [g] = tf.gradientsFunction(loss)(xs[0]);
+        expectMatches(g, c.grad, `${c.name} gradient`, gradRtol);
+      }
+    });
+  }
+}

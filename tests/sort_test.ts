@@ -4,7 +4,7 @@
  * gradients against finite differences, NaN order, long rows against a JS sort, errors.
  */
 import * as tf from "../mod.ts";
-import { casesOf, expectMatches, type FixtureCase, tensorOf } from "./fixture_json.ts";
+import { type CaseRun, testCases } from "./fixture_json.ts";
 import fixtures from "./fixtures/scan_sort.json" with { type: "json" };
 import { assertClose, assertThrowsMatch, randomValues } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
@@ -18,9 +18,8 @@ type Attrs = {
   outType?: "int32" | "int64";
   outIdx?: "int32" | "int64";
 };
-type Case = FixtureCase<Attrs>;
 
-type Run = (xs: tf.Tensor[], a: Attrs) => tf.Tensor[];
+type Run = CaseRun<Attrs>;
 const OPS: Record<string, Run> = {
   sort: ([x], a) => [tf.sort(x, a)],
   argsort: ([x], a) => [tf.argsort(x, a)],
@@ -35,20 +34,7 @@ const OPS: Record<string, Run> = {
   },
 };
 
-for (const c of casesOf<Case["attrs"]>(fixtures, OPS)) {
-  Deno.test(`${c.op} matches TensorFlow ${fixtures.tensorflow}: ${c.name}`, () => {
-    const xs = c.inputs.map(tensorOf);
-    const outs = OPS[c.op](xs, c.attrs);
-    outs.forEach((o, i) => expectMatches(o, c.outputs[i], `${c.name} output ${i}`, 0));
-    if (c.grad && c.weights) {
-      const w = tensorOf(c.weights);
-      const loss = (t: tf.Tensor) =>
-        tf.reduceSum(tf.multiply(w, OPS[c.op]([t, ...xs.slice(1)], c.attrs)[0]));
-      const [g] = tf.gradientsFunction(loss)(xs[0]);
-      expectMatches(g, c.grad, `${c.name} gradient`, 1e-6);
-    }
-  });
-}
+testCases(fixtures, OPS, 1e-6);
 
 Deno.test("sort and topK: gradients against finite differences (float64)", () => {
   const x = rand([3, 5], 1);
