@@ -234,6 +234,39 @@ Deno.test({
   },
 });
 
+// ---- image resampling ----------------------------------------------------------------
+
+Deno.test({
+  name: "WebGPU: tf.image.resize and its gradient match the CPU for every resampling method",
+  ignore,
+  async fn() {
+    const r = rng(23);
+    const methods = ["bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian"] as const;
+    for (let trial = 0; trial < 12; trial++) {
+      const method = methods[trial % methods.length];
+      const xs = [int(r, 0, 2), int(r, 1, 9), int(r, 1, 9), int(r, 1, 4)];
+      const size = [int(r, 1, 12), int(r, 1, 12)];
+      const antialias = r() < 0.5;
+      const x = cpuTensor(r, xs, { offset: xs[0] > 0 && r() < 0.5 });
+      const resize = ([t]: Tensor[]) => tf.image.resize(t, size, { method, antialias });
+      const what = `${method} ${JSON.stringify(xs)} -> ${size}${antialias ? " antialias" : ""}`;
+      await same(what, [x], resize);
+      const dy = cpuTensor(r, resize([x]).shape);
+      await same(
+        `gradient ${what}`,
+        [x],
+        (inputs) => tf.gradientsFunction(weighted(resize, dy))(...inputs),
+      );
+    }
+    // an antialiased shrink reading more pixels an output than llvmpipe's loops allow
+    const huge = tf.zeros([1, 400, 400, 1]).gpu();
+    assertThrowsMatch(
+      () => tf.image.resize(huge, [1, 1], { antialias: true, method: "lanczos5" }),
+      /^resize: a resampling reading \d+ pixels an output \(at most 32768\) is not implemented/,
+    );
+  },
+});
+
 Deno.test({
   name: "WebGPU: convolution and pooling name the op and the dtype for float64",
   ignore,

@@ -52,6 +52,7 @@ import { randomFill } from "./random.ts";
 import { biasActivation, fusedUpdate, softmaxRows, sparseXentGrad } from "./nn.ts";
 import { gather, gatherNd, oneHot, scatterNd, segmentSum } from "./index.ts";
 import { lstmStep, lstmStepGrad } from "./recurrent.ts";
+import { resample2d } from "./resample.ts";
 
 /** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
  * without WebGPU can still load this module. */
@@ -453,6 +454,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
   oneHot(...args: Parameters<Backend<GpuStorage>["oneHot"]>): void {
     oneHot(this, ...args);
+  }
+  resample2d(...args: Parameters<NonNullable<Backend<GpuStorage>["resample2d"]>>): void {
+    resample2d(this, ...args);
   }
 
   // --- helpers
