@@ -372,6 +372,53 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: cumsum, cumprod and cumulativeLogsumexp match the CPU, long lines in blocks",
+  ignore,
+  async fn() {
+    const r = rng(91);
+    // [shape, axis]: short lines, inner axes, and lines of several 4,096-element blocks
+    const cases: [number[], number][] = [
+      [[7], 0],
+      [[3, 5, 4], 1],
+      [[2, 6], -1],
+      [[0, 3], 1],
+      [[2, 9000], 1],
+      [[10000, 2], 0],
+    ];
+    for (const [shape, axis] of cases) {
+      for (
+        const [exclusive, reverse] of [[false, false], [true, false], [false, true], [true, true]]
+      ) {
+        const options = { exclusive, reverse };
+        const what = `${JSON.stringify(shape)} axis ${axis} ${JSON.stringify(options)}`;
+        const small = cpuTensor(r, "float32", shape, true); // positive: products stay finite
+        const scaled = tf.device(CPU, () => tf.add(tf.multiply(small, 0.02), 0.99));
+        await same(`cumsum ${what}`, [small], ([x]) => tf.cumsum(x, axis, options), 1e-4);
+        await same(`cumprod ${what}`, [scaled], ([x]) => tf.math.cumprod(x, axis, options), 1e-3);
+        await same(
+          `cumulativeLogsumexp ${what}`,
+          [small],
+          ([x]) => tf.math.cumulativeLogsumexp(x, axis, options),
+          1e-4, // blocks of 4,096 here and 8,200 there: sums in another order
+        );
+        const ints = cpuTensor(r, "int32", shape);
+        await same(`int32 cumsum ${what}`, [ints], ([x]) => tf.cumsum(x, axis, options));
+      }
+    }
+    // the gradient of cumsum is a reversed cumsum: on the device too
+    const x = cpuTensor(r, "float32", [4, 5]);
+    await same("cumsum gradient", [x], ([t]) => {
+      const [g] = tf.gradientsFunction((u: Tensor) => tf.reduceSum(tf.square(tf.cumsum(u, 1))))(t);
+      return g;
+    }, 1e-4);
+    assertThrowsMatch(
+      () => tf.cumsum(tf.constant([1, 2], "uint8").gpu()),
+      /^cumsum: uint8 cumsum is not implemented on \S+GPU:0/,
+    );
+  },
+});
+
+Deno.test({
   name: "WebGPU: reads are asynchronous, devices do not mix, other ops name the device",
   ignore,
   async fn() {

@@ -53,6 +53,7 @@ import { biasActivation, fusedUpdate, softmaxRows, sparseXentGrad } from "./nn.t
 import { gather, gatherNd, oneHot, scatterNd, segmentSum } from "./index.ts";
 import { lstmStep, lstmStepGrad } from "./recurrent.ts";
 import { resample2d } from "./resample.ts";
+import { scan } from "./scan.ts";
 
 /** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
  * without WebGPU can still load this module. */
@@ -457,6 +458,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
   resample2d(...args: Parameters<NonNullable<Backend<GpuStorage>["resample2d"]>>): void {
     resample2d(this, ...args);
+  }
+  scan(...args: Parameters<NonNullable<Backend<GpuStorage>["scan"]>>): void {
+    scan(this, ...args);
   }
 
   // --- helpers
