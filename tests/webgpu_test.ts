@@ -419,6 +419,54 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: searchsorted matches the CPU, NaN probes and ties included",
+  ignore,
+  async fn() {
+    const r = rng(92);
+    for (const dtype of ["float32", "int32", "int64", "uint8"] as const) {
+      for (const [rows, n, m] of [[1, 9, 5], [3, 40, 17], [2, 0, 3], [4, 1, 6]]) {
+        const seqValues = Array.from({ length: rows * n }, () => int(r, 0, 12));
+        const sorted = tf.device(
+          CPU,
+          () =>
+            tf.sort(
+              tf.constant(seqValues, dtype === "int64" ? "int32" : dtype, { shape: [rows, n] }),
+            ),
+        );
+        const probes = Array.from(
+          { length: rows * m },
+          () => int(r, dtype === "uint8" ? 0 : -1, 13),
+        );
+        let seq: Tensor = sorted,
+          values: Tensor = tf.device(
+            CPU,
+            () => tf.constant(probes, dtype === "int64" ? "int32" : dtype, { shape: [rows, m] }),
+          );
+        if (dtype === "int64") [seq, values] = [tf.cast(seq, "int64"), tf.cast(values, "int64")];
+        if (dtype === "float32" && rows * m > 0) {
+          values = tf.device(
+            CPU,
+            () =>
+              tf.constant(probes.map((v, i) => i % 7 === 0 ? NaN : v), "float32", {
+                shape: [rows, m],
+              }),
+          );
+        }
+        for (const side of ["left", "right"] as const) {
+          for (const outType of ["int32", "int64"] as const) {
+            await same(
+              `searchsorted ${dtype} [${rows}, ${n}] x ${m} ${side} ${outType}`,
+              [seq, values],
+              ([s, v]) => tf.searchsorted(s, v, { side, outType }),
+            );
+          }
+        }
+      }
+    }
+  },
+});
+
+Deno.test({
   name: "WebGPU: reads are asynchronous, devices do not mix, other ops name the device",
   ignore,
   async fn() {

@@ -54,6 +54,7 @@ import { gather, gatherNd, oneHot, scatterNd, segmentSum } from "./index.ts";
 import { lstmStep, lstmStepGrad } from "./recurrent.ts";
 import { resample2d } from "./resample.ts";
 import { scan } from "./scan.ts";
+import { searchSorted } from "./search.ts";
 
 /** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
  * without WebGPU can still load this module. */
@@ -461,6 +462,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
   scan(...args: Parameters<NonNullable<Backend<GpuStorage>["scan"]>>): void {
     scan(this, ...args);
+  }
+  searchSorted(...args: Parameters<NonNullable<Backend<GpuStorage>["searchSorted"]>>): void {
+    searchSorted(this, ...args);
   }
 
   // --- helpers
