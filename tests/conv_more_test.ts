@@ -7,7 +7,7 @@ import {
   depthwiseConv2dComposed,
   separableConv2d,
 } from "../src/ops/depthwise.ts";
-import type { DataFormat } from "../src/ops/conv_args.ts";
+import type { DataFormat, Spatial } from "../src/ops/conv_args.ts";
 import { constant } from "../src/ops/convert.ts";
 import type { DType } from "../src/dtype.ts";
 import type { Tensor } from "../src/tensor.ts";
@@ -173,10 +173,16 @@ Deno.test("conv1d rejects bad arguments with errors naming it", () => {
 });
 
 Deno.test("depthwiseConv2d: the kernel gives the composition's values and gradients", () => {
-  const cases: [number[], number[], number, "SAME" | "VALID", number, DataFormat][] = [
+  const cases: [number[], number[], Spatial, "SAME" | "VALID", number, DataFormat][] = [
     [[2, 17, 19, 24], [3, 3, 24, 2], 2, "SAME", 1, "NHWC"],
     [[2, 13, 11, 5], [3, 2, 5, 3], 1, "VALID", 2, "NHWC"],
     [[1, 4, 9, 7], [2, 3, 4, 1], 1, "SAME", 1, "NCHW"],
+    // Dilation 3 with 3 tap rows: every tap row of an output row lands in one cache slot.
+    [[2, 11, 8, 5], [3, 3, 5, 2], 1, "SAME", 3, "NHWC"],
+    [[1, 10, 7, 3], [3, 2, 3, 4], [2, 3], "SAME", 1, "NHWC"],
+    [[3, 1, 7, 6], [4, 4, 1, 3], 3, "VALID", 1, "NCHW"],
+    // The filter wider and taller than the input: most taps fall outside.
+    [[1, 2, 3, 2], [5, 5, 2, 2], 1, "SAME", 1, "NHWC"],
   ];
   for (const [i, [xs, fs, strides, padding, dilations, dataFormat]] of cases.entries()) {
     const x = rand(xs, 20 + i), f = rand(fs, 30 + i);
@@ -255,5 +261,63 @@ Deno.test("depthwiseConv2d filter gradient: many output rows in chunks, any thre
     }
   } finally {
     setNumThreads(0);
+  }
+});
+
+/** The forward pass and both backprops of the kernel, at each thread count, bit for bit. */
+function kernelPasses(
+  x: Tensor,
+  f: Tensor,
+  dy: Tensor,
+  strides: Spatial,
+  opts: { dilations?: number },
+): Tensor[] {
+  let first: Tensor[] | undefined;
+  try {
+    for (const threads of [1, 2, 3]) {
+      setNumThreads(threads);
+      const got = [
+        depthwiseConv2d(x, f, strides, "SAME", opts),
+        depthwiseConv2dBackpropInput(x.shape, f, dy, strides, "SAME", opts),
+        depthwiseConv2dBackpropFilter(x, f.shape, dy, strides, "SAME", opts),
+      ];
+      for (const [i, t] of (first ?? []).entries()) {
+        const a = t.dataSync(), b = got[i].dataSync();
+        if (!a.every((v, k) => Object.is(v, b[k]))) {
+          throw new Error(`pass ${i} differs at ${threads} threads`);
+        }
+      }
+      first ??= got;
+    }
+  } finally {
+    setNumThreads(0);
+  }
+  return first!;
+}
+
+Deno.test("depthwiseConv2d kernel: float32 and float64, multipliers, any thread count, as the composition", () => {
+  // 4 x 40 output rows split over threads; 21 channels is no multiple of a vector width.
+  const shapes: [number[], number[], Spatial, number][] = [
+    [[4, 40, 9, 21], [3, 3, 21, 1], 1, 1],
+    [[4, 80, 9, 7], [3, 2, 7, 2], [2, 1], 1],
+    [[4, 40, 12, 5], [2, 3, 5, 3], 1, 2],
+  ];
+  for (const [i, [xs, fs, strides, dilations]] of shapes.entries()) {
+    for (const dtype of ["float64", "float32"] as const) {
+      const x = tf.cast(rand(xs, 50 + i), dtype), f = tf.cast(rand(fs, 60 + i), dtype);
+      const opts = { dilations };
+      const y = depthwiseConv2dComposed(x, f, strides, "SAME", opts);
+      const dy = tf.cast(rand(y.shape, 70 + i), dtype);
+      const tape = new tf.GradientTape();
+      tape.watch([x, f]);
+      const loss = tape.record(() =>
+        tf.reduceSum(tf.multiply(depthwiseConv2dComposed(x, f, strides, "SAME", opts), dy))
+      );
+      const want = [y, ...(tape.gradient(loss, [x, f]) as Tensor[])];
+      const tol = dtype === "float64" ? tight : { rtol: 2e-5, atol: 2e-5 };
+      for (const [k, got] of kernelPasses(x, f, dy, strides, opts).entries()) {
+        assertClose(got, want[k], { ...tol, message: `case ${i} ${dtype} pass ${k}` });
+      }
+    }
   }
 });

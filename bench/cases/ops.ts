@@ -1,7 +1,8 @@
 /**
  * Issue 22's ops: a batched einsum contraction, topK and sort of 1M float32 values, cumsum of
- * 16M, Cholesky and solve of 1024x1024, and a bilinear resize of an ImageNet-sized batch. The
- * goal of each: at least 1.0x the faster of NumPy and TensorFlow (NumPy has no resize).
+ * 16M, Cholesky and solve of 1024x1024, a bilinear resize of an ImageNet-sized batch, and a
+ * depthwise convolution's forward pass with both gradients under a tape. The goal of each: at
+ * least 1.0x the faster of NumPy and TensorFlow (NumPy has no resize or convolution).
  * @module
  */
 import * as tf from "../../mod.ts";
@@ -106,4 +107,26 @@ export const opsCases: Case[] = [
     },
     targets: vsPeers("resize >= 1.0x TensorFlow", false),
   })),
+  {
+    id: "depthwise_fwd_bwd",
+    label: "depthwiseConv2d forward + both gradients, 8x56x56x64 * 3x3x64x1 SAME",
+    group: "ops",
+    kind: "depthwise_fwd_bwd",
+    params: { x: [8, 56, 56, 64], filter: [3, 3, 64, 1], strides: 1, padding: "SAME" },
+    skip: { numpy: "NumPy has no convolution" },
+    ours: ({ x: xs, filter, strides, padding }) => {
+      const x = tf.randomUniform(xs as number[]), f = tf.randomUniform(filter as number[]);
+      const conv = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.nn.depthwiseConv2d(a, b, strides as number, padding as "SAME");
+      return {
+        fn: () => {
+          const tape = new tf.GradientTape();
+          tape.watch([x, f]);
+          const loss = tape.record(() => tf.reduceSum(conv(x, f)));
+          return tape.gradient(loss, [x, f]);
+        },
+      };
+    },
+    targets: vsPeers("depthwiseConv2d fwd+bwd >= 1.0x TensorFlow", false),
+  },
 ];

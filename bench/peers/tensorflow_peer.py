@@ -177,6 +177,19 @@ def resize_bilinear(p):
     return [Timed(lambda: tf.image.resize(images, p["size"], method="bilinear"))]
 
 
+def depthwise_fwd_bwd(p):
+    x, f = uniform(tuple(p["x"])), uniform(tuple(p["filter"]))
+    strides = strides4(p)
+
+    def run():
+        with tf.GradientTape() as tape:
+            tape.watch([x, f])
+            loss = tf.reduce_sum(tf.nn.depthwise_conv2d(x, f, strides, p["padding"]))
+        return tape.gradient(loss, [x, f])
+
+    return [Timed(run)]
+
+
 serve(COLUMN, {"tensorflow": tf.__version__, "numpy": np.__version__}, {
     "small_add": small_add,
     "small_add_tape": small_add_tape,
@@ -198,4 +211,5 @@ serve(COLUMN, {"tensorflow": tf.__version__, "numpy": np.__version__}, {
     "cholesky": cholesky,
     "solve": solve,
     "resize_bilinear": resize_bilinear,
+    "depthwise_fwd_bwd": depthwise_fwd_bwd,
 })

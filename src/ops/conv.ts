@@ -12,13 +12,13 @@
  * Gradients are TensorFlow's (nn_grad.py), written with these same ops and the caller's
  * strides, padding, dilations and dataFormat, so every op here is differentiable to any
  * order: conv2d, conv2dBackpropInput (= conv2dTranspose) and conv2dBackpropFilter are
- * each linear in both operands and their rules cycle among the three.
+ * each linear in both operands and their rules cycle among the three (conv_grads.ts).
  * @module
  */
 import { backendOf } from "../backend/backend.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { active, record1 } from "../tape.ts";
+import { active } from "../tape.ts";
 import { contiguous } from "./cast.ts";
 import {
   checkRank4,
@@ -37,10 +37,18 @@ import {
   type ShapeLike,
   type Spatial,
 } from "./conv_args.ts";
+import { type ConvFamily, recordFilterGrad, recordForward, recordInputGrad } from "./conv_grads.ts";
 
 export type { Conv2DOptions, DataFormat, Padding, ShapeLike, Spatial };
 
 // ---- convolution -------------------------------------------------------------------
+
+/** conv2d and its backprops, for the gradient rules (conv_grads.ts). */
+const CONV2D: ConvFamily = {
+  forward: conv2d,
+  inputGrad: conv2dBackpropInput,
+  filterGrad: conv2dBackpropFilter,
+};
 
 /**
  * 2-D convolution (cross-correlation, as TensorFlow's) of x [N,H,W,C] (or [N,C,H,W]
@@ -84,12 +92,7 @@ export function conv2d(
     backend.conv(op, "forward", input.dtype, [xs, f.shape, g], out, xn, fn);
   }
   const y = fromNHWC(new Tensor(out, input.dtype, g.out), format);
-  if (active.length !== 0) {
-    record1(op, [input, f], y, (dy) => [
-      () => conv2dBackpropInput(input.shape, f, dy, strides, padding, opts),
-      () => conv2dBackpropFilter(input, f.shape, dy, strides, padding, opts),
-    ]);
-  }
+  if (active.length !== 0) recordForward(op, CONV2D, input, f, y, [strides, padding, opts], format);
   return y;
 }
 
@@ -135,13 +138,7 @@ function backpropInput(
     backend.conv(op, "inputGrad", grad.dtype, [xs, f.shape, g], dx, fn, dyn);
   }
   const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
-  if (active.length !== 0) {
-    // TensorFlow's _Conv2DBackpropInputGrad: ddx is shaped like conv2d's input.
-    record1(op, [f, grad], result, (ddx) => [
-      () => conv2dBackpropFilter(ddx, f.shape, grad, strides, padding, opts),
-      () => conv2d(ddx, f, strides, padding, opts),
-    ]);
-  }
+  if (active.length !== 0) recordInputGrad(op, CONV2D, f, grad, result, [strides, padding, opts]);
   return result;
 }
 
@@ -254,11 +251,7 @@ export function conv2dBackpropFilter(
   }
   const result = new Tensor(df, input.dtype, fs);
   if (active.length !== 0) {
-    // TensorFlow's _Conv2DBackpropFilterGrad: ddf is shaped like the filters.
-    record1(op, [input, grad], result, (ddf) => [
-      () => conv2dBackpropInput(input.shape, ddf, grad, strides, padding, opts),
-      () => conv2d(input, ddf, strides, padding, opts),
-    ]);
+    recordFilterGrad(op, CONV2D, input, grad, result, [strides, padding, opts]);
   }
   return result;
 }

@@ -2,7 +2,7 @@
  * depthwiseConv2d and separableConv2d. Where the backend has the depthwise kernel (the
  * CPU: csrc/kernels/depthwise.c) the forward pass and its two gradients are ops of their
  * own (depthwiseConv2d, depthwiseConv2dBackpropInput, depthwiseConv2dBackpropFilter) whose
- * gradient rules cycle among the three, as conv2d's do, so every order of derivative works.
+ * gradient rules cycle among the three, as conv2d's do (conv_grads.ts).
  * Elsewhere (WebGPU) each is composed over conv2d: the depthwise filter [KH,KW,C,M] becomes
  * the block-diagonal conv2d filter [KH,KW,C,C*M] (output channel c*M+m reads input channel c
  * only, TensorFlow's channel order), correct but C times the work.
@@ -11,7 +11,7 @@
 import { backendOf } from "../backend/backend.ts";
 import { sameShape, showShape, sizeOf } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
-import { active, record1 } from "../tape.ts";
+import { active } from "../tape.ts";
 import { contiguous } from "./cast.ts";
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from "./conv.ts";
 import {
@@ -30,12 +30,20 @@ import {
   type ShapeLike,
   type Spatial,
 } from "./conv_args.ts";
+import { type ConvFamily, recordFilterGrad, recordForward, recordInputGrad } from "./conv_grads.ts";
 import { eye } from "./creation.ts";
 import { multiply } from "./math.ts";
 import { reduceSum } from "./reduce.ts";
 import { expandDims, reshape } from "./views.ts";
 
 const FILTER = "[height, width, in, multiplier]";
+
+/** The kernel's three ops, for the gradient rules (conv_grads.ts). */
+const DEPTHWISE: ConvFamily = {
+  forward: depthwiseConv2d,
+  inputGrad: depthwiseConv2dBackpropInput,
+  filterGrad: depthwiseConv2dBackpropFilter,
+};
 
 /** The block-diagonal conv2d filter [KH,KW,C,C*M] of a depthwise filter [KH,KW,C,M]. */
 function blockDiagonal(f: Tensor): Tensor {
@@ -138,15 +146,7 @@ export function depthwiseConv2d(
   }
   const result = fromNHWC(new Tensor(y, x.dtype, out), format);
   if (active.length !== 0) {
-    record1(op, [x, f], result, (dy) => {
-      // A broadcast dy (reduceSum's) is made dense once for both backprops, not once each.
-      let dense: Tensor | undefined;
-      const once = () => dense ??= format === "NHWC" ? contiguous(dy, op) : dy;
-      return [
-        () => depthwiseConv2dBackpropInput(x.shape, f, once(), strides, padding, opts),
-        () => depthwiseConv2dBackpropFilter(x, f.shape, once(), strides, padding, opts),
-      ];
-    });
+    recordForward(op, DEPTHWISE, x, f, result, [strides, padding, opts], format);
   }
   return result;
 }
@@ -228,10 +228,7 @@ export function depthwiseConv2dBackpropInput(
   }
   const result = fromNHWC(new Tensor(dx, grad.dtype, xs), format);
   if (active.length !== 0) {
-    record1(op, [f, grad], result, (ddx) => [
-      () => depthwiseConv2dBackpropFilter(ddx, f.shape, grad, strides, padding, opts),
-      () => depthwiseConv2d(ddx, f, strides, padding, opts),
-    ]);
+    recordInputGrad(op, DEPTHWISE, f, grad, result, [strides, padding, opts]);
   }
   return result;
 }
@@ -283,10 +280,7 @@ export function depthwiseConv2dBackpropFilter(
   }
   const result = new Tensor(df, x.dtype, fs);
   if (active.length !== 0) {
-    record1(op, [x, grad], result, (ddf) => [
-      () => depthwiseConv2dBackpropInput(x.shape, ddf, grad, strides, padding, opts),
-      () => depthwiseConv2d(x, ddf, strides, padding, opts),
-    ]);
+    recordFilterGrad(op, DEPTHWISE, x, grad, result, [strides, padding, opts]);
   }
   return result;
 }
