@@ -30,6 +30,11 @@ interface Conv1DCase extends LayerCase {
   useBias: boolean;
   kernel: Encoded;
   bias: Encoded | null;
+  /** Keras's gradients of sum(y * w). */
+  w: Encoded;
+  dx: Encoded;
+  dkernel: Encoded;
+  dbias: Encoded | null;
 }
 
 interface PlainCase extends LayerCase {
@@ -44,24 +49,59 @@ interface PlainCase extends LayerCase {
 const load = (e: Encoded) => constant(e.values, "float64", { shape: e.shape });
 const cases = (kind: string) => (fixtures.layers as LayerCase[]).filter((c) => c.layer === kind);
 
+/** The case's Conv1D, built on its input, with Keras's weights. */
+function conv1dOf(c: Conv1DCase): tf.layers.Conv1D {
+  const layer = new tf.layers.Conv1D(c.filters, c.kernelSize, {
+    strides: c.strides,
+    padding: c.padding as LayerPadding,
+    dataFormat: c.dataFormat as LayerDataFormat,
+    dilationRate: c.dilationRate,
+    activation: c.activation === "relu" ? tf.nn.relu : null,
+    useBias: c.useBias,
+    dtype: "float64",
+  });
+  layer.apply(load(c.x));
+  layer.kernel!.assign(load(c.kernel));
+  if (c.bias) layer.bias!.assign(load(c.bias));
+  return layer;
+}
+
 Deno.test("Conv1D matches Keras's Conv1D with the same weights", () => {
   const all = cases("Conv1D") as Conv1DCase[];
   if (all.length !== 8) throw new Error(`expected 8 Conv1D cases, got ${all.length}`);
   for (const c of all) {
-    const layer = new tf.layers.Conv1D(c.filters, c.kernelSize, {
-      strides: c.strides,
-      padding: c.padding as LayerPadding,
-      dataFormat: c.dataFormat as LayerDataFormat,
-      dilationRate: c.dilationRate,
-      activation: c.activation === "relu" ? tf.nn.relu : null,
-      useBias: c.useBias,
+    assertClose(conv1dOf(c).apply(load(c.x)), load(c.y), {
+      rtol: 1e-10,
+      atol: 1e-12,
+      message: c.name,
+    });
+  }
+});
+
+Deno.test("Conv1D's gradients (causal included) match Keras's", () => {
+  for (const c of cases("Conv1D") as Conv1DCase[]) {
+    const layer = conv1dOf(c);
+    const x = load(c.x);
+    const tape = new tf.GradientTape();
+    tape.watch(x);
+    const loss = tape.record(() => tf.reduceSum(tf.multiply(layer.apply(x), load(c.w))));
+    const sources = c.bias ? [x, layer.kernel!, layer.bias!] : [x, layer.kernel!];
+    const expected = c.dbias ? [c.dx, c.dkernel, c.dbias] : [c.dx, c.dkernel];
+    tape.gradient(loss, sources).forEach((g, i) => {
+      assertClose(g!, load(expected[i]), { rtol: 1e-10, atol: 1e-12, message: `${c.name} #${i}` });
+    });
+  }
+  // Finite differences too, in both layouts: the zeros go before the steps of either.
+  for (const dataFormat of ["channels_last", "channels_first"] as const) {
+    const causal = new tf.layers.Conv1D(2, 3, {
+      padding: "causal",
+      dilationRate: 2,
+      dataFormat,
+      activation: tf.tanh,
       dtype: "float64",
     });
-    const x = load(c.x);
-    layer.apply(x);
-    layer.kernel!.assign(load(c.kernel));
-    if (c.bias) layer.bias!.assign(load(c.bias));
-    assertClose(layer.apply(x), load(c.y), { rtol: 1e-10, atol: 1e-12, message: c.name });
+    const shape = dataFormat === "channels_last" ? [2, 7, 3] : [2, 3, 7];
+    checkGradients((x) => causal.apply(x), [rand(shape, 5)]);
   }
 });
 
@@ -134,9 +174,10 @@ Deno.test("GlobalAveragePooling2D and UpSampling2D differentiate and check their
     [rand([2, 3, 2, 2])],
     { h: 1e-2, rtol: 1e-3, atol: 1e-4 },
   );
+  // Keras 3.15 takes "area" too (its UpSampling2D hands it to ops.image.resize), not "gaussian".
   assertThrowsMatch(
-    () => new tf.layers.UpSampling2D(2, { interpolation: "area" as "nearest" }),
-    /interpolation must be one of nearest, bilinear, bicubic, lanczos3, lanczos5/,
+    () => new tf.layers.UpSampling2D(2, { interpolation: "gaussian" as "nearest" }),
+    /interpolation must be one of nearest, bilinear, bicubic, lanczos3, lanczos5, area/,
   );
   assertThrowsMatch(() => new tf.layers.UpSampling2D(0), /size must be a positive/);
 });

@@ -178,6 +178,17 @@ Deno.test("DepthwiseConv2D and SeparableConv2D reject bad arguments naming the l
     /dataFormat must be/,
   );
   bad(() => new tf.layers.DepthwiseConv2D(3, { useBias: 1 as never }), dw, /useBias must be/);
+  // Keras allows "causal" for rank-1 convolutions only.
+  bad(
+    () => new tf.layers.SeparableConv2D(2, 3, { padding: "causal" as LayerPadding }),
+    sep,
+    /padding must be "valid" or "same", got "causal"/,
+  );
+  bad(
+    () => new tf.layers.SeparableConv2D(2, 3, { activation: "relu" as never }),
+    sep,
+    /activation must be a function/,
+  );
   bad(() => new tf.layers.SeparableConv2D(0, 3), sep, /filters must be a positive integer/);
   bad(() => new tf.layers.SeparableConv2D(2, 3, { dilationRate: 0 }), sep, /dilationRate/);
 
@@ -187,6 +198,13 @@ Deno.test("DepthwiseConv2D and SeparableConv2D reject bad arguments naming the l
   assertEquals(layer.variables.length, 0);
   layer.apply(tf.zeros([1, 5, 5, 2]));
   bad(() => layer.apply(tf.zeros([1, 5, 5, 3])), dw, /expected a rank-4 NHWC input with 2/);
+  const first = new tf.layers.SeparableConv2D(2, 3, { dataFormat: "channels_first" });
+  first.apply(tf.zeros([1, 3, 5, 5]));
+  bad(() => first.apply(tf.zeros([1, 5, 5, 3])), sep, /expected a rank-4 NCHW input with 3/);
+  // Padding in any letter case, as Keras.
+  const upper = new tf.layers.DepthwiseConv2D(3, { padding: "SAME" as LayerPadding });
+  assertStrictEquals(upper.padding, "same");
+  assertEquals([...upper.apply(tf.zeros([1, 4, 4, 1])).shape], [1, 4, 4, 1]);
   bad(
     () =>
       new tf.layers.DepthwiseConv2D(3, { strides: 2, dilationRate: 2 }).apply(

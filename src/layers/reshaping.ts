@@ -65,19 +65,40 @@ export interface UpSampling2DOptions extends LayerOptions {
   /** "channels_last" (NHWC, default) or "channels_first" (NCHW). */
   dataFormat?: LayerDataFormat;
   /** "nearest" (the default: each pixel repeated), or Keras 3's resizing methods "bilinear",
-   * "bicubic", "lanczos3", "lanczos5" (tf.image.resize to the enlarged size). */
+   * "bicubic", "lanczos3", "lanczos5", "area" (tf.image.resize to the enlarged size). Any
+   * letter case, as Keras lowercases it. */
   interpolation?: UpSamplingInterpolation;
 }
 
-/** UpSampling2D's interpolations, as Keras 3's. */
-export type UpSamplingInterpolation = "nearest" | "bilinear" | "bicubic" | "lanczos3" | "lanczos5";
+/**
+ * UpSampling2D's interpolations, as Keras 3.15's: its documented five, and "area", which its
+ * UpSampling2D passes on to keras.ops.image.resize like the other resizing methods.
+ */
+export type UpSamplingInterpolation =
+  | "nearest"
+  | "bilinear"
+  | "bicubic"
+  | "lanczos3"
+  | "lanczos5"
+  | "area";
 const INTERPOLATIONS: readonly string[] = [
   "nearest",
   "bilinear",
   "bicubic",
   "lanczos3",
   "lanczos5",
+  "area",
 ];
+
+function checkInterpolation(op: string, value: unknown): UpSamplingInterpolation {
+  const lower = typeof value === "string" ? value.toLowerCase() : value;
+  if (typeof lower !== "string" || !INTERPOLATIONS.includes(lower)) {
+    throw new RangeError(
+      `${op}: interpolation must be one of ${INTERPOLATIONS.join(", ")}, got ${describe(value)}`,
+    );
+  }
+  return lower as UpSamplingInterpolation;
+}
 
 /**
  * Upsampling by whole factors: with "nearest" each row repeated size[0] times and each column
@@ -99,15 +120,7 @@ export class UpSampling2D extends Layer {
     this.size = normalizeSize(this.name, "size", size);
     this.#format = normalizeDataFormat(this.name, options.dataFormat);
     this.dataFormat = this.#format === "NCHW" ? "channels_first" : "channels_last";
-    const interpolation = options.interpolation ?? "nearest";
-    if (!INTERPOLATIONS.includes(interpolation)) {
-      throw new RangeError(
-        `${this.name}: interpolation must be one of ${INTERPOLATIONS.join(", ")}, got ${
-          describe(interpolation)
-        }`,
-      );
-    }
-    this.interpolation = interpolation;
+    this.interpolation = checkInterpolation(this.name, options.interpolation ?? "nearest");
   }
 
   call(x: Tensor): Tensor {
