@@ -26,7 +26,11 @@ replay({
       axis: o.axis as number | number[] | undefined,
       epsilon: o.epsilon as number | undefined,
     }),
-  embeddingLookup: ([p, ids]) => tf.nn.embeddingLookup(p, ids),
+  // attrs.shards: how many inputs before ids are the shards of one table
+  embeddingLookup: (xs, o) =>
+    tf.nn.embeddingLookup(o.shards ? xs.slice(0, -1) : xs[0], xs[xs.length - 1], {
+      maxNorm: o.maxNorm as number | undefined,
+    }),
 }, 1e-7);
 
 Deno.test("activations: gradients against finite differences (float64)", () => {
@@ -90,40 +94,26 @@ Deno.test("activations: argument errors name the op", () => {
   );
 });
 
-Deno.test("embeddingLookup: shards split by TensorFlow 2's div strategy, maxNorm, their gradients", () => {
-  const shards = [
-    tf.constant([-0.6, -0.35, -0.1, 0.15, 0.4, 0.65], "float64", { shape: [3, 2] }),
-    tf.constant([0.2, 0.2 + 1 / 3, 0.2 + 2 / 3, 1.2], "float64", { shape: [2, 2] }),
-    tf.constant([1.5, -2, 0.1, 0.2], "float64", { shape: [2, 2] }),
-  ];
-  const ids = tf.constant([[6, 0], [3, 5], [2, 2]], "int32");
-  const weights = tf.constant(Array.from({ length: 12 }, (_, i) => i / 5), "float64", {
-    shape: [3, 2, 2],
-  });
-  const tape = new tf.GradientTape();
-  tape.watch(shards);
-  const loss = tape.record(() => {
-    const y = tf.nn.embeddingLookup(shards, ids, { maxNorm: 1 });
-    // TensorFlow 2.21's tf.nn.embedding_lookup(shards, ids, max_norm=1.0) and its gradients
-    assertClose(
-      y,
-      [[[0.1, 0.2], [-0.6, -0.35]], [[0.2, 0.2 + 1 / 3], [0.6, -0.8]], [[0.4, 0.65], [0.4, 0.65]]],
-      { rtol: 1e-12 },
-    );
-    return tf.reduceSum(tf.multiply(y, weights));
-  });
-  const grads = tape.gradient(loss, shards) as tf.Tensor[];
-  assertClose(grads[0], [[0.4, 0.6], [0, 0], [3.6, 4]], { rtol: 1e-12, atol: 1e-12 });
-  assertClose(grads[1], [[0.8, 1], [0, 0]], { rtol: 1e-12, atol: 1e-12 });
-  assertClose(grads[2], [[0.576, 0.432], [0, 0.2]], { rtol: 1e-12, atol: 1e-12 });
+Deno.test("embeddingLookup: shards and maxNorm against finite differences, and errors", () => {
+  const ids = tf.constant([[4, 0], [3, 6], [2, 2]], "int32");
   checkGradients((a, b) => tf.nn.embeddingLookup([a, b], ids, { maxNorm: 0.5 }), [
     rand([4, 2], 31),
     rand([3, 2], 32),
   ]);
   // One shard, or a nested JS array, is a whole table.
-  assertClose(tf.nn.embeddingLookup([shards[0]], tf.constant([2], "int32")), [[0.4, 0.65]]);
+  const table = tf.constant([[1, 2], [3, 4], [5, 6]]);
+  assertClose(tf.nn.embeddingLookup([table], tf.constant([2], "int32")), [[5, 6]]);
+  const [top, bottom] = [tf.slice(table, [0, 0], [2, 2]), tf.slice(table, [2, 0], [1, 2])];
   assertThrowsMatch(
-    () => tf.nn.embeddingLookup([shards[1], shards[0]], tf.constant([0], "int32")),
-    /^embeddingLookup: params shards must split their 5 rows by the "div" strategy \(rows 3, 2\), got rows 2, 3/,
+    () => tf.nn.embeddingLookup([bottom, top], tf.constant([0], "int32")),
+    /^embeddingLookup: params shards must split their 3 rows by the "div" strategy \(rows 2, 1\), got rows 1, 2/,
+  );
+  assertThrowsMatch(
+    () => tf.nn.embeddingLookup([top, tf.cast(bottom, "float64")], tf.constant([0], "int32")),
+    /^embeddingLookup: params shards must share dtype and row shape/,
+  );
+  assertThrowsMatch(
+    () => tf.nn.embeddingLookup([top, bottom], tf.constant([3], "int32")),
+    /^embeddingLookup: /,
   );
 });

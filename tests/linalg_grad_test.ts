@@ -96,9 +96,10 @@ test("linalg gradients match central differences", () => {
     square([3, 1, 3, 3], 21),
     rand([2, 3, 2], 22),
   ]);
-  checkGradients((a, b) => tf.linalg.lstsq(a, b, { fast: false }), [
-    rand([5, 3], 23),
-    rand([5, 2], 24),
+  checkGradients((a, b) => tf.linalg.lstsq(a, b), [rand([2, 1, 5, 3], 23), rand([3, 5, 2], 24)]);
+  checkGradients((a, b) => tf.linalg.lstsq(a, b, { l2Regularizer: 0.5 }), [
+    rand([3, 5], 25),
+    rand([2, 3, 1], 26),
   ]);
   checkGradients((a) => tf.square(tf.linalg.qr(a).q), [rand([4, 3], 11)]);
   checkGradients((a) => tf.square(tf.linalg.qr(a).r), [rand([2, 4], 12)]);

@@ -173,7 +173,9 @@ const CALLS: Record<string, Call> = {
   },
   triangularSolve: () => {
     const a = matrix();
-    const rhs = next() < 0.8 ? [...a.shape.slice(0, -1), int(0, 2)] : shape();
+    // batch dims the same, broadcasting, or random
+    const n = a.shape.slice(-1), k = int(0, 2);
+    const rhs = pick([[...a.shape.slice(0, -1), k], [...shape(int(0, 2)), ...n, k], shape()]);
     return tf.linalg.triangularSolve(a, tensor(rhs, a.dtype), { lower: next() < 0.5 });
   },
   qr: () => tf.linalg.qr(next() < 0.5 ? matrix() : tensor(), { fullMatrices: next() < 0.5 }),
@@ -187,7 +189,10 @@ const CALLS: Record<string, Call> = {
   lstsq: () => {
     const a = next() < 0.5 ? matrix() : tensor();
     const rhs = next() < 0.8 ? [...a.shape.slice(0, -1), int(0, 2)] : shape();
-    return tf.linalg.lstsq(a, tensor(rhs, a.dtype), { l2Regularizer: pick([0, 0.1, -1]) });
+    return tf.linalg.lstsq(a, tensor(rhs, a.dtype), {
+      l2Regularizer: pick([0, 0.1, -1]),
+      fast: pick([true, false, undefined]),
+    });
   },
   pinv: () => tf.linalg.pinv(next() < 0.5 ? matrix() : tensor()),
   conv1d: () =>
@@ -251,7 +256,16 @@ const CALLS: Record<string, Call> = {
   hardSigmoid: () => tf.nn.hardSigmoid(tensor()),
   logSigmoid: () => tf.math.logSigmoid(tensor()),
   l2Normalize: () => tf.nn.l2Normalize(tensor(), { axis: axis() }),
-  embeddingLookup: () => tf.nn.embeddingLookup(tensor(), tensor(shape(int(0, 2)), "int32")),
+  embeddingLookup: () => {
+    // one table, or 1 to 3 shards (some not a "div" split) with rows of one shape
+    const rows = shape(int(0, 2));
+    const params = next() < 0.5 ? tensor() : Array.from({ length: int(1, 3) }, () => {
+      return tensor([int(0, 3), ...rows], next() < 0.9 ? "float32" : pick(DTYPES));
+    });
+    return tf.nn.embeddingLookup(params, tensor(shape(int(0, 2)), "int32"), {
+      maxNorm: pick([undefined, 1, 0, -1]),
+    });
+  },
   resize: () =>
     tf.image.resize(image(), size(), {
       method: pick([

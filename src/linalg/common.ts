@@ -32,21 +32,30 @@ export function matrixInput(op: string, value: TensorLike, square: boolean): Ten
   return t;
 }
 
-/** The rhs of a solve: same dtype and batch dims as `matrix`, n rows. */
+/**
+ * The rhs of a solve (solve, lstsq with fast: false): same dtype, rank and batch dims as
+ * `matrix`, as many rows; a misfit gets the words of TensorFlow's MatrixSolve and MatrixSolveLs.
+ */
 export function rhsInput(op: string, matrix: Tensor, value: TensorLike): Tensor {
   const rhs = rhsOfDtype(op, matrix, value);
   const batch = matrix.shape.slice(0, -2);
-  const ok = rhs.rank === matrix.rank &&
-    rhs.shape[rhs.rank - 2] === matrix.shape[matrix.rank - 1] &&
-    rhs.shape.slice(0, -2).every((d, i) => d === batch[i]);
-  if (!ok) throw misfit(op, rhs, matrix, "with the same batch dims");
+  if (rhs.rank !== matrix.rank) {
+    throw misfit(op, rhs, matrix, "All input tensors must have the same rank.");
+  }
+  if (!rhs.shape.slice(0, -2).every((d, i) => d === batch[i])) {
+    throw misfit(op, rhs, matrix, "All input tensors must have the same outer dimensions.");
+  }
+  if (rhs.shape[rhs.rank - 2] !== matrix.shape[matrix.rank - 2]) {
+    throw misfit(op, rhs, matrix, "Input matrix and rhs are incompatible.");
+  }
   return rhs;
 }
 
 /**
  * The operands of a solve whose batch dims broadcast (tf.linalg.triangularSolve, as
- * TensorFlow's MatrixTriangularSolve since 2.2): matrix and rhs broadcast to their common
- * batch dims; differentiable, so each gradient is summed back to its operand's shape.
+ * TensorFlow's MatrixTriangularSolve since 2.2, and lstsq's fast path, TensorFlow's composite
+ * of matmul and choleskySolve): matrix [..., m, n] and rhs [..., m, k] broadcast to their
+ * common batch dims; differentiable, so each gradient is summed back to its operand's shape.
  */
 export function broadcastSolveOperands(
   op: string,
@@ -54,9 +63,9 @@ export function broadcastSolveOperands(
   value: TensorLike,
 ): [Tensor, Tensor] {
   const rhs = rhsOfDtype(op, matrix, value);
-  const n = matrix.shape[matrix.rank - 1];
-  if (rhs.rank < 2 || rhs.shape[rhs.rank - 2] !== n) {
-    throw misfit(op, rhs, matrix, "with batch dims that broadcast");
+  const [m, n] = matrix.shape.slice(-2);
+  if (rhs.rank < 2 || rhs.shape[rhs.rank - 2] !== m) {
+    throw misfit(op, rhs, matrix, "", "with batch dims that broadcast");
   }
   let batch: number[];
   try {
@@ -71,7 +80,7 @@ export function broadcastSolveOperands(
     );
   }
   const k = rhs.shape[rhs.rank - 1];
-  return [broadcastTo(matrix, [...batch, n, n]), broadcastTo(rhs, [...batch, n, k])];
+  return [broadcastTo(matrix, [...batch, m, n]), broadcastTo(rhs, [...batch, m, k])];
 }
 
 function rhsOfDtype(op: string, matrix: Tensor, value: TensorLike): Tensor {
@@ -82,12 +91,19 @@ function rhsOfDtype(op: string, matrix: Tensor, value: TensorLike): Tensor {
   return rhs;
 }
 
-function misfit(op: string, rhs: Tensor, matrix: Tensor, batch: string): RangeError {
-  return new RangeError(
-    `${op}: rhs of shape ${showShape(rhs.shape)} does not fit matrix of shape ${
-      showShape(matrix.shape)
-    } (needs [...batch, ${matrix.shape[matrix.rank - 1]}, k] ${batch})`,
-  );
+/** `words` (TensorFlow's, or none) and the shapes; `batch` says what the batch dims must be. */
+function misfit(
+  op: string,
+  rhs: Tensor,
+  matrix: Tensor,
+  words: string,
+  batch = "with the same batch dims",
+): RangeError {
+  const rows = matrix.shape[matrix.rank - 2];
+  const fit = `rhs of shape ${showShape(rhs.shape)} does not fit matrix of shape ${
+    showShape(matrix.shape)
+  } (needs [...batch, ${rows}, k] ${batch})`;
+  return new RangeError(`${op}: ${words ? `${words} ${fit}` : fit}`);
 }
 
 /** The product of the leading (batch) dims. */

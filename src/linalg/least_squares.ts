@@ -6,9 +6,11 @@
  * normal equations by Cholesky (A^T A + l2 I for m >= n, else the minimum-norm
  * A^T (A A^T + l2 I)^-1 b); `fast: false` gives the minimum-norm least-squares solution
  * even for rank-deficient A, as TensorFlow's complete orthogonal decomposition does, here as
- * pinv(A) b (singular values below pinv's default cutoff count as zero), and takes no
- * l2Regularizer. NOTE: TensorFlow has no gradient for fast: false; this one differentiates
- * through the SVD (distinct singular values).
+ * pinv(A) b (singular values below pinv's default cutoff count as zero), and ignores
+ * l2Regularizer, as TensorFlow. The fast path's batch dims broadcast (TensorFlow's composite of
+ * matmul and cholesky_solve); fast: false needs equal ones (its MatrixSolveLs kernel).
+ * NOTE: TensorFlow has no gradient for fast: false; this one differentiates through the SVD
+ * (distinct singular values).
  * @module
  */
 import type { Tensor, TensorLike } from "../tensor.ts";
@@ -17,15 +19,14 @@ import { add, divide, greater, multiply, where } from "../ops/math.ts";
 import { reduceMax } from "../ops/reduce.ts";
 import { fill } from "../ops/creation.ts";
 import { broadcastTo, reshape } from "../ops/views.ts";
-import { identity, matrixInput } from "./common.ts";
+import { broadcastSolveOperands, identity, matrixInput, rhsInput } from "./common.ts";
 import { cholesky, choleskySolve } from "./solve.ts";
 import { svd } from "./decompose.ts";
-import { showShape } from "../shape.ts";
-import { toTensor } from "../ops/convert.ts";
 
 /** Options of {@link lstsq}. */
 export interface LstsqOptions {
-  /** Ridge term l2 added to the normal equations' diagonal (fast only). Default 0. */
+  /** Ridge term l2 added to the normal equations' diagonal; ignored with fast: false, as
+   * TensorFlow. Default 0. */
   l2Regularizer?: number;
   /** Normal equations by Cholesky (default) or, false, the minimum-norm solution by SVD
    * (rank-deficient matrices included). */
@@ -33,8 +34,9 @@ export interface LstsqOptions {
 }
 
 /**
- * The least-squares solution X of matrix X = rhs for matrix [..., m, n] and rhs [..., m, k]
- * (same batch dims): argmin |matrix X - rhs|^2 + l2 |X|^2 (tf.linalg.lstsq).
+ * The least-squares solution X of matrix X = rhs for matrix [..., m, n] and rhs [..., m, k]:
+ * argmin |matrix X - rhs|^2 + l2 |X|^2 (tf.linalg.lstsq). Batch dims broadcast, except with
+ * fast: false, which needs them equal (both as TensorFlow).
  * @example
  * ```ts
  * import * as tf from "../../mod.ts";
@@ -44,37 +46,24 @@ export interface LstsqOptions {
 export function lstsq(matrix: TensorLike, rhs: TensorLike, options: LstsqOptions = {}): Tensor {
   const op = "lstsq";
   const a = matrixInput(op, matrix, false);
-  const b = toTensor(op, rhs, a.dtype);
-  const [m, n] = a.shape.slice(-2);
-  if (
-    b.dtype !== a.dtype || b.rank !== a.rank || b.shape[b.rank - 2] !== m ||
-    !a.shape.slice(0, -2).every((d, i) => d === b.shape[i])
-  ) {
-    throw new RangeError(
-      `${op}: rhs of shape ${showShape(b.shape)} (${b.dtype}) does not fit matrix of shape ${
-        showShape(a.shape)
-      } (${a.dtype}): needs [...batch, ${m}, k] of the same dtype`,
-    );
-  }
   const l2 = options.l2Regularizer ?? 0;
   if (typeof l2 !== "number" || !(l2 >= 0)) {
     throw new RangeError(`${op}: l2Regularizer must be a number >= 0, got ${String(l2)}`);
   }
-  const fast = options.fast ?? true;
-  if (!fast && l2 !== 0) {
-    throw new Error(`${op}: l2Regularizer is only supported with fast: true`);
-  }
+  // NOTE: as TensorFlow's MatrixSolveLs kernel, fast: false ignores l2Regularizer.
+  if (options.fast === false) return matmul(pinv(a), rhsInput(op, a, rhs));
+  // The matrix keeps its own batch dims: matmul and choleskySolve broadcast, so each
+  // Gram matrix is factored once, not once per rhs it is broadcast against.
+  const [, b] = broadcastSolveOperands(op, a, rhs);
+  const [m, n] = a.shape.slice(-2);
   const ridge = (t: Tensor, size: number) =>
     l2 === 0 ? t : add(t, identity(size, a.dtype, a.backend, l2));
-  if (fast && m >= n) {
+  if (m >= n) {
     const gram = ridge(matmul(a, a, { transposeA: true }), n);
     return choleskySolve(cholesky(gram), matmul(a, b, { transposeA: true }));
   }
-  if (fast) {
-    const gram = ridge(matmul(a, a, { transposeB: true }), m);
-    return matmul(a, choleskySolve(cholesky(gram), b), { transposeA: true });
-  }
-  return matmul(pinv(a), b);
+  const gram = ridge(matmul(a, a, { transposeB: true }), m);
+  return matmul(a, choleskySolve(cholesky(gram), b), { transposeA: true });
 }
 
 /** Options of {@link pinv}. */
