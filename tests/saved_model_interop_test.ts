@@ -50,6 +50,10 @@ async function roundTrip(
         assertClose(ours.cast("float64"), values, { rtol: 1e-5, atol: 1e-5 });
       }
     }
+    // fingerprint.pb: what we wrote equals what TensorFlow's fingerprinting computes.
+    const { written, tensorflow } = tfSide.fingerprint;
+    assertEquals(written, tensorflow, "fingerprint.pb's checksums [saved_model, checkpoint]");
+    assertEquals(written[0] !== "0" && written[1] !== "0", true);
     return tfSide.cli;
   } finally {
     Deno.removeSync(dir, { recursive: true });

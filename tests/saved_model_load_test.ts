@@ -3,9 +3,10 @@
  * (tests/fixtures/saved_model_module: tests/interop/saved_model_write.py's tf.Module,
  * relu(x @ w + b), and TensorFlow's outputs for one input in expected.json) loads, restores
  * its variables and gives TensorFlow's outputs; our own export loads back; every truncation
- * of its saved_model.pb, and every byte flipped, is an error naming the file or a load that
- * still runs, never a crash; an op we cannot run is an error naming it and its node, before
- * anything runs. (Larger TensorFlow models: saved_model_load_interop_test.ts.)
+ * of its saved_model.pb, and every byte flipped, is an error naming the file (flips through
+ * fingerprint.pb's checksum, which the fixture carries as TensorFlow wrote it:
+ * tests/fixtures/make_fingerprint_fixtures.py); an op we cannot run is an error naming it and
+ * its node, before anything runs. (Larger TensorFlow models: saved_model_load_interop_test.ts.)
  */
 import * as tf from "../mod.ts";
 import { assertClose, assertEquals, assertThrowsMatch } from "./helpers.ts";
@@ -13,13 +14,17 @@ import { assertClose, assertEquals, assertThrowsMatch } from "./helpers.ts";
 const FIXTURE = new URL("./fixtures/saved_model_module", import.meta.url).pathname;
 const expected = JSON.parse(Deno.readTextFileSync(`${FIXTURE}/expected.json`));
 
-/** A copy of the fixture whose saved_model.pb is `pb`. */
-function withPb(pb: Uint8Array): string {
+/**
+ * A copy of the fixture whose saved_model.pb is `pb`, with TensorFlow's fingerprint.pb
+ * (the checksums load checks) unless `fingerprint` is false.
+ */
+function withPb(pb: Uint8Array, fingerprint = true): string {
   const dir = Deno.makeTempDirSync({ prefix: "saved_model_load_" });
   Deno.mkdirSync(`${dir}/variables`);
   for (const f of ["variables.index", "variables.data-00000-of-00001"]) {
     Deno.copyFileSync(`${FIXTURE}/variables/${f}`, `${dir}/variables/${f}`);
   }
+  if (fingerprint) Deno.copyFileSync(`${FIXTURE}/fingerprint.pb`, `${dir}/fingerprint.pb`);
   Deno.writeFileSync(`${dir}/saved_model.pb`, pb);
   return dir;
 }
@@ -57,7 +62,7 @@ Deno.test("our export loads back and gives the model's outputs", () => {
   }
 });
 
-Deno.test("every truncation of saved_model.pb is a clear error; byte flips never crash", () => {
+Deno.test("every truncation of saved_model.pb and every byte flip is a clear error", () => {
   const pb = Deno.readFileSync(`${FIXTURE}/saved_model.pb`);
   const x = tf.constant(expected.x);
   const attempt = (bytes: Uint8Array): "error" | "loaded" => {
@@ -85,14 +90,46 @@ Deno.test("every truncation of saved_model.pb is a clear error; byte flips never
   for (let n = 0; n < pb.length; n += n < 64 ? 1 : 97) {
     assertEquals(attempt(pb.subarray(0, n)), "error", `truncated to ${n} bytes`);
   }
-  let errors = 0, loads = 0;
+  // With TensorFlow's fingerprint.pb beside it, every flipped byte is an error (the checksum).
+  let flips = 0;
   for (let i = 0; i < pb.length; i += 41) {
     const flipped = pb.slice();
     flipped[i] ^= 0xff;
-    if (attempt(flipped) === "error") errors++;
-    else loads++;
+    assertEquals(attempt(flipped), "error", `byte ${i} flipped`);
+    flips++;
   }
-  assertEquals(errors + loads > 300, true);
+  assertEquals(flips > 300, true);
+});
+
+Deno.test("fingerprint.pb: TensorFlow's checksums are checked, and a bad one is a clear error", () => {
+  const pb = Deno.readFileSync(`${FIXTURE}/saved_model.pb`);
+  // A well-formed change: the op Relu renamed Relv (same length).
+  const flipped = pb.slice();
+  flipped[new TextDecoder("latin1").decode(pb).indexOf("\x12\x04Relu") + 5] = 0x76;
+  const failsWith = (dir: string, pattern: RegExp) => {
+    try {
+      assertThrowsMatch(() => tf.savedModel.load(dir), pattern);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  };
+  failsWith(
+    withPb(flipped),
+    /saved_model\.pb does not match the checksum in .*fingerprint\.pb: it was changed or damaged/,
+  );
+  // Without fingerprint.pb the same bytes are not checked (TensorFlow before 2.11 wrote none):
+  // the load goes on to the op check.
+  failsWith(withPb(flipped, false), /uses op Relv, which this library cannot run/);
+  // A changed variables.index breaks the checkpoint hash.
+  const index = withPb(pb);
+  const indexBytes = Deno.readFileSync(`${index}/variables/variables.index`);
+  indexBytes[3] ^= 0x10;
+  Deno.writeFileSync(`${index}/variables/variables.index`, indexBytes);
+  failsWith(index, /variables\.index does not match the checksum in .*fingerprint\.pb/);
+  // A malformed fingerprint.pb names itself.
+  const bad = withPb(pb);
+  Deno.writeFileSync(`${bad}/fingerprint.pb`, new Uint8Array([0x08]));
+  failsWith(bad, /fingerprint\.pb: malformed or truncated varint/);
 });
 
 Deno.test("an op this library cannot run is an error naming it and its node", () => {
@@ -103,7 +140,7 @@ Deno.test("an op this library cannot run is an error naming it and its node", ()
   assertEquals(at > 0, true);
   const changed = pb.slice();
   changed[at + 5] = "v".charCodeAt(0);
-  const dir = withPb(changed);
+  const dir = withPb(changed, false); // no fingerprint.pb: its checksum would refuse the change
   try {
     assertThrowsMatch(
       () => tf.savedModel.load(dir),

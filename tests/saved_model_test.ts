@@ -78,7 +78,7 @@ Deno.test("a save writes the model's files and replaces an earlier model whole",
     w.assign([[5, 6], [7, 8]]);
     tf.savedModel.save(null, `${dir}/m`, { signatures });
     assertEquals(entries(dir), ["m"]);
-    assertEquals(entries(`${dir}/m`), ["saved_model.pb", "variables"]);
+    assertEquals(entries(`${dir}/m`), ["fingerprint.pb", "saved_model.pb", "variables"]);
     assertEquals(entries(`${dir}/m/variables`), [
       "variables.data-00000-of-00001",
       "variables.index",

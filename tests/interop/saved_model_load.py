@@ -3,7 +3,8 @@
 Usage: saved_model_load.py DIR INPUTS_JSON
 INPUTS_JSON maps signature -> input name -> {"shape": [...], "dtype": "float32", "data": [...]}.
 Prints JSON: the signatures TensorFlow sees, each signature's outputs (name -> flat values and
-shape), and what `saved_model_cli show --all` printed.
+shape), what `saved_model_cli show --all` printed, and the checksums of fingerprint.pb as
+written and as TensorFlow's own fingerprinting computes them from the files (decimal strings).
 """
 import json
 import os
@@ -12,6 +13,8 @@ import sys
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import fingerprint_pb2
+from tensorflow.python.saved_model.pywrap_saved_model import fingerprinting
 
 
 def main(directory, inputs_path):
@@ -34,6 +37,13 @@ def main(directory, inputs_path):
     shown = subprocess.run([cli, "show", "--dir", directory, "--all"],
                            capture_output=True, text=True, check=True)
     result["cli"] = shown.stdout
+    written = tf.saved_model.experimental.read_fingerprint(directory)
+    recomputed = fingerprint_pb2.FingerprintDef.FromString(
+        fingerprinting.CreateFingerprintDef(directory))
+    result["fingerprint"] = {
+        "written": [str(written.saved_model_checksum), str(written.checkpoint_hash)],
+        "tensorflow": [str(recomputed.saved_model_checksum), str(recomputed.checkpoint_hash)],
+    }
     print(json.dumps(result))
 
 

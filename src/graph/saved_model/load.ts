@@ -17,6 +17,8 @@ import { loadCheckpoint } from "../../train/checkpoint_utils.ts";
 import { ProtobufError } from "../../io/protobuf.ts";
 import { type DecodedTensor, decodeSavedModel, type MetaGraph, type Node } from "./decode.ts";
 import { dtypeOfCode } from "../../train/bundle/protos.ts";
+import { fingerprint64 } from "../../io/farmhash.ts";
+import { decodeFingerprint, savedModelChecksum } from "./fingerprint.ts";
 import { OUTPUT_ARGS, type Strings, TF_OPS, type Value, VariableHandle } from "./tf_ops.ts";
 
 /** A loaded SavedModel. */
@@ -229,6 +231,7 @@ export function load(dir: string): LoadedModel {
   let meta: MetaGraph;
   try {
     meta = decodeSavedModel(bytes, what);
+    checkFingerprint(dir.replace(/\/+$/, ""), bytes);
   } catch (error) {
     const reason = error instanceof ProtobufError || error instanceof TypeError
       ? error.message
@@ -289,4 +292,41 @@ export function load(dir: string): LoadedModel {
   }
   const variables = [...model.handles.values()].flatMap((h) => (h.variable ? [h.variable] : []));
   return { signatures: out, variables };
+}
+
+/**
+ * Checks saved_model.pb, and variables/variables.index, against the checksums TensorFlow
+ * wrote into fingerprint.pb (when there is one: TensorFlow 2.11 on writes it, and so does
+ * tf.savedModel.save), so a changed or damaged file is an error rather than a model that
+ * loads with wrong values. A model without fingerprint.pb is loaded unchecked.
+ */
+function checkFingerprint(dir: string, pb: Uint8Array): void {
+  const path = `${dir}/fingerprint.pb`;
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw new TypeError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  const stored = decodeFingerprint(bytes, path);
+  const damaged = (file: string) =>
+    new TypeError(
+      `${file} does not match the checksum in ${path}: it was changed or damaged after it was written`,
+    );
+  if (stored.savedModelChecksum !== 0n) {
+    if (savedModelChecksum(pb, `${dir}/saved_model.pb`) !== stored.savedModelChecksum) {
+      throw damaged(`${dir}/saved_model.pb`);
+    }
+  }
+  if (stored.checkpointHash !== 0n) {
+    const index = `${dir}/variables/variables.index`;
+    let data: Uint8Array | undefined;
+    try {
+      data = Deno.readFileSync(index);
+    } catch {
+      // No checkpoint: restoring reports it, naming the file.
+    }
+    if (data !== undefined && fingerprint64(data) !== stored.checkpointHash) throw damaged(index);
+  }
 }

@@ -6,6 +6,8 @@
  * attr_value.proto (AttrValue, ListValue), tensor.proto / tensor_shape.proto (TensorProto,
  * TensorShapeProto) and saver.proto (SaverDef). A map<string, M> field is a repeated entry
  * message with the key as field 1 and the value as field 2.
+ * Fields are written as TensorFlow's C++ serialises them (in field-number order, proto3
+ * defaults left out), so fingerprint.pb's checksum is TensorFlow's (fingerprint.ts).
  * @module
  */
 import type { DType, TypedArray } from "../../dtype.ts";
@@ -70,7 +72,11 @@ export interface MetaGraph {
 const encoder = new TextEncoder();
 
 function writeShape(w: ProtoWriter, shape: readonly number[]): void {
-  for (const d of shape) w.message(2, (dim) => dim.varint(1, d));
+  for (const d of shape) {
+    w.message(2, (dim) => {
+      if (d !== 0) dim.varint(1, d);
+    });
+  }
 }
 
 function writeTensor(w: ProtoWriter, t: TensorValue): void {
@@ -82,7 +88,14 @@ function writeTensor(w: ProtoWriter, t: TensorValue): void {
   }
   w.varint(1, codeOfDType(t.dtype));
   w.message(2, (s) => writeShape(s, t.shape));
-  w.bytes(4, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  if (t.data.byteLength > 0) {
+    w.bytes(4, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+}
+
+/** A packed repeated field; an empty one is left out, as TensorFlow's C++ writes it. */
+function packedUnlessEmpty(w: ProtoWriter, field: number, values: readonly number[]): void {
+  if (values.length > 0) w.packedVarints(field, values);
 }
 
 function writeAttr(w: ProtoWriter, v: AttrValue): void {
@@ -93,8 +106,8 @@ function writeAttr(w: ProtoWriter, v: AttrValue): void {
   else if ("type" in v) w.varint(6, v.type);
   else if ("shape" in v) w.message(7, (s) => writeShape(s, v.shape));
   else if ("tensor" in v) w.message(8, (t) => writeTensor(t, v.tensor));
-  else if ("ints" in v) w.message(1, (l) => l.packedVarints(3, v.ints));
-  else if ("types" in v) w.message(1, (l) => l.packedVarints(6, v.types));
+  else if ("ints" in v) w.message(1, (l) => packedUnlessEmpty(l, 3, v.ints));
+  else if ("types" in v) w.message(1, (l) => packedUnlessEmpty(l, 6, v.types));
   else w.message(1, (l) => v.strings.forEach((s) => l.bytes(2, encoder.encode(s))));
 }
 
@@ -129,7 +142,6 @@ export function encodeSavedModel(meta: MetaGraph): Uint8Array {
   w.varint(1, 1); // saved_model_schema_version
   w.message(2, (m) => {
     m.message(1, (info) => {
-      info.string(1, "");
       for (const tag of meta.tags) info.string(4, tag);
       // NOTE: TensorFlow parses tensorflow_version as a version number when present.
       if (meta.tensorflowVersion) info.string(5, meta.tensorflowVersion);
@@ -145,7 +157,6 @@ export function encodeSavedModel(meta: MetaGraph): Uint8Array {
         s.string(2, saver.saveTensor);
         s.string(3, saver.restoreOp);
         s.varint(4, 5);
-        s.bool(5, false);
         s.float(6, 10000);
         s.varint(7, 2); // V2
       });

@@ -7,7 +7,9 @@
  *   an AssignVariableOp per variable) named by the SaverDef: TensorFlow 2 loads such a model
  *   (one without an object graph) by running that restore op on `variables/variables`;
  * - variables/: the variables' values in the tensor bundle format of our checkpoints, keyed
- *   by variable name.
+ *   by variable name;
+ * - fingerprint.pb: TensorFlow's checksums of saved_model.pb and the variables' index
+ *   (fingerprint.ts), which tf.savedModel.load checks.
  * Unknown dimensions (null) are found by tracing twice (unknown_dims.ts).
  * Everything is checked and encoded before anything is written; the directory is written
  * beside its place and renamed into it, so a failed save leaves no half-written model.
@@ -21,6 +23,7 @@ import { describe } from "../../shape.ts";
 import { codeOfDType } from "../../train/bundle/protos.ts";
 import { dataFilename, encodeBundle, indexFilename } from "../../train/bundle/bundle.ts";
 import { dirname, syncDirectory, writeFileAtomic } from "../../io/atomic_file.ts";
+import { encodeFingerprint } from "./fingerprint.ts";
 import type { OperandTemplate, ResultTemplate } from "../graph.ts";
 import type { TracedVariable } from "../hooks.ts";
 import { traceRun } from "../trace.ts";
@@ -277,12 +280,14 @@ function writeDirectory(
   const trimmed = dir.replace(/\/+$/, "");
   const staging = `${trimmed}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   const old = `${trimmed}.old-${crypto.randomUUID().slice(0, 8)}`;
+  const fingerprint = encodeFingerprint(pb, bundle.index, `${trimmed}/saved_model.pb`);
   try {
     Deno.mkdirSync(`${staging}/variables`, { recursive: true });
     const prefix = `${staging}/variables/variables`;
     writeFileAtomic(dataFilename(prefix), bundle.data);
     writeFileAtomic(indexFilename(prefix), [bundle.index]);
     writeFileAtomic(`${staging}/saved_model.pb`, [pb]);
+    writeFileAtomic(`${staging}/fingerprint.pb`, [fingerprint]);
     let replaced = false;
     try {
       Deno.renameSync(trimmed, old);
