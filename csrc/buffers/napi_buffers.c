@@ -118,13 +118,22 @@ typedef struct account {
 } account;
 
 #define HEADROOM_MIN_BYTES ((int64_t)256 << 20)
-#define COLLECT_JOLT_BYTES ((int64_t)1 << 40) /* above any hard limit V8 sets */
+#define COLLECT_JOLT_STEP ((int64_t)1 << 34) /* 16 GiB: above any hard limit V8 sets */
 
-/* One synchronous full collection of env's isolate, V8's count left as it was. */
+/* Jolts made so far, in any isolate: each jolt is one step larger than the last. */
+static _Atomic int64_t jolts;
+
+/* One synchronous full collection of env's isolate, V8's count left as it was.
+ * NOTE: V8 collects synchronously only when its external count passes the count it had at
+ * the last mark-compact by its hard limit, and that base is taken during the collection,
+ * while the jolt is still counted. A jolt of a fixed size therefore collects only once per
+ * isolate (measured with --trace-gc: later ones started nothing), so each jolt is larger
+ * than any before it (for 2^28 collections, then the steps start again). */
 static void collect_now(napi_env env) {
+  int64_t jolt = (atomic_fetch_add(&jolts, 1) % ((int64_t)1 << 28) + 1) * COLLECT_JOLT_STEP;
   int64_t total;
-  (void)napi.adjust_external_memory(env, COLLECT_JOLT_BYTES, &total);
-  (void)napi.adjust_external_memory(env, -COLLECT_JOLT_BYTES, &total);
+  (void)napi.adjust_external_memory(env, jolt, &total);
+  (void)napi.adjust_external_memory(env, -jolt, &total);
 }
 
 /* Counts a new block of `bytes` in owner's account and collects when garbage may exceed the
