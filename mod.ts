@@ -47,7 +47,13 @@ export { runtimeInfo } from "./src/backend/cpu/runtime_info.ts";
 export type { RuntimeInfo } from "./src/backend/cpu/runtime_info.ts";
 export type { CpuLevel } from "./src/native/cpu_level.ts";
 export { device, numGpus } from "./src/device.ts";
-export { getMemoryInfo, initGpus, type MemoryInfo } from "./src/backend/webgpu/discovery.ts";
+export {
+  getMemoryInfo,
+  initGpus,
+  type MemoryInfo,
+  setGpuMemoryLimit,
+} from "./src/backend/webgpu/discovery.ts";
+export { GpuMemoryError } from "./src/backend/webgpu/memory.ts";
 export { constant } from "./src/ops/convert.ts";
 export type { ConstantOptions } from "./src/ops/convert.ts";
 export {

@@ -42,7 +42,7 @@ import {
 } from "./matmul.ts";
 import { deviceItemSize, deviceType } from "./types.ts";
 import { CommandQueue } from "./queue.ts";
-import { BufferPool } from "./memory.ts";
+import { BufferPool, memoryLimitFromEnv } from "./memory.ts";
 import { GpuStorage } from "./storage.ts";
 
 export { GpuStorage };
@@ -72,7 +72,8 @@ export class WebGpuBackend implements Backend<GpuStorage> {
 
   constructor(readonly device: string, readonly gpu: GPUDevice, readonly adapterName: string) {
     this.queue = new CommandQueue(gpu, device);
-    this.memory = new BufferPool(gpu, storageUsage());
+    this.memory = new BufferPool(gpu, storageUsage(), () => this.queue.flush());
+    this.memory.limit = memoryLimitFromEnv();
   }
 
   // --- storage
@@ -102,7 +103,7 @@ export class WebGpuBackend implements Backend<GpuStorage> {
           `(${limit} bytes, ${this.adapterName})`,
       );
     }
-    const storage = new GpuStorage(this, this.memory.take(bytes), bytes);
+    const storage = new GpuStorage(this, this.memory.take(bytes, op), bytes);
     this.memory.track(storage, storage.buffer);
     noteBorn(storage);
     return storage;

@@ -11,6 +11,7 @@ import { backendForDevice, gpuBackends, registerGpu } from "../registry.ts";
 import { canonicalDevice } from "../../device.ts";
 import { describe } from "../../shape.ts";
 import { WebGpuBackend } from "./backend.ts";
+import { parseMemorySize } from "./memory.ts";
 
 /** What discovery reads of an adapter. */
 export interface AdapterFacts {
@@ -73,6 +74,8 @@ export interface MemoryInfo {
   peak: number;
   /** In freed buffers the device keeps for reuse. */
   pooled: number;
+  /** The most `current` and `pooled` may hold together (setGpuMemoryLimit); Infinity: none. */
+  limit: number;
 }
 
 /**
@@ -84,22 +87,40 @@ export interface MemoryInfo {
  * ```
  */
 export function getMemoryInfo(device: string = "/gpu:0"): MemoryInfo {
+  const { liveBytes, peakBytes, pooledBytes, limit } = gpuBackend("getMemoryInfo", device).memory;
+  return { current: liveBytes, peak: peakBytes, pooled: pooledBytes, limit };
+}
+
+/**
+ * Bounds a GPU's memory: the bytes its tensors hold plus its pool of freed buffers may not
+ * pass `limit` (bytes, or a size such as "2GiB"; null: no limit, the default unless
+ * EAGER_GPU_MEMORY_LIMIT is set), as TensorFlow's per-device `memory_limit`. An allocation
+ * that would pass it first reclaims garbage tensors and empties the pool, then raises a
+ * GpuMemoryError naming the request (docs/webgpu.md, "Memory").
+ * @example
+ * ```ts
+ * import * as tf from "../../../mod.ts";
+ * if (await tf.initGpus() > 0) tf.setGpuMemoryLimit("1GiB", "/gpu:0");
+ * ```
+ */
+export function setGpuMemoryLimit(limit: number | string | null, device: string = "/gpu:0"): void {
+  const bytes = limit === null ? Infinity : parseMemorySize(limit, "setGpuMemoryLimit");
+  gpuBackend("setGpuMemoryLimit", device).memory.limit = bytes;
+}
+
+/** The WebGPU backend behind `device`, or an error naming `op`. */
+function gpuBackend(op: string, device: string): WebGpuBackend {
   if (typeof device !== "string") {
-    throw new TypeError(
-      `getMemoryInfo: device must be a name such as "/gpu:0", got ${describe(device)}`,
-    );
+    throw new TypeError(`${op}: device must be a name such as "/gpu:0", got ${describe(device)}`);
   }
   let backend;
   try {
     backend = backendForDevice(canonicalDevice(device));
   } catch (error) {
-    throw new Error(`getMemoryInfo: ${(error as Error).message}`, { cause: error });
+    throw new Error(`${op}: ${(error as Error).message}`, { cause: error });
   }
   if (!(backend instanceof WebGpuBackend)) {
-    throw new Error(
-      `getMemoryInfo: ${device} is not a GPU (for the CPU see Deno.memoryUsage())`,
-    );
+    throw new Error(`${op}: ${device} is not a GPU (for the CPU see Deno.memoryUsage())`);
   }
-  const { liveBytes, peakBytes, pooledBytes } = backend.memory;
-  return { current: liveBytes, peak: peakBytes, pooled: pooledBytes };
+  return backend;
 }
