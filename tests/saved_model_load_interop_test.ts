@@ -1,7 +1,8 @@
 /**
  * SavedModels that TensorFlow 2.21 writes (tests/interop/saved_model_write.py in the interop
  * venv: a tf.Module, the guide's MNIST convnet, a Dense/BatchNormalization/Dropout model and
- * an LSTM (a While loop over TensorLists) and ResNet-50 exported by Keras, and a tf.cond) load with
+ * an LSTM (a While loop over TensorLists) and ResNet-50 exported by Keras, a tf.cond and a
+ * tf.switch_case on an index in range and out of it) load with
  * tf.savedModel.load and give TensorFlow's outputs.
  */
 import * as tf from "../mod.ts";
@@ -17,7 +18,16 @@ Deno.test("TensorFlow-written SavedModels load and give TensorFlow's outputs", a
   const dir = Deno.makeTempDirSync({ prefix: "saved_model_load_interop_" });
   try {
     const cases: Record<string, Case> = JSON.parse(await runPython("saved_model_write.py", [dir]));
-    assertEquals(Object.keys(cases), ["module", "convnet", "dense_bn", "lstm", "cond", "resnet50"]);
+    assertEquals(Object.keys(cases), [
+      "module",
+      "convnet",
+      "dense_bn",
+      "lstm",
+      "cond",
+      "switch",
+      "switch_default",
+      "resnet50",
+    ]);
     for (const [name, c] of Object.entries(cases)) {
       const loaded = tf.savedModel.load(`${dir}/${name}`);
       const x = tf.constant(Float32Array.from(c.input.data), "float32", { shape: c.input.shape });

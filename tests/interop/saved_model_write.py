@@ -6,7 +6,8 @@ convnet/ (the guide's MNIST convnet as a Keras model, exported), dense_bn/ (Kera
 BatchNormalization with moved statistics, Dropout and softmax, exported), lstm/ (Keras LSTM and
 Dense, exported: a While loop over TensorLists), resnet50/ (keras.applications.ResNet50 with
 random weights, exported), cond/ (a tf.Module whose function branches with tf.cond: an If or
-StatelessIf node). Prints JSON: for
+StatelessIf node), switch/ and switch_default/ (tf.switch_case: a Case node, run on an index in
+range and on one past the branches, which runs the last). Prints JSON: for
 each, the input it was run on and TensorFlow's outputs (name -> shape and flat values).
 """
 import json
@@ -31,6 +32,16 @@ class Branching(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
     def __call__(self, x):
         y = tf.cond(tf.reduce_sum(x) > 0, lambda: tf.nn.relu(x) * 2.0, lambda: -x)
+        return {"y": y}
+
+
+class Switching(tf.Module):
+    """tf.switch_case (a Case node) on an index read from the input: x[0, 0] as an integer."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+    def __call__(self, x):
+        index = tf.cast(x[0, 0], tf.int32)
+        y = tf.switch_case(index, [lambda: x * 2.0, lambda: -x, lambda: tf.nn.relu(x) + 1.0])
         return {"y": y}
 
 
@@ -96,6 +107,12 @@ def main(root):
     branching = Branching()
     tf.saved_model.save(branching, f"{root}/cond", signatures=branching.__call__)
     cases.append(("cond", np.array([[1, -2, 3], [0.5, 1, -1]], dtype=np.float32)))
+    switching = Switching()
+    for name in ("switch", "switch_default"):
+        tf.saved_model.save(switching, f"{root}/{name}", signatures=switching.__call__)
+    # Index 1 picks the second branch; index 7 is out of range and runs the last one.
+    cases.append(("switch", np.array([[1, -2, 3], [0.5, 1, -1]], dtype=np.float32)))
+    cases.append(("switch_default", np.array([[7, -2, 3], [0.5, 1, -1]], dtype=np.float32)))
     keras.applications.ResNet50(weights=None).export(f"{root}/resnet50", verbose=False)
     cases.append(("resnet50", rng.uniform(size=(1, 224, 224, 3)).astype(np.float32)))
     for name, x in cases:

@@ -39,6 +39,8 @@ export type Attr =
       b: boolean[];
       type: number[];
       shape: (number[] | null)[];
+      /** Function names (a Case's branches). */
+      func: string[];
     };
   };
 
@@ -162,10 +164,18 @@ export function decodeTensor(bytes: Uint8Array, what: string): DecodedTensor {
   return { dtype, shape, values };
 }
 
+/** A NameAttrList's function name. */
+function funcName(bytes: Uint8Array, what: string): string {
+  const name = first(parseMessage(bytes, what), 1);
+  return name ? asString(name, what) : "";
+}
+
 function decodeAttr(bytes: Uint8Array, what: string): Attr {
   const fields = parseMessage(bytes, what);
   const f = fields[fields.length - 1];
-  if (f === undefined) return { list: { s: [], i: [], f: [], b: [], type: [], shape: [] } };
+  if (f === undefined) {
+    return { list: { s: [], i: [], f: [], b: [], type: [], shape: [], func: [] } };
+  }
   switch (f.field) {
     case 1: {
       const l = parseMessage(f.bytes, what);
@@ -177,6 +187,7 @@ function decodeAttr(bytes: Uint8Array, what: string): Attr {
           b: numbers(l, 5, "varint").map((x) => x !== 0),
           type: numbers(l, 6, "varint"),
           shape: fieldsOf(l, 7).map((x) => decodeShape(x.bytes, what)),
+          func: fieldsOf(l, 9).map((x) => funcName(x.bytes, what)),
         },
       };
     }
@@ -194,10 +205,8 @@ function decodeAttr(bytes: Uint8Array, what: string): Attr {
       return { shape: decodeShape(f.bytes, what) };
     case 8:
       return { tensor: decodeTensor(f.bytes, what) };
-    case 10: {
-      const name = first(parseMessage(f.bytes, what), 1);
-      return { func: name ? asString(name, what) : "" };
-    }
+    case 10:
+      return { func: funcName(f.bytes, what) };
     default:
       return { s: new Uint8Array(0) };
   }

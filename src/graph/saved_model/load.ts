@@ -194,12 +194,16 @@ function checkOps(meta: MetaGraph, roots: readonly string[], what: string): void
         );
       }
       for (const f of node.attrs.values()) {
-        if (!("func" in f) || seenFunctions.has(f.func)) continue; // f, or a While's cond and body
-        seenFunctions.add(f.func);
-        const fn = meta.functions.get(f.func);
-        if (!fn) continue;
-        const nodes = new Map(fn.nodes.map((n) => [n.name, n]));
-        check(nodes, [...fn.ret.values()], ` (in function ${fn.name})`);
+        // f, a While's cond and body, an If's branches, or a Case's list of branches
+        const called = "func" in f ? [f.func] : "list" in f ? f.list.func : [];
+        for (const name of called) {
+          if (seenFunctions.has(name)) continue;
+          seenFunctions.add(name);
+          const fn = meta.functions.get(name);
+          if (!fn) continue;
+          const nodes = new Map(fn.nodes.map((n) => [n.name, n]));
+          check(nodes, [...fn.ret.values()], ` (in function ${fn.name})`);
+        }
       }
       stack.push(...node.inputs);
     }

@@ -342,6 +342,20 @@ export const TF_OPS: Record<string, Impl> = {
     return c.call(funcAttr(c, taken ? "then_branch" : "else_branch"), c.inputs.slice(1));
   },
   StatelessIf: (c) => TF_OPS.If(c),
+  // tf.switch_case: an index out of range runs the last branch (the default), as TensorFlow.
+  Case: (c) => {
+    const branches = c.attr("branches");
+    if (!branches || !("list" in branches) || branches.list.func.length === 0) {
+      throw new TypeError(`Case ${c.name}: no branches`);
+    }
+    const names = branches.list.func;
+    const index = Number(tensorIn(c, 0).dataSync()[0]);
+    const k = Number.isInteger(index) && index >= 0 && index < names.length
+      ? index
+      : names.length - 1;
+    return c.call(names[k], c.inputs.slice(1));
+  },
+  StatelessCase: (c) => TF_OPS.Case(c),
   TensorListReserve: (
     c,
   ) => [
