@@ -467,6 +467,57 @@ Deno.test({
 });
 
 Deno.test({
+  name: "WebGPU: sort, argsort and topK match the CPU: ties, NaN, -0, infinities, every dtype",
+  ignore,
+  async fn() {
+    const r = rng(93);
+    const special = [NaN, -0, 0, Infinity, -Infinity, 2.5, -2.5];
+    for (const dtype of ["float32", "int32", "int64", "uint8"] as const) {
+      for (const shape of [[9], [3, 40], [2, 0], [4, 1], [2, 1000], [2, 3, 5]]) {
+        const size = shape.reduce((a, b) => a * b, 1);
+        // Few distinct values, so ties are many; floats also draw the special values.
+        const values = Array.from(
+          { length: size },
+          () =>
+            dtype === "float32" && r() < 0.3
+              ? pick(r, special)
+              : int(r, dtype === "uint8" ? 0 : -6, 6),
+        );
+        let x = tf.device(
+          CPU,
+          () => tf.constant(values, dtype === "int64" ? "float32" : dtype, { shape }),
+        );
+        if (dtype === "int64") x = tf.device(CPU, () => tf.cast(x, "int64"));
+        const what = `${dtype} ${JSON.stringify(shape)}`;
+        for (const direction of ["ASCENDING", "DESCENDING"] as const) {
+          await same(`sort ${what} ${direction}`, [x], ([t]) => tf.sort(t, { direction }));
+          await same(`argsort ${what} ${direction}`, [x], ([t]) => tf.argsort(t, { direction }));
+          if (shape.length > 1) {
+            await same(
+              `sort ${what} ${direction} axis 0`,
+              [x],
+              ([t]) => tf.sort(t, { direction, axis: 0 }),
+            );
+          }
+        }
+        const n = shape[shape.length - 1];
+        for (const k of new Set([0, Math.min(1, n), Math.min(3, n), n])) {
+          await same(`topK ${what} k ${k} values`, [x], ([t]) => tf.math.topK(t, { k }).values);
+          await same(`topK ${what} k ${k} indices`, [x], ([t]) => tf.math.topK(t, { k }).indices);
+        }
+      }
+    }
+    // -0 keeps its sign bit and NaN its place, as on the CPU (compared by bits).
+    const signed = tf.device(CPU, () => tf.constant([0, -0, NaN, -1, -0, 0]));
+    const bits = async (t: Tensor) => {
+      const v = await t.data() as Float32Array;
+      return [...new Uint32Array(v.buffer, v.byteOffset, v.length)];
+    };
+    assertEquals(await bits(tf.sort(signed.gpu())), await bits(tf.sort(signed)));
+  },
+});
+
+Deno.test({
   name: "WebGPU: reads are asynchronous, devices do not mix, other ops name the device",
   ignore,
   async fn() {

@@ -55,6 +55,7 @@ import { lstmStep, lstmStepGrad } from "./recurrent.ts";
 import { resample2d } from "./resample.ts";
 import { scan } from "./scan.ts";
 import { searchSorted } from "./search.ts";
+import { sort, topK } from "./sort.ts";
 
 /** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
  * without WebGPU can still load this module. */
@@ -466,6 +467,12 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
   searchSorted(...args: Parameters<NonNullable<Backend<GpuStorage>["searchSorted"]>>): void {
     searchSorted(this, ...args);
+  }
+  sort(...args: Parameters<NonNullable<Backend<GpuStorage>["sort"]>>): void {
+    sort(this, ...args);
+  }
+  topK(...args: Parameters<NonNullable<Backend<GpuStorage>["topK"]>>): void {
+    topK(this, ...args);
   }
 
   // --- helpers
