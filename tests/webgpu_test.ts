@@ -9,7 +9,8 @@
  */
 import * as tf from "../mod.ts";
 import { arrayType, type DType } from "../src/dtype.ts";
-import type { Tensor } from "../src/tensor.ts";
+import { Tensor } from "../src/tensor.ts";
+import { Reduce } from "../src/native/codes.ts";
 import { isSoftwareAdapter } from "../src/backend/webgpu/discovery.ts";
 import { assertClose, assertEquals, assertThrowsMatch, rng } from "./helpers.ts";
 import { useWebGpu } from "./backends/webgpu.ts";
@@ -514,6 +515,64 @@ Deno.test({
       return [...new Uint32Array(v.buffer, v.byteOffset, v.length)];
     };
     assertEquals(await bits(tf.sort(signed.gpu())), await bits(tf.sort(signed)));
+  },
+});
+
+Deno.test({
+  name: "WebGPU: unsorted segment max, min and prod match the CPU, NaN and dropped ids included",
+  ignore,
+  async fn() {
+    const r = rng(94);
+    const ops = [
+      ["max", tf.math.unsortedSegmentMax],
+      ["min", tf.math.unsortedSegmentMin],
+      ["prod", tf.math.unsortedSegmentProd],
+    ] as const;
+    for (const dtype of ["float32", "int32", "int64", "uint8"] as const) {
+      for (const idType of ["int32", "int64"] as const) {
+        // [rows, inner, segments]; 40,000 rows take two passes of the kernel.
+        for (const [rows, inner, segments] of [[7, 3, 4], [0, 2, 3], [12, 1, 5], [40_000, 1, 3]]) {
+          const values = Array.from(
+            { length: rows * inner },
+            () => dtype === "float32" && r() < 0.05 ? NaN : int(r, dtype === "uint8" ? 0 : -3, 3),
+          );
+          let data = tf.device(
+            CPU,
+            () =>
+              tf.constant(values, dtype === "int64" ? "float32" : dtype, { shape: [rows, inner] }),
+          );
+          if (dtype === "int64") data = tf.device(CPU, () => tf.cast(data, "int64"));
+          // Ids past either end are dropped; segment `segments - 1` is often empty.
+          const ids = tf.device(CPU, () =>
+            tf.cast(
+              tf.constant(
+                Array.from({ length: rows }, () => int(r, -1, segments)),
+                "int32",
+              ),
+              idType,
+            ));
+          for (const [name, f] of ops) {
+            if (name === "prod" && rows > 100) continue; // products of 40,000 rows overflow
+            await same(
+              `unsortedSegment ${name} ${dtype} ${idType} [${rows}, ${inner}] -> ${segments}`,
+              [data, ids],
+              ([d, i]) => f(d, i, segments),
+            );
+          }
+        }
+      }
+    }
+    // Empty segments as 0 (the sorted segment ops' convention; those read ids on the host, so
+    // the kernel is called directly here): segments 1 and 3 are empty.
+    const data = tf.device(CPU, () => tf.constant([[1, 2], [3, 4], [5, 6]]));
+    const ids = tf.device(CPU, () => tf.constant([0, 2, 0], "int32"));
+    const direct = async (d: Tensor, i: Tensor) => {
+      const out = d.backend.allocateOutput("float32", 8, "test");
+      d.backend.segmentReduce!("test", Reduce.MAX, d, i, [3, 2, 4], true, out);
+      return [...await new Tensor(out, "float32", [4, 2]).data()];
+    };
+    assertEquals(await direct(data.gpu(), ids.gpu()), await direct(data, ids));
+    assertEquals(await direct(data, ids), [5, 6, 0, 0, 3, 4, 0, 0]);
   },
 });
 

@@ -56,6 +56,7 @@ import { resample2d } from "./resample.ts";
 import { scan } from "./scan.ts";
 import { searchSorted } from "./search.ts";
 import { sort, topK } from "./sort.ts";
+import { segmentReduce } from "./segment.ts";
 
 /** The usage of every storage buffer. NOTE: read at first use, not at import: a runtime
  * without WebGPU can still load this module. */
@@ -467,6 +468,9 @@ export class WebGpuBackend implements Backend<GpuStorage> {
   }
   searchSorted(...args: Parameters<NonNullable<Backend<GpuStorage>["searchSorted"]>>): void {
     searchSorted(this, ...args);
+  }
+  segmentReduce(...args: Parameters<NonNullable<Backend<GpuStorage>["segmentReduce"]>>): void {
+    segmentReduce(this, ...args);
   }
   sort(...args: Parameters<NonNullable<Backend<GpuStorage>["sort"]>>): void {
     sort(this, ...args);
