@@ -1,10 +1,10 @@
 /**
  * The WebGPU device's random fills (src/backend/webgpu/random.ts) against the CPU's Philox
- * streams: float32 and int32 uniforms bit for bit, normals and truncated normals to 1e-6
+ * streams: float32, int32 and int64 uniforms bit for bit, normals and truncated normals to 1e-6
  * relative with the same redraws, over seeds, shapes (empty, rank 0, sizes not a multiple of
  * a block's 4, a grid of more than 65,535 workgroups) and parameters (through the ops, and
- * straight through both backends' randomFill with any doubles and 64-bit seeds); float64 and
- * int64 fills are errors. Runs on llvmpipe as tests/webgpu_test.ts does; without an adapter
+ * straight through both backends' randomFill with any doubles and 64-bit seeds); float64
+ * fills and int64 normals are errors. Runs on llvmpipe as tests/webgpu_test.ts does; without an adapter
  * the device tests are reported as ignored.
  * @module
  */
@@ -197,7 +197,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "WebGPU random: float64 and int64 fills are errors naming the op and the dtype",
+  name: "WebGPU random: float64 fills and int64 normals are errors naming the op and the dtype",
   ignore,
   fn() {
     const on = (f: () => unknown) => () => tf.device(GPU, f);
@@ -209,11 +209,13 @@ Deno.test({
         new RegExp(`^${name}: float64 .*GPU:0`),
       );
     }
-    assertThrowsMatch(
-      on(() => tf.randomUniform([3], { dtype: "int64", maxval: 5 })),
-      /^randomUniform: a random fill of int64 is not implemented on .*device:GPU:0/,
-    );
     const gpu = gpuBackend(), out = gpu.allocateOutput("float32", 4, "test");
+    const out64 = gpu.allocateOutput("int64", 4, "test");
+    assertThrowsMatch(
+      () => gpu.randomFill("randomNormal", RandomDist.NORMAL, "int64", [1n, 0n], [0, 1], out64, 4),
+      /^randomNormal: a normal fill of int64 is undefined/,
+    );
+    new Tensor(out64, "int64", [4]).dispose();
     for (const dist of [RandomDist.UNIFORM, RandomDist.NORMAL, RandomDist.TRUNCATED_NORMAL]) {
       assertThrowsMatch(
         () => gpu.randomFill("truncatedNormal", dist, "float64", [1n, 0n], [0, 1], out, 4),
@@ -386,6 +388,46 @@ Deno.test({
       const [gpu, cpu] = await fillBoth(RandomDist.UNIFORM, "int32", seeds, params, n);
       assertSameBits(gpu, cpu, `int32 [${params}) seeds ${seeds}`);
     }
+  },
+});
+
+Deno.test({
+  name: "WebGPU random: int64 uniforms over any span, Lemire's redraws included",
+  ignore,
+  async fn() {
+    for (let c = 0; c < 40; c++) {
+      const r = rng(1900 + c);
+      // Spans of 1 to 3, up to 10^6, near 2^32, 2^40, 2^62 and the widest doubles allow.
+      const a = pick(r, [0, -5, int(r, -(2 ** 31), 2 ** 31), -(2 ** 62), -(2 ** 63)]);
+      const span = pick(r, [
+        1,
+        2,
+        3,
+        int(r, 1, 1e6),
+        2 ** 32 - 1,
+        2 ** 32 + 5,
+        2 ** 40 + 3,
+        2 ** 62,
+      ]);
+      // Near 2^63 doubles are 2,048 apart: a span too small to show there is widened.
+      const b = c === 0 ? 2 ** 63 - 1024 : a + span > a ? a + span : a + 2 ** 12;
+      // c = 1: a span of 1.5 x 2^63, whose threshold (2^62) rejects a quarter of the draws.
+      const params: [number, number] = c === 0
+        ? [-(2 ** 63), b]
+        : c === 1
+        ? [-(2 ** 63), 2 ** 62]
+        : [a, b];
+      const seeds: [bigint, bigint] = [seed64(r), seed64(r)];
+      const n = int(r, 1, 2000);
+      const [gpu, cpu] = await fillBoth(RandomDist.UNIFORM, "int64", seeds, params, n);
+      assertEquals([...gpu], [...cpu], `int64 [${params}) seeds ${seeds}`);
+    }
+    // Through the op, a shape that is not a multiple of a block's two elements.
+    const [[gpu], [cpu]] = await bothDevices(
+      5,
+      () => [tf.randomUniform([3, 7], { dtype: "int64", minval: -10, maxval: 10 })],
+    );
+    assertEquals([...gpu], [...cpu]);
   },
 });
 

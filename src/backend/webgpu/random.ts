@@ -27,8 +27,9 @@
  *   CPU's, by an ulp or two, which makes a different choice about 5e-10 per draw (a 1M-element
  *   truncatedNormal differs somewhere about once in 2,000 calls), and that element then holds
  *   an unrelated value. Impossible would mean replaying glibc's logf and sincosf bit for bit.
- * float64 and int64 fills are an error naming the op and the dtype (WGSL has no f64; int64
- * would need Lemire's method on 64-bit words, not built).
+ * - int64 uniforms (Lemire's method on 64-bit words, G = 2), bit for bit: the 128-bit
+ *   product from four mul_wide products.
+ * float64 fills are an error naming the op and the dtype (WGSL has no f64).
  * @module
  */
 import type { DType } from "../../dtype.ts";
@@ -63,12 +64,16 @@ export function randomFill(
   out: GpuStorage,
   n: number,
 ): void {
-  if (dtype !== "float32" && dtype !== "int32") gpu.unsupported(op, `a random fill of ${dtype}`);
+  if (dtype !== "float32" && dtype !== "int32" && dtype !== "int64") {
+    gpu.unsupported(op, `a random fill of ${dtype}`);
+  }
   checkParams(op, dist, dtype, a, b);
   if (n === 0) return;
-  const blocks = Math.ceil(n / GROUP);
+  const blocks = Math.ceil(n / (dtype === "int64" ? 2 : GROUP));
   const head = [n, blocks, ...split64(key), ...split64(stream)];
-  if (dist === RandomDist.UNIFORM && dtype === "int32") {
+  if (dtype === "int64") {
+    gpu.dispatch("random_i64", uniformI64Shader, words(head, uniformI64Words(a, b)), blocks, [out]);
+  } else if (dist === RandomDist.UNIFORM && dtype === "int32") {
     gpu.dispatch("random_i32", uniformI32Shader, words(head, uniformI32Words(a, b)), blocks, [out]);
   } else if (dist === RandomDist.UNIFORM) {
     const step = exactStep(a, b - a);
@@ -91,6 +96,11 @@ function checkParams(op: string, dist: number, dtype: DType, a: number, b: numbe
   if (dist === RandomDist.UNIFORM && dtype === "int32") {
     const int = (v: number) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
     if (int(a) && int(b) && a < b) return;
+  } else if (dist === RandomDist.UNIFORM && dtype === "int64") {
+    const int = (v: number) => Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63;
+    if (int(a) && int(b) && a < b) return;
+  } else if (dist !== RandomDist.UNIFORM && dtype === "int64") {
+    throw new TypeError(`${op}: a normal fill of ${dtype} is undefined`);
   } else if (dist === RandomDist.UNIFORM) {
     if (Number.isFinite(a) && Number.isFinite(b) && a < b) return;
   } else if (dist === RandomDist.NORMAL || dist === RandomDist.TRUNCATED_NORMAL) {
@@ -195,6 +205,15 @@ function uniformI32Words(a: number, b: number): number[] {
   return [a, span, (2 ** 32 - span) % span];
 }
 
+/**
+ * Words of the int64 uniform: a (low, high), span = b - a (low, high) and Lemire's threshold
+ * 2^64 mod span (low, high), computed exactly from the doubles a and b as the CPU does.
+ */
+function uniformI64Words(a: number, b: number): number[] {
+  const lo = BigInt(a), span = BigInt(b) - lo; // span in [1, 2^64 - 1]
+  return [...split64(lo), ...split64(span), ...split64((2n ** 64n - span) % span)];
+}
+
 // ---- WGSL --------------------------------------------------------------------------------
 
 /** The parameter words, the output, the thread's block `blk`, and Philox. */
@@ -228,15 +247,18 @@ fn block_words(blk: u32, attempt: u32) -> vec4<u32> {
 `;
 }
 
-/** The entry point: thread `blk` fills elements i0 .. i0 + m - 1 (m <= 4) with `body`. */
-function entry(body: string): string {
+/**
+ * The entry point: thread `blk` fills elements i0 .. i0 + m - 1 (m <= group: 4, or 2 for
+ * 8-byte elements, which take two words each) with `body`.
+ */
+function entry(body: string, group = GROUP): string {
   return `
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let blk = id.x + id.y * groups.x * ${WORKGROUP}u;
   if (blk >= u32(p[1])) { return; }
-  let i0 = blk * ${GROUP}u;
-  let m = min(${GROUP}u, u32(p[0]) - i0);
+  let i0 = blk * ${group}u;
+  let m = min(${group}u, u32(p[0]) - i0);
   let w = block_words(blk, 0u);
   ${body}
 }
@@ -256,6 +278,54 @@ function uniformI32Shader(): string {
     }
     out[i0 + j] = bitcast<i32>(a + product.y); // a + high word < b: wraps back into int32
   }`);
+}
+
+/**
+ * int64 uniforms on [a, a + span): Lemire's method on 64-bit words x = (w[2j + 1], w[2j]), as
+ * random.c's uniform_i64: the 128-bit product x * span from four 32 x 32 products, its low
+ * half against the threshold (a redraw reads the same slot of the next attempt's block), its
+ * high half added to a with wrapping. Elements are (low, high) word pairs, as the device
+ * stores int64.
+ */
+function uniformI64Shader(): string {
+  return prelude("u32") + `
+fn add_carry(a: u32, b: u32, carry: ptr<function, u32>) -> u32 {
+  let s = a + b;
+  *carry += select(0u, 1u, s < a);
+  return s;
+}
+// x * s for 64-bit x and s given as (low, high): the product's four words, lowest first.
+fn mul128(x: vec2<u32>, s: vec2<u32>) -> vec4<u32> {
+  let p00 = mul_wide(x.x, s.x);
+  let p01 = mul_wide(x.x, s.y);
+  let p10 = mul_wide(x.y, s.x);
+  let p11 = mul_wide(x.y, s.y);
+  var c1 = 0u;
+  let r1 = add_carry(add_carry(p00.y, p01.x, &c1), p10.x, &c1);
+  var c2 = 0u;
+  let r2 = add_carry(add_carry(add_carry(p01.y, p10.y, &c2), p11.x, &c2), c1, &c2);
+  return vec4<u32>(p00.x, r1, r2, p11.y + c2);
+}
+` + entry(
+    `
+  let a = vec2<u32>(bitcast<u32>(p[${HEAD}]), bitcast<u32>(p[${HEAD + 1}]));
+  let span = vec2<u32>(bitcast<u32>(p[${HEAD + 2}]), bitcast<u32>(p[${HEAD + 3}]));
+  let threshold = vec2<u32>(bitcast<u32>(p[${HEAD + 4}]), bitcast<u32>(p[${HEAD + 5}]));
+  for (var j = 0u; j < m; j++) {
+    var product = mul128(vec2<u32>(w[2u * j], w[2u * j + 1u]), span);
+    for (var attempt = 1u;
+         product.y < threshold.y || (product.y == threshold.y && product.x < threshold.x);
+         attempt++) {
+      let retry = block_words(blk, attempt);
+      product = mul128(vec2<u32>(retry[2u * j], retry[2u * j + 1u]), span);
+    }
+    let low = a.x + product.z;
+    let high = a.y + product.w + select(0u, 1u, low < a.x);
+    out[2u * (i0 + j)] = low;
+    out[2u * (i0 + j) + 1u] = high;
+  }`,
+    2,
+  );
 }
 
 /**
