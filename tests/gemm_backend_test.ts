@@ -36,7 +36,7 @@ async function probe(env: Record<string, string>): Promise<Report> {
 const TOLERANCE = 4e-6;
 
 function assertAccurate(report: Report): void {
-  assertEquals(report.products.length, 8);
+  assertEquals(report.products.length, 9);
   for (const { name, backend, openblas } of report.products) {
     for (const [which, errors] of [["backend", backend], ["openblas", openblas]] as const) {
       for (const [i, error] of errors.entries()) {
@@ -56,8 +56,8 @@ Deno.test({
     const report = await probe({});
     assertEquals([report.start, report.forced, report.restored], [ONEDNN, OPENBLAS, ONEDNN]);
     // Over an inner dim of about 1000 the two libraries split the sums differently, so a
-    // product oneDNN made differs in its last bits from OpenBLAS's; one with B transposed
-    // stays on OpenBLAS and is bitwise the same. (Over short inner dims both sum in
+    // product oneDNN made differs in its last bits from OpenBLAS's; one with a large B read
+    // transposed (more than 2^20 elements) stays on OpenBLAS and is bitwise the same. (Over short inner dims both sum in
     // order and agree bitwise, so the convs' smaller GEMMs prove nothing either way.)
     const same: Record<string, boolean[]> = Object.fromEntries(
       report.products.map((p) => [p.name, p.same]),
@@ -68,8 +68,9 @@ Deno.test({
       "matmul 256x1000x256": [false],
       "matmul 129x1001x65": [false],
       "matmul 200x1000x300 A^T": [false],
-      "matmul 129x1001x65 B^T": [true],
-      "matmul 64x1000x48 A^T B^T": [true],
+      "matmul 129x1001x65 B^T": [false],
+      "matmul 64x1000x48 A^T B^T": [false],
+      "matmul 8x1100x1000 B^T": [true],
       "batched matmul 3x128x1000 by 1x1000x160": [false],
     });
     assertAccurate(report);

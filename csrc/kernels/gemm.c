@@ -8,9 +8,17 @@
  * back (median of 10 to 5,000 calls, 2 threads), OpenBLAS -> oneDNN: 128^3: 30 -> 19 us,
  * 256^3: 180 -> 149 us, 512^3: 1.33 -> 1.19 ms, 1024^3: 11.3-11.8 -> 9.9-10.4 ms, 2048^3:
  * 89-103 -> 84-88 ms; the MNIST dense layer's 100x3136 by 3136x1024: 4.56 -> 4.31 ms,
- * and A read transposed alike (100x1024 by 1024x3136: 4.54 -> 3.40 ms). With B read
- * transposed oneDNN 2.6 is often slower: 100x1024 by (3136x1024)^T 4.47 -> 7.73 ms,
- * 32x4096 by (4096x4096)^T 11.0 -> 27.1 ms, so those stay on the CBLAS. Below
+ * and A read transposed alike (100x1024 by 1024x3136: 4.54 -> 3.40 ms). With a large B read
+ * transposed oneDNN 2.6 was often slower on that AVX-512 machine: 100x1024 by (3136x1024)^T
+ * 4.47 -> 7.73 ms, 32x4096 by (4096x4096)^T 11.0 -> 27.1 ms, so products with B read
+ * transposed stay on the CBLAS, except small ones (a B of at most ONEDNN_MAX_TRANS_B
+ * elements, at most ONEDNN_MAX_TRANS_B_WORK multiply-adds). For those, switching libraries
+ * between products is what costs: each library's idle threads spin after a product and
+ * take the cores from the other's next one. On the 2-core AVX2 EPYC an LSTM cell's three
+ * products (h W, h^T dz, dz W^T at batch 20, hidden 200) took 635-662 us with dz W^T on
+ * OpenBLAS and 197 us with all three on oneDNN (dz W^T alone: 140 -> 59 us), while the
+ * MNIST step, whose conv input gradients (19600x800 by (800x64)^T) then moved too, went
+ * from 60.7 to 63.6 ms. Below
  * ONEDNN_MIN_WORK oneDNN's OpenMP threads cost more to wake than they save (a 64x64
  * product between JavaScript calls: 5.8 us on OpenBLAS, 9.9 us on oneDNN). A call oneDNN
  * refuses (it checks its arguments and takes its scratch memory before it writes C) is
@@ -29,11 +37,16 @@
 
 /* Multiply-adds (m * n * k) from which float32 products go to oneDNN: 128^3. */
 #define ONEDNN_MIN_WORK ((int64_t)1 << 21)
+/* The largest products with B read transposed that go to oneDNN: B's elements (4 MiB of
+ * float32) and multiply-adds (a 320^3 product). */
+#define ONEDNN_MAX_TRANS_B ((int64_t)1 << 20)
+#define ONEDNN_MAX_TRANS_B_WORK ((int64_t)1 << 25)
 
 /* oneDNN's sgemm when this product should use it, else NULL. */
 static eager_onednn_sgemm_fn onednn_for(int dtype, int trans_b, int64_t m, int64_t n,
                                         int64_t k) {
-  if (dtype != EAGER_F32 || trans_b || m * n * k < ONEDNN_MIN_WORK) return NULL;
+  if (dtype != EAGER_F32 || m * n * k < ONEDNN_MIN_WORK) return NULL;
+  if (trans_b && (n * k > ONEDNN_MAX_TRANS_B || m * n * k > ONEDNN_MAX_TRANS_B_WORK)) return NULL;
   return eager_onednn();
 }
 
