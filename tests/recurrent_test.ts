@@ -12,6 +12,7 @@ import fixtures from "./fixtures/rnn.json" with { type: "json" };
 import { assertClose, assertEquals, assertThrowsMatch, randomValues } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
 import { lstmStepComposite } from "../src/ops/lstm.ts";
+import { TapeRecord, withTape } from "../src/tape.ts";
 
 type Json = { shape: number[]; values: number[] };
 const tensor = (j: Json) => tf.constant(j.values, "float32", { shape: j.shape });
@@ -325,4 +326,67 @@ Deno.test("a stack unrolled layer by layer equals the stacked cell stepped throu
   });
   assertClose(outputs, tf.stack(stepped, 1));
   final.forEach((s, i) => assertClose(s, state[i]));
+});
+
+/** An LSTMCell whose own step keeps the layers on the step-by-step path (the reference). */
+class SteppedLSTMCell extends tf.layers.LSTMCell {
+  override step(projected: tf.Tensor, state: tf.Tensor[], training: boolean) {
+    return super.step(projected, state, training);
+  }
+}
+
+Deno.test("a fused LSTM over full-length examples runs as one op: the steps' values, their gradients", () => {
+  for (const timeMajor of [false, true]) {
+    for (const forgetBias of [0, 1]) {
+      const options = { forgetBias, kernelInitializer: tf.initializers.randomNormal({ seed: 4 }) };
+      const [whole, stepped] = [
+        new tf.layers.LSTMCell(6, options),
+        new SteppedLSTMCell(6, options),
+      ];
+      const x = tf.randomNormal(timeMajor ? [5, 3, 4] : [3, 5, 4], { seed: 5 });
+      const h0 = tf.randomNormal([3, 6], { seed: 6 }), c0 = tf.randomNormal([3, 6], { seed: 7 });
+      const run = (cell: tf.layers.LSTMCell) => {
+        const tape = new tf.GradientTape();
+        tape.watch(x, h0, c0);
+        const [outputs, [h, c]] = tape.record(() =>
+          tf.nn.dynamicRnn(cell, x, { timeMajor, initialState: [h0, c0] })
+        );
+        const loss = tape.record(() =>
+          tf.addN([tf.reduceSum(outputs.mul(outputs)), tf.reduceSum(h.mul(0.5)), c.sum()])
+        );
+        const probe = new TapeRecord(false);
+        probe.watchTensor(x);
+        withTape(probe, () => tf.nn.dynamicRnn(cell, x, { timeMajor, initialState: [h0, c0] }));
+        const ops = probe.nodes.map((node) => node.op);
+        return {
+          values: [outputs, h, c],
+          grads: tape.gradient(loss, [x, h0, c0, ...cell.variables]),
+          ops,
+        };
+      };
+      stepped.ensureBuilt([3, 4], "float32");
+      whole.ensureBuilt([3, 4], "float32");
+      stepped.variables.forEach((v, i) => v.assign(whole.variables[i].read()));
+      const [a, b] = [run(whole), run(stepped)];
+      const label = `timeMajor ${timeMajor}, forgetBias ${forgetBias}`;
+      assertEquals(a.ops.includes("lstmSequence"), true, label);
+      assertEquals(b.ops.includes("lstmSequence"), false, label);
+      a.values.forEach((t, i) => assertEquals(t.dataSync(), b.values[i].dataSync(), label));
+      a.grads.forEach((g, i) =>
+        assertClose(g!, b.grads[i]!, { rtol: 1e-5, atol: 1e-6, message: `${label} gradient ${i}` })
+      );
+    }
+  }
+});
+
+Deno.test("the whole-sequence LSTM's first and second derivatives match finite differences", () => {
+  tf.random.setSeed(8);
+  const cell = new tf.layers.LSTMCell(3, { dtype: "float64", forgetBias: 1 });
+  const x = rand([2, 4, 2], 41), h0 = rand([2, 3], 42), c0 = rand([2, 3], 43);
+  const f = (xs: tf.Tensor, h: tf.Tensor, c: tf.Tensor) => {
+    const [outputs, final] = tf.nn.dynamicRnn(cell, xs, { initialState: [h, c] });
+    return tf.concat([outputs.reshape([2, 12]), ...final], 1);
+  };
+  checkGradients(f, [x, h0, c0]);
+  checkSecondDerivative(f, [x, h0, c0]);
 });

@@ -15,12 +15,14 @@ import { isFloat } from "../dtype.ts";
 import { describe, showShape } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { backendOf, backendOfAll } from "../backend/backend.ts";
-import { active, record, TapeRecord, withTape } from "../tape.ts";
+import { active, record, TapeRecord, withoutRecording, withTape } from "../tape.ts";
 import { backprop } from "../backprop.ts";
 import { contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import { add, multiply, sigmoid, subtract, tanh } from "./math.ts";
-import { concat, split } from "./array.ts";
+import { concat, split, stack, unstack } from "./array.ts";
+import { matmul } from "./matmul.ts";
+import { reshape } from "./views.ts";
 
 /** The forget bias, checked to be a finite number. */
 function checkForgetBias(op: string, forgetBias: unknown): number {
@@ -124,14 +126,14 @@ export function lstmStepGrad(
   const dc = new Tensor(dcOut, zt.dtype, [rows, units]);
   if (active.length !== 0) {
     const inputs = [zt, ct, dht, dct];
-    record(op, inputs, [dz, dc], ([ddz, ddc]) => {
-      // The vector-Jacobian product of the step's gradient, by a tape over its formulas.
-      const tape = new TapeRecord(false);
-      for (const t of inputs) tape.watchTensor(t);
-      const grads = withTape(tape, () => lstmStepGradComposite(zt, ct, dht, dct, forgetBias));
-      const vjp = backprop(tape.nodes, grads, [ddz, ddc], inputs.map((t) => t.id));
-      return inputs.map((t) => vjp.get(t.id));
-    });
+    // The vector-Jacobian product of the step's gradient, by a tape over its formulas.
+    record(
+      op,
+      inputs,
+      [dz, dc],
+      (ddys) =>
+        recordedVjp(inputs, ddys, () => lstmStepGradComposite(zt, ct, dht, dct, forgetBias)),
+    );
   }
   return [dz, dc];
 }
@@ -170,4 +172,122 @@ function lstmStepGradComposite(
     multiply(multiply(dh, tc), sigmoidGrad(o)),
   ];
   return [concat(dz, 1), multiply(dcell, f)];
+}
+
+/**
+ * An LSTM layer's recurrence over a whole sequence, recorded as one op (the recurrent
+ * layers' path for a fused LSTMCell when every example has the same length):
+ * `[outputs, h, c]` from `projected` (each step's x kernel + bias, [time, batch, 4 units],
+ * or [batch, time, 4 units] when `timeAxis` is 1), the recurrent kernel [units, 4 units] and
+ * the starting state h0, c0 [batch, units]. The forward values are those of stepping the
+ * cell (the same ops in the same order, bit for bit).
+ *
+ * The backward pass walks time backwards with one product per step (dz W^T) and then forms
+ * the recurrent kernel's gradient as one product over all steps (H^T dZ, [units, time x
+ * batch] by [time x batch, 4 units]) instead of one small product per step summed on the
+ * tape: at batch 20 and 200 units a step's h^T dz is a 3.2M multiply-add product that
+ * threads poorly. Its sums therefore differ from the step-by-step tape's in rounding.
+ *
+ * NOTE: the forward's intermediates are made without recording, so when a tape records
+ * the backward pass itself (a gradient of a gradient) the backward recomputes the steps as
+ * recorded ops and differentiates those instead, as lstmStepGrad does.
+ */
+export function lstmSequence(
+  projected: Tensor,
+  recurrentKernel: Tensor,
+  h0: Tensor,
+  c0: Tensor,
+  forgetBias: number,
+  timeAxis: 0 | 1,
+): [Tensor, Tensor, Tensor] {
+  const inputs = [projected, recurrentKernel, h0, c0];
+  const forward = () => lstmSequenceSteps(projected, recurrentKernel, h0, c0, forgetBias, timeAxis);
+  const run = active.length === 0 ? forward() : withoutRecording(forward);
+  const outputs = stack(run.hs.slice(1), timeAxis);
+  const h = run.hs[run.hs.length - 1], c = run.cs[run.cs.length - 1];
+  if (active.length !== 0) {
+    record("lstmSequence", inputs, [outputs, h, c], (dys, needs) => {
+      if (active.length !== 0) {
+        return recordedVjp(inputs, dys, () => {
+          const again = lstmSequenceSteps(projected, recurrentKernel, h0, c0, forgetBias, timeAxis);
+          return [stack(again.hs.slice(1), timeAxis), again.hs.at(-1)!, again.cs.at(-1)!];
+        });
+      }
+      return lstmSequenceGrad(run, recurrentKernel, dys, needs, forgetBias, timeAxis);
+    });
+  }
+  return [outputs, h, c];
+}
+
+/** What the backward pass of lstmSequence needs: every step's z, and the states around it. */
+interface SequenceRun {
+  zs: Tensor[];
+  /** h0 then each step's h. */
+  hs: Tensor[];
+  /** c0 then each step's c. */
+  cs: Tensor[];
+}
+
+function lstmSequenceSteps(
+  projected: Tensor,
+  kernel: Tensor,
+  h0: Tensor,
+  c0: Tensor,
+  forgetBias: number,
+  timeAxis: 0 | 1,
+): SequenceRun {
+  const run: SequenceRun = { zs: [], hs: [h0], cs: [c0] };
+  let h = h0, c = c0;
+  for (const x of unstack(projected, timeAxis)) {
+    const z = add(x, matmul(h, kernel));
+    [h, c] = lstmStep(z, c, forgetBias);
+    run.zs.push(z);
+    run.hs.push(h);
+    run.cs.push(c);
+  }
+  return run;
+}
+
+function lstmSequenceGrad(
+  run: SequenceRun,
+  kernel: Tensor,
+  [dOutputs, dhLast, dcLast]: readonly Tensor[],
+  needs: readonly boolean[],
+  forgetBias: number,
+  timeAxis: 0 | 1,
+): (Tensor | undefined)[] {
+  const steps = run.zs.length, units = kernel.shape[0];
+  const dOut = unstack(dOutputs, timeAxis);
+  const dzs: Tensor[] = new Array(steps);
+  let dh = dhLast, dc = dcLast;
+  for (let t = steps - 1; t >= 0; t--) {
+    [dzs[t], dc] = lstmStepGrad(run.zs[t], run.cs[t], add(dOut[t], dh), dc, forgetBias);
+    if (t > 0 || needs[2]) dh = matmul(dzs[t], kernel, { transposeB: true });
+  }
+  const dZ = stack(dzs, timeAxis);
+  const dKernel = needs[1]
+    ? matmul(
+      reshape(stack(run.hs.slice(0, steps), timeAxis), [-1, units]),
+      reshape(dZ, [-1, 4 * units]),
+      { transposeA: true },
+    )
+    : undefined;
+  return [needs[0] ? dZ : undefined, dKernel, needs[2] ? dh : undefined, needs[3] ? dc : undefined];
+}
+
+/**
+ * The vector-Jacobian product of `inputs` -> `fn(inputs)` for the upstream `dys`, by a
+ * private tape over fn's recorded ops (the active tapes record them too, so higher
+ * derivatives follow).
+ */
+function recordedVjp(
+  inputs: readonly Tensor[],
+  dys: readonly Tensor[],
+  fn: () => Tensor[],
+): (Tensor | undefined)[] {
+  const tape = new TapeRecord(false);
+  for (const t of inputs) tape.watchTensor(t);
+  const outputs = withTape(tape, fn);
+  const vjp = backprop(tape.nodes, outputs, dys, inputs.map((t) => t.id));
+  return inputs.map((t) => vjp.get(t.id));
 }

@@ -9,7 +9,9 @@
  *
  * The input side of every step (x times the input kernel, plus the bias) is one matrix
  * product over the whole sequence (RNNCell.projectInputs); only the recurrent product
- * runs per step. Gradients flow through time by the tape, like any other ops.
+ * runs per step. Gradients flow through time by the tape, like any other ops, except for a
+ * fused LSTMCell over full-length examples, whose recurrence is one recorded op
+ * (src/ops/lstm.ts's lstmSequence: one product for the recurrent kernel's gradient).
  * @module
  */
 import { describe, showShape } from "../../shape.ts";
@@ -20,6 +22,7 @@ import { constant } from "../../ops/convert.ts";
 import { zeros } from "../../ops/creation.ts";
 import { where } from "../../ops/math.ts";
 import { dropout } from "../../ops/random.ts";
+import { lstmSequence } from "../../ops/lstm.ts";
 import { device } from "../../device.ts";
 import { isInteger } from "../../dtype.ts";
 import { type ApplyInput, type ApplyOptions, withLayerName } from "../layer.ts";
@@ -99,7 +102,7 @@ function unroll(
       }, features]), got shape ${showShape(x.shape)}`,
     );
   }
-  const [timeAxis, batchAxis] = timeMajor ? [0, 1] : [1, 0];
+  const [timeAxis, batchAxis] = timeMajor ? [0, 1] as const : [1, 0] as const;
   const steps = x.shape[timeAxis], batch = x.shape[batchAxis];
   if (batch === 0) {
     throw new RangeError(`${op}: empty batch (inputs of shape ${showShape(x.shape)})`);
@@ -123,6 +126,17 @@ function unroll(
   const shortest = lengths ? Math.min(...lengths) : steps;
   const training = options.training ?? false;
 
+  if (wholeSequence(cell) && shortest === steps) {
+    const [outputs, h, c] = lstmSequence(
+      cell.projectInputs(x),
+      cell.recurrentKernel!.read(),
+      state[0],
+      state[1],
+      cell.forgetBias,
+      timeAxis,
+    );
+    return { outputs: keepOutputs ? outputs : null, last: h, state: [h, c] };
+  }
   const projected = unstack(cell.projectInputs(x), timeAxis);
   const outputs: Tensor[] = [];
   let last: Tensor | null = null;
@@ -178,6 +192,15 @@ function unrollLayers(
   });
   const { outputs, last } = run!;
   return { outputs, last, state: finals };
+}
+
+/**
+ * Whether the cell's recurrence runs as one op over the sequence (tf.nn's lstmSequence): a
+ * fused LSTMCell whose step is LSTMCell's own, over examples of full length (masked steps
+ * keep the step-by-step path).
+ */
+function wholeSequence(cell: RNNCell): cell is LSTMCell {
+  return cell instanceof LSTMCell && cell.fused && cell.step === LSTMCell.prototype.step;
 }
 
 function zerosFor(like: Tensor): Tensor {
