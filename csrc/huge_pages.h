@@ -1,5 +1,6 @@
-/* Transparent huge pages for large buffers, shared by libeager (memory.c) and the output
- * buffer helper (buffers/block_cache.c), which are separate libraries. */
+/* Transparent huge pages for large buffers (memory.c's eager_advise_huge_pages, which the
+ * CPU backend calls for large zero-filled arrays). NOTE: MADV_HUGEPAGE is declared only
+ * with _GNU_SOURCE (or _DEFAULT_SOURCE) under -std=c11; without it the hint is nothing. */
 #ifndef EAGER_HUGE_PAGES_H
 #define EAGER_HUGE_PAGES_H
 
