@@ -1,7 +1,7 @@
 /**
  * Uninitialised output buffers (src/native/buffers.ts, csrc/buffers/napi_buffers.c): large op
  * outputs come from libeager through Node-API without a zero-fill, the garbage collector
- * still frees them in time, early freeing works on them, blocks of 32 MiB or more are
+ * still frees them in time, early freeing works on them, blocks of 4 MiB or more are
  * reused (csrc/buffers/block_cache.c), and EAGER_POISON_OUTPUTS=1 (set by `deno task test` for
  * the whole suite) fills them with NaN / -1.
  */
@@ -41,10 +41,10 @@ Deno.test("EAGER_POISON_OUTPUTS=1 fills outputs with NaN and -1; allocate still 
   assertEquals(await runProbe(plain, { EAGER_POISON_OUTPUTS: "0" }), String(1 << 16));
 });
 
-Deno.test("a freed output of 32 MiB or more is handed to the next output of its size", async () => {
+Deno.test("a freed output of 4 MiB or more is handed to the next output of its size", async () => {
   // Without poison the reused block still holds the old values; with it, NaN again.
   const code = `import { allocateOutput, free } from "${storage}";
-    const n = 8 << 20, a = allocateOutput("float32", n);
+    const n = 1 << 20, a = allocateOutput("float32", n);
     a.fill(7);
     free(a);
     const b = allocateOutput("float32", n);

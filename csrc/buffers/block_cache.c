@@ -6,12 +6,20 @@
  * unmaps it on free, and V8 frees garbage outputs only some collections later, so a loop
  * of 16M-element adds keeps about a gigabyte in flight. In this VM memory given back to
  * the kernel is cold again when it returns: those adds took 70-80 ms for each new block
- * and 7-8 ms on reused ones, over and over as the in-flight set shrank and grew. Blocks
- * of at least CACHED_MIN_BYTES are therefore kept on release, up to a total of
- * min(1 GiB, 1/8 of physical memory), and handed out again to a request of exactly the
- * same size (loops repeat shapes). Slots are kept oldest first; a block that would exceed
- * the total frees the oldest ones, so the cache follows the sizes in use now. release may
- * run on any V8 thread, hence the mutex.
+ * and 7-8 ms on reused ones, over and over as the in-flight set shrank and grew. Smaller
+ * blocks pay too: glibc maps blocks from 128 KiB up itself (a threshold it raises only to the
+ * sizes it has seen freed) and trims its heap as the garbage comes and goes, and each page
+ * touched anew is a fault (1.2 us a 4 KiB page here, 1.2 ms for 4 MiB). The PTB model's
+ * training step, whose vocabulary-sized outputs are 8-16 MiB, took about 4,400 faults a
+ * step with 32 MiB here and 50-80 with 4 MiB (88-91 -> 82-83 ms a step); ResNet-50's training
+ * step 1.82 -> 1.66 s. Blocks of at least CACHED_MIN_BYTES are therefore kept on release, up
+ * to a total of min(1 GiB, 1/8 of physical memory), and handed out again to a request of
+ * exactly the same size (loops repeat shapes). The price is the memory kept: peak RSS of
+ * ResNet-50's inference process 513 -> 624 MiB, its training process 1758 -> 1834 MiB (the
+ * MNIST and PTB loops' peaks unchanged; docs/design.md). Smaller blocks stay with malloc
+ * (a cache from 64 KiB up slowed the MNIST step's allocations: docs/design.md). Slots are
+ * kept oldest first; a block that would exceed the total frees the oldest ones, so the cache
+ * follows the sizes in use now. release may run on any V8 thread, hence the mutex.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,7 +28,7 @@
 
 #include "block_cache.h"
 
-#define CACHED_MIN_BYTES ((size_t)32 << 20)
+#define CACHED_MIN_BYTES ((size_t)4 << 20)
 #define CACHE_SLOTS 64
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
