@@ -181,6 +181,11 @@ int eager_walk(const eager_iter *it, char *const *base, const size_t *elem_size,
  * cold, and one core cannot fill it at the memory's speed). */
 void eager_zero(void *block, size_t bytes);
 
+/* A 64-byte aligned block of at least `bytes` for the length of one kernel call, kept for
+ * later calls when given back (scratch.c); NULL when out of memory. give takes NULL too. */
+void *eager_scratch_take(size_t bytes);
+void eager_scratch_give(void *block);
+
 /* float32 c [m, n] = a [m, k] b [k, n] for a short k into a large output (matmul_short.c):
  * a(i, p) = a[i * a_rs + p * a_cs], b row-major with row stride ldb, c dense and every
  * element written. fits says whether the kernel takes the shapes and b's layout. */

@@ -583,6 +583,99 @@ Deno.test("conv2d and its backprops: infinities and NaNs give the direct kernels
   }
 });
 
+Deno.test("3x3 convs with a large transformed filter (Winograd's products as GEMMs) match float64", () => {
+  // 128 x 128 channels and more: past the per-chunk kernels' 2 MiB of transformed filter,
+  // csrc/kernels/winograd.c runs each of the 36 products as one GEMM over a group of tiles
+  // (at least 64 tiles). [8, 30, 30, 128] has 512 tiles in two groups, the second short.
+  // F(4x4, 3x3)'s transforms round more than a direct sum: measured at most 1.1e-5 of the
+  // largest output here (1.2e-5 at 256 x 256 channels; the per-chunk kernel at 64 channels,
+  // 6.4e-6), hence 3e-5.
+  const cases: [number[], number[], Padding][] = [
+    [[8, 30, 30, 128], [3, 3, 128, 128], "SAME"],
+    [[2, 27, 29, 144], [3, 3, 144, 112], "SAME"],
+    [[2, 30, 31, 128], [3, 3, 128, 128], "VALID"],
+    [[4, 17, 16, 128], [3, 3, 128, 160], [[0, 0], [2, 0], [1, 0], [0, 0]]],
+  ];
+  for (const [xs, fs, padding] of cases) {
+    const x = data(xs, 31, "float32"), f = data(fs, 32, "float32");
+    const got = conv2d(
+      constant(x, "float32", { shape: xs }),
+      constant(f, "float32", { shape: fs }),
+      1,
+      padding,
+    );
+    const want = conv2d(
+      constant(x, "float64", { shape: xs }),
+      constant(f, "float64", { shape: fs }),
+      1,
+      padding,
+    );
+    const scale = (want.dataSync() as Float64Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    assertEquals(got.shape, want.shape);
+    assertClose(got, want, { rtol: 0, atol: 3e-5 * scale, message: `${xs} * ${fs} ${padding}` });
+  }
+  // The path is the size's choice: one 14x14 image (16 tiles) runs as im2col GEMMs, four (64
+  // tiles) through the transforms, so the first image's outputs agree but not bit for bit.
+  {
+    const xs4 = [4, 14, 14, 128], fs4 = [3, 3, 128, 128], values = data(xs4, 35, "float32");
+    const f4 = constant(data(fs4, 36, "float32"), "float32", { shape: fs4 });
+    const batch = conv2d(constant(values, "float32", { shape: xs4 }), f4, 1, "SAME")
+      .dataSync().slice(0, 14 * 14 * 128);
+    const first = values.slice(0, 14 * 14 * 128);
+    const one = conv2d(constant(first, "float32", { shape: [1, 14, 14, 128] }), f4, 1, "SAME")
+      .dataSync();
+    assertEquals(batch.every((v, i) => v === one[i]), false, "the two paths gave the same bits");
+    assertClose(constant(batch, "float32"), constant(one, "float32"), { rtol: 1e-4, atol: 1e-3 });
+  }
+  // An infinity or NaN hands the call to the im2col GEMMs, which give TensorFlow's values.
+  const xs = [4, 16, 16, 128], fs = [3, 3, 128, 128];
+  const x = data(xs, 33, "float32"), f = data(fs, 34, "float32");
+  for (
+    const [what, xv, fv] of [
+      [
+        "NaN in x",
+        (() => {
+          const v = x.slice();
+          v[128 * 20 + 5] = NaN;
+          return v;
+        })(),
+        f,
+      ],
+      [
+        "infinite filter tap",
+        x,
+        (() => {
+          const v = f.slice();
+          v[128 * 128 * 4 + 7] = Infinity;
+          return v;
+        })(),
+      ],
+    ] as const
+  ) {
+    const got = conv2d(
+      constant(xv, "float32", { shape: xs }),
+      constant(fv, "float32", { shape: fs }),
+      1,
+      "SAME",
+    );
+    const want = conv2d(
+      constant(xv, "float64", { shape: xs }),
+      constant(fv, "float64", { shape: fs }),
+      1,
+      "SAME",
+    );
+    const g = got.dataSync() as Float32Array, w = want.dataSync() as Float64Array;
+    const bad = g.findIndex((v, i) =>
+      Number.isNaN(w[i])
+        ? !Number.isNaN(v)
+        : Number.isFinite(w[i])
+        ? Math.abs(v - w[i]) > 1e-3 * (1 + Math.abs(w[i]))
+        : v !== w[i]
+    );
+    assertEquals(bad, -1, `${what}: element ${bad} ${g[bad]}, want ${w[bad]}`);
+  }
+});
+
 Deno.test("conv2d: strided (non-contiguous) inputs and TF's 4-list strides", () => {
   const xs = [2, 6, 6, 3], fs = [3, 3, 3, 2];
   const x = data(xs, 7, "float64"), f = data(fs, 8, "float64");

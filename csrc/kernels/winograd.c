@@ -133,12 +133,23 @@ INLINE void weight_line(const vec *e, int count, vec v[WINO_SIDE]) {
   v[5] = e[count - 1];
 }
 
-/* V[p][ci][co] = (G f G^T)[p] for every channel pair, f = filter[:, :, ci, co] (r x r).
- * Returns 0 when the filter holds an infinity or NaN. */
-static int transform_filter(const geometry *g, const float *filter, float *v) {
-  int64_t c = g->c, oc = g->oc, r = g->kh;
+typedef struct {
+  const geometry *g;
+  const float *filter;
+  float *v;
+  _Atomic int nonfinite;
+} filter_job;
+
+/* Input channels [begin, end) of transform_filter. */
+static void filter_task(void *arg, int ith, int nth) {
+  filter_job *job = arg;
+  const geometry *g = job->g;
+  int64_t c = g->c, oc = g->oc, r = g->kh, begin, end;
+  eager_split(c, ith, nth, &begin, &end);
+  const float *filter = job->filter;
+  float *v = job->v;
   vec zeros = {0};
-  for (int64_t ci = 0; ci < c; ci++)
+  for (int64_t ci = begin; ci < end; ci++)
     for (int64_t j = 0; j < oc; j += LANES) {
       vec f[WINO_SIDE], half[WINO_SIDE][WINO_SIDE], line[WINO_SIDE], out[WINO_SIDE];
       for (int64_t a = 0; a < r; a++) {
@@ -155,7 +166,16 @@ static int transform_filter(const geometry *g, const float *filter, float *v) {
           store(v + ((p * WINO_SIDE + q) * c + ci) * oc + j, out[p]);
       }
     }
-  return all_finite(zeros);
+  if (!all_finite(zeros)) atomic_store(&job->nonfinite, 1);
+}
+
+/* V[p][ci][co] = (G f G^T)[p] for every channel pair, f = filter[:, :, ci, co] (r x r),
+ * split over the pool by input channel. Returns 0 when the filter holds an infinity or NaN. */
+static int transform_filter(const geometry *g, const float *filter, float *v) {
+  filter_job job = {g, filter, v, 0};
+  eager_parallel(filter_task, &job,
+                 eager_threads_for(WINO_POINTS * g->c * g->oc, EAGER_GRAIN_CHEAP));
+  return !atomic_load(&job.nonfinite);
 }
 
 typedef struct {
@@ -189,8 +209,10 @@ static void tile_origin(const wino_job *job, int64_t t, int64_t *n, int64_t *oy,
   *ox = job->m * (t % job->tiles_w);
 }
 
-/* U[p][slot][:] = the transformed 6x6 input window of tile t (zero outside the image). */
-static void transform_input(const wino_job *job, int64_t t, int64_t slot, float *u) {
+/* U[p][slot][:] = the transformed 6x6 input window of tile t (zero outside the image), for
+ * U of `slots` rows per point. */
+static void transform_input(const wino_job *job, int64_t t, int64_t slot, int64_t slots,
+                            float *u) {
   const geometry *g = job->g;
   int64_t c = g->c, n, y0, x0;
   tile_origin(job, t, &n, &y0, &x0);
@@ -214,7 +236,7 @@ static void transform_input(const wino_job *job, int64_t t, int64_t slot, float 
       for (int i = 0; i < WINO_SIDE; i++) col[i] = rows[i][j];
       input_line(col, out);
       for (int i = 0; i < WINO_SIDE; i++)
-        store(u + ((i * WINO_SIDE + j) * WINO_CHUNK + slot) * c + ch, out[i]);
+        store(u + ((i * WINO_SIDE + j) * slots + slot) * c + ch, out[i]);
     }
   }
 }
@@ -248,10 +270,10 @@ PRODUCTS(1)
 PRODUCTS(2)
 
 /* Writes the M x M output pixels of tile t inside the output, channels
- * [j0, j0 + nv * LANES), from M slot i. Returns 0 when one of the M x M (stored or not) is
- * infinite or NaN. */
-INLINE int transform_output(const wino_job *job, int64_t t, const float *m, int i, int64_t j0,
-                             int nv, const int M) {
+ * [j0, j0 + nv * LANES), from m, where point p's vector k is at m + p * point_stride +
+ * k * LANES. Returns 0 when one of the M x M (stored or not) is infinite or NaN. */
+INLINE int transform_output(const wino_job *job, int64_t t, const float *m,
+                             int64_t point_stride, int64_t j0, int nv, const int M) {
   const geometry *g = job->g;
   int64_t n, oy, ox;
   tile_origin(job, t, &n, &oy, &ox);
@@ -261,7 +283,7 @@ INLINE int transform_output(const wino_job *job, int64_t t, const float *m, int 
     vec rows[WINO_SIDE][4], line[WINO_SIDE], y[4];
     for (int p = 0; p < WINO_SIDE; p++) {
       for (int q = 0; q < WINO_SIDE; q++)
-        line[q] = load(m + ((p * WINO_SIDE + q) * WINO_BLOCK + i) * 2 * LANES + k * LANES);
+        line[q] = load(m + (p * WINO_SIDE + q) * point_stride + k * LANES);
       output_line(line, rows[p], M);
     }
     for (int b = 0; b < M; b++) {
@@ -277,14 +299,14 @@ INLINE int transform_output(const wino_job *job, int64_t t, const float *m, int 
   return all_finite(zeros);
 }
 
-static int transform_output_2(const wino_job *job, int64_t t, const float *m, int i,
-                              int64_t j0, int nv) {
-  return transform_output(job, t, m, i, j0, nv, 2);
+static int transform_output_2(const wino_job *job, int64_t t, const float *m,
+                              int64_t point_stride, int64_t j0, int nv) {
+  return transform_output(job, t, m, point_stride, j0, nv, 2);
 }
 
-static int transform_output_4(const wino_job *job, int64_t t, const float *m, int i,
-                              int64_t j0, int nv) {
-  return transform_output(job, t, m, i, j0, nv, 4);
+static int transform_output_4(const wino_job *job, int64_t t, const float *m,
+                              int64_t point_stride, int64_t j0, int nv) {
+  return transform_output(job, t, m, point_stride, j0, nv, 4);
 }
 
 /* Thread ith: whole chunks of tiles. Scratch: U [36][WINO_CHUNK][C], then M
@@ -303,7 +325,7 @@ static void forward_task(void *arg, int ith, int nth) {
     /* A short chunk's unused slots hold zeros: the products read whole blocks. */
     for (int64_t s = 0; s < WINO_CHUNK; s++) {
       if (s < count) {
-        transform_input(job, t0 + s, s, u);
+        transform_input(job, t0 + s, s, WINO_CHUNK, u);
         continue;
       }
       for (int p = 0; p < WINO_POINTS; p++)
@@ -314,9 +336,12 @@ static void forward_task(void *arg, int ith, int nth) {
         int nv = WINO_MAX_NV == 2 && g->oc - j0 >= 2 * LANES ? 2 : 1;
         if (nv == 2) products_2(u, job->v, g->c, g->oc, first, j0, m);
         else products_1(u, job->v, g->c, g->oc, first, j0, m);
-        for (int i = 0; i < WINO_BLOCK && first + i < count; i++)
-          finite &= job->m == 2 ? transform_output_2(job, t0 + first + i, m, i, j0, nv)
-                                : transform_output_4(job, t0 + first + i, m, i, j0, nv);
+        for (int i = 0; i < WINO_BLOCK && first + i < count; i++) {
+          const float *mi = m + i * 2 * LANES;
+          int64_t stride = WINO_BLOCK * 2 * LANES;
+          finite &= job->m == 2 ? transform_output_2(job, t0 + first + i, mi, stride, j0, nv)
+                                : transform_output_4(job, t0 + first + i, mi, stride, j0, nv);
+        }
         j0 += nv * LANES;
       }
   }
@@ -340,19 +365,115 @@ static int64_t direct_taps(int64_t out, int64_t in, int64_t pad, int64_t r) {
  * products in the ratio direct / Winograd: MNIST conv2 (14x14 under 5x5, 2.3) 1.8x faster,
  * a 4x4 image under 3x3 (2.8) 1.7x, 32x32 images of 16 channels under 5x5 (2.6) 1.2x, but a
  * 7x7 image under 5x5 (1.5) 0.85x and a 2x2 image under 3x3 (0.44) 0.9x. */
-static int wino_fits(const geometry *g) {
+static int wino_shape_fits(const geometry *g) {
   if (!((g->kh == 5 || g->kh == 3) && g->kw == g->kh && g->sh == 1 && g->sw == 1 &&
         g->dh == 1 && g->dw == 1 && g->c % LANES == 0 && g->oc % LANES == 0 && g->c > 0 &&
-        g->oc > 0 && g->oh > 0 && g->ow > 0 &&
-        (int64_t)WINO_POINTS * g->c * g->oc * (int64_t)sizeof(float) <= WINO_MAX_FILTER_BYTES))
+        g->oc > 0 && g->oh > 0 && g->ow > 0))
     return 0;
   int64_t m = g->kh == 5 ? 2 : 4, tiles = ((g->oh + m - 1) / m) * ((g->ow + m - 1) / m);
   int64_t direct = direct_taps(g->oh, g->h, g->pt, g->kh) * direct_taps(g->ow, g->w, g->pl, g->kw);
   return 2 * WINO_POINTS * tiles <= direct;
 }
 
+/* Whether the transformed filter stays in L2, as the per-chunk kernels need. */
+static int wino_filter_small(const geometry *g) {
+  return (int64_t)WINO_POINTS * g->c * g->oc * (int64_t)sizeof(float) <= WINO_MAX_FILTER_BYTES;
+}
+
+static int wino_fits(const geometry *g) { return wino_shape_fits(g) && wino_filter_small(g); }
+
+/* ---- forward with a large transformed filter: the 36 products as GEMMs -----------------
+ *
+ * Past WINO_MAX_FILTER_BYTES (from 128 x 128 channels under 3x3) the per-chunk products
+ * above would stream the whole transformed filter from memory for every 16 tiles. Here a
+ * group of tiles is transformed at once into U [36][tiles][C], then each point's product
+ * M[p] = U[p] V[p] ([tiles, C] by [C, OC]) is one GEMM (eager_gemm: oneDNN where
+ * installed), then the outputs are transformed back. A group holds at most WINO_GROUP_FLOATS
+ * floats of U (and of M), so memory stays bounded whatever the batch. The GEMM library
+ * splits each product over its threads, so the bits may depend on the thread count, as for
+ * the im2col path this replaces. */
+#define WINO_GROUP_FLOATS ((int64_t)2 << 20)
+/* Below this many tiles the filter's transform (36 C OC floats written per call) outweighs
+ * the saving. NOTE: 3x3 SAME convs, ms (im2col GEMMs -> here), AVX2 EPYC, 2 threads:
+ * 8x7x7x512 (32 tiles) 12.0 -> 18.3, 16x7x7x512 (64) 23.8 -> 23.2, 32x7x7x512 (128) 46.8 ->
+ * 31.3; 1x14x14x256 (16) 1.5 -> 2.7, 2x14x14x256 (32) 3.0 -> 2.2, 8x14x14x256 (128) 12.7 ->
+ * 5.5; 1x28x28x128 (49) 1.7 -> 1.6, 8x28x28x128 (392) 12.3 -> 5.5; 100x7x7x128 (400) 10.5 ->
+ * 5.4; 8x56x56x128 (1568) 105 -> 21. */
+#define WINO_GEMM_MIN_TILES 64
+
+typedef struct {
+  wino_job *job;
+  float *u, *m; /* [36][count][C] and [36][count][OC] */
+  int64_t first, count;
+} wino_group;
+
+static void group_input_task(void *arg, int ith, int nth) {
+  const wino_group *group = arg;
+  int64_t begin, end;
+  eager_split(group->count, ith, nth, &begin, &end);
+  for (int64_t s = begin; s < end; s++)
+    transform_input(group->job, group->first + s, s, group->count, group->u);
+}
+
+static void group_output_task(void *arg, int ith, int nth) {
+  const wino_group *group = arg;
+  wino_job *job = group->job;
+  int64_t oc = job->g->oc, stride = group->count * oc, begin, end;
+  eager_split(group->count, ith, nth, &begin, &end);
+  int finite = 1;
+  for (int64_t s = begin; s < end; s++)
+    for (int64_t j0 = 0; j0 < oc;) {
+      int nv = WINO_MAX_NV == 2 && oc - j0 >= 2 * LANES ? 2 : 1;
+      const float *m = group->m + s * oc + j0;
+      finite &= job->m == 2 ? transform_output_2(job, group->first + s, m, stride, j0, nv)
+                            : transform_output_4(job, group->first + s, m, stride, j0, nv);
+      j0 += nv * LANES;
+    }
+  if (!finite) atomic_store(&job->nonfinite, 1);
+}
+
+static int winograd_gemm_conv(const geometry *g, const float *x, const float *filter,
+                              float *out) {
+  wino_job job = {.x = x, .out = out};
+  tile_grid(&job, g);
+  if (job.tiles == 0) return 1;
+  if (job.tiles < WINO_GEMM_MIN_TILES) return 0;
+  int64_t widest = g->c > g->oc ? g->c : g->oc;
+  int64_t per_group = WINO_GROUP_FLOATS / (WINO_POINTS * widest);
+  if (per_group < WINO_CHUNK) per_group = WINO_CHUNK;
+  if (per_group > job.tiles) per_group = job.tiles;
+  float *v = eager_scratch_take((size_t)(WINO_POINTS * g->c * g->oc) * sizeof(float));
+  float *u = eager_scratch_take((size_t)(WINO_POINTS * per_group * g->c) * sizeof(float));
+  float *m = eager_scratch_take((size_t)(WINO_POINTS * per_group * g->oc) * sizeof(float));
+  int status = v && u && m ? transform_filter(g, filter, v) : -1;
+  for (int64_t first = 0; status == 1 && first < job.tiles; first += per_group) {
+    wino_group group = {&job, u, m, first, job.tiles - first};
+    if (group.count > per_group) group.count = per_group;
+    int nth = eager_threads_for(group.count * WINO_POINTS * widest, EAGER_GRAIN_CHEAP);
+    eager_parallel(group_input_task, &group, nth);
+    for (int p = 0; p < WINO_POINTS; p++)
+      eager_gemm(EAGER_F32, 0, 0, group.count, g->oc, g->c, u + p * group.count * g->c, g->c,
+                 v + p * g->c * g->oc, g->oc, 0.0, m + p * group.count * g->oc, g->oc);
+    eager_parallel(group_output_task, &group, nth);
+    if (atomic_load(&job.nonfinite)) status = 0;
+  }
+  eager_scratch_give(v);
+  eager_scratch_give(u);
+  eager_scratch_give(m);
+  return status;
+}
+
+int eager_winograd_takes(const geometry *g) {
+  if (!wino_shape_fits(g)) return 0;
+  if (wino_filter_small(g)) return 1;
+  wino_job job;
+  tile_grid(&job, g);
+  return job.tiles >= WINO_GEMM_MIN_TILES;
+}
+
 int eager_winograd_conv(const geometry *g, const float *x, const float *filter, float *out) {
-  if (!wino_fits(g)) return 0;
+  if (!wino_shape_fits(g)) return 0;
+  if (!wino_filter_small(g)) return winograd_gemm_conv(g, x, filter, out);
   wino_job job = {.x = x, .out = out};
   tile_grid(&job, g);
   if (job.tiles == 0) return 1;
@@ -360,18 +481,18 @@ int eager_winograd_conv(const geometry *g, const float *x, const float *filter, 
   /* Per thread: U, then M; a whole number of 64-byte lines each. */
   job.scratch_floats = WINO_POINTS * (WINO_CHUNK * g->c + WINO_BLOCK * 2 * LANES);
   size_t filter_bytes = (size_t)(WINO_POINTS * g->c * g->oc) * sizeof(float);
-  float *v = aligned_alloc(64, filter_bytes);
-  job.scratch = aligned_alloc(64, (size_t)(nth * job.scratch_floats) * sizeof(float));
+  float *v = eager_scratch_take(filter_bytes);
+  job.scratch = eager_scratch_take((size_t)(nth * job.scratch_floats) * sizeof(float));
   if (!v || !job.scratch) {
-    free(v);
-    free(job.scratch);
+    eager_scratch_give(v);
+    eager_scratch_give(job.scratch);
     return -1;
   }
   job.v = v;
   int finite = transform_filter(g, filter, v);
   if (finite) eager_parallel(forward_task, &job, nth);
-  free(v);
-  free(job.scratch);
+  eager_scratch_give(v);
+  eager_scratch_give(job.scratch);
   return finite && !atomic_load(&job.nonfinite);
 }
 
@@ -477,7 +598,7 @@ static void gradient_piece_task(void *arg, int ith, int nth) {
     for (int64_t t0 = first; t0 < last; t0 += WINO_CHUNK) {
       int64_t count = last - t0 < WINO_CHUNK ? last - t0 : WINO_CHUNK;
       for (int64_t s = 0; s < count; s++) {
-        transform_input(job, t0 + s, s, u);
+        transform_input(job, t0 + s, s, WINO_CHUNK, u);
         if (job->m == 2) transform_gradient_2(job, t0 + s, s, e);
         else transform_gradient_4(job, t0 + s, s, e);
       }
@@ -541,17 +662,17 @@ int eager_winograd_filter_grad(const geometry *g, const float *x, const float *d
   job.scratch_floats = WINO_POINTS * WINO_CHUNK * (g->c + g->oc);
   int nth = eager_threads_for(pieces, 1);
   size_t sums_bytes = (size_t)(pieces * WINO_POINTS * g->c * g->oc) * sizeof(float);
-  job.sums = aligned_alloc(64, sums_bytes);
-  job.scratch = aligned_alloc(64, (size_t)(nth * job.scratch_floats) * sizeof(float));
+  job.sums = eager_scratch_take(sums_bytes);
+  job.scratch = eager_scratch_take((size_t)(nth * job.scratch_floats) * sizeof(float));
   if (!job.sums || !job.scratch) {
-    free(job.sums);
-    free(job.scratch);
+    eager_scratch_give(job.sums);
+    eager_scratch_give(job.scratch);
     return -1;
   }
   eager_parallel(gradient_piece_task, &job, nth);
   eager_parallel(gradient_finish_task, &job, eager_threads_for(g->c * g->oc, 512));
-  free(job.sums);
-  free(job.scratch);
+  eager_scratch_give(job.sums);
+  eager_scratch_give(job.scratch);
   if (!atomic_load(&job.nonfinite)) return 1;
   memset(dfilter, 0, (size_t)(g->kh * g->kw * g->c * g->oc) * sizeof(float));
   return 0;
