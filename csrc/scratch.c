@@ -3,15 +3,19 @@
  * Winograd convolutions' transformed filters, inputs and products), kept between calls.
  *
  * NOTE: taking such blocks from malloc and freeing them at the end of every call made glibc
- * grow and trim its heap each time: the pages of the heap's top went back to the kernel
- * and the next op outputs placed there faulted them in again (1.2 us per 4 KiB page in this
- * VM). ResNet-50's inference step, whose 3x3 convs free 10-25 MiB of Winograd scratch each,
- * took 431-454 ms, of which 26 ms were in allocating outputs and the elementwise ops' times
- * doubled; with glibc's trimming turned off (EAGER_MALLOC_TUNING=1) 368 ms. So freed blocks
- * are kept here, up to SCRATCH_SLOTS of them and SCRATCH_CAPACITY bytes in all, and handed
- * to a request they can hold without wasting more than half of the block; the oldest go
- * first when a new one does not fit. Threads (Deno workers) may run kernels at once, hence
- * the mutex; a block is only ever in use by the call that took it.
+ * grow and trim its heap each time, and in some runs the ops around the convs slowed down
+ * with it: ResNet-50's inference step, whose 3x3 convs take 10-25 MiB of Winograd scratch
+ * each, took 431-460 ms with 26 ms in allocating outputs and the elementwise ops' times
+ * doubled; with glibc's trimming off (EAGER_MALLOC_TUNING=1) 368-393 ms. Keeping too much
+ * was as bad the other way: with 128 MiB kept, the training step's output allocations took
+ * 127-130 ms a step instead of 11 and its binary ops 101-103 ms instead of 58-61 (1.79 s a
+ * step; nothing kept: 1.57 s). With 32 MiB kept (a ResNet 3x3 conv's set) both were quick:
+ * inference 394-397 ms, training 1.53-1.56 s (bench/procs/resnet50_ours.ts and the same
+ * step under the backend probe, AMD EPYC 2 cores; the cause of the slowdowns was not found).
+ * So freed blocks are kept here, up to SCRATCH_SLOTS of them and SCRATCH_CAPACITY bytes in
+ * all, and handed to a request they can hold without wasting more than half of the block;
+ * the oldest go first when a new one does not fit. Threads (Deno workers) may run kernels
+ * at once, hence the mutex; a block is only ever in use by the call that took it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,8 +23,8 @@
 
 #include "internal.h"
 
-#define SCRATCH_SLOTS 8
-#define SCRATCH_CAPACITY ((size_t)128 << 20)
+#define SCRATCH_SLOTS 4
+#define SCRATCH_CAPACITY ((size_t)32 << 20)
 #define HEADER 64 /* bytes before each block: its capacity, keeping the block 64-byte aligned */
 
 static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
