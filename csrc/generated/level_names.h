@@ -62,4 +62,4 @@
 #define eager_where EAGER_LEVEL_NAME(eager_where)
 #define eager_winograd_conv EAGER_LEVEL_NAME(eager_winograd_conv)
 #define eager_winograd_filter_grad EAGER_LEVEL_NAME(eager_winograd_filter_grad)
-#define eager_winograd_takes EAGER_LEVEL_NAME(eager_winograd_takes)
+#define eager_winograd_large_takes EAGER_LEVEL_NAME(eager_winograd_large_takes)

@@ -43,12 +43,13 @@ static conv_plan choose(conv_pass pass, int32_t dtype, const geometry *g) {
   int pointwise = eager_conv_pointwise(g), f32 = dtype == EAGER_F32;
   switch (pass) {
   case FORWARD:
-    if (!pointwise && f32) plan.steps[plan.count++] = WINOGRAD;
     if (!pointwise && eager_direct_fits(g, eager_dtype_size(dtype))) {
+      if (f32) plan.steps[plan.count++] = WINOGRAD;
       plan.steps[plan.count++] = PADDED;
       plan.steps[plan.count++] = DIRECT;
       return plan;
     }
+    if (f32 && eager_winograd_large_takes(g)) plan.steps[plan.count++] = WINOGRAD;
     break;
   case INPUT_GRAD:
     if (!pointwise) plan.steps[plan.count++] = TRANSPOSED;
@@ -87,7 +88,7 @@ static int transposed_input_grad(const conv_call *call) {
   /* Taken when its forward pass has a kernel of its own: the direct kernels, or Winograd's
    * for large filters (ResNet-50's 3x3 convs of 128-512 channels). */
   int forward_fits = eager_direct_fits(&t, size) ||
-                     (call->dtype == EAGER_F32 && eager_winograd_takes(&t));
+                     (call->dtype == EAGER_F32 && eager_winograd_large_takes(&t));
   if (!eager_geometry_valid(&t) || (t.oc >= 16 && !forward_fits)) return 0;
   const char *filter = call->a;
   char *rotated = malloc((size_t)(t.k * t.oc) * size);

@@ -129,9 +129,10 @@ int eager_narrow_conv(int32_t dtype, const geometry *g, const char *x, const cha
  * the geometry is not one it takes, or a value is infinite or NaN (then out holds garbage,
  * for the direct kernels to overwrite); -1 when out of memory. */
 int eager_winograd_conv(const geometry *g, const float *x, const float *filter, float *out);
-/* Whether eager_winograd_conv would take a float32 forward pass of this geometry (it may
- * still decline one over an infinity or NaN). */
-int eager_winograd_takes(const geometry *g);
+/* Whether eager_winograd_conv takes a float32 forward pass of this geometry with a large
+ * transformed filter, by GEMMs over groups of tiles (it may still decline one over an
+ * infinity or NaN). Convs with a small one are taken only where the direct kernels fit. */
+int eager_winograd_large_takes(const geometry *g);
 
 /* The filter gradient of such a conv by Winograd F(5x5, 2x2) or F(3x3, 4x4): x [N,H,W,C],
  * dy [N,OH,OW,OC], dfilter [R,R,C,OC], every element written. Returns as above, but with

@@ -463,9 +463,8 @@ static int winograd_gemm_conv(const geometry *g, const float *x, const float *fi
   return status;
 }
 
-int eager_winograd_takes(const geometry *g) {
-  if (!wino_shape_fits(g)) return 0;
-  if (wino_filter_small(g)) return 1;
+int eager_winograd_large_takes(const geometry *g) {
+  if (!wino_shape_fits(g) || wino_filter_small(g)) return 0;
   wino_job job;
   tile_grid(&job, g);
   return job.tiles >= WINO_GEMM_MIN_TILES;
