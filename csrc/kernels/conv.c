@@ -85,11 +85,12 @@ static int transposed_input_grad(const conv_call *call) {
                 .oc = g->c, .oh = g->h, .ow = g->w, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
                 .pt = g->kh - 1 - g->pt, .pb = g->kh - 1 - g->pb, .pl = g->kw - 1 - g->pl,
                 .pr = g->kw - 1 - g->pr, .k = g->kh * g->kw * g->oc};
+  if (!eager_geometry_valid(&t)) return 0;
   /* Taken when its forward pass has a kernel of its own: the direct kernels, or Winograd's
    * for large filters (ResNet-50's 3x3 convs of 128-512 channels). */
   int forward_fits = eager_direct_fits(&t, size) ||
                      (call->dtype == EAGER_F32 && eager_winograd_large_takes(&t));
-  if (!eager_geometry_valid(&t) || (t.oc >= 16 && !forward_fits)) return 0;
+  if (t.oc >= 16 && !forward_fits) return 0;
   const char *filter = call->a;
   char *rotated = malloc((size_t)(t.k * t.oc) * size);
   if (!rotated) return -1;
