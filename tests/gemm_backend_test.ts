@@ -57,8 +57,9 @@ Deno.test({
     assertEquals([report.start, report.forced, report.restored], [ONEDNN, OPENBLAS, ONEDNN]);
     // Over an inner dim of about 1000 the two libraries split the sums differently, so a
     // product oneDNN made differs in its last bits from OpenBLAS's; one with a large B read
-    // transposed (more than 2^20 elements) stays on OpenBLAS and is bitwise the same. (Over short inner dims both sum in
-    // order and agree bitwise, so the convs' smaller GEMMs prove nothing either way.)
+    // transposed (more than 2^20 elements) stays on OpenBLAS and is bitwise the same. (Over
+    // short inner dims both sum in order and agree bitwise, so the convs' smaller GEMMs prove
+    // nothing either way.)
     const same: Record<string, boolean[]> = Object.fromEntries(
       report.products.map((p) => [p.name, p.same]),
     );

@@ -16,9 +16,9 @@
  * between products is what costs: each library's idle threads spin after a product and
  * take the cores from the other's next one. On the 2-core AVX2 EPYC an LSTM cell's three
  * products (h W, h^T dz, dz W^T at batch 20, hidden 200) took 635-662 us with dz W^T on
- * OpenBLAS and 197 us with all three on oneDNN (dz W^T alone: 140 -> 59 us), while the
- * MNIST step, whose conv input gradients (19600x800 by (800x64)^T) then moved too, went
- * from 60.7 to 63.6 ms. Below
+ * OpenBLAS and 197 us with all three on oneDNN (dz W^T alone: 140 -> 59 us). Without the
+ * bound on multiply-adds the MNIST step, whose conv input gradients (19600x800 by
+ * (800x64)^T) then moved too, went from 60.7 to 63.6 ms. Below
  * ONEDNN_MIN_WORK oneDNN's OpenMP threads cost more to wake than they save (a 64x64
  * product between JavaScript calls: 5.8 us on OpenBLAS, 9.9 us on oneDNN). A call oneDNN
  * refuses (it checks its arguments and takes its scratch memory before it writes C) is

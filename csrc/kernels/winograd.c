@@ -299,14 +299,11 @@ INLINE int transform_output(const wino_job *job, int64_t t, const float *m,
   return all_finite(zeros);
 }
 
-static int transform_output_2(const wino_job *job, int64_t t, const float *m,
-                              int64_t point_stride, int64_t j0, int nv) {
-  return transform_output(job, t, m, point_stride, j0, nv, 2);
-}
-
-static int transform_output_4(const wino_job *job, int64_t t, const float *m,
-                              int64_t point_stride, int64_t j0, int nv) {
-  return transform_output(job, t, m, point_stride, j0, nv, 4);
+/* transform_output for the job's tile side, each side compiled with its constant. */
+static int transform_tile_output(const wino_job *job, int64_t t, const float *m,
+                                 int64_t point_stride, int64_t j0, int nv) {
+  return job->m == 2 ? transform_output(job, t, m, point_stride, j0, nv, 2)
+                     : transform_output(job, t, m, point_stride, j0, nv, 4);
 }
 
 /* Thread ith: whole chunks of tiles. Scratch: U [36][WINO_CHUNK][C], then M
@@ -336,12 +333,9 @@ static void forward_task(void *arg, int ith, int nth) {
         int nv = WINO_MAX_NV == 2 && g->oc - j0 >= 2 * LANES ? 2 : 1;
         if (nv == 2) products_2(u, job->v, g->c, g->oc, first, j0, m);
         else products_1(u, job->v, g->c, g->oc, first, j0, m);
-        for (int i = 0; i < WINO_BLOCK && first + i < count; i++) {
-          const float *mi = m + i * 2 * LANES;
-          int64_t stride = WINO_BLOCK * 2 * LANES;
-          finite &= job->m == 2 ? transform_output_2(job, t0 + first + i, mi, stride, j0, nv)
-                                : transform_output_4(job, t0 + first + i, mi, stride, j0, nv);
-        }
+        for (int i = 0; i < WINO_BLOCK && first + i < count; i++)
+          finite &= transform_tile_output(job, t0 + first + i, m + i * 2 * LANES,
+                                          WINO_BLOCK * 2 * LANES, j0, nv);
         j0 += nv * LANES;
       }
   }
@@ -425,8 +419,7 @@ static void group_output_task(void *arg, int ith, int nth) {
     for (int64_t j0 = 0; j0 < oc;) {
       int nv = WINO_MAX_NV == 2 && oc - j0 >= 2 * LANES ? 2 : 1;
       const float *m = group->m + s * oc + j0;
-      finite &= job->m == 2 ? transform_output_2(job, group->first + s, m, stride, j0, nv)
-                            : transform_output_4(job, group->first + s, m, stride, j0, nv);
+      finite &= transform_tile_output(job, group->first + s, m, stride, j0, nv);
       j0 += nv * LANES;
     }
   if (!finite) atomic_store(&job->nonfinite, 1);

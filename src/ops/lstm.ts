@@ -201,22 +201,18 @@ export function lstmSequence(
   timeAxis: 0 | 1,
 ): [Tensor, Tensor, Tensor] {
   const inputs = [projected, recurrentKernel, h0, c0];
-  const forward = () => lstmSequenceSteps(projected, recurrentKernel, h0, c0, forgetBias, timeAxis);
-  const run = active.length === 0 ? forward() : withoutRecording(forward);
-  const outputs = stack(run.hs.slice(1), timeAxis);
-  const h = run.hs[run.hs.length - 1], c = run.cs[run.cs.length - 1];
+  const steps = () => lstmSequenceSteps(projected, recurrentKernel, h0, c0, forgetBias, timeAxis);
+  const run = withoutRecording(steps);
+  const results = sequenceResults(run, timeAxis);
   if (active.length !== 0) {
-    record("lstmSequence", inputs, [outputs, h, c], (dys, needs) => {
+    record("lstmSequence", inputs, results, (dys, needs) => {
       if (active.length !== 0) {
-        return recordedVjp(inputs, dys, () => {
-          const again = lstmSequenceSteps(projected, recurrentKernel, h0, c0, forgetBias, timeAxis);
-          return [stack(again.hs.slice(1), timeAxis), again.hs.at(-1)!, again.cs.at(-1)!];
-        });
+        return recordedVjp(inputs, dys, () => sequenceResults(steps(), timeAxis));
       }
       return lstmSequenceGrad(run, recurrentKernel, dys, needs, forgetBias, timeAxis);
     });
   }
-  return [outputs, h, c];
+  return results;
 }
 
 /** What the backward pass of lstmSequence needs: every step's z, and the states around it. */
@@ -226,6 +222,11 @@ interface SequenceRun {
   hs: Tensor[];
   /** c0 then each step's c. */
   cs: Tensor[];
+}
+
+/** lstmSequence's results from a run: every step's h stacked along time, the last h and c. */
+function sequenceResults(run: SequenceRun, timeAxis: 0 | 1): [Tensor, Tensor, Tensor] {
+  return [stack(run.hs.slice(1), timeAxis), run.hs.at(-1)!, run.cs.at(-1)!];
 }
 
 function lstmSequenceSteps(
