@@ -187,7 +187,9 @@ export class PTBTrainer {
    * One update; returns the step's mean loss (nats a word) and the final state. NOTE: the
    * gradient is of the loss summed over time and averaged over the batch, ptb_word_lm's
    * cost, so the paper's learning rate 1 and clip norm 5 mean what they meant there; the
-   * reported loss is the mean over time as well.
+   * reported loss is the mean over time as well. The step runs inside tf.tidy: its tensors'
+   * memory (and the previous values of the variables) goes back for the next step's outputs
+   * at once, instead of a garbage collection starting every step or two (docs/design.md).
    */
   trainStep(
     inputs: tf.Tensor,
@@ -195,20 +197,25 @@ export class PTBTrainer {
     state: tf.Tensor[] | null,
   ): [number, tf.Tensor[]] {
     const { model, config } = this;
-    const tape = new tf.GradientTape();
-    let finalState: tf.Tensor[] = [];
-    let loss: tf.Tensor | undefined;
-    const cost = tape.record(() => {
-      const [logits, next] = model.forward(inputs, state, true);
-      finalState = next;
-      loss = tf.losses.sparseSoftmaxCrossEntropy(targets, logits);
-      return tf.multiply(loss, config.steps);
+    const [loss, ...finalState] = tf.tidy(() => {
+      const tape = new tf.GradientTape();
+      let finalState: tf.Tensor[] = [];
+      let loss: tf.Tensor | undefined;
+      const cost = tape.record(() => {
+        const [logits, next] = model.forward(inputs, state, true);
+        finalState = next;
+        loss = tf.losses.sparseSoftmaxCrossEntropy(targets, logits);
+        return tf.multiply(loss, config.steps);
+      });
+      const variables = model.trainableVariables;
+      const grads = tape.gradient(cost, variables);
+      const [clipped] = tf.clipByGlobalNorm(grads, config.maxGradNorm);
+      this.optimizer.applyGradients(variables.map((v, i) => [clipped[i], v] as const));
+      return [loss!, ...finalState];
     });
-    const variables = model.trainableVariables;
-    const grads = tape.gradient(cost, variables);
-    const [clipped] = tf.clipByGlobalNorm(grads, config.maxGradNorm);
-    this.optimizer.applyGradients(variables.map((v, i) => [clipped[i], v] as const));
-    return [loss!.dataSync()[0] as number, finalState];
+    const value = loss.dataSync()[0] as number;
+    loss.dispose();
+    return [value, finalState];
   }
 
   /** One epoch over `data`, training or not; the state runs on from batch to batch. */

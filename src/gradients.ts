@@ -89,7 +89,7 @@ export class GradientTape {
   /** Watches tensors or variables so operations on them are recorded. */
   watch(...xs: (Source | Source[])[]): void {
     for (const x of xs.flat()) {
-      if (x instanceof Variable) this.#tape.watchVariable(x, x.peek());
+      if (x instanceof Variable) this.#tape.watchVariable(x); // its reads from now on
       else if (x instanceof Tensor) {
         if (isFloat(x.dtype)) this.#tape.watchTensor(x);
       } else {

@@ -75,6 +75,8 @@ export class Variable implements Watchable {
   #value: Tensor;
   /** Whether #value is an optimizer's private buffer not handed out since (replaceOwned). */
   #owned = false;
+  /** Whether read() made a view of #value since replaceOwned: no update in place then. */
+  #viewed = false;
 
   constructor(initial: TensorLike, options: VariableOptions = {}) {
     if (options.dtype !== undefined) checkDType("Variable", options.dtype);
@@ -93,11 +95,18 @@ export class Variable implements Watchable {
     this.serial = serials++;
   }
 
-  /** The current value; recorded as a read by active gradient tapes. */
+  /**
+   * The current value; recorded as a read by active gradient tapes. NOTE: each read is a
+   * tensor of its own over the value's storage, so that disposing it (tf.tidy does) leaves
+   * the value alone, and an optimizer's update frees the previous value's memory once the
+   * reads of it are disposed (replaceOwned), not only at a garbage collection.
+   */
   read(): Tensor {
-    this.#owned = false;
-    notifyRead(this, this.#value);
-    return variableValue(this, this.#value, "read");
+    const value = this.#value;
+    this.#viewed = true;
+    const view = new Tensor(value.storage, value.dtype, value.shape, undefined, value.offset);
+    notifyRead(this, view);
+    return variableValue(this, view, "read");
   }
 
   /** Same as read(). */
@@ -120,7 +129,7 @@ export class Variable implements Watchable {
    * since, so an update may overwrite it in place.
    */
   ownsValue(): boolean {
-    return this.#owned;
+    return this.#owned && !this.#viewed;
   }
 
   /** For optimizers: the value, read by an update without handing it out (replaceOwned). */
@@ -130,15 +139,18 @@ export class Variable implements Watchable {
 
   /**
    * For optimizers: makes `next`, a tensor the caller allocated and shares with nobody,
-   * the value, and frees the previous value when it was such a tensor too and has not
-   * been handed out since (by read, peek or dataSync). Optimizer slots, which only their
-   * optimizer reads, thus reuse memory at once instead of leaving garbage every step.
+   * the value, and disposes the previous value when it was such a tensor too and has not
+   * been handed out since (by peek or dataSync): its memory goes at once, or when the last
+   * read of it (a tensor of its own, see read) is disposed. Optimizer slots, which only
+   * their optimizer reads, and the variables of a step run inside tf.tidy thus reuse
+   * memory instead of leaving garbage every step.
    */
   replaceOwned(next: Tensor): void {
     const previous = this.#value, owned = this.#owned;
     this.#setValue(next);
     this.#owned = true;
-    if (owned) previous.backend.free(previous.storage);
+    this.#viewed = false;
+    if (owned) previous.dispose();
   }
 
   get dtype(): DType {

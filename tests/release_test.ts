@@ -1,15 +1,16 @@
 /**
  * Early freeing (storage.ts): backprop frees the intermediate gradients it is done with,
- * and optimizers free slot values nobody else has seen. These tests use tensors of at
- * least 64 KiB (smaller ones are never freed) and check that nothing still reachable
- * loses its data: shared and aliased gradients, views, persistent and nested tapes,
- * customGradient, and values read before an update.
+ * and optimizers free slot values nobody else has seen. These tests use tensors of 128 KiB
+ * (those of 16 KiB or less are never freed) and check that nothing still reachable loses
+ * its data: shared and aliased gradients, views, persistent and nested tapes,
+ * customGradient, and values read before an update. Freed buffers are kept for reuse by
+ * the next output of their size; a reused one never shows its old values.
  */
 import * as tf from "../mod.ts";
 import { free } from "../src/backend/cpu/storage.ts";
 import { inReleaseScope, release, ReleaseScope } from "../src/backend/release_scope.ts";
 import { Tensor } from "../src/tensor.ts";
-import { allocate } from "../src/backend/cpu/storage.ts";
+import { allocate, allocateOutput, reuseStats } from "../src/backend/cpu/storage.ts";
 import { assertClose, assertEquals } from "./helpers.ts";
 
 const ROWS = 128, COLS = 256; // 128 KiB of float32
@@ -144,4 +145,65 @@ Deno.test("minimize keeps the gradients an overriding applyDense holds on to", (
   assertEquals(kept.length, 1);
   assertEquals(kept[0].size, ROWS * COLS);
   assertClose(kept[0], tf.multiply(big(5), 2));
+});
+
+Deno.test("a freed buffer is reused by the next output of its size, its old views detached", () => {
+  const bytes = ROWS * COLS * 4;
+  const t = tf.fill([ROWS, COLS], 7);
+  const view = t.dataSync();
+  const before = reuseStats().pooledBytes;
+  t.dispose();
+  assertEquals(view.length, 0); // detached, as before reuse existed
+  assertEquals(reuseStats().pooledBytes, before + bytes);
+  const zeroed = allocate("float32", ROWS * COLS); // the same buffer, zero-filled
+  assertEquals(reuseStats().pooledBytes, before);
+  assertEquals(zeroed.every((x) => x === 0), true);
+  new Tensor(zeroed, "float32", [ROWS, COLS]).dispose();
+  const output = allocateOutput("int32", ROWS * COLS); // poisoned as a fresh output is
+  assertEquals(reuseStats().pooledBytes, before);
+  assertEquals(output.every((x) => x === -1), Deno.env.get("EAGER_POISON_OUTPUTS") === "1");
+  // An output of another size is not served from it.
+  new Tensor(output, "int32", [ROWS, COLS]).dispose();
+  allocateOutput("float32", ROWS * COLS + 1);
+  assertEquals(reuseStats().pooledBytes, before + bytes);
+});
+
+Deno.test("the reuse pool keeps at most 256 MiB, the sizes retired longest ago going first", () => {
+  const mib = (n: number) => tf.zeros([n << 18]); // n MiB of float32
+  const old = mib(100);
+  old.dispose();
+  assertEquals(reuseStats().pooledBytes >= 100 << 20, true);
+  for (let i = 0; i < 5; i++) mib(60).dispose(); // each reuses the one before: one 60 MiB kept
+  const sixties = Array.from({ length: 3 }, () => mib(60)); // one reused, two new
+  sixties.forEach((t) => t.dispose()); // three 60 MiB buffers kept: 100 + 180 > 256
+  assertEquals(reuseStats().pooledBytes <= 256 << 20, true);
+  const fresh = mib(100); // the 100 MiB buffer went first, so this one is new
+  assertEquals(reuseStats().pooledBytes, 180 << 20);
+  fresh.dispose();
+});
+
+Deno.test("a variable's reads are tensors of their own; inside tf.tidy an update frees the old value", () => {
+  const v = new tf.Variable(big(6));
+  const opt = new tf.train.GradientDescentOptimizer(0.5);
+  const loss = () => tf.reduceSum(tf.square(v));
+  opt.minimize(loss); // the first value came from the user: never freed
+  const read = v.read();
+  read.dispose(); // disposing a read leaves the variable alone
+  assertEquals(v.read().size, ROWS * COLS);
+  const kept = v.read(); // a read outside tidy outlives updates
+  const keptValues = values(kept);
+  const before = reuseStats().pooledBytes;
+  tf.tidy(() => opt.minimize(loss)); // the reads made inside are disposed at its end
+  assertEquals(values(kept), keptValues);
+  tf.tidy(() => opt.minimize(loss)); // now the previous value's memory goes back
+  assertEquals(reuseStats().pooledBytes > before, true);
+  assertEquals(values(kept), keptValues);
+  // So the steps take every output from the pool: no buffer is allocated anew.
+  const fresh = reuseStats().freshBuffers;
+  for (let i = 0; i < 4; i++) tf.tidy(() => opt.minimize(loss));
+  assertEquals(reuseStats().freshBuffers, fresh);
+  // The same seven updates without tidy agree.
+  const w = new tf.Variable(big(6));
+  for (let i = 0; i < 7; i++) opt.minimize(() => tf.reduceSum(tf.square(w)));
+  assertClose(v.read(), w.read(), { rtol: 1e-6 });
 });
