@@ -75,7 +75,8 @@ const mediumOutputSlab = new Slab(mediumSlab.size, mediumSlab.maxBytes, mediumSl
 /** From this size buffers ask for transparent huge pages, as NumPy does (see eager.h). */
 const HUGE_PAGE_HINT_BYTES = 4 << 20;
 
-/** Buffers below this size are left to the garbage collector (slabs among them). */
+/** Buffers from this size up (those beyond the slabs) are counted, freed at once and reused;
+ * the slabs' views are left to the garbage collector. */
 export const RELEASE_MIN_BYTES = (16 << 10) + 1;
 
 /**
@@ -114,7 +115,7 @@ export function releasableBuffer(array: ArrayBufferView): ArrayBufferLike | unde
 }
 
 /**
- * Frees the buffer of `array` now when `array` spans a whole one of at least 64 KiB (never
+ * Frees the buffer of `array` now when `array` spans a whole one of more than 16 KiB (never
  * a slab), and returns whether it did. NOTE: the caller guarantees that nothing else
  * holds the buffer: every view of it reads as empty afterwards.
  */
