@@ -88,7 +88,12 @@ static int poison_outputs = -1; /* unknown until the first take() */
  * - Young-generation collections (scavenges) free dead young ArrayBuffers, blocks included,
  *   for about 0.1 ms each. V8 starts one when young ArrayBuffers hold more than about twice
  *   the semi-space size, but checks only when it allocates a backing store itself; so
- *   take() allocates a one-byte ArrayBuffer after each block ("the nudge").
+ *   take() allocates a one-byte ArrayBuffer for each block ("the nudge"), before it takes
+ *   the block: a scavenge it starts then can free the previous output (dropped by now) and
+ *   its block, instead of finding the new one alive. The 16M-add loop (bench/procs/
+ *   add_loop_ours.ts, 10 alternating runs each, 2026-12-05): peak 319-320 MiB in 7 runs and
+ *   768-770 in 3 with the nudge after the block, first ten calls 97-192 ms; 255-256 MiB in 7,
+ *   384 and 576-577 in the others with it before, 76-112 ms.
  * - Telling V8 of the blocks with napi_adjust_external_memory made things worse: past its
  *   soft limit V8 starts incremental marking, which a loop of kernel calls (little JS
  *   allocation) advances slowly, and buffers allocated while marking runs count as live
@@ -177,6 +182,9 @@ static napi_value take(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t bytes = (size_t)requested;
+  void *unused;
+  napi_value nudge;
+  (void)napi.create_arraybuffer(env, 1, &unused, &nudge);
   block_note *note = malloc(sizeof *note);
   void *block = note ? eager_block_take(bytes) : NULL;
   if (!block) {
@@ -197,9 +205,6 @@ static napi_value take(napi_env env, napi_callback_info info) {
     return NULL; /* the failed call left its exception pending */
   }
   account_for(env, owner, (int64_t)bytes);
-  void *unused;
-  napi_value nudge;
-  (void)napi.create_arraybuffer(env, 1, &unused, &nudge);
   return buffer;
 }
 
