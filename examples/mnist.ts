@@ -205,9 +205,13 @@ export async function trainMnist(options: MnistOptions = {}): Promise<MnistResul
   const start = performance.now();
   for (let step = 1; step <= steps; step++) {
     // The batch, the model's variables (made at its first call), the optimizer's slots and
-    // every op of the step are placed on `device`.
-    const loss = tf.device(device, () => runStep(...batches.take()));
+    // every op of the step are placed on `device`. NOTE: inside tf.tidy the step's tensors go
+    // back at its end and the next step's outputs reuse their memory: 56-59 ms a step instead
+    // of 65-72 ms without it (2-core AVX2 EPYC, 2026-12-05), fewer garbage collections, 223
+    // MiB of RSS instead of 308-323 (docs/design.md, "Reusing what is freed at once").
+    const loss = tf.device(device, () => tf.tidy(() => runStep(...batches.take())));
     const value = (await loss.data())[0] as number; // the one read a step: any device
+    loss.dispose();
     if (!Number.isFinite(value)) throw new Error(`mnist: the loss is ${value} at step ${step}`);
     losses.push(value);
     // Loss summaries every 10 steps (the step is globalStep's value after the update).
