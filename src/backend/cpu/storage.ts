@@ -77,7 +77,7 @@ const HUGE_PAGE_HINT_BYTES = 4 << 20;
 
 /** Buffers from this size up (those beyond the slabs) are counted, freed at once and reused;
  * the slabs' views are left to the garbage collector. */
-export const RELEASE_MIN_BYTES = (16 << 10) + 1;
+export const RELEASE_MIN_BYTES = mediumSlab.maxBytes + 1;
 
 /**
  * The buffers of at least RELEASE_MIN_BYTES that this module allocated, each with how many
@@ -154,7 +154,7 @@ function retire(buffer: ArrayBuffer): void {
   while (reusableBytes > REUSE_MAX_BYTES) evictStalest();
 }
 
-/** Frees one buffer of the size least recently retired or reused. */
+/** Frees one buffer of the size least recently retired. */
 function evictStalest(): void {
   let stalest: number | undefined, oldest = Infinity;
   for (const [bytes, { buffers, used }] of reusable) {
@@ -215,17 +215,16 @@ function allocateLarge(dtype: DType, n: number, op: string, uninitialised: boole
     return (uninitialised ? mediumOutputSlab : mediumSlab).view(ArrayType, n, bytes);
   }
   try {
-    let buffer = bytes >= RELEASE_MIN_BYTES ? reuse(bytes, uninitialised) : undefined;
+    // Past the slabs every buffer is at least RELEASE_MIN_BYTES: counted, releasable, reusable.
+    let buffer = reuse(bytes, uninitialised);
     if (!buffer) {
       freshBuffers++;
       buffer = uninitialised ? takeBuffer(bytes) : undefined;
     }
     const array = buffer ? new ArrayType(buffer, 0, n) : new ArrayType(n);
     if (!buffer && bytes >= HUGE_PAGE_HINT_BYTES) native.eager_advise_huge_pages(array, bytes);
-    if (bytes >= RELEASE_MIN_BYTES) {
-      holders.set(array.buffer, 0);
-      noteBorn(array.buffer);
-    }
+    holders.set(array.buffer, 0);
+    noteBorn(array.buffer);
     return array;
   } catch (cause) {
     throw new RangeError(`${op}: cannot allocate ${n} ${dtype} elements (${bytes} bytes)`, {
