@@ -13,7 +13,7 @@ import type { Backend, Storage } from "./backend/backend.ts";
 import { cpuBackend } from "./backend/cpu/backend.ts";
 import { backendForDevice } from "./backend/registry.ts";
 import { formatTensor } from "./format.ts";
-import { isPinned, track } from "./lifetime.ts";
+import { isPinned, scopes, track } from "./lifetime.ts";
 import { activeTrace } from "./graph/hooks.ts";
 import { hold, RELEASE_MIN_BYTES } from "./backend/cpu/storage.ts";
 
@@ -31,6 +31,14 @@ export interface TensorConvertible {
 export type TensorLike = Tensor | NestedArray | ArrayBufferView | TensorConvertible;
 
 let nextId = 0;
+
+/** What a new tensor owes its storage and scope: a holder count on storage that is released
+ * (device storage, CPU buffers past the slabs), and its place in the innermost tf.tidy. */
+function adopt(t: Tensor, storage: Storage): void {
+  if (!ArrayBuffer.isView(storage)) t.backend.hold(storage);
+  else if (storage.byteLength >= RELEASE_MIN_BYTES) hold(storage);
+  track(t);
+}
 
 /**
  * An immutable multi-dimensional array.
@@ -86,15 +94,12 @@ export class Tensor {
       this.#strides = strides;
       this.contiguous = false;
     }
-    // NOTE: the CPU case inline: it is every small op's path.
-    if (ArrayBuffer.isView(storage)) {
-      this.backend = cpuBackend;
-      if (storage.byteLength >= RELEASE_MIN_BYTES) hold(storage);
-    } else {
-      this.backend = storage.backend;
-      this.backend.hold(storage);
-    }
-    track(this);
+    // NOTE: every small op's path is the one test below and nothing else: a small CPU output
+    // outside tf.tidy needs no holder count and no scope. With the counting and tracking
+    // inline, a chain of 100 one-element ops took 21.6-22.8 us against 20.5-21.2 (adopt).
+    const cpu = ArrayBuffer.isView(storage);
+    this.backend = cpu ? cpuBackend : storage.backend;
+    if (!cpu || storage.byteLength >= RELEASE_MIN_BYTES || scopes.length !== 0) adopt(this, storage);
   }
 
   /**
