@@ -23,7 +23,7 @@
  * @module
  */
 import { arrayType, type DType, dtypeCode, DTYPES, isFloat, type TypedArray } from "../dtype.ts";
-import { showShape, sizeOf } from "../shape.ts";
+import { MAX_RANK, showShape, sizeOf } from "../shape.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { toTensor } from "../ops/convert.ts";
 import { divide } from "../ops/math.ts";
@@ -58,7 +58,8 @@ const OP_CODES: Record<ReduceOp, number> = {
 };
 const KINDS = ["allReduce", "broadcast", "allGather", "barrier", "gradients"] as const;
 type Kind = (typeof KINDS)[number];
-const SIGNATURE = 12; // kind, dtype, argument (op or root), rank, up to 8 dims
+const DIMS = MAX_RANK;
+const SIGNATURE = 4 + DIMS; // kind, dtype, argument (op or root), rank, dims
 
 /** A call as the ranks compare it. */
 interface Call {
@@ -70,14 +71,14 @@ interface Call {
   anyFirstDim?: boolean;
 }
 
-function encode(call: Call): Float64Array {
-  const signature = new Float64Array(SIGNATURE);
-  signature[0] = KINDS.indexOf(call.kind);
-  signature[1] = call.dtype ? dtypeCode(call.dtype) : -1;
-  signature[2] = call.argument;
-  signature[3] = call.shape?.length ?? -1;
-  call.shape?.forEach((d, i) => signature[4 + i] = d);
-  return signature;
+/** Writes call's signature into `into`. */
+function encode(call: Call, into: Float64Array): void {
+  const shape = call.shape ?? [];
+  into[0] = KINDS.indexOf(call.kind);
+  into[1] = call.dtype ? dtypeCode(call.dtype) : -1;
+  into[2] = call.argument;
+  into[3] = call.shape ? shape.length : -1;
+  for (let i = 0; i < DIMS; i++) into[4 + i] = i < shape.length ? shape[i] : 0;
 }
 
 function describeCall(signature: Float64Array): string {
@@ -95,25 +96,39 @@ function describeCall(signature: Float64Array): string {
   return `${kind}(${DTYPES[signature[1]]} ${showShape(shape)}${argument ? `, ${argument}` : ""})`;
 }
 
+/** agree's buffers, made once for the job's size: the exchange runs before every collective.
+ * With fresh buffers, subarrays and closures each call, a 4 KiB allReduce took 7.2-8.6 us
+ * against 6.2-6.3 (2 ranks, 100,000 calls, 3 alternating runs; 4.9-5.0 us unchecked). */
+let exchange: { mine: Float64Array; all: Float64Array; counts: BigInt64Array } | undefined;
+
+function exchangeBuffers(size: number) {
+  if (exchange?.counts.length !== size) {
+    exchange = {
+      mine: new Float64Array(SIGNATURE),
+      all: new Float64Array(SIGNATURE * size),
+      counts: new BigInt64Array(size).fill(BigInt(SIGNATURE)),
+    };
+  }
+  return exchange;
+}
+
 /**
- * Every rank's signature of this call (size x SIGNATURE numbers); throws, on every rank
- * alike, when they disagree.
+ * Every rank's signature of this call (size x SIGNATURE numbers, valid until the next
+ * collective); throws, on every rank alike, when they disagree.
  */
 function agree(op: string, call: Call, size: number): Float64Array {
-  const mine = encode(call);
-  const all = new Float64Array(SIGNATURE * size);
-  const counts = new BigInt64Array(size).fill(BigInt(SIGNATURE));
+  const { mine, all, counts } = exchangeBuffers(size);
+  encode(call, mine);
   checkMpi(mpi.allgather(dtypeCode("float64"), counts, mine, all), op);
-  const first = all.subarray(0, SIGNATURE);
-  for (let r = 1; r < size; r++) {
-    const other = all.subarray(r * SIGNATURE, (r + 1) * SIGNATURE);
-    const differs = other.some((v, i) => v !== first[i] && !(call.anyFirstDim && i === 4));
-    if (!differs) continue;
+  const anyFirstDim = call.anyFirstDim === true;
+  for (let at = SIGNATURE; at < all.length; at++) {
+    const i = at % SIGNATURE;
+    if (all[at] === all[i] || (anyFirstDim && i === 4)) continue;
     const calls = Array.from(
       { length: size },
       (_, k) => `rank ${k}: ${describeCall(all.subarray(k * SIGNATURE, (k + 1) * SIGNATURE))}`,
     );
-    const what = call.anyFirstDim ? "dtype, rank or dims after the first" : "dtype or shape";
+    const what = anyFirstDim ? "dtype, rank or dims after the first" : "dtype or shape";
     throw new Error(`${op}: the ranks disagree on the call, its ${what} (${calls.join("; ")})`);
   }
   return all;
