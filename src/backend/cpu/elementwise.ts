@@ -11,7 +11,7 @@ import { check, native } from "../../native/lib.ts";
 import { Binary } from "../../native/codes.ts";
 import { int64s } from "../../native/args.ts";
 import { broadcastStrides } from "../../shape.ts";
-import { host, type StridedView } from "./operand.ts";
+import { host, type Operand, type StridedView } from "./operand.ts";
 import { allocateOutput } from "./storage.ts";
 
 /** out = op(x), elementwise, written as `outDtype`. */
@@ -85,25 +85,38 @@ export function binaryKernel(
       out[0] = scalar(host(x)[x.offset] as number, host(y)[y.offset] as number);
       return out;
     }
-    const dtype = dtypeCode(x.dtype);
-    check(
-      native.eager_binary_flat(
-        code,
-        dtype,
-        n,
-        out,
-        host(x),
-        x.offset,
-        xStep,
-        host(y),
-        y.offset,
-        yStep,
-      ),
-      op,
-    );
-    return out;
+    return binaryFlat(op, code, x, y, n, out, xStep, yStep);
   }
   return binaryStrided(op, code, x, y, shape, out);
+}
+
+/** binaryKernel's call for dense operands (each spanning the output, or one value). */
+function binaryFlat(
+  op: string,
+  code: number,
+  x: Operand,
+  y: Operand,
+  n: number,
+  out: TypedArray,
+  xStep: number,
+  yStep: number,
+): TypedArray {
+  check(
+    native.eager_binary_flat(
+      code,
+      dtypeCode(x.dtype),
+      n,
+      out,
+      host(x),
+      x.offset,
+      xStep,
+      host(y),
+      y.offset,
+      yStep,
+    ),
+    op,
+  );
+  return out;
 }
 
 /** binaryKernel's walk over strided or broadcast operands. */
