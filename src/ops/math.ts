@@ -23,18 +23,23 @@ import { active, record1 } from "../tape.ts";
 type Accepts = "float" | "numeric" | "bool" | "any";
 
 /**
- * NOTE: every op's hot path (this, the operand conversion, the kernel call, the Tensor
- * constructor) keeps its error text and rare cases in functions of their own: V8 inlines a
- * call chain only while its bytecode fits a budget (920 bytes), and with them inline the
- * 1-element binary ops ran 16-17 us per 100 instead of 9-10 (`--trace-turbo-inlining`).
+ * NOTE: every op's hot path (the dtype test, the operand conversion, the kernel call, the
+ * output's allocation, the Tensor constructor) keeps its error texts and rare cases in
+ * functions of their own: V8 inlines a call chain only while its bytecode fits a budget of
+ * 920 bytes (`--trace-turbo-inlining` shows it), and with them inline 100 one-element binary
+ * ops took 16-17 us instead of 9-10. docs/benchmarks.md has the runs.
  */
 function checkAccepts(op: string, dtype: DType, accepts: Accepts): void {
-  if (
-    accepts === "any" ||
-    (accepts === "float" ? isFloat(dtype) : (dtype === "bool") === (accepts === "bool"))
-  ) return;
-  throw acceptsError(op, dtype, accepts);
+  if (!ACCEPTED[accepts](dtype)) throw acceptsError(op, dtype, accepts);
 }
+
+/** Each Accepts as a test, small enough that V8 inlines it whatever the budget. */
+const ACCEPTED: Record<Accepts, (dtype: DType) => boolean> = {
+  float: isFloat,
+  numeric: (dtype) => dtype !== "bool",
+  bool: (dtype) => dtype === "bool",
+  any: () => true,
+};
 
 function acceptsError(op: string, dtype: DType, accepts: Accepts): TypeError {
   const wanted = accepts === "float"
@@ -69,23 +74,22 @@ function unaryKernel(op: string, code: number, x: Tensor, outDtype: DType): Tens
 }
 
 /**
- * out = op(x, y) with broadcasting, x and y of one dtype, written as `outDtype`. NOTE: the
- * common cases first (one shape, one side a single value), without a broadcast.
+ * out = op(x, y) with broadcasting, x and y of one dtype, written as `outDtype`. NOTE: one
+ * shape inline, the other cases (one side a single value, a broadcast) in outShape.
  */
 function binaryKernel(op: string, code: number, x: Tensor, y: Tensor, outDtype: DType): Tensor {
   const backend = x.backend;
   if (y.backend !== backend) backendOf(op, x, y); // throws, naming both devices
-  const shape = sameShape(x.shape, y.shape) || (y.size === 1 && y.rank <= x.rank)
-    ? x.shape
-    : x.size === 1 && x.rank <= y.rank
-    ? y.shape
-    : broadcastChecked(op, x, y);
+  const shape = sameShape(x.shape, y.shape) ? x.shape : outShape(op, x, y);
   const n = shape === x.shape ? x.size : shape === y.shape ? y.size : sizeOf(shape);
   return new Tensor(backend.binary(op, code, x, y, shape, n, outDtype), outDtype, shape);
 }
 
-/** The broadcast shape of x and y, checked (binaryKernel's uncommon case). */
-function broadcastChecked(op: string, x: Tensor, y: Tensor): readonly number[] {
+/** The shape of op(x, y) for x and y of different shapes: one of them when the other holds
+ * a single value of no higher rank, else the broadcast shape, checked. */
+function outShape(op: string, x: Tensor, y: Tensor): readonly number[] {
+  if (y.size === 1 && y.rank <= x.rank) return x.shape;
+  if (x.size === 1 && x.rank <= y.rank) return y.shape;
   const shape = broadcastShapes(op, x.shape, y.shape);
   checkSize(op, shape);
   return shape;
@@ -98,9 +102,10 @@ function unaryOp(
   grad?: UnaryGrad,
   predicate = false,
 ): UnaryOp {
+  const accepted = ACCEPTED[accepts];
   return (x: TensorLike): Tensor => {
     const t = x instanceof Tensor ? x : toTensor(op, x);
-    checkAccepts(op, t.dtype, accepts);
+    if (!accepted(t.dtype)) throw acceptsError(op, t.dtype, accepts);
     const y = unaryKernel(op, code, t, predicate ? "bool" : t.dtype);
     if (grad && active.length !== 0) record1(op, [t], y, (dy) => [() => grad(dy, t, y)]);
     return y;
@@ -140,9 +145,10 @@ function binaryOp(
   grad?: BinaryGrad,
   compare = false,
 ): BinaryOp {
+  const accepted = ACCEPTED[accepts];
   return (a: TensorLike, b: TensorLike): Tensor => {
     const [x, y] = binaryOperands(op, a, b);
-    checkAccepts(op, x.dtype, accepts);
+    if (!accepted(x.dtype)) throw acceptsError(op, x.dtype, accepts);
     const out = binaryKernel(op, code, x, y, compare ? "bool" : x.dtype);
     if (grad && active.length !== 0) record1(op, [x, y], out, (dy) => grad(dy, x, y, out));
     return out;

@@ -53,14 +53,16 @@ class Slab {
   ) {}
 
   view(ArrayType: ReturnType<typeof arrayType>, n: number, bytes: number): TypedArray {
-    if (this.#buffer === undefined || this.#cursor + bytes > this.size) {
-      this.#buffer = (this.uninitialised ? takeBuffer(this.size) : undefined) ??
-        new ArrayBuffer(this.size);
-      this.#cursor = 0;
-    }
-    const view = new ArrayType(this.#buffer, this.#cursor, n);
+    if (this.#buffer === undefined || this.#cursor + bytes > this.size) this.#refill();
+    const view = new ArrayType(this.#buffer!, this.#cursor, n);
     this.#cursor += (bytes + this.align - 1) & -this.align || this.align; // align: a power of 2
     return view;
+  }
+
+  #refill(): void {
+    this.#buffer = (this.uninitialised ? takeBuffer(this.size) : undefined) ??
+      new ArrayBuffer(this.size);
+    this.#cursor = 0;
   }
 }
 
@@ -193,7 +195,7 @@ function reuse(bytes: number, uninitialised: boolean): ArrayBuffer | undefined {
 
 /** A zero-filled typed array for n elements of dtype, pooled when small. */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
-  return allocateLarge(dtype, n, op, false);
+  return allocateArray(dtype, n, op, false);
 }
 
 /**
@@ -204,18 +206,32 @@ export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
  * so a kernel that reads its output before writing it fails its tests.
  */
 export function allocateOutput(dtype: DType, n: number, op = "allocate"): TypedArray {
-  return allocateLarge(dtype, n, op, true);
+  return allocateArray(dtype, n, op, true);
 }
 
-function allocateLarge(dtype: DType, n: number, op: string, uninitialised: boolean) {
+/** NOTE: the slabs' path inline, the rest apart: every small op's output comes this way, and
+ * V8 inlines it into the op only while the op's call chain fits its bytecode budget. */
+function allocateArray(dtype: DType, n: number, op: string, uninitialised: boolean) {
   const ArrayType = arrayType(dtype);
   const bytes = n * itemSize(dtype);
   if (bytes <= smallSlab.maxBytes) return smallSlab.view(ArrayType, n, bytes);
   if (bytes <= mediumSlab.maxBytes) {
     return (uninitialised ? mediumOutputSlab : mediumSlab).view(ArrayType, n, bytes);
   }
+  return allocateLarge(ArrayType, dtype, n, bytes, op, uninitialised);
+}
+
+/** A buffer past the slabs: counted, releasable, reusable. */
+function allocateLarge(
+  ArrayType: ReturnType<typeof arrayType>,
+  dtype: DType,
+  n: number,
+  bytes: number,
+  op: string,
+  uninitialised: boolean,
+): TypedArray {
   try {
-    // Past the slabs every buffer is at least RELEASE_MIN_BYTES: counted, releasable, reusable.
+    // Past the slabs every buffer is at least RELEASE_MIN_BYTES.
     let buffer = reuse(bytes, uninitialised);
     if (!buffer) {
       freshBuffers++;
