@@ -1,7 +1,7 @@
 import { symbols } from "../src/native/ffi.ts";
 import { Unary } from "../src/native/codes.ts";
 import { dtypeCode, DTYPES } from "../src/dtype.ts";
-import { native } from "../src/native/lib.ts";
+import { libraryPath, native } from "../src/native/lib.ts";
 import { generate, staleFiles } from "../scripts/kernel_abi.ts";
 import { generateCodes, generateFfi } from "../scripts/ts_abi.ts";
 import { parseEnums, parsePrototypes, parseStructs } from "../scripts/c_header.ts";
@@ -28,6 +28,24 @@ Deno.test("every EAGER_API function is bound with one FFI type per C parameter",
   assertEquals(symbols.eager_crc32c.result, "u32");
   assertEquals(symbols.eager_random.parameters.slice(4), ["u64", "u64", "f64", "f64"]);
   assertEquals(symbols.eager_status_message.result, "pointer");
+});
+
+// The library binds its functions at their first call (src/native/loader.ts), so a symbol it
+// lacks would show only when used: here every one of the table is bound at once.
+Deno.test("the library exports every function of the symbol table, and the stubs bind them", () => {
+  const path = libraryPath();
+  assert(path, "the library is open");
+  const library = Deno.dlopen(path, symbols);
+  try {
+    assertEquals(Object.keys(library.symbols).sort(), Object.keys(symbols).sort());
+    assertEquals(library.symbols.eager_abi_version(), native.eager_abi_version());
+  } finally {
+    library.close();
+  }
+  assertEquals(Object.keys(native).sort(), Object.keys(symbols).sort());
+  for (const name of Object.keys(symbols) as (keyof typeof symbols)[]) {
+    assertEquals(native[name].length, symbols[name].parameters.length, name);
+  }
 });
 
 // Mutation checks: a change to eager.h that the bindings must follow changes them, so a

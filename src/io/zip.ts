@@ -4,7 +4,7 @@
  * Entries are found through the central directory and checked against their CRC-32.
  * @module
  */
-import zlib from "node:zlib";
+import { nodeZlib } from "../node_builtins.ts";
 
 /** A malformed archive; the message names the archive, and the entry and offset. */
 export class ZipError extends Error {
@@ -23,7 +23,7 @@ const U32 = 0xffffffff;
 
 /** CRC-32 (IEEE, as zip uses). */
 export function crc32(bytes: Uint8Array): number {
-  return (zlib as unknown as { crc32(b: Uint8Array): number }).crc32(bytes) >>> 0;
+  return (nodeZlib() as unknown as { crc32(b: Uint8Array): number }).crc32(bytes) >>> 0;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -117,7 +117,7 @@ export function readZip(op: string, bytes: Uint8Array, name: string): ZipEntry[]
     if (method === 0) data = stored.slice();
     else if (method === 8) {
       try {
-        data = new Uint8Array(zlib.inflateRawSync(stored));
+        data = new Uint8Array(nodeZlib().inflateRawSync(stored));
       } catch (error) {
         throw fail(`${what}: bad deflate data (${(error as Error).message})`, dataStart);
       }

@@ -10,7 +10,7 @@
  * (de)compressing it at finish() with gunzipSync/gzipSync: correct, not streaming.
  * @module
  */
-import zlib from "node:zlib";
+import { nodeZlib } from "../node_builtins.ts";
 
 interface Handle {
   writeSync(
@@ -27,23 +27,22 @@ interface Handle {
 }
 
 const OUT_CHUNK = 1 << 16;
-const { Z_NO_FLUSH, Z_FINISH } = zlib.constants;
 
 /** gzip and gunzip: the gzip format; deflate and inflate: the zlib format (TensorFlow's ZLIB). */
 export type ZlibMode = "gzip" | "gunzip" | "deflate" | "inflate";
 
 const ENGINES: Record<ZlibMode, () => unknown> = {
-  gzip: () => zlib.createGzip(),
-  gunzip: () => zlib.createGunzip(),
-  deflate: () => zlib.createDeflate(),
-  inflate: () => zlib.createInflate(),
+  gzip: () => nodeZlib().createGzip(),
+  gunzip: () => nodeZlib().createGunzip(),
+  deflate: () => nodeZlib().createDeflate(),
+  inflate: () => nodeZlib().createInflate(),
 };
 
 const WHOLE: Record<ZlibMode, (bytes: Uint8Array) => Uint8Array> = {
-  gzip: (b) => zlib.gzipSync(b),
-  gunzip: (b) => zlib.gunzipSync(b),
-  deflate: (b) => zlib.deflateSync(b),
-  inflate: (b) => zlib.inflateSync(b),
+  gzip: (b) => nodeZlib().gzipSync(b),
+  gunzip: (b) => nodeZlib().gunzipSync(b),
+  deflate: (b) => nodeZlib().deflateSync(b),
+  inflate: (b) => nodeZlib().inflateSync(b),
 };
 
 /** A gzip (de)compression failure; `consumed` counts the input bytes read before it. */
@@ -122,7 +121,7 @@ export class ZlibStream {
       return [];
     }
     if (!this.#handle) throw new ZlibError("the stream is closed", this.#consumed);
-    return chunk.length === 0 ? [] : this.#run(Z_NO_FLUSH, chunk);
+    return chunk.length === 0 ? [] : this.#run(nodeZlib().constants.Z_NO_FLUSH, chunk);
   }
 
   /** The rest of the output; a truncated compressed stream is a ZlibError. */
@@ -140,7 +139,7 @@ export class ZlibStream {
       }
     }
     if (!this.#handle) throw new ZlibError("the stream is closed", this.#consumed);
-    const out = this.#run(Z_FINISH, new Uint8Array(0));
+    const out = this.#run(nodeZlib().constants.Z_FINISH, new Uint8Array(0));
     this.close();
     return out;
   }

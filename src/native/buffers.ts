@@ -10,7 +10,7 @@
  * and the caller allocates a zeroed buffer instead: slower, never wrong.
  * @module
  */
-import process from "node:process";
+import { nodeProcess } from "../node_builtins.ts";
 import { helperLibraryPath } from "./lib.ts";
 import { checkLibraryFile } from "./library_file.ts";
 
@@ -25,7 +25,7 @@ function load(): Take | null {
   try {
     checkLibraryFile(path);
     const module = { exports: {} as { take?: Take; collect?: () => void } };
-    process.dlopen(module, path);
+    nodeProcess().dlopen(module, path);
     collect = module.exports.collect;
     return typeof module.exports.take === "function" ? module.exports.take : null;
   } catch {

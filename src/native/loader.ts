@@ -40,7 +40,7 @@ type WidenBigInt<T> = { [K in keyof T]: T[K] extends bigint ? number | bigint : 
 
 /**
  * The opened library's functions. int64 parameters take JS numbers (exactly, below
- * 2^53) or bigints: see `withBigIntArgs`.
+ * 2^53) or bigints: see `lazySymbol`.
  */
 export type Native = {
   [K in keyof Symbols]: Symbols[K] extends (...args: infer P) => infer R
@@ -231,51 +231,78 @@ function limitIdleSpinning(): void {
  * (csrc/thread_pool.c): Deno closes its libraries at exit, and unmapping the code those threads
  * live in crashed about 1 exit in 15 (SIGSEGV at an unmapped address).
  */
-const openLibraries: Deno.DynamicLibrary<typeof symbols>[] = [];
+const openLibraries: Deno.DynamicLibrary<Record<string, Deno.ForeignFunction>>[] = [];
 
-/** Opens the library at `path` and checks that it speaks this ABI. */
+/**
+ * Opens the library at `path` and checks that it speaks this ABI. Its functions are bound
+ * one by one, each at its first call (`lazySymbols`).
+ */
 export function openLibrary(path: string): Native {
-  let library: Deno.DynamicLibrary<typeof symbols>;
   limitIdleSpinning();
   checkLibraryFile(path);
+  let probe: Deno.DynamicLibrary<Pick<typeof symbols, "eager_abi_version">>;
   try {
-    library = Deno.dlopen(path, symbols);
+    probe = Deno.dlopen(path, { eager_abi_version: symbols.eager_abi_version });
   } catch (cause) {
     throw new Error(`libeager: cannot open ${path}: ${(cause as Error).message}`, { cause });
   }
-  const abi = library.symbols.eager_abi_version();
+  // Kept open like every binding below: closing the last handle would unload the library.
+  openLibraries.push(probe);
+  const abi = probe.symbols.eager_abi_version();
   if (abi !== ABI_VERSION) {
-    library.close();
     throw new Error(
       `libeager: ${path} has ABI version ${abi}, this module needs ${ABI_VERSION}; rebuild it`,
     );
   }
-  try {
-    applyCpuLevel(library.symbols, path);
-  } catch (error) {
-    library.close();
-    throw error;
-  }
-  openLibraries.push(library);
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(library.symbols)) {
-    wrapped[name] = withBigIntArgs(fn, symbols[name as keyof typeof symbols].parameters);
-  }
-  return wrapped as Native;
+  const native = lazySymbols(path);
+  applyCpuLevel(native, path);
+  return native;
 }
 
 /**
- * Deno's fast FFI path takes 64-bit integer arguments as bigints; a JS number there sends
- * the whole call down the slow path (a one-element eager_unary_flat: 208 ns with numbers,
- * 79 ns converting them with BigInt() first, 52 ns with bigint constants). So each symbol
- * with such parameters gets a wrapper of its exact arity that converts them.
+ * Every function of the symbol table as a stub that binds it (a Deno.dlopen of that one
+ * symbol) at its first call. NOTE: Deno compiles a fast-call trampoline for every symbol it
+ * binds, about 0.45 ms each here: binding all 69 at once took 31 ms of a fresh process's
+ * 100-150 ms import (70-75 ms now), and a script calls a few of them. Each stub stays in the
+ * table for good (replacing it made V8 treat the table's fields as mutable: 100 one-element
+ * unary ops 10-15% slower), so it must cost nothing once bound: see `lazySymbol`.
  */
-function withBigIntArgs(fn: unknown, parameters: readonly string[]): unknown {
-  const wide = new Set(["i64", "u64", "isize", "usize"]);
-  if (!parameters.some((p) => wide.has(p))) return fn;
+function lazySymbols(path: string): Native {
+  const table: Record<string, unknown> = {};
+  for (const name of Object.keys(symbols) as (keyof typeof symbols)[]) {
+    table[name] = lazySymbol(symbols[name].parameters, () => bindSymbol(path, name));
+  }
+  return table as Native;
+}
+
+function bindSymbol(path: string, name: keyof typeof symbols): unknown {
+  let library: Deno.DynamicLibrary<Record<string, Deno.ForeignFunction>>;
+  try {
+    library = Deno.dlopen(path, { [name]: symbols[name] as Deno.ForeignFunction });
+  } catch (cause) {
+    throw new Error(`libeager: cannot bind ${name} in ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  openLibraries.push(library);
+  return library.symbols[name];
+}
+
+const WIDE = new Set(["i64", "u64", "isize", "usize"]);
+
+/**
+ * A function of exactly the symbol's arity that binds it at the first call and then calls
+ * it. NOTE: generated code, so that the call has a fixed argument count (no spread), which
+ * keeps it on Deno's fast path; and 64-bit integer parameters are converted with BigInt():
+ * the fast path takes them as bigints, and a JS number there sends the whole call down the
+ * slow path (a one-element eager_unary_flat: 208 ns with numbers, 79 ns converting them,
+ * 52 ns with bigint constants).
+ */
+function lazySymbol(parameters: readonly string[], bind: () => unknown): unknown {
   const names = parameters.map((_, i) => `a${i}`);
-  const args = parameters.map((p, i) => (wide.has(p) ? `BigInt(a${i})` : `a${i}`));
-  // NOTE: generated code, so each wrapper calls with a fixed argument count (no spread),
-  // which keeps the call eligible for the fast path.
-  return new Function("f", `return (${names.join(", ")}) => f(${args.join(", ")});`)(fn);
+  const args = parameters.map((p, i) => (WIDE.has(p) ? `BigInt(a${i})` : `a${i}`));
+  return new Function(
+    "bind",
+    `let f; return (${names.join(", ")}) => (f ??= bind())(${args.join(", ")});`,
+  )(bind);
 }

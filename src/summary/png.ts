@@ -5,7 +5,7 @@
  * CRC-32C of TFRecords.
  * @module
  */
-import { deflateSync } from "node:zlib";
+import { nodeZlib } from "../node_builtins.ts";
 import { concatBytes } from "../io/bytes.ts";
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -82,7 +82,7 @@ export function encodePng(
   const parts = [
     SIGNATURE,
     chunk("IHDR", header),
-    chunk("IDAT", new Uint8Array(deflateSync(raw))),
+    chunk("IDAT", new Uint8Array(nodeZlib().deflateSync(raw))),
     chunk("IEND", new Uint8Array(0)),
   ];
   return concatBytes(parts);

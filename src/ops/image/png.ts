@@ -9,7 +9,7 @@
  * encoded PNG is a Uint8Array where TensorFlow returns a scalar string tensor.
  * @module
  */
-import { inflateSync } from "node:zlib";
+import { nodeZlib } from "../../node_builtins.ts";
 import { concatBytes } from "../../io/bytes.ts";
 import { crc32, encodePng as encodePixels } from "../../summary/png.ts";
 import { showShape } from "../../shape.ts";
@@ -176,7 +176,7 @@ function dataBytes(h: Header): number {
 /** The image data inflated, at most `limit` bytes of it (a bigger stream is not this image). */
 function inflate(idat: Uint8Array, limit: number): Uint8Array {
   try {
-    return new Uint8Array(inflateSync(idat, { maxOutputLength: Math.max(limit, 1) }));
+    return new Uint8Array(nodeZlib().inflateSync(idat, { maxOutputLength: Math.max(limit, 1) }));
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
       throw fail(`image data inflates to more than the ${limit} bytes the header implies`);
