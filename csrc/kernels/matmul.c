@@ -10,7 +10,7 @@
 #include "internal.h"
 
 /* Outputs of these sizes are zeroed before the GEMMs (see eager_matmul). */
-#define ZERO_FIRST_BYTES ((size_t)64 << 10)
+#define ZERO_FIRST_BYTES ((size_t)4 << 10)
 #define ZERO_FIRST_MAX_BYTES ((size_t)4 << 20)
 
 /* How BLAS should read a rows x cols matrix with the given element strides (*trans: 1
@@ -116,6 +116,11 @@ EAGER_API int32_t eager_matmul(int32_t dtype, int32_t batch_rank, const int64_t 
    * eager_zero splits it over the pool, as OpenBLAS splits its pass.
    * Measured here (sgemm, outputs cycling through 64 MiB, median of 41 alternations):
    * 256: 198 -> 188 us (an output hot in cache: 184), 512: 1398 -> 1347 us, 2048: same.
+   * From 4 KiB (64 KiB until 2026-12-05): tf.matmul of n x n, fastest of 11 batches, fresh
+   * processes, two alternations: 32: 2.84-2.93 -> 2.68-2.75 us, 48: 6.98-7.21 -> 6.50-6.51,
+   * 64: 12.26-12.27 -> 10.93-11.43 (NumPy 9.4), 96: 23.6-42.9 -> 21.3-31.5; 16 (1 KiB) gained
+   * nothing. Even into one hot output the raw call went 8.9-10.2 -> 7.6-8.8 us at 64: OpenBLAS's
+   * separate beta-0 pass costs more than a memset at these sizes.
    * Past 4 MiB the clearing pass is a small part of the product, and for a wide output over
    * a short inner dim (a dense layer's weight gradient, 3136 x 1024 over 100) a separate
    * clearing pass cost more than OpenBLAS's (5.6 against 5.3 ms), so those keep beta 0.
