@@ -263,7 +263,8 @@ export function openLibrary(path: string): Native {
  * Every function of the symbol table as a stub that binds it (a Deno.dlopen of that one
  * symbol) at its first call. NOTE: Deno compiles a fast-call trampoline for every symbol it
  * binds, about 0.45 ms each here: binding all 69 at once took 31 ms of a fresh process's
- * 100-150 ms import (70-75 ms now), and a script calls a few of them. Each stub stays in the
+ * 100-150 ms import (70-75 ms without it; 45-51 ms with Node's modules loaded at first use
+ * too, src/node_builtins.ts), and a script calls a few of them. Each stub stays in the
  * table for good (replacing it made V8 treat the table's fields as mutable: 100 one-element
  * unary ops 10-15% slower), so it must cost nothing once bound: see `lazySymbol`.
  */

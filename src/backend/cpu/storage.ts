@@ -218,18 +218,18 @@ function allocateArray(dtype: DType, n: number, op: string, uninitialised: boole
   if (bytes <= mediumSlab.maxBytes) {
     return (uninitialised ? mediumOutputSlab : mediumSlab).view(ArrayType, n, bytes);
   }
-  return allocateLarge(ArrayType, dtype, n, bytes, op, uninitialised);
+  return allocateLarge(dtype, n, bytes, op, uninitialised);
 }
 
 /** A buffer past the slabs: counted, releasable, reusable. */
 function allocateLarge(
-  ArrayType: ReturnType<typeof arrayType>,
   dtype: DType,
   n: number,
   bytes: number,
   op: string,
   uninitialised: boolean,
 ): TypedArray {
+  const ArrayType = arrayType(dtype);
   try {
     // Past the slabs every buffer is at least RELEASE_MIN_BYTES.
     let buffer = reuse(bytes, uninitialised);
