@@ -6,7 +6,9 @@
  * 3. the GEMM suites with no BLAS at all (EAGER_BLAS=none: libeager's built-in GEMM), and
  *    the kernel suites again on the stand-in GPU backend (EAGER_TEST_BACKEND=stand-in,
  *    tests/backends/stand_in.ts), which checks that every op goes through the backend seam
- *    (and tf.function's graphs off the CPU);
+ *    (and tf.function's graphs off the CPU), and most of them once more on the WebGPU device
+ *    (WEBGPU_SUITES, EAGER_TEST_BACKEND=webgpu: Mesa's llvmpipe, skipped and said so where
+ *    Mesa's Vulkan driver is missing);
  * 4. the aarch64 library: cross-built always (a build failure fails the tests), and its
  *    suites run under qemu (scripts/aarch64.ts) unless the emulator cannot be installed
  *    (no root), which is said and skipped.
@@ -21,6 +23,7 @@ import {
   ensureAarch64Emulation,
   runAarch64Tests,
 } from "./aarch64.ts";
+import { softwareVulkanInstalled } from "./toolchain.ts";
 
 /** Test files of the kernels that differ between CPU levels: ops, conv, matmul, pooling,
  * reductions, softmax, gradients, indexing, random numbers, the fused updates and the fused
@@ -62,6 +65,31 @@ export const KERNEL_SUITES = [
   "segment_test.ts",
   "sort_test.ts",
 ];
+
+/**
+ * The kernel suites that run again with the WebGPU device as the default (EAGER_TEST_BACKEND=
+ * webgpu, Mesa's llvmpipe here: tests/helpers.ts). Left out, each for a reason of its own:
+ * the ops whose output size depends on tensor values, which the device does not have
+ * (counting_test: bincount; segment_test: the sorted segment ops; linalg_test and
+ * linalg_grad_test: the decompositions, not on the device yet), the suites of float64 finite
+ * differences (gradients_test, indexing_grad_test, tf_grads_test, which would run on the CPU
+ * again), random_more_test (categorical samples in float64) and ops_fuzz_test (every op's
+ * argument errors, 30 s on llvmpipe). Their cases of the device's op families are checked
+ * by backend_test.ts's cross-check.
+ */
+export const WEBGPU_SUITES = KERNEL_SUITES.filter((f) =>
+  ![
+    "counting_test.ts",
+    "segment_test.ts",
+    "linalg_test.ts",
+    "linalg_grad_test.ts",
+    "gradients_test.ts",
+    "indexing_grad_test.ts",
+    "tf_grads_test.ts",
+    "random_more_test.ts",
+    "ops_fuzz_test.ts",
+  ].includes(f)
+);
 
 /** Test files whose products go through eager_gemm (matmul, conv's im2col paths, layers). */
 export const GEMM_SUITES = [
@@ -148,6 +176,15 @@ function runs(): Run[] {
     env: { EAGER_TEST_BACKEND: "stand-in" },
     files: [...kernels, "tests/backend_test.ts", "tests/dispose_test.ts"],
   });
+  if (softwareVulkanInstalled()) {
+    list.push({
+      name: "kernel suites on the WebGPU device (Mesa's llvmpipe)",
+      env: { EAGER_TEST_BACKEND: "webgpu" },
+      files: WEBGPU_SUITES.map((f) => `tests/${f}`),
+    });
+  } else {
+    console.log("[test] kernel suites on the WebGPU device: skipped, no Mesa Vulkan driver");
+  }
   return list;
 }
 

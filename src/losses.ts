@@ -22,7 +22,18 @@ import type { Tensor, TensorLike } from "./tensor.ts";
 import { castTensor } from "./ops/cast.ts";
 import { toTensor } from "./ops/convert.ts";
 import { onesLike } from "./ops/creation.ts";
-import { abs, add, divide, minimum, multiply, squaredDifference, subtract } from "./ops/math.ts";
+import {
+  abs,
+  add,
+  divide,
+  equal,
+  minimum,
+  multiply,
+  notEqual,
+  squaredDifference,
+  subtract,
+  where,
+} from "./ops/math.ts";
 import { reduceSum } from "./ops/reduce.ts";
 import { squeeze, stopGradient } from "./ops/views.ts";
 import {
@@ -115,18 +126,24 @@ function checkWeights(op: string, weights: Tensor, losses: Tensor): void {
   }
 }
 
-/** total / denominator, or 0 (still connected to total) where the denominator is 0. */
+/**
+ * total / denominator, or 0 (still connected to total) where the denominator is 0. A tensor
+ * denominator is tested on its device (no read: a WebGPU one cannot be read synchronously),
+ * and divides only where it is not 0, so that no NaN reaches the gradients.
+ */
 function divideNoNaN(total: Tensor, denominator: Tensor | number): Tensor {
-  const d = typeof denominator === "number" ? denominator : Number(denominator.dataSync()[0]);
-  return d === 0 ? multiply(total, 0) : divide(total, denominator);
+  if (typeof denominator === "number") {
+    return denominator === 0 ? multiply(total, 0) : divide(total, denominator);
+  }
+  const zero = equal(denominator, 0);
+  return where(zero, multiply(total, 0), divide(total, where(zero, 1, denominator)));
 }
 
-/** The number of non-zero weights once broadcast to the losses' shape. */
-function countNonZero(weights: Tensor, losses: Tensor): number {
-  const values = weights.dataSync();
-  let nonZero = 0;
-  for (let i = 0; i < values.length; i++) if (Number(values[i]) !== 0) nonZero++;
-  return weights.size === 0 ? 0 : nonZero * (losses.size / weights.size);
+/** The number of non-zero weights once broadcast to the losses' shape, as a tensor. */
+function countNonZero(weights: Tensor, losses: Tensor): Tensor | number {
+  if (weights.size === 0) return 0;
+  const nonZero = reduceSum(castTensor(notEqual(weights, 0), losses.dtype));
+  return multiply(nonZero, losses.size / weights.size);
 }
 
 function weighted(op: string, losses: Tensor, options: LossOptions): Tensor {

@@ -40,6 +40,24 @@ function adopt(t: Tensor, storage: Storage): void {
   track(t);
 }
 
+/** Flat row-major values as numpy() gives them: a scalar, or nested arrays of `shape`. */
+function nest(dtype: DType, shape: readonly number[], flat: TypedArray): NestedArray {
+  const read = dtype === "bool" ? (i: number) => flat[i] !== 0 : (i: number) => flat[i];
+  if (shape.length === 0) return read(0);
+  const build = (dim: number, start: number): NestedArray[] => {
+    const n = shape[dim];
+    const out = new Array<NestedArray>(n);
+    if (dim === shape.length - 1) {
+      for (let i = 0; i < n; i++) out[i] = read(start + i);
+    } else {
+      const step = sizeOf(shape.slice(dim + 1));
+      for (let i = 0; i < n; i++) out[i] = build(dim + 1, start + i * step);
+    }
+    return out;
+  };
+  return build(0, 0);
+}
+
 /**
  * An immutable multi-dimensional array.
  * @example
@@ -185,21 +203,12 @@ export class Tensor {
    * arrays otherwise.
    */
   numpy(): NestedArray {
-    const flat = this.dataSync();
-    const read = this.dtype === "bool" ? (i: number) => flat[i] !== 0 : (i: number) => flat[i];
-    if (this.rank === 0) return read(0);
-    const build = (dim: number, start: number): NestedArray[] => {
-      const n = this.shape[dim];
-      const out = new Array<NestedArray>(n);
-      if (dim === this.rank - 1) {
-        for (let i = 0; i < n; i++) out[i] = read(start + i);
-      } else {
-        const step = sizeOf(this.shape.slice(dim + 1));
-        for (let i = 0; i < n; i++) out[i] = build(dim + 1, start + i * step);
-      }
-      return out;
-    };
-    return build(0, 0);
+    return nest(this.dtype, this.shape, this.dataSync());
+  }
+
+  /** The value as numpy() gives it, read without blocking (any device; TensorFlow.js's name). */
+  async array(): Promise<NestedArray> {
+    return nest(this.dtype, this.shape, await this.data());
   }
 
   /** Alias of numpy(), TensorFlow.js's name. */

@@ -178,10 +178,21 @@ export class Variable implements Watchable {
     return variableValue(this, this.#value, "peek").numpy();
   }
 
+  /** The value as JS data, read without blocking, as Tensor.array(). */
+  array(): Promise<NestedArray> {
+    return variableValue(this, this.#value, "peek").array();
+  }
+
   /** The value's flat typed array, as Tensor.dataSync(). */
   dataSync(): TypedArray {
     this.#owned = false;
     return variableValue(this, this.#value, "peek").dataSync();
+  }
+
+  /** The value's flat typed array, read without blocking, as Tensor.data(). */
+  data(): Promise<TypedArray> {
+    this.#owned = false;
+    return variableValue(this, this.#value, "peek").data();
   }
 
   /** Replaces the value; the new one must have the variable's shape. Returns this. */

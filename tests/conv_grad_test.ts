@@ -7,7 +7,7 @@
  */
 import * as tf from "../mod.ts";
 import fixtures from "./fixtures/conv_grad.json" with { type: "json" };
-import { assertClose, assertEquals, randomValues } from "./helpers.ts";
+import { assertClose, assertEquals, randomValues, toTestDevice } from "./helpers.ts";
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
 type Shape = readonly number[];
@@ -174,7 +174,10 @@ Deno.test("conv2d: float32 gradients stay float32 and match float64", () => {
   const [x, f] = [random([1, 4, 4, 2], 1), random([3, 3, 2, 3], 2)];
   const loss = (x: tf.Tensor, f: tf.Tensor) => tf.reduceSum(tf.nn.conv2d(x, f, 1, "SAME").square());
   const g64 = tf.gradientsFunction(loss)(x, f);
-  const g32 = tf.gradientsFunction(loss)(x.cast("float32"), f.cast("float32"));
+  const g32 = tf.gradientsFunction(loss)(
+    toTestDevice(x.cast("float32")),
+    toTestDevice(f.cast("float32")),
+  );
   assertEquals(g32.map((g) => g.dtype), ["float32", "float32"]);
   assertClose(g32[0], g64[0], { rtol: 1e-5, atol: 1e-5 });
   assertClose(g32[1], g64[1], { rtol: 1e-5, atol: 1e-5 });

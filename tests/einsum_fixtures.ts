@@ -5,7 +5,13 @@
  * activations tests.
  */
 import * as tf from "../mod.ts";
-import { expectMatches, type FixtureJson, tensorOf } from "./fixture_json.ts";
+import {
+  expectGap,
+  expectMatches,
+  type FixtureJson,
+  tensorOf,
+  webGpuCase,
+} from "./fixture_json.ts";
 import fixtures from "./fixtures/einsum.json" with { type: "json" };
 
 type Json = FixtureJson;
@@ -25,16 +31,22 @@ export const TF_VERSION: string = fixtures.tensorflow;
 
 /**
  * Registers one Deno test per fixture case whose op is a key of `ops`; each op maps the
- * case's inputs and attrs to the output. `rtol64` is the float64 tolerance.
+ * case's inputs and attrs to the output. `rtol64` is the float64 tolerance; `gaps` names the
+ * cases the WebGPU device does not compute yet (see webGpuCase).
  */
 export function replay(
   ops: Record<string, (inputs: tf.Tensor[], attrs: Record<string, unknown>) => tf.Tensor>,
   rtol64 = 1e-11,
+  gaps: readonly string[] = [],
 ): void {
   for (const c of (fixtures.cases as unknown as Case[]).filter((c) => c.op in ops)) {
-    Deno.test(`${c.op} matches TensorFlow ${TF_VERSION}: ${c.name}`, () => {
+    const mode = webGpuCase(c, gaps);
+    Deno.test(`${c.op} matches TensorFlow ${TF_VERSION}: ${c.name}`, {
+      ignore: mode === "cpu",
+    }, () => {
       const inputs = c.inputs.map(tensorOf);
       const run = (xs: tf.Tensor[]) => ops[c.op](xs, c.attrs);
+      if (mode === "gap") return expectGap(() => run(inputs));
       const f32 = c.output.dtype === "float32";
       const rtol = f32 ? 2e-5 : rtol64;
       expectMatches(run(inputs), c.output, c.name, rtol);

@@ -7,7 +7,8 @@ import { replay } from "./einsum_fixtures.ts";
 import { assertClose, assertThrowsMatch } from "./helpers.ts";
 import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
 
-replay({ einsum: (xs, a) => tf.einsum(a.equation as string, ...xs) });
+// int64 products: the WebGPU device has no int64 matmul yet.
+replay({ einsum: (xs, a) => tf.einsum(a.equation as string, ...xs) }, undefined, ["int64"]);
 
 Deno.test("einsum: gradients against finite differences (float64)", () => {
   const cases: [string, number[][]][] = [

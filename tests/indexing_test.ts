@@ -12,13 +12,22 @@ import type { Tensor } from "../src/tensor.ts";
 import { booleanMask, whereIndices } from "../src/ops/indexing.ts";
 import { gather, gatherNd, scatterNd, unsortedSegmentSum } from "../src/ops/gather_scatter.ts";
 import { oneHot } from "../src/ops/one_hot.ts";
-import { assertEquals, assertThrowsMatch, rng, tensorFrom } from "./helpers.ts";
+import {
+  assertEquals,
+  assertThrowsMatch,
+  checkValues,
+  deviceDTypes,
+  ON_WEBGPU,
+  readNow,
+  rng,
+  tensorFrom,
+} from "./helpers.ts";
 
 type Value = number | bigint;
 type IndexDType = "int32" | "int64";
 
-const DTYPES: DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
-const SCATTER_DTYPES: DType[] = ["float32", "float64", "int32", "int64"];
+const DTYPES = deviceDTypes<DType>(["float32", "float64", "int32", "int64", "uint8", "bool"]);
+const SCATTER_DTYPES = deviceDTypes<DType>(["float32", "float64", "int32", "int64"]);
 const INDEX_DTYPES: IndexDType[] = ["int32", "int64"];
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -66,7 +75,7 @@ function randomInts(n: number, lo: number, hi: number, seed: number): number[] {
 }
 
 function values(t: Tensor): Value[] {
-  return Array.from(t.dataSync() as ArrayLike<Value>);
+  return Array.from(readNow(t) as ArrayLike<Value>);
 }
 
 function unravel(flat: number, shape: readonly number[]): number[] {
@@ -100,17 +109,19 @@ function assertTensor(
       message: `${what}: shape [${actual.shape}], expected [${shape}]`,
     });
   }
-  const got = values(actual);
-  if (got.length !== expected.length) {
-    throw new AssertionError({ message: `${what}: ${got.length} values, ${expected.length}` });
-  }
-  for (let i = 0; i < got.length; i++) {
-    if (got[i] !== expected[i] && !(Number.isNaN(got[i]) && Number.isNaN(expected[i]))) {
-      throw new AssertionError({
-        message: `${what}: element ${i} is ${got[i]}, expected ${expected[i]}`,
-      });
+  checkValues(actual, (data) => {
+    const got = Array.from(data as ArrayLike<Value>);
+    if (got.length !== expected.length) {
+      throw new AssertionError({ message: `${what}: ${got.length} values, ${expected.length}` });
     }
-  }
+    for (let i = 0; i < got.length; i++) {
+      if (got[i] !== expected[i] && !(Number.isNaN(got[i]) && Number.isNaN(expected[i]))) {
+        throw new AssertionError({
+          message: `${what}: element ${i} is ${got[i]}, expected ${expected[i]}`,
+        });
+      }
+    }
+  });
 }
 
 /** Adds in the dtype's arithmetic (float32 rounding, int32/int64 wrapping). */
@@ -266,48 +277,69 @@ Deno.test("gather takes JS indices as int32, scalars and non-contiguous indices"
   ], "axis defaults to batchDims");
 });
 
-Deno.test("gather rejects bad indices and arguments before the kernel", () => {
-  assertThrowsMatch(
-    () => gather([1, 2, 3, 4, 5], [0, 7]),
-    /^gather: indices\[1\] = 7 is not in \[0, 5\)$/,
-  );
-  assertThrowsMatch(
-    () => gather([1, 2, 3, 4, 5], [[0], [-1]]),
-    /^gather: indices\[1,0\] = -1 is not in \[0, 5\)$/,
-  );
-  assertThrowsMatch(
-    () => gather([1, 2], indexTensor([0, 2], [2], "int64")),
-    /^gather: indices\[1\] = 2 is not in \[0, 2\)$/,
-  );
-  assertThrowsMatch(() => gather([1, 2], 2), /^gather: indices = 2 is not in \[0, 2\)$/);
-  assertThrowsMatch(() => gather([], [0]), /gather: indices\[0\] = 0 is not in \[0, 0\)/);
-  assertThrowsMatch(
-    () => gather([1, 2], [0.5]),
-    /^gather: indices must be int32 or int64, got float32$/,
-  );
-  assertThrowsMatch(
-    () => gather([1, 2], tensorFrom(Float64Array.from([0]), "float64", [1])),
-    /gather: indices must be int32 or int64, got float64/,
-  );
-  assertThrowsMatch(
-    () => gather([1, 2], [true]),
-    /gather: indices must be int32 or int64, got bool/,
-  );
-  assertThrowsMatch(() => gather([1, 2], [0], { axis: 1 }), /gather: axis 1 is out of range/);
-  assertThrowsMatch(() => gather(3, [0]), /gather: params must have rank >= 1/);
-  assertThrowsMatch(
-    () => gather([[1, 2], [3, 4]], [[0], [1]], { axis: 0, batchDims: 1 }),
-    /gather: batchDims \(1\) must be <= axis \(0\)/,
-  );
-  assertThrowsMatch(
-    () => gather([[1, 2], [3, 4]], [[0], [1], [1]], { axis: 1, batchDims: 1 }),
-    /gather: params.shape\[0\] = 2 must equal indices.shape\[0\] = 3/,
-  );
-  assertThrowsMatch(
-    () => gather([1, 2], [0], { batchDims: 2 }),
-    /gather: batchDims 2 is out of range/,
+Deno.test("on WebGPU a bad index gathers 0 and scatters nothing, as TensorFlow's GPU kernels", {
+  ignore: !ON_WEBGPU,
+}, () => {
+  // The device is read asynchronously, so no op can report a bad index when it is called
+  // (docs/webgpu.md, "Indices").
+  assertTensor(gather([1, 2, 3, 4, 5], [0, 7, -1]), "float32", [3], [1, 0, 0], "gather");
+  assertTensor(gatherNd([[1, 2], [3, 4]], [[0, 1], [2, 0]]), "float32", [2], [2, 0], "gatherNd");
+  assertTensor(scatterNd([[1], [4]], [5, 6], [4]), "float32", [4], [0, 5, 0, 0], "scatterNd");
+  assertTensor(
+    unsortedSegmentSum([1, 2, 3], [0, 3, -1], 2),
+    "float32",
+    [2],
+    [1, 0],
+    "unsortedSegmentSum",
   );
 });
+
+Deno.test(
+  "gather rejects bad indices and arguments before the kernel",
+  { ignore: ON_WEBGPU },
+  () => {
+    assertThrowsMatch(
+      () => gather([1, 2, 3, 4, 5], [0, 7]),
+      /^gather: indices\[1\] = 7 is not in \[0, 5\)$/,
+    );
+    assertThrowsMatch(
+      () => gather([1, 2, 3, 4, 5], [[0], [-1]]),
+      /^gather: indices\[1,0\] = -1 is not in \[0, 5\)$/,
+    );
+    assertThrowsMatch(
+      () => gather([1, 2], indexTensor([0, 2], [2], "int64")),
+      /^gather: indices\[1\] = 2 is not in \[0, 2\)$/,
+    );
+    assertThrowsMatch(() => gather([1, 2], 2), /^gather: indices = 2 is not in \[0, 2\)$/);
+    assertThrowsMatch(() => gather([], [0]), /gather: indices\[0\] = 0 is not in \[0, 0\)/);
+    assertThrowsMatch(
+      () => gather([1, 2], [0.5]),
+      /^gather: indices must be int32 or int64, got float32$/,
+    );
+    assertThrowsMatch(
+      () => gather([1, 2], tensorFrom(Float64Array.from([0]), "float64", [1])),
+      /gather: indices must be int32 or int64, got float64/,
+    );
+    assertThrowsMatch(
+      () => gather([1, 2], [true]),
+      /gather: indices must be int32 or int64, got bool/,
+    );
+    assertThrowsMatch(() => gather([1, 2], [0], { axis: 1 }), /gather: axis 1 is out of range/);
+    assertThrowsMatch(() => gather(3, [0]), /gather: params must have rank >= 1/);
+    assertThrowsMatch(
+      () => gather([[1, 2], [3, 4]], [[0], [1]], { axis: 0, batchDims: 1 }),
+      /gather: batchDims \(1\) must be <= axis \(0\)/,
+    );
+    assertThrowsMatch(
+      () => gather([[1, 2], [3, 4]], [[0], [1], [1]], { axis: 1, batchDims: 1 }),
+      /gather: params.shape\[0\] = 2 must equal indices.shape\[0\] = 3/,
+    );
+    assertThrowsMatch(
+      () => gather([1, 2], [0], { batchDims: 2 }),
+      /gather: batchDims 2 is out of range/,
+    );
+  },
+);
 
 // ---- gatherNd --------------------------------------------------------------------------
 
@@ -351,7 +383,7 @@ Deno.test("gatherNd matches a reference loop for every dtype, depth and batchDim
   }
 });
 
-Deno.test("gatherNd rejects bad indices and arguments", () => {
+Deno.test("gatherNd rejects bad indices and arguments", { ignore: ON_WEBGPU }, () => {
   assertThrowsMatch(
     () => gatherNd([[1, 2], [3, 4]], [[0, 1], [2, 0]]),
     /^gatherNd: indices\[1\] = \[2, 0\] does not index into param shape \[2,2\]$/,
@@ -386,7 +418,19 @@ Deno.test("gatherNd rejects bad indices and arguments", () => {
 
 // ---- whereIndices, booleanMask ---------------------------------------------------------
 
-Deno.test("whereIndices lists the coordinates of true elements", () => {
+Deno.test("whereIndices and booleanMask of a WebGPU tensor name the asynchronous read", {
+  ignore: !ON_WEBGPU,
+}, () => {
+  const mask = tensorFrom(Uint8Array.from([1, 0, 1]), "bool", [3]);
+  assertThrowsMatch(() => whereIndices(mask), /^whereIndices: the output's shape depends on/);
+  assertThrowsMatch(
+    () => booleanMask(tensorFrom(Float32Array.of(1, 2, 3), "float32", [3]), mask),
+    /^booleanMask: the output's shape depends on the values of a tensor on .*GPU:0/,
+  );
+});
+
+// The output's shape depends on the mask's values: the CPU's (and the stand-in GPU's) only.
+Deno.test("whereIndices lists the coordinates of true elements", { ignore: ON_WEBGPU }, () => {
   for (const shape of [[7], [3, 4], [2, 3, 4], [0, 3], []]) {
     for (const dtype of ["bool", "float32", "int64", "uint8"] as DType[]) {
       for (const strided of [false, true]) {
@@ -414,7 +458,7 @@ Deno.test("whereIndices lists the coordinates of true elements", () => {
   assertTensor(whereIndices([false, false]), "int64", [0, 1], [], "none true");
 });
 
-Deno.test("booleanMask keeps the masked elements and slices", () => {
+Deno.test("booleanMask keeps the masked elements and slices", { ignore: ON_WEBGPU }, () => {
   let seed = 300;
   const cases: { shape: number[]; mask: number[]; axis?: number }[] = [
     { shape: [6], mask: [6] },
@@ -570,7 +614,7 @@ Deno.test("scatterNd adds duplicates and matches a reference loop", () => {
   assertTensor(scatterNd([[1], [3], [1]], [9, 10, 11], [4]), "float32", [4], [0, 20, 0, 10], "js");
 });
 
-Deno.test("scatterNd rejects bad indices, shapes and dtypes", () => {
+Deno.test("scatterNd rejects bad indices, shapes and dtypes", { ignore: ON_WEBGPU }, () => {
   assertThrowsMatch(
     () => scatterNd([[1], [4]], [1, 2], [4]),
     /^scatterNd: indices\[1\] = \[4\] does not index into shape \[4\]$/,
@@ -654,7 +698,10 @@ function withThreads<T>(n: number, fn: () => T): T {
   }
 }
 
-Deno.test("scatter-adds give bitwise the same result for any thread count", () => {
+// The CPU kernels' thread pool (EAGER_NUM_THREADS), below: the CPU's own property.
+Deno.test("scatter-adds give bitwise the same result for any thread count", {
+  ignore: ON_WEBGPU,
+}, () => {
   const runs: { name: string; run: () => Tensor; want: () => Value[] }[] = [];
   // Few columns: the kernel splits output segments.
   const narrowIds = randomInts(200_000, -1, 50, 1);
@@ -689,7 +736,7 @@ Deno.test("scatter-adds give bitwise the same result for any thread count", () =
   }
 });
 
-Deno.test("large gather and oneHot agree across thread counts", () => {
+Deno.test("large gather and oneHot agree across thread counts", { ignore: ON_WEBGPU }, () => {
   const p = randomTensor("int64", [1000, 33], 8);
   const idx = indexTensor(randomInts(40_000, 0, 1000, 9), [40_000], "int32");
   const want = refGather(p, idx, 0, 0);

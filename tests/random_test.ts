@@ -19,10 +19,11 @@ import {
   truncatedNormal,
 } from "../src/ops/random.ts";
 import type { Tensor } from "../src/tensor.ts";
-import { assertThrowsMatch, tensorFrom } from "./helpers.ts";
+import { assertArray, assertThrowsMatch, deviceDTypes, ON_WEBGPU, tensorFrom } from "./helpers.ts";
 
-function values(t: Tensor): number[] {
-  return Array.from(t.dataSync(), Number);
+/** t's values as numbers, read without blocking (every device). */
+async function values(t: Tensor): Promise<number[]> {
+  return Array.from(await t.data(), Number);
 }
 
 function moments(xs: ArrayLike<number | bigint>): { mean: number; variance: number } {
@@ -86,60 +87,64 @@ Deno.test("eager_random reads element i from Philox block i / G of (seed, stream
   }
 });
 
-Deno.test("setSeed makes the sequence of random ops reproducible", () => {
-  const run = () => [
-    values(randomUniform([5])),
-    values(randomNormal([2, 3], { dtype: "float64" })),
-    values(randomUniform([4], { minval: -5, maxval: 5, dtype: "int32" })),
-    values(randomShuffle([1, 2, 3, 4, 5, 6, 7, 8])),
-    values(truncatedNormal([3])),
+Deno.test("setSeed makes the sequence of random ops reproducible", async () => {
+  const run = async () => [
+    await values(randomUniform([5])),
+    await values(randomNormal([2, 3], { dtype: "float64" })),
+    await values(randomUniform([4], { minval: -5, maxval: 5, dtype: "int32" })),
+    await values(randomShuffle([1, 2, 3, 4, 5, 6, 7, 8])),
+    await values(truncatedNormal([3])),
   ];
   setSeed(1234);
-  const first = run();
+  const first = await run();
   setSeed(1234);
-  assertEquals(run(), first);
+  assertEquals(await run(), first);
   setSeed(1235);
-  assertNotEquals(run()[0], first[0]);
+  assertNotEquals((await run())[0], first[0]);
   // Each call without an op seed advances the op counter.
   setSeed(1234);
-  assertNotEquals(values(randomUniform([5])), values(randomUniform([5])));
+  assertNotEquals(await values(randomUniform([5])), await values(randomUniform([5])));
 });
 
-Deno.test("an op seed gives new values per call that restart after setSeed", () => {
+Deno.test("an op seed gives new values per call that restart after setSeed", async () => {
   setSeed(7);
-  const a = values(randomUniform([4], { seed: 3 }));
-  const b = values(randomUniform([4], { seed: 3 }));
-  const c = values(randomUniform([4], { seed: 4 }));
+  const a = await values(randomUniform([4], { seed: 3 }));
+  const b = await values(randomUniform([4], { seed: 3 }));
+  const c = await values(randomUniform([4], { seed: 4 }));
   assertNotEquals(a, b);
   assertNotEquals(a, c);
   setSeed(7);
-  assertEquals(values(randomUniform([4], { seed: 3 })), a);
-  assertEquals(values(randomUniform([4], { seed: 3 })), b);
+  assertEquals(await values(randomUniform([4], { seed: 3 })), a);
+  assertEquals(await values(randomUniform([4], { seed: 3 })), b);
   // Calls with an op seed leave the op counter alone.
   setSeed(7);
-  const d = values(randomNormal([4]));
+  const d = await values(randomNormal([4]));
   setSeed(7);
   randomNormal([4], { seed: 99n });
-  assertEquals(values(randomNormal([4])), d);
+  assertEquals(await values(randomNormal([4])), d);
 });
 
-Deno.test("without any seed, values come from fresh entropy", () => {
+Deno.test("without any seed, values come from fresh entropy", async () => {
   setSeed(null);
-  assertNotEquals(values(randomUniform([8])), values(randomUniform([8])));
-  assertNotEquals(values(randomNormal([8], { seed: 1 })), values(randomNormal([8], { seed: 1 })));
+  assertNotEquals(await values(randomUniform([8])), await values(randomUniform([8])));
+  assertNotEquals(
+    await values(randomNormal([8], { seed: 1 })),
+    await values(randomNormal([8], { seed: 1 })),
+  );
 });
 
-Deno.test("element i depends only on the seeds and i, not on the shape", () => {
-  for (const dtype of ["float32", "float64"] as const) {
+Deno.test("element i depends only on the seeds and i, not on the shape", async () => {
+  for (const dtype of deviceDTypes(["float32", "float64"] as const)) {
     setSeed(3);
-    const short = values(randomNormal([11], { dtype }));
+    const short = await values(randomNormal([11], { dtype }));
     setSeed(3);
-    const long = values(randomNormal([4, 25], { dtype }));
+    const long = await values(randomNormal([4, 25], { dtype }));
     assertEquals(long.slice(0, 11), short);
   }
 });
 
-Deno.test("results do not depend on the number of threads", () => {
+// The CPU kernel's thread pool: a CPU property.
+Deno.test("results do not depend on the number of threads", { ignore: ON_WEBGPU }, () => {
   const n = (1 << 20) + 3;
   const draws: [string, () => Tensor][] = [
     ["uniform float32", () => randomUniform([n], { minval: -2, maxval: 3 })],
@@ -173,52 +178,53 @@ Deno.test("results do not depend on the number of threads", () => {
   }
 });
 
-Deno.test("uniform floats: range, mean and variance", () => {
-  for (const dtype of ["float32", "float64"] as const) {
-    const x = randomUniform([N], { dtype, seed: 11 }).dataSync() as Float32Array | Float64Array;
+Deno.test("uniform floats: range, mean and variance", async () => {
+  for (const dtype of deviceDTypes(["float32", "float64"] as const)) {
+    const x = (await randomUniform([N], { dtype, seed: 11 }).data()) as Float32Array | Float64Array;
     const { mean, variance } = moments(x);
     assertWithin(mean, 0.5, 5 * Math.sqrt(1 / 12 / N), `${dtype} mean`);
     assertWithin(variance, 1 / 12, 5 * Math.sqrt((1 / 80 - 1 / 144) / N), `${dtype} variance`);
     assert(x.every((v) => v >= 0 && v < 1), `${dtype} values leave [0, 1)`);
-    const y = randomUniform([N], { dtype, minval: -3, maxval: 5, seed: 12 }).dataSync();
+    const y = await randomUniform([N], { dtype, minval: -3, maxval: 5, seed: 12 }).data();
     assert((y as Float64Array).every((v) => v >= -3 && v < 5), `${dtype} values leave [-3, 5)`);
     assertWithin(moments(y).mean, 1, 5 * 8 * Math.sqrt(1 / 12 / N), `${dtype} shifted mean`);
   }
   // A range one float32 step wide: rounding up to maxval is clamped below it.
   const hi = Math.fround(1.0000001);
-  const z = randomUniform([1000], { minval: 1, maxval: hi, seed: 1 }).dataSync() as Float32Array;
+  const z =
+    (await randomUniform([1000], { minval: 1, maxval: hi, seed: 1 }).data()) as Float32Array;
   assert(z.every((v) => v >= 1 && v < hi));
 });
 
-Deno.test("uniform integers cover [minval, maxval) evenly", () => {
+Deno.test("uniform integers cover [minval, maxval) evenly", async () => {
   const x = randomUniform([N], { minval: -3, maxval: 7, dtype: "int32", seed: 5 });
   assertEquals(x.dtype, "int32");
   const counts = new Map<number, number>();
-  for (const v of x.dataSync() as Int32Array) counts.set(v, (counts.get(v) ?? 0) + 1);
+  for (const v of (await x.data()) as Int32Array) counts.set(v, (counts.get(v) ?? 0) + 1);
   assertEquals([...counts.keys()].sort((a, b) => a - b), [-3, -2, -1, 0, 1, 2, 3, 4, 5, 6]);
   for (const [v, c] of counts) assertWithin(c, N / 10, 5 * Math.sqrt(N * 0.09), `count of ${v}`);
 
   const big = randomUniform([N], { minval: -(2 ** 30), maxval: 2 ** 30 + 1, dtype: "int32" });
-  const b = big.dataSync() as Int32Array;
+  const b = (await big.data()) as Int32Array;
   assert(b.every((v) => v >= -(2 ** 30) && v <= 2 ** 30));
   const span = 2 ** 31 + 1;
   assertWithin(moments(b).mean, 0, 5 * span * Math.sqrt(1 / 12 / N), "int32 wide mean");
 
   const y = randomUniform([N], { minval: 10n, maxval: 2n ** 40n, dtype: "int64", seed: 6 });
   assertEquals(y.dtype, "int64");
-  const w = y.dataSync() as BigInt64Array;
+  const w = (await y.data()) as BigInt64Array;
   assert(w.every((v) => v >= 10n && v < 2n ** 40n));
   const { mean, variance } = moments(w);
   assertWithin(mean / 2 ** 40, 0.5, 5 * Math.sqrt(1 / 12 / N), "int64 mean");
   assertWithin(variance / 2 ** 80, 1 / 12, 5 * Math.sqrt((1 / 80 - 1 / 144) / N), "int64 var");
 
-  const coin = randomUniform([N], { maxval: 2, dtype: "int64", seed: 8 }).dataSync();
+  const coin = await randomUniform([N], { maxval: 2, dtype: "int64", seed: 8 }).data();
   assertWithin(moments(coin).mean, 0.5, 5 * 0.5 / Math.sqrt(N), "int64 coin");
 });
 
-Deno.test("normal: mean and variance", () => {
-  for (const dtype of ["float32", "float64"] as const) {
-    const x = randomNormal([N], { dtype, mean: 2, stddev: 3, seed: 21 }).dataSync();
+Deno.test("normal: mean and variance", async () => {
+  for (const dtype of deviceDTypes(["float32", "float64"] as const)) {
+    const x = await randomNormal([N], { dtype, mean: 2, stddev: 3, seed: 21 }).data();
     const { mean, variance } = moments(x as Float64Array);
     assertWithin(mean, 2, 5 * 3 / Math.sqrt(N), `${dtype} mean`);
     assertWithin(variance, 9, 5 * 9 * Math.sqrt(2 / N), `${dtype} variance`);
@@ -226,12 +232,12 @@ Deno.test("normal: mean and variance", () => {
     const tail = (x as Float64Array).filter((v) => Math.abs(v - 2) > 6).length / N;
     assertWithin(tail, 0.0455, 5 * Math.sqrt(0.0455 * 0.9545 / N), `${dtype} tail`);
   }
-  assert(values(randomNormal([10], { stddev: 0, mean: 4 })).every((v) => v === 4));
+  assert((await values(randomNormal([10], { stddev: 0, mean: 4 }))).every((v) => v === 4));
 });
 
-Deno.test("truncatedNormal stays within two standard deviations", () => {
-  for (const dtype of ["float32", "float64"] as const) {
-    const x = truncatedNormal([N], { dtype, mean: -1, stddev: 0.5, seed: 31 }).dataSync();
+Deno.test("truncatedNormal stays within two standard deviations", async () => {
+  for (const dtype of deviceDTypes(["float32", "float64"] as const)) {
+    const x = await truncatedNormal([N], { dtype, mean: -1, stddev: 0.5, seed: 31 }).data();
     const xs = x as Float64Array;
     assert(xs.every((v) => Math.abs(v + 1) <= 1 + 1e-6), `${dtype} value beyond 2 sd`);
     const { mean, variance } = moments(xs);
@@ -240,39 +246,39 @@ Deno.test("truncatedNormal stays within two standard deviations", () => {
   }
 });
 
-Deno.test("randomShuffle permutes rows and keeps them whole", () => {
+Deno.test("randomShuffle permutes rows and keeps them whole", async () => {
   const rows = 1000;
   const data = Array.from({ length: rows }, (_, i) => [i, 10 * i, -i]);
   const y = randomShuffle(data, { seed: 1 });
   assertEquals(y.shape, [rows, 3]);
-  const out = y.numpy() as number[][];
+  const out = (await y.array()) as number[][];
   for (const row of out) assertEquals(row, [row[0], 10 * row[0], -row[0]]);
   const firsts = out.map((r) => r[0]);
   assertEquals([...firsts].sort((a, b) => a - b), data.map((r) => r[0]));
   assertNotEquals(firsts, data.map((r) => r[0]));
 
   const ints = randomShuffle(new Int32Array([5, 6, 7, 8, 9]));
-  assertEquals(values(ints).sort(), [5, 6, 7, 8, 9]);
+  assertEquals((await values(ints)).sort(), [5, 6, 7, 8, 9]);
   const longs = randomShuffle(new BigInt64Array([1n, 2n, 3n]));
-  assertEquals([...(longs.dataSync() as BigInt64Array)].sort(), [1n, 2n, 3n]);
+  assertEquals([...((await longs.data()) as BigInt64Array)].sort(), [1n, 2n, 3n]);
   // A strided (transposed) view is read correctly.
   const t = tensorFrom(new Float32Array([1, 2, 3, 4, 5, 6]), "float32", [3, 2], [1, 3]);
-  const s = randomShuffle(t).numpy() as number[][];
+  const s = (await randomShuffle(t).array()) as number[][];
   assertEquals(s.map((r) => r.join()).sort(), ["1,4", "2,5", "3,6"]);
-  assertEquals(randomShuffle(5).numpy(), 5);
-  assertEquals(randomShuffle([[1, 2]]).numpy(), [[1, 2]]);
+  assertArray(randomShuffle(5), 5);
+  assertArray(randomShuffle([[1, 2]]), [[1, 2]]);
 });
 
-Deno.test("dropout keeps 1 - rate of the values, scaled by 1 / (1 - rate)", () => {
+Deno.test("dropout keeps 1 - rate of the values, scaled by 1 / (1 - rate)", async () => {
   const n = 100_000, rate = 0.3;
-  const y = dropout(new Float32Array(n).fill(2), rate, { seed: 4 }).dataSync() as Float32Array;
+  const y = (await dropout(new Float32Array(n).fill(2), rate, { seed: 4 }).data()) as Float32Array;
   const kept = y.filter((v) => v !== 0);
   assertWithin(kept.length / n, 1 - rate, 5 * Math.sqrt(rate * (1 - rate) / n), "kept fraction");
   assert(kept.every((v) => v === Math.fround(2 * Math.fround(1 / (1 - rate)))));
 
   const x = tensorFrom(new Float64Array(100 * 50).fill(1), "float64", [100, 50]);
   for (const noiseShape of [[100, 1], [null, 1]]) {
-    const z = dropout(x, 0.5, { noiseShape, seed: 2 }).numpy() as number[][];
+    const z = (await dropout(x, 0.5, { noiseShape, seed: 2 }).array()) as number[][];
     for (const row of z) assert(row.every((v) => v === row[0]) && (row[0] === 0 || row[0] === 2));
     assert(z.some((r) => r[0] === 0) && z.some((r) => r[0] === 2));
   }

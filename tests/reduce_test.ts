@@ -1,10 +1,13 @@
 import * as tf from "../mod.ts";
 import type { DType } from "../mod.ts";
 import {
+  assertArray,
   assertClose,
   assertEquals,
   assertStrictEquals,
   assertThrowsMatch,
+  checkValues,
+  ON_WEBGPU,
   randomValues,
 } from "./helpers.ts";
 
@@ -103,7 +106,10 @@ Deno.test("numeric reductions match references over axes, keepDims and layouts",
   }
 });
 
-Deno.test("column reductions with few columns split the rows into pieces (any thread count)", () => {
+// The CPU kernels' split of the rows over the thread pool: a CPU property.
+Deno.test("column reductions with few columns split the rows into pieces (any thread count)", {
+  ignore: ON_WEBGPU,
+}, () => {
   // [40000, 3] over axis 0: one column block, 10 pieces of reduce.c's COLUMN_PIECE. The
   // sliced [40, 300 of 310, 8] over axes 0 and 1 keeps two reduced dims apart (no
   // coalescing), so pieces start in the middle of a row of 300. Both are big enough for
@@ -147,17 +153,17 @@ Deno.test("column reductions with few columns split the rows into pieces (any th
 
 Deno.test("integer and bool reductions", () => {
   const x = tf.constant([[1, 2, 3], [4, 5, 7]], "int32");
-  assertEquals(tf.reduceSum(x).numpy(), 22);
-  assertEquals(tf.reduceSum(x, 0).numpy(), [5, 7, 10]);
-  assertEquals(tf.reduceMean(x, 1).numpy(), [2, 5]); // truncating, as TensorFlow
-  assertEquals(tf.reduceProd(x, 1).numpy(), [6, 140]);
-  assertEquals(tf.reduceMax(x).numpy(), 7);
-  assertEquals(tf.reduceMin(tf.constant([3n, -2n])).numpy(), -2n);
-  assertEquals(tf.reduceSum(tf.constant([200, 100], "uint8")).numpy(), 44); // wraps
-  assertEquals(tf.reduceSum([true, true, false]).numpy(), 2);
-  assertEquals(tf.reduceAll([[true, false], [true, true]], 1).numpy(), [false, true]);
-  assertEquals(tf.reduceAny([[true, false], [false, false]], 1).numpy(), [true, false]);
-  assertEquals(tf.reduceAll(tf.zeros([0], "bool")).numpy(), true);
+  assertArray(tf.reduceSum(x), 22);
+  assertArray(tf.reduceSum(x, 0), [5, 7, 10]);
+  assertArray(tf.reduceMean(x, 1), [2, 5]); // truncating, as TensorFlow
+  assertArray(tf.reduceProd(x, 1), [6, 140]);
+  assertArray(tf.reduceMax(x), 7);
+  assertArray(tf.reduceMin(tf.constant([3n, -2n])), -2n);
+  assertArray(tf.reduceSum(tf.constant([200, 100], "uint8")), 44); // wraps
+  assertArray(tf.reduceSum([true, true, false]), 2);
+  assertArray(tf.reduceAll([[true, false], [true, true]], 1), [false, true]);
+  assertArray(tf.reduceAny([[true, false], [false, false]], 1), [true, false]);
+  assertArray(tf.reduceAll(tf.zeros([0], "bool")), true);
   assertThrowsMatch(() => tf.reduceAll([1, 0]), /reduceAll: expected a bool tensor/);
   assertThrowsMatch(() => tf.reduceMax([true]), /reduceMax: expected a numeric tensor/);
 });
@@ -168,7 +174,7 @@ Deno.test("empty reductions and NaN", () => {
   assertClose(tf.reduceProd(tf.zeros([0])), 1);
   assertClose(tf.reduceMax(tf.zeros([0])), -Infinity);
   assertClose(tf.reduceMin(tf.zeros([0])), Infinity);
-  assertEquals(tf.reduceMax(tf.zeros([0], "int32")).numpy(), -2147483648);
+  assertArray(tf.reduceMax(tf.zeros([0], "int32")), -2147483648);
   assertClose(tf.reduceMax([1, NaN, 3]), NaN);
   assertClose(tf.reduceMin([NaN, 1]), NaN);
   assertClose(tf.reduceSum([1, NaN]), NaN);
@@ -176,13 +182,13 @@ Deno.test("empty reductions and NaN", () => {
 
 Deno.test("argMax and argMin", () => {
   const x = tf.constant([[1, 9, 3], [7, 2, 7]]);
-  assertEquals(tf.argMax(x, 1).numpy(), [1n, 0n]);
-  assertEquals(tf.argMin(x, 1).numpy(), [0n, 1n]);
-  assertEquals(tf.argMax(x).numpy(), [1n, 0n, 1n]);
+  assertArray(tf.argMax(x, 1), [1n, 0n]);
+  assertArray(tf.argMin(x, 1), [0n, 1n]);
+  assertArray(tf.argMax(x), [1n, 0n, 1n]);
   assertEquals(tf.argMax(x, -1, { outputType: "int32" }).dtype, "int32");
-  assertEquals(tf.argMax(x.transpose(), 0).numpy(), [1n, 0n]);
-  assertEquals(tf.argMax([1, NaN, 5, NaN]).numpy(), 1n);
-  assertEquals(tf.argMin(tf.constant([3, 1, 1], "int32")).numpy(), 1n);
+  assertArray(tf.argMax(x.transpose(), 0), [1n, 0n]);
+  assertArray(tf.argMax([1, NaN, 5, NaN]), 1n);
+  assertArray(tf.argMin(tf.constant([3, 1, 1], "int32")), 1n);
   assertThrowsMatch(
     () => tf.argMax(tf.zeros([2, 0]), 1),
     /argMax: cannot reduce over axis 1 of size 0/,
@@ -223,15 +229,15 @@ Deno.test("reductions of an empty strided view give the empty-reduction values",
   // row divided by it (SIGFPE, the whole process gone) before csrc/kernels/iter.c guarded it.
   const z = tf.transpose(tf.zeros([2, 2, 0]));
   const flags = tf.transpose(tf.zeros([2, 2, 0], "bool"));
-  assertEquals(tf.reduceSum(z).numpy(), 0);
-  assertEquals(tf.reduceProd(z).numpy(), 1);
-  assertEquals(Number.isNaN(tf.reduceMean(z).numpy()), true);
-  assertEquals(tf.reduceMax(z).numpy(), -Infinity);
-  assertEquals(tf.reduceMin(z).numpy(), Infinity);
-  assertEquals(tf.reduceAny(flags).numpy(), false);
-  assertEquals(tf.reduceAll(flags).numpy(), true);
+  assertArray(tf.reduceSum(z), 0);
+  assertArray(tf.reduceProd(z), 1);
+  checkValues(tf.reduceMean(z), (mean) => assertEquals(Number.isNaN(mean[0]), true));
+  assertArray(tf.reduceMax(z), -Infinity);
+  assertArray(tf.reduceMin(z), Infinity);
+  assertArray(tf.reduceAny(flags), false);
+  assertArray(tf.reduceAll(flags), true);
   assertEquals(tf.reduceSum(z, [0]).shape, [2, 2]);
-  assertEquals(tf.reduceSum(z, [0]).numpy(), [[0, 0], [0, 0]]);
+  assertArray(tf.reduceSum(z, [0]), [[0, 0], [0, 0]]);
   assertEquals(tf.reduceProd(z, [1, 2]).shape, [0]);
-  assertEquals(tf.reduceSum(tf.transpose(tf.zeros([3, 0], "int32")), 0).numpy(), [0, 0, 0]);
+  assertArray(tf.reduceSum(tf.transpose(tf.zeros([3, 0], "int32")), 0), [0, 0, 0]);
 });

@@ -110,8 +110,18 @@ export function checkRank4(
   }
 }
 
-/** A rank-4 shape argument given as a list or a 1-D tensor. */
+/**
+ * A rank-4 shape argument given as a list or a 1-D tensor. A shape is host data (as in
+ * TensorFlow, where such arguments live in host memory): a tensor on a device read only
+ * asynchronously is an error naming the argument.
+ */
 export function shapeArg(op: string, what: string, value: ShapeLike, layout: string): number[] {
+  if (value instanceof Tensor && !value.backend.readsSynchronously) {
+    throw new TypeError(
+      `${op}: ${what} is a tensor on ${value.device}, which is read asynchronously: ` +
+        "give the shape as a list of numbers or a CPU tensor",
+    );
+  }
   const dims = value instanceof Tensor
     ? Array.from(value.dataSync() as ArrayLike<number | bigint>, Number)
     : value;

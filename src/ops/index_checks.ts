@@ -86,8 +86,18 @@ export function ndIndexError(
   );
 }
 
-/** Flat positions of the non-zero elements of a dense tensor, in row-major order. */
-export function nonZeroPositions(t: Tensor): number[] {
+/**
+ * Flat positions of the non-zero elements of a dense tensor, in row-major order: read on
+ * the host, since they size `op`'s output. A device read only asynchronously (WebGPU) is an
+ * error naming the op, as TensorFlow's GPU kernels copy the mask to the host for this.
+ */
+export function nonZeroPositions(t: Tensor, op: string): number[] {
+  if (!t.backend.readsSynchronously) {
+    throw new Error(
+      `${op}: the output's shape depends on the values of a tensor on ${t.device}, which is ` +
+        "read asynchronously: move it to the CPU first (`await t.cpuAsync()`)",
+    );
+  }
   const data = t.dataSync();
   const out: number[] = [];
   if (data instanceof BigInt64Array) {

@@ -27,7 +27,7 @@ import { gather } from "./gather_scatter.ts";
 export function whereIndices(cond: TensorLike): Tensor {
   const op = "whereIndices";
   const c = contiguous(toTensor(op, cond, "bool"), op);
-  const positions = nonZeroPositions(c);
+  const positions = nonZeroPositions(c, op);
   const rank = c.rank;
   const out = allocate("int64", positions.length * rank, op) as BigInt64Array;
   // Coordinates are below 2^32: write the low 32-bit word of each int64 (the high words
@@ -88,7 +88,11 @@ export function booleanMask(
   }
   const flatShape = [...t.shape.slice(0, axis), m.size, ...t.shape.slice(axis + m.rank)];
   // Built on recorded ops (reshape, gather), so it differentiates w.r.t. x.
-  return gather(reshape(t, flatShape), positionTensor(nonZeroPositions(m), m.size, m.backend), {
-    axis,
-  });
+  return gather(
+    reshape(t, flatShape),
+    positionTensor(nonZeroPositions(m, "booleanMask"), m.size, m.backend),
+    {
+      axis,
+    },
+  );
 }

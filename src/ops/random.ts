@@ -34,6 +34,8 @@ import { allocate } from "../backend/cpu/storage.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { placed, toTensor } from "./convert.ts";
 import { greaterEqual, multiply, where } from "./math.ts";
+import { gather } from "./gather_scatter.ts";
+import { withoutRecording } from "../tape.ts";
 
 /** A seed: an integer number or a bigint (only its low 64 bits count). */
 export type Seed = number | bigint;
@@ -307,13 +309,18 @@ function shuffleRows(op: string, t: Tensor, options: RandomShuffleOptions): Tens
   // The permutation is drawn and applied on the host (one read and one upload off the CPU).
   const uniform = fill(op, RandomDist.UNIFORM, [rows], "float64", 0, 1, seeds, cpuBackend);
   const u = uniform.dataSync() as Float64Array;
-  const perm = new Uint32Array(rows);
+  const perm = new Int32Array(rows);
   for (let i = 0; i < rows; i++) perm[i] = i;
   for (let i = rows - 1; i > 0; i--) {
     const j = Math.floor(u[i] * (i + 1));
     const p = perm[i];
     perm[i] = perm[j];
     perm[j] = p;
+  }
+  if (!t.backend.readsSynchronously) {
+    // A device read asynchronously (WebGPU): the rows move there, by a gather of the
+    // permutation (uploaded), with no read of t.
+    return withoutRecording(() => gather(t, placed(op, perm, "int32", [rows], t.backend)));
   }
   const src = t.dataSync(); // dense row-major
   const out = allocate(t.dtype, t.size, op);

@@ -18,7 +18,7 @@
  * cases for one and for several zeros in a segment.
  * @module
  */
-import { kernelOf } from "../backend/backend.ts";
+import { backendOf, kernelOf } from "../backend/backend.ts";
 import { type DType, isFloat } from "../dtype.ts";
 import { Reduce } from "../native/codes.ts";
 import { checkRank, checkSize, showShape, sizeOf } from "../shape.ts";
@@ -70,6 +70,7 @@ function unsortedArgs(
 ): Segments {
   const d = segmentData(op, data);
   const ids = indexTensor(op, segmentIds, "segmentIds", d.backend);
+  backendOf(op, d, ids); // a tensor of ids on another device is an error naming both
   nonNegativeInt(op, numSegments, "numSegments");
   if (ids.rank > d.rank || ids.shape.some((n, i) => n !== d.shape[i])) {
     throw new RangeError(
@@ -84,6 +85,7 @@ function unsortedArgs(
 function sortedArgs(op: string, data: TensorLike, segmentIds: TensorLike): Segments {
   const d = segmentData(op, data);
   const ids = indexTensor(op, segmentIds, "segmentIds", d.backend);
+  backendOf(op, d, ids);
   if (d.rank < 1 || ids.rank !== 1 || ids.shape[0] !== d.shape[0]) {
     throw new RangeError(
       `${op}: segmentIds must be 1-D with one id per row of data: ids ${showShape(ids.shape)}, ` +

@@ -1,9 +1,12 @@
 /**
  * The process-wide global step (TensorFlow 1's `tf.train.get_or_create_global_step`): an
- * int64, non-trainable Variable named exactly `global_step`, counting training steps.
+ * int64, non-trainable Variable named exactly `global_step`, counting training steps, on the
+ * CPU.
  * @module
  */
 import { Variable } from "../variable.ts";
+import { withPlacement } from "../backend/registry.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
 
 let globalStep: Variable | null = null;
 
@@ -17,12 +20,15 @@ let globalStep: Variable | null = null;
  * ```
  */
 export function getOrCreateGlobalStep(): Variable {
-  return globalStep ??= new Variable(0, {
-    name: "global_step",
-    dtype: "int64",
-    trainable: false,
-    exactName: true,
-  });
+  // On the CPU whatever the default device, as TensorFlow places it in eager mode: schedules
+  // read it in JS every step, which a device read asynchronously (WebGPU) cannot serve.
+  return globalStep ??= withPlacement(cpuBackend, () =>
+    new Variable(0, {
+      name: "global_step",
+      dtype: "int64",
+      trainable: false,
+      exactName: true,
+    }));
 }
 
 /**

@@ -85,9 +85,20 @@ function checkLearningRate(owner: string, lr: unknown): LearningRate {
   return checkHyper(owner, "learningRate", lr, { min: 0 });
 }
 
-/** A variable's scalar value as a JS number (int64 included). */
-export function scalarValue(v: Variable): number {
-  return Number(v.peek().dataSync()[0]);
+/**
+ * A variable's scalar value as a JS number (int64 included): read on the host every step, so
+ * a step variable on a device read asynchronously (WebGPU) is an error naming the fix.
+ */
+export function scalarValue(v: Variable, owner = "optimizer"): number {
+  const value = v.peek();
+  if (!value.backend.readsSynchronously) {
+    throw new Error(
+      `${owner}: the step variable ${v.name} is on ${v.device}, which is read ` +
+        'asynchronously: make it on the CPU (tf.device("/cpu:0", ...)), as ' +
+        "tf.train.getOrCreateGlobalStep() does",
+    );
+  }
+  return Number(value.dataSync()[0]);
 }
 
 /**
@@ -358,7 +369,7 @@ export abstract class Optimizer {
     const lr = this.#learningRate;
     if (typeof lr === "number") return lr;
     const stepVar = globalStep ?? getGlobalStep();
-    const step = stepVar ? scalarValue(stepVar) : this.#applied;
+    const step = stepVar ? scalarValue(stepVar, this.owner) : this.#applied;
     return checkHyper(this.owner, `learningRate(${step})`, lr(step), { min: 0 });
   }
 }

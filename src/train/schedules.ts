@@ -33,7 +33,7 @@ function stepReader(owner: string, globalStep: StepSource): (step?: number) => n
   }
   return (step) => {
     if (step !== undefined) return checkHyper(owner, "step", step);
-    if (globalStep instanceof Variable) return scalarValue(globalStep);
+    if (globalStep instanceof Variable) return scalarValue(globalStep, owner);
     if (typeof globalStep === "number") return globalStep;
     throw new Error(`${owner}: no step given and no globalStep to read`);
   };

@@ -36,9 +36,9 @@ const UNARY: Partial<Record<DType, Rules>> = {
   float32: {
     [Unary.NEG]: "-a",
     [Unary.ABS]: "abs(a)",
-    [Unary.SIGN]: "sign(a)",
+    [Unary.SIGN]: "select(sign(a), a, is_nan_f32(a))", // sign(NaN) is NaN, as the CPU's
     [Unary.EXP]: "exp(a)",
-    [Unary.LOG]: "log(a)",
+    [Unary.LOG]: "log_f32(a)",
     [Unary.LOG1P]: "log1p_f32(a)",
     [Unary.EXPM1]: "expm1_f32(a)",
     [Unary.SQRT]: "sqrt(a)",
@@ -48,12 +48,12 @@ const UNARY: Partial<Record<DType, Rules>> = {
     [Unary.SIN]: "sin(a)",
     [Unary.COS]: "cos(a)",
     [Unary.TAN]: "tan(a)",
-    [Unary.ASIN]: "asin(a)",
-    [Unary.ACOS]: "acos(a)",
-    [Unary.ATAN]: "atan(a)",
-    [Unary.SINH]: "sinh(a)",
-    [Unary.COSH]: "cosh(a)",
-    [Unary.TANH]: "tanh(a)",
+    [Unary.ASIN]: "asin_f32(a)",
+    [Unary.ACOS]: "acos_f32(a)",
+    [Unary.ATAN]: "atan_f32(a)",
+    [Unary.SINH]: "sinh_f32(a)",
+    [Unary.COSH]: "cosh_f32(a)",
+    [Unary.TANH]: "tanh_f32(a)",
     [Unary.SIGMOID]: "1.0 / (1.0 + exp(-a))",
     [Unary.RELU]: "select(a, 0.0, a < 0.0)",
     [Unary.RELU6]: "select(select(a, 6.0, a > 6.0), 0.0, a < 0.0)",
@@ -81,6 +81,7 @@ const UNARY: Partial<Record<DType, Rules>> = {
     [Unary.SIGN]: "sign64(a)",
     [Unary.SQUARE]: "mul64(a, a)",
     [Unary.RELU]: "select(a, vec2<i32>(0), a.y < 0)",
+    [Unary.RELU6]: "min64(select(a, vec2<i32>(0), a.y < 0), vec2<i32>(6, 0))",
   },
   uint8: {
     [Unary.NEG]: "(0u - a) & 0xffu",
@@ -119,7 +120,7 @@ const BINARY: Partial<Record<DType, Rules>> = {
     [Binary.SQUARED_DIFFERENCE]: "(a - b) * (a - b)",
     [Binary.FLOOR_DIV]: "floor(a / b)",
     [Binary.MOD]: "fmod_floor_f32(a, b)",
-    [Binary.ATAN2]: "atan2(a, b)",
+    [Binary.ATAN2]: "atan2_f32(a, b)",
     [Binary.RELU_GRAD]: "select(0.0, a, b > 0.0)",
   },
   int32: {
@@ -132,11 +133,13 @@ const BINARY: Partial<Record<DType, Rules>> = {
     [Binary.SQUARED_DIFFERENCE]: "(a - b) * (a - b)",
     [Binary.FLOOR_DIV]: "floordiv_i32(a, b)",
     [Binary.MOD]: "floormod_i32(a, b)",
+    [Binary.POW]: "pow_i32(a, b)",
   },
   int64: {
     [Binary.ADD]: "add64(a, b)",
     [Binary.SUB]: "add64(a, neg64(b))",
     [Binary.MUL]: "mul64(a, b)",
+    [Binary.POW]: "pow64(a, b)",
     [Binary.MAX]: "max64(a, b)",
     [Binary.MIN]: "min64(a, b)",
     [Binary.SQUARED_DIFFERENCE]: "mul64(add64(a, neg64(b)), add64(a, neg64(b)))",
@@ -152,6 +155,7 @@ const BINARY: Partial<Record<DType, Rules>> = {
     [Binary.ADD]: "(a + b) & 0xffu",
     [Binary.SUB]: "(a - b) & 0xffu",
     [Binary.MUL]: "(a * b) & 0xffu",
+    [Binary.POW]: "pow_u8(a, b)",
     [Binary.MAX]: "max(a, b)",
     [Binary.MIN]: "min(a, b)",
     [Binary.SQUARED_DIFFERENCE]: "((a - b) * (a - b)) & 0xffu",
@@ -170,17 +174,138 @@ export function elementwiseRule(arity: 1 | 2, code: number, dtype: DType): Rule 
   return typeof rule === "string" ? { expr: rule } : rule;
 }
 
-/** Float functions WGSL lacks, written as the CPU's libm computes them (to float32 accuracy). */
-const FLOAT_PRELUDE = `
+/**
+ * Float functions WGSL lacks, written as the CPU's libm computes them (to float32 accuracy).
+ * NOTE: also log, the inverse trigonometric and the hyperbolic functions, which WGSL has:
+ * its accuracy rules let log err by 2^-21 absolute near 1 and asin, acos, atan and atan2
+ * by 4,096 ulp, and sinh and tanh lose every digit near 0 through exp(a) - exp(-a). Mesa's
+ * llvmpipe does all of that (asin off by 4e-4 relative, log1p(1e-7) = 1.2e-7), so these are
+ * polynomials in the manner of Cephes' float functions, within a few ulp on any adapter.
+ */
+export const FLOAT_PRELUDE = `
+const PI_F32: f32 = 3.14159265358979;
+const HALF_PI_F32: f32 = 1.57079632679490;
+const LN2_F32: f32 = 0.693147180559945;
+fn sign_bit_f32(a: f32) -> bool { return (bitcast<u32>(a) >> 31u) != 0u; }
+// 2 atanh(s) = log((1 + s) / (1 - s)) for |s| <= 0.25, by its series.
+fn log_series_f32(s: f32) -> f32 {
+  let z = s * s;
+  return 2.0 * s * (1.0 + z * (0.333333333 + z * (0.2 + z * (0.142857143 + z * (0.111111111 +
+    z * 0.0909090909)))));
+}
+fn log_f32(x: f32) -> f32 {
+  let bits = bitcast<u32>(x);
+  if ((bits & 0x7fffffffu) == 0u) { return bitcast<f32>(0xff800000u); } // log(+-0) = -inf
+  if ((bits & 0x7fffffffu) > 0x7f800000u) { return x; } // NaN
+  if ((bits >> 31u) != 0u) { return bitcast<f32>(0x7fc00000u); } // negative
+  if (bits == 0x7f800000u) { return x; } // +inf
+  // x = m 2^e with m in [sqrt(1/2), sqrt(2)): log x = e log 2 + 2 atanh((m - 1) / (m + 1)).
+  let parts = frexp(x);
+  var m = parts.fract;
+  var e = f32(parts.exp);
+  if (m < 0.707106781) { m = m * 2.0; e = e - 1.0; }
+  // log 2 in two pieces, so that e log 2 is exact to float32's precision for any e.
+  return e * 0.693145751953125 + (log_series_f32((m - 1.0) / (m + 1.0)) + e * 1.42860682e-6);
+}
 fn log1p_f32(a: f32) -> f32 {
-  // log(1 + a) loses a's low bits when |a| is small; correct by the rounding of 1 + a.
-  let u = 1.0 + a;
-  if (u == 1.0) { return a; }
-  return log(u) * a / (u - 1.0);
+  // Near 0, log(1 + a) = 2 atanh(a / (2 + a)): no rounding of 1 + a.
+  if (abs(a) < 0.4) { return log_series_f32(a / (2.0 + a)); }
+  return log_f32(1.0 + a);
 }
 fn expm1_f32(a: f32) -> f32 {
-  if (abs(a) < 1e-5) { return a + 0.5 * a * a; }
+  if (abs(a) < 0.35) {
+    return a * (1.0 + a * (0.5 + a * (0.166666667 + a * (0.0416666667 + a * (0.00833333333 +
+      a * (0.00138888889 + a * (0.000198412698 + a * 0.0000248015873)))))));
+  }
   return exp(a) - 1.0;
+}
+fn sinh_f32(a: f32) -> f32 {
+  let x = abs(a);
+  var r: f32;
+  if (x > 9.0) {
+    r = exp(x - LN2_F32); // e^x / 2 without overflowing before e^x does
+  } else {
+    let m = expm1_f32(x);
+    r = 0.5 * (m + m / (m + 1.0));
+  }
+  return select(r, -r, sign_bit_f32(a));
+}
+fn cosh_f32(a: f32) -> f32 {
+  let x = abs(a);
+  if (x > 9.0) { return exp(x - LN2_F32); }
+  let e = exp(x);
+  return 0.5 * (e + 1.0 / e);
+}
+fn tanh_f32(a: f32) -> f32 {
+  let x = abs(a);
+  var r: f32;
+  if (x < 0.55) {
+    let m = expm1_f32(2.0 * x);
+    r = m / (m + 2.0);
+  } else {
+    r = 1.0 - 2.0 / (exp(2.0 * x) + 1.0);
+  }
+  return select(r, -r, sign_bit_f32(a));
+}
+// asin on [0, 0.5] by Cephes' polynomial (asinf.c), and beyond by asin(x) = pi/2 -
+// 2 asin(sqrt((1 - x) / 2)).
+fn asin_poly_f32(x: f32, z: f32) -> f32 {
+  return x + x * z * ((((0.042163199048 * z + 0.024181311049) * z + 0.045470025998) * z +
+    0.074953002686) * z + 0.16666752422);
+}
+fn asin_f32(a: f32) -> f32 {
+  let x = abs(a);
+  if (!(x <= 1.0)) { return bitcast<f32>(0x7fc00000u); } // NaN, or |a| > 1
+  var r: f32;
+  if (x > 0.5) {
+    let z = 0.5 * (1.0 - x);
+    r = HALF_PI_F32 - 2.0 * asin_poly_f32(sqrt(z), z);
+  } else {
+    r = asin_poly_f32(x, x * x);
+  }
+  return select(r, -r, sign_bit_f32(a));
+}
+fn acos_f32(a: f32) -> f32 {
+  if (!(abs(a) <= 1.0)) { return bitcast<f32>(0x7fc00000u); }
+  if (a < -0.5) { return PI_F32 - 2.0 * asin_f32(sqrt(0.5 * (1.0 + a))); }
+  if (a > 0.5) { return 2.0 * asin_f32(sqrt(0.5 * (1.0 - a))); }
+  return HALF_PI_F32 - asin_f32(a);
+}
+// atan by Cephes' reduction to |t| <= tan(pi / 8) and polynomial (atanf.c).
+fn atan_f32(a: f32) -> f32 {
+  let x = abs(a);
+  var y = 0.0;
+  var t = x;
+  if (x > 2.41421356) {
+    y = HALF_PI_F32;
+    t = -1.0 / x;
+  } else if (x > 0.414213562) {
+    y = 0.785398163;
+    t = (x - 1.0) / (x + 1.0);
+  }
+  let z = t * t;
+  let r = y + ((((0.0805374449538 * z - 0.138776856032) * z + 0.199777106478) * z -
+    0.333329491539) * z * t + t);
+  return select(r, -r, sign_bit_f32(a));
+}
+// atan2 as C's: quadrants by the signs (zeros' included), +-pi/4 and +-3pi/4 for two
+// infinities, +-0 and +-pi for two zeros.
+fn atan2_f32(y: f32, x: f32) -> f32 {
+  let ybits = bitcast<u32>(y);
+  let xbits = bitcast<u32>(x);
+  let ay = ybits & 0x7fffffffu;
+  let ax = xbits & 0x7fffffffu;
+  let left = (xbits >> 31u) != 0u;
+  var r: f32;
+  if (ay == 0u && ax == 0u) {
+    r = select(0.0, PI_F32, left);
+  } else if (ay == 0x7f800000u && ax == 0x7f800000u) {
+    r = select(0.785398163, 2.35619449, left);
+  } else {
+    r = atan_f32(abs(y) / abs(x));
+    if (left) { r = PI_F32 - r; }
+  }
+  return select(r, -r, (ybits >> 31u) != 0u);
 }
 // erf by Abramowitz and Stegun 7.1.26 refined: |error| < 1.2e-7.
 fn erf_f32(x: f32) -> f32 {

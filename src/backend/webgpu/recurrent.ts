@@ -6,6 +6,7 @@
 import type { Tensor } from "../../tensor.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { float32Only, kernel } from "./nn.ts";
+import { FLOAT_PRELUDE } from "./elementwise.ts";
 
 const read = (name: string) => `@@ var<storage, read> ${name}: array<f32>;`;
 const write = (name: string) => `@@ var<storage, read_write> ${name}: array<f32>;`;
@@ -19,13 +20,15 @@ const GATES = `  if (i >= p[0]) { return; }
   let fb = bitcast<f32>(p[2]);
   let ig = sigmoid(z[zr]);
   let fg = sigmoid(z[zr + u] + fb);
-  let g = tanh(z[zr + 2 * u]);
+  let g = tanh_f32(z[zr + 2 * u]);
   let og = sigmoid(z[zr + 3 * u]);
   let cp = c[p[4] + i];
   let cn = fg * cp + ig * g;
-  let tc = tanh(cn);`;
+  let tc = tanh_f32(cn);`;
 
-const SIGMOID = "fn sigmoid(a: f32) -> f32 { return 1.0 / (1.0 + exp(-a)); }";
+// tanh_f32 as the elementwise tanh computes it (elementwise.ts), so that the fused step
+// equals its ops bit for bit, as on the CPU.
+const SIGMOID = FLOAT_PRELUDE + "fn sigmoid(a: f32) -> f32 { return 1.0 / (1.0 + exp(-a)); }";
 
 function params(n: number, units: number, forgetBias: number, offsets: number[]): Int32Array {
   const bits = new Int32Array(new Float32Array([forgetBias]).buffer)[0];

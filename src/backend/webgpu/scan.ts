@@ -1,6 +1,6 @@
 /**
  * The WebGPU device's scans (cumsum, cumprod, cumulativeLogsumexp) of a dense
- * [outer, n, inner] tensor along n, float32 and int32, in csrc/kernels/scan.c's three passes:
+ * [outer, n, inner] tensor along n, float32, int32 and uint8, in csrc/kernels/scan.c's three passes:
  * each block of SCAN_BLOCK positions (in scan order) is totalled, a line's totals become each
  * block's carry-in, and each block is scanned from its carry. One thread a block (a line when
  * it has one block). NOTE: the blocks keep every invocation's loops under llvmpipe's limit of
@@ -12,6 +12,7 @@ import type { Tensor } from "../../tensor.ts";
 import { Scan } from "../../native/codes.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { kernel } from "./nn.ts";
+import { FLOAT_PRELUDE } from "./elementwise.ts";
 
 const SCAN_BLOCK = 4096;
 const MAX_BLOCKS = 65535;
@@ -31,22 +32,24 @@ function rule(code: number, dtype: DType): { type: string; id: string; op: strin
       op: code === Scan.SUM ? "a + b" : "a * b",
     };
   }
+  if (dtype === "uint8" && code !== Scan.LOGSUMEXP) { // one u32 word an element, wrapping
+    return {
+      type: "u32",
+      id: code === Scan.SUM ? "0u" : "1u",
+      op: code === Scan.SUM ? "(a + b) & 0xffu" : "(a * b) & 0xffu",
+    };
+  }
   return undefined;
 }
 
 const NEG_INF = "bitcast<f32>(0xff800000u)";
-// WGSL has no log1p: log(u) * z / (u - 1) with u = 1 + z cancels the rounding of u (Goldberg),
-// so that long sums of small terms keep their precision.
-const LSE = `fn log1p(z: f32) -> f32 {
-  let u = 1.0 + z;
-  if (u == 1.0) { return z; }
-  return log(u) * z / (u - 1.0);
-}
+// log1p_f32 (elementwise.ts): WGSL has none, and log(1 + z) loses z's digits near 0.
+const LSE = `${FLOAT_PRELUDE}
 fn lse(a: f32, b: f32) -> f32 {
   let ma = select(a, b, a < b);
   let mi = select(a, b, b < a);
   if (ma == ${NEG_INF}) { return ma; }
-  return ma + log1p(exp(mi - ma));
+  return ma + log1p_f32(exp(mi - ma));
 }`;
 
 // p = [lines * blocks (threads), n, inner, blocks, exclusive, reverse, xOffset, pass]

@@ -209,4 +209,37 @@ fn floordiv_i32(a: i32, b: i32) -> i32 {
 fn floormod_i32(a: i32, b: i32) -> i32 {
   return select(a - floordiv_i32(a, b) * b, 0, b == 0);
 }
+// Integer powers by squaring, wrapping as the CPU's: a negative exponent gives 0 (the CPU
+// raises instead, which a device cannot do synchronously).
+fn pow_i32(a: i32, b: i32) -> i32 {
+  if (b < 0) { return 0; }
+  var result = 1;
+  var base = a;
+  var e = u32(b);
+  loop {
+    if (e == 0u) { break; }
+    if ((e & 1u) != 0u) { result = result * base; }
+    base = base * base;
+    e = e >> 1u;
+  }
+  return result;
+}
+fn pow_u8(a: u32, b: u32) -> u32 {
+  return u32(pow_i32(i32(a), i32(b))) & 0xffu;
+}
+fn pow64(a: vec2<i32>, b: vec2<i32>) -> vec2<i32> {
+  if (b.y < 0) { return vec2<i32>(0); }
+  var result = vec2<i32>(1, 0);
+  var base = a;
+  var low = u32(b.x);
+  var high = u32(b.y);
+  loop {
+    if (low == 0u && high == 0u) { break; }
+    if ((low & 1u) != 0u) { result = mul64(result, base); }
+    base = mul64(base, base);
+    low = (low >> 1u) | (high << 31u);
+    high = high >> 1u;
+  }
+  return result;
+}
 `;
