@@ -6,7 +6,7 @@
 import type { Tensor } from "../../tensor.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { float32Only, kernel } from "./nn.ts";
-import { FLOAT_PRELUDE } from "./elementwise.ts";
+import { floatFunctions } from "./elementwise.ts";
 
 const read = (name: string) => `@@ var<storage, read> ${name}: array<f32>;`;
 const write = (name: string) => `@@ var<storage, read_write> ${name}: array<f32>;`;
@@ -28,7 +28,8 @@ const GATES = `  if (i >= p[0]) { return; }
 
 // tanh_f32 as the elementwise tanh computes it (elementwise.ts), so that the fused step
 // equals its ops bit for bit, as on the CPU.
-const SIGMOID = FLOAT_PRELUDE + "fn sigmoid(a: f32) -> f32 { return 1.0 / (1.0 + exp(-a)); }";
+const SIGMOID = floatFunctions("tanh_f32") +
+  "fn sigmoid(a: f32) -> f32 { return 1.0 / (1.0 + exp(-a)); }";
 
 function params(n: number, units: number, forgetBias: number, offsets: number[]): Int32Array {
   const bits = new Int32Array(new Float32Array([forgetBias]).buffer)[0];

@@ -12,7 +12,7 @@ import type { Tensor } from "../../tensor.ts";
 import { Scan } from "../../native/codes.ts";
 import type { GpuStorage, WebGpuBackend } from "./backend.ts";
 import { kernel } from "./nn.ts";
-import { FLOAT_PRELUDE } from "./elementwise.ts";
+import { floatFunctions } from "./elementwise.ts";
 
 const SCAN_BLOCK = 4096;
 const MAX_BLOCKS = 65535;
@@ -44,7 +44,7 @@ function rule(code: number, dtype: DType): { type: string; id: string; op: strin
 
 const NEG_INF = "bitcast<f32>(0xff800000u)";
 // log1p_f32 (elementwise.ts): WGSL has none, and log(1 + z) loses z's digits near 0.
-const LSE = `${FLOAT_PRELUDE}
+const LSE = `${floatFunctions("log1p_f32")}
 fn lse(a: f32, b: f32) -> f32 {
   let ma = select(a, b, a < b);
   let mi = select(a, b, b < a);
