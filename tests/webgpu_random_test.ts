@@ -455,3 +455,33 @@ Deno.test({
     assertSameBits(gpu, cpu, "int32 grid");
   },
 });
+
+Deno.test({
+  name:
+    "WebGPU random: categorical samples on the device (float32 noise); gamma and poisson on the host",
+  ignore,
+  async fn() {
+    // Gumbel-max in float32 there (no float64): the frequencies follow softmax all the same.
+    const p = [0.1, 0.2, 0.3, 0.4];
+    const logits = tf.device(GPU, () => tf.constant([p.map(Math.log)]));
+    const draws = tf.random.categorical(logits, 20000, { seed: 4 });
+    assertEquals([draws.device, draws.dtype], [logits.device, "int64"]);
+    const counts = [0, 0, 0, 0];
+    for (const d of await draws.data()) counts[Number(d)]++;
+    // chi-square with 3 degrees of freedom: 16.3 is its 0.1% point
+    const chi = counts.reduce((s, c, i) => s + (c - 20000 * p[i]) ** 2 / (20000 * p[i]), 0);
+    if (!(chi < 16.3)) throw new Error(`categorical on the device: chi-square ${chi} (${counts})`);
+    const stateless = () =>
+      tf.random.statelessCategorical(logits, 50, { seed: [1, 2], dtype: "int32" }).data();
+    assertEquals(await stateless(), await stateless());
+    // The samplers of gamma and poisson run on the host: JS parameters give device samples
+    // under a device scope; a parameter on the device is an error naming the op.
+    const g = tf.device(GPU, () => tf.random.gamma([8], 2, { seed: 1 }));
+    assertEquals(g.device, logits.device);
+    if (!(await g.data() as Float32Array).every((v) => v > 0)) throw new Error("gamma draws <= 0");
+    assertThrowsMatch(
+      () => tf.random.poisson([4], tf.device(GPU, () => tf.constant([3]))),
+      /^poisson: samples on the host, and a parameter is on .*GPU:0/,
+    );
+  },
+});

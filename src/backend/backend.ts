@@ -67,6 +67,8 @@ export interface Backend<S = Storage> {
   readonly device: string;
   /** Whether `dataSync()` works: false where the device can only be read asynchronously. */
   readonly readsSynchronously: boolean;
+  /** Whether tensors of `dtype` can live here; absent: every dtype does. */
+  holds?(dtype: DType): boolean;
 
   // --- storage
   /** n zero-filled elements of dtype. */

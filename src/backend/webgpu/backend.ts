@@ -78,6 +78,11 @@ export class WebGpuBackend implements Backend<GpuStorage> {
     this.memory.limit = memoryLimitFromEnv();
   }
 
+  /** Every dtype but float64, which WGSL has no type for (types.ts). */
+  holds(dtype: DType): boolean {
+    return deviceType(dtype) !== undefined;
+  }
+
   // --- storage
 
   allocate(dtype: DType, n: number, op: string): GpuStorage {

@@ -18,6 +18,7 @@ import { argMax, reduceAll } from "../reduce.ts";
 import { expandDims } from "../views.ts";
 import { randomUniform, type Seed } from "../random.ts";
 import { pairKey, type SeedPair, statelessFill } from "./stateless.ts";
+import { withPlacement } from "../../backend/registry.ts";
 
 // ---- categorical ---------------------------------------------------------------------
 
@@ -42,7 +43,7 @@ function gumbelMax(
   logits: TensorLike,
   numSamples: number,
   dtype: DType,
-  uniform: (shape: number[]) => Tensor,
+  uniform: (shape: number[], dtype: DType) => Tensor,
 ): Tensor {
   const t = toTensor(op, logits);
   if (t.rank !== 2) {
@@ -59,13 +60,19 @@ function gumbelMax(
   }
   const [batch, classes] = t.shape;
   if (classes === 0) throw new RangeError(`${op}: logits must have at least one class`);
-  const x = cast(t, "float64");
-  const valid = where(isNaN(x), -Infinity, x);
-  const u = uniform([batch, numSamples, classes]);
-  const gumbel = neg(log(neg(log(u))));
-  const picks = cast(argMax(add(expandDims(valid, 1), gumbel), 2), dtype);
-  const none = reduceAll(logicalOr(isNaN(x), equal(x, -Infinity)), 1, { keepDims: true });
-  return where(none, cast(classes, dtype), picks);
+  // float64 noise where the logits' device holds it, else float32 (WebGPU): the draws there
+  // follow other uniforms than the CPU's.
+  const precision: DType = t.backend.holds?.("float64") === false ? "float32" : "float64";
+  // Everything made from JS values (the noise, the class count) on the logits' device.
+  return withPlacement(t.backend, () => {
+    const x = cast(t, precision);
+    const valid = where(isNaN(x), -Infinity, x);
+    const u = uniform([batch, numSamples, classes], precision);
+    const gumbel = neg(log(neg(log(u))));
+    const picks = cast(argMax(add(expandDims(valid, 1), gumbel), 2), dtype);
+    const none = reduceAll(logicalOr(isNaN(x), equal(x, -Infinity)), 1, { keepDims: true });
+    return where(none, cast(classes, dtype), picks);
+  });
 }
 
 /**
@@ -88,7 +95,7 @@ export function categorical(
     logits,
     numSamples,
     options.dtype ?? "int64",
-    (shape) => randomUniform(shape, { dtype: "float64", seed: options.seed }),
+    (shape, precision) => randomUniform(shape, { dtype: precision, seed: options.seed }),
   );
 }
 
@@ -112,6 +119,6 @@ export function statelessCategorical(
     logits,
     numSamples,
     options.dtype ?? "int64",
-    (shape) => statelessFill(op, RandomDist.UNIFORM, shape, "float64", [0, 1], key),
+    (shape, precision) => statelessFill(op, RandomDist.UNIFORM, shape, precision, [0, 1], key),
   );
 }

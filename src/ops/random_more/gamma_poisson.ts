@@ -12,7 +12,9 @@
 import { checkDType, type DType, isFloat } from "../../dtype.ts";
 import { hostStep1 } from "../../graph/hooks.ts";
 import { broadcastShapes, checkShape, sizeOf } from "../../shape.ts";
-import type { Tensor, TensorLike } from "../../tensor.ts";
+import { Tensor, type TensorLike } from "../../tensor.ts";
+import { placement, withPlacement } from "../../backend/registry.ts";
+import { cpuBackend } from "../../backend/cpu/backend.ts";
 import { placed, toTensor } from "../convert.ts";
 import { cast, divide, multiply } from "../math.ts";
 import { broadcastTo } from "../views.ts";
@@ -55,8 +57,11 @@ class Uniforms {
   }
 }
 
+/** Uniforms drawn on the CPU, where the sampler runs, whatever the default device. */
 function uniformSource(seed: Seed | undefined): (n: number) => Float64Array {
-  return (n) => randomUniform([n], { dtype: "float64", seed }).dataSync() as Float64Array;
+  return (n) =>
+    withPlacement(cpuBackend, () => randomUniform([n], { dtype: "float64", seed }))
+      .dataSync() as Float64Array;
 }
 
 /** A standard normal from two uniforms (Box–Muller; 1 - u keeps the log finite). */
@@ -103,8 +108,19 @@ function poissonDraw(lam: number, u: Uniforms): number {
   }
 }
 
-/** Parameters broadcast together, read on the host as float64. */
+/**
+ * Parameters broadcast together, read on the host as float64. A parameter on a device read
+ * asynchronously (WebGPU) is an error naming the op: the samplers run on the host (as
+ * TensorFlow's, which have CPU kernels only).
+ */
 function hostParams(op: string, params: Tensor[]): [number[], Float64Array[]] {
+  const far = params.find((p) => !p.backend.readsSynchronously);
+  if (far) {
+    throw new Error(
+      `${op}: samples on the host, and a parameter is on ${far.device}, which is read ` +
+        "asynchronously: move it to the CPU first (`await t.cpuAsync()`)",
+    );
+  }
   const shape = params.reduce<number[]>((s, p) => broadcastShapes(op, s, p.shape), []);
   const values = params.map((p) =>
     cast(broadcastTo(p, shape), "float64").dataSync() as Float64Array
@@ -168,14 +184,28 @@ export function gamma(shape: number[], alpha: TensorLike, options: GammaOptions 
   const op = "gamma";
   const dtype = checkDType(op, options.dtype ?? "float32");
   if (!isFloat(dtype)) throw new TypeError(`${op}: dtype must be float32 or float64, got ${dtype}`);
-  const [a, b] = [alpha, options.beta ?? 1].map((p) => numericParameter(op, p, dtype));
-  // As TensorFlow: Gamma(alpha, 1) draws for alpha broadcast against beta, divided by beta.
-  const aB = broadcastTo(a, broadcastShapes(op, a.shape, b.shape));
-  const standard = sample(op, shape, [aB], dtype, 8, options.seed, (u, [x]) => gammaDraw(x, u));
-  record1(op, [aB], standard, (dy) => [
-    () => sumToShape(multiply(dy, randomGammaGrad(aB, standard)), aB.shape),
-  ]);
-  return divide(standard, b);
+  return onHost([alpha, options.beta], () => {
+    const [a, b] = [alpha, options.beta ?? 1].map((p) => numericParameter(op, p, dtype));
+    // As TensorFlow: Gamma(alpha, 1) draws for alpha broadcast against beta, divided by beta.
+    const aB = broadcastTo(a, broadcastShapes(op, a.shape, b.shape));
+    const standard = sample(op, shape, [aB], dtype, 8, options.seed, (u, [x]) => gammaDraw(x, u));
+    record1(op, [aB], standard, (dy) => [
+      () => sumToShape(multiply(dy, randomGammaGrad(aB, standard)), aB.shape),
+    ]);
+    return divide(standard, b);
+  });
+}
+
+/**
+ * A host sampler's result: made on the CPU when every parameter is a JS value (host data)
+ * and copied to the default device if that is another (a tf.device scope); with tensor
+ * parameters, where they are (sample() refuses a device read asynchronously).
+ */
+function onHost(params: readonly unknown[], run: () => Tensor): Tensor {
+  if (params.some((p) => p instanceof Tensor)) return run();
+  const target = placement();
+  const result = withPlacement(cpuBackend, run);
+  return target === cpuBackend ? result : result.to(target.device);
 }
 
 /** A distribution parameter as a tensor of the sample's float dtype (cast: differentiable). */
@@ -223,5 +253,8 @@ export function poisson(shape: number[], lam: TensorLike, options: PoissonOption
   if (dtype === "bool" || dtype === "uint8") {
     throw new TypeError(`${op}: dtype must be float32, float64, int32 or int64, got ${dtype}`);
   }
-  return sample(op, shape, [lam], dtype, 16, options.seed, (u, [l]) => poissonDraw(l, u));
+  return onHost(
+    [lam],
+    () => sample(op, shape, [lam], dtype, 16, options.seed, (u, [l]) => poissonDraw(l, u)),
+  );
 }
