@@ -73,9 +73,8 @@ export const KERNEL_SUITES = [
  * (counting_test: bincount; segment_test: the sorted segment ops; linalg_test and
  * linalg_grad_test: the decompositions, not on the device yet), the suites of float64 finite
  * differences (gradients_test, indexing_grad_test, tf_grads_test, which would run on the CPU
- * again), random_more_test (categorical samples in float64) and ops_fuzz_test (every op's
- * argument errors, 30 s on llvmpipe). Their cases of the device's op families are checked
- * by backend_test.ts's cross-check.
+ * again) and ops_fuzz_test (every op's argument errors, 33 s on llvmpipe). Their cases of the
+ * device's op families are checked by backend_test.ts's cross-check.
  */
 export const WEBGPU_SUITES = KERNEL_SUITES.filter((f) =>
   ![
@@ -86,7 +85,6 @@ export const WEBGPU_SUITES = KERNEL_SUITES.filter((f) =>
     "gradients_test.ts",
     "indexing_grad_test.ts",
     "tf_grads_test.ts",
-    "random_more_test.ts",
     "ops_fuzz_test.ts",
   ].includes(f)
 );

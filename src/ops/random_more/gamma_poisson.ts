@@ -117,8 +117,9 @@ function hostParams(op: string, params: Tensor[]): [number[], Float64Array[]] {
   const far = params.find((p) => !p.backend.readsSynchronously);
   if (far) {
     throw new Error(
-      `${op}: samples on the host, and a parameter is on ${far.device}, which is read ` +
-        "asynchronously: move it to the CPU first (`await t.cpuAsync()`)",
+      `${op}: runs on the host (as TensorFlow's, a CPU kernel), and a parameter is on ` +
+        `${far.device}, which is read asynchronously: move it to the CPU first ` +
+        "(`await t.cpuAsync()`)",
     );
   }
   const shape = params.reduce<number[]>((s, p) => broadcastShapes(op, s, p.shape), []);
