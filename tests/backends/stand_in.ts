@@ -84,7 +84,7 @@ function isView(x: unknown): x is Tensor {
   return typeof x === "object" && x !== null && "storage" in x && "strides" in x && "backend" in x;
 }
 
-function cpuView(t: Tensor, host: TypedArray) {
+export function cpuView(t: Tensor, host: TypedArray) {
   const view = {
     storage: host,
     offset: t.offset,

@@ -8,6 +8,7 @@
 import { initGpus } from "../../mod.ts";
 import type { Backend } from "../../src/backend/backend.ts";
 import { cpuBackend } from "../../src/backend/cpu/backend.ts";
+import { cpuView } from "./stand_in.ts";
 import type { TypedArray } from "../../src/dtype.ts";
 import type { Tensor } from "../../src/tensor.ts";
 
@@ -66,15 +67,5 @@ export function webGpuTestPlacement(gpu: Backend): Backend {
 export function uploadedValues(t: Tensor): TypedArray | undefined {
   const host = uploaded.get(t.storage as object);
   if (!host) return undefined;
-  const view = {
-    storage: host,
-    offset: t.offset,
-    dtype: t.dtype,
-    shape: t.shape,
-    strides: t.strides,
-    size: t.size,
-    rank: t.rank,
-    contiguous: t.contiguous,
-  };
-  return cpuBackend.readSync(view as unknown as Tensor, t.dtype, "uploadedValues");
+  return cpuBackend.readSync(cpuView(t, host) as unknown as Tensor, t.dtype, "uploadedValues");
 }
