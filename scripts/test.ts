@@ -71,10 +71,11 @@ export const KERNEL_SUITES = [
  * webgpu, Mesa's llvmpipe here: tests/helpers.ts). Left out, each for a reason of its own:
  * the ops whose output size depends on tensor values, which the device does not have
  * (counting_test: bincount; segment_test: the sorted segment ops; linalg_test and
- * linalg_grad_test: the decompositions, not on the device yet), the suites of float64 finite
- * differences (gradients_test, indexing_grad_test, tf_grads_test, which would run on the CPU
- * again) and ops_fuzz_test (every op's argument errors, 33 s on llvmpipe). Their cases of the
- * device's op families are checked by backend_test.ts's cross-check.
+ * linalg_grad_test: the decompositions, not on the device yet), indexing_grad_test (its
+ * finite differences are written out with float64 operands; gradients_test's go through
+ * tests/grad_helpers.ts, which on the device compares the tape's float32 derivatives with its
+ * float64 ones on the CPU) and ops_fuzz_test (every op's argument errors, 33 s on llvmpipe).
+ * Their cases of the device's op families are checked by backend_test.ts's cross-check.
  */
 export const WEBGPU_SUITES = KERNEL_SUITES.filter((f) =>
   ![
@@ -82,9 +83,7 @@ export const WEBGPU_SUITES = KERNEL_SUITES.filter((f) =>
     "segment_test.ts",
     "linalg_test.ts",
     "linalg_grad_test.ts",
-    "gradients_test.ts",
     "indexing_grad_test.ts",
-    "tf_grads_test.ts",
     "ops_fuzz_test.ts",
   ].includes(f)
 );

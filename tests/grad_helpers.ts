@@ -12,7 +12,7 @@
 import { AssertionError } from "node:assert";
 import * as tf from "../mod.ts";
 import type { NestedArray } from "../src/tensor.ts";
-import { assertClose, randomValues } from "./helpers.ts";
+import { assertClose, ON_WEBGPU, randomValues } from "./helpers.ts";
 
 /** A function of float64 tensors whose gradients are checked. */
 export type Fn = (...xs: tf.Tensor[]) => tf.Tensor;
@@ -132,6 +132,7 @@ export function checkGradients(
   { h = 1e-6, rtol = 1e-5, atol = 1e-7, seed = 7 }: CheckOptions = {},
 ): tf.Tensor[] {
   const xs = inputs.map(toInput);
+  if (ON_WEBGPU) return againstCpu("gradient", f, xs, seed, 1);
   const { loss, value } = weighted(f, xs, seed);
   const grads = tf.gradientsFunction(loss)(...xs);
   compare("gradient", grads, numericGradients(value, xs, h), xs, rtol, atol);
@@ -154,6 +155,7 @@ export function checkSecondDerivative(
   { h = 1e-5, rtol = 1e-5, atol = 1e-7, seed = 7 }: CheckOptions = {},
 ): tf.Tensor[] {
   const xs = (x instanceof tf.Tensor ? [x] : x).map(toInput);
+  if (ON_WEBGPU) return againstCpu("second derivative", f, xs, seed, 2);
   const { loss } = weighted(f, xs, seed);
   const first = tf.gradientsFunction(loss);
   const vs = xs.map((t, k) => weightsFor(t, seed + 1 + k));
@@ -165,4 +167,55 @@ export function checkSecondDerivative(
   const grads = tf.gradientsFunction(secondLoss)(...xs);
   compare("second derivative", grads, numericGradients(value, xs, h), xs, rtol, atol);
   return grads;
+}
+
+/** The first (order 1) or second (order 2) derivatives of sum(w * f(xs)), as checkGradients
+ * and checkSecondDerivative take them (v: the second's weights). */
+function derivatives(f: Fn, xs: readonly tf.Tensor[], w: tf.Tensor, vs: tf.Tensor[], order: 1 | 2) {
+  const first = tf.gradientsFunction((...ts: tf.Tensor[]) =>
+    tf.reduceSum(tf.multiply(f(...ts), w))
+  );
+  if (order === 1) return first(...xs);
+  return tf.gradientsFunction((...ts: tf.Tensor[]) =>
+    tf.addN(first(...ts).map((g, k) => tf.reduceSum(tf.multiply(g, vs[k]))))
+  )(...xs);
+}
+
+/**
+ * The WebGPU run's check, since the device holds no float64 for finite differences: the
+ * tape's float32 derivatives on the device against its float64 ones on the CPU, which the
+ * CPU run checks against finite differences. A tensor f captures must be on the device it
+ * runs on: see perDevice.
+ */
+function againstCpu(
+  what: string,
+  f: Fn,
+  xs: readonly tf.Tensor[],
+  seed: number,
+  order: 1 | 2,
+): tf.Tensor[] {
+  const weights = (dtype: "float32" | "float64") => {
+    const y = tf.device("/cpu:0", () => f(...xs));
+    return {
+      w: tf.cast(weightsFor(y, seed), dtype),
+      vs: xs.map((t, k) => tf.cast(weightsFor(t, seed + 1 + k), dtype)),
+    };
+  };
+  const want = tf.device("/cpu:0", () => {
+    const { w, vs } = weights("float64");
+    return derivatives(f, xs, w, vs, order);
+  });
+  const { w, vs } = weights("float32");
+  const onDevice = (t: tf.Tensor) => t.gpu();
+  const got = derivatives(
+    f,
+    xs.map((x) => onDevice(tf.cast(x, "float32"))),
+    onDevice(w),
+    vs.map(onDevice),
+    order,
+  );
+  got.forEach((g, k) =>
+    assertClose(g, want[k], { rtol: 1e-3, atol: 1e-4, message: `${what} of input ${k}` })
+  );
+  return got;
 }

@@ -8,6 +8,7 @@ import { Tensor } from "../src/tensor.ts";
 import type { NestedArray } from "../src/tensor.ts";
 import { useStandIn } from "./backends/stand_in.ts";
 import { gpuBackends, placement, setDefaultPlacement } from "../src/backend/registry.ts";
+import { CPU_DEVICE } from "../src/backend/cpu/backend.ts";
 import { uploadedValues, useWebGpu, webGpuTestPlacement } from "./backends/webgpu.ts";
 import type { DType, TypedArray } from "../src/dtype.ts";
 
@@ -91,6 +92,25 @@ export function deviceDTypes<D extends DType>(dtypes: readonly D[]): D[] {
  */
 export function toTestDevice(t: Tensor): Tensor {
   return ON_WEBGPU && t.backend.readsSynchronously ? t.gpu() : t;
+}
+
+/**
+ * A tensor a differentiated function captures, made by `make` once per device it is asked on
+ * (the default device when called): in the WebGPU run grad_helpers evaluates a function on the
+ * device in float32 and on the CPU in float64. `make` gets the float dtype of that device.
+ */
+export function perDevice(make: (float: "float32" | "float64") => Tensor): () => Tensor {
+  const made = new Map<string, Tensor>();
+  return () => {
+    const device = placement().device;
+    let t = made.get(device);
+    if (!t) {
+      t = make(device === CPU_DEVICE ? "float64" : "float32");
+      if (t.device !== device) t = t.to(device); // made from a CPU tensor: moved there
+      made.set(device, t);
+    }
+    return t;
+  };
 }
 
 /**
