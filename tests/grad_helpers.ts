@@ -79,7 +79,7 @@ function weighted(f: Fn, xs: readonly tf.Tensor[], seed: number) {
     }
     return weightedSum(y, w64);
   };
-  return { loss, value };
+  return { loss, value, w };
 }
 
 /** Central differences of the scalar `value` in every element of every input. */
@@ -194,26 +194,13 @@ function againstCpu(
   seed: number,
   order: 1 | 2,
 ): tf.Tensor[] {
-  const weights = (dtype: "float32" | "float64") => {
-    const y = tf.device("/cpu:0", () => f(...xs));
-    return {
-      w: tf.cast(weightsFor(y, seed), dtype),
-      vs: xs.map((t, k) => tf.cast(weightsFor(t, seed + 1 + k), dtype)),
-    };
-  };
-  const want = tf.device("/cpu:0", () => {
-    const { w, vs } = weights("float64");
-    return derivatives(f, xs, w, vs, order);
+  const { w, vs, want } = tf.device("/cpu:0", () => {
+    const { w } = weighted(f, xs, seed);
+    const vs = xs.map((t, k) => weightsFor(t, seed + 1 + k));
+    return { w, vs, want: derivatives(f, xs, w, vs, order) };
   });
-  const { w, vs } = weights("float32");
-  const onDevice = (t: tf.Tensor) => t.gpu();
-  const got = derivatives(
-    f,
-    xs.map((x) => onDevice(tf.cast(x, "float32"))),
-    onDevice(w),
-    vs.map(onDevice),
-    order,
-  );
+  const onDevice = (t: tf.Tensor) => tf.cast(t, "float32").gpu();
+  const got = derivatives(f, xs.map(onDevice), onDevice(w), vs.map(onDevice), order);
   got.forEach((g, k) =>
     assertClose(g, want[k], { rtol: 1e-3, atol: 1e-4, message: `${what} of input ${k}` })
   );

@@ -34,6 +34,18 @@ async function useWebGpuAsDefault(): Promise<void> {
 /** Checks waiting for values read asynchronously; each test awaits them before it ends. */
 let pendingChecks: Promise<void>[] = [];
 
+/** Queues `check` (which reads a device asynchronously); its failure says where `helper` was
+ * called. */
+function defer(helper: string, check: () => Promise<void>): void {
+  const where = new Error(`${helper} called here`);
+  pendingChecks.push(
+    check().catch((error) => {
+      (error as Error).message += `\n${where.stack}`;
+      throw error;
+    }),
+  );
+}
+
 /** Wraps Deno.test so that every test awaits the checks it queued (see assertClose). */
 function deferChecksToTestEnd(): void {
   const register = Deno.test.bind(Deno);
@@ -170,13 +182,7 @@ export function checkValues(t: Tensor, check: (values: TypedArray) => void): voi
     check(t.dataSync());
     return;
   }
-  const where = new Error("checkValues called here");
-  pendingChecks.push(
-    t.data().then(check).catch((error) => {
-      (error as Error).message += `\n${where.stack}`;
-      throw error;
-    }),
-  );
+  defer("checkValues", async () => check(await t.data()));
 }
 
 /**
@@ -189,15 +195,7 @@ export function assertArray(t: Tensor, expected: unknown, message?: string): voi
     deepStrictEqual(t.numpy(), expected, message);
     return;
   }
-  const where = new Error("assertArray called here");
-  pendingChecks.push(
-    t.array().then((got) => deepStrictEqual(got, expected, message)).catch(
-      (error) => {
-        (error as Error).message += `\n${where.stack}`;
-        throw error;
-      },
-    ),
-  );
+  defer("assertArray", async () => deepStrictEqual(await t.array(), expected, message));
 }
 
 /** Flattens nested JS arrays (or a tensor) into numbers, with the shape. */
@@ -229,17 +227,11 @@ export function assertClose(
   if (!options.onCpu) checkPlaced(actual, "assertClose");
   const readLater = (x: unknown) => x instanceof Tensor && !x.backend.readsSynchronously;
   if (readLater(actual) || readLater(expected)) {
-    const where = new Error("assertClose called here");
-    pendingChecks.push((async () => {
+    defer("assertClose", async () => {
       const got = await flatAsync(actual);
       const want = expected instanceof Tensor ? await flatAsync(expected) : flat(expected);
-      try {
-        compareFlat(got, want, expected, options);
-      } catch (error) {
-        (error as Error).message += `\n${where.stack}`;
-        throw error;
-      }
-    })());
+      compareFlat(got, want, expected, options);
+    });
     return;
   }
   compareFlat(flat(actual), flat(expected), expected, options);

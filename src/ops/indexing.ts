@@ -88,11 +88,7 @@ export function booleanMask(
   }
   const flatShape = [...t.shape.slice(0, axis), m.size, ...t.shape.slice(axis + m.rank)];
   // Built on recorded ops (reshape, gather), so it differentiates w.r.t. x.
-  return gather(
-    reshape(t, flatShape),
-    positionTensor(nonZeroPositions(m, "booleanMask"), m.size, m.backend),
-    {
-      axis,
-    },
-  );
+  return gather(reshape(t, flatShape), positionTensor(nonZeroPositions(m, op), m.size, m.backend), {
+    axis,
+  });
 }
