@@ -122,7 +122,7 @@ async function peakOf(column: Column, [cmd, ...args]: string[], steps: number): 
   };
 }
 
-const ADD_RUNS = 3;
+const ADD_RUNS = 5;
 
 /** Runs the fresh-process add loop ADD_RUNS times: [seconds of the first 10 calls, peak bytes]. */
 async function addLoopRuns(column: Column): Promise<[number, number][]> {
@@ -160,11 +160,13 @@ function addLoopCase(
     ...spec,
     group: "process",
     processColumns: ["ours", "numpy"],
-    process: async (column) => ({
-      column,
-      stats: statsOf((await addLoop(column)).map((run) => run[which])),
-      note: `median of ${ADD_RUNS} processes`,
-    }),
+    // The peak is the worst process's: a bound on memory holds in every run or not at all.
+    process: async (column) => {
+      const values = (await addLoop(column)).map((run) => run[which]);
+      return which === 0
+        ? { column, stats: statsOf(values), note: `median of ${ADD_RUNS} processes` }
+        : { column, stats: statsOf([Math.max(...values)]), note: `worst of ${ADD_RUNS} processes` };
+    },
   };
 }
 

@@ -12,7 +12,7 @@
  * touched anew is a fault (1.2 us a 4 KiB page here, 1.2 ms for 4 MiB). The PTB model's
  * training step, whose vocabulary-sized outputs are 8-16 MiB, took about 4,400 faults a
  * step with 32 MiB here and 50-80 with 4 MiB (88-91 -> 82-83 ms a step); ResNet-50's training
- * step 1.82 -> 1.66 s. Blocks of at least CACHED_MIN_BYTES are therefore kept on release, up
+ * step 1.82 -> 1.66 s. Blocks of at least EAGER_CACHED_MIN_BYTES are therefore kept on release, up
  * to a total of min(1 GiB, 1/8 of physical memory), and handed out again to a request of
  * exactly the same size (loops repeat shapes). The price is the memory kept: peak RSS of
  * ResNet-50's inference process 513 -> 624 MiB, its training process 1758 -> 1834 MiB (the
@@ -28,7 +28,6 @@
 
 #include "block_cache.h"
 
-#define CACHED_MIN_BYTES ((size_t)4 << 20)
 #define CACHE_SLOTS 64
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -46,21 +45,25 @@ static size_t cache_capacity(void) {
   return eighth < limit ? eighth : limit;
 }
 
-void *eager_block_take(size_t bytes) {
-  if (bytes >= CACHED_MIN_BYTES) {
-    void *found = NULL;
-    pthread_mutex_lock(&cache_lock);
-    for (int i = used - 1; i >= 0; i--) {
-      if (slots[i].bytes != bytes) continue;
-      found = slots[i].block;
-      cached_bytes -= bytes;
-      memmove(&slots[i], &slots[i + 1], (size_t)(used - i - 1) * sizeof slots[0]);
-      used--;
-      break;
-    }
-    pthread_mutex_unlock(&cache_lock);
-    if (found) return found;
+void *eager_block_reuse(size_t bytes) {
+  void *found = NULL;
+  if (bytes < EAGER_CACHED_MIN_BYTES) return NULL;
+  pthread_mutex_lock(&cache_lock);
+  for (int i = used - 1; i >= 0; i--) {
+    if (slots[i].bytes != bytes) continue;
+    found = slots[i].block;
+    cached_bytes -= bytes;
+    memmove(&slots[i], &slots[i + 1], (size_t)(used - i - 1) * sizeof slots[0]);
+    used--;
+    break;
   }
+  pthread_mutex_unlock(&cache_lock);
+  return found;
+}
+
+void *eager_block_take(size_t bytes) {
+  void *found = eager_block_reuse(bytes);
+  if (found) return found;
   /* NOTE: no huge-page hint here. This file once called eager_hint_huge_pages, but under
    * -std=c11 without _GNU_SOURCE sys/mman.h declares no MADV_HUGEPAGE, so the call compiled
    * to nothing. Made real (2026-12-05), it changed neither the MNIST step (56-59 ms) nor the
@@ -69,7 +72,7 @@ void *eager_block_take(size_t bytes) {
 }
 
 void eager_block_give(void *block, size_t bytes) {
-  if (bytes < CACHED_MIN_BYTES) {
+  if (bytes < EAGER_CACHED_MIN_BYTES) {
     free(block);
     return;
   }

@@ -4,9 +4,14 @@
 
 #include <stddef.h>
 
+/* Blocks of at least this size are kept on give and handed out again by take and reuse. */
+#define EAGER_CACHED_MIN_BYTES ((size_t)4 << 20)
+
 /* Uninitialised blocks for op outputs: take returns NULL when out of memory; give takes back
  * a block that take returned, with its size. Thread-safe. */
 void *eager_block_take(size_t bytes);
+/* A cached block of exactly `bytes`, or NULL: never asks malloc. Thread-safe. */
+void *eager_block_reuse(size_t bytes);
 void eager_block_give(void *block, size_t bytes);
 
 #endif /* EAGER_BLOCK_CACHE_H */

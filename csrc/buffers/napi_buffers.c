@@ -23,16 +23,19 @@
  */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <dlfcn.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "block_cache.h"
 
 typedef struct napi_env__ *napi_env;
 typedef struct napi_value__ *napi_value;
 typedef struct napi_callback_info__ *napi_callback_info;
+typedef struct napi_ref__ *napi_ref;
 typedef int napi_status; /* napi_ok is 0 */
 typedef void (*napi_finalize)(napi_env env, void *data, void *hint);
 typedef napi_value (*napi_callback)(napi_env env, napi_callback_info info);
@@ -58,6 +61,12 @@ static struct {
   napi_status (*get_value_double)(napi_env env, napi_value value, double *result);
   napi_status (*throw_range_error)(napi_env env, const char *code, const char *msg);
   napi_status (*adjust_external_memory)(napi_env env, int64_t change, int64_t *total);
+  napi_status (*create_reference)(napi_env env, napi_value value, uint32_t initial_refcount,
+                                  napi_ref *result);
+  napi_status (*get_reference_value)(napi_env env, napi_ref ref, napi_value *result);
+  napi_status (*delete_reference)(napi_env env, napi_ref ref);
+  napi_status (*get_arraybuffer_info)(napi_env env, napi_value arraybuffer, void **data,
+                                      size_t *byte_length);
 } napi;
 
 /* Finds every function of `napi`; 0 when the host lacks one. */
@@ -72,6 +81,10 @@ static int find_napi(void) {
   FIND(get_value_double)
   FIND(throw_range_error)
   FIND(adjust_external_memory)
+  FIND(create_reference)
+  FIND(get_reference_value)
+  FIND(delete_reference)
+  FIND(get_arraybuffer_info)
 #undef FIND
   return 1;
 }
@@ -93,7 +106,8 @@ static int poison_outputs = -1; /* unknown until the first take() */
  *   its block, instead of finding the new one alive. The 16M-add loop (bench/procs/
  *   add_loop_ours.ts, 10 alternating runs each, 2026-12-05): peak 319-320 MiB in 7 runs and
  *   768-770 in 3 with the nudge after the block, first ten calls 97-192 ms; 255-256 MiB in 7,
- *   384 and 576-577 in the others with it before, 76-112 ms.
+ *   384 and 576-577 in the others with it before, 76-112 ms. The block itself comes back
+ *   later, from V8's sweeping thread: see "Waiting for a block" below.
  * - Telling V8 of the blocks with napi_adjust_external_memory made things worse: past its
  *   soft limit V8 starts incremental marking, which a loop of kernel calls (little JS
  *   allocation) advances slowly, and buffers allocated while marking runs count as live
@@ -113,14 +127,58 @@ static int poison_outputs = -1; /* unknown until the first take() */
  * Blocks can be freed on any thread and after their isolate (a Deno worker, a parallel test
  * file) is gone: release() adds the freed size to the block's own account (atomically) and
  * the next take() in that isolate counts it. NOTE: accounts are never freed (a block may
- * outlive its env): 40 bytes per env that loads the library.
+ * outlive its env): about 180 bytes per env that loads the library, and the notes of the
+ * blocks it still watched when it ended (at most WATCHED, 24 bytes each).
  */
+typedef struct block_note block_note;
+
+/*
+ * Waiting for a block the collector already found dead. A scavenge decides which young
+ * ArrayBuffers died, but V8 frees their backing stores afterwards on a background thread
+ * (concurrent ArrayBuffer sweeping), which on a busy machine may run after take() has
+ * already asked malloc for a new block. Each such miss added a block for good (the cache
+ * keeps it), and the extra external memory then made V8 start an incremental mark-compact,
+ * during which the new outputs counted as live: the 16M-add loop peaked at 381-704 MiB in 6
+ * of 8 fresh processes instead of 253 (2026-12-06, docs/design.md). So take() watches its
+ * last WATCHED large blocks through weak references; when a request of a watched size finds
+ * the cache empty and the watched buffer is already gone from the heap but its block not yet
+ * released, the block is on its way: take() yields the core to the sweeper until release()
+ * has run (measured: 10-50 us mostly, up to 1.9 ms) or SWEEP_WAIT_NS pass, and reuses it.
+ * Nothing waits when no watched buffer of that size is dead (a loop that keeps its outputs,
+ * the first outputs of a process). A buffer moved into another with ArrayBuffer.transfer()
+ * dies without its block being freed: the library's own moves (src/backend/cpu/storage.ts)
+ * call forget() first; a user's costs one bounded wait, then is no longer watched.
+ */
+#define WATCHED 8
+#define SWEEP_WAIT_NS 10000000L
+
+typedef struct watch {
+  block_note *note; /* NULL: free slot */
+  napi_ref buffer;  /* weak: cleared when the collector finds the buffer dead */
+} watch;
+
 typedef struct account {
   _Atomic int64_t released; /* bytes freed since take() last counted (any thread) */
   int64_t outstanding;      /* bytes handed out in this env and not known freed */
   int64_t live;             /* outstanding just after the last full collection */
   int collected;            /* a full collection was asked for since take() last ran */
+  watch watched[WATCHED];   /* the last large blocks handed out in this env (env thread only) */
+  int next_watch;
 } account;
+
+/* The finalize hint of one block. Freed by whichever of release() and the end of its watch
+ * comes last (holders: 1, or 2 while watched). */
+struct block_note {
+  void *block;
+  size_t bytes;
+  account *owner;
+  _Atomic int released; /* release() ran */
+  _Atomic int holders;
+};
+
+static void drop_note(block_note *note) {
+  if (atomic_fetch_sub(&note->holders, 1) == 1) free(note);
+}
 
 #define HEADROOM_MIN_BYTES ((int64_t)256 << 20)
 #define COLLECT_JOLT_STEP ((int64_t)1 << 34) /* 16 GiB: above any hard limit V8 sets */
@@ -156,16 +214,53 @@ static void account_for(napi_env env, account *owner, int64_t bytes) {
   }
 }
 
-typedef struct block_note { /* the finalize hint of one block */
-  size_t bytes;
-  account *owner;
-} block_note;
-
 static void release(napi_env env, void *data, void *hint) {
   block_note *note = hint;
   eager_block_give(data, note->bytes);
   atomic_fetch_add(&note->owner->released, (int64_t)note->bytes);
-  free(note);
+  atomic_store(&note->released, 1);
+  drop_note(note);
+}
+
+static void unwatch(napi_env env, watch *w) {
+  (void)napi.delete_reference(env, w->buffer);
+  drop_note(w->note);
+  w->note = NULL;
+}
+
+static long nanoseconds_since(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - start->tv_sec) * 1000000000L + (now.tv_nsec - start->tv_nsec);
+}
+
+/* A cached block of `bytes`, waiting for one that a watched dead buffer is about to free;
+ * NULL when there is none. */
+static void *reuse_block(napi_env env, account *owner, size_t bytes) {
+  void *block = eager_block_reuse(bytes);
+  for (int i = 0; i < WATCHED && !block; i++) {
+    watch *w = &owner->watched[i];
+    if (!w->note || w->note->bytes != bytes) continue;
+    napi_value buffer = NULL;
+    if (napi.get_reference_value(env, w->buffer, &buffer) != 0 || buffer) continue; /* alive */
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (!atomic_load(&w->note->released) && nanoseconds_since(&start) < SWEEP_WAIT_NS)
+      sched_yield();
+    unwatch(env, w);
+    block = eager_block_reuse(bytes);
+  }
+  return block;
+}
+
+/* Watches a new large block's buffer (a weak reference), in place of the oldest watch. */
+static void watch_block(napi_env env, account *owner, block_note *note, napi_value buffer) {
+  watch *w = &owner->watched[owner->next_watch];
+  owner->next_watch = (owner->next_watch + 1) % WATCHED;
+  if (w->note) unwatch(env, w);
+  if (napi.create_reference(env, buffer, 0, &w->buffer) != 0) return;
+  atomic_fetch_add(&note->holders, 1);
+  w->note = note;
 }
 
 /* take(bytes): an ArrayBuffer of `bytes` uninitialised bytes, or a thrown RangeError. The
@@ -182,11 +277,13 @@ static napi_value take(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t bytes = (size_t)requested;
+  int large = bytes >= EAGER_CACHED_MIN_BYTES;
   void *unused;
   napi_value nudge;
   (void)napi.create_arraybuffer(env, 1, &unused, &nudge);
   block_note *note = malloc(sizeof *note);
-  void *block = note ? eager_block_take(bytes) : NULL;
+  void *block = note && large ? reuse_block(env, owner, bytes) : NULL;
+  if (note && !block) block = eager_block_take(bytes);
   if (!block) {
     free(note);
     napi.throw_range_error(env, NULL, "take: out of memory");
@@ -197,15 +294,40 @@ static napi_value take(napi_env env, napi_callback_info info) {
     poison_outputs = setting && strcmp(setting, "1") == 0;
   }
   if (poison_outputs) memset(block, 0xFF, bytes);
-  *note = (block_note){bytes, owner};
+  note->block = block;
+  note->bytes = bytes;
+  note->owner = owner;
+  atomic_init(&note->released, 0);
+  atomic_init(&note->holders, 1);
   napi_value buffer = NULL;
   if (napi.create_external_arraybuffer(env, block, bytes, release, note, &buffer) != 0) {
     eager_block_give(block, bytes);
     free(note);
     return NULL; /* the failed call left its exception pending */
   }
+  if (large) watch_block(env, owner, note, buffer);
   account_for(env, owner, (int64_t)bytes);
   return buffer;
+}
+
+/* forget(buffer): stops watching buffer's block, which is about to move into another
+ * ArrayBuffer (ArrayBuffer.transfer); a no-op for a block not watched. */
+static napi_value forget(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  account *owner = NULL;
+  void *data = NULL;
+  size_t bytes = 0;
+  if (napi.get_cb_info(env, info, &argc, argv, NULL, (void **)&owner) != 0 || argc != 1 ||
+      napi.get_arraybuffer_info(env, argv[0], &data, &bytes) != 0) {
+    napi.throw_range_error(env, NULL, "forget: expects one ArrayBuffer");
+    return NULL;
+  }
+  for (int i = 0; i < WATCHED; i++) {
+    watch *w = &owner->watched[i];
+    if (w->note && w->note->block == data) unwatch(env, w);
+  }
+  return NULL;
 }
 
 /* collect(): one full collection now. For memory V8 does not see (the WebGPU device's
@@ -226,7 +348,9 @@ __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_e
   if (napi.create_function(env, "take", 4, take, owner, &fn) != 0 ||
       napi.set_named_property(env, exports, "take", fn) != 0 ||
       napi.create_function(env, "collect", 7, collect, NULL, &fn) != 0 ||
-      napi.set_named_property(env, exports, "collect", fn) != 0) {
+      napi.set_named_property(env, exports, "collect", fn) != 0 ||
+      napi.create_function(env, "forget", 6, forget, owner, &fn) != 0 ||
+      napi.set_named_property(env, exports, "forget", fn) != 0) {
     free(owner);
     return NULL;
   }

@@ -18,15 +18,19 @@ type Take = (bytes: number) => ArrayBuffer;
 
 let take: Take | null | undefined; // undefined: not tried yet; null: unavailable
 let collect: (() => void) | undefined;
+let forget: ((buffer: ArrayBuffer) => void) | undefined;
 
 function load(): Take | null {
   const path = helperLibraryPath();
   if (!path) return null;
   try {
     checkLibraryFile(path);
-    const module = { exports: {} as { take?: Take; collect?: () => void } };
+    const module = {
+      exports: {} as { take?: Take; collect?: () => void; forget?: (b: ArrayBuffer) => void },
+    };
     nodeProcess().dlopen(module, path);
     collect = module.exports.collect;
+    forget = module.exports.forget;
     return typeof module.exports.take === "function" ? module.exports.take : null;
   } catch {
     return null;
@@ -51,6 +55,19 @@ export function requestCollection(): boolean {
 export function takeBuffer(bytes: number): ArrayBuffer | undefined {
   if (take === undefined) take = load();
   return take ? take(bytes) : undefined;
+}
+
+/** The smallest block the helper caches and watches (EAGER_CACHED_MIN_BYTES in
+ * csrc/buffers/block_cache.h). */
+const WATCHED_MIN_BYTES = 4 << 20;
+
+/**
+ * Tells the helper that `buffer` is about to be moved into another ArrayBuffer
+ * (`buffer.transfer()`), so that it does not wait for its block to be freed when the old
+ * buffer dies (csrc/buffers/napi_buffers.c, "Waiting for a block").
+ */
+export function movingBuffer(buffer: ArrayBuffer): void {
+  if (forget && buffer.byteLength >= WATCHED_MIN_BYTES) forget(buffer);
 }
 
 /** The helper's path when it loaded (trying to load it if that had not happened yet). */

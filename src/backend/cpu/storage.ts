@@ -29,7 +29,7 @@
  */
 import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
 import { native } from "../../native/lib.ts";
-import { takeBuffer } from "../../native/buffers.ts";
+import { movingBuffer, takeBuffer } from "../../native/buffers.ts";
 
 /** One full garbage collection now, through the output buffer helper (for memory V8 does not
  * see: the GPU's); false without the helper. */
@@ -151,6 +151,7 @@ function retire(buffer: ArrayBuffer): void {
   let entry = reusable.get(bytes);
   if (!entry) reusable.set(bytes, entry = { buffers: [], used: 0 });
   entry.used = ++clock;
+  movingBuffer(buffer);
   entry.buffers.push(buffer.transfer());
   reusableBytes += bytes;
   while (reusableBytes > REUSE_MAX_BYTES) evictStalest();
