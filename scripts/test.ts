@@ -69,23 +69,12 @@ export const KERNEL_SUITES = [
 /**
  * The kernel suites that run again with the WebGPU device as the default (EAGER_TEST_BACKEND=
  * webgpu, Mesa's llvmpipe here: tests/helpers.ts). Left out, each for a reason of its own:
- * the ops whose output size depends on tensor values, which the device does not have
- * (counting_test: bincount; segment_test: the sorted segment ops; linalg_test and
- * linalg_grad_test: the decompositions, not on the device yet), indexing_grad_test (its
- * finite differences are written out with float64 operands; gradients_test's go through
- * tests/grad_helpers.ts, which on the device compares the tape's float32 derivatives with its
- * float64 ones on the CPU) and ops_fuzz_test (every op's argument errors, 33 s on llvmpipe).
- * Their cases of the device's op families are checked by backend_test.ts's cross-check.
+ * linalg_test and linalg_grad_test (the decompositions are not on the device yet: they name
+ * it) and ops_fuzz_test (every op's argument errors, 33 s on llvmpipe). Their cases of the
+ * device's op families are checked by backend_test.ts's cross-check.
  */
 export const WEBGPU_SUITES = KERNEL_SUITES.filter((f) =>
-  ![
-    "counting_test.ts",
-    "segment_test.ts",
-    "linalg_test.ts",
-    "linalg_grad_test.ts",
-    "indexing_grad_test.ts",
-    "ops_fuzz_test.ts",
-  ].includes(f)
+  !["linalg_test.ts", "linalg_grad_test.ts", "ops_fuzz_test.ts"].includes(f)
 );
 
 /** Test files whose products go through eager_gemm (matmul, conv's im2col paths, layers). */

@@ -1,41 +1,28 @@
 /**
  * Gradients of the indexing ops (gather, gatherNd, scatterNd, unsortedSegmentSum,
- * booleanMask) against central finite differences in float64, and against real
- * TensorFlow (tests/fixtures/make_indexing_grad_fixtures.py wrote
- * tests/fixtures/indexing_grad.json).
+ * booleanMask) against central finite differences in float64 (tests/grad_helpers.ts), and
+ * against real TensorFlow (tests/fixtures/make_indexing_grad_fixtures.py wrote
+ * tests/fixtures/indexing_grad.json; in float32 on the WebGPU device).
  */
 import * as tf from "../mod.ts";
 import fixtures from "./fixtures/indexing_grad.json" with { type: "json" };
-import { assertClose, assertEquals, assertStrictEquals, randomValues } from "./helpers.ts";
+import { assertClose, assertEquals, assertStrictEquals, deviceDTypes } from "./helpers.ts";
+import { checkGradients, checkSecondDerivative, rand } from "./grad_helpers.ts";
 
 type Op = (x: tf.Tensor) => tf.Tensor;
 
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const f64 = (values: number[], shape: readonly number[]) =>
-  tf.constant(values, "float64", { shape: [...shape] });
-
-/** sum(w * op(x)) for fixed random weights w of op's output shape. */
-function weightedLoss(op: Op, x: tf.Tensor, seed: number): Op {
-  const outShape = op(x).shape;
-  const w = f64(randomValues(size(outShape), seed), outShape);
-  return (t) => tf.reduceSum(op(t).mul(w));
-}
+/** The float dtype the checks compute in: float64, float32 on the WebGPU device. */
+const FLOAT = deviceDTypes(["float64", "float32"] as const)[0];
+const floats = (values: number[], shape: readonly number[]) =>
+  tf.constant(values, FLOAT, { shape: [...shape] });
 
 /**
- * Checks the tape's gradient of sum(w * op(x)) at a random float64 x of `shape` against
- * central differences (h = 1e-6); returns the tape's gradient.
+ * Checks the tape's gradient of sum(w * op(x)) at a random x of `shape` against central
+ * differences in float64 (tests/grad_helpers.ts; on the WebGPU device, the device's float32
+ * gradient against the CPU's float64 one).
  */
-function checkGradient(op: Op, shape: readonly number[], seed = 1): tf.Tensor {
-  const values = randomValues(size(shape), seed);
-  const loss = weightedLoss(op, f64(values, shape), seed + 1);
-  const [grad] = tf.gradientsFunction(loss)(f64(values, shape));
-  const h = 1e-6;
-  const numeric = values.map((v, i) => {
-    const at = (d: number) => Number(loss(f64(values.with(i, v + d), shape)));
-    return (at(h) - at(-h)) / (2 * h);
-  });
-  assertClose(grad, f64(numeric, shape), { rtol: 1e-6, atol: 1e-8 });
-  return grad;
+function checkGradient(op: Op, shape: readonly number[], seed = 1): void {
+  checkGradients(op, [rand(shape, seed)], { rtol: 1e-6, atol: 1e-8, seed: seed + 1 });
 }
 
 Deno.test("gather over axes 0, 1 and -1 matches finite differences", () => {
@@ -74,7 +61,7 @@ Deno.test("gather: gradients of duplicate indices add up; indices get none", () 
 });
 
 Deno.test("gather: int64 indices, non-contiguous params, empty indices", () => {
-  const idx = tf.constant([2n, 0n, 2n], "int64");
+  const idx = new BigInt64Array([2n, 0n, 2n]); // numbers: made on the device f runs on
   checkGradient((p) => tf.gather(p, idx, { axis: 1 }), [2, 3]);
   // A transposed (strided) params still routes its gradient back through the view.
   checkGradient((p) => tf.gather(tf.transpose(p), [1, 0, 1]), [3, 2]);
@@ -142,28 +129,22 @@ Deno.test("booleanMask differentiates through gather", () => {
 
 Deno.test("second order: gradients of the gather, gatherNd and segment-sum rules", () => {
   const cubed = (op: Op): Op => (x) => op(x).pow(3);
-  const gradOf = (op: Op, x: tf.Tensor, seed: number): Op => {
-    const df = tf.gradientsFunction(weightedLoss(cubed(op), x, seed));
-    return (t) => df(t)[0];
-  };
-  const probe = f64(randomValues(12, 5), [4, 3]);
-  const gatherAxis1: Op = (p) => tf.gather(p, [2, 0, 2], { axis: 1 });
-  checkGradient(gradOf(gatherAxis1, probe, 7), [4, 3], 5);
-  const batched: Op = (p) => tf.gather(p, [[1, 1], [0, 2], [2, 2], [0, 0]], { batchDims: 1 });
-  checkGradient(gradOf(batched, probe, 8), [4, 3], 5);
+  const probe = rand([4, 3], 5);
+  checkSecondDerivative(cubed((p) => tf.gather(p, [2, 0, 2], { axis: 1 })), probe);
+  checkSecondDerivative(
+    cubed((p) => tf.gather(p, [[1, 1], [0, 2], [2, 2], [0, 0]], { batchDims: 1 })),
+    probe,
+  );
   const nd: Op = (p) =>
-    tf.gatherNd(p, [[[1], [1]], [[0], [2]], [[2], [0]], [[1], [1]]], {
-      batchDims: 1,
-    });
-  checkGradient(gradOf(nd, probe, 9), [4, 3], 5);
-  const segments: Op = (d) => tf.unsortedSegmentSum(d, [1, -1, 0, 7], 2);
-  checkGradient(gradOf(segments, probe, 10), [4, 3], 5);
+    tf.gatherNd(p, [[[1], [1]], [[0], [2]], [[2], [0]], [[1], [1]]], { batchDims: 1 });
+  checkSecondDerivative(cubed(nd), probe);
+  checkSecondDerivative(cubed((d) => tf.unsortedSegmentSum(d, [1, -1, 0, 7], 2)), probe);
   // Third order of gather: d3/dx3 of sum(gather(x)^3) is 6 per pick.
   const f = (x: tf.Tensor) => tf.reduceSum(tf.gather(x, [0, 0, 1]).pow(3));
   const d1 = tf.gradientsFunction(f);
   const d2 = tf.gradientsFunction((x: tf.Tensor) => tf.reduceSum(d1(x)[0]));
   const d3 = tf.gradientsFunction((x: tf.Tensor) => tf.reduceSum(d2(x)[0]));
-  assertClose(d3(tf.constant([1, 2, 3], "float64"))[0], [12, 6, 0]);
+  assertClose(d3(floats([1, 2, 3], [3]))[0], [12, 6, 0]);
 });
 
 Deno.test("oneHot and whereIndices carry no gradient", () => {
@@ -172,7 +153,9 @@ Deno.test("oneHot and whereIndices carry no gradient", () => {
   )(tf.constant([0, 2]));
   assertClose(viaOneHot, [1, 1]);
   const tape = new tf.GradientTape();
-  const x = tf.constant([0, 1.5, 2]);
+  // whereIndices reads its input on the host (its output's shape depends on the values): a
+  // CPU tensor, whatever the default device.
+  const x = tf.device("/cpu:0", () => tf.constant([0, 1.5, 2]));
   tape.watch(x);
   const y = tape.record(() => tf.cast(tf.whereIndices(x), "float32").sum());
   assertStrictEquals(tape.gradient(y, x), null);
@@ -205,16 +188,18 @@ Deno.test("indexing gradients match TensorFlow", () => {
   assertEquals(new Set(cases.map((c) => c.op)), new Set(Object.keys(OPS)));
   for (const c of cases) {
     const op = OPS[c.op](c.args);
-    const w = f64(c.w.values, c.w.shape);
+    const w = floats(c.w.values, c.w.shape);
     const power: Op = c.order === 1 ? op : (x) => op(x).pow(3);
     const loss = (x: tf.Tensor) => tf.reduceSum(power(x).mul(w));
     const df = tf.gradientsFunction(loss);
     const grad = c.order === 1
       ? df
       : tf.gradientsFunction((x: tf.Tensor) => tf.reduceSum(df(x)[0]));
-    assertClose(grad(f64(c.x.values, c.x.shape))[0], f64(c.grad.values, c.grad.shape), {
-      rtol: 1e-12,
-      atol: 1e-14,
+    // float64 to 1e-12; float32 on the WebGPU device, to its precision.
+    const [rtol, atol] = FLOAT === "float64" ? [1e-12, 1e-14] : [1e-5, 1e-5];
+    assertClose(grad(floats(c.x.values, c.x.shape))[0], floats(c.grad.values, c.grad.shape), {
+      rtol,
+      atol,
       message: c.name,
     });
   }

@@ -3,10 +3,15 @@
  * gradients where TensorFlow has them): bincount and histogramFixedWidth are segment sums
  * (unsortedSegmentSum) of ones or weights; meshgrid is reshapes and broadcasts.
  *
- * bincount's output length depends on the largest value, so it reads `arr` on the host (a
- * synchronous read: CPU tensors, not WebGPU ones); histogramFixedWidth reads nothing.
+ * bincount's output length depends on the largest value, so it reads `arr` on the host, unless
+ * minlength and maxlength fix it (on the WebGPU device: arr given as numbers or a CPU tensor,
+ * or a fixed length); histogramFixedWidth reads nothing, and computes its bins in float64,
+ * or in float32 on a device without float64.
  * @module
  */
+import type { Backend } from "../backend/backend.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
+import { placement, withPlacement } from "../backend/registry.ts";
 import type { DType } from "../dtype.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
 import { showShape } from "../shape.ts";
@@ -54,12 +59,19 @@ function optionalCount(op: string, value: number | undefined, what: string): num
  */
 export function bincount(arr: TensorLike, options: BincountOptions = {}): Tensor {
   const op = "bincount";
-  const values = indexTensor(op, arr, "arr");
   const minlength = optionalCount(op, options.minlength, "minlength");
   const maxlength = optionalCount(op, options.maxlength, "maxlength");
+  // Where the result's length is fixed, nothing is read; otherwise arr is read on the host,
+  // so where the counting runs on a device that cannot be read synchronously, arr given as
+  // numbers or a CPU tensor is read before it is copied there (see countingBackend).
+  const fixed = minlength !== undefined && minlength === maxlength;
+  const device = countingBackend(arr, options.weights);
+  const hostArr = !fixed && !device.readsSynchronously &&
+    !(arr instanceof Tensor && arr.backend === device);
+  let values = indexTensor(op, arr, "arr", hostArr ? cpuBackend : device);
   let counted: Tensor;
   if (options.weights !== undefined) {
-    counted = toTensor(op, options.weights, "float32", values.backend);
+    counted = toTensor(op, options.weights, "float32", device);
     if (counted.rank !== values.rank || counted.shape.some((d, i) => d !== values.shape[i])) {
       throw new RangeError(
         `${op}: weights ${showShape(counted.shape)} must have arr's shape ${
@@ -77,11 +89,18 @@ export function bincount(arr: TensorLike, options: BincountOptions = {}): Tensor
     if (!COUNT_DTYPES.includes(dtype)) {
       throw new TypeError(`${op}: dtype must be ${COUNT_DTYPES.join(", ")}, got ${dtype}`);
     }
-    counted = ones(values.shape, dtype);
+    counted = withPlacement(device, () => ones(values.shape, dtype));
+  }
+  // NOTE: a fixed length on a device reads nothing, so negative values are not found there:
+  // they are dropped, as a bad index scatters nothing on the GPU (docs/webgpu.md).
+  if (fixed && !values.backend.readsSynchronously) {
+    return unsortedSegmentSum(counted, values, minlength);
   }
   if (!values.backend.readsSynchronously) {
     throw new Error(
-      `${op}: not available on ${values.backend.device} yet; move the tensor with .cpu() first`,
+      `${op}: arr is on ${values.device}, but the result's length depends on its values, which ` +
+        `that device cannot read synchronously: give minlength and maxlength equal (a fixed ` +
+        `length), or pass arr as numbers or as a CPU tensor`,
     );
   }
   const host = values.backend.readSync(values, values.dtype, op);
@@ -93,7 +112,15 @@ export function bincount(arr: TensorLike, options: BincountOptions = {}): Tensor
   }
   let bins = Math.max(largest + 1, minlength ?? 0);
   if (maxlength !== undefined) bins = Math.min(bins, maxlength);
+  if (values.backend !== device) values = values.to(device.device);
   return unsortedSegmentSum(counted, values, bins);
+}
+
+/** Where bincount counts: on the weights' device, else on arr's, else the tf.device scope's. */
+function countingBackend(arr: TensorLike, weights: TensorLike | undefined): Backend {
+  if (weights instanceof Tensor) return weights.backend;
+  if (arr instanceof Tensor) return arr.backend;
+  return placement();
 }
 
 /** Options of {@link histogramFixedWidth}. */
@@ -140,8 +167,9 @@ export function histogramFixedWidth(
     throw new TypeError(`${op}: dtype must be "int32" or "int64", got ${String(dtype)}`);
   }
   const lo = gather(range, [0]), hi = gather(range, [1]);
-  const step = divide(castTensor(subtract(hi, lo), "float64"), nbins);
-  const offset = castTensor(subtract(maximum(v, lo), lo), "float64");
+  const wide: DType = v.backend.holds?.("float64") === false ? "float32" : "float64";
+  const step = divide(castTensor(subtract(hi, lo), wide), nbins);
+  const offset = castTensor(subtract(maximum(v, lo), lo), wide);
   const bin = castTensor(minimum(divide(offset, step), nbins - 1), "int32");
   const flat = reshape(bin, [bin.size]);
   return unsortedSegmentSum(ones([bin.size], dtype), flat, nbins);

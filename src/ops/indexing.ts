@@ -4,8 +4,10 @@
  * @module
  */
 import { showShape } from "../shape.ts";
+import { backendOf } from "../backend/backend.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
 import { allocate } from "../backend/cpu/storage.ts";
-import type { Tensor, TensorLike } from "../tensor.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { placed, toTensor } from "./convert.ts";
 import { nonZeroPositions, positionTensor } from "./index_checks.ts";
@@ -67,7 +69,13 @@ export function booleanMask(
 ): Tensor {
   const op = "booleanMask";
   const t = toTensor(op, x);
-  const m = contiguous(toTensor(op, mask, "bool"), op);
+  // The mask sizes the result, so it is read on the host: for x on a device, a mask given as
+  // numbers or a CPU tensor is read there and its positions are copied to x's device; a mask
+  // on x's device is read there when it can be read synchronously (not on WebGPU).
+  const hostMask = t.backend !== cpuBackend &&
+    !(mask instanceof Tensor && mask.backend !== cpuBackend);
+  const m = contiguous(toTensor(op, mask, "bool", hostMask ? cpuBackend : t.backend), op);
+  if (!hostMask) backendOf(op, t, m);
   if (m.dtype !== "bool") throw new TypeError(`${op}: mask must be bool, got ${m.dtype}`);
   if (m.rank === 0) throw new RangeError(`${op}: mask cannot be a scalar`);
   const axis = options.axis ?? 0;
@@ -88,7 +96,7 @@ export function booleanMask(
   }
   const flatShape = [...t.shape.slice(0, axis), m.size, ...t.shape.slice(axis + m.rank)];
   // Built on recorded ops (reshape, gather), so it differentiates w.r.t. x.
-  return gather(reshape(t, flatShape), positionTensor(nonZeroPositions(m, op), m.size, m.backend), {
+  return gather(reshape(t, flatShape), positionTensor(nonZeroPositions(m, op), m.size, t.backend), {
     axis,
   });
 }

@@ -4,8 +4,8 @@
  * min and product run the eager_segment_reduce kernel.
  *
  * Sorted forms: ids are 1-D, one per row of data, non-decreasing and non-negative; the
- * result has max(id) + 1 rows, so these ops read the ids on the host (a synchronous read:
- * CPU tensors, not WebGPU ones), and check them there. An empty segment gives 0 (1 for
+ * result has max(id) + 1 rows, so these ops read the ids on the host and check them there
+ * (on the WebGPU device: ids given as numbers or a CPU tensor; see sortedArgs). An empty segment gives 0 (1 for
  * prod), as in TensorFlow. Unsorted forms: ids' shape is a prefix of data's, and an empty
  * segment gives 0 (sum, mean), the dtype's lowest value (max: -3.4028235e38 for float32,
  * not -Infinity, as TensorFlow) or highest (min), or 1 (prod); ids outside
@@ -19,7 +19,8 @@
  * @module
  */
 import { backendOf, kernelOf } from "../backend/backend.ts";
-import { type DType, isFloat } from "../dtype.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
+import { type DType, isFloat, isInteger } from "../dtype.ts";
 import { Reduce } from "../native/codes.ts";
 import { checkRank, checkSize, showShape, sizeOf } from "../shape.ts";
 import { active, record1 } from "../tape.ts";
@@ -32,6 +33,7 @@ import { checkScatterDType, indexTensor, nonNegativeInt } from "./index_checks.t
 import {
   divide,
   equal,
+  floorDiv,
   greater,
   greaterEqual,
   less,
@@ -39,6 +41,7 @@ import {
   maximum,
   minimum,
   multiply,
+  neg,
   where,
 } from "./math.ts";
 import { reshape } from "./views.ts";
@@ -81,11 +84,20 @@ function unsortedArgs(
   return { data: d, ids, numSegments };
 }
 
-/** Sorted arguments: 1-D ids, one per row, read on the host and checked sorted. */
+/**
+ * Sorted arguments: 1-D ids, one per row, read on the host and checked sorted.
+ * NOTE: the ids size the result (max(id) + 1 rows), so they are host data, as TensorFlow's GPU
+ * kernels copy the last id back before they run. Where data is on a device, ids given as
+ * numbers or as a CPU tensor are read on the host and then copied to data's device (like any
+ * constant); ids on data's device are read there if it reads synchronously, and otherwise
+ * (WebGPU) are an error naming the two ways out.
+ */
 function sortedArgs(op: string, data: TensorLike, segmentIds: TensorLike): Segments {
   const d = segmentData(op, data);
-  const ids = indexTensor(op, segmentIds, "segmentIds", d.backend);
-  backendOf(op, d, ids);
+  const hostIds = d.backend !== cpuBackend &&
+    !(segmentIds instanceof Tensor && segmentIds.backend !== cpuBackend);
+  let ids = indexTensor(op, segmentIds, "segmentIds", hostIds ? cpuBackend : d.backend);
+  if (!hostIds) backendOf(op, d, ids);
   if (d.rank < 1 || ids.rank !== 1 || ids.shape[0] !== d.shape[0]) {
     throw new RangeError(
       `${op}: segmentIds must be 1-D with one id per row of data: ids ${showShape(ids.shape)}, ` +
@@ -94,7 +106,9 @@ function sortedArgs(op: string, data: TensorLike, segmentIds: TensorLike): Segme
   }
   if (!ids.backend.readsSynchronously) {
     throw new Error(
-      `${op}: not available on ${ids.backend.device} yet; move the tensor with .cpu() first`,
+      `${op}: the segment ids are on ${ids.device}, but the sorted segment ops read them on the ` +
+        `host to size their result: pass them as numbers or as a CPU tensor, or use ` +
+        `unsorted${op[0].toUpperCase()}${op.slice(1)}(data, ids, numSegments)`,
     );
   }
   const host = ids.backend.readSync(ids, ids.dtype, op);
@@ -110,6 +124,7 @@ function sortedArgs(op: string, data: TensorLike, segmentIds: TensorLike): Segme
     }
     previous = id;
   }
+  if (hostIds) ids = ids.to(d.device);
   return { data: d, ids, numSegments: host.length === 0 ? 0 : previous + 1 };
 }
 
@@ -200,8 +215,14 @@ function meanOf(op: string, args: Segments, truncate: boolean): Tensor {
   const sum = unsortedSegmentSum(data, ids, numSegments);
   const count = unsortedSegmentSum(ones(ids.shape, sum.dtype), ids, numSegments);
   const safe = idsLikeCount(maximum(count, 1), sum.rank);
-  const mean = divide(sum, safe);
-  return truncate && mean.dtype !== data.dtype ? castTensor(mean, data.dtype) : mean;
+  return truncate && isInteger(sum.dtype) ? truncatingDivide(sum, safe) : divide(sum, safe);
+}
+
+/** a / b rounded toward zero, for integers and b > 0, in their own dtype (no float64 on the
+ * way, which a device may not hold, and exact past 2^53). */
+function truncatingDivide(a: Tensor, b: Tensor): Tensor {
+  if (a.dtype === "uint8") return floorDiv(a, b);
+  return where(greaterEqual(a, 0), floorDiv(a, b), neg(floorDiv(neg(a), b)));
 }
 
 function idsLikeCount(count: Tensor, rank: number): Tensor {
