@@ -3,7 +3,8 @@
  * backend on the same adapter. bench/webgpu.ts drives them; bench/procs/webgpu_ours.ts and
  * bench/peers/tfjs_webgpu.ts run them, each in its own process, by `kind` and `params`.
  * Every timed call ends with a read back of its result (`await t.data()` on both sides), so
- * a time is the GPU's work plus its dispatches and one round trip.
+ * a time is the GPU's work plus its dispatches and one round trip (`params.count` products
+ * per call, or 1000 adds, spread that round trip over several ops).
  *
  * This file must not import the library: the TensorFlow.js runner imports it too.
  * @module
@@ -39,6 +40,16 @@ export const WEBGPU_CASES: GpuCase[] = [
     params: { size: 1 },
   },
   { id: "webgpu_matmul_256", label: "matmul 256x256 float32", kind: "matmul", params: { n: 256 } },
+  {
+    id: "webgpu_matmul_256_chain",
+    label: "matmul 256x256 float32, 10 in a row, one read (per matmul)",
+    kind: "matmul",
+    // NOTE: a read costs at least 10 ms under Deno 2.9.6 on any adapter (its mapAsync polls the
+    // device, then sleeps 10 ms before it looks whether the map is done; docs/webgpu.md), which
+    // is most of one 256 product's time on llvmpipe: spread over 10 products, the row is about
+    // the product. The single product and its read stays above.
+    params: { n: 256, count: 10 },
+  },
   {
     id: "webgpu_matmul_1024",
     label: "matmul 1024x1024 float32",

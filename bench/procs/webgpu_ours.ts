@@ -82,7 +82,17 @@ const KINDS: Record<string, (p: Params) => AsyncTimed> = {
   },
   matmul: (p) => {
     const a = uniform([p.n as number, p.n as number]), b = uniform([p.n as number, p.n as number]);
-    return read(() => tf.matmul(a, b));
+    const count = (p.count as number | undefined) ?? 1;
+    return {
+      ...read(() =>
+        tf.tidy(() => {
+          let y = tf.matmul(a, b);
+          for (let i = 1; i < count; i++) y = tf.matmul(a, b);
+          return y;
+        })
+      ),
+      inner: count,
+    };
   },
   conv2d: (p) => {
     const x = uniform(p.x as Shape), f = uniform(p.filter as Shape);
