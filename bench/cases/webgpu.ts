@@ -23,6 +23,16 @@ export interface GpuCase {
 /** The MNIST layers' convolutions (examples/mnist.ts): 5x5, SAME, stride 1, batch 100. */
 const conv = (x: number[], filter: number[]) => ({ x, filter, strides: 1, padding: "SAME" });
 
+/** A function making `count` results of `once` in a row and returning the last (both runners'
+ * chained rows: the others are left to their tidy scope). */
+export function inARow<T>(count: number, once: () => T): () => T {
+  return () => {
+    let last = once();
+    for (let i = 1; i < count; i++) last = once();
+    return last;
+  };
+}
+
 /** The timed cases, in table order. */
 export const WEBGPU_CASES: GpuCase[] = [
   {

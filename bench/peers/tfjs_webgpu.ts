@@ -30,7 +30,7 @@ import {
   type Result,
   serve,
 } from "../harness.ts";
-import { adapterName, GPU_RULE, type GpuHello } from "../cases/webgpu.ts";
+import { adapterName, GPU_RULE, type GpuHello, inARow } from "../cases/webgpu.ts";
 
 /** The version of the import above (the package exports none). */
 const WEBGPU_VERSION = "4.22.0";
@@ -126,16 +126,7 @@ const KINDS: Record<string, (p: Params) => AsyncTimed> = {
   matmul: (p) => {
     const a = uniform([p.n as number, p.n as number]), b = uniform([p.n as number, p.n as number]);
     const count = (p.count as number | undefined) ?? 1;
-    return {
-      ...read(() =>
-        tf.tidy(() => {
-          let y = tf.matMul(a, b);
-          for (let i = 1; i < count; i++) y = tf.matMul(a, b);
-          return y;
-        })
-      ),
-      inner: count,
-    };
+    return { ...read(() => tf.tidy(inARow(count, () => tf.matMul(a, b)))), inner: count };
   },
   conv2d: (p) => {
     const x = uniform(p.x as Shape) as tf.Tensor4D, f = uniform(p.filter as Shape) as tf.Tensor4D;

@@ -21,7 +21,7 @@ import {
   type Result,
   serve,
 } from "../harness.ts";
-import { adapterName, GPU_RULE, type GpuHello } from "../cases/webgpu.ts";
+import { adapterName, GPU_RULE, type GpuHello, inARow } from "../cases/webgpu.ts";
 
 const column: Column = "webgpu";
 const GPU = "/gpu:0";
@@ -83,16 +83,7 @@ const KINDS: Record<string, (p: Params) => AsyncTimed> = {
   matmul: (p) => {
     const a = uniform([p.n as number, p.n as number]), b = uniform([p.n as number, p.n as number]);
     const count = (p.count as number | undefined) ?? 1;
-    return {
-      ...read(() =>
-        tf.tidy(() => {
-          let y = tf.matmul(a, b);
-          for (let i = 1; i < count; i++) y = tf.matmul(a, b);
-          return y;
-        })
-      ),
-      inner: count,
-    };
+    return { ...read(() => tf.tidy(inARow(count, () => tf.matmul(a, b)))), inner: count };
   },
   conv2d: (p) => {
     const x = uniform(p.x as Shape), f = uniform(p.filter as Shape);
