@@ -473,6 +473,12 @@ export function backendOf(op: string, a: Tensor, b: Tensor, c?: Tensor): Backend
   return backend;
 }
 
+/** The widest float dtype tensors on `backend` can have: float64, or float32 where float64
+ * cannot live (WebGPU), for computations that want float64 where there is one. */
+export function widestFloat(backend: Backend): "float32" | "float64" {
+  return backend.holds?.("float64") === false ? "float32" : "float64";
+}
+
 /** backendOf for any number of inputs (at least one). */
 export function backendOfAll(op: string, ts: readonly Tensor[]): Backend {
   const backend = ts[0].backend;

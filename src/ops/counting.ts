@@ -9,8 +9,7 @@
  * or in float32 on a device without float64.
  * @module
  */
-import type { Backend } from "../backend/backend.ts";
-import { cpuBackend } from "../backend/cpu/backend.ts";
+import { type Backend, widestFloat } from "../backend/backend.ts";
 import { placement, withPlacement } from "../backend/registry.ts";
 import type { DType } from "../dtype.ts";
 import { Tensor, type TensorLike } from "../tensor.ts";
@@ -19,7 +18,7 @@ import { castTensor } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import { ones } from "./creation.ts";
 import { gather, unsortedSegmentSum } from "./gather_scatter.ts";
-import { indexTensor } from "./index_checks.ts";
+import { indexTensor, sizingBackend } from "./index_checks.ts";
 import { divide, maximum, minimum, subtract } from "./math.ts";
 import { broadcastTo, reshape } from "./views.ts";
 
@@ -61,14 +60,11 @@ export function bincount(arr: TensorLike, options: BincountOptions = {}): Tensor
   const op = "bincount";
   const minlength = optionalCount(op, options.minlength, "minlength");
   const maxlength = optionalCount(op, options.maxlength, "maxlength");
-  // Where the result's length is fixed, nothing is read; otherwise arr is read on the host,
-  // so where the counting runs on a device that cannot be read synchronously, arr given as
-  // numbers or a CPU tensor is read before it is copied there (see countingBackend).
+  // Where the result's length is fixed, nothing is read; otherwise arr sizes the result and
+  // is host data (sizingBackend), copied to where the counting runs (countingBackend).
   const fixed = minlength !== undefined && minlength === maxlength;
   const device = countingBackend(arr, options.weights);
-  const hostArr = !fixed && !device.readsSynchronously &&
-    !(arr instanceof Tensor && arr.backend === device);
-  let values = indexTensor(op, arr, "arr", hostArr ? cpuBackend : device);
+  let values = indexTensor(op, arr, "arr", fixed ? device : sizingBackend(device, arr));
   let counted: Tensor;
   if (options.weights !== undefined) {
     counted = toTensor(op, options.weights, "float32", device);
@@ -167,7 +163,7 @@ export function histogramFixedWidth(
     throw new TypeError(`${op}: dtype must be "int32" or "int64", got ${String(dtype)}`);
   }
   const lo = gather(range, [0]), hi = gather(range, [1]);
-  const wide: DType = v.backend.holds?.("float64") === false ? "float32" : "float64";
+  const wide = widestFloat(v.backend);
   const step = divide(castTensor(subtract(hi, lo), wide), nbins);
   const offset = castTensor(subtract(maximum(v, lo), lo), wide);
   const bin = castTensor(minimum(divide(offset, step), nbins - 1), "int32");

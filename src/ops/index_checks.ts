@@ -8,13 +8,27 @@
  * @module
  */
 import type { Backend } from "../backend/backend.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
 import type { DType, TypedArray } from "../dtype.ts";
 import { showShape } from "../shape.ts";
-import type { Tensor, TensorLike } from "../tensor.ts";
+import { Tensor, type TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { placed, toTensor } from "./convert.ts";
 
 export type IndexArray = Int32Array | BigInt64Array;
+
+/**
+ * Where an argument that sizes an op's result (sorted segment ids, bincount's values,
+ * booleanMask's mask) is made, for data on `data`: such an argument is host data, as
+ * TensorFlow's GPU kernels copy it (or its largest value) back before they run. For data on a
+ * device, numbers or a CPU tensor are made / kept on the CPU, read there, and what the kernel
+ * needs is copied to the device like any constant; a tensor on a device stays there (read
+ * there when that device reads synchronously, else the op's error). On the CPU: the CPU.
+ */
+export function sizingBackend(data: Backend, arg: TensorLike): Backend {
+  const onDevice = arg instanceof Tensor && arg.backend !== cpuBackend;
+  return data !== cpuBackend && !onDevice ? cpuBackend : data;
+}
 
 /** A dense int32 or int64 index tensor; JS values become int32. */
 export function indexTensor(

@@ -5,12 +5,11 @@
  */
 import { showShape } from "../shape.ts";
 import { backendOf } from "../backend/backend.ts";
-import { cpuBackend } from "../backend/cpu/backend.ts";
 import { allocate } from "../backend/cpu/storage.ts";
-import { Tensor, type TensorLike } from "../tensor.ts";
+import type { Tensor, TensorLike } from "../tensor.ts";
 import { contiguous } from "./cast.ts";
 import { placed, toTensor } from "./convert.ts";
-import { nonZeroPositions, positionTensor } from "./index_checks.ts";
+import { nonZeroPositions, positionTensor, sizingBackend } from "./index_checks.ts";
 import { reshape } from "./views.ts";
 import { gather } from "./gather_scatter.ts";
 
@@ -69,13 +68,11 @@ export function booleanMask(
 ): Tensor {
   const op = "booleanMask";
   const t = toTensor(op, x);
-  // The mask sizes the result, so it is read on the host: for x on a device, a mask given as
-  // numbers or a CPU tensor is read there and its positions are copied to x's device; a mask
-  // on x's device is read there when it can be read synchronously (not on WebGPU).
-  const hostMask = t.backend !== cpuBackend &&
-    !(mask instanceof Tensor && mask.backend !== cpuBackend);
-  const m = contiguous(toTensor(op, mask, "bool", hostMask ? cpuBackend : t.backend), op);
-  if (!hostMask) backendOf(op, t, m);
+  // The mask sizes the result, so it is host data (sizingBackend); its positions go to x's
+  // device.
+  const home = sizingBackend(t.backend, mask);
+  const m = contiguous(toTensor(op, mask, "bool", home), op);
+  if (home === t.backend) backendOf(op, t, m);
   if (m.dtype !== "bool") throw new TypeError(`${op}: mask must be bool, got ${m.dtype}`);
   if (m.rank === 0) throw new RangeError(`${op}: mask cannot be a scalar`);
   const axis = options.axis ?? 0;

@@ -19,7 +19,6 @@
  * @module
  */
 import { backendOf, kernelOf } from "../backend/backend.ts";
-import { cpuBackend } from "../backend/cpu/backend.ts";
 import { type DType, isFloat, isInteger } from "../dtype.ts";
 import { Reduce } from "../native/codes.ts";
 import { checkRank, checkSize, showShape, sizeOf } from "../shape.ts";
@@ -29,7 +28,7 @@ import { castTensor, contiguous } from "./cast.ts";
 import { toTensor } from "./convert.ts";
 import { ones, zerosLike } from "./creation.ts";
 import { gather, unsortedSegmentSum } from "./gather_scatter.ts";
-import { checkScatterDType, indexTensor, nonNegativeInt } from "./index_checks.ts";
+import { checkScatterDType, indexTensor, nonNegativeInt, sizingBackend } from "./index_checks.ts";
 import {
   divide,
   equal,
@@ -86,18 +85,15 @@ function unsortedArgs(
 
 /**
  * Sorted arguments: 1-D ids, one per row, read on the host and checked sorted.
- * NOTE: the ids size the result (max(id) + 1 rows), so they are host data, as TensorFlow's GPU
- * kernels copy the last id back before they run. Where data is on a device, ids given as
- * numbers or as a CPU tensor are read on the host and then copied to data's device (like any
- * constant); ids on data's device are read there if it reads synchronously, and otherwise
- * (WebGPU) are an error naming the two ways out.
+ * NOTE: the ids size the result (max(id) + 1 rows), so they are host data (sizingBackend):
+ * ids on a device that cannot be read synchronously (WebGPU) are an error naming the two
+ * ways out.
  */
 function sortedArgs(op: string, data: TensorLike, segmentIds: TensorLike): Segments {
   const d = segmentData(op, data);
-  const hostIds = d.backend !== cpuBackend &&
-    !(segmentIds instanceof Tensor && segmentIds.backend !== cpuBackend);
-  let ids = indexTensor(op, segmentIds, "segmentIds", hostIds ? cpuBackend : d.backend);
-  if (!hostIds) backendOf(op, d, ids);
+  const home = sizingBackend(d.backend, segmentIds);
+  let ids = indexTensor(op, segmentIds, "segmentIds", home);
+  if (home === d.backend) backendOf(op, d, ids);
   if (d.rank < 1 || ids.rank !== 1 || ids.shape[0] !== d.shape[0]) {
     throw new RangeError(
       `${op}: segmentIds must be 1-D with one id per row of data: ids ${showShape(ids.shape)}, ` +
@@ -124,7 +120,7 @@ function sortedArgs(op: string, data: TensorLike, segmentIds: TensorLike): Segme
     }
     previous = id;
   }
-  if (hostIds) ids = ids.to(d.device);
+  if (home !== d.backend) ids = ids.to(d.device);
   return { data: d, ids, numSegments: host.length === 0 ? 0 : previous + 1 };
 }
 

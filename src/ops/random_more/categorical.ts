@@ -19,6 +19,7 @@ import { expandDims } from "../views.ts";
 import { randomUniform, type Seed } from "../random.ts";
 import { pairKey, type SeedPair, statelessFill } from "./stateless.ts";
 import { withPlacement } from "../../backend/registry.ts";
+import { widestFloat } from "../../backend/backend.ts";
 
 // ---- categorical ---------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ function gumbelMax(
   if (classes === 0) throw new RangeError(`${op}: logits must have at least one class`);
   // float64 noise where the logits' device holds it, else float32 (WebGPU): the draws there
   // follow other uniforms than the CPU's.
-  const precision: DType = t.backend.holds?.("float64") === false ? "float32" : "float64";
+  const precision = widestFloat(t.backend);
   // Everything made from JS values (the noise, the class count) on the logits' device.
   return withPlacement(t.backend, () => {
     const x = cast(t, precision);
