@@ -1,7 +1,7 @@
 /**
  * Uninitialised output buffers (src/native/buffers.ts, csrc/buffers/napi_buffers.c): large op
  * outputs come from libeager through Node-API without a zero-fill, the garbage collector
- * still frees them in time, early freeing works on them, blocks of 4 MiB or more are
+ * still frees them in time, early freeing works on them, blocks of 1 MiB or more are
  * reused (csrc/buffers/block_cache.c), and EAGER_POISON_OUTPUTS=1 (set by `deno task test` for
  * the whole suite) fills them with NaN / -1.
  */
@@ -15,6 +15,7 @@ const runFile = (name: string) =>
   denoOutput(["run", "-A", new URL(`./probes/${name}`, import.meta.url).pathname]);
 
 const storage = new URL("../src/backend/cpu/storage.ts", import.meta.url).href;
+const buffers = new URL("../src/native/buffers.ts", import.meta.url).href;
 
 Deno.test("large outputs come from Node-API, at their size, and early freeing detaches them", () => {
   const buffer = takeBuffer(1 << 20);
@@ -41,16 +42,25 @@ Deno.test("EAGER_POISON_OUTPUTS=1 fills outputs with NaN and -1; allocate still 
   assertEquals(await runProbe(plain, { EAGER_POISON_OUTPUTS: "0" }), String(1 << 16));
 });
 
-Deno.test("a freed output of 4 MiB or more is handed to the next output of its size", async () => {
-  // Without poison the reused block still holds the old values; with it, NaN again.
-  const code = `import { allocateOutput, free } from "${storage}";
-    const n = 1 << 20, a = allocateOutput("float32", n);
-    a.fill(7);
-    free(a);
-    const b = allocateOutput("float32", n);
-    console.log(JSON.stringify([b[0], b[n - 1]]));`;
-  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "0" }), "[7,7]");
-  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "1" }), "[null,null]");
+Deno.test("a freed block of 1 MiB or more is handed to the next request of its size", async () => {
+  // transfer(0) frees a block at once (storage.ts's free() would pool the buffer in JS instead).
+  // Without poison the reused block still holds the old values; with it, NaN again. 1 MiB and
+  // 2 MiB sit on the medium shelf, 4 MiB and 8 MiB on the large one; the block twice the size
+  // freed in between must not be handed to the smaller request.
+  const code = `import { takeBuffer } from "${buffers}";
+    const seen = [];
+    for (const bytes of [1 << 20, 4 << 20]) {
+      const a = new Float32Array(takeBuffer(bytes)), other = new Float32Array(takeBuffer(bytes * 2));
+      a.fill(7);
+      other.fill(8);
+      a.buffer.transfer(0);
+      other.buffer.transfer(0);
+      const b = new Float32Array(takeBuffer(bytes));
+      seen.push(b[0], b[b.length - 1]);
+    }
+    console.log(JSON.stringify(seen));`;
+  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "0" }), "[7,7,7,7]");
+  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "1" }), "[null,null,null,null]");
 });
 
 Deno.test("bad sizes are RangeErrors naming the op; small outputs are zeroed slab views, medium ones unzeroed", () => {

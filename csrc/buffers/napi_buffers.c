@@ -277,7 +277,7 @@ static napi_value take(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t bytes = (size_t)requested;
-  int large = bytes >= EAGER_CACHED_MIN_BYTES;
+  int large = bytes >= EAGER_LARGE_BLOCK_BYTES;
   void *unused;
   napi_value nudge;
   (void)napi.create_arraybuffer(env, 1, &unused, &nudge);

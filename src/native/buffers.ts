@@ -57,7 +57,7 @@ export function takeBuffer(bytes: number): ArrayBuffer | undefined {
   return take ? take(bytes) : undefined;
 }
 
-/** The smallest block the helper caches and watches (EAGER_CACHED_MIN_BYTES in
+/** The smallest block the helper watches (EAGER_LARGE_BLOCK_BYTES in
  * csrc/buffers/block_cache.h). */
 const WATCHED_MIN_BYTES = 4 << 20;
 
