@@ -42,6 +42,20 @@ export const mathCases: Case[] = [
     targets: vsNumpy("elementwise >= 0.95x NumPy"),
   },
   {
+    // A size where one kernel takes tens of microseconds, so that handing half of it to a
+    // second thread must cost less than that thread's wake-up (csrc/thread_pool.c).
+    id: "add_256k",
+    label: "add, 256K float32",
+    group: "kernels",
+    kind: "add",
+    params: { size: 1 << 18 },
+    ours: ({ size }) => {
+      const a = tf.randomUniform([size as number]), b = tf.randomUniform([size as number]);
+      return { fn: () => tf.add(a, b) };
+    },
+    targets: vsNumpy("elementwise >= 0.95x NumPy"),
+  },
+  {
     id: "exp_16m",
     label: "exp, 16M float32",
     group: "kernels",
