@@ -6,16 +6,13 @@
  * NOTE: workers are woken with one POSIX semaphore each, not a condition variable: with
  * several Deno workers of one process calling in, glibc 2.36's condition variables hung
  * in pthread_cond_broadcast (seen here, in __condvar_quiesce_and_switch_g1). A job only
- * posts the workers it uses; the caller runs part 0, then every part whose worker has not
- * claimed it yet, then waits (spinning first) for the parts still running; the worker that
- * finishes the last of them posts the caller's semaphore.
+ * posts the workers it uses; the last one to finish posts the caller's semaphore.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,10 +49,17 @@ static int sem_try(pool_sem *s) { return sem_trywait(s) == 0; }
  * with the caller busy in between: 54-86 us a round trip). A caller that finished its share
  * and slept on the job's semaphore paid that wake on every parallel kernel: an add of 64K
  * float32 took 106-110 us on 2 threads against 13 us on one, 256K 120 against 47 us. Spinning
- * up to 100 us first (its core would idle anyway): 21-24 and 46-52 us, and over 6 alternating
- * bench runs the MNIST step 53.6 against 60.8 ms (medians), conv1 forward 1.11 against 1.30 ms,
- * the PTB step 65.0 against 65.7. Workers still sleep at once after a job: spinning there
- * takes the cores from OpenBLAS's and oneDNN's threads (docs/design.md).
+ * up to 100 us first (its core would idle anyway): 21-24 and 46-52 us. Two sets of 6
+ * alternating bench runs, medians: the MNIST step 60.8 -> 53.6 and 63.7 -> 61.1 ms, the PTB step
+ * 65.7 -> 65.0 and 82.9 -> 73.7 ms, conv1 forward 1.30 -> 1.11 and 1.48 -> 1.66 ms (its spread:
+ * 1.0-2.2 ms). Workers still sleep at once after a job: spinning there takes the cores from
+ * OpenBLAS's and oneDNN's threads (docs/design.md).
+ * NOTE: letting the caller also run the parts of workers that have not woken yet (each part
+ * claimed once) made a 256K add 14-17 us instead of 21-36, but was taken out the same day: a
+ * worker woken late for a job of 3 parts could claim part 2 of a later job of 2 (its claim
+ * checked the job's number, not its size) and ran past that job's data (a SIGSEGV in CI's
+ * stand-in run, where tests change the thread count). A second try must read a job's number
+ * and its number of parts in one atomic load.
  */
 #define CALLER_SPIN_NS 100000
 
@@ -79,13 +83,7 @@ static _Atomic int pool_size;    /* threads a job may use, the caller included; 
 static _Atomic int pool_started; /* workers running: ith 1 .. pool_started */
 static pool_sem worker_wake[EAGER_POOL_MAX];
 static pool_sem job_done;
-static _Atomic int job_pending; /* parts of the job not finished yet, part 0 aside */
-/* Jobs are numbered; part i of job g is run by whoever first moves part_job[i] up to g: its
- * worker, or the caller once its own part is done (a worker that wakes late then finds its
- * part taken and goes back to sleep). Numbers only grow, so a worker that read an old job's
- * number cannot take a part of a newer one. */
-static _Atomic uint64_t job_number;
-static _Atomic uint64_t part_job[EAGER_POOL_MAX];
+static _Atomic int job_pending;
 /* The job being run; written by the caller that holds pool_busy before it posts. */
 static eager_task_fn job_fn;
 static void *job_ctx;
@@ -109,22 +107,10 @@ static int default_threads(void) {
   return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
 }
 
-/* Takes part i of job `job` for the calling thread; 0 when another thread has it. */
-static int claim_part(int i, uint64_t job) {
-  uint64_t seen = atomic_load(&part_job[i]);
-  while (seen < job) {
-    if (atomic_compare_exchange_weak(&part_job[i], &seen, job)) return 1;
-  }
-  return 0;
-}
-
 static void *worker_main(void *arg) {
   int ith = (int)(intptr_t)arg;
   for (;;) {
     sem_down(&worker_wake[ith]);
-    /* The job cannot end while a part it was claimed for is running, so its function and
-     * context stay valid until the part is done. */
-    if (!claim_part(ith, atomic_load(&job_number))) continue;
     job_fn(job_ctx, ith, job_nth);
     if (atomic_fetch_sub(&job_pending, 1) == 1) sem_up(&job_done);
   }
@@ -202,19 +188,9 @@ int eager_parallel(eager_task_fn fn, void *ctx, int nth) {
   job_ctx = ctx;
   job_nth = nth;
   atomic_store(&job_pending, nth - 1);
-  uint64_t job = atomic_fetch_add(&job_number, 1) + 1; /* publishes the fields above */
   for (int i = 1; i < nth; i++) sem_up(&worker_wake[i]);
   fn(ctx, 0, nth);
-  /* Parts whose workers have not woken yet are the caller's: on this VM a wake-up takes
-   * 40-80 us, longer than a small job's share. A worker posts job_done only when it ends
-   * the job, so the caller waits only then. */
-  int ended_here = 0;
-  for (int i = 1; i < nth; i++) {
-    if (!claim_part(i, job)) continue;
-    fn(ctx, i, nth);
-    if (atomic_fetch_sub(&job_pending, 1) == 1) ended_here = 1;
-  }
-  if (nth > 1 && !ended_here) wait_for_workers();
+  if (nth > 1) wait_for_workers();
   atomic_flag_clear(&pool_busy);
   return nth;
 }
