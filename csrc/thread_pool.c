@@ -54,12 +54,9 @@ static int sem_try(pool_sem *s) { return sem_trywait(s) == 0; }
  * 65.7 -> 65.0 and 82.9 -> 73.7 ms, conv1 forward 1.30 -> 1.11 and 1.48 -> 1.66 ms (its spread:
  * 1.0-2.2 ms). Workers still sleep at once after a job: spinning there takes the cores from
  * OpenBLAS's and oneDNN's threads (docs/design.md).
- * NOTE: letting the caller also run the parts of workers that have not woken yet (each part
- * claimed once) made a 256K add 14-17 us instead of 21-36, but was taken out the same day: a
- * worker woken late for a job of 3 parts could claim part 2 of a later job of 2 (its claim
- * checked the job's number, not its size) and ran past that job's data (a SIGSEGV in CI's
- * stand-in run, where tests change the thread count). A second try must read a job's number
- * and its number of parts in one atomic load.
+ * NOTE: the caller running the parts of workers not yet awake was tried and taken out (a
+ * late worker ran a part past a smaller later job's data); docs/design.md says why and what a
+ * second try needs.
  */
 #define CALLER_SPIN_NS 100000
 
