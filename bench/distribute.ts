@@ -2,9 +2,10 @@
  * `deno task bench:distribute`: tf.distribute over Open MPI on this machine, in one run.
  * 1. allReduce bandwidth, float32 sums of 4 KiB to 64 MiB on 2 ranks: tf.distribute.allReduce
  *    (a new result tensor per call; with the ranks' agreement check, the default, with
- *    `{ check: false }`, and checked with each result disposed) against MPI_Allreduce
- *    called directly from C (bench/peers/mpi_allreduce.c, built with Open MPI's mpicc),
- *    timed alike. Goal: at least 0.9x.
+ *    `{ check: false }`, and checked with each result disposed) and allReduceVariables
+ *    (a variable reduced in its own memory, unchecked) against MPI_Allreduce called
+ *    directly from C, from a send buffer and in place (bench/peers/mpi_allreduce.c, built
+ *    with Open MPI's mpicc), timed alike. Goal: at least 0.9x.
  * 2. MNIST training throughput (examples/mnist.ts): 1 rank against 2 ranks with the same
  *    per-rank batch (100) and with the same global batch (50 per rank).
  * Writes bench/RESULTS-distribute.md. Both use `--bind-to none`: bound to one core each, a
@@ -97,28 +98,40 @@ const spreadOf = (xs: number[]) =>
 // The best round: this VM drops into a mode 3-4x slower for C and ours alike in some rounds
 // (docs/distribute.md), a disturbance from outside that a median of few rounds can land in.
 const best = (xs: number[]) => Math.min(...xs);
-const c = new Map(SIZES.map((b) => [b, [best(across(cRounds, b, 0))]]));
+/**
+ * Our columns, in the order bench/procs/allreduce_ours.ts prints them, each with the C column
+ * (of bench/peers/mpi_allreduce.c's) it is compared with: C from one buffer into another, or C
+ * in place (MPI_IN_PLACE) for the variable reduced in its own memory.
+ */
+const COLUMNS: [name: string, cColumn: number][] = [
+  ["tf.distribute.allReduce", 0],
+  ["with `{ check: false }`", 0],
+  ["result disposed", 0],
+  ["Variable in place, `check: false` (vs C in place)", 1],
+];
+const C_COLUMNS = ["MPI_Allreduce from C", "C, MPI_IN_PLACE"];
+const c = new Map(SIZES.map((b) => [b, C_COLUMNS.map((_, k) => best(across(cRounds, b, k)))]));
 const ours = new Map(
-  SIZES.map((
-    b,
-  ) => [b, [0, 1, 2].map((column) => best(across(ourRounds, b, column)))]),
+  SIZES.map((b) => [b, COLUMNS.map((_, column) => best(across(ourRounds, b, column)))]),
 );
 const spreads = SIZES.map((b) =>
-  `| ${size(b)} | ${spreadOf(across(cRounds, b, 0))} | ${
-    [0, 1, 2].map((column) => spreadOf(across(ourRounds, b, column))).join(" | ")
+  `| ${size(b)} | ${
+    [
+      ...C_COLUMNS.map((_, k) => spreadOf(across(cRounds, b, k))),
+      ...COLUMNS.map((_, column) => spreadOf(across(ourRounds, b, column))),
+    ].join(" | ")
   } |`
 );
 const bandwidth = [
-  "| size | MPI_Allreduce from C | tf.distribute.allReduce | ratio | with `{ check: false }` | ratio | result disposed | ratio |",
-  "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  `| size | ${C_COLUMNS.join(" | ")} | ${COLUMNS.map(([name]) => `${name} | ratio`).join(" | ")} |`,
+  `| --- |${" --- |".repeat(C_COLUMNS.length + 2 * COLUMNS.length)}`,
   ...SIZES.map((bytes) => {
-    const [base] = c.get(bytes)!;
-    const [checked, unchecked, disposed] = ours.get(bytes)!;
-    return `| ${size(bytes)} | ${us(base)} (${gbps(bytes, base)} GB/s) | ${us(checked)} (${
-      gbps(bytes, checked)
-    } GB/s) | ${(base / checked).toFixed(2)}x | ${us(unchecked)} | ${
-      (base / unchecked).toFixed(2)
-    }x | ${us(disposed)} | ${(base / disposed).toFixed(2)}x |`;
+    const base = c.get(bytes)!;
+    const cCells = base.map((t) => `${us(t)} (${gbps(bytes, t)} GB/s)`);
+    const cells = ours.get(bytes)!.map((t, k) =>
+      `${us(t)} | ${(base[COLUMNS[k][1]] / t).toFixed(2)}x`
+    );
+    return `| ${size(bytes)} | ${[...cCells, ...cells].join(" | ")} |`;
   }),
 ];
 
@@ -192,15 +205,18 @@ Written by \`deno task bench:distribute\` (bench/distribute.ts) on ${
 
 Each process times 7 batches of calls per size and reports the median batch; the table shows
 the best of ${ROUNDS} alternating rounds (bandwidth = bytes / time). Ratio: C time / ours; at
-least 0.9x is the goal. Ours returns a new tensor each call; C reuses its receive buffer, as ours
-does when each result is disposed (\`tf.tidy\`, \`dispose()\`): the next result takes its memory.
+least 0.9x is the goal. \`allReduce\` returns a new tensor each call, checked (the ranks first
+agree on the call: one more small collective), unchecked, and checked with each result disposed
+(from 16 KiB up the next result then takes its memory). C reduces from one buffer into another,
+both reused, with no check, and in place on one buffer (MPI_IN_PLACE), which
+\`allReduceVariables([v], "sum", { check: false })\` does on a variable's own memory.
 
 ${bandwidth.join("\n")}
 
 Over the rounds: median (fastest-slowest round):
 
-| size | C | ours | ours, \`check: false\` | ours, result disposed |
-| --- | --- | --- | --- | --- |
+| size | ${[...C_COLUMNS, ...COLUMNS.map(([name]) => name)].join(" | ")} |
+| --- |${" --- |".repeat(C_COLUMNS.length + COLUMNS.length)}
 ${spreads.join("\n")}
 
 ## MNIST training (examples/mnist.ts, ${STEPS} steps)

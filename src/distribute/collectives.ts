@@ -56,7 +56,7 @@ const OP_CODES: Record<ReduceOp, number> = {
   min: Reduce.MIN,
   prod: Reduce.PROD,
 };
-const KINDS = ["allReduce", "broadcast", "allGather", "barrier", "gradients"] as const;
+const KINDS = ["allReduce", "broadcast", "allGather", "barrier", "gradients", "variables"] as const;
 type Kind = (typeof KINDS)[number];
 const DIMS = MAX_RANK;
 const SIGNATURE = 4 + DIMS; // kind, dtype, argument (op or root), rank, dims
@@ -84,8 +84,8 @@ function encode(call: Call, into: Float64Array): void {
 function describeCall(signature: Float64Array): string {
   const kind = KINDS[signature[0]];
   if (kind === "barrier") return "barrier()";
-  if (kind === "gradients") {
-    return `gradients(${signature[4]} tensors, ${signature[5]} elements, layout #${signature[2]})`;
+  if (kind === "gradients" || kind === "variables") {
+    return `${kind}(${signature[4]} tensors, ${signature[5]} elements, layout #${signature[2]})`;
   }
   const shape = Array.from(signature.subarray(4, 4 + signature[3]));
   const argument = kind === "allReduce"
@@ -134,27 +134,35 @@ function agree(op: string, call: Call, size: number): Float64Array {
   return all;
 }
 
-/** FNV-1a, 32 bits: a short fingerprint of a layout that fits a float64 exactly. */
-function fingerprint(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
+/** One step of FNV-1a (32 bits) over the number `n`, taken as a 32-bit integer. */
+function mix(hash: number, n: number): number {
+  return Math.imul(hash ^ n, 0x01000193);
 }
 
 /**
- * Checks that every rank holds gradients of the same count, dtypes and shapes, with nulls in
- * the same places (DistributedOptimizer, once per step); throws on every rank otherwise.
+ * Checks that every rank holds tensors of the same count, dtypes and shapes, with nulls in
+ * the same places, and passes the same `detail` (DistributedOptimizer's gradients, once per
+ * step; allReduceVariables' values and op); throws on every rank otherwise. The layout goes
+ * into the exchange as a 32-bit fingerprint (FNV-1a over numbers, not text: this runs before
+ * every allReduceVariables).
  */
-export function agreeOnLayout(op: string, nulls: readonly boolean[], grads: readonly Tensor[]) {
-  const layout = nulls.map((n) => (n ? "-" : "+")).join("") + "|" +
-    grads.map((g) => `${g.dtype}${showShape(g.shape)}`).join(",");
-  const elements = grads.reduce((sum, g) => sum + g.size, 0);
+export function agreeOnLayout(
+  op: string,
+  nulls: readonly boolean[],
+  tensors: readonly Tensor[],
+  kind: "gradients" | "variables" = "gradients",
+  detail = "",
+) {
+  let hash = 0x811c9dc5, elements = 0;
+  for (const n of nulls) hash = mix(hash, n ? 1 : 0);
+  for (const t of tensors) {
+    hash = mix(mix(hash, dtypeCode(t.dtype)), t.rank);
+    for (const d of t.shape) hash = mix(hash, d);
+    elements += t.size;
+  }
+  for (let i = 0; i < detail.length; i++) hash = mix(hash, detail.charCodeAt(i));
   const { size } = init();
-  agree(
-    op,
-    { kind: "gradients", shape: [grads.length, elements], argument: fingerprint(layout) },
-    size,
-  );
+  agree(op, { kind, shape: [tensors.length, elements], argument: hash >>> 0 }, size);
 }
 
 /**
@@ -191,7 +199,8 @@ function receiveBuffer(dtype: DType, shape: readonly number[], op: string) {
   return cpuBackend.allocateOutput(dtype, sizeOf(shape), op);
 }
 
-function checkOp(op: string, reduce: unknown, dtype: DType): ReduceOp {
+/** `reduce` as a ReduceOp valid for `dtype`; a TypeError naming `op` otherwise. */
+export function checkOp(op: string, reduce: unknown, dtype: DType): ReduceOp {
   if (typeof reduce !== "string" || !(reduce in OP_CODES)) {
     throw new TypeError(
       `${op}: op must be one of ${Object.keys(OP_CODES).join(", ")}, got ${String(reduce)}`,
@@ -251,6 +260,11 @@ export function allReduce(
     record1(name, [t], result, (dy) => [() => allReduce(dy, reduce, options)]);
   }
   return result;
+}
+
+/** The eager_reduce code MPI reduces `op` with ("mean" sums; the caller divides). */
+export function reduceCode(op: ReduceOp): number {
+  return OP_CODES[op];
 }
 
 function argIndex(op: ReduceOp): number {

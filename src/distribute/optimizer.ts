@@ -38,7 +38,7 @@ import type {
   Optimizer,
 } from "../train/optimizer.ts";
 import { init } from "./mpi.ts";
-import { agreeOnLayout, broadcast } from "./collectives.ts";
+import { agreeOnLayout } from "./collectives.ts";
 import { type Bucket, BucketReduction, type GradientLayout, planBuckets } from "./buckets.ts";
 
 /** Options of DistributedOptimizer. */
@@ -278,20 +278,4 @@ function sameLayout(a: GradientLayout | null, b: GradientLayout | null): boolean
 
 function describeArrival(v: Variable, layout: GradientLayout | null): string {
   return `${v.name}'s, ${layout ? `${layout.dtype} ${showShape(layout.shape)}` : "null"}`;
-}
-
-/**
- * Sets every variable to its value on rank `root` (Horovod's broadcast_variables): call it
- * once the variables exist, before training, and after restoring a checkpoint on one rank.
- * Include the optimizer's variables (`opt.variables()`) once its slots exist.
- */
-export function broadcastVariables(variables: readonly Variable[], root = 0): void {
-  const what = "broadcastVariables";
-  if (!Array.isArray(variables) || !variables.every((v) => v instanceof Variable)) {
-    throw new TypeError(`${what}: expected an array of Variables`);
-  }
-  init();
-  withoutRecording(() => {
-    for (const v of variables) v.assign(broadcast(v.peek(), root));
-  });
 }

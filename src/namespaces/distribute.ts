@@ -6,9 +6,6 @@ export { abort, finalize, init, isChief, localRank, rank, size } from "../distri
 export type { World } from "../distribute/mpi.ts";
 export { allGather, allReduce, barrier, broadcast } from "../distribute/collectives.ts";
 export type { CollectiveOptions, ReduceOp } from "../distribute/collectives.ts";
-export {
-  broadcastVariables,
-  DistributedOptimizer,
-  reduceGradients,
-} from "../distribute/optimizer.ts";
+export { DistributedOptimizer, reduceGradients } from "../distribute/optimizer.ts";
+export { allReduceVariables, broadcastVariables } from "../distribute/variables.ts";
 export type { DistributedOptimizerOptions } from "../distribute/optimizer.ts";

@@ -135,6 +135,59 @@ for (const dtype of DTYPES) {
   check(`allGather(${dtype} scalar)`, scalars, dtype, [size], (r) => valueOf(dtype, r, 0));
 }
 
+// allReduceVariables: the first call puts the result in a new buffer the variable then owns,
+// the second reduces that buffer in place (the same storage; "mean" divides into another).
+// A tensor read in between keeps its values.
+for (const dtype of DTYPES) {
+  const ops = dtype === "bool" ? ["max", "min"] : ["sum", "max", "min", "prod"];
+  if (dtype.startsWith("float")) ops.push("mean");
+  for (const shape of [[], [0], [5], [2, 3], [70001]]) {
+    for (const op of ops as tf.distribute.ReduceOp[]) {
+      const what = `allReduceVariables(${dtype} [${shape}], ${op})`;
+      const reduced = (each: (r: number, i: number) => Value) => (i: number) => {
+        let v = each(0, i);
+        for (let r = 1; r < size; r++) {
+          v = combine(dtype, op === "mean" ? "sum" : op, v, each(r, i));
+        }
+        if (op !== "mean") return v;
+        return dtype === "float32" ? Math.fround((v as number) / size) : (v as number) / size;
+      };
+      const first = reduced((r, i) => valueOf(dtype, r, i));
+      const second = reduced((_, i) => first(i));
+      const v = new tf.Variable(tensorOf(dtype, shape, rank), { dtype });
+      tf.distribute.allReduceVariables([v], op);
+      cases++;
+      if (!v.ownsValue()) failures.push(`${what}: the variable does not own its result`);
+      const storage = v.updateInput().storage;
+      tf.distribute.allReduceVariables([v], op);
+      cases++;
+      if (op !== "mean" && v.updateInput().storage !== storage) {
+        failures.push(`${what}: the second call was not in place`);
+      }
+      check(`${what}, second call`, v.read(), dtype, shape, second);
+      const read = v.read(); // read now: the next call must leave it alone
+      tf.distribute.allReduceVariables([v], op);
+      check(`${what}, a read before the third call`, read, dtype, shape, second);
+    }
+  }
+}
+{
+  // Several variables in one call, one of them read (not owned): each reduced.
+  const a = new tf.Variable(tf.fill([3], rank + 1)), b = new tf.Variable(tf.fill([2, 2], rank));
+  tf.distribute.allReduceVariables([a, b], "sum", { check: false });
+  tf.distribute.allReduceVariables([a, b], "max");
+  check("allReduceVariables [a, b] a", a.read(), "float32", [3], () => (size * (size + 1)) / 2);
+  check("allReduceVariables [a, b] b", b.read(), "float32", [2, 2], () => (size * (size - 1)) / 2);
+  // In a traced function each call reduces anew.
+  const c = new tf.Variable([1]);
+  const step = tf.function(() => {
+    tf.distribute.allReduceVariables([c], "sum");
+    return c.read();
+  });
+  step();
+  check("tf.function allReduceVariables, second call", step(), "float32", [1], () => size * size);
+}
+
 // A strided view (a transpose) is sent as its values in row-major order.
 const base = tensorOf("float32", [3, 2], rank);
 const view = base.transpose();
@@ -273,6 +326,23 @@ expectError(
   "allGather of other inner dims",
   () => tf.distribute.allGather(tf.zeros([1, rank + 1])),
   [/^allGather: the ranks disagree on the call, its dtype, rank or dims after the first/],
+);
+expectError(
+  "variables that disagree",
+  () => tf.distribute.allReduceVariables([new tf.Variable(tf.zeros([rank + 1]))], "sum"),
+  [/^allReduceVariables: the ranks disagree/, /rank 0: variables\(1 tensors, 1 elements/],
+);
+expectError(
+  "allReduceVariables of an int32 mean",
+  () => tf.distribute.allReduceVariables([new tf.Variable([1], { dtype: "int32" })]),
+  [/^allReduceVariables: "mean" needs a float tensor, got int32: use "sum" \(variable Variable(_\d+)?\)$/],
+);
+expectError(
+  "allReduceVariables of tensors",
+  () => tf.distribute.allReduceVariables([tf.ones([1])] as unknown as tf.Variable[]),
+  [
+    /^allReduceVariables: expected an array of Variables/,
+  ],
 );
 // Gradients that disagree between ranks: DistributedOptimizer names the step's layouts.
 const w = new tf.Variable(tf.zeros([rank + 2]), { name: "w" });

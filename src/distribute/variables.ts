@@ -1,0 +1,117 @@
+/**
+ * Collectives on Variables: broadcastVariables (every rank starts from the root's values) and
+ * allReduceVariables (each variable becomes its reduction over the ranks, in place where it
+ * can be: PyTorch's all_reduce changes its tensor in place too).
+ *
+ * Decisions:
+ * - allReduceVariables hands MPI the variable's own memory as send and receive buffer
+ *   (MPI_IN_PLACE) when the variable owns it: its value came from an update (an optimizer's,
+ *   or an earlier allReduceVariables) and nothing has read it since (Variable.ownsValue), so
+ *   no tensor can see the change. Otherwise the result goes into a new buffer that the
+ *   variable then owns, so a loop of calls reduces in place from its second call on, with no
+ *   allocation and no copy, as C calling MPI_Allreduce on one buffer does.
+ * - "mean" sums in place and then divides into a new buffer (the pool's: the previous value
+ *   goes back to it), so the variable alternates between two warm buffers.
+ * - One agreement check covers the whole list (count, dtypes, shapes, op), as
+ *   DistributedOptimizer's does for a step's gradients; `{ check: false }` skips it.
+ * - If MPI fails during an in-place reduction the variable may hold partly reduced values;
+ *   the job cannot go on after such a failure anyway (the other ranks see it too).
+ * - In a traced tf.function each variable is assigned its allReduce (a host step), so each
+ *   call of the graph communicates anew.
+ * @module
+ */
+import { dtypeCode } from "../dtype.ts";
+import { Tensor } from "../tensor.ts";
+import { Variable } from "../variable.ts";
+import { divide } from "../ops/math.ts";
+import { withoutRecording } from "../tape.ts";
+import { activeTrace } from "../graph/hooks.ts";
+import { mpi } from "../backend/cpu/mpi.ts";
+import { cpuBackend } from "../backend/cpu/backend.ts";
+import { checkMpi, init } from "./mpi.ts";
+import {
+  agreeOnLayout,
+  allReduce,
+  broadcast,
+  checkOp,
+  type CollectiveOptions,
+  reduceCode,
+  type ReduceOp,
+} from "./collectives.ts";
+
+function checkVariables(what: string, variables: unknown): asserts variables is Variable[] {
+  if (!Array.isArray(variables) || !variables.every((v) => v instanceof Variable)) {
+    throw new TypeError(`${what}: expected an array of Variables`);
+  }
+}
+
+/**
+ * Sets every variable to its value on rank `root` (Horovod's broadcast_variables): call it
+ * once the variables exist, before training, and after restoring a checkpoint on one rank.
+ * Include the optimizer's variables (`opt.variables()`) once its slots exist.
+ */
+export function broadcastVariables(variables: readonly Variable[], root = 0): void {
+  checkVariables("broadcastVariables", variables);
+  init();
+  withoutRecording(() => {
+    for (const v of variables) v.assign(broadcast(v.peek(), root));
+  });
+}
+
+/**
+ * Sets every variable to the `op` ("mean" by default, "sum", "max", "min", "prod") of its
+ * value over the ranks, on every rank: model averaging, statistics kept in variables. Every
+ * rank passes variables of the same dtypes and shapes in the same order. A variable that
+ * owns its memory is reduced in it, with no copy (see the module's notes).
+ * @example
+ * ```ts
+ * import * as tf from "../../mod.ts";
+ * const v = new tf.Variable([1, 2]);
+ * tf.distribute.allReduceVariables([v], "sum"); // [2, 4] on each of 2 ranks
+ * ```
+ */
+export function allReduceVariables(
+  variables: readonly Variable[],
+  op: ReduceOp = "mean",
+  options: CollectiveOptions = {},
+): void {
+  const what = "allReduceVariables";
+  checkVariables(what, variables);
+  for (const v of variables) {
+    try {
+      checkOp(what, op, v.dtype);
+    } catch (error) {
+      throw new TypeError(`${(error as Error).message} (variable ${v.name})`);
+    }
+  }
+  const { size } = init();
+  if (size === 1) return;
+  withoutRecording(() => {
+    if (activeTrace() !== null || variables.some((v) => v.updateInput().backend !== cpuBackend)) {
+      for (const v of variables) v.assign(allReduce(v.peek(), op, options));
+      return;
+    }
+    if (options.check !== false) {
+      const values = variables.map((v) => v.updateInput());
+      agreeOnLayout(what, values.map(() => false), values, "variables", op);
+    }
+    for (const v of variables) reduceVariable(v, op, size);
+  });
+}
+
+/** v's value reduced over the ranks into memory v then owns: its own when it already does. */
+function reduceVariable(v: Variable, op: ReduceOp, size: number): void {
+  const value = v.updateInput();
+  const values = value.dataSync(); // dense: a variable's value is made contiguous
+  const inPlace = v.ownsValue() && value.contiguous; // else dataSync made a copy
+  const into = inPlace ? values : cpuBackend.allocateOutput(value.dtype, value.size, v.name);
+  const status = mpi.allreduce(reduceCode(op), dtypeCode(value.dtype), value.size, values, into);
+  if (status !== 0) checkMpi(status, `allReduceVariables (${v.name})`);
+  if (op !== "mean") {
+    if (!inPlace) v.replaceOwned(new Tensor(into, value.dtype, value.shape));
+    return;
+  }
+  const summed = inPlace ? value : new Tensor(into, value.dtype, value.shape);
+  v.replaceOwned(divide(summed, size));
+  if (!inPlace) summed.dispose();
+}
