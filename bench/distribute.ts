@@ -71,33 +71,37 @@ const us = (seconds: number) =>
 
 const deno = Deno.execPath();
 const baseline = await buildBaseline();
-const sizes = SIZES.map(String);
-// Alternate rounds (C, ours, ours, C, ...) so that drift in this shared machine's speed falls
-// on both alike; each size's time is the median over the rounds of each round's median.
+// Each round runs, size by size, the C program and ours back to back, in alternating order:
+// this VM switches between modes 3-4x apart for C and ours alike (docs/distribute.md) every
+// few tens of seconds, so runs next to each other mostly share one, and each pair gives a
+// ratio. (Rounds of all sizes per process, compared by their best times, gave 4 KiB ratios of
+// 0.47x and 0.81x for the same code in two runs.)
 const ROUNDS = 6;
 const cRounds: Map<number, number[]>[] = [], ourRounds: Map<number, number[]>[] = [];
+const ourProgram = [deno, "run", "-A", "bench/procs/allreduce_ours.ts"];
 for (let round = 0; round < ROUNDS; round++) {
   console.error(`[bench] allReduce round ${round + 1} of ${ROUNDS}`);
-  const runC = async () =>
-    cRounds.push(parse(await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", baseline, ...sizes])));
-  const runOurs = async () =>
-    ourRounds.push(parse(
-      await run("mpirun", [
-        ...MPIRUN_FLAGS,
-        ...["-np", "2", deno, "run", "-A", "bench/procs/allreduce_ours.ts", ...sizes],
-      ]),
-    ));
-  if (round % 2 === 0) await runC().then(runOurs);
-  else await runOurs().then(runC);
+  const cRound = new Map<number, number[]>(), ourRound = new Map<number, number[]>();
+  for (const [i, bytes] of SIZES.entries()) {
+    const into = (rows: Map<number, number[]>) => (text: string) =>
+      parse(text).forEach((seconds, b) => rows.set(b, seconds));
+    const runC = () =>
+      run("mpirun", [...MPIRUN_FLAGS, "-np", "2", baseline, String(bytes)]).then(into(cRound));
+    const runOurs = () =>
+      run("mpirun", [...MPIRUN_FLAGS, "-np", "2", ...ourProgram, String(bytes)]).then(
+        into(ourRound),
+      );
+    if ((round + i) % 2 === 0) await runC().then(runOurs);
+    else await runOurs().then(runC);
+  }
+  cRounds.push(cRound);
+  ourRounds.push(ourRound);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const across = (rounds: Map<number, number[]>[], bytes: number, column: number) =>
   rounds.map((r) => r.get(bytes)![column]);
 const spreadOf = (xs: number[]) =>
   `${us(median(xs))} (${us(Math.min(...xs))}-${us(Math.max(...xs))})`;
-// The best round: this VM drops into a mode 3-4x slower for C and ours alike in some rounds
-// (docs/distribute.md), a disturbance from outside that a median of few rounds can land in.
-const best = (xs: number[]) => Math.min(...xs);
 /**
  * Our columns, in the order bench/procs/allreduce_ours.ts prints them, each with the C column
  * (of bench/peers/mpi_allreduce.c's) it is compared with: C from one buffer into another, or C
@@ -110,10 +114,9 @@ const COLUMNS: [name: string, cColumn: number][] = [
   ["Variable in place, `check: false` (vs C in place)", 1],
 ];
 const C_COLUMNS = ["MPI_Allreduce from C", "C, MPI_IN_PLACE"];
-const c = new Map(SIZES.map((b) => [b, C_COLUMNS.map((_, k) => best(across(cRounds, b, k)))]));
-const ours = new Map(
-  SIZES.map((b) => [b, COLUMNS.map((_, column) => best(across(ourRounds, b, column)))]),
-);
+/** Round by round, C's time over ours for `column` of ours at `bytes`. */
+const ratios = (bytes: number, column: number) =>
+  ourRounds.map((r, k) => cRounds[k].get(bytes)![COLUMNS[column][1]] / r.get(bytes)![column]);
 const spreads = SIZES.map((b) =>
   `| ${size(b)} | ${
     [
@@ -126,11 +129,16 @@ const bandwidth = [
   `| size | ${C_COLUMNS.join(" | ")} | ${COLUMNS.map(([name]) => `${name} | ratio`).join(" | ")} |`,
   `| --- |${" --- |".repeat(C_COLUMNS.length + 2 * COLUMNS.length)}`,
   ...SIZES.map((bytes) => {
-    const base = c.get(bytes)!;
-    const cCells = base.map((t) => `${us(t)} (${gbps(bytes, t)} GB/s)`);
-    const cells = ours.get(bytes)!.map((t, k) =>
-      `${us(t)} | ${(base[COLUMNS[k][1]] / t).toFixed(2)}x`
-    );
+    const cCells = C_COLUMNS.map((_, k) => {
+      const t = median(across(cRounds, bytes, k));
+      return `${us(t)} (${gbps(bytes, t)} GB/s)`;
+    });
+    const cells = COLUMNS.map((_, column) => {
+      const r = ratios(bytes, column);
+      return `${us(median(across(ourRounds, bytes, column)))} | ${median(r).toFixed(2)}x (${
+        Math.min(...r).toFixed(2)
+      }-${Math.max(...r).toFixed(2)})`;
+    });
     return `| ${size(bytes)} | ${[...cCells, ...cells].join(" | ")} |`;
   }),
 ];
@@ -203,9 +211,10 @@ Written by \`deno task bench:distribute\` (bench/distribute.ts) on ${
 
 ## allReduce, float32 sums, 2 ranks
 
-Each process times 7 batches of calls per size and reports the median batch; the table shows
-the best of ${ROUNDS} alternating rounds (bandwidth = bytes / time). Ratio: C time / ours; at
-least 0.9x is the goal. \`allReduce\` returns a new tensor each call, checked (the ranks first
+Each process times 7 batches of calls of one size and reports the median batch. In each of
+${ROUNDS} rounds the C program and ours run back to back for each size, in alternating order, and
+each such pair gives a ratio, C's time over ours: the table shows the median ratio (lowest-highest
+of the ${ROUNDS}) and the median times (bandwidth = bytes / time). At least 0.9x is the goal. \`allReduce\` returns a new tensor each call, checked (the ranks first
 agree on the call: one more small collective), unchecked, and checked with each result disposed
 (from 16 KiB up the next result then takes its memory). C reduces from one buffer into another,
 both reused, with no check, and in place on one buffer (MPI_IN_PLACE), which
