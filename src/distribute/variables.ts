@@ -10,8 +10,8 @@
  *   no tensor can see the change. Otherwise the result goes into a new buffer that the
  *   variable then owns, so a loop of calls reduces in place from its second call on, with no
  *   allocation and no copy, as C calling MPI_Allreduce on one buffer does.
- * - "mean" sums in place and then divides into a new buffer (the pool's: the previous value
- *   goes back to it), so the variable alternates between two warm buffers.
+ * - "mean" sums in place and then divides into a new buffer; from 16 KiB up the previous value
+ *   goes back to the pool, so the variable alternates between two warm buffers.
  * - One agreement check covers the whole list (count, dtypes, shapes, op), as
  *   DistributedOptimizer's does for a step's gradients; `{ check: false }` skips it.
  * - If MPI fails during an in-place reduction the variable may hold partly reduced values;
@@ -102,8 +102,8 @@ export function allReduceVariables(
 /** v's value reduced over the ranks into memory v then owns: its own when it already does. */
 function reduceVariable(v: Variable, op: ReduceOp, size: number): void {
   const value = v.updateInput();
-  const values = value.dataSync(); // dense: a variable's value is made contiguous
-  const inPlace = v.ownsValue() && value.contiguous; // else dataSync made a copy
+  const values = value.dataSync(); // the storage itself, or a dense copy of a strided value
+  const inPlace = v.ownsValue() && value.contiguous;
   const into = inPlace ? values : cpuBackend.allocateOutput(value.dtype, value.size, v.name);
   const status = mpi.allreduce(reduceCode(op), dtypeCode(value.dtype), value.size, values, into);
   if (status !== 0) checkMpi(status, `allReduceVariables (${v.name})`);
