@@ -84,6 +84,7 @@ export function withTape<T>(record: TapeRecord, fn: () => T): T {
 
 /** Runs fn with every active tape paused (nothing fn does is recorded). */
 export function withoutRecording<T>(fn: () => T): T {
+  if (active.length === 0) return fn(); // nothing to pause: no array to make and restore
   const saved = active.splice(0, active.length);
   try {
     return fn();

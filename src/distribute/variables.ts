@@ -40,9 +40,11 @@ import {
 } from "./collectives.ts";
 
 function checkVariables(what: string, variables: unknown): asserts variables is Variable[] {
-  if (!Array.isArray(variables) || !variables.every((v) => v instanceof Variable)) {
-    throw new TypeError(`${what}: expected an array of Variables`);
+  let ok = Array.isArray(variables);
+  for (let i = 0; ok && i < (variables as unknown[]).length; i++) {
+    ok = (variables as unknown[])[i] instanceof Variable;
   }
+  if (!ok) throw new TypeError(`${what}: expected an array of Variables`);
 }
 
 /**
@@ -77,7 +79,8 @@ export function allReduceVariables(
 ): void {
   const what = "allReduceVariables";
   checkVariables(what, variables);
-  for (const v of variables) {
+  for (let i = 0; i < variables.length; i++) {
+    const v = variables[i];
     try {
       checkOp(what, op, v.dtype);
     } catch (error) {
@@ -86,17 +89,35 @@ export function allReduceVariables(
   }
   const { size } = init();
   if (size === 1) return;
-  withoutRecording(() => {
-    if (activeTrace() !== null || variables.some((v) => v.updateInput().backend !== cpuBackend)) {
+  if (activeTrace() !== null || !allOnCpu(variables)) {
+    withoutRecording(() => {
       for (const v of variables) v.assign(allReduce(v.peek(), op, options));
-      return;
-    }
-    if (options.check !== false) {
-      const values = variables.map((v) => v.updateInput());
-      agreeOnLayout(what, values.map(() => false), values, "variables", op);
-    }
-    for (const v of variables) reduceVariable(v, op, size);
-  });
+    });
+    return;
+  }
+  if (options.check !== false) {
+    const values = variables.map((v) => v.updateInput());
+    agreeOnLayout(what, values.map(() => false), values, "variables", op);
+  }
+  // Only "mean" runs an op (its division), which no tape may record.
+  if (op === "mean") withoutRecording(() => reduceAll(variables, op, size));
+  else reduceAll(variables, op, size);
+}
+
+function allOnCpu(variables: readonly Variable[]): boolean {
+  for (let i = 0; i < variables.length; i++) {
+    if (variables[i].updateInput().backend !== cpuBackend) return false;
+  }
+  return true;
+}
+
+/**
+ * Each variable reduced in turn, with no closure or other allocation on the way: at 4 KiB a
+ * call's JS adds to an MPI call of about 2 us, and each closure of the old path (the list's
+ * checks, withoutRecording's) cost about 0.1 us there (2 ranks, calls interleaved in batches).
+ */
+function reduceAll(variables: readonly Variable[], op: ReduceOp, size: number): void {
+  for (let i = 0; i < variables.length; i++) reduceVariable(variables[i], op, size);
 }
 
 /** v's value reduced over the ranks into memory v then owns: its own when it already does. */
