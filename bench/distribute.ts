@@ -4,8 +4,10 @@
  *    (a new result tensor per call; with the ranks' agreement check, the default, with
  *    `{ check: false }`, and checked with each result disposed) and allReduceVariables
  *    (a variable reduced in its own memory, unchecked) against MPI_Allreduce called
- *    directly from C, from a send buffer and in place (bench/peers/mpi_allreduce.c, built
- *    with Open MPI's mpicc), timed alike. Goal: at least 0.9x.
+ *    directly from C in the same job, from a send buffer and in place
+ *    (bench/peers/mpi_allreduce_loop.c), batches of the two alternating; and the C program
+ *    bench/peers/mpi_allreduce.c in its own processes. Both built with Open MPI's mpicc.
+ *    Goal: at least 0.9x.
  * 2. MNIST training throughput (examples/mnist.ts): 1 rank against 2 ranks with the same
  *    per-rank batch (100) and with the same global batch (50 per rank).
  * Writes bench/RESULTS-distribute.md. Both use `--bind-to none`: bound to one core each, a
@@ -43,23 +45,36 @@ async function run(cmd: string, args: string[], env: Record<string, string> = {}
 }
 
 /** Open MPI's mpicc, from Debian's libopenmpi-dev (installed here when missing, as root). */
-async function buildBaseline(): Promise<string> {
-  const exe = `${root}bench/.mpi_allreduce`;
+async function ensureMpicc(): Promise<void> {
   try {
     Deno.statSync("/usr/bin/mpicc");
   } catch {
     await run("apt-get", ["update", "-qq"]);
     await run("apt-get", ["install", "-y", "-qq", "libopenmpi-dev"]);
   }
-  await run("mpicc", ["-O2", "-o", exe, `${root}bench/peers/mpi_allreduce.c`]);
-  return exe;
+}
+
+/** The baselines: the C program (its own processes) and the C loop library (in our job). */
+async function buildBaselines(): Promise<{ program: string; loop: string }> {
+  await ensureMpicc();
+  const program = `${root}bench/.mpi_allreduce`, loop = `${root}bench/.mpi_allreduce_loop.so`;
+  await run("mpicc", ["-O2", "-o", program, `${root}bench/peers/mpi_allreduce.c`]);
+  await run("mpicc", [
+    "-O2",
+    "-shared",
+    "-fPIC",
+    "-o",
+    loop,
+    `${root}bench/peers/mpi_allreduce_loop.c`,
+  ]);
+  return { program, loop };
 }
 
 function parse(text: string): Map<number, number[]> {
   const rows = new Map<number, number[]>();
   for (const line of text.trim().split("\n")) {
-    const [bytes, ...seconds] = line.trim().split(/\s+/).map(Number);
-    if (Number.isFinite(bytes) && seconds.length) rows.set(bytes, seconds);
+    const [bytes, ...numbers] = line.trim().split(/\s+/).map(Number);
+    if (Number.isFinite(bytes) && numbers.length) rows.set(bytes, numbers);
   }
   return rows;
 }
@@ -68,79 +83,81 @@ const size = (bytes: number) => bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${byt
 const gbps = (bytes: number, seconds: number) => (bytes / seconds / 1e9).toFixed(2);
 const us = (seconds: number) =>
   seconds >= 1e-3 ? `${(seconds * 1e3).toFixed(2)} ms` : `${(seconds * 1e6).toFixed(1)} us`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const spread = (xs: number[], show: (x: number) => string) =>
+  `${show(median(xs))} (${show(Math.min(...xs))}-${show(Math.max(...xs))})`;
 
 const deno = Deno.execPath();
-const baseline = await buildBaseline();
-// Each round runs, size by size, the C program and ours back to back, in alternating order:
-// this VM switches between modes 3-4x apart for C and ours alike (docs/distribute.md) every
-// few tens of seconds, so runs next to each other mostly share one, and each pair gives a
-// ratio. (Rounds of all sizes per process, compared by their best times, gave 4 KiB ratios of
-// 0.47x and 0.81x for the same code in two runs.)
-const ROUNDS = 6;
-const cRounds: Map<number, number[]>[] = [], ourRounds: Map<number, number[]>[] = [];
-const ourProgram = [deno, "run", "-A", "bench/procs/allreduce_ours.ts"];
+const { program, loop } = await buildBaselines();
+// The ratios come from inside one job: bench/procs/allreduce_ours.ts alternates batches of C
+// calls (bench/peers/mpi_allreduce_loop.c) with batches of ours, so each pair meets the same
+// mode of this VM, whose speed switches 3-4x every few tens of seconds (docs/distribute.md).
+// Separate processes run back to back had given 4 KiB ratios of 0.47x and 0.81x for the same
+// code in two runs. The C program still runs, in its own processes, beside each of our jobs,
+// to show what a process that is only C gets.
+const ROUNDS = 3;
+const programRounds: Map<number, number[]>[] = [], ourRounds: Map<number, number[]>[] = [];
+const sizeArgs = SIZES.map(String);
 for (let round = 0; round < ROUNDS; round++) {
   console.error(`[bench] allReduce round ${round + 1} of ${ROUNDS}`);
-  const cRound = new Map<number, number[]>(), ourRound = new Map<number, number[]>();
-  for (const [i, bytes] of SIZES.entries()) {
-    const into = (rows: Map<number, number[]>) => (text: string) =>
-      parse(text).forEach((seconds, b) => rows.set(b, seconds));
-    const runC = () =>
-      run("mpirun", [...MPIRUN_FLAGS, "-np", "2", baseline, String(bytes)]).then(into(cRound));
-    const runOurs = () =>
-      run("mpirun", [...MPIRUN_FLAGS, "-np", "2", ...ourProgram, String(bytes)]).then(
-        into(ourRound),
-      );
-    if ((round + i) % 2 === 0) await runC().then(runOurs);
-    else await runOurs().then(runC);
-  }
-  cRounds.push(cRound);
-  ourRounds.push(ourRound);
+  const runProgram = async () =>
+    programRounds.push(
+      parse(await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", program, ...sizeArgs])),
+    );
+  const runOurs = async () =>
+    ourRounds.push(
+      parse(
+        await run("mpirun", [
+          ...MPIRUN_FLAGS,
+          "-np",
+          "2",
+          deno,
+          "run",
+          "-A",
+          "bench/procs/allreduce_ours.ts",
+          loop,
+          ...sizeArgs,
+        ]),
+      ),
+    );
+  if (round % 2 === 0) await runProgram().then(runOurs);
+  else await runOurs().then(runProgram);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const across = (rounds: Map<number, number[]>[], bytes: number, column: number) =>
-  rounds.map((r) => r.get(bytes)![column]);
-const spreadOf = (xs: number[]) =>
-  `${us(median(xs))} (${us(Math.min(...xs))}-${us(Math.max(...xs))})`;
-/**
- * Our columns, in the order bench/procs/allreduce_ours.ts prints them, each with the C column
- * (of bench/peers/mpi_allreduce.c's) it is compared with: C from one buffer into another, or C
- * in place (MPI_IN_PLACE) for the variable reduced in its own memory.
- */
-const COLUMNS: [name: string, cColumn: number][] = [
-  ["tf.distribute.allReduce", 0],
-  ["with `{ check: false }`", 0],
-  ["result disposed", 0],
-  ["Variable in place, `check: false` (vs C in place)", 1],
+/** Column `k` of every round's row for `bytes`. */
+const across = (rounds: Map<number, number[]>[], bytes: number, k: number) =>
+  rounds.map((r) => r.get(bytes)![k]);
+/** allreduce_ours.ts's columns: 6 median times (2 of C, then ours), then ours' 4 ratios. */
+const C_FORMS = ["C, send -> receive buffer", "C, in place"];
+const OUR_FORMS = [
+  "allReduce (new tensor)",
+  "`check: false`",
+  "result disposed",
+  "allReduceVariables, in place, unchecked (vs C in place)",
 ];
-const C_COLUMNS = ["MPI_Allreduce from C", "C, MPI_IN_PLACE"];
-/** Round by round, C's time over ours for `column` of ours at `bytes`. */
-const ratios = (bytes: number, column: number) =>
-  ourRounds.map((r, k) => cRounds[k].get(bytes)![COLUMNS[column][1]] / r.get(bytes)![column]);
-const spreads = SIZES.map((b) =>
-  `| ${size(b)} | ${
-    [
-      ...C_COLUMNS.map((_, k) => spreadOf(across(cRounds, b, k))),
-      ...COLUMNS.map((_, column) => spreadOf(across(ourRounds, b, column))),
-    ].join(" | ")
-  } |`
-);
 const bandwidth = [
-  `| size | ${C_COLUMNS.join(" | ")} | ${COLUMNS.map(([name]) => `${name} | ratio`).join(" | ")} |`,
-  `| --- |${" --- |".repeat(C_COLUMNS.length + 2 * COLUMNS.length)}`,
+  `| size | ${C_FORMS.join(" | ")} | ${OUR_FORMS.map((name) => `${name} | ratio`).join(" | ")} |`,
+  `| --- |${" --- |".repeat(C_FORMS.length + 2 * OUR_FORMS.length)}`,
   ...SIZES.map((bytes) => {
-    const cCells = C_COLUMNS.map((_, k) => {
-      const t = median(across(cRounds, bytes, k));
+    const cCells = C_FORMS.map((_, k) => {
+      const t = median(across(ourRounds, bytes, k));
       return `${us(t)} (${gbps(bytes, t)} GB/s)`;
     });
-    const cells = COLUMNS.map((_, column) => {
-      const r = ratios(bytes, column);
-      return `${us(median(across(ourRounds, bytes, column)))} | ${median(r).toFixed(2)}x (${
-        Math.min(...r).toFixed(2)
-      }-${Math.max(...r).toFixed(2)})`;
-    });
-    return `| ${size(bytes)} | ${[...cCells, ...cells].join(" | ")} |`;
+    const ourCells = OUR_FORMS.map((_, j) =>
+      `${us(median(across(ourRounds, bytes, 2 + j)))} | ${
+        spread(across(ourRounds, bytes, 6 + j), (r) => `${r.toFixed(2)}x`)
+      }`
+    );
+    return `| ${size(bytes)} | ${[...cCells, ...ourCells].join(" | ")} |`;
   }),
+];
+const programTable = [
+  "| size | C program, send -> receive buffer | C program, in place | C in our job, send -> receive | C in our job, in place |",
+  "| --- | --- | --- | --- | --- |",
+  ...SIZES.map((bytes) =>
+    `| ${size(bytes)} | ${
+      [0, 1].map((k) => spread(across(programRounds, bytes, k), us)).join(" | ")
+    } | ${[0, 1].map((k) => spread(across(ourRounds, bytes, k), us)).join(" | ")} |`
+  ),
 ];
 
 console.error("[bench] MNIST: 1 rank, then 2 ranks");
@@ -211,22 +228,23 @@ Written by \`deno task bench:distribute\` (bench/distribute.ts) on ${
 
 ## allReduce, float32 sums, 2 ranks
 
-Each process times 7 batches of calls of one size and reports the median batch. In each of
-${ROUNDS} rounds the C program and ours run back to back for each size, in alternating order, and
-each such pair gives a ratio, C's time over ours: the table shows the median ratio (lowest-highest
-of the ${ROUNDS}) and the median times (bandwidth = bytes / time). At least 0.9x is the goal. \`allReduce\` returns a new tensor each call, checked (the ranks first
-agree on the call: one more small collective), unchecked, and checked with each result disposed
-(from 16 KiB up the next result then takes its memory). C reduces from one buffer into another,
-both reused, with no check, and in place on one buffer (MPI_IN_PLACE), which
-\`allReduceVariables([v], "sum", { check: false })\` does on a variable's own memory.
+Each of ${ROUNDS} jobs (bench/procs/allreduce_ours.ts) loads MPI_Allreduce called from C in a
+loop (bench/peers/mpi_allreduce_loop.c) beside tf.distribute. For each size it runs 15 rounds; each
+round times one batch of every form in turn, each batch after a barrier. Each form's time is the
+median batch; each ratio, C's time over ours, is the median over the rounds of the ratio within a
+round (one job's median, then the median and lowest-highest of the ${ROUNDS} jobs'). At least 0.9x
+is the goal. \`allReduce\` returns a new tensor each call, checked (the ranks first agree on the
+call: one more small collective), unchecked, and checked with each result disposed (from 16 KiB up
+the next result then takes its memory); these are compared with C reducing from one buffer into
+another, both reused, with no check. \`allReduceVariables([v], "sum", { check: false })\` reduces
+a variable in its own memory and is compared with C in place on one buffer (MPI_IN_PLACE).
 
 ${bandwidth.join("\n")}
 
-Over the rounds: median (fastest-slowest round):
+The C program (bench/peers/mpi_allreduce.c), timed alike in its own processes, one run beside
+each of our jobs, against C called in our job, median (fastest-slowest run):
 
-| size | ${[...C_COLUMNS, ...COLUMNS.map(([name]) => name)].join(" | ")} |
-| --- |${" --- |".repeat(C_COLUMNS.length + COLUMNS.length)}
-${spreads.join("\n")}
+${programTable.join("\n")}
 
 ## MNIST training (examples/mnist.ts, ${STEPS} steps)
 

@@ -1,47 +1,80 @@
 /**
- * tf.distribute.allReduce (float32 sums, a new result tensor each call), timed as
- * bench/peers/mpi_allreduce.c times MPI_Allreduce from C: for each size in Deno.args,
- * warm-up calls, then 7 batches of `reps` calls, each batch after a barrier. Rank 0 prints
- * "<bytes> <median seconds, checked> <median seconds, { check: false }> <median seconds,
- * checked, each result disposed> <median seconds, allReduceVariables of one variable,
- * { check: false }>". A disposed result's memory goes to the next result from 16 KiB up; the
- * variable is reduced in its own memory from its second call on (C reuses its buffers too).
+ * tf.distribute's float32 sums against MPI_Allreduce called from C in the same job:
+ * `allreduce_ours.ts <C loop library> <bytes>...` (the library is
+ * bench/peers/mpi_allreduce_loop.c, built by bench/distribute.ts), on buffers of the same kind. For each size, after
+ * warm-up calls, BATCHES rounds each run one batch of `reps` calls of every form below in
+ * turn, each batch after a barrier; C times its own batches with MPI_Wtime.
+ * Forms: C from a send buffer into a receive buffer, C in place (MPI_IN_PLACE), allReduce
+ * (a new tensor, checked: the default), allReduce `{ check: false }`, allReduce checked with
+ * each result disposed (from 16 KiB up the next result then takes its memory), and
+ * allReduceVariables of one variable, `{ check: false }`, which reduces it in its own memory
+ * from its second call on (its sums overflow to Infinity: as fast as finite ones).
+ * Rank 0 prints "<bytes> <median seconds per call of each of the 6 forms> <median of the
+ * rounds' ratios C / ours for our 4 forms>": allReduce against C from a send buffer, the
+ * variable against C in place, each pair from the same round.
  * @module
  */
 import * as tf from "../../mod.ts";
 
-const { rank } = tf.distribute.init();
+const BATCHES = 15;
+const [libraryPath, ...sizes] = Deno.args;
+const { rank } = tf.distribute.init(); // MPI starts here, before the C library needs it
+const c = Deno.dlopen(libraryPath, {
+  mpi_allreduce_loop: { parameters: ["buffer", "buffer", "i32", "i32"], result: "f64" },
+}).symbols;
 
 function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[xs.length >> 1];
 }
 
-function time(call: () => unknown, reps: number): number {
-  for (let r = 0; r < reps / 4 + 1; r++) call();
-  const times: number[] = [];
-  for (let b = 0; b < 7; b++) {
-    tf.distribute.barrier();
-    const start = performance.now();
-    for (let r = 0; r < reps; r++) call();
-    times.push((performance.now() - start) / 1000 / reps);
-  }
-  return median(times);
+function timeOurs(call: () => unknown, reps: number): number {
+  tf.distribute.barrier();
+  const start = performance.now();
+  for (let r = 0; r < reps; r++) call();
+  return (performance.now() - start) / 1000 / reps;
 }
 
-for (const arg of Deno.args) {
+function timeC(send: Float32Array | null, recv: Float32Array, reps: number): number {
+  const seconds = c.mpi_allreduce_loop(send, recv, recv.length, reps);
+  if (seconds < 0) throw new Error(`mpi_allreduce_loop: MPI error ${-seconds}`);
+  return seconds;
+}
+
+for (const arg of sizes) {
   const bytes = Number(arg);
   const count = bytes / 4;
   const values = new Float32Array(count);
   for (let k = 0; k < count; k++) values[k] = (k % 100) + rank;
-  const x = tf.constant(values, "float32", { shape: [count] });
-  const reps = Math.min(2000, Math.max(3, Math.floor((256 << 20) / bytes)));
+  // Every buffer, C's included, comes from tf's allocator (an op's output), as ours do.
+  const made = () => tf.add(tf.constant(values, "float32", { shape: [count] }), 0);
+  const [x, cReceived, cInPlace] = [made(), made(), made()]; // the tensors stay held until the end
+  const send = x.dataSync() as Float32Array;
+  const received = cReceived.dataSync() as Float32Array;
+  const inPlace = cInPlace.dataSync() as Float32Array;
+  const v = new tf.Variable(made());
   const unchecked = { check: false };
-  const v = new tf.Variable(x); // its sums overflow to Infinity: as fast as finite ones
-  const seconds = [
-    time(() => tf.distribute.allReduce(x, "sum"), reps),
-    time(() => tf.distribute.allReduce(x, "sum", unchecked), reps),
-    time(() => tf.distribute.allReduce(x, "sum").dispose(), reps),
-    time(() => tf.distribute.allReduceVariables([v], "sum", unchecked), reps),
+  const reps = Math.min(2000, Math.max(2, Math.floor((64 << 20) / bytes)));
+  const forms: (() => number)[] = [
+    () => timeC(send, received, reps),
+    () => timeC(null, inPlace, reps),
+    () => timeOurs(() => tf.distribute.allReduce(x, "sum"), reps),
+    () => timeOurs(() => tf.distribute.allReduce(x, "sum", unchecked), reps),
+    () => timeOurs(() => tf.distribute.allReduce(x, "sum").dispose(), reps),
+    () => timeOurs(() => tf.distribute.allReduceVariables([v], "sum", unchecked), reps),
   ];
-  if (rank === 0) console.log(`${bytes} ${seconds.map((s) => s.toFixed(9)).join(" ")}`);
+  const baselineOf = [0, 1, 0, 0, 0, 1];
+  forms.forEach((form) => form()); // warm-up
+  const times = forms.map(() => [] as number[]);
+  for (let b = 0; b < BATCHES; b++) forms.forEach((form, i) => times[i].push(form()));
+  const ratios = times.slice(2).map((ours, j) =>
+    median(ours.map((t, b) => times[baselineOf[j + 2]][b] / t))
+  );
+  if (rank === 0) {
+    console.log(
+      `${bytes} ${times.map((t) => median(t).toFixed(9)).join(" ")} ${
+        ratios.map((r) => r.toFixed(4)).join(" ")
+      }`,
+    );
+  }
+  for (const t of [x, cReceived, cInPlace, v]) t.dispose();
 }
