@@ -2,7 +2,7 @@
  * `deno task bench:distribute`: tf.distribute over Open MPI on this machine, in one run.
  * 1. allReduce bandwidth, float32 sums of 4 KiB to 64 MiB on 2 ranks: tf.distribute.allReduce
  *    (a new result tensor per call; with the ranks' agreement check, the default, with
- *    `{ check: false }`, and checked with each result disposed) and allReduceVariables
+ *    `{ check: false }`, and checked and unchecked with each result disposed) and allReduceVariables
  *    (a variable reduced in its own memory, unchecked) against MPI_Allreduce called
  *    directly from C in the same job, from a send buffer and in place
  *    (bench/peers/mpi_allreduce_loop.c), batches of the two alternating; and the C program
@@ -126,12 +126,13 @@ for (let round = 0; round < ROUNDS; round++) {
 /** Column `k` of every round's row for `bytes`. */
 const across = (rounds: Map<number, number[]>[], bytes: number, k: number) =>
   rounds.map((r) => r.get(bytes)![k]);
-/** allreduce_ours.ts's columns: 6 median times (2 of C, then ours), then ours' 4 ratios. */
+/** allreduce_ours.ts's columns: 2 of C's median times, ours', then ours' ratios. */
 const C_FORMS = ["C, send -> receive buffer", "C, in place"];
 const OUR_FORMS = [
   "allReduce (new tensor)",
   "`check: false`",
   "result disposed",
+  "`check: false`, disposed",
   "allReduceVariables, in place, unchecked (vs C in place)",
 ];
 const bandwidth = [
@@ -144,7 +145,7 @@ const bandwidth = [
     });
     const ourCells = OUR_FORMS.map((_, j) =>
       `${us(median(across(ourRounds, bytes, 2 + j)))} | ${
-        spread(across(ourRounds, bytes, 6 + j), (r) => `${r.toFixed(2)}x`)
+        spread(across(ourRounds, bytes, 2 + OUR_FORMS.length + j), (r) => `${r.toFixed(2)}x`)
       }`
     );
     return `| ${size(bytes)} | ${[...cCells, ...ourCells].join(" | ")} |`;
@@ -234,8 +235,8 @@ round times one batch of every form in turn, each batch after a barrier. Each fo
 median batch; each ratio, C's time over ours, is the median over the rounds of the ratio within a
 round (one job's median, then the median and lowest-highest of the ${ROUNDS} jobs'). At least 0.9x
 is the goal. \`allReduce\` returns a new tensor each call, checked (the ranks first agree on the
-call: one more small collective), unchecked, and checked with each result disposed (from 16 KiB up
-the next result then takes its memory); these are compared with C reducing from one buffer into
+call: one more small collective), unchecked, and checked and unchecked with each result disposed
+(from 16 KiB up the next result then takes its memory); these are compared with C reducing from one buffer into
 another, both reused, with no check. \`allReduceVariables([v], "sum", { check: false })\` reduces
 a variable in its own memory and is compared with C in place on one buffer (MPI_IN_PLACE).
 

@@ -20,6 +20,11 @@
  * Horovod's background thread does), so the caller computes while it runs. A blocking
  * call first waits for the queue to drain, so every rank issues collectives in the order
  * its program called them, and two threads never call MPI at once.
+ * EAGER_MPI_THREADS_DISABLE=1 asks for MPI_THREAD_SINGLE instead (Horovod's
+ * HOROVOD_MPI_THREADS_DISABLE): Open MPI 4.1 takes a lock around its progress engine for
+ * any level above SINGLE (pthread_mutex_lock and ompi_sync_wait_mt in a profile of a 4 KiB
+ * MPI_Allreduce loop, absent under MPI_Init), which small collectives feel. Started
+ * reductions then run at once on the caller's thread, without overlap.
  *
  * Errors: the duplicated communicator returns errors instead of aborting; each failure
  * leaves a message for eager_mpi_error (per thread) and returns EAGER_ERR_MPI.
@@ -37,7 +42,7 @@
 
 typedef intptr_t handle;
 
-enum { THREAD_SERIALIZED = 2 }; /* the same value in every MPI */
+enum { THREAD_SINGLE = 0, THREAD_SERIALIZED = 2 }; /* the same values in every MPI */
 
 typedef struct {
   int (*initialized)(int *flag);
@@ -320,7 +325,9 @@ EAGER_API int32_t eager_mpi_init(int32_t *info) {
     if (ended) {
       status = fail("MPI was already finalized in this process; it cannot start again");
     } else if (!done) {
-      int code = mpi.init_thread(NULL, NULL, THREAD_SERIALIZED, &thread_level);
+      const char *single = getenv("EAGER_MPI_THREADS_DISABLE");
+      int level = single && strcmp(single, "1") == 0 ? THREAD_SINGLE : THREAD_SERIALIZED;
+      int code = mpi.init_thread(NULL, NULL, level, &thread_level);
       status = mpi_status(code, "MPI_Init_thread");
       we_initialized = status == EAGER_OK;
     } else {

@@ -58,7 +58,13 @@ async function launch(
  * Runs `deno run -A <script> ...args` as `ranks` Open MPI ranks on this machine: over shared
  * memory, or with `tcp` over TCP on loopback, the transport ranks on other machines use.
  */
-function mpirun(ranks: number, script: string, args: string[] = [], tcp = false): Promise<Job> {
+function mpirun(
+  ranks: number,
+  script: string,
+  args: string[] = [],
+  tcp = false,
+  env: Record<string, string> = {},
+): Promise<Job> {
   const flags = [
     ...(Deno.uid() === 0 ? ["--allow-run-as-root"] : []),
     "--oversubscribe", // more ranks than this machine's cores
@@ -69,8 +75,9 @@ function mpirun(ranks: number, script: string, args: string[] = [], tcp = false)
     // ptrace rights refuse ("Read -1, expected ..., errno = 1").
     ...["--mca", "btl_vader_single_copy_mechanism", "none"],
     ...["--mca", "oob_tcp_if_include", "lo"], // mpirun talks to its ranks over loopback
+    ...Object.keys(env).flatMap((name) => ["-x", name]), // passed on to the ranks
   ];
-  return launch(MPIRUN, flags, ranks, script, args);
+  return launch(MPIRUN, flags, ranks, script, args, env);
 }
 
 /** The same under Debian's MPICH, unpacked by scripts/toolchain.ts (its hydra launcher). */
@@ -111,6 +118,17 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "distribute: the same collectives with MPI asked for MPI_THREAD_SINGLE (EAGER_MPI_THREADS_DISABLE=1), on 2 ranks",
+  ignore: !haveMpi,
+  async fn() {
+    const env = { EAGER_MPI_THREADS_DISABLE: "1" };
+    const job = await mpirun(2, "tests/distribute/collectives.ts", [], false, env);
+    expectRanks(job, 2, (r) => new RegExp(`ok rank ${r}: \\d+ cases, MPI thread level 0`));
+  },
+});
+
 for (const ranks of [2, 3]) {
   Deno.test({
     name:
@@ -131,7 +149,7 @@ Deno.test({
     const [dir, cleanup] = tempDir("distribute_train_");
     try {
       const two = await mpirun(2, "tests/distribute/train.ts", ["20", "16", `${dir}/two`]);
-      expectRanks(two, 2, (r) => new RegExp(`ok rank ${r}: 20 steps`));
+      expectRanks(two, 2, (r) => new RegExp(`ok rank ${r}: 20 steps, MPI thread level 2`));
       await denoOutput(["run", "-A", `${root}tests/distribute/train.ts`, "20", "32", `${dir}/one`]);
       const read = (run: string) =>
         JSON.parse(Deno.readTextFileSync(`${dir}/${run}/variables.json`));
@@ -155,6 +173,19 @@ Deno.test({
       ]);
       expectRanks(plain, 2, (r) => new RegExp(`ok rank ${r}: 20 steps`));
       assertEquals(read("plain").values, distributed.values);
+      // Without MPI threads (MPI_THREAD_SINGLE) the started reductions run at once on the
+      // caller: the same bits again.
+      const single = await mpirun(
+        2,
+        "tests/distribute/train.ts",
+        ["20", "16", `${dir}/single`],
+        false,
+        {
+          EAGER_MPI_THREADS_DISABLE: "1",
+        },
+      );
+      expectRanks(single, 2, (r) => new RegExp(`ok rank ${r}: 20 steps, MPI thread level 0`));
+      assertEquals(read("single").values, distributed.values);
       // Rank 0 wrote one event file and its checkpoint; rank 1 wrote nothing.
       assertEquals([...Deno.readDirSync(`${dir}/two/logs`)].length, 1);
       assertThrowsMatch(() => Deno.statSync(`${dir}/two/rank1`), /No such file/);

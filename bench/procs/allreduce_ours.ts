@@ -5,12 +5,12 @@
  * warm-up calls, BATCHES rounds each run one batch of `reps` calls of every form below in
  * turn, each batch after a barrier; C times its own batches with MPI_Wtime.
  * Forms: C from a send buffer into a receive buffer, C in place (MPI_IN_PLACE), allReduce
- * (a new tensor, checked: the default), allReduce `{ check: false }`, allReduce checked with
- * each result disposed (from 16 KiB up the next result then takes its memory), and
+ * (a new tensor, checked: the default), allReduce `{ check: false }`, allReduce checked and
+ * unchecked with each result disposed (from 16 KiB up the next result then takes its memory), and
  * allReduceVariables of one variable, `{ check: false }`, which reduces it in its own memory
  * from its second call on (its sums overflow to Infinity: as fast as finite ones).
- * Rank 0 prints "<bytes> <median seconds per call of each of the 6 forms> <median of the
- * rounds' ratios C / ours for our 4 forms>": allReduce against C from a send buffer, the
+ * Rank 0 prints "<bytes> <median seconds per call of each of the 7 forms> <median of the
+ * rounds' ratios C / ours for our 5 forms>": allReduce against C from a send buffer, the
  * variable against C in place, each pair from the same round.
  * @module
  */
@@ -60,9 +60,10 @@ for (const arg of sizes) {
     () => timeOurs(() => tf.distribute.allReduce(x, "sum"), reps),
     () => timeOurs(() => tf.distribute.allReduce(x, "sum", unchecked), reps),
     () => timeOurs(() => tf.distribute.allReduce(x, "sum").dispose(), reps),
+    () => timeOurs(() => tf.distribute.allReduce(x, "sum", unchecked).dispose(), reps),
     () => timeOurs(() => tf.distribute.allReduceVariables([v], "sum", unchecked), reps),
   ];
-  const baselineOf = [0, 1, 0, 0, 0, 1];
+  const baselineOf = [0, 1, 0, 0, 0, 0, 1];
   forms.forEach((form) => form()); // warm-up
   const times = forms.map(() => [] as number[]);
   for (let b = 0; b < BATCHES; b++) forms.forEach((form, i) => times[i].push(form()));

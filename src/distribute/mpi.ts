@@ -30,7 +30,8 @@ export interface World {
   readonly localSize: number;
   /** The MPI library, as it names itself, and the file it came from. */
   readonly library: string;
-  /** The thread support MPI granted (2 = MPI_THREAD_SERIALIZED, 3 = MULTIPLE). */
+  /** The thread support MPI granted: 2 = MPI_THREAD_SERIALIZED (asked for), 3 = MULTIPLE, 0 =
+   * SINGLE (asked for under EAGER_MPI_THREADS_DISABLE=1: docs/distribute.md). */
   readonly threadLevel: number;
 }
 

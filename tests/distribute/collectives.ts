@@ -9,7 +9,7 @@ import { mpi } from "../../src/backend/cpu/mpi.ts";
 import { Dtype, Reduce } from "../../src/native/codes.ts";
 import { useWebGpu } from "../backends/webgpu.ts";
 
-const { rank, size } = tf.distribute.init();
+const { rank, size, threadLevel } = tf.distribute.init();
 const failures: string[] = [];
 let cases = 0;
 
@@ -369,4 +369,4 @@ if (failures.length > 0) {
   console.log(`FAILED rank ${rank}:\n${failures.join("\n")}`);
   Deno.exit(1);
 }
-console.log(`ok rank ${rank}: ${cases} cases`);
+console.log(`ok rank ${rank}: ${cases} cases, MPI thread level ${threadLevel}`);

@@ -22,7 +22,7 @@ const out = Deno.args[2];
 const flag = (name: string) => Deno.args.indexOf(name);
 const killAt = flag("--kill-at") < 0 ? -1 : Number(Deno.args[flag("--kill-at") + 1]);
 const overlap = flag("--no-overlap") < 0;
-const { rank, size } = tf.distribute.init();
+const { rank, size, threadLevel } = tf.distribute.init();
 
 const { train } = await loadMnist();
 const examples = steps * batch * size;
@@ -80,4 +80,4 @@ if (rank === 0) {
   );
   Deno.writeTextFileSync(`${out}/variables.json`, JSON.stringify({ steps: step, values }));
 }
-console.log(`ok rank ${rank}: ${step} steps`);
+console.log(`ok rank ${rank}: ${step} steps, MPI thread level ${threadLevel}`);
