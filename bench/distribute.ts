@@ -9,7 +9,8 @@
  *    bench/peers/mpi_allreduce.c in its own processes. Both built with Open MPI's mpicc.
  *    Goal: at least 0.9x.
  * 2. MNIST training throughput (examples/mnist.ts): 1 rank against 2 ranks with the same
- *    per-rank batch (100) and with the same global batch (50 per rank).
+ *    per-rank batch (100), also with a communication thread forced on or one kernel thread a
+ *    rank, and with the same global batch (50 per rank).
  * Writes bench/RESULTS-distribute.md. Both use `--bind-to none`: bound to one core each, a
  * Deno rank's own threads (V8's, the kernel pool) share that core with its main thread.
  * @module
@@ -193,6 +194,18 @@ const twoHalf = rate(
     "50",
   ]),
 );
+const withThread = rate(
+  await run("mpirun", [
+    ...MPIRUN_FLAGS,
+    "-x",
+    "EAGER_MPI_THREADS=1",
+    "-np",
+    "2",
+    deno,
+    ...mnist,
+    "--distributed",
+  ]),
+);
 const oneThread = ["-x", "EAGER_NUM_THREADS=1", "-x", "OPENBLAS_NUM_THREADS=1"];
 const twoSingle = rate(
   await run("mpirun", [...MPIRUN_FLAGS, ...oneThread, "-np", "2", deno, ...mnist, "--distributed"]),
@@ -204,6 +217,9 @@ const training = [
   `| 2 ranks, batch 100 each (global 200) | ${twoSame.total} | ${twoSame.ranks.join(", ")} | ${
     (twoSame.total / one.total).toFixed(2)
   }x |`,
+  `| 2 ranks, batch 100 each, with a communication thread (EAGER_MPI_THREADS=1) | ${withThread.total} | ${
+    withThread.ranks.join(", ")
+  } | ${(withThread.total / one.total).toFixed(2)}x |`,
   `| 2 ranks, batch 100 each, 1 kernel thread each | ${twoSingle.total} | ${
     twoSingle.ranks.join(", ")
   } | ${(twoSingle.total / one.total).toFixed(2)}x |`,

@@ -32,6 +32,9 @@ typedef void (*eager_task_fn)(void *ctx, int ith, int nth);
  * per-thread results must read that many, not the number it asked for. */
 int eager_parallel(eager_task_fn fn, void *ctx, int nth);
 
+/* The CPUs this process may run on (its affinity mask, else the online CPUs; at least 1). */
+int eager_usable_cpus(void);
+
 /* How many threads to use for `work` units when each thread should get at least
  * `grain` units. */
 int eager_threads_for(int64_t work, int64_t grain);

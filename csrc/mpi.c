@@ -15,16 +15,16 @@
  * an int reads only its low 32 bits. The one handle MPI writes back (MPI_Comm_dup's) goes
  * into a zeroed intptr_t, whose low half is an int on these little-endian targets.
  *
- * Threads: MPI is asked for MPI_THREAD_SERIALIZED. Blocking calls run on the caller's
- * thread; eager_mpi_allreduce_start queues a reduction for one communication thread (as
- * Horovod's background thread does), so the caller computes while it runs. A blocking
- * call first waits for the queue to drain, so every rank issues collectives in the order
- * its program called them, and two threads never call MPI at once.
- * EAGER_MPI_THREADS_DISABLE=1 asks for MPI_THREAD_SINGLE instead (Horovod's
- * HOROVOD_MPI_THREADS_DISABLE): Open MPI 4.1 takes a lock around its progress engine for
- * any level above SINGLE (pthread_mutex_lock and ompi_sync_wait_mt in a profile of a 4 KiB
- * MPI_Allreduce loop, absent under MPI_Init), which small collectives feel. Started
- * reductions then run at once on the caller's thread, without overlap.
+ * Threads: blocking calls run on the caller's thread. Where MPI grants
+ * MPI_THREAD_SERIALIZED, eager_mpi_allreduce_start queues a reduction for one communication
+ * thread (as Horovod's background thread does), so the caller computes while it runs; a
+ * blocking call first waits for the queue to drain, so every rank issues collectives in the
+ * order its program called them, and two threads never call MPI at once. Under
+ * MPI_THREAD_SINGLE a started reduction runs at once on the caller's thread.
+ * Which level to ask for (thread_level_wanted): SERIALIZED only where the ranks on this
+ * machine leave a CPU over for the communication thread, which otherwise takes its share of
+ * the cores from the kernels while it polls MPI; and Open MPI 4.1 locks its progress engine
+ * at any level above SINGLE. EAGER_MPI_THREADS=0 or 1 decides instead (docs/distribute.md).
  *
  * Errors: the duplicated communicator returns errors instead of aborting; each failure
  * leaves a message for eager_mpi_error (per thread) and returns EAGER_ERR_MPI.
@@ -310,6 +310,34 @@ EAGER_API const char *eager_mpi_library(void) {
   return library_text;
 }
 
+/* The ranks on this machine, as the launcher tells them before MPI starts (1 if it does not). */
+static int local_ranks(void) {
+  static const char *const names[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    const char *value = getenv(names[i]);
+    if (value && atoi(value) >= 1) return atoi(value);
+  }
+  return 1;
+}
+
+/*
+ * The thread level to ask MPI for; -1 for a bad EAGER_MPI_THREADS. By default SERIALIZED
+ * (a communication thread) only when this machine's ranks, each running its kernels on
+ * eager_num_threads() threads, leave a CPU over. MNIST on 2 ranks of this 2-CPU machine
+ * (300 steps, 2 kernel threads each): 1,428-1,434 examples/s with the thread, 1,678-1,740
+ * without; with 1 kernel thread each 1,780 and 1,801.
+ */
+static int thread_level_wanted(void) {
+  const char *forced = getenv("EAGER_MPI_THREADS");
+  if (forced && *forced) {
+    if (strcmp(forced, "0") == 0) return THREAD_SINGLE;
+    if (strcmp(forced, "1") == 0) return THREAD_SERIALIZED;
+    return -1;
+  }
+  int64_t busy = (int64_t)local_ranks() * eager_num_threads();
+  return busy < eager_usable_cpus() ? THREAD_SERIALIZED : THREAD_SINGLE;
+}
+
 EAGER_API int32_t eager_mpi_init(int32_t *info) {
   pthread_once(&load_once, load_library);
   if (flavor == EAGER_MPI_NONE)
@@ -325,11 +353,15 @@ EAGER_API int32_t eager_mpi_init(int32_t *info) {
     if (ended) {
       status = fail("MPI was already finalized in this process; it cannot start again");
     } else if (!done) {
-      const char *single = getenv("EAGER_MPI_THREADS_DISABLE");
-      int level = single && strcmp(single, "1") == 0 ? THREAD_SINGLE : THREAD_SERIALIZED;
-      int code = mpi.init_thread(NULL, NULL, level, &thread_level);
-      status = mpi_status(code, "MPI_Init_thread");
-      we_initialized = status == EAGER_OK;
+      int level = thread_level_wanted();
+      if (level < 0) {
+        status = fail("EAGER_MPI_THREADS must be 0 (no communication thread) or 1, got \"%s\"",
+                      getenv("EAGER_MPI_THREADS"));
+      } else {
+        int code = mpi.init_thread(NULL, NULL, level, &thread_level);
+        status = mpi_status(code, "MPI_Init_thread");
+        we_initialized = status == EAGER_OK;
+      }
     } else {
       status = mpi_status(mpi.query_thread(&thread_level), "MPI_Query_thread");
     }

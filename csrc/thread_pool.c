@@ -88,19 +88,23 @@ static int job_nth;
 static atomic_flag pool_busy = ATOMIC_FLAG_INIT;
 static int semaphores_ready; /* under start_mutex */
 
-static int default_threads(void) {
-  const char *env = getenv("EAGER_NUM_THREADS");
-  if (env) {
-    int n = atoi(env);
-    if (n >= 1) return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
-  }
+int eager_usable_cpus(void) {
   int n = 0;
 #if defined(__linux__)
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
 #endif
   if (n < 1) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-  if (n < 1) n = 1;
+  return n < 1 ? 1 : n;
+}
+
+static int default_threads(void) {
+  const char *env = getenv("EAGER_NUM_THREADS");
+  if (env) {
+    int n = atoi(env);
+    if (n >= 1) return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
+  }
+  int n = eager_usable_cpus();
   return n > EAGER_POOL_MAX ? EAGER_POOL_MAX : n;
 }
 

@@ -120,12 +120,12 @@ Deno.test({
 
 Deno.test({
   name:
-    "distribute: the same collectives with MPI asked for MPI_THREAD_SINGLE (EAGER_MPI_THREADS_DISABLE=1), on 2 ranks",
+    "distribute: the same collectives with a communication thread (EAGER_MPI_THREADS=1: MPI_THREAD_SERIALIZED), on 2 ranks",
   ignore: !haveMpi,
   async fn() {
-    const env = { EAGER_MPI_THREADS_DISABLE: "1" };
+    const env = { EAGER_MPI_THREADS: "1" };
     const job = await mpirun(2, "tests/distribute/collectives.ts", [], false, env);
-    expectRanks(job, 2, (r) => new RegExp(`ok rank ${r}: \\d+ cases, MPI thread level 0`));
+    expectRanks(job, 2, (r) => new RegExp(`ok rank ${r}: \\d+ cases, MPI thread level 2`));
   },
 });
 
@@ -149,7 +149,7 @@ Deno.test({
     const [dir, cleanup] = tempDir("distribute_train_");
     try {
       const two = await mpirun(2, "tests/distribute/train.ts", ["20", "16", `${dir}/two`]);
-      expectRanks(two, 2, (r) => new RegExp(`ok rank ${r}: 20 steps, MPI thread level 2`));
+      expectRanks(two, 2, (r) => new RegExp(`ok rank ${r}: 20 steps`));
       await denoOutput(["run", "-A", `${root}tests/distribute/train.ts`, "20", "32", `${dir}/one`]);
       const read = (run: string) =>
         JSON.parse(Deno.readTextFileSync(`${dir}/${run}/variables.json`));
@@ -173,19 +173,23 @@ Deno.test({
       ]);
       expectRanks(plain, 2, (r) => new RegExp(`ok rank ${r}: 20 steps`));
       assertEquals(read("plain").values, distributed.values);
-      // Without MPI threads (MPI_THREAD_SINGLE) the started reductions run at once on the
-      // caller: the same bits again.
-      const single = await mpirun(
-        2,
-        "tests/distribute/train.ts",
-        ["20", "16", `${dir}/single`],
-        false,
-        {
-          EAGER_MPI_THREADS_DISABLE: "1",
-        },
-      );
-      expectRanks(single, 2, (r) => new RegExp(`ok rank ${r}: 20 steps, MPI thread level 0`));
-      assertEquals(read("single").values, distributed.values);
+      // Without a communication thread (MPI_THREAD_SINGLE) started reductions run at once on
+      // the caller; with one they run beside the backward pass: the same bits either way.
+      for (const [threads, level] of [["0", 0], ["1", 2]]) {
+        const job = await mpirun(
+          2,
+          "tests/distribute/train.ts",
+          [
+            "20",
+            "16",
+            `${dir}/threads${threads}`,
+          ],
+          false,
+          { EAGER_MPI_THREADS: `${threads}` },
+        );
+        expectRanks(job, 2, (r) => new RegExp(`ok rank ${r}: 20 steps, MPI thread level ${level}`));
+        assertEquals(read(`threads${threads}`).values, distributed.values);
+      }
       // Rank 0 wrote one event file and its checkpoint; rank 1 wrote nothing.
       assertEquals([...Deno.readDirSync(`${dir}/two/logs`)].length, 1);
       assertThrowsMatch(() => Deno.statSync(`${dir}/two/rank1`), /No such file/);
@@ -290,6 +294,24 @@ Deno.test("distribute: without an MPI library, init names what is missing and wh
   ) {
     throw new Error(text);
   }
+});
+
+Deno.test({
+  name: "distribute: a bad EAGER_MPI_THREADS makes init fail with a message naming it",
+  ignore: !haveMpi,
+  async fn() {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", `import * as tf from "${root}mod.ts"; tf.distribute.init();`],
+      env: { EAGER_MPI_THREADS: "yes" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1);
+    if (!/tf\.distribute\.init: EAGER_MPI_THREADS must be 0 .* or 1, got "yes"/.test(text)) {
+      throw new Error(text);
+    }
+  },
 });
 
 Deno.test("distribute: gradients go into buckets of one dtype, in order, closed at the byte limit", () => {

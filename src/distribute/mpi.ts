@@ -30,8 +30,9 @@ export interface World {
   readonly localSize: number;
   /** The MPI library, as it names itself, and the file it came from. */
   readonly library: string;
-  /** The thread support MPI granted: 2 = MPI_THREAD_SERIALIZED (asked for), 3 = MULTIPLE, 0 =
-   * SINGLE (asked for under EAGER_MPI_THREADS_DISABLE=1: docs/distribute.md). */
+  /** The thread support MPI granted: 0 = MPI_THREAD_SINGLE, 2 = SERIALIZED (asked for when a
+   * CPU is left over for the communication thread, or under EAGER_MPI_THREADS=1), 3 = MULTIPLE
+   * (docs/distribute.md). */
   readonly threadLevel: number;
 }
 
