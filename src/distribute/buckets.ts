@@ -1,6 +1,7 @@
 /**
  * Gradient fusion for DistributedOptimizer: gradients packed into buckets, each bucket
- * reduced over the ranks by one MPI call on libeager's communication thread.
+ * reduced over the ranks by one MPI call, on libeager's communication thread where MPI has one
+ * (./mpi.ts, threadLevel).
  *
  * Decisions:
  * - A bucket holds consecutive gradients of one dtype and closes once it holds at least

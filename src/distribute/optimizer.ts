@@ -13,7 +13,7 @@
  * - minimize overlaps communication with the backward pass: the tape reports each gradient
  *   as soon as it is final (GradientTape's onGradient), and a bucket's reduction starts on
  *   the communication thread once its gradients are in, while the earlier layers' gradients
- *   are still computed. Its first step runs as applyGradients does and the ranks agree on the
+ *   are still computed (without that thread, MPI_THREAD_SINGLE, it runs then on this one). Its first step runs as applyGradients does and the ranks agree on the
  *   order gradients arrive in (the *plan*); later steps follow the plan, and a rank whose
  *   gradients stop matching it (a different variable, shape or null) raises an Error after
  *   waiting for the reductions it started, so its exit ends the job instead of a hang. In a
