@@ -279,15 +279,21 @@ Deno.test({
   },
 });
 
-Deno.test("distribute: without an MPI library, init names what is missing and what to install", async () => {
+/** What `tf.distribute.init()` printed on failing in a fresh process with `env` (exit code 1). */
+async function initFailure(env: Record<string, string>): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", `import * as tf from "${root}mod.ts"; tf.distribute.init();`],
-    env: { EAGER_MPI: "/nonexistent/libmpi.so.40" },
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 1);
+  if (out.code !== 1) throw new Error(`init exited with ${out.code}, not 1:\n${text}`);
+  return text;
+}
+
+Deno.test("distribute: without an MPI library, init names what is missing and what to install", async () => {
+  const text = await initFailure({ EAGER_MPI: "/nonexistent/libmpi.so.40" });
   if (
     !/tf\.distribute\.init: cannot load MPI: \/nonexistent\/libmpi\.so\.40: .*Install Open MPI/
       .test(text)
@@ -300,14 +306,7 @@ Deno.test({
   name: "distribute: a bad EAGER_MPI_THREADS makes init fail with a message naming it",
   ignore: !haveMpi,
   async fn() {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", `import * as tf from "${root}mod.ts"; tf.distribute.init();`],
-      env: { EAGER_MPI_THREADS: "yes" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stderr);
-    assertEquals(out.code, 1);
+    const text = await initFailure({ EAGER_MPI_THREADS: "yes" });
     if (!/tf\.distribute\.init: EAGER_MPI_THREADS must be 0 .* or 1, got "yes"/.test(text)) {
       throw new Error(text);
     }
