@@ -323,9 +323,9 @@ static int local_ranks(void) {
 /*
  * The thread level to ask MPI for; -1 for a bad EAGER_MPI_THREADS. By default SERIALIZED
  * (a communication thread) only when this machine's ranks, each running its kernels on
- * eager_num_threads() threads, leave a CPU over. MNIST on 2 ranks of this 2-CPU machine
- * (300 steps, 2 kernel threads each): 1,428-1,434 examples/s with the thread, 1,678-1,740
- * without; with 1 kernel thread each 1,780 and 1,801.
+ * eager_num_threads() threads, leave a CPU over. MNIST on 2 ranks of a 2-CPU machine (300
+ * steps, 2 kernel threads each, 5 alternating pairs): 1,390-1,449 examples/s with the thread,
+ * 1,580-1,740 without; with 1 kernel thread each 1,780 and 1,801.
  */
 static int thread_level_wanted(void) {
   const char *forced = getenv("EAGER_MPI_THREADS");

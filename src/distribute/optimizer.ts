@@ -13,11 +13,12 @@
  * - minimize overlaps communication with the backward pass: the tape reports each gradient
  *   as soon as it is final (GradientTape's onGradient), and a bucket's reduction starts on
  *   the communication thread once its gradients are in, while the earlier layers' gradients
- *   are still computed (without that thread, MPI_THREAD_SINGLE, it runs then on this one). Its first step runs as applyGradients does and the ranks agree on the
- *   order gradients arrive in (the *plan*); later steps follow the plan, and a rank whose
- *   gradients stop matching it (a different variable, shape or null) raises an Error after
- *   waiting for the reductions it started, so its exit ends the job instead of a hang. In a
- *   traced tf.function, minimize runs as computeGradients + applyGradients.
+ *   are still computed (without that thread, MPI_THREAD_SINGLE, it runs then on this one).
+ *   Its first step runs as applyGradients does and the ranks agree on the order gradients
+ *   arrive in (the *plan*); later steps follow the plan, and a rank whose gradients stop
+ *   matching it (a different variable, shape or null) raises an Error after waiting for the
+ *   reductions it started, so its exit ends the job instead of a hang. In a traced
+ *   tf.function, minimize runs as computeGradients + applyGradients.
  * - With "mean" each step packs into the previous step's bucket buffers (the division leaves
  *   them unreferenced): no fresh pages to fault in per step.
  * @module
