@@ -179,53 +179,39 @@ const mnist = [
   "/tmp/bench_distribute_runs",
 ];
 const one = rate(await run(deno, mnist));
-const twoSame = rate(
-  await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", deno, ...mnist, "--distributed"]),
-);
-const twoHalf = rate(
-  await run("mpirun", [
-    ...MPIRUN_FLAGS,
-    "-np",
-    "2",
-    deno,
-    ...mnist,
-    "--distributed",
-    "--batch-size",
-    "50",
-  ]),
-);
-const withThread = rate(
-  await run("mpirun", [
-    ...MPIRUN_FLAGS,
-    "-x",
-    "EAGER_MPI_THREADS=1",
-    "-np",
-    "2",
-    deno,
-    ...mnist,
-    "--distributed",
-  ]),
-);
-const oneThread = ["-x", "EAGER_NUM_THREADS=1", "-x", "OPENBLAS_NUM_THREADS=1"];
-const twoSingle = rate(
-  await run("mpirun", [...MPIRUN_FLAGS, ...oneThread, "-np", "2", deno, ...mnist, "--distributed"]),
-);
+/** examples/mnist.ts --distributed on 2 ranks, with more mpirun flags and example flags. */
+const twoRanks = async (flags: string[] = [], args: string[] = []) =>
+  rate(
+    await run("mpirun", [
+      ...MPIRUN_FLAGS,
+      ...flags,
+      "-np",
+      "2",
+      deno,
+      ...mnist,
+      "--distributed",
+      ...args,
+    ]),
+  );
+const runs: [label: string, result: { total: number; ranks: number[] }][] = [
+  ["2 ranks, batch 100 each (global 200)", await twoRanks()],
+  [
+    "2 ranks, batch 100 each, with a communication thread (EAGER_MPI_THREADS=1)",
+    await twoRanks(["-x", "EAGER_MPI_THREADS=1"]),
+  ],
+  [
+    "2 ranks, batch 100 each, 1 kernel thread each",
+    await twoRanks(["-x", "EAGER_NUM_THREADS=1", "-x", "OPENBLAS_NUM_THREADS=1"]),
+  ],
+  ["2 ranks, batch 50 each (global 100)", await twoRanks([], ["--batch-size", "50"])],
+];
 const training = [
   "| run | examples/s in all | per rank | vs 1 rank |",
   "| --- | --- | --- | --- |",
   `| 1 rank, batch 100 (2 kernel threads) | ${one.total} | - | 1.00x |`,
-  `| 2 ranks, batch 100 each (global 200) | ${twoSame.total} | ${twoSame.ranks.join(", ")} | ${
-    (twoSame.total / one.total).toFixed(2)
-  }x |`,
-  `| 2 ranks, batch 100 each, with a communication thread (EAGER_MPI_THREADS=1) | ${withThread.total} | ${
-    withThread.ranks.join(", ")
-  } | ${(withThread.total / one.total).toFixed(2)}x |`,
-  `| 2 ranks, batch 100 each, 1 kernel thread each | ${twoSingle.total} | ${
-    twoSingle.ranks.join(", ")
-  } | ${(twoSingle.total / one.total).toFixed(2)}x |`,
-  `| 2 ranks, batch 50 each (global 100) | ${twoHalf.total} | ${twoHalf.ranks.join(", ")} | ${
-    (twoHalf.total / one.total).toFixed(2)
-  }x |`,
+  ...runs.map(([label, r]) =>
+    `| ${label} | ${r.total} | ${r.ranks.join(", ")} | ${(r.total / one.total).toFixed(2)}x |`
+  ),
 ];
 
 const library = (await run(deno, [

@@ -315,7 +315,8 @@ static int local_ranks(void) {
   static const char *const names[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     const char *value = getenv(names[i]);
-    if (value && atoi(value) >= 1) return atoi(value);
+    int n = value ? atoi(value) : 0;
+    if (n >= 1) return n;
   }
   return 1;
 }

@@ -1,12 +1,14 @@
 /**
  * tf.distribute's float32 sums against MPI_Allreduce called from C in the same job:
  * `allreduce_ours.ts <C loop library> <bytes>...` (the library is
- * bench/peers/mpi_allreduce_loop.c, built by bench/distribute.ts), on buffers of the same kind. For each size, after
- * warm-up calls, BATCHES rounds each run one batch of `reps` calls of every form below in
- * turn, each batch after a barrier; C times its own batches with MPI_Wtime.
+ * bench/peers/mpi_allreduce_loop.c, built by bench/distribute.ts), on buffers of the same
+ * kind. For each size, after warm-up calls, BATCHES rounds each run one batch of `reps` calls
+ * of every form below in turn, each batch after a barrier; C times its own batches with
+ * MPI_Wtime.
  * Forms: C from a send buffer into a receive buffer, C in place (MPI_IN_PLACE), allReduce
  * (a new tensor, checked: the default), allReduce `{ check: false }`, allReduce checked and
- * unchecked with each result disposed (from 16 KiB up the next result then takes its memory), and
+ * unchecked with each result disposed (from 16 KiB up the next result then takes its
+ * memory), and
  * allReduceVariables of one variable, `{ check: false }`, which reduces it in its own memory
  * from its second call on (its sums overflow to Infinity: as fast as finite ones).
  * Rank 0 prints "<bytes> <median seconds per call of each of the 7 forms> <median of the
