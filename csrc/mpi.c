@@ -39,46 +39,23 @@
 #include <string.h>
 
 #include "internal.h"
-
-typedef intptr_t handle;
-
-enum { THREAD_SINGLE = 0, THREAD_SERIALIZED = 2 }; /* the same values in every MPI */
-
-typedef struct {
-  int (*initialized)(int *flag);
-  int (*finalized)(int *flag);
-  int (*init_thread)(int *argc, char ***argv, int required, int *provided);
-  int (*query_thread)(int *provided);
-  int (*finalize)(void);
-  int (*comm_dup)(handle comm, handle *out);
-  int (*comm_rank)(handle comm, int *rank);
-  int (*comm_size)(handle comm, int *size);
-  int (*comm_set_errhandler)(handle comm, handle errhandler);
-  int (*allreduce)(const void *send, void *recv, int count, handle dtype, handle op,
-                   handle comm);
-  int (*bcast)(void *data, int count, handle dtype, int root, handle comm);
-  int (*allgatherv)(const void *send, int count, handle dtype, void *recv, const int *counts,
-                    const int *displacements, handle rtype, handle comm);
-  int (*barrier)(handle comm);
-  int (*op_create)(void (*fn)(void *, void *, int *, void *), int commute, handle *op);
-  int (*abort)(handle comm, int code);
-  int (*error_string)(int code, char *text, int *length);
-  int (*library_version)(char *text, int *length);
-} mpi_fns;
+#include "mpi_internal.h"
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-static mpi_fns mpi;
+mpi_fns mpi;
 static int flavor = EAGER_MPI_NONE;
-static handle world, dtypes[EAGER_DTYPE_COUNT], ops[EAGER_REDUCE_COUNT], errors_return;
+handle world, dtypes[EAGER_DTYPE_COUNT], byte_type;
+static handle ops[EAGER_REDUCE_COUNT], errors_return;
 static handle byte_ops[EAGER_REDUCE_COUNT]; /* reductions of bytes: see wrapping_sum_u8 */
 static void *in_place;
-static int rank_ = -1, size_ = 0, thread_level = -1, we_initialized = 0;
+int rank_ = -1, size_ = 0;
+static int thread_level = -1, we_initialized = 0;
 static char load_failure[512];
 static char library_text[512] = "no MPI library loaded";
 static _Thread_local char last_error[1024];
 
-static int32_t fail(const char *format, ...) {
+int32_t mpi_fail(const char *format, ...) {
   va_list args;
   va_start(args, format);
   vsnprintf(last_error, sizeof last_error, format, args);
@@ -87,12 +64,12 @@ static int32_t fail(const char *format, ...) {
 }
 
 /* Turns an MPI return code into a status, with MPI's own words in the message. */
-static int32_t mpi_status(int code, const char *call) {
+int32_t mpi_status(int code, const char *call) {
   if (code == 0) return EAGER_OK;
   char text[1024] = "";
   int length = 0;
   if (mpi.error_string && mpi.error_string(code, text, &length) != 0) text[0] = 0;
-  return fail("%s failed: %s (MPI error %d)", call, text[0] ? text : "no description", code);
+  return mpi_fail("%s failed: %s (MPI error %d)", call, text[0] ? text : "no description", code);
 }
 
 #define TAKE(field, name)                                            \
@@ -116,10 +93,11 @@ static int open_mpi_handles(void *library) {
   ops[EAGER_REDUCE_PROD] = (handle)dlsym(library, "ompi_mpi_op_prod");
   ops[EAGER_REDUCE_MAX] = (handle)dlsym(library, "ompi_mpi_op_max");
   ops[EAGER_REDUCE_MIN] = (handle)dlsym(library, "ompi_mpi_op_min");
+  byte_type = (handle)dlsym(library, "ompi_mpi_byte");
   world = (handle)dlsym(library, "ompi_mpi_comm_world");
   errors_return = (handle)dlsym(library, "ompi_mpi_errors_return");
   in_place = (void *)1;
-  return world && errors_return && ops[EAGER_REDUCE_SUM] && ops[EAGER_REDUCE_PROD] &&
+  return world && errors_return && byte_type && ops[EAGER_REDUCE_SUM] && ops[EAGER_REDUCE_PROD] &&
          ops[EAGER_REDUCE_MAX] && ops[EAGER_REDUCE_MIN];
 }
 
@@ -130,6 +108,7 @@ static void mpich_handles(void) {
   dtypes[EAGER_I32] = 0x4c000439;
   dtypes[EAGER_I64] = 0x4c00083a;
   dtypes[EAGER_U8] = dtypes[EAGER_BOOL] = 0x4c00013b;
+  byte_type = 0x4c00010d;
   ops[EAGER_REDUCE_MAX] = 0x58000001;
   ops[EAGER_REDUCE_MIN] = 0x58000002;
   ops[EAGER_REDUCE_SUM] = 0x58000003;
@@ -159,6 +138,11 @@ static int try_library(const char *file) {
   TAKE(bcast, "MPI_Bcast");
   TAKE(allgatherv, "MPI_Allgatherv");
   TAKE(barrier, "MPI_Barrier");
+  TAKE(isend, "MPI_Isend");
+  TAKE(irecv, "MPI_Irecv");
+  TAKE(wait, "MPI_Wait");
+  TAKE(cancel, "MPI_Cancel");
+  TAKE(reduce_local, "MPI_Reduce_local");
   TAKE(op_create, "MPI_Op_create");
   TAKE(abort, "MPI_Abort");
   TAKE(error_string, "MPI_Error_string");
@@ -295,7 +279,7 @@ static void stop_worker(void) {
 __attribute__((destructor)) static void stop_worker_at_unload(void) { stop_worker(); }
 
 /* Waits until every queued job has run: the caller may then call MPI itself. */
-static void drain(void) {
+void mpi_drain(void) {
   pthread_mutex_lock(&queue_lock);
   while (finished != submitted) pthread_cond_wait(&queue_changed, &queue_lock);
   pthread_mutex_unlock(&queue_lock);
@@ -342,7 +326,7 @@ static int thread_level_wanted(void) {
 EAGER_API int32_t eager_mpi_init(int32_t *info) {
   pthread_once(&load_once, load_library);
   if (flavor == EAGER_MPI_NONE)
-    return fail("cannot load MPI: %s. Install Open MPI (Debian and Ubuntu: apt-get install "
+    return mpi_fail("cannot load MPI: %s. Install Open MPI (Debian and Ubuntu: apt-get install "
                 "openmpi-bin libopenmpi3) or MPICH, or point EAGER_MPI at libmpi",
                 load_failure);
   pthread_mutex_lock(&init_lock);
@@ -352,11 +336,11 @@ EAGER_API int32_t eager_mpi_init(int32_t *info) {
     mpi.initialized(&done);
     mpi.finalized(&ended);
     if (ended) {
-      status = fail("MPI was already finalized in this process; it cannot start again");
+      status = mpi_fail("MPI was already finalized in this process; it cannot start again");
     } else if (!done) {
       int level = thread_level_wanted();
       if (level < 0) {
-        status = fail("EAGER_MPI_THREADS must be 0 (no communication thread) or 1, got \"%s\"",
+        status = mpi_fail("EAGER_MPI_THREADS must be 0 (no communication thread) or 1, got \"%s\"",
                       getenv("EAGER_MPI_THREADS"));
       } else {
         int code = mpi.init_thread(NULL, NULL, level, &thread_level);
@@ -398,8 +382,8 @@ EAGER_API int32_t eager_mpi_init(int32_t *info) {
   return EAGER_OK;
 }
 
-static int32_t check_ready(int32_t dtype) {
-  if (rank_ < 0) return fail("MPI is not initialised (call eager_mpi_init first)");
+int32_t mpi_check_ready(int32_t dtype) {
+  if (rank_ < 0) return mpi_fail("MPI is not initialised (call eager_mpi_init first)");
   if (dtype < 0 || dtype >= EAGER_DTYPE_COUNT) return EAGER_ERR_DTYPE;
   return EAGER_OK;
 }
@@ -408,7 +392,7 @@ static int32_t check_ready(int32_t dtype) {
 static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void *send,
                             void *recv) {
   int64_t size = eager_dtype_size(dtype);
-  handle reduce = size == 1 ? byte_ops[op] : ops[op];
+  handle reduce = mpi_reduce_handle(op, dtype);
   for (int64_t done = 0; done < count;) {
     int piece = (int)(count - done < INT_MAX ? count - done : INT_MAX);
     /* send == recv is in place too: Open MPI 4.1 aborts the job on aliased buffers, raising
@@ -422,29 +406,33 @@ static int32_t allreduce_on(int32_t op, int32_t dtype, int64_t count, const void
   return EAGER_OK;
 }
 
-static int known_op(int32_t op) {
+handle mpi_reduce_handle(int32_t op, int32_t dtype) {
+  return eager_dtype_size(dtype) == 1 ? byte_ops[op] : ops[op];
+}
+
+int mpi_known_op(int32_t op) {
   return op == EAGER_REDUCE_SUM || op == EAGER_REDUCE_PROD || op == EAGER_REDUCE_MAX ||
          op == EAGER_REDUCE_MIN;
 }
 
 EAGER_API int32_t eager_mpi_allreduce(int32_t op, int32_t dtype, int64_t count,
                                       const void *send, void *recv) {
-  int32_t status = check_ready(dtype);
+  int32_t status = mpi_check_ready(dtype);
   if (status) return status;
-  if (!known_op(op) || count < 0) return EAGER_ERR_ARGUMENT;
-  drain();
+  if (!mpi_known_op(op) || count < 0) return EAGER_ERR_ARGUMENT;
+  mpi_drain();
   return allreduce_on(op, dtype, count, send, recv);
 }
 
 EAGER_API int32_t eager_mpi_allreduce_start(int32_t op, int32_t dtype, int64_t count,
                                             void *data) {
-  int32_t status = check_ready(dtype);
+  int32_t status = mpi_check_ready(dtype);
   if (status) return -status;
-  if (!known_op(op) || count < 0) return -EAGER_ERR_ARGUMENT;
+  if (!mpi_known_op(op) || count < 0) return -EAGER_ERR_ARGUMENT;
   pthread_mutex_lock(&queue_lock);
   if (submitted - collected >= QUEUE) {
     pthread_mutex_unlock(&queue_lock);
-    return -fail("more than %d reductions are started and not waited for", QUEUE);
+    return -mpi_fail("more than %d reductions are started and not waited for", QUEUE);
   }
   if (!worker_started && thread_level >= THREAD_SERIALIZED) {
     if (pthread_create(&worker, NULL, communicate, NULL) == 0) worker_started = 1;
@@ -472,7 +460,7 @@ EAGER_API int32_t eager_mpi_wait(int32_t ticket) {
   pthread_mutex_lock(&queue_lock);
   if (collected == submitted || ticket != (int32_t)(collected & INT32_MAX)) {
     pthread_mutex_unlock(&queue_lock);
-    return fail("eager_mpi_wait: ticket %d is not the oldest reduction not waited for "
+    return mpi_fail("eager_mpi_wait: ticket %d is not the oldest reduction not waited for "
                 "(reductions are waited for in the order they were started)", ticket);
   }
   while (finished <= collected) pthread_cond_wait(&queue_changed, &queue_lock);
@@ -485,10 +473,10 @@ EAGER_API int32_t eager_mpi_wait(int32_t ticket) {
 }
 
 EAGER_API int32_t eager_mpi_broadcast(int32_t dtype, int64_t count, void *data, int32_t root) {
-  int32_t status = check_ready(dtype);
+  int32_t status = mpi_check_ready(dtype);
   if (status) return status;
   if (count < 0 || root < 0 || root >= size_) return EAGER_ERR_ARGUMENT;
-  drain();
+  mpi_drain();
   int64_t size = eager_dtype_size(dtype);
   for (int64_t done = 0; done < count;) {
     int piece = (int)(count - done < INT_MAX ? count - done : INT_MAX);
@@ -501,7 +489,7 @@ EAGER_API int32_t eager_mpi_broadcast(int32_t dtype, int64_t count, void *data, 
 
 EAGER_API int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, const void *send,
                                       void *recv) {
-  int32_t status = check_ready(dtype);
+  int32_t status = mpi_check_ready(dtype);
   if (status) return status;
   int *sizes = malloc(2 * sizeof(int) * (size_t)size_);
   if (!sizes) return EAGER_ERR_NO_MEMORY;
@@ -510,14 +498,14 @@ EAGER_API int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, cons
   for (int r = 0; r < size_; r++) {
     if (counts[r] < 0 || total + counts[r] > INT_MAX) {
       free(sizes);
-      return fail("allGather: %lld elements in all are more than MPI_Allgatherv takes (%d)",
+      return mpi_fail("allGather: %lld elements in all are more than MPI_Allgatherv takes (%d)",
                   (long long)(total + counts[r]), INT_MAX);
     }
     sizes[r] = (int)counts[r];
     displacements[r] = (int)total;
     total += counts[r];
   }
-  drain();
+  mpi_drain();
   int code = mpi.allgatherv(send, sizes[rank_], dtypes[dtype], recv, sizes, displacements,
                             dtypes[dtype], world);
   free(sizes);
@@ -525,14 +513,14 @@ EAGER_API int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, cons
 }
 
 EAGER_API int32_t eager_mpi_barrier(void) {
-  int32_t status = check_ready(EAGER_F32);
+  int32_t status = mpi_check_ready(EAGER_F32);
   if (status) return status;
-  drain();
+  mpi_drain();
   return mpi_status(mpi.barrier(world), "MPI_Barrier");
 }
 
 EAGER_API int32_t eager_mpi_abort(int32_t code) {
-  if (rank_ < 0) return fail("MPI is not initialised");
+  if (rank_ < 0) return mpi_fail("MPI is not initialised");
   return mpi_status(mpi.abort(world, code), "MPI_Abort");
 }
 
@@ -540,7 +528,7 @@ EAGER_API int32_t eager_mpi_finalize(void) {
   pthread_mutex_lock(&init_lock);
   int32_t status = EAGER_OK;
   if (rank_ >= 0 && we_initialized) {
-    drain();
+    mpi_drain();
     stop_worker();
     int ended = 0;
     mpi.finalized(&ended);

@@ -546,6 +546,15 @@ EAGER_API int32_t eager_mpi_broadcast(int32_t dtype, int64_t count, void *data, 
  * rank, the same on every rank) into recv in rank order. */
 EAGER_API int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, const void *send,
                                       void *recv);
+/* Every rank's signature of a collective call (entry_bytes each, the caller's own written at
+ * its rank in table, size x entry_bytes) gathered into table, so that the caller can check
+ * that the ranks agree before MPI sees a mismatched call (mpi_exchange.c); with count > 0,
+ * send's count elements are reduced with op over the ranks into recv in the same messages (a
+ * small allReduce in one round trip). Ranks that disagree on the call's length never hang:
+ * *spoiled becomes 1 on every rank and recv holds no reduction. */
+EAGER_API int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t op, int32_t dtype,
+                                     int64_t count, const void *send, void *recv,
+                                     int32_t *spoiled);
 /* Returns when every rank has called it. */
 EAGER_API int32_t eager_mpi_barrier(void);
 /* Ends every rank of the job with exit code `code` (MPI_Abort): for a rank that cannot go on. */

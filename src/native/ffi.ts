@@ -432,6 +432,12 @@ export const symbols = {
   eager_mpi_broadcast: { parameters: ["i32", "i64", "buffer", "i32"], result: "i32" },
   // int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, const void *send, void *recv)
   eager_mpi_allgather: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
+  // int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t op, int32_t dtype, int64_t
+  //   count, const void *send, void *recv, int32_t *spoiled)
+  eager_mpi_exchange: {
+    parameters: ["i64", "buffer", "i32", "i32", "i64", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
   // int32_t eager_mpi_barrier(void)
   eager_mpi_barrier: { parameters: [], result: "i32" },
   // int32_t eager_mpi_abort(int32_t code)

@@ -86,7 +86,9 @@ function check(
 }
 
 const DTYPES: tf.DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
-const SHAPES = [[], [0], [0, 3], [5], [2, 3], [4, 1, 3], [70001]];
+// [1000] and [5000] send a checked allReduce's data in several pieces with the ranks'
+// signatures (csrc/mpi_exchange.c), [70001] after them, with MPI_Allreduce.
+const SHAPES = [[], [0], [0, 3], [5], [2, 3], [4, 1, 3], [1000], [5000], [70001]];
 
 for (const dtype of DTYPES) {
   const ops = dtype === "bool" ? ["max", "min"] : ["sum", "max", "min", "prod"];
@@ -310,6 +312,31 @@ expectError(
     /rank 1: allReduce\(float32 \[2\], "sum"\)/,
   ],
 );
+// The ranks' data of other lengths (more pieces on some ranks, none on others) or of the same
+// length but another shape: every rank still gets the error, and the job goes on below.
+expectError(
+  "data in more pieces on some ranks",
+  () => tf.distribute.allReduce(tf.zeros([rank === 0 ? 1000 : 3000]), "sum"),
+  [/^allReduce: the ranks disagree/, /rank 0: allReduce\(float32 \[1000\], "sum"\)/],
+);
+expectError(
+  "data with the signatures on one rank, after them on the others",
+  () => tf.distribute.allReduce(tf.zeros([rank === 0 ? 100 : 20000]), "sum"),
+  [/^allReduce: the ranks disagree/, /rank 1: allReduce\(float32 \[20000\], "sum"\)/],
+);
+expectError(
+  "the same length in another shape",
+  () => tf.distribute.allReduce(tf.zeros(rank === 0 ? [2, 3] : [3, 2]), "sum"),
+  [/^allReduce: the ranks disagree/, /rank 0: allReduce\(float32 \[2,3\], "sum"\)/],
+);
+expectError(
+  "a collective of data against one of none",
+  () =>
+    rank === 0
+      ? tf.distribute.allReduce(tf.zeros([3000]))
+      : tf.distribute.broadcast(tf.zeros([3000])),
+  [/the ranks disagree/, /rank 1: broadcast\(float32 \[3000\], root 0\)/],
+);
 expectError("an unknown op", () => tf.distribute.allReduce(tf.zeros([2]), "avg" as "sum"), [
   /^allReduce: op must be one of/,
 ]);
@@ -363,6 +390,13 @@ check(
   "float32",
   [3],
   () => size,
+);
+check(
+  "allReduce in pieces after the errors",
+  tf.distribute.allReduce(tf.fill([3000], rank + 1), "sum"),
+  "float32",
+  [3000],
+  () => size * (size + 1) / 2,
 );
 
 if (failures.length > 0) {

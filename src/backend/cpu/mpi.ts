@@ -28,6 +28,19 @@ export const mpi = {
     native.eager_mpi_broadcast(dtype, count, data, root),
   allgather: (dtype: number, counts: BigInt64Array, send: TypedArray, recv: TypedArray): number =>
     native.eager_mpi_allgather(dtype, counts, send, recv),
+  /** Gathers every rank's `entryBytes` signature into `table` (this rank's already at its
+   * place); with `count` > 0 reduces send into recv on the way. `spoiled[0]` becomes 1 on every
+   * rank where the ranks' calls differed in length (csrc/mpi_exchange.c). */
+  exchange: (
+    entryBytes: number,
+    table: Float64Array,
+    op: number,
+    dtype: number,
+    count: number,
+    send: TypedArray | null,
+    recv: TypedArray | null,
+    spoiled: Int32Array,
+  ): number => native.eager_mpi_exchange(entryBytes, table, op, dtype, count, send, recv, spoiled),
   barrier: (): number => native.eager_mpi_barrier(),
   abort: (code: number): number => native.eager_mpi_abort(code),
   finalize: (): number => native.eager_mpi_finalize(),
