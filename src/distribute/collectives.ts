@@ -31,8 +31,8 @@ import { toTensor } from "../ops/convert.ts";
 import { divide } from "../ops/math.ts";
 import { identity, reshape, slice } from "../ops/views.ts";
 import { zerosLike } from "../ops/creation.ts";
-import { record1, withoutRecording } from "../tape.ts";
-import { hostStep1 } from "../graph/hooks.ts";
+import { active, record1, withoutRecording } from "../tape.ts";
+import { activeTrace, hostStep1 } from "../graph/hooks.ts";
 import { mpi } from "../backend/cpu/mpi.ts";
 import { Reduce } from "../native/codes.ts";
 import { cpuBackend } from "../backend/cpu/backend.ts";
@@ -58,6 +58,7 @@ const OP_CODES: Record<ReduceOp, number> = {
   min: Reduce.MIN,
   prod: Reduce.PROD,
 };
+const OP_NAMES = Object.keys(OP_CODES);
 const KINDS = ["allReduce", "broadcast", "allGather", "barrier", "gradients", "variables"] as const;
 type Kind = (typeof KINDS)[number];
 const DIMS = MAX_RANK;
@@ -92,7 +93,7 @@ function describeCall(signature: Float64Array): string {
   }
   const shape = Array.from(signature.subarray(4, 4 + signature[3]));
   const argument = kind === "allReduce"
-    ? `"${Object.keys(OP_CODES)[signature[2]]}"`
+    ? `"${OP_NAMES[signature[2]]}"`
     : kind === "broadcast"
     ? `root ${signature[2]}`
     : "";
@@ -239,7 +240,7 @@ function receiveBuffer(dtype: DType, shape: readonly number[], op: string) {
 export function checkOp(op: string, reduce: unknown, dtype: DType): ReduceOp {
   if (typeof reduce !== "string" || !(reduce in OP_CODES)) {
     throw new TypeError(
-      `${op}: op must be one of ${Object.keys(OP_CODES).join(", ")}, got ${String(reduce)}`,
+      `${op}: op must be one of ${OP_NAMES.join(", ")}, got ${String(reduce)}`,
     );
   }
   const r = reduce as ReduceOp;
@@ -266,48 +267,50 @@ export function allReduce(
   op: ReduceOp = "sum",
   options: CollectiveOptions = {},
 ): Tensor {
-  const name = "allReduce";
-  const t = toTensor(name, x);
-  const reduce = checkOp(name, op, t.dtype);
+  const t = toTensor(ALL_REDUCE, x);
+  const reduce = checkOp(ALL_REDUCE, op, t.dtype);
   const { size } = init();
-  const result = hostStep1(`distribute.${name}`, [t], ([input]) => {
-    if (size === 1) return input;
-    const values = hostValues(input, name);
-    const out = receiveBuffer(input.dtype, input.shape, name);
-    const small = out.byteLength <= SCRATCH_BYTES;
-    const into = small ? new (arrayType(input.dtype))(scratch, 0, input.size) : out;
-    const code = OP_CODES[reduce];
-    const checked = options.check !== false;
-    const riding = checked && out.byteLength <= RIDING_MAX_BYTES;
-    if (checked) {
-      const call: Call = {
-        kind: name,
-        dtype: input.dtype,
-        shape: input.shape,
-        argument: argIndex(reduce),
-      };
-      agree(
-        name,
-        call,
-        size,
-        riding
-          ? { reduce: code, dtype: input.dtype, count: input.size, send: values, recv: into }
-          : undefined,
-      );
-    }
-    if (!riding) {
-      checkMpi(mpi.allreduce(code, dtypeCode(input.dtype), input.size, values, into), name);
-    }
-    if (small) (out as Float32Array).set(into as Float32Array);
-    const summed = new Tensor(out, input.dtype, input.shape);
-    const result = reduce === "mean" ? divide(summed, size) : summed;
-    return placedLike(result, input);
-  }, { retainsInputs: false });
+  const checked = options.check !== false;
+  // NOTE: closures and arrays only where a trace or a tape needs them: a 4 KiB call is a few
+  // microseconds, and in a job whose ranks wait on each other every allocation counts.
+  const result = activeTrace() === null ? reduceOnRanks(t, reduce, size, checked) : hostStep1(
+    `distribute.${ALL_REDUCE}`,
+    [t],
+    ([input]) => reduceOnRanks(input, reduce, size, checked),
+    { retainsInputs: false },
+  );
   // Horovod's gradient: the ranks' upstream gradients reduced the same way (sum or mean).
-  if (result !== t && (reduce === "sum" || reduce === "mean")) {
-    record1(name, [t], result, (dy) => [() => allReduce(dy, reduce, options)]);
+  if (active.length > 0 && result !== t && (reduce === "sum" || reduce === "mean")) {
+    record1(ALL_REDUCE, [t], result, (dy) => [() => allReduce(dy, reduce, options)]);
   }
   return result;
+}
+
+const ALL_REDUCE = "allReduce";
+
+/** allReduce's work: `input` reduced over the ranks into a new tensor (`input` for 1 rank). */
+function reduceOnRanks(input: Tensor, reduce: ReduceOp, size: number, checked: boolean): Tensor {
+  if (size === 1) return input;
+  const values = hostValues(input, ALL_REDUCE);
+  const out = receiveBuffer(input.dtype, input.shape, ALL_REDUCE);
+  const code = OP_CODES[reduce];
+  const call: Call | undefined = checked
+    ? { kind: ALL_REDUCE, dtype: input.dtype, shape: input.shape, argument: argIndex(reduce) }
+    : undefined;
+  if (call && out.byteLength <= RIDING_MAX_BYTES) {
+    // The result comes with the signatures, copied into `out` by libeager, not by MPI.
+    const riding = { reduce: code, dtype: input.dtype, count: input.size, send: values, recv: out };
+    agree(ALL_REDUCE, call, size, riding);
+  } else {
+    if (call) agree(ALL_REDUCE, call, size);
+    const small = out.byteLength <= SCRATCH_BYTES;
+    const into = small ? new (arrayType(input.dtype))(scratch, 0, input.size) : out;
+    const status = mpi.allreduce(code, dtypeCode(input.dtype), input.size, values, into);
+    checkMpi(status, ALL_REDUCE);
+    if (small) (out as Float32Array).set(into as Float32Array);
+  }
+  const summed = new Tensor(out, input.dtype, input.shape);
+  return placedLike(reduce === "mean" ? divide(summed, size) : summed, input);
 }
 
 /** The eager_reduce code MPI reduces `op` with ("mean" sums; the caller divides). */
@@ -316,7 +319,7 @@ export function reduceCode(op: ReduceOp): number {
 }
 
 function argIndex(op: ReduceOp): number {
-  return Object.keys(OP_CODES).indexOf(op);
+  return OP_NAMES.indexOf(op);
 }
 
 /**
