@@ -7,6 +7,7 @@
  *    directly from C in the same job, from a send buffer and in place
  *    (bench/peers/mpi_allreduce_loop.c), batches of the two alternating; and the C program
  *    bench/peers/mpi_allreduce.c in its own processes. Both built with Open MPI's mpicc.
+ *    Over shared memory, then up to 1 MiB over TCP on loopback (as between machines).
  *    Goal: at least 0.9x.
  * 2. MNIST training throughput (examples/mnist.ts): 1 rank against 2 ranks with the same
  *    per-rank batch (100), also with a communication thread forced on or one kernel thread a
@@ -18,15 +19,8 @@
 import { machine } from "./report.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const SIZES = [4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20];
-const MPIRUN_FLAGS = [
-  ...(Deno.uid() === 0 ? ["--allow-run-as-root"] : []),
-  "--bind-to",
-  "none",
-  "--mca",
-  "btl",
-  "self,vader",
-];
+const SIZES = [4 << 10, 16 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20];
+const MPIRUN_FLAGS = [...(Deno.uid() === 0 ? ["--allow-run-as-root"] : []), "--bind-to", "none"];
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   const out = await new Deno.Command(cmd, {
@@ -97,33 +91,6 @@ const { program, loop } = await buildBaselines();
 // code in two runs. The C program still runs, in its own processes, beside each of our jobs,
 // to show what a process that is only C gets.
 const ROUNDS = 3;
-const programRounds: Map<number, number[]>[] = [], ourRounds: Map<number, number[]>[] = [];
-const sizeArgs = SIZES.map(String);
-for (let round = 0; round < ROUNDS; round++) {
-  console.error(`[bench] allReduce round ${round + 1} of ${ROUNDS}`);
-  const runProgram = async () =>
-    programRounds.push(
-      parse(await run("mpirun", [...MPIRUN_FLAGS, "-np", "2", program, ...sizeArgs])),
-    );
-  const runOurs = async () =>
-    ourRounds.push(
-      parse(
-        await run("mpirun", [
-          ...MPIRUN_FLAGS,
-          "-np",
-          "2",
-          deno,
-          "run",
-          "-A",
-          "bench/procs/allreduce_ours.ts",
-          loop,
-          ...sizeArgs,
-        ]),
-      ),
-    );
-  if (round % 2 === 0) await runProgram().then(runOurs);
-  else await runOurs().then(runProgram);
-}
 /** Column `k` of every round's row for `bytes`. */
 const across = (rounds: Map<number, number[]>[], bytes: number, k: number) =>
   rounds.map((r) => r.get(bytes)![k]);
@@ -136,31 +103,61 @@ const OUR_FORMS = [
   "`check: false`, disposed",
   "allReduceVariables, in place, unchecked (vs C in place)",
 ];
-const bandwidth = [
-  `| size | ${C_FORMS.join(" | ")} | ${OUR_FORMS.map((name) => `${name} | ratio`).join(" | ")} |`,
-  `| --- |${" --- |".repeat(C_FORMS.length + 2 * OUR_FORMS.length)}`,
-  ...SIZES.map((bytes) => {
-    const cCells = C_FORMS.map((_, k) => {
-      const t = median(across(ourRounds, bytes, k));
-      return `${us(t)} (${gbps(bytes, t)} GB/s)`;
-    });
-    const ourCells = OUR_FORMS.map((_, j) =>
-      `${us(median(across(ourRounds, bytes, 2 + j)))} | ${
-        spread(across(ourRounds, bytes, 2 + OUR_FORMS.length + j), (r) => `${r.toFixed(2)}x`)
-      }`
-    );
-    return `| ${size(bytes)} | ${[...cCells, ...ourCells].join(" | ")} |`;
-  }),
-];
+
+/**
+ * ROUNDS of our job over Open MPI's `btl` transports, each beside a run of the C program
+ * (their order alternating); returns the rounds of each.
+ */
+async function allReduceRounds(btl: string, sizes: number[]) {
+  const flags = [...MPIRUN_FLAGS, "--mca", "btl", btl, "-np", "2"];
+  const programRounds: Map<number, number[]>[] = [], ourRounds: Map<number, number[]>[] = [];
+  const sizeArgs = sizes.map(String);
+  for (let round = 0; round < ROUNDS; round++) {
+    console.error(`[bench] allReduce over ${btl}, round ${round + 1} of ${ROUNDS}`);
+    const runProgram = async () =>
+      programRounds.push(parse(await run("mpirun", [...flags, program, ...sizeArgs])));
+    const ours = [deno, "run", "-A", "bench/procs/allreduce_ours.ts", loop, ...sizeArgs];
+    const runOurs = async () => ourRounds.push(parse(await run("mpirun", [...flags, ...ours])));
+    if (round % 2 === 0) await runProgram().then(runOurs);
+    else await runOurs().then(runProgram);
+  }
+  return { programRounds, ourRounds };
+}
+
+/** The table of C's times and ours with their ratios, from our jobs' rounds. */
+function bandwidthTable(ourRounds: Map<number, number[]>[], sizes: number[]): string {
+  return [
+    `| size | ${C_FORMS.join(" | ")} | ${OUR_FORMS.map((name) => `${name} | ratio`).join(" | ")} |`,
+    `| --- |${" --- |".repeat(C_FORMS.length + 2 * OUR_FORMS.length)}`,
+    ...sizes.map((bytes) => {
+      const cCells = C_FORMS.map((_, k) => {
+        const t = median(across(ourRounds, bytes, k));
+        return `${us(t)} (${gbps(bytes, t)} GB/s)`;
+      });
+      const ourCells = OUR_FORMS.map((_, j) =>
+        `${us(median(across(ourRounds, bytes, 2 + j)))} | ${
+          spread(across(ourRounds, bytes, 2 + OUR_FORMS.length + j), (r) => `${r.toFixed(2)}x`)
+        }`
+      );
+      return `| ${size(bytes)} | ${[...cCells, ...ourCells].join(" | ")} |`;
+    }),
+  ].join("\n");
+}
+
+const shared = await allReduceRounds("self,vader", SIZES);
+const bandwidth = bandwidthTable(shared.ourRounds, SIZES);
 const programTable = [
   "| size | C program, send -> receive buffer | C program, in place | C in our job, send -> receive | C in our job, in place |",
   "| --- | --- | --- | --- | --- |",
   ...SIZES.map((bytes) =>
     `| ${size(bytes)} | ${
-      [0, 1].map((k) => spread(across(programRounds, bytes, k), us)).join(" | ")
-    } | ${[0, 1].map((k) => spread(across(ourRounds, bytes, k), us)).join(" | ")} |`
+      [0, 1].map((k) => spread(across(shared.programRounds, bytes, k), us)).join(" | ")
+    } | ${[0, 1].map((k) => spread(across(shared.ourRounds, bytes, k), us)).join(" | ")} |`
   ),
 ];
+// Between machines Open MPI sends over TCP: the same forms over TCP on loopback.
+const TCP_SIZES = SIZES.filter((bytes) => bytes <= 1 << 20);
+const overTcp = bandwidthTable((await allReduceRounds("self,tcp", TCP_SIZES)).ourRounds, TCP_SIZES);
 
 console.error("[bench] MNIST: 1 rank, then 2 ranks");
 const STEPS = "300";
@@ -184,6 +181,7 @@ const twoRanks = async (flags: string[] = [], args: string[] = []) =>
   rate(
     await run("mpirun", [
       ...MPIRUN_FLAGS,
+      ...["--mca", "btl", "self,vader"],
       ...flags,
       "-np",
       "2",
@@ -237,17 +235,23 @@ round times one batch of every form in turn, each batch after a barrier. Each fo
 median batch; each ratio, C's time over ours, is the median over the rounds of the ratio within a
 round (one job's median, then the median and lowest-highest of the ${ROUNDS} jobs'). At least 0.9x
 is the goal. \`allReduce\` returns a new tensor each call, checked (the ranks first agree on the
-call: one more small collective), unchecked, and checked and unchecked with each result disposed
+call; up to 32 KiB the data travels in the same messages: csrc/mpi_exchange.c), unchecked, and
+checked and unchecked with each result disposed
 (from 16 KiB up the next result then takes its memory); these are compared with C reducing from one buffer into
 another, both reused, with no check. \`allReduceVariables([v], "sum", { check: false })\` reduces
 a variable in its own memory and is compared with C in place on one buffer (MPI_IN_PLACE).
 
-${bandwidth.join("\n")}
+${bandwidth}
 
 The C program (bench/peers/mpi_allreduce.c), timed alike in its own processes, one run beside
 each of our jobs, against C called in our job, median (fastest-slowest run):
 
 ${programTable.join("\n")}
+
+The same forms over TCP on loopback (\`--mca btl self,tcp\`), the transport Open MPI uses between
+machines, ${ROUNDS} jobs:
+
+${overTcp}
 
 ## MNIST training (examples/mnist.ts, ${STEPS} steps)
 

@@ -305,6 +305,15 @@ static int local_ranks(void) {
   return 1;
 }
 
+/* Whether Open MPI's transports, if mpirun named them (`--mca btl`, seen by the ranks as
+ * OMPI_MCA_btl: a list, or ^ and the ones left out), include shared memory (vader, sm). */
+static int open_mpi_allows_shared_memory(void) {
+  const char *btl = getenv("OMPI_MCA_btl");
+  if (!btl || !*btl) return 1;
+  int named = strstr(btl, "vader") != NULL || strstr(btl, "sm") != NULL;
+  return btl[0] == '^' ? !named : named;
+}
+
 /*
  * The thread level to ask MPI for; -1 for a bad EAGER_MPI_THREADS. By default SERIALIZED
  * (a communication thread) only when this machine's ranks, each running its kernels on
@@ -371,6 +380,8 @@ EAGER_API int32_t eager_mpi_init(int32_t *info) {
       world = comm;
       size_ = s;
       rank_ = r;
+      status = mpi_exchange_setup(local_ranks() == s && open_mpi_allows_shared_memory());
+      if (status) rank_ = -1;
     }
   }
   pthread_mutex_unlock(&init_lock);

@@ -43,9 +43,15 @@
 /* No other point-to-point traffic uses our communicator. Data pieces alternate between two
  * tags from one exchange to the next: see receive_from. */
 enum { HEAD_TAG = 0x4540, DATA_TAG = 0x4542 };
-/* Data travels in pieces of at most this many bytes: each then stays within Open MPI's
- * shared-memory eager limit (4 KiB with its headers). */
-enum { PIECE_BYTES = 3 << 10 };
+/* The most data an exchange carries (the caller rides at most 32 KiB), and how it is cut into
+ * messages. Over shared memory, pieces of 3 KiB: each stays within Open MPI's eager limit (4 KiB
+ * with its headers; one message of head and data went by its rendezvous protocol from 3.75 KiB,
+ * twice as slow). Between machines one piece: over TCP each message costs a round of system
+ * calls, and 16 KiB in pieces took 92 us a call against 42 for a separate check and then
+ * MPI_Allreduce (TCP on loopback), where 4 KiB in one message took 16 us against C's 23.
+ * Every rank must cut alike (a peer's pieces are matched to ours): mpi_exchange_setup agrees. */
+enum { DATA_MAX_BYTES = 64 << 10, SHARED_MEMORY_PIECE_BYTES = 3 << 10 };
+static int64_t piece_bytes = DATA_MAX_BYTES;
 
 /* A head: [spoiled flag, 8 bytes][data bytes, int64][have: a byte a rank, padded to 8]
  * [signatures: an entry a rank]; the data follows in pieces of its own. `have` says which
@@ -76,7 +82,7 @@ static int reserve(buffer *b, size_t bytes) {
   return 1;
 }
 
-static int64_t pieces_of(int64_t bytes) { return (bytes + PIECE_BYTES - 1) / PIECE_BYTES; }
+static int64_t pieces_of(int64_t bytes) { return (bytes + piece_bytes - 1) / piece_bytes; }
 
 static int64_t data_length(const char *head) {
   int64_t bytes;
@@ -108,14 +114,14 @@ static void fold(const layout *l, int replace) {
 }
 
 /* Posts sends (`to` >= 0) or receives of pieces [first, last) of a message of `bytes` bytes at
- * `data`, into requests from `slot` on. Each receive takes a whole PIECE_BYTES (`data` has
+ * `data`, into requests from `slot` on. Each receive takes a whole piece_bytes (`data` has
  * room): a peer's piece, at most that long, is never truncated (MPICH makes truncation found
  * in MPI_Wait fatal, whatever the communicator's error handler). */
 static int32_t post_pieces(const layout *l, char *data, int64_t bytes, int64_t first,
                            int64_t last, int to, int from, int64_t slot) {
   for (int64_t k = first; k < last; k++, slot++) {
-    int64_t at = k * PIECE_BYTES;
-    int64_t n = to < 0 || bytes - at > PIECE_BYTES ? PIECE_BYTES : bytes - at;
+    int64_t at = k * piece_bytes;
+    int64_t n = to < 0 || bytes - at > piece_bytes ? piece_bytes : bytes - at;
     int code = to >= 0 ? mpi.isend(data + at, (int)n, byte_type, to, l->data_tag, world,
                                    &requests[slot])
                        : mpi.irecv(data + at, (int)n, byte_type, from, l->data_tag, world,
@@ -146,7 +152,7 @@ static int32_t receive_from(const layout *l, int from, handle *head, int64_t our
   int32_t status = wait_for(head, "MPI_Wait (a head)");
   if (status) return status;
   int64_t announced = data_length(incoming.bytes);
-  if (announced < 0 || announced > INT_MAX)
+  if (announced < 0 || announced > DATA_MAX_BYTES)
     return mpi_fail("rank %d sent a head this library cannot read", from);
   int64_t theirs = pieces_of(announced), matched = theirs < ours ? theirs : ours;
   for (int64_t k = 0; k < matched && !status; k++)
@@ -158,7 +164,7 @@ static int32_t receive_from(const layout *l, int from, handle *head, int64_t our
     mpi.wait(&requests[ours + k], &ignored);
   }
   if (theirs <= ours) return EAGER_OK;
-  if (!reserve(&drain, (size_t)(theirs * PIECE_BYTES)) || !reserve_requests(ours + theirs))
+  if (!reserve(&drain, (size_t)(theirs * piece_bytes)) || !reserve_requests(ours + theirs))
     return EAGER_ERR_NO_MEMORY; /* the pending sends' requests move with the array */
   status = post_pieces(l, drain.bytes, announced, ours, theirs, -1, from, 2 * ours);
   for (int64_t k = 2 * ours; k < ours + theirs && !status; k++)
@@ -222,6 +228,15 @@ static int32_t run_exchange(const layout *l) {
   return status;
 }
 
+int32_t mpi_exchange_setup(int shared_memory) {
+  int64_t mine = shared_memory ? SHARED_MEMORY_PIECE_BYTES : DATA_MAX_BYTES, agreed = 0;
+  int code = mpi.allreduce(&mine, &agreed, 1, dtypes[EAGER_I64],
+                           mpi_reduce_handle(EAGER_REDUCE_MIN, EAGER_I64), world);
+  if (code) return mpi_status(code, "MPI_Allreduce (the ranks' exchange pieces)");
+  piece_bytes = agreed;
+  return EAGER_OK;
+}
+
 EAGER_API int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t op, int32_t dtype,
                                      int64_t count, const void *send, void *recv,
                                      int32_t *spoiled) {
@@ -234,14 +249,14 @@ EAGER_API int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t o
   l.have_at = 16;
   l.table_at = l.have_at + (((size_t)size_ + 7) & ~(size_t)7);
   int64_t table_bytes = entry_bytes * size_, data_bytes = count * eager_dtype_size(dtype);
-  if (entry_bytes > (INT_MAX - (int64_t)l.table_at) / size_ || data_bytes > INT_MAX)
-    return mpi_fail("the exchange of %lld signature bytes and %lld data bytes is longer than "
-                    "MPI messages take (%d bytes)", (long long)table_bytes,
-                    (long long)data_bytes, INT_MAX);
+  if (entry_bytes > (INT_MAX - (int64_t)l.table_at) / size_ || data_bytes > DATA_MAX_BYTES)
+    return mpi_fail("eager_mpi_exchange takes at most %lld signature bytes a rank and %d data "
+                    "bytes, got %lld and %lld", (long long)((INT_MAX - (int64_t)l.table_at) / size_),
+                    DATA_MAX_BYTES, (long long)entry_bytes, (long long)data_bytes);
   l.head_bytes = l.table_at + (size_t)table_bytes;
   l.data_bytes = (size_t)data_bytes;
   size_t bytes = l.head_bytes + l.data_bytes;
-  size_t room = l.head_bytes + (size_t)(pieces_of(data_bytes) * PIECE_BYTES); /* see post_pieces */
+  size_t room = l.head_bytes + (size_t)(pieces_of(data_bytes) * piece_bytes); /* post_pieces */
   if (!reserve(&outgoing, bytes) || !reserve(&incoming, room)) return EAGER_ERR_NO_MEMORY;
   char *out = outgoing.bytes;
   memset(out, 0, l.table_at);

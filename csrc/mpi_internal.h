@@ -65,6 +65,9 @@ int32_t mpi_check_ready(int32_t dtype);
 int mpi_known_op(int32_t op);
 /* The MPI_Op that reduces `op` on `dtype` (our own ops for bytes: mpi.c, wrapping_sum_u8). */
 handle mpi_reduce_handle(int32_t op, int32_t dtype);
+/* Picks, with every rank (a collective: the ranks must agree), how eager_mpi_exchange cuts data
+ * into messages; `shared_memory`: this rank's peers are all on its machine, over shared memory. */
+int32_t mpi_exchange_setup(int shared_memory);
 /* Waits until the communication thread has run every queued reduction. */
 void mpi_drain(void);
 

@@ -550,8 +550,8 @@ EAGER_API int32_t eager_mpi_allgather(int32_t dtype, const int64_t *counts, cons
  * its rank in table, size x entry_bytes) gathered into table, so that the caller can check
  * that the ranks agree before MPI sees a mismatched call (mpi_exchange.c); with count > 0,
  * send's count elements are reduced with op over the ranks into recv in the same messages (a
- * small allReduce in one round trip). Ranks that disagree on the call's length never hang:
- * *spoiled becomes 1 on every rank and recv holds no reduction. */
+ * small allReduce in one round trip; at most 64 KiB of data). Ranks that disagree on the data's
+ * length never hang: *spoiled becomes 1 on every rank and recv holds no reduction. */
 EAGER_API int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t op, int32_t dtype,
                                      int64_t count, const void *send, void *recv,
                                      int32_t *spoiled);
