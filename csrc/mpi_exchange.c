@@ -176,10 +176,10 @@ static int32_t receive_from(const layout *l, int from, handle *head, int64_t our
  * One step's messages: ours to `to` (if >= 0), `from`'s (if >= 0) folded in. Receives are
  * posted first, for a head and for data as long as ours. When the peer's head announces
  * other data (a call that disagrees), the pieces it sends are still all received, into
- * `drain` where ours have no place, and our receives it leaves unmatched are cancelled; a
- * piece longer than ours is cut short by MPI (its truncation error is expected then). A
- * peer can be one exchange ahead of us, never two, so the alternating data tag keeps its
- * next pieces from matching a receive of ours that is about to be cancelled.
+ * `drain` where ours have no place, and our receives it leaves unmatched are cancelled. A
+ * peer can be one exchange ahead of us, never two (it cannot finish one without our
+ * messages), so the alternating data tag keeps its next pieces from matching a receive of
+ * ours that is about to be cancelled.
  */
 static int32_t step(const layout *l, int to, int from, int replace) {
   int64_t ours = pieces_of((int64_t)l->data_bytes);
@@ -248,11 +248,12 @@ EAGER_API int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t o
   l.data_tag = DATA_TAG + (exchanges++ & 1);
   l.have_at = 16;
   l.table_at = l.have_at + (((size_t)size_ + 7) & ~(size_t)7);
-  int64_t table_bytes = entry_bytes * size_, data_bytes = count * eager_dtype_size(dtype);
-  if (entry_bytes > (INT_MAX - (int64_t)l.table_at) / size_ || data_bytes > DATA_MAX_BYTES)
+  int64_t entry_max = (INT_MAX - (int64_t)l.table_at) / size_;
+  if (entry_bytes > entry_max || count > DATA_MAX_BYTES / (int64_t)eager_dtype_size(dtype))
     return mpi_fail("eager_mpi_exchange takes at most %lld signature bytes a rank and %d data "
-                    "bytes, got %lld and %lld", (long long)((INT_MAX - (int64_t)l.table_at) / size_),
-                    DATA_MAX_BYTES, (long long)entry_bytes, (long long)data_bytes);
+                    "bytes, got %lld and %lld elements", (long long)entry_max, DATA_MAX_BYTES,
+                    (long long)entry_bytes, (long long)count);
+  int64_t table_bytes = entry_bytes * size_, data_bytes = count * eager_dtype_size(dtype);
   l.head_bytes = l.table_at + (size_t)table_bytes;
   l.data_bytes = (size_t)data_bytes;
   size_t bytes = l.head_bytes + l.data_bytes;
