@@ -4,9 +4,10 @@
  * Decisions:
  * - No copy where MPI can take the tensor's memory: a dense CPU tensor is handed to MPI as
  *   the send buffer and the result is received straight into the new tensor's storage (but
- *   allReduce results of at most 16 KiB: see SCRATCH_BYTES). A strided view is made dense
- *   first; a tensor on a device read synchronously goes through the CPU and the result goes
- *   back to that device; one read asynchronously (WebGPU) is refused (a GPU library would use
+ *   allReduce results of at most 16 KiB, see SCRATCH_BYTES, and checked ones of at most 32
+ *   KiB, whose data travels in the agreement's messages, see RIDING_MAX_BYTES). A strided view
+ *   is made dense first; a tensor on a device read synchronously goes through the CPU and the
+ *   result goes back to that device; one read asynchronously (WebGPU) is refused (a GPU library would use
  *   NCCL instead; docs/distribute.md).
  * - Before each collective the ranks exchange what they are about to do (op, dtype, shape,
  *   root), so ranks that disagree get an Error naming every rank's call instead of a hang or
