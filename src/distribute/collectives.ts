@@ -7,8 +7,8 @@
  *   allReduce results of at most 16 KiB, see SCRATCH_BYTES, and checked ones of at most 32
  *   KiB, whose data travels in the agreement's messages, see RIDING_MAX_BYTES). A strided view
  *   is made dense first; a tensor on a device read synchronously goes through the CPU and the
- *   result goes back to that device; one read asynchronously (WebGPU) is refused (a GPU library would use
- *   NCCL instead; docs/distribute.md).
+ *   result goes back to that device; one read asynchronously (WebGPU) is refused (a GPU
+ *   library would use NCCL instead; docs/distribute.md).
  * - Before each collective the ranks exchange what they are about to do (op, dtype, shape,
  *   root), so ranks that disagree get an Error naming every rank's call instead of a hang or
  *   garbage. The exchange is one round of point-to-point messages (csrc/mpi_exchange.c), and
