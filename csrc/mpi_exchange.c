@@ -71,8 +71,8 @@ typedef struct {
   size_t capacity;
 } buffer;
 static buffer outgoing, incoming, drain;
-static handle *requests; /* a step's pieces: sends, then receives, then drained receives */
-static int64_t request_capacity;
+static buffer request_space; /* a step's requests (handles): sends, receives, drained receives */
+static handle *requests;     /* request_space.bytes */
 static int32_t exchanges; /* counts exchanges: the parity picks the tag */
 
 static int reserve(buffer *b, size_t bytes) {
@@ -142,11 +142,8 @@ static int32_t wait_for(handle *request, const char *what) {
 }
 
 static int reserve_requests(int64_t n) {
-  if (n <= request_capacity) return 1;
-  handle *grown = realloc(requests, (size_t)n * sizeof *grown);
-  if (!grown) return 0;
-  requests = grown;
-  request_capacity = n;
+  if (!reserve(&request_space, (size_t)n * sizeof *requests)) return 0;
+  requests = (handle *)request_space.bytes;
   return 1;
 }
 
@@ -241,7 +238,6 @@ EAGER_API int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t o
   if (entry_bytes <= 0 || count < 0 || (count > 0 && !mpi_known_op(op)))
     return EAGER_ERR_ARGUMENT;
   layout l = {.entry_bytes = entry_bytes, .count = count, .op = op, .dtype = dtype};
-  l.tag = TAG + (exchanges++ & 1);
   l.have_at = 16;
   l.table_at = l.have_at + (((size_t)size_ + 7) & ~(size_t)7);
   int64_t entry_max = (INT_MAX - (int64_t)l.table_at - DATA_MAX_BYTES) / size_;
@@ -250,6 +246,7 @@ EAGER_API int32_t eager_mpi_exchange(int64_t entry_bytes, void *table, int32_t o
                     "bytes, got %lld and %lld elements", (long long)entry_max, DATA_MAX_BYTES,
                     (long long)entry_bytes, (long long)count);
   int64_t table_bytes = entry_bytes * size_, data_bytes = count * eager_dtype_size(dtype);
+  l.tag = TAG + (exchanges++ & 1); /* past the argument checks, alike on every rank */
   l.head_bytes = l.table_at + (size_t)table_bytes;
   l.data_bytes = (size_t)data_bytes;
   l.piece = small_pieces ? SHARED_MEMORY_PIECE_BYTES : (int64_t)l.head_bytes + DATA_MAX_BYTES;

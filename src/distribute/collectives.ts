@@ -132,19 +132,12 @@ function agree(op: string, call: Call, size: number, riding?: Riding): Float64Ar
   const { rank } = init();
   all.fill(NaN); // a signature that never arrives disagrees with every other
   encode(call, all, rank * SIGNATURE);
-  const status = riding
-    ? mpi.exchange(
-      SIGNATURE * 8,
-      all,
-      riding.reduce,
-      dtypeCode(riding.dtype),
-      riding.count,
-      riding.send,
-      riding.recv,
-      spoiled,
-    )
-    : mpi.exchange(SIGNATURE * 8, all, 0, 0, 0, null, null, spoiled);
-  checkMpi(status, op);
+  const dtype = riding ? dtypeCode(riding.dtype) : 0, count = riding?.count ?? 0;
+  const send = riding?.send ?? null, recv = riding?.recv ?? null;
+  checkMpi(
+    mpi.exchange(SIGNATURE * 8, all, riding?.reduce ?? 0, dtype, count, send, recv, spoiled),
+    op,
+  );
   const anyFirstDim = call.anyFirstDim === true;
   for (let at = SIGNATURE; at < all.length; at++) {
     const i = at % SIGNATURE;
