@@ -106,9 +106,9 @@ const OUR_FORMS = [
 
 /**
  * ROUNDS of our job over Open MPI's `btl` transports, each beside a run of the C program
- * (their order alternating); returns the rounds of each.
+ * (their order alternating) when `withProgram`; returns the rounds of each.
  */
-async function allReduceRounds(btl: string, sizes: number[]) {
+async function allReduceRounds(btl: string, sizes: number[], withProgram: boolean) {
   const flags = [...MPIRUN_FLAGS, "--mca", "btl", btl, "-np", "2"];
   const programRounds: Map<number, number[]>[] = [], ourRounds: Map<number, number[]>[] = [];
   const sizeArgs = sizes.map(String);
@@ -118,7 +118,8 @@ async function allReduceRounds(btl: string, sizes: number[]) {
       programRounds.push(parse(await run("mpirun", [...flags, program, ...sizeArgs])));
     const ours = [deno, "run", "-A", "bench/procs/allreduce_ours.ts", loop, ...sizeArgs];
     const runOurs = async () => ourRounds.push(parse(await run("mpirun", [...flags, ...ours])));
-    if (round % 2 === 0) await runProgram().then(runOurs);
+    if (!withProgram) await runOurs();
+    else if (round % 2 === 0) await runProgram().then(runOurs);
     else await runOurs().then(runProgram);
   }
   return { programRounds, ourRounds };
@@ -144,7 +145,7 @@ function bandwidthTable(ourRounds: Map<number, number[]>[], sizes: number[]): st
   ].join("\n");
 }
 
-const shared = await allReduceRounds("self,vader", SIZES);
+const shared = await allReduceRounds("self,vader", SIZES, true);
 const bandwidth = bandwidthTable(shared.ourRounds, SIZES);
 const programTable = [
   "| size | C program, send -> receive buffer | C program, in place | C in our job, send -> receive | C in our job, in place |",
@@ -157,7 +158,8 @@ const programTable = [
 ];
 // Between machines Open MPI sends over TCP: the same forms over TCP on loopback.
 const TCP_SIZES = SIZES.filter((bytes) => bytes <= 1 << 20);
-const overTcp = bandwidthTable((await allReduceRounds("self,tcp", TCP_SIZES)).ourRounds, TCP_SIZES);
+const tcp = await allReduceRounds("self,tcp", TCP_SIZES, false); // the C program: only above
+const overTcp = bandwidthTable(tcp.ourRounds, TCP_SIZES);
 
 console.error("[bench] MNIST: 1 rank, then 2 ranks");
 const STEPS = "300";
