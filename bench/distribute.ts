@@ -5,8 +5,9 @@
  *    `{ check: false }`, and checked and unchecked with each result disposed) and allReduceVariables
  *    (a variable reduced in its own memory, unchecked) against MPI_Allreduce called
  *    directly from C in the same job, from a send buffer and in place
- *    (bench/peers/mpi_allreduce_loop.c), batches of the two alternating; and the C program
- *    bench/peers/mpi_allreduce.c in its own processes. Both built with Open MPI's mpicc.
+ *    (bench/peers/mpi_allreduce_loop.c), batches of the two alternating, and that C call made
+ *    once per FFI call from a JS loop (the floor under any library over Deno FFI); and the C
+ *    program bench/peers/mpi_allreduce.c in its own processes. Both built with Open MPI's mpicc.
  *    Over shared memory, then up to 1 MiB over TCP on loopback (as between machines).
  *    Goal: at least 0.9x.
  * 2. MNIST training throughput (examples/mnist.ts): 1 rank against 2 ranks with the same
@@ -102,6 +103,7 @@ const OUR_FORMS = [
   "result disposed",
   "`check: false`, disposed",
   "allReduceVariables, in place, unchecked (vs C in place)",
+  "FFI floor: C's call in place, one FFI call each (vs C in place)",
 ];
 
 /**
@@ -241,7 +243,9 @@ call; up to 32 KiB the data travels in the same messages: csrc/mpi_exchange.c), 
 checked and unchecked with each result disposed
 (from 16 KiB up the next result then takes its memory); these are compared with C reducing from one buffer into
 another, both reused, with no check. \`allReduceVariables([v], "sum", { check: false })\` reduces
-a variable in its own memory and is compared with C in place on one buffer (MPI_IN_PLACE).
+a variable in its own memory and is compared with C in place on one buffer (MPI_IN_PLACE). The
+FFI floor calls the C library's MPI_Allreduce in place once per FFI call from a JS loop: what any
+library reached through Deno FFI pays at least, with nothing of tf.distribute in it.
 
 ${bandwidth}
 

@@ -28,3 +28,13 @@ double mpi_allreduce_loop(const float *send, float *recv, int count, int reps) {
   }
   return (MPI_Wtime() - start) / reps;
 }
+
+/*
+ * One MPI_Allreduce sum of `count` floats, in place on `recv` when `send` is NULL: called once
+ * per FFI call from a JS loop, it times the floor under any library reached through Deno FFI
+ * (the call's crossing and the loop, nothing of tf.distribute). Returns MPI's error code.
+ */
+int mpi_allreduce_once(const float *send, float *recv, int count) {
+  const void *from = send ? (const void *)send : MPI_IN_PLACE;
+  return MPI_Allreduce(from, recv, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}

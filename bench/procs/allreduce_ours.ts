@@ -8,12 +8,13 @@
  * Forms: C from a send buffer into a receive buffer, C in place (MPI_IN_PLACE), allReduce
  * (a new tensor, checked: the default), allReduce `{ check: false }`, allReduce checked and
  * unchecked with each result disposed (from 16 KiB up the next result then takes its
- * memory), and
- * allReduceVariables of one variable, `{ check: false }`, which reduces it in its own memory
- * from its second call on (its sums overflow to Infinity: as fast as finite ones).
- * Rank 0 prints "<bytes> <median seconds per call of each of the 7 forms> <median of the
- * rounds' ratios C / ours for our 5 forms>": allReduce against C from a send buffer, the
- * variable against C in place, each pair from the same round.
+ * memory), allReduceVariables of one variable, `{ check: false }`, which reduces it in its own
+ * memory from its second call on (its sums overflow to Infinity: as fast as finite ones), and
+ * C's MPI_Allreduce in place called once per FFI call from a JS loop: the floor under any
+ * library reached through Deno FFI, with nothing of tf.distribute in it.
+ * Rank 0 prints "<bytes> <median seconds per call of each of the 8 forms> <median of the
+ * rounds' ratios C / ours for the 6 forms after C's two>": allReduce against C from a send
+ * buffer, the variable and the FFI floor against C in place, each pair from the same round.
  * @module
  */
 import * as tf from "../../mod.ts";
@@ -23,6 +24,7 @@ const [libraryPath, ...sizes] = Deno.args;
 const { rank } = tf.distribute.init(); // MPI starts here, before the C library needs it
 const c = Deno.dlopen(libraryPath, {
   mpi_allreduce_loop: { parameters: ["buffer", "buffer", "i32", "i32"], result: "f64" },
+  mpi_allreduce_once: { parameters: ["buffer", "buffer", "i32"], result: "i32" },
 }).symbols;
 
 function median(xs: number[]): number {
@@ -34,6 +36,10 @@ function timeOurs(call: () => unknown, reps: number): number {
   const start = performance.now();
   for (let r = 0; r < reps; r++) call();
   return (performance.now() - start) / 1000 / reps;
+}
+
+function checkC(code: number): void {
+  if (code !== 0) throw new Error(`mpi_allreduce_once: MPI error ${code}`);
 }
 
 function timeC(send: Float32Array | null, recv: Float32Array, reps: number): number {
@@ -64,8 +70,9 @@ for (const arg of sizes) {
     () => timeOurs(() => tf.distribute.allReduce(x, "sum").dispose(), reps),
     () => timeOurs(() => tf.distribute.allReduce(x, "sum", unchecked).dispose(), reps),
     () => timeOurs(() => tf.distribute.allReduceVariables([v], "sum", unchecked), reps),
+    () => timeOurs(() => checkC(c.mpi_allreduce_once(null, inPlace, count)), reps),
   ];
-  const baselineOf = [0, 1, 0, 0, 0, 0, 1];
+  const baselineOf = [0, 1, 0, 0, 0, 0, 1, 1];
   forms.forEach((form) => form()); // warm-up
   const times = forms.map(() => [] as number[]);
   for (let b = 0; b < BATCHES; b++) forms.forEach((form, i) => times[i].push(form()));
