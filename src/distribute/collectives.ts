@@ -114,7 +114,7 @@ function exchangeBuffers(size: number) {
 }
 
 /** A small allReduce that travels with the signatures (agree's `riding`). */
-interface Riding {
+export interface Riding {
   reduce: number;
   dtype: DType;
   count: number;
@@ -168,7 +168,7 @@ function mix(hash: number, n: number): number {
  * the same places, and passes the same `detail` (DistributedOptimizer's gradients, once per
  * step; allReduceVariables' values and op); throws on every rank otherwise. The layout goes
  * into the exchange as a 32-bit fingerprint (FNV-1a over numbers, not text: this runs before
- * every allReduceVariables).
+ * every allReduceVariables). `riding`, if given, is reduced on the way (agree's).
  */
 export function agreeOnLayout(
   op: string,
@@ -176,6 +176,7 @@ export function agreeOnLayout(
   tensors: readonly Tensor[],
   kind: "gradients" | "variables" = "gradients",
   detail = "",
+  riding?: Riding,
 ) {
   let hash = 0x811c9dc5, elements = 0;
   for (const n of nulls) hash = mix(hash, n ? 1 : 0);
@@ -186,7 +187,7 @@ export function agreeOnLayout(
   }
   for (let i = 0; i < detail.length; i++) hash = mix(hash, detail.charCodeAt(i));
   const { size } = init();
-  agree(op, { kind, shape: [tensors.length, elements], argument: hash >>> 0 }, size);
+  agree(op, { kind, shape: [tensors.length, elements], argument: hash >>> 0 }, size, riding);
 }
 
 /**
@@ -222,7 +223,7 @@ const SCRATCH_BYTES = 16 << 10;
  * MPI_Allreduce / ours: 8-16 KiB 1.09-1.17x riding, 0.59-0.69x after the exchange; 32 KiB
  * 0.70-0.74x against 0.45-0.62x; 64 KiB even; 256 KiB 0.53x against 0.79x.
  */
-const RIDING_MAX_BYTES = 32 << 10;
+export const RIDING_MAX_BYTES = 32 << 10;
 const scratch = new ArrayBuffer(SCRATCH_BYTES);
 
 /** A new CPU tensor's storage for `shape`, which MPI fills whole. */

@@ -180,6 +180,38 @@ for (const dtype of DTYPES) {
   tf.distribute.allReduceVariables([a, b], "max");
   check("allReduceVariables [a, b] a", a.read(), "float32", [3], () => (size * (size + 1)) / 2);
   check("allReduceVariables [a, b] b", b.read(), "float32", [2, 2], () => (size * (size - 1)) / 2);
+  // A checked call on variables of one dtype, at most 32 KiB in all, sends their values in the
+  // check's own messages (src/distribute/variables.ts); each gets its part, in place where it
+  // owns its value. Mixed dtypes, or more bytes, go after the check.
+  const parts = [
+    new tf.Variable(tf.fill([3], rank + 1)),
+    new tf.Variable(tf.fill([2, 2], 2 * rank)),
+    new tf.Variable(tf.fill([4000], rank)),
+  ];
+  const held = parts[1].read(); // parts[1] no longer owns its value: it gets a new buffer
+  tf.distribute.allReduceVariables(parts, "sum");
+  const sums = [(size * (size + 1)) / 2, size * (size - 1), (size * (size - 1)) / 2];
+  const shapes = [[3], [2, 2], [4000]];
+  parts.forEach((p, k) =>
+    check(`riding variables, sum ${k}`, p.read(), "float32", shapes[k], () => sums[k])
+  );
+  check("riding variables, a value read before", held, "float32", [2, 2], () => 2 * rank);
+  parts.forEach((p, k) => p.assign(tf.fill(shapes[k], rank + k))); // assigned: not owned
+  tf.distribute.allReduceVariables(parts, "mean");
+  parts.forEach((p, k) =>
+    check(`riding variables, mean ${k}`, p.read(), "float32", shapes[k], () => (size - 1) / 2 + k)
+  );
+  const mixed = [
+    new tf.Variable(tf.fill([3], rank + 1)),
+    new tf.Variable(tf.fill([2], rank + 1, "int32")),
+  ];
+  tf.distribute.allReduceVariables(mixed, "sum");
+  check("mixed dtypes, float32", mixed[0].read(), "float32", [3], () => sums[0]);
+  check("mixed dtypes, int32", mixed[1].read(), "int32", [2], () => sums[0]);
+  const large = [new tf.Variable(tf.fill([9000], rank + 1)), new tf.Variable(tf.fill([2], rank))];
+  tf.distribute.allReduceVariables(large, "sum");
+  check("variables past 32 KiB, first", large[0].read(), "float32", [9000], () => sums[0]);
+  check("variables past 32 KiB, second", large[1].read(), "float32", [2], () => sums[2]);
   // In a traced function each call reduces anew.
   const c = new tf.Variable([1]);
   const step = tf.function(() => {
@@ -359,6 +391,20 @@ expectError(
   () => tf.distribute.allReduceVariables([new tf.Variable(tf.zeros([rank + 1]))], "sum"),
   [/^allReduceVariables: the ranks disagree/, /rank 0: variables\(1 tensors, 1 elements/],
 );
+{
+  // The same number of bytes in another shape: the values ride and are summed, but only into
+  // a scratch buffer, so the failed check leaves the variable as it was.
+  const shape = rank === 0 ? [2, 3] : [3, 2];
+  const kept = new tf.Variable(tf.fill(shape, rank + 1));
+  tf.distribute.allReduceVariables([kept], "sum", { check: false }); // now it owns its value
+  expectError(
+    "variables of the same length in another shape",
+    () => tf.distribute.allReduceVariables([kept], "sum"),
+    [/^allReduceVariables: the ranks disagree/, /rank 0: variables\(1 tensors, 6 elements/],
+  );
+  const sum = (size * (size + 1)) / 2;
+  check("a variable after a failed check", kept.read(), "float32", shape, () => sum);
+}
 expectError(
   "allReduceVariables of an int32 mean",
   () => tf.distribute.allReduceVariables([new tf.Variable([1], { dtype: "int32" })]),
