@@ -16,6 +16,7 @@ const runFile = (name: string) =>
 
 const storage = new URL("../src/backend/cpu/storage.ts", import.meta.url).href;
 const buffers = new URL("../src/native/buffers.ts", import.meta.url).href;
+const mod = new URL("../mod.ts", import.meta.url).href;
 
 Deno.test("large outputs come from Node-API, at their size, and early freeing detaches them", () => {
   const buffer = takeBuffer(1 << 20);
@@ -47,7 +48,8 @@ Deno.test("a freed block of 1 MiB or more is handed to the next request of its s
   // Without poison the reused block still holds the old values; with it, NaN again. 1 MiB and
   // 2 MiB sit on the medium shelf, 4 MiB and 8 MiB on the large one; the block twice the size
   // freed in between must not be handed to the smaller request.
-  const code = `import { takeBuffer } from "${buffers}";
+  const code = `import { helperInUse, takeBuffer } from "${buffers}";
+    helperInUse(); // loads the helper now, not once outputs add up to 32 MiB
     const seen = [];
     for (const bytes of [1 << 20, 4 << 20]) {
       const a = new Float32Array(takeBuffer(bytes)), other = new Float32Array(takeBuffer(bytes * 2));
@@ -61,6 +63,19 @@ Deno.test("a freed block of 1 MiB or more is handed to the next request of its s
     console.log(JSON.stringify(seen));`;
   assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "0" }), "[7,7,7,7]");
   assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "1" }), "[null,null,null,null]");
+});
+
+Deno.test("the helper loads once outputs add up to 32 MiB, or at the first under poison", async () => {
+  // Loading it starts Deno's Node compatibility layer (20-33 ms), which a short script skips.
+  const code = `import * as tf from "${mod}";
+    import { helperLoaded } from "${buffers}";
+    const a = tf.fill([64, 64], 0.5), product = tf.matmul(a, a), sum = tf.add(tf.ones([1000]), 1);
+    const early = helperLoaded();
+    const big = tf.add(tf.fill([9000000], 2), 1); // a 36 MB output
+    console.log(JSON.stringify([early, helperLoaded(), product.dataSync()[4095],
+      sum.dataSync()[999], big.dataSync()[8999999]]));`;
+  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "0" }), "[false,true,16,2,3]");
+  assertEquals(await runProbe(code, { EAGER_POISON_OUTPUTS: "1" }), "[true,true,16,2,3]");
 });
 
 Deno.test("bad sizes are RangeErrors naming the op; small outputs are zeroed slab views, medium ones unzeroed", () => {

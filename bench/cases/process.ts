@@ -19,22 +19,30 @@ const STARTS = 5;
 const MEMORY_STEPS = 200;
 const LSTM_MEMORY_STEPS = 50;
 
-async function startCommand(column: Column): Promise<string[]> {
+/**
+ * The command that prints the first element of a square matmul: of [[1, 2], [3, 4]] for
+ * n = 2, else of an n x n matrix of 0.5s (a first output past the 256 bytes of the smallest
+ * slab, which in a fresh process of ours once loaded the output buffer helper).
+ */
+async function startCommand(column: Column, n: number): Promise<string[]> {
+  const numpyMatrix = n === 2
+    ? "np.array([[1, 2], [3, 4]], np.float32)"
+    : `np.full((${n}, ${n}), 0.5, np.float32)`;
+  const tfMatrix = n === 2 ? "tf.constant([[1., 2.], [3., 4.]])" : `tf.fill([${n}, ${n}], 0.5)`;
   switch (column) {
     case "ours":
-      return [DENO, "run", "--allow-all", "bench/procs/startup_ours.ts"];
+      return [DENO, "run", "--allow-all", "bench/procs/startup_ours.ts", `${n}`];
     case "numpy":
       return [
         await interopPython(),
         "-c",
-        "import numpy as np; a = np.array([[1, 2], [3, 4]], np.float32); print((a @ a)[0, 0])",
+        `import numpy as np; a = ${numpyMatrix}; print((a @ a)[0, 0])`,
       ];
     case "tensorflow":
       return [
         await interopPython(),
         "-c",
-        "import tensorflow as tf; a = tf.constant([[1., 2.], [3., 4.]]); " +
-        "print(tf.matmul(a, a).numpy()[0, 0])",
+        `import tensorflow as tf; a = ${tfMatrix}; print(tf.matmul(a, a).numpy()[0, 0])`,
       ];
     case "tfjs-cpu":
     case "tfjs-wasm":
@@ -45,6 +53,7 @@ async function startCommand(column: Column): Promise<string[]> {
         BENCH_LOCK_FLAG,
         "bench/procs/startup_tfjs.ts",
         column.slice(5),
+        `${n}`,
       ];
     default:
       throw new Error(`startup: no command for ${column}`);
@@ -74,8 +83,8 @@ async function timeToResult([cmd, ...args]: string[]): Promise<number> {
   return seconds;
 }
 
-async function startup(column: Column): Promise<Result> {
-  const command = await startCommand(column);
+async function startup(column: Column, n: number): Promise<Result> {
+  const command = await startCommand(column, n);
   await timeToResult(command); // warm caches: Deno's module cache, the OS page cache
   const samples: number[] = [];
   for (let i = 0; i < STARTS; i++) samples.push(await timeToResult(command));
@@ -179,8 +188,17 @@ export const processCases: Case[] = [
     kind: "startup",
     params: {},
     processColumns: ["ours", "numpy", "tensorflow", "tfjs-cpu", "tfjs-wasm"],
-    process: startup,
+    process: (column) => startup(column, 2),
     targets: [{ column: "tensorflow", atLeast: 10, text: "start-up >= 10x faster than TF" }],
+  },
+  {
+    id: "startup_64",
+    label: "process start to first 64x64 matmul result",
+    group: "process",
+    kind: "startup",
+    params: { n: 64 },
+    processColumns: ["ours", "numpy", "tensorflow", "tfjs-cpu", "tfjs-wasm"],
+    process: (column) => startup(column, 64),
   },
   {
     id: "mnist_peak_memory",

@@ -7,12 +7,14 @@
  * asks V8 for a collection when dropped outputs pile up). The helper is loaded with
  * process.dlopen, which needs the same --allow-ffi as Deno.dlopen. Where that fails (no
  * helper beside the library, a runtime without Node-API), `takeBuffer` returns undefined
- * and the caller allocates a zeroed buffer instead: slower, never wrong.
+ * and the caller allocates a zeroed buffer instead: slower, never wrong. It also returns
+ * undefined until a process's outputs add up to DEFERRED_MAX_BYTES, when the helper loads.
  * @module
  */
 import { nodeProcess } from "../node_builtins.ts";
 import { helperLibraryPath } from "./lib.ts";
 import { checkLibraryFile } from "./library_file.ts";
+import { env } from "../env.ts";
 
 type Take = (bytes: number) => ArrayBuffer;
 
@@ -49,12 +51,36 @@ export function requestCollection(): boolean {
 }
 
 /**
+ * Outputs are asked for up to this many bytes in all before the helper loads; until then
+ * takeBuffer returns undefined and they come zero-filled from V8. NOTE: loading it cost a
+ * fresh process 20-33 ms at its first output of more than 256 bytes (Deno starts its Node
+ * compatibility layer at the first read of `process`, 15-30 ms, then dlopen, 3-4 ms), far
+ * more than zero-filling this much memory costs, so a short script never pays it. A program
+ * that makes large outputs loads it at once (16M elements are 64 MiB). Under
+ * EAGER_POISON_OUTPUTS=1 it loads at the first output, which it fills with NaN.
+ */
+const DEFERRED_MAX_BYTES = 32 << 20;
+let deferredBytes = 0;
+let poisoning: boolean | undefined;
+
+/**
  * A fresh ArrayBuffer of `bytes` uninitialised bytes, or undefined when Node-API is not
- * available. Throws a RangeError when the memory cannot be had.
+ * available or the helper is not loaded yet (DEFERRED_MAX_BYTES). Throws a RangeError when
+ * the memory cannot be had.
  */
 export function takeBuffer(bytes: number): ArrayBuffer | undefined {
-  if (take === undefined) take = load();
+  if (take === undefined) {
+    deferredBytes += bytes;
+    poisoning ??= env("EAGER_POISON_OUTPUTS") === "1";
+    if (deferredBytes < DEFERRED_MAX_BYTES && !poisoning) return undefined;
+    take = load();
+  }
   return take ? take(bytes) : undefined;
+}
+
+/** Whether the helper is loaded (without loading it), for tests and diagnostics. */
+export function helperLoaded(): boolean {
+  return typeof take === "function";
 }
 
 /** The smallest block the helper watches (EAGER_LARGE_BLOCK_BYTES in

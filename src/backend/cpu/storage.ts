@@ -43,7 +43,7 @@ import { env } from "../../env.ts";
  * unzeroed.
  */
 class Slab {
-  #buffer: ArrayBuffer | undefined; // made at the first view: takeBuffer loads the helper
+  #buffer: ArrayBuffer | undefined; // made at the first view, not at import
   #cursor = 0;
   constructor(
     readonly size: number,
