@@ -188,14 +188,22 @@ for (const dtype of DTYPES) {
     new tf.Variable(tf.fill([2, 2], 2 * rank)),
     new tf.Variable(tf.fill([4000], rank)),
   ];
-  const held = parts[1].read(); // parts[1] no longer owns its value: it gets a new buffer
-  tf.distribute.allReduceVariables(parts, "sum");
+  tf.distribute.allReduceVariables(parts, "sum"); // each then owns a new buffer
   const sums = [(size * (size + 1)) / 2, size * (size - 1), (size * (size - 1)) / 2];
   const shapes = [[3], [2, 2], [4000]];
   parts.forEach((p, k) =>
-    check(`riding variables, sum ${k}`, p.read(), "float32", shapes[k], () => sums[k])
+    check(`riding variables, sum ${k}`, p.updateInput(), "float32", shapes[k], () => sums[k])
   );
-  check("riding variables, a value read before", held, "float32", [2, 2], () => 2 * rank);
+  const storages = parts.map((p) => p.updateInput().storage);
+  const held = parts[1].read(); // parts[1] no longer owns its value: it gets a new buffer
+  tf.distribute.allReduceVariables(parts, "sum");
+  parts.forEach((p, k) =>
+    check(`riding variables, second sum ${k}`, p.read(), "float32", shapes[k], () => size * sums[k])
+  );
+  cases++;
+  const inPlace = parts.map((p, k) => p.updateInput().storage === storages[k]).join();
+  if (inPlace !== "true,false,true") failures.push(`riding variables in place: ${inPlace}`);
+  check("riding variables, a value read before", held, "float32", [2, 2], () => sums[1]);
   parts.forEach((p, k) => p.assign(tf.fill(shapes[k], rank + k))); // assigned: not owned
   tf.distribute.allReduceVariables(parts, "mean");
   parts.forEach((p, k) =>
