@@ -63,6 +63,12 @@ const DEFERRED_MAX_BYTES = 32 << 20;
 let deferredBytes = 0;
 let poisoning: boolean | undefined;
 
+/** Whether outputs are filled with NaN / -1 bytes (EAGER_POISON_OUTPUTS=1): the helper fills
+ * the new ones, src/backend/cpu/storage.ts the reused ones. */
+export function poisonsOutputs(): boolean {
+  return poisoning ??= env("EAGER_POISON_OUTPUTS") === "1";
+}
+
 /**
  * A fresh ArrayBuffer of `bytes` uninitialised bytes, or undefined when Node-API is not
  * available or the helper is not loaded yet (DEFERRED_MAX_BYTES). Throws a RangeError when
@@ -71,8 +77,7 @@ let poisoning: boolean | undefined;
 export function takeBuffer(bytes: number): ArrayBuffer | undefined {
   if (take === undefined) {
     deferredBytes += bytes;
-    poisoning ??= env("EAGER_POISON_OUTPUTS") === "1";
-    if (deferredBytes < DEFERRED_MAX_BYTES && !poisoning) return undefined;
+    if (deferredBytes < DEFERRED_MAX_BYTES && !poisonsOutputs()) return undefined;
     take = load();
   }
   return take ? take(bytes) : undefined;

@@ -29,13 +29,12 @@
  */
 import { arrayType, type DType, itemSize, type TypedArray } from "../../dtype.ts";
 import { native } from "../../native/lib.ts";
-import { movingBuffer, takeBuffer } from "../../native/buffers.ts";
+import { movingBuffer, poisonsOutputs, takeBuffer } from "../../native/buffers.ts";
 
 /** One full garbage collection now, through the output buffer helper (for memory V8 does not
  * see: the GPU's); false without the helper. */
 export { requestCollection } from "../../native/buffers.ts";
 import { noteBorn } from "../release_scope.ts";
-import { env } from "../../env.ts";
 
 /**
  * Views of fresh ArrayBuffers of `size` bytes, handed out in order, `align`ed. An
@@ -216,9 +215,6 @@ export function reuseStats(): { pooledBytes: number; freshBuffers: number } {
   return { pooledBytes: reusableBytes, freshBuffers };
 }
 
-/** Whether reused outputs are filled with NaN / -1 bytes, as the helper fills new ones. */
-let poisonOutputs: boolean | undefined;
-
 /** A kept buffer of exactly `bytes`, zero-filled or (for outputs) as it was. */
 function reuse(bytes: number, uninitialised: boolean): ArrayBuffer | undefined {
   const entry = reusable.get(bytes);
@@ -226,9 +222,8 @@ function reuse(bytes: number, uninitialised: boolean): ArrayBuffer | undefined {
   const buffer = entry.buffers.pop();
   if (!buffer) return undefined;
   reusableBytes -= bytes;
-  poisonOutputs ??= env("EAGER_POISON_OUTPUTS") === "1";
   if (!uninitialised) new Uint8Array(buffer).fill(0);
-  else if (poisonOutputs) new Uint8Array(buffer).fill(0xff);
+  else if (poisonsOutputs()) new Uint8Array(buffer).fill(0xff);
   return buffer;
 }
 
